@@ -1,0 +1,41 @@
+package io.chimedialer.app.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import reactor.core.publisher.Mono;
+
+/**
+ * The campaign control API behind {@code /v1/campaigns}. Each method returns the JSON to send back, or
+ * signals {@link ControlException} with the HTTP status to use.
+ */
+public interface ControlApi {
+
+    /** {@code POST /v1/campaigns}: starts a campaign from config (or an uploaded contact list). */
+    Mono<JsonNode> start(JsonNode request);
+
+    /** {@code GET /v1/campaigns}: every campaign this node knows. */
+    Mono<JsonNode> list();
+
+    /** {@code GET /v1/campaigns/{id}}: status and counters. */
+    Mono<JsonNode> status(String campaignId);
+
+    /** {@code POST /v1/campaigns/{id}/{action}} with action pause, resume or cancel. */
+    Mono<JsonNode> act(String campaignId, String action);
+
+    /** {@code POST /v1/regions/{region}/rate}: a live change of a Region's calls per second. */
+    Mono<JsonNode> setRate(String region, JsonNode request);
+
+    /** A control failure that maps to an HTTP status. */
+    final class ControlException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        public ControlException(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+}

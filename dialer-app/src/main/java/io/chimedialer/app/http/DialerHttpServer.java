@@ -1,0 +1,224 @@
+package io.chimedialer.app.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * The dialer's HTTP server: the SMA webhook, the control API, {@code /metrics}, {@code /healthz} and
+ * {@code /readyz}. Built once, started with {@link #start()}, stopped with {@link #close()}.
+ */
+public final class DialerHttpServer implements AutoCloseable {
+    /** Invocation bodies above this size get 413. */
+    public static final int MAX_BODY_BYTES = 256 * 1024;
+
+    private static final Logger log = LoggerFactory.getLogger(DialerHttpServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Settings settings;
+    private DisposableServer server;
+
+    /**
+     * What the server serves.
+     *
+     * @param host         bind address
+     * @param port         port, 0 for an ephemeral one
+     * @param webhook      the invocation handler
+     * @param control      the control API, or {@code null} when this process has none (demo)
+     * @param controlToken the bearer token the control API requires, or {@code null} for none
+     * @param registry     the registry scraped at {@code /metrics}
+     * @param ready        whether {@code /readyz} says ready
+     */
+    public record Settings(String host, int port, WebhookEndpoint webhook, ControlApi control, String controlToken,
+                           PrometheusMeterRegistry registry, BooleanSupplier ready) {
+        public Settings {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(webhook, "webhook");
+            Objects.requireNonNull(registry, "registry");
+            ready = ready == null ? () -> true : ready;
+        }
+    }
+
+    public DialerHttpServer(Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** Binds the server; returns this. */
+    public DialerHttpServer start() {
+        server = HttpServer.create()
+                .host(settings.host())
+                .port(settings.port())
+                .route(this::routes)
+                .bindNow();
+        log.info("HTTP server listening on {}:{}", settings.host(), server.port());
+        return this;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.port();
+    }
+
+    private void routes(HttpServerRoutes routes) {
+        routes.post("/v1/sma/invocations", this::invocation)
+                .get("/metrics", (req, res) -> res.header(HttpHeaderNames.CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8")
+                        .sendString(Mono.fromCallable(() -> settings.registry().scrape())
+                                .subscribeOn(Schedulers.boundedElastic())))
+                .get("/healthz", (req, res) -> json(res, 200, JSON.createObjectNode().put("status", "UP")))
+                .get("/readyz", (req, res) -> settings.ready().getAsBoolean()
+                        ? json(res, 200, JSON.createObjectNode().put("status", "READY"))
+                        : json(res, 503, JSON.createObjectNode().put("status", "NOT_READY")))
+                .get("/v1/campaigns", (req, res) -> control(req, res, api -> api.list()))
+                .post("/v1/campaigns", (req, res) -> control(req, res,
+                        api -> readJson(req).flatMap(api::start)))
+                .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))
+                .post("/v1/campaigns/{id}/{action}", (req, res) -> control(req, res,
+                        api -> api.act(req.param("id"), req.param("action"))))
+                .post("/v1/regions/{region}/rate", (req, res) -> control(req, res,
+                        api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))));
+    }
+
+    private org.reactivestreams.Publisher<Void> invocation(HttpServerRequest req, HttpServerResponse res) {
+        String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null && parseLong(length) > MAX_BODY_BYTES) {
+            return json(res.keepAlive(false), 413, error("body larger than " + MAX_BODY_BYTES + " bytes"));
+        }
+        String timestamp = req.requestHeaders().get("X-Dialer-Timestamp");
+        String signature = req.requestHeaders().get("X-Dialer-Signature");
+        return readLimited(req)
+                .flatMap(body -> settings.webhook().handle(timestamp, signature, body))
+                .onErrorResume(BodyTooLarge.class, e -> Mono.just(new WebhookEndpoint.Reply(413,
+                        bytes(error("body larger than " + MAX_BODY_BYTES + " bytes")))))
+                .onErrorResume(e -> {
+                    log.warn("webhook handler failed: {}", e.toString());
+                    return Mono.just(new WebhookEndpoint.Reply(400, bytes(error("bad request"))));
+                })
+                .flatMap(reply -> Mono.from(res.status(reply.status())
+                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .sendByteArray(Mono.just(reply.body()))));
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Reads the body, failing with {@link BodyTooLarge} as soon as it passes the limit. */
+    private static Mono<byte[]> readLimited(HttpServerRequest req) {
+        return req.receive()
+                .reduce(new ByteArrayOutputStream(), (out, buf) -> append(out, buf))
+                .map(ByteArrayOutputStream::toByteArray)
+                .defaultIfEmpty(new byte[0]);
+    }
+
+    private static ByteArrayOutputStream append(ByteArrayOutputStream out, ByteBuf buf) {
+        int n = buf.readableBytes();
+        if (out.size() + n > MAX_BODY_BYTES) {
+            throw new BodyTooLarge();
+        }
+        byte[] chunk = new byte[n];
+        buf.getBytes(buf.readerIndex(), chunk);
+        out.write(chunk, 0, n);
+        return out;
+    }
+
+    private org.reactivestreams.Publisher<Void> control(HttpServerRequest req, HttpServerResponse res,
+                                                          java.util.function.Function<ControlApi, Mono<JsonNode>> call) {
+        ControlApi api = settings.control();
+        if (api == null) {
+            return json(res, 404, error("this process has no control API"));
+        }
+        if (!authorized(req)) {
+            return json(res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer"), 401,
+                    error("missing or wrong bearer token"));
+        }
+        return call.apply(api)
+                .flatMap(body -> Mono.from(json(res, 200, body)))
+                .onErrorResume(ControlApi.ControlException.class,
+                        e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
+                .onErrorResume(e -> {
+                    log.warn("control API failed: {}", e.toString());
+                    return Mono.from(json(res, 400, error(e.getMessage() == null ? e.toString() : e.getMessage())));
+                });
+    }
+
+    private boolean authorized(HttpServerRequest req) {
+        String token = settings.controlToken();
+        if (token == null || token.isEmpty()) {
+            return true;
+        }
+        String header = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || !header.startsWith("Bearer ")) {
+            return false;
+        }
+        return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+                token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Mono<JsonNode> readJson(HttpServerRequest req) {
+        return readLimited(req).map(body -> {
+            try {
+                return body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
+            } catch (java.io.IOException e) {
+                throw new ControlApi.ControlException(400, "malformed JSON");
+            }
+        });
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    private static byte[] bytes(JsonNode node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static org.reactivestreams.Publisher<Void> json(HttpServerResponse res, int status, JsonNode body) {
+        return res.status(HttpResponseStatus.valueOf(status))
+                .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                .sendByteArray(Mono.just(bytes(body)));
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.disposeNow(java.time.Duration.ofSeconds(5));
+            server = null;
+        }
+    }
+
+    /** The body passed {@link #MAX_BODY_BYTES}. */
+    private static final class BodyTooLarge extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BodyTooLarge() {
+            super(null, null, false, false);
+        }
+    }
+}
