@@ -24,6 +24,8 @@ final class SyntheticCampaign {
     private final DialerMetrics metrics;
     private final AtomicInteger remaining = new AtomicInteger(CONTACTS);
     private final AtomicInteger steps = new AtomicInteger();
+    // Held here because resilience4j's gauges reference the breakers weakly: once collected they read NaN.
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
 
     SyntheticCampaign(DialerMetrics metrics) {
         this.metrics = metrics;
@@ -35,7 +37,6 @@ final class SyntheticCampaign {
         metrics.regionGauges("us-west-2", () -> 3, () -> 10, () -> 2, () -> 2);
         metrics.campaignGauges(CAMPAIGN, remaining::get, () -> 40);
         metrics.ledgerQueueDepth(() -> 2);
-        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
         metrics.bindCircuitBreakers(breakers);
         breakers.circuitBreaker("us-east-1");
         breakers.circuitBreaker("us-west-2").transitionToOpenState();

@@ -589,6 +589,8 @@ public final class DialerMetrics {
     /**
      * Binds resilience4j's circuit-breaker meters ({@link ExternalMetric}{@code .CIRCUIT_BREAKER_*}) for every
      * breaker in the registry, present and future. Name the breakers after their Region: the name is the tag.
+     * The gauges reference the breakers weakly, so the caller must keep the registry (and its breakers) referenced
+     * for as long as they should be scraped; a collected breaker's gauges read NaN.
      *
      * @param breakers the registry of the per-Region breakers
      */

@@ -39,6 +39,8 @@ class DialerMetricsTest {
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
+    // Held by the test: resilience4j's gauges reference the breakers weakly.
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
 
     @BeforeEach
     void setUp() {
@@ -61,7 +63,6 @@ class DialerMetricsTest {
         metrics.regionGauges("us-west-2", () -> 1, () -> 10, () -> 2, () -> 2);
         metrics.campaignGauges("reminders", remaining::get, () -> 4);
         metrics.ledgerQueueDepth(() -> 7);
-        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
         metrics.bindCircuitBreakers(breakers);
         breakers.circuitBreaker("us-east-1");
         breakers.circuitBreaker("us-west-2").transitionToOpenState();
