@@ -82,11 +82,13 @@ public final class WindowGate {
     private Mono<Gated> gate(Contact contact) {
         Instant now = Instant.ofEpochSecond(0, scheduler.now(TimeUnit.NANOSECONDS));
         Instant opening = window.nextOpening(contact, now);
+        // hide(): flatMap batches the upstream requests that replace scalar (Mono.just) inners, which would
+        // stall contacts that may be called now behind waiting ones; a non-scalar inner is replaced one for one.
         if (!opening.isAfter(now)) {
-            return Mono.just(new Gated.Open(contact));
+            return Mono.<Gated>just(new Gated.Open(contact)).hide();
         }
         if (opening.equals(CallingWindow.NEVER) || opening.isAfter(horizon)) {
-            return Mono.just(new Gated.Expired(contact, opening));
+            return Mono.<Gated>just(new Gated.Expired(contact, opening)).hide();
         }
         Duration wait = Duration.between(now, opening);
         return Mono.delay(wait, scheduler)
