@@ -42,7 +42,8 @@ final class SyntheticCsv extends Reader {
     /** The unique valid number of row {@code i} (i < 1,000,000). */
     static String number(long i) {
         long rest = i / 10;
-        return "+1" + AREAS[(int) (i % 10)] + (230 + rest / 10_000) + String.format("%04d", rest % 10_000);
+        // 10,000 + line keeps the leading zeros of the 4-digit line number without String.format.
+        return "+1" + AREAS[(int) (i % 10)] + (230 + rest / 10_000) + String.valueOf(10_000 + rest % 10_000).substring(1);
     }
 
     static boolean malformed(long i) {
