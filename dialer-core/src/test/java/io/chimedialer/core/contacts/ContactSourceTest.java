@@ -148,6 +148,13 @@ class ContactSourceTest {
     }
 
     @Test
+    void csv_hashAtLineStart_isDataNotAComment() {
+        List<ContactRow> rows = rows("id,phone\n#1,+12125550123\n");
+
+        assertThat(valid(rows.get(0)).id()).isEqualTo("#1");
+    }
+
+    @Test
     void csv_moreFieldsThanHeader_rejectedAsMalformed() {
         List<ContactRow> rows = rows("phone,name\n+12125550123,Smith, John\n");
 
