@@ -91,7 +91,7 @@ final class CsvContactReader {
         long line = record.line();
         List<String> values = record.values();
         String rawNumber = value(values, numberIndex);
-        if (values.size() > header.length) {
+        if (values.size() > header.length && !blankFrom(values, header.length)) {
             return new ContactRow.Rejected(line, rawNumber, "row has " + values.size() + " fields, the header has "
                     + header.length, RejectKind.MALFORMED_ROW);
         }
@@ -122,6 +122,16 @@ final class CsvContactReader {
         }
         return new ContactRow.Valid(new Contact(line, id.isEmpty() ? "line-" + line : id, number.e164(),
                 value(values, nameIndex), zone, variables));
+    }
+
+    // Spreadsheets often end rows with empty trailing fields; only real extra data means the row is shifted.
+    private static boolean blankFrom(List<String> values, int from) {
+        for (int i = from; i < values.size(); i++) {
+            if (!values.get(i).isBlank()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String value(List<String> values, int index) {

@@ -163,6 +163,14 @@ class ContactSourceTest {
     }
 
     @Test
+    void csv_emptyTrailingFieldsBeyondHeader_ignored() {
+        List<ContactRow> rows = rows("phone,name\n+12125550123,Ann,,\n");
+
+        assertThat(valid(rows.get(0)).name()).isEqualTo("Ann");
+        assertThat(valid(rows.get(0)).variables()).isEmpty();
+    }
+
+    @Test
     void csv_timezoneColumn_overridesOrRejectsUnknownZone() {
         List<ContactRow> rows = rows("phone,timezone\n+12125550123,America/Chicago\n+12125550124,Mars/Olympus\n"
                 + "+12125550125,\n");
