@@ -22,4 +22,11 @@ public record Contact(long line, String id, String number, String name, ZoneId t
         name = name == null ? "" : name;
         variables = variables == null ? Map.of() : Map.copyOf(variables);
     }
+
+    /** Masks the number (last four digits kept) and leaves out the variables, so logging a contact is safe. */
+    @Override
+    public String toString() {
+        return "Contact[line=" + line + ", id=" + id + ", number=" + PhoneNumbers.mask(number) + ", timezone="
+                + timezone + "]";
+    }
 }

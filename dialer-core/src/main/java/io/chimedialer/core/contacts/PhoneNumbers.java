@@ -1,0 +1,117 @@
+package io.chimedialer.core.contacts;
+
+import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Normalizes phone numbers to E.164 with libphonenumber.
+ *
+ * <p>Numbers written without a leading {@code +} are read as national numbers of the default region. A number
+ * is accepted only when libphonenumber's {@code isValidNumber} holds, so a well-formed but unassigned number
+ * (for example a US area code starting with 0) is rejected. Instances are immutable and thread-safe.
+ */
+public final class PhoneNumbers {
+    private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
+
+    private final String defaultRegion;
+
+    private PhoneNumbers(String defaultRegion) {
+        this.defaultRegion = defaultRegion;
+    }
+
+    /**
+     * Creates a normalizer.
+     *
+     * @param defaultRegion ISO 3166 country code (e.g. {@code US}) used for numbers without a leading {@code +}
+     * @return the normalizer
+     * @throws IllegalArgumentException when libphonenumber does not know the region
+     */
+    public static PhoneNumbers forRegion(String defaultRegion) {
+        Objects.requireNonNull(defaultRegion, "defaultRegion");
+        String region = defaultRegion.trim().toUpperCase(Locale.ROOT);
+        if (!UTIL.getSupportedRegions().contains(region)) {
+            throw new IllegalArgumentException("defaultRegion: unknown region '" + defaultRegion
+                    + "' (expected an ISO 3166 country code such as US)");
+        }
+        return new PhoneNumbers(region);
+    }
+
+    /** The ISO country used for numbers written without a leading {@code +}. */
+    public String defaultRegion() {
+        return defaultRegion;
+    }
+
+    /**
+     * Parses and validates one number.
+     *
+     * @param raw the number as written, e.g. {@code (212) 555-0123} or {@code +44 20 7946 0018}
+     * @return the E.164 form, or the reason the number is not dialable
+     */
+    public Normalized normalize(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return new Normalized(raw, null, "no number");
+        }
+        PhoneNumber parsed;
+        try {
+            parsed = UTIL.parse(raw, defaultRegion);
+        } catch (NumberParseException e) {
+            return new Normalized(raw, null, "unparsable number (" + e.getErrorType() + ")");
+        }
+        if (!UTIL.isValidNumber(parsed)) {
+            return new Normalized(raw, null, "not a valid number (default region " + defaultRegion + ")");
+        }
+        return new Normalized(raw, UTIL.format(parsed, PhoneNumberUtil.PhoneNumberFormat.E164), null);
+    }
+
+    /**
+     * Masks a number for logs: every digit but the last four becomes {@code *}, e.g. {@code +*******1234}.
+     *
+     * @param number any text holding a number; {@code null} gives {@code "null"}
+     * @return the masked text
+     */
+    public static String mask(String number) {
+        if (number == null) {
+            return "null";
+        }
+        int digits = 0;
+        for (int i = 0; i < number.length(); i++) {
+            if (Character.isDigit(number.charAt(i))) {
+                digits++;
+            }
+        }
+        StringBuilder masked = new StringBuilder(number.length());
+        int seen = 0;
+        for (int i = 0; i < number.length(); i++) {
+            char c = number.charAt(i);
+            if (Character.isDigit(c)) {
+                seen++;
+                masked.append(seen > digits - 4 ? c : '*');
+            } else {
+                masked.append(c);
+            }
+        }
+        return masked.toString();
+    }
+
+    /**
+     * The outcome of {@link #normalize(String)}: either {@code e164} or {@code reason} is set.
+     *
+     * @param input  the number as written
+     * @param e164   the E.164 form, or {@code null} when invalid
+     * @param reason why the number is not dialable, or {@code null} when valid
+     */
+    public record Normalized(String input, String e164, String reason) {
+        /** True when the number is dialable and {@link #e164()} is set. */
+        public boolean isValid() {
+            return e164 != null;
+        }
+
+        @Override
+        public String toString() {
+            return isValid() ? "Normalized[" + mask(e164) + "]" : "Normalized[" + mask(input) + ": " + reason + "]";
+        }
+    }
+}
