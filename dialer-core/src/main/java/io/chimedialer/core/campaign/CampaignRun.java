@@ -1,0 +1,588 @@
+package io.chimedialer.core.campaign;
+
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.contacts.CallingWindow;
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.contacts.ContactRow;
+import io.chimedialer.core.contacts.Deduplicator;
+import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.contacts.WindowGate;
+import io.chimedialer.core.events.CallContext;
+import io.chimedialer.core.events.CallEvent;
+import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerUnavailableException;
+import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.pacing.DialRequest;
+import io.chimedialer.core.pacing.DialResult;
+import io.chimedialer.core.pacing.Dialer;
+import io.chimedialer.core.pacing.DialerSettings;
+import io.chimedialer.core.pacing.Permit;
+import io.chimedialer.core.pacing.RegionPacing;
+import io.chimedialer.core.pacing.RegionRouter;
+import io.chimedialer.core.pacing.ResilientCreate;
+import io.chimedialer.core.util.Masking;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/**
+ * One run of one campaign: the whole loop of DESIGN.md section 3 for its contacts. Rows are read,
+ * validated, de-duplicated, skipped when an earlier run finished them, held for their calling window,
+ * and handed to the {@link Dialer} (pacing, intents, Create); each Create's outcome and each call's
+ * events from the webhook then decide the final state, the ledger record, the permit's release and
+ * the follow-ups.
+ *
+ * <p>Every contact read ends in exactly one of: invalid, duplicate, suppressed, window expired, already
+ * done (resume), or dialed (then each attempt ends in exactly one {@link CallEvent.CallEnded}). The run
+ * completes when the list is exhausted and no call or follow-up is outstanding.
+ *
+ * <p>Thread-safety: control methods may be called from any thread. Nothing subscribes in the constructor;
+ * {@link #start()} does.
+ */
+public final class CampaignRun {
+    private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
+
+    /** The lifecycle of a run. */
+    public enum State { CREATED, RUNNING, PAUSED, CANCELLING, CANCELLED, COMPLETED, FAILED }
+
+    /**
+     * Everything a run needs; built by the composition root.
+     *
+     * @param config         the campaign
+     * @param source         the contact rows, subscribed once (reading may block: subscribe it on an I/O scheduler)
+     * @param expectedTotal  the number of rows in the list when known (for progress), else -1
+     * @param dnc            the suppression list checked before each dial; opt-outs are added to it
+     * @param dncListName    the name under which opt-outs are recorded in the ledger
+     * @param window         the calling window
+     * @param horizon        contacts whose window opens after this end as window-expired
+     * @param maxWaiting     how many contacts may wait for their window at once
+     * @param regions        every configured Region's pacing, by name (shared by all campaigns)
+     * @param create         the resilience chain around the originator
+     * @param originator     the metered originator (hang-ups on cancel, request counts for the report)
+     * @param registry       the live-call registry shared with the webhook
+     * @param ledger         the durable record
+     * @param metrics        the meters
+     * @param scheduler      time for windows, batching and follow-ups
+     * @param attemptIds     a new globally unique attempt id per call
+     * @param dialer         batching and capacity settings
+     * @param reconcileGrace how long an UNKNOWN Create waits for its NEW_OUTBOUND_CALL before it is closed
+     * @param resume         whether contacts that the ledger already knows are skipped
+     * @param arguments      extra ArgumentsMap entries for every call (e.g. the node's URL)
+     */
+    public record Setup(CampaignConfig config, Flux<ContactRow> source, long expectedTotal, DncList dnc,
+                        String dncListName, CallingWindow window, Instant horizon, int maxWaiting,
+                        Map<String, RegionPacing> regions, ResilientCreate create, MeteredOriginator originator,
+                        CallRegistry registry, Ledger ledger, DialerMetrics metrics, Scheduler scheduler,
+                        Supplier<String> attemptIds, DialerSettings dialer, Duration reconcileGrace, boolean resume,
+                        Map<String, String> arguments) {
+        public Setup {
+            Objects.requireNonNull(config, "config");
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(dnc, "dnc");
+            Objects.requireNonNull(window, "window");
+            Objects.requireNonNull(regions, "regions");
+            Objects.requireNonNull(create, "create");
+            Objects.requireNonNull(originator, "originator");
+            Objects.requireNonNull(registry, "registry");
+            Objects.requireNonNull(ledger, "ledger");
+            Objects.requireNonNull(metrics, "metrics");
+            Objects.requireNonNull(scheduler, "scheduler");
+            Objects.requireNonNull(attemptIds, "attemptIds");
+            dialer = dialer == null ? DialerSettings.ofDefaults() : dialer;
+            reconcileGrace = reconcileGrace == null ? Duration.ofSeconds(30) : reconcileGrace;
+            maxWaiting = maxWaiting < 1 ? 10_000 : maxWaiting;
+            arguments = arguments == null ? Map.of() : Map.copyOf(arguments);
+            for (String region : config.regions().keySet()) {
+                if (!regions.containsKey(region)) {
+                    throw new IllegalArgumentException("campaigns." + config.name() + ".regions: Region '" + region
+                            + "' is not configured");
+                }
+            }
+        }
+    }
+
+    private final Setup setup;
+    private final String id;
+    private final CampaignCounters counters = new CampaignCounters();
+    private final Deduplicator dedupe = new Deduplicator();
+    private final Map<String, LiveAttempt> live = new ConcurrentHashMap<>();
+    private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
+    private final AtomicLong pending = new AtomicLong();
+    private final AtomicBoolean sourceDone = new AtomicBoolean();
+    private final AtomicBoolean dialDone = new AtomicBoolean();
+    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
+    private final Sinks.Many<DialRequest> followUps = Sinks.many().unicast().onBackpressureBuffer();
+    private final Sinks.Many<Boolean> paused = Sinks.many().replay().latest();
+    private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
+    private final Sinks.Empty<Void> done = Sinks.empty();
+    private final Disposable.Composite subscriptions = Disposables.composite();
+    private final WindowGate gate;
+    private volatile long startedAtNanos;
+    private volatile Throwable failure;
+
+    public CampaignRun(Setup setup) {
+        this.setup = Objects.requireNonNull(setup, "setup");
+        this.id = setup.config().name();
+        this.gate = WindowGate.of(setup.window(), setup.scheduler(), setup.maxWaiting(), setup.horizon());
+        paused.tryEmitNext(false);
+    }
+
+    /** The campaign id. */
+    public String id() {
+        return id;
+    }
+
+    /** The live counters. */
+    public CampaignCounters counters() {
+        return counters;
+    }
+
+    /** The current state. */
+    public State state() {
+        return state.get();
+    }
+
+    /** Contacts waiting for their calling window now. */
+    public int waiting() {
+        return gate.waitingCount();
+    }
+
+    /** Contacts not yet in a final state, when the list's size is known; else -1. */
+    public long remaining() {
+        long total = setup.expectedTotal();
+        if (total < 0) {
+            return -1;
+        }
+        return Math.max(0, total - finalContacts());
+    }
+
+    private long finalContacts() {
+        return counters.invalid.sum() + counters.duplicate.sum() + counters.suppressed.sum()
+                + counters.windowExpired.sum() + counters.resumedDone.sum() + counters.finished.sum();
+    }
+
+    /**
+     * Starts the run; the returned Mono completes when the run is over (completed or cancelled) and errors
+     * when the pipeline itself fails (e.g. the ledger refuses intents for good).
+     */
+    public Mono<RunReport> start() {
+        if (!state.compareAndSet(State.CREATED, State.RUNNING)) {
+            return Mono.error(new IllegalStateException("campaign " + id + " was already started"));
+        }
+        startedAtNanos = setup.scheduler().now(TimeUnit.NANOSECONDS);
+        log.info("campaign {} started", id);
+        subscriptions.add(setup.registry().bus().events(id).subscribe(this::onEvent,
+                e -> log.error("campaign {} event stream failed", id, e)));
+        Flux<DialRequest> input = Flux.merge(1, firstAttempts(), followUps.asFlux())
+                .takeUntilOther(cancelSignal.asMono())
+                .concatMap(request -> paused.asFlux().filter(p -> !p).next().thenReturn(request), 0);
+        Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
+        subscriptions.add(dialer.dialRequests(input, this::beforePlace, setup.dnc()::contains)
+                .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
+        return done.asMono().then(Mono.fromSupplier(this::report));
+    }
+
+    /** Stops asking for new contacts; live calls go on. */
+    public void pause() {
+        if (state.compareAndSet(State.RUNNING, State.PAUSED)) {
+            paused.tryEmitNext(true);
+            log.info("campaign {} paused", id);
+        }
+    }
+
+    /** Resumes a paused run. */
+    public void resume() {
+        if (state.compareAndSet(State.PAUSED, State.RUNNING)) {
+            paused.tryEmitNext(false);
+            log.info("campaign {} resumed", id);
+        }
+    }
+
+    /**
+     * Cancels the run: no new call starts, follow-ups are dropped, and every live call is hung up through
+     * UpdateSipMediaApplicationCall (paced at each Region's Update rate). The run completes once the last
+     * live call has ended.
+     */
+    public void cancel() {
+        State before = state.getAndUpdate(s -> s == State.RUNNING || s == State.PAUSED ? State.CANCELLING : s);
+        if (before != State.RUNNING && before != State.PAUSED) {
+            return;
+        }
+        log.info("campaign {} cancelling: hanging up {} live calls", id, live.size());
+        paused.tryEmitNext(false);
+        cancelSignal.tryEmitEmpty();
+        List<String> transactions = setup.registry().cancelCampaign(id);
+        Map<String, String> regionOf = new LinkedHashMap<>();
+        live.values().forEach(l -> {
+            if (l.transactionId != null) {
+                regionOf.put(l.transactionId, l.attempt.region());
+            }
+        });
+        subscriptions.add(Flux.fromIterable(transactions)
+                .flatMap(tx -> {
+                    String region = regionOf.get(tx);
+                    RegionPacing pacing = region == null ? null : setup.regions().get(region);
+                    return pacing == null ? Mono.empty() : setup.originator().hangUp(pacing.config(), tx);
+                }, 64)
+                .subscribe(outcome -> { }, e -> log.warn("campaign {}: hang-up failed: {}", id, e.toString())));
+        checkDone();
+    }
+
+    // ---- the contact side ----
+
+    private Flux<DialRequest> firstAttempts() {
+        Flux<Contact> contacts = setup.source()
+                .flatMap(this::admitRow, 64);
+        if (setup.resume()) {
+            contacts = contacts.buffer(256).concatMap(this::dropKnown, 1);
+        }
+        return gate.apply(contacts)
+                .flatMap(gated -> {
+                    if (gated instanceof WindowGate.Expired expired) {
+                        counters.windowExpired.increment();
+                        Contact c = expired.contact();
+                        return skip(c.id(), c.number(), "WINDOW_EXPIRED", "calling window opens at "
+                                + expired.opening() + ", after the campaign's horizon").then(Mono.<Contact>empty());
+                    }
+                    return Mono.just(gated.contact());
+                }, 64)
+                .flatMap(contact -> {
+                    if (setup.dnc().contains(contact.number())) {
+                        counters.suppressed.increment();
+                        return skip(contact.id(), contact.number(), "SUPPRESSED", "on a DNC list")
+                                .then(Mono.<Contact>empty());
+                    }
+                    return Mono.just(contact);
+                }, 64)
+                .map(contact -> {
+                    pending.incrementAndGet();
+                    return new DialRequest(contact, 1, setup.arguments());
+                })
+                .doOnComplete(() -> {
+                    sourceDone.set(true);
+                    log.info("campaign {}: contact list read ({} rows)", id, counters.total.sum());
+                    checkDone();
+                });
+    }
+
+    private Mono<Contact> admitRow(ContactRow row) {
+        counters.total.increment();
+        if (row instanceof ContactRow.Rejected rejected) {
+            counters.invalid.increment();
+            return skip("line-" + rejected.line(), rejected.rawNumber(), "INVALID",
+                    "line " + rejected.line() + ": " + rejected.reason()).then(Mono.empty());
+        }
+        Contact contact = ((ContactRow.Valid) row).contact();
+        if (!dedupe.firstSeen(contact.number())) {
+            counters.duplicate.increment();
+            return skip(contact.id(), contact.number(), "DUPLICATE", "number already in this campaign")
+                    .then(Mono.empty());
+        }
+        return Mono.just(contact);
+    }
+
+    private Flux<Contact> dropKnown(List<Contact> batch) {
+        List<String> keys = batch.stream().map(Contact::id).toList();
+        return setup.ledger().knownContacts(id, keys)
+                .retryWhen(ledgerOutage())
+                .flatMapMany(known -> Flux.fromIterable(batch).filter(c -> {
+                    if (known.contains(c.id())) {
+                        counters.resumedDone.increment();
+                        return false;
+                    }
+                    return true;
+                }));
+    }
+
+    private Mono<Void> skip(String contactKey, String number, String state, String reason) {
+        return setup.ledger().recordSkipped(id, contactKey, number, state, reason).retryWhen(ledgerOutage());
+    }
+
+    /** The ledger's PostgreSQL outage pauses the pipeline (no intent, no call) until it returns. */
+    private Retry ledgerOutage() {
+        return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
+                .maxBackoff(Duration.ofSeconds(5))
+                .filter(e -> e instanceof LedgerUnavailableException)
+                .scheduler(setup.scheduler())
+                .doBeforeRetry(s -> {
+                    if (s.totalRetriesInARow() % 10 == 0) {
+                        log.warn("campaign {}: ledger unavailable, dialing paused: {}", id, s.failure().getMessage());
+                    }
+                });
+    }
+
+    private RegionRouter router() {
+        Map<RegionPacing, Integer> weights = new LinkedHashMap<>();
+        setup.config().regions().forEach((name, weight) -> weights.put(setup.regions().get(name), weight));
+        return new RegionRouter(weights, Duration.ofMillis(100), setup.scheduler());
+    }
+
+    // ---- the dialing side ----
+
+    private Mono<Void> beforePlace(List<Attempt> attempts) {
+        for (Attempt attempt : attempts) {
+            setup.registry().expect(attempt, CallContext.of(attempt, setup.config().flow(),
+                    setup.config().maxCallLifetime()));
+        }
+        return setup.ledger().recordIntents(attempts).retryWhen(ledgerOutage());
+    }
+
+    private void onDialResult(DialResult result) {
+        Attempt attempt = result.attempt();
+        CreateOutcome outcome = result.outcome();
+        if (outcome instanceof CreateOutcome.Suppressed) {
+            setup.registry().withdraw(attempt.attemptId());
+            if (attempt.attemptNumber() == 1) {
+                counters.suppressed.increment();
+            } else {
+                counters.finished.increment();
+            }
+            skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
+                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+            pending.decrementAndGet();
+            checkDone();
+            return;
+        }
+        counters.attempts.increment();
+        if (attempt.attemptNumber() == 1) {
+            counters.dialed.increment();
+        }
+        tally(attempt.region()).attempt(setup.scheduler().now(TimeUnit.NANOSECONDS));
+        setup.metrics().callOriginated(id, attempt.region());
+        LiveAttempt entry = new LiveAttempt(attempt, result.holdsPermit() ? result.permit() : null);
+        live.put(attempt.attemptId(), entry);
+        counters.live.increment();
+        if (outcome instanceof CreateOutcome.Placed placed) {
+            entry.transactionId = placed.transactionId();
+            setup.registry().placed(attempt.attemptId(), placed.transactionId());
+        } else if (outcome instanceof CreateOutcome.Unknown unknown) {
+            log.warn("campaign {}: Create outcome unknown for attempt {} to {} ({}); awaiting reconciliation",
+                    id, attempt.attemptId(), Masking.phone(attempt.contact().number()), unknown.cause().toString());
+            setup.registry().awaitReconciliation(attempt.attemptId(), setup.reconcileGrace());
+        } else if (outcome instanceof CreateOutcome.Rejected rejected) {
+            setup.registry().close(attempt.attemptId(), rejected.disposition(), null);
+        } else {
+            // Throttled or NotSent after every retry, or AtCapacity after every round: the call was not made.
+            setup.registry().close(attempt.attemptId(), Disposition.FAILED, null);
+        }
+    }
+
+    private void onDialError(Throwable error) {
+        failure = error;
+        log.error("campaign {} failed: {}", id, error.toString());
+        state.set(State.FAILED);
+        done.tryEmitError(error);
+    }
+
+    private void onDialComplete() {
+        dialDone.set(true);
+        checkDone();
+    }
+
+    // ---- the webhook side ----
+
+    private void onEvent(CallEvent event) {
+        if (event instanceof CallEvent.CallEnded ended) {
+            onEnded(ended.result());
+        } else if (event instanceof CallEvent.CallStarted started) {
+            LiveAttempt entry = live.get(started.attemptId());
+            if (entry != null) {
+                entry.transactionId = started.transactionId();
+            }
+            setup.ledger().recordPlaced(started.attemptId(), started.transactionId(), now())
+                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+        } else if (event instanceof CallEvent.OptedOut optedOut) {
+            setup.dnc().add(optedOut.number());
+            log.info("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
+            if (setup.dncListName() != null) {
+                setup.ledger().addDnc(setup.dncListName(), optedOut.number(), now())
+                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+            }
+        }
+    }
+
+    private void onEnded(CallResult result) {
+        LiveAttempt entry = live.remove(result.attemptId());
+        if (entry == null) {
+            return; // not ours, or already ended
+        }
+        counters.live.decrement();
+        if (entry.permit != null) {
+            entry.permit.release();
+        }
+        counters.outcome(result.disposition());
+        setup.metrics().callEnded(entry.attempt.region(), result);
+        setup.ledger().recordResult(result)
+                .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+        if (!scheduleFollowUp(entry.attempt, result.disposition())) {
+            counters.finished.increment();
+        }
+        pending.decrementAndGet();
+        checkDone();
+    }
+
+    private boolean scheduleFollowUp(Attempt attempt, Disposition disposition) {
+        State s = state.get();
+        if (s != State.RUNNING && s != State.PAUSED) {
+            return false;
+        }
+        if (disposition == Disposition.UNKNOWN && !setup.config().redialUnknown()) {
+            return false;
+        }
+        RetryConfig retry = setup.config().retry();
+        RetryConfig.Rule rule = retry.rules().get(disposition);
+        if (rule == null || attempt.attemptNumber() >= rule.maxAttempts()) {
+            return false;
+        }
+        Duration delay = rule.after();
+        if (attempt.attemptNumber() >= retry.maxAttemptsPerNumber() && delay.compareTo(retry.perNumberWindow()) < 0) {
+            delay = retry.perNumberWindow(); // the per-number cap: no more attempts within its window
+        }
+        int next = attempt.attemptNumber() + 1;
+        pending.incrementAndGet();
+        counters.followUpsPending.increment();
+        setup.ledger().scheduleFollowUp(id, attempt.contact().id(), attempt.contact().number(), next, now().plus(delay))
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+        DialRequest request = new DialRequest(attempt.contact(), next, setup.arguments());
+        subscriptions.add(setup.scheduler().schedule(() -> {
+            counters.followUpsPending.decrement();
+            State now = state.get();
+            if ((now == State.RUNNING || now == State.PAUSED)
+                    && followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)))
+                    == null) {
+                return;
+            }
+            // cancelled meanwhile: the follow-up is dropped and the contact is final
+            counters.finished.increment();
+            pending.decrementAndGet();
+            checkDone();
+        }, delay.toNanos(), TimeUnit.NANOSECONDS));
+        return true;
+    }
+
+    private void checkDone() {
+        State s = state.get();
+        if (s == State.CANCELLING) {
+            if (dialDone.get() && live.isEmpty()) {
+                finish(State.CANCELLED);
+            }
+            return;
+        }
+        if (sourceDone.get() && pending.get() == 0) {
+            followUps.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+            if (dialDone.get()) {
+                finish(State.COMPLETED);
+            }
+        }
+    }
+
+    private void finish(State end) {
+        State before = state.getAndUpdate(s -> s == State.COMPLETED || s == State.CANCELLED || s == State.FAILED
+                ? s : end);
+        if (before == State.COMPLETED || before == State.CANCELLED || before == State.FAILED) {
+            return;
+        }
+        log.info("campaign {} {}: {} attempts, outcomes {}", id, end.name().toLowerCase(java.util.Locale.ROOT),
+                counters.attempts.sum(), counters.outcomes());
+        subscriptions.dispose();
+        done.tryEmitEmpty();
+    }
+
+    /** Releases this run's subscriptions (the composition root calls it on shutdown). */
+    public void dispose() {
+        subscriptions.dispose();
+    }
+
+    /** The report as of now. */
+    public RunReport report() {
+        double seconds = (setup.scheduler().now(TimeUnit.NANOSECONDS) - startedAtNanos) / 1e9;
+        long waiting = gate.waitingCount();
+        long accounted = counters.invalid.sum() + counters.duplicate.sum() + counters.suppressed.sum()
+                + counters.windowExpired.sum() + counters.dialed.sum() + counters.resumedDone.sum() + waiting;
+        RunReport.Contacts contacts = new RunReport.Contacts(counters.total.sum(), counters.invalid.sum(),
+                counters.duplicate.sum(), counters.suppressed.sum(), counters.windowExpired.sum(),
+                counters.dialed.sum(), counters.resumedDone.sum(), waiting,
+                Math.max(0, counters.total.sum() - accounted));
+        Map<String, RunReport.RegionReport> regions = new LinkedHashMap<>();
+        for (String name : setup.config().regions().keySet()) {
+            RegionPacing pacing = setup.regions().get(name);
+            RegionTally t = tally(name);
+            regions.put(name, new RunReport.RegionReport(t.attempts.get(), setup.originator().throttled(name),
+                    pacing.config().callsPerSecond(), t.achievedCps(), pacing.rate().effectiveRate(),
+                    pacing.permits().peak(), pacing.permits().configuredCap()));
+        }
+        Map<Disposition, Long> outcomes = new EnumMap<>(counters.outcomes());
+        return new RunReport(id, state.get().name(), contacts, counters.attempts.sum(), outcomes, regions,
+                Math.max(0, seconds));
+    }
+
+    /** Why the run failed, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    private RegionTally tally(String region) {
+        return regionTally.computeIfAbsent(region, r -> new RegionTally());
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(setup.scheduler().now(TimeUnit.MILLISECONDS));
+    }
+
+    /** An attempt whose one CallEnded has not arrived yet. */
+    private static final class LiveAttempt {
+        final Attempt attempt;
+        final Permit permit;
+        volatile String transactionId;
+
+        LiveAttempt(Attempt attempt, Permit permit) {
+            this.attempt = attempt;
+            this.permit = permit;
+        }
+    }
+
+    /** A Region's attempts for this campaign and the span they were sent in. */
+    private static final class RegionTally {
+        final AtomicLong attempts = new AtomicLong();
+        final AtomicLong first = new AtomicLong(Long.MIN_VALUE);
+        final AtomicLong last = new AtomicLong(Long.MIN_VALUE);
+
+        void attempt(long nanos) {
+            attempts.incrementAndGet();
+            first.compareAndSet(Long.MIN_VALUE, nanos);
+            last.set(nanos);
+        }
+
+        double achievedCps() {
+            long n = attempts.get();
+            long span = last.get() - first.get();
+            if (n < 2 || span <= 0) {
+                return n;
+            }
+            return (n - 1) / (span / 1e9);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.chimedialer.core.campaign;
+
+import java.util.Map;
+
+/**
+ * The run report of one campaign (DESIGN.md section 7): what happened to every contact, every attempt's
+ * outcome, and how each Region was paced.
+ *
+ * @param campaign        the campaign id
+ * @param state           the campaign's state when the report was taken
+ * @param contacts        contact counts
+ * @param attempts        Create calls issued (first attempts and follow-ups)
+ * @param outcomes        final outcomes by disposition
+ * @param regions         per Region figures
+ * @param durationSeconds wall time from start to the report
+ */
+public record RunReport(String campaign, String state, Contacts contacts, long attempts, Map<Disposition, Long> outcomes,
+                        Map<String, RegionReport> regions, double durationSeconds) {
+
+    /**
+     * What became of the contact list. {@code total = invalid + duplicate + suppressed + windowExpired +
+     * dialed + alreadyDone + waiting + notReached}.
+     *
+     * @param total         rows read
+     * @param invalid       rejected rows (bad CSV, no number, invalid number)
+     * @param duplicate     numbers seen before in this campaign
+     * @param suppressed    numbers on a DNC list at dial time
+     * @param windowExpired contacts whose calling window did not open in time
+     * @param dialed        contacts dialed at least once
+     * @param alreadyDone   contacts finished by an earlier run of the campaign (resume)
+     * @param waiting       contacts waiting for their calling window now
+     * @param notReached    contacts read but not dialed because the campaign was cancelled or stopped
+     */
+    public record Contacts(long total, long invalid, long duplicate, long suppressed, long windowExpired, long dialed,
+                           long alreadyDone, long waiting, long notReached) {
+    }
+
+    /**
+     * One Region's pacing.
+     *
+     * @param attempts      Creates sent there (each retry of a throttled Create counts once)
+     * @param throttled     429 answers
+     * @param configuredCps the configured calls per second
+     * @param achievedCps   attempts divided by the time from the first to the last Create
+     * @param effectiveCps  the AIMD-adjusted rate at the end
+     * @param peakActive    the highest number of simultaneous active-call permits held
+     * @param maxActive     the active-call cap
+     */
+    public record RegionReport(long attempts, long throttled, double configuredCps, double achievedCps,
+                               double effectiveCps, int peakActive, int maxActive) {
+    }
+}
