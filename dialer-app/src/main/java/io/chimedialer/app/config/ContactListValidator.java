@@ -1,8 +1,5 @@
 package io.chimedialer.app.config;
 
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -36,8 +33,6 @@ public final class ContactListValidator {
     public static final List<String> PHONE_COLUMNS = List.of("phone", "number", "phone_number", "phone-number");
     /** At most this many errors and this many notes are kept in a report; the counts are always exact. */
     public static final int MAX_LISTED = 1000;
-
-    private static final CsvMapper CSV = new CsvMapper();
 
     private final String defaultRegion;
     private final Set<String> dnc;
@@ -110,10 +105,9 @@ public final class ContactListValidator {
         long duplicates = 0;
         long suppressed = 0;
         Map<String, Long> firstLine = new HashMap<>();
-        try (Reader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
-             CsvParser p = CSV.getFactory().createParser(reader)) {
-            p.enable(CsvParser.Feature.SKIP_EMPTY_LINES);
-            Row headerRow = readRow(p);
+        try (Reader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+            CsvRows p = new CsvRows(reader);
+            Row headerRow = p.next();
             if (headerRow == null) {
                 errors.add(new RowProblem(1, "empty file: a header row with a phone column is required"));
                 return new Report(csv, 0, 0, 0, 0, errors, notes);
@@ -133,7 +127,7 @@ public final class ContactListValidator {
                 }
             }
             while (true) {
-                Row next = readRow(p);
+                Row next = p.next();
                 if (next == null) {
                     break;
                 }
@@ -289,23 +283,92 @@ public final class ContactListValidator {
     private record Row(long line, List<String> fields) {
     }
 
-    /** The next row with the line it starts on, or null at the end. */
-    private static Row readRow(CsvParser p) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t == null) {
-            return null;
+    /**
+     * A minimal RFC 4180 reader (quotes, doubled quotes, CR/LF, fields spanning lines) that knows the line each
+     * row starts on, which Jackson's CSV parser does not report reliably. Blank lines are skipped.
+     */
+    private static final class CsvRows {
+        private final Reader in;
+        private long line = 1;
+        private int pending = -2;
+
+        CsvRows(Reader in) {
+            this.in = in;
         }
-        long line = p.currentTokenLocation().getLineNr();
-        List<String> fields = new ArrayList<>();
-        if (t == JsonToken.START_ARRAY) {
-            for (t = p.nextToken(); t != null && t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                String v = p.getText();
-                if (fields.isEmpty() && v != null && v.startsWith("\uFEFF")) {
-                    v = v.substring(1);
+
+        private int read() throws IOException {
+            if (pending != -2) {
+                int c = pending;
+                pending = -2;
+                return c;
+            }
+            return in.read();
+        }
+
+        Row next() throws IOException {
+            int c = read();
+            while (c == '\n' || c == '\r') {
+                if (c == '\r') {
+                    int d = read();
+                    if (d != '\n') {
+                        pending = d;
+                    }
                 }
-                fields.add(v == null ? "" : v);
+                line++;
+                c = read();
+            }
+            if (c == -1) {
+                return null;
+            }
+            if (line == 1 && c == '\uFEFF') {
+                c = read();
+            }
+            long start = line;
+            List<String> fields = new ArrayList<>();
+            StringBuilder field = new StringBuilder();
+            boolean quoted = false;
+            while (true) {
+                if (quoted) {
+                    if (c == -1) {
+                        throw new IOException("line " + start + ": a quoted field is not closed");
+                    }
+                    if (c == '"') {
+                        int d = read();
+                        if (d == '"') {
+                            field.append('"');
+                        } else {
+                            quoted = false;
+                            c = d;
+                            continue;
+                        }
+                    } else {
+                        if (c == '\n') {
+                            line++;
+                        }
+                        field.append((char) c);
+                    }
+                } else if (c == '"' && field.length() == 0) {
+                    quoted = true;
+                } else if (c == ',') {
+                    fields.add(field.toString());
+                    field.setLength(0);
+                } else if (c == '\n' || c == '\r' || c == -1) {
+                    if (c == '\r') {
+                        int d = read();
+                        if (d != '\n') {
+                            pending = d;
+                        }
+                    }
+                    if (c != -1) {
+                        line++;
+                    }
+                    fields.add(field.toString());
+                    return new Row(start, fields);
+                } else {
+                    field.append((char) c);
+                }
+                c = read();
             }
         }
-        return new Row(line, fields);
     }
 }
