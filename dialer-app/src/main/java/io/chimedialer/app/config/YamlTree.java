@@ -50,8 +50,12 @@ final class YamlTree {
             return new YamlTree(root, keys, values);
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
-            throw new SyntaxError(e.getOriginalMessage().lines().findFirst().orElse("not valid YAML"),
-                    loc == null ? 0 : loc.getLineNr());
+            // The parser's message interleaves reasons with indented source excerpts; keep only the reasons, so
+            // that no value (a secret substituted from the environment) is echoed.
+            String reason = e.getOriginalMessage().lines()
+                    .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+                    .collect(java.util.stream.Collectors.joining("; "));
+            throw new SyntaxError(reason.isEmpty() ? "not valid YAML" : reason, loc == null ? 0 : loc.getLineNr());
         } catch (IOException e) {
             throw new SyntaxError("cannot read: " + e.getMessage(), 0);
         }
