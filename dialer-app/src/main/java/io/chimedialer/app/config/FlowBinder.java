@@ -1,5 +1,6 @@
 package io.chimedialer.app.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonToken;
@@ -20,13 +21,18 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Binds a campaign's {@code flow:} mapping to {@link T} generically: kebab-case keys map to record components
@@ -47,6 +53,9 @@ final class FlowBinder<T> {
                     .addDeserializer(LocalTime.class, new ScalarDeserializer<>(LocalTime.class, FlowBinder::timeOfDay))
                     .addDeserializer(ZoneId.class, new ScalarDeserializer<>(ZoneId.class, FlowBinder::zone)))
             .build();
+
+    private static final PropertyNamingStrategies.NamingBase KEBAB =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.KEBAB_CASE;
 
     private final Class<T> type;
 
@@ -77,6 +86,15 @@ final class FlowBinder<T> {
                 return true;
             }
         });
+        // Jackson reports a record's unknown keys only after its constructor ran, so a typo would surface as the
+        // constructor's complaint about the missing key instead: check the keys against the record tree first.
+        checkKeys(node, type, "", unknown);
+        if (!unknown.isEmpty()) {
+            for (String[] u : unknown) {
+                ctx.error(join(path, u[0]), u[1]);
+            }
+            return null;
+        }
         T value = null;
         try {
             value = reader.readValue(MAPPER.treeAsTokens(node));
@@ -91,7 +109,59 @@ final class FlowBinder<T> {
         return unknown.isEmpty() ? value : null;
     }
 
+    /**
+     * Walks the tree along the record components of {@code type} (kebab-case names, or {@code @JsonProperty}),
+     * into maps' values and lists' items, and lists every key that names no component.
+     */
+    private static void checkKeys(JsonNode node, Type type, String path, List<String[]> unknown) {
+        if (node == null || node.isNull()) {
+            return;
+        }
+        Class<?> raw = rawClass(type);
+        if (raw == null) {
+            return;
+        }
+        if (raw.isRecord() && node.isObject()) {
+            Map<String, Type> components = new LinkedHashMap<>();
+            for (RecordComponent c : raw.getRecordComponents()) {
+                JsonProperty named = c.getAccessor().getAnnotation(JsonProperty.class);
+                String name = named != null && !named.value().isEmpty() ? named.value() : KEBAB.translate(c.getName());
+                components.put(name, c.getGenericType());
+            }
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                String child = join(path, e.getKey());
+                Type componentType = components.get(e.getKey());
+                if (componentType == null) {
+                    unknown.add(new String[] {child, Section.unknownKey(e.getKey(), components.keySet())});
+                } else {
+                    checkKeys(e.getValue(), componentType, child, unknown);
+                }
+            }
+        } else if (Map.class.isAssignableFrom(raw) && node.isObject() && type instanceof ParameterizedType pt) {
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                checkKeys(e.getValue(), pt.getActualTypeArguments()[1], join(path, e.getKey()), unknown);
+            }
+        } else if (Collection.class.isAssignableFrom(raw) && node.isArray() && type instanceof ParameterizedType pt) {
+            for (int i = 0; i < node.size(); i++) {
+                checkKeys(node.get(i), pt.getActualTypeArguments()[0], path + "[" + i + "]", unknown);
+            }
+        }
+    }
+
+    private static Class<?> rawClass(Type type) {
+        if (type instanceof Class<?> c) {
+            return c;
+        }
+        if (type instanceof ParameterizedType pt && pt.getRawType() instanceof Class<?> c) {
+            return c;
+        }
+        return null;
+    }
+
     private static String join(String path, String sub) {
+        if (path.isEmpty()) {
+            return sub;
+        }
         if (sub.isEmpty()) {
             return path;
         }
@@ -139,6 +209,9 @@ final class FlowBinder<T> {
         if (e instanceof InvalidFormatException f) {
             return f.getOriginalMessage();
         }
+        if (e instanceof ValueInstantiationException v && v.getType() != null && v.getType().getRawClass().isEnum()) {
+            return "expected " + describeType(v.getType().getRawClass());
+        }
         if (e instanceof ValueInstantiationException v && v.getCause() != null) {
             return String.valueOf(v.getCause().getMessage());
         }
@@ -168,11 +241,11 @@ final class FlowBinder<T> {
         if (t.isEnum()) {
             List<String> names = new ArrayList<>();
             for (Object c : t.getEnumConstants()) {
-                names.add(c.toString());
+                names.add(((Enum<?>) c).name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
             }
             return "one of " + String.join(", ", names);
         }
-        if (t.isRecord() || java.util.Map.class.isAssignableFrom(t)) {
+        if (t.isRecord() || Map.class.isAssignableFrom(t)) {
             return "a mapping";
         }
         return "a " + t.getSimpleName();

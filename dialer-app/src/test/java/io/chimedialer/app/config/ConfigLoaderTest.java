@@ -7,6 +7,7 @@ import io.chimedialer.core.campaign.Disposition;
 import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.flow.FlowConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -93,8 +94,12 @@ class ConfigLoaderTest {
         assertThat(demo.dncLists()).containsExactly(Path.of("..", "config", "samples", "dnc.txt").toString());
         assertThat(demo.maxCallLifetime()).isEqualTo(Duration.ofMinutes(10));
         assertThat(demo.redialUnknown()).isFalse();
-        assertThat(demo.flow()).isNotNull();
-        assertThat(demo.flow().toString()).contains("{clinic}");
+        assertThat(demo.flow().type()).isEqualTo(FlowConfig.Type.MENU);
+        assertThat(demo.flow().callerName()).isEqualTo("Harbor Health");
+        assertThat(demo.flow().message().text()).startsWith("Hello {name}, this is {caller-name}").contains("{clinic}");
+        assertThat(demo.flow().menu().options()).containsOnlyKeys("1", "2", "9");
+        assertThat(demo.flow().menu().options().get("9").action()).isEqualTo(FlowConfig.MenuOption.Action.OPT_OUT);
+        assertThat(demo.flow().menu().maxAttempts()).isEqualTo(2);
     }
 
     @Test
@@ -183,13 +188,13 @@ class ConfigLoaderTest {
                 campaigns:
                   c1:
                     regions: [us-east-1]
-                    flow: { message: "costs $${PRICE} today" }
+                    flow: { message: { text: "costs $${PRICE} today" } }
                 server: { webhook-secret: "${NOT_SET:-}" }
                 """));
 
         DialerConfig c = ConfigLoader.load(f, Map.of());
 
-        assertThat(c.campaign("c1").orElseThrow().flow().toString()).contains("costs ${PRICE} today");
+        assertThat(c.campaign("c1").orElseThrow().flow().message().text()).isEqualTo("costs ${PRICE} today");
         assertThat(c.server().webhookSecret()).isNull();
     }
 
@@ -395,6 +400,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_syntaxErrorNearASecret_doesNotEchoTheSecret() throws IOException {
+        Path f = write("dialer.yaml", "server:\n  webhook-secret: ${S} [\n  port: {1\n");
+
+        ConfigException e = failure(f, Map.of("S", "zz-top-secret-zz"));
+
+        assertThat(e.problems()).singleElement().extracting(ConfigProblem::message).asString().startsWith("not valid YAML");
+        assertThat(e.getMessage()).doesNotContain("zz-top-secret-zz");
+    }
+
+    @Test
     void load_missingFile_isOneProblem() {
         ConfigException e = failure(dir.resolve("nope.yaml"), Map.of());
 
@@ -415,7 +430,53 @@ class ConfigLoaderTest {
 
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.keyPath()).isEqualTo("campaigns.c1.flow.message");
-            assertThat(p.message()).isEqualTo("expected a text value here");
+            assertThat(p.message()).isEqualTo("expected a mapping here");
         });
+    }
+
+    @Test
+    void load_flowWithNestedMistakes_reportsEachUnknownKeyAtItsPath() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      type: menu
+                      message: { txt: "hi" }
+                      menu:
+                        prompt: { text: "Press 1" }
+                        options:
+                          "1": { acton: confirm }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line, ConfigProblem::message)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.message.txt", 10,
+                                "unknown key, did you mean 'text'?"),
+                        org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.menu.options.1.acton", 14,
+                                "unknown key, did you mean 'action'?"));
+    }
+
+    @Test
+    void load_flowRejectedByItsConstructor_isReportedWithItsReason() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      type: menu
+                      message: { text: "hi" }
+                  c2:
+                    regions: [us-east-1]
+                    flow: { type: menux, message: { text: "hi" } }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::message).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow", "flow.menu is required when flow.type is menu"),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c2.flow.type", "expected one of message, menu"));
     }
 }
