@@ -29,8 +29,8 @@ import java.util.Set;
  * Instances are immutable and thread-safe.
  */
 public final class ContactListValidator {
-    /** Header names accepted for the phone column, in order of preference. */
-    public static final List<String> PHONE_COLUMNS = List.of("phone", "number", "phone_number", "phone-number");
+    /** Header names accepted for the phone column, in order of preference (as dialer-core's CsvOptions). */
+    public static final List<String> PHONE_COLUMNS = List.of("phone", "number", "phone_number", "to");
     /** At most this many errors and this many notes are kept in a report; the counts are always exact. */
     public static final int MAX_LISTED = 1000;
 

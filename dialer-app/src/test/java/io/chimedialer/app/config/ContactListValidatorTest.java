@@ -70,7 +70,7 @@ class ContactListValidatorTest {
         assertThat(r.errors()).singleElement().satisfies(p -> {
             assertThat(p.line()).isEqualTo(1);
             assertThat(p.message()).isEqualTo("no phone column: the header needs one of phone, number, phone_number, "
-                    + "phone-number (found: id, name)");
+                    + "to (found: id, name)");
         });
     }
 
