@@ -95,6 +95,11 @@ final class YamlTree {
                 return NODES.textNode(p.getText());
             }
             case VALUE_NUMBER_INT -> {
+                if (p.getText().startsWith("+")) {
+                    // YAML reads an unquoted +17035552601 as an integer; in this configuration a leading + is
+                    // an E.164 number, so keep it as written.
+                    return NODES.textNode(p.getText());
+                }
                 return switch (p.getNumberType()) {
                     case INT -> NODES.numberNode(p.getIntValue());
                     case LONG -> NODES.numberNode(p.getLongValue());

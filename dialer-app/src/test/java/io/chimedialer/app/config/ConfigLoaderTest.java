@@ -410,6 +410,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_unquotedE164Numbers_areKeptAsWrittenNotReadAsIntegers() throws Exception {
+        Path f = write("dialer.yaml", """
+                regions:
+                  us-east-1:
+                    sip-media-application-id: sma
+                    from-numbers: [+17035552601, +17035552602]
+                """);
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        assertThat(c.regions().get("us-east-1").fromNumbers()).containsExactly("+17035552601", "+17035552602");
+    }
+
+    @Test
     void load_missingFile_isOneProblem() {
         ConfigException e = failure(dir.resolve("nope.yaml"), Map.of());
 
