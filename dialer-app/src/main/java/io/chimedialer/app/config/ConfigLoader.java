@@ -78,8 +78,14 @@ public final class ConfigLoader {
         ConfigLoader loader = new ConfigLoader(env);
         DialerConfig config = loader.loadAll(file);
         if (!loader.problems.isEmpty() || config == null) {
+            // Files in the order they were read, then lines; a stable sort keeps the walk's order within a line.
+            Map<Path, Integer> fileOrder = new HashMap<>();
+            for (ConfigProblem p : loader.problems) {
+                fileOrder.putIfAbsent(p.file(), fileOrder.size());
+            }
             List<ConfigProblem> sorted = new ArrayList<>(loader.problems);
-            sorted.sort((a, b) -> a.file().equals(b.file()) ? Integer.compare(a.line(), b.line()) : 0);
+            sorted.sort(java.util.Comparator.<ConfigProblem>comparingInt(p -> fileOrder.get(p.file()))
+                    .thenComparingInt(ConfigProblem::line));
             throw new ConfigException(sorted);
         }
         return config;
@@ -195,7 +201,7 @@ public final class ConfigLoader {
 
     private static Section asSection(FileContext ctx, String path, JsonNode node) {
         if (node == null || node.isNull()) {
-            return new Section(ctx, path, ctx.tree.root().isObject() ? node : null);
+            return Section.empty(ctx, path);
         }
         if (!node.isObject()) {
             ctx.error(path, "expected a mapping (key: value lines), was " + Section.describe(node));

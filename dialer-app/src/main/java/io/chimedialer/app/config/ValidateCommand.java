@@ -107,8 +107,6 @@ public final class ValidateCommand implements Callable<Integer> {
                 }
                 validator = validator.withDnc(dnc, String.join(", ", c.dncLists().stream()
                         .map(f -> Path.of(f).getFileName().toString()).toList()));
-            } else if (list == null) {
-                return INVALID;
             }
         }
         if (list != null) {
