@@ -91,6 +91,38 @@ public final class ConfigLoader {
         return config;
     }
 
+    /**
+     * Checks and binds one campaign given as text (YAML or JSON, e.g. the body of {@code POST /v1/campaigns}),
+     * against the Regions of a loaded configuration. No {@code ${...}} substitution is done: the text comes from
+     * outside and must not read the environment. Relative paths resolve against {@code origin}'s directory;
+     * whether a client may name server-side files at all is the caller's decision.
+     *
+     * @param name   the campaign's name
+     * @param text   the campaign's keys, as in a campaign file
+     * @param origin names the text in problems (e.g. {@code Path.of("request")}) and anchors relative paths
+     * @param config the configuration whose {@code regions} the campaign may use
+     * @return the campaign
+     * @throws ConfigException with every problem, key paths prefixed {@code campaigns.NAME}
+     */
+    public static CampaignConfig parseCampaign(String name, String text, Path origin, DialerConfig config)
+            throws ConfigException {
+        ConfigLoader loader = new ConfigLoader(Map.of());
+        CampaignConfig campaign = null;
+        if (!CAMPAIGN_NAME.matcher(name).matches()) {
+            loader.problems.add(new ConfigProblem(origin, "campaigns." + name, 0,
+                    "campaign names use letters, digits, '.', '_' and '-'"));
+        } else {
+            FileContext ctx = loader.parse(origin, text, "campaigns." + name, false);
+            Section c = ctx == null ? null : asSection(ctx, "", ctx.tree.root());
+            campaign = c == null ? null : loader.campaign(name, c, config.regions().keySet());
+        }
+        if (!loader.problems.isEmpty() || campaign == null) {
+            throw new ConfigException(loader.problems.isEmpty()
+                    ? List.of(new ConfigProblem(origin, "campaigns." + name, 0, "not a campaign")) : loader.problems);
+        }
+        return campaign;
+    }
+
     private DialerConfig loadAll(Path file) {
         FileContext ctx = open(file, "");
         if (ctx == null) {
@@ -165,7 +197,13 @@ public final class ConfigLoader {
             problems.add(new ConfigProblem(file, prefix, 0, "cannot read: " + e.getMessage()));
             return null;
         }
-        EnvSubstitution.Result substituted = EnvSubstitution.apply(text, env);
+        return parse(file, text, prefix, true);
+    }
+
+    /** Parses a text; {@code substitute} false leaves {@code ${...}} as written (texts from API clients). */
+    private FileContext parse(Path file, String text, String prefix, boolean substitute) {
+        EnvSubstitution.Result substituted = substitute ? EnvSubstitution.apply(text, env)
+                : new EnvSubstitution.Result(text, List.of());
         List<String[]> duplicates = new ArrayList<>();
         YamlTree tree;
         try {

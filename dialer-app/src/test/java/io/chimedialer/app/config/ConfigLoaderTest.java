@@ -424,6 +424,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void parseCampaign_jsonBodyAgainstLoadedRegions_bindsWithoutEnvSubstitution() throws Exception {
+        DialerConfig config = ConfigLoader.load(REFERENCE, Map.of());
+        String body = "{\"regions\": {\"us-west-2\": 1}, \"flow\": {\"message\": {\"text\": \"Hi ${DIALER_WEBHOOK_SECRET}\"}}}";
+
+        CampaignConfig c = ConfigLoader.parseCampaign("api-1", body, Path.of("request"), config);
+
+        assertThat(c.name()).isEqualTo("api-1");
+        assertThat(c.regions()).containsExactly(Map.entry("us-west-2", 1));
+        assertThat(c.flow().message().text()).isEqualTo("Hi ${DIALER_WEBHOOK_SECRET}");
+    }
+
+    @Test
+    void parseCampaign_mistakes_areReportedWithPrefixedKeyPaths() throws Exception {
+        DialerConfig config = ConfigLoader.load(REFERENCE, Map.of());
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parseCampaign("api-1",
+                "regions: { eu-west-1: 1 }\nretry: { BUSY: { after: soon, max-attempts: 2 } }\n", Path.of("request"), config));
+
+        assertThat(e.problems()).extracting(ConfigProblem::file, ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Path.of("request"), "campaigns.api-1.regions.eu-west-1", 1),
+                org.assertj.core.groups.Tuple.tuple(Path.of("request"), "campaigns.api-1.retry.BUSY.after", 2));
+    }
+
+    @Test
     void load_missingFile_isOneProblem() {
         ConfigException e = failure(dir.resolve("nope.yaml"), Map.of());
 

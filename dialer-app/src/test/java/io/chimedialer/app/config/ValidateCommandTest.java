@@ -83,6 +83,23 @@ class ValidateCommandTest {
     }
 
     @Test
+    void validate_badConfigWithCampaign_printsTheConfigProblemsAndExitsTwo() {
+        int code = run("--config", ConfigLoaderTest.BAD_FIVE.toString(), "--campaign", "reminders");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().lines().toList()).hasSize(6).last().isEqualTo("5 problems found");
+    }
+
+    @Test
+    void validate_help_documentsOptionsAndExitCodes() {
+        int code = run("--help");
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("--config=FILE", "--contacts=FILE", "--campaign=NAME", "Exit codes:",
+                "0   valid", "2   errors found (or invalid usage)");
+    }
+
+    @Test
     void validate_missingConfigFile_exitsTwo() {
         int code = run("--config", dir.resolve("missing.yaml").toString());
 
