@@ -1,0 +1,115 @@
+package io.chimedialer.app.config;
+
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.RegionConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole, validated configuration of a {@code dialer}: what {@link ConfigLoader#load} returns.
+ * Immutable; maps keep the order of the file. Its {@code toString()} never shows a secret.
+ *
+ * @param source       the configuration file it was read from
+ * @param server       the HTTP server (webhook, control API, metrics)
+ * @param ledger       where attempts and outcomes are recorded
+ * @param regions      Region name -> Region, at least one
+ * @param campaignsDir the directory whose {@code *.yaml} files were read as campaigns, or null when there was none
+ * @param campaigns    campaign name -> campaign, from {@code campaigns:} and from {@code campaignsDir}
+ */
+public record DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
+                           Path campaignsDir, Map<String, CampaignConfig> campaigns) {
+    public DialerConfig {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(ledger, "ledger");
+        regions = Collections.unmodifiableMap(new LinkedHashMap<>(regions));
+        campaigns = Collections.unmodifiableMap(new LinkedHashMap<>(campaigns));
+    }
+
+    /** The campaign of that name, if configured. */
+    public Optional<CampaignConfig> campaign(String name) {
+        return Optional.ofNullable(campaigns.get(name));
+    }
+
+    /** The Region of that name, if configured. */
+    public Optional<RegionConfig> region(String name) {
+        return Optional.ofNullable(regions.get(name));
+    }
+
+    /**
+     * The HTTP server.
+     *
+     * @param host          interface to bind (default {@code 0.0.0.0})
+     * @param port          port to bind (default 8080; 0 picks a free port)
+     * @param webhookSecret the HMAC secret of {@code POST /v1/sma/invocations}, or null when not configured
+     *                      ({@code serve} requires it; {@code demo} and {@code --sandbox} generate one per run)
+     * @param controlToken  the bearer token of the control API, or null when not configured
+     * @param tls           certificate and key for HTTPS, or null for plain HTTP
+     * @param publicUrl     the URL the webhook is reachable at from outside (the Lambda bridge's target), or null
+     */
+    public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+        /** Default port. */
+        public static final int DEFAULT_PORT = 8080;
+        /** Default interface. */
+        public static final String DEFAULT_HOST = "0.0.0.0";
+
+        public Server {
+            host = host == null || host.isBlank() ? DEFAULT_HOST : host;
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+            }
+        }
+
+        /** Defaults everywhere, no secrets, no TLS. */
+        public static Server defaults() {
+            return new Server(DEFAULT_HOST, DEFAULT_PORT, null, null, null, null);
+        }
+    }
+
+    /**
+     * TLS material, PEM files.
+     *
+     * @param certFile the certificate chain
+     * @param keyFile  the private key (PKCS#8)
+     */
+    public record Tls(Path certFile, Path keyFile) {
+        public Tls {
+            Objects.requireNonNull(certFile, "cert-file");
+            Objects.requireNonNull(keyFile, "key-file");
+        }
+    }
+
+    /**
+     * The ledger's database.
+     *
+     * @param url      a JDBC URL, {@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}
+     *                 (default {@code jdbc:sqlite:./data/dialer.db}, relative to the working directory)
+     * @param username database user, or null (SQLite, or a user in the URL)
+     * @param password database password, or null
+     */
+    public record Ledger(String url, String username, Secret password) {
+        /** Default URL. */
+        public static final String DEFAULT_URL = "jdbc:sqlite:./data/dialer.db";
+
+        public Ledger {
+            url = url == null || url.isBlank() ? DEFAULT_URL : url;
+        }
+
+        /** The default SQLite ledger. */
+        public static Ledger defaults() {
+            return new Ledger(DEFAULT_URL, null, null);
+        }
+
+        /** Shows the URL with any {@code password=} parameter masked, and never the password. */
+        @Override
+        public String toString() {
+            return "Ledger[url=" + url.replaceAll("(?i)(password=)[^&;]*", "$1****") + ", username=" + username
+                    + ", password=" + password + "]";
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.chimedialer.app.config;
+
+import io.chimedialer.core.config.CampaignConfig;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dialer validate}: checks a configuration (every key of it and its campaign files) and, optionally, a
+ * contact list, printing every problem. Exit codes: {@value #OK} when clean, {@value #INVALID} when the
+ * configuration or the contact list has errors (also picocli's code for bad usage), 1 for an unexpected failure.
+ * Problems go to standard error as {@code file:line: key.path: reason}; notes (duplicate and DNC rows) and the
+ * summary to standard output.
+ */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = {"Checks a configuration and, optionally, a contact list; prints every problem.",
+                "Without --campaign or --contacts only the configuration is checked (and that each contact list exists)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:valid", "1:unexpected failure", "2:errors found (or invalid usage)"})
+public final class ValidateCommand implements Callable<Integer> {
+    /** Exit code: nothing wrong. */
+    public static final int OK = 0;
+    /** Exit code: the configuration or the contact list has errors. */
+    public static final int INVALID = 2;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/dialer.yaml",
+            description = "Configuration file (default: ${DEFAULT-VALUE}).")
+    private Path config;
+
+    @Option(names = "--contacts", paramLabel = "FILE",
+            description = "A contact list CSV to check (default: the --campaign's list, if given).")
+    private Path contacts;
+
+    @Option(names = "--campaign", paramLabel = "NAME",
+            description = "Also check this campaign's contact list, with its default region and DNC lists.")
+    private String campaign;
+
+    private final Map<String, String> env;
+
+    /** Uses the process environment for {@code ${...}}. */
+    public ValidateCommand() {
+        this(System.getenv());
+    }
+
+    /** Uses {@code env} for {@code ${...}} (tests, embedding). */
+    public ValidateCommand(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int errors = 0;
+        DialerConfig loaded = null;
+        boolean configGiven = spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--config");
+        boolean skipConfig = contacts != null && campaign == null && !configGiven && !Files.exists(config);
+        if (!skipConfig) {
+            try {
+                loaded = ConfigLoader.load(config, env);
+                out.println(config + ": OK (" + loaded.regions().size() + " Regions, " + loaded.campaigns().size()
+                        + " campaigns: " + String.join(", ", loaded.campaigns().keySet()) + ")");
+            } catch (ConfigException e) {
+                for (ConfigProblem p : e.problems()) {
+                    err.println(p);
+                }
+                errors += e.problems().size();
+            }
+        }
+
+        String defaultRegion = "US";
+        Path list = contacts;
+        ContactListValidator validator = null;
+        if (campaign != null) {
+            CampaignConfig c = loaded == null ? null : loaded.campaign(campaign).orElse(null);
+            if (loaded != null && c == null) {
+                err.println(config + ": campaigns." + campaign + ": no such campaign (configured: "
+                        + String.join(", ", loaded.campaigns().keySet()) + ")");
+                errors++;
+            }
+            if (c != null) {
+                defaultRegion = c.defaultRegion();
+                if (list == null && c.contacts() != null) {
+                    list = Path.of(c.contacts());
+                }
+                validator = new ContactListValidator(defaultRegion);
+                Set<String> dnc = new HashSet<>();
+                for (String dncFile : c.dncLists()) {
+                    ContactListValidator.DncList d = validator.readDnc(Path.of(dncFile));
+                    for (ContactListValidator.RowProblem p : d.problems()) {
+                        err.println(d.file() + (p.line() > 0 ? ":" + p.line() : "") + ": " + p.message());
+                    }
+                    errors += d.problems().size();
+                    dnc.addAll(d.numbers());
+                }
+                validator = validator.withDnc(dnc, String.join(", ", c.dncLists().stream()
+                        .map(f -> Path.of(f).getFileName().toString()).toList()));
+            }
+        }
+        if (list != null) {
+            if (validator == null) {
+                validator = new ContactListValidator(defaultRegion);
+            }
+            ContactListValidator.Report r = validator.validate(list);
+            for (ContactListValidator.RowProblem p : r.errors()) {
+                err.println(r.file() + (p.line() > 0 ? ":" + p.line() : "") + ": " + p.message());
+            }
+            for (ContactListValidator.RowProblem p : r.notes()) {
+                out.println(r.file() + ":" + p.line() + ": note: " + p.message());
+            }
+            long unlisted = r.invalidRows() - r.errors().size();
+            if (unlisted > 0) {
+                err.println(r.file() + ": ... and " + unlisted + " more invalid rows");
+            }
+            out.println(r.file() + ": " + r.rows() + " rows: " + r.dialable() + " to dial, " + r.invalidRows()
+                    + " invalid, " + r.duplicateRows() + " duplicate, " + r.suppressedRows() + " on a DNC list");
+            errors += r.errors().size() == 0 ? 0 : Math.max(r.errors().size(), (int) Math.min(Integer.MAX_VALUE, r.invalidRows()));
+        }
+        if (errors > 0) {
+            err.println(errors + (errors == 1 ? " problem" : " problems") + " found");
+            return INVALID;
+        }
+        return OK;
+    }
+}

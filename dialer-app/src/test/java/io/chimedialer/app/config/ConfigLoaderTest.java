@@ -1,0 +1,520 @@
+package io.chimedialer.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.flow.FlowConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    static final Path REFERENCE = Path.of("..", "config", "dialer.yaml");
+    static final Path BAD_FIVE = Path.of("src", "test", "resources", "config", "bad-five.yaml");
+
+    @TempDir
+    Path dir;
+
+    /** A minimal valid configuration; {@code extra} is appended at the top level. */
+    static String minimal(String extra) {
+        return """
+                regions:
+                  us-east-1:
+                    sip-media-application-id: sma-1
+                    from-numbers: ["+17035552601"]
+                """ + extra;
+    }
+
+    Path write(String name, String yaml) throws IOException {
+        Path f = dir.resolve(name);
+        Files.createDirectories(f.getParent());
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    static ConfigException failure(Path file, Map<String, String> env) {
+        return catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, env));
+    }
+
+    static List<String> keyPaths(ConfigException e) {
+        return e.problems().stream().map(ConfigProblem::keyPath).toList();
+    }
+
+    // ------------------------------------------------------------------ reference configuration
+
+    @Test
+    void load_referenceConfigWithEnv_bindsToCoreRecordsWithDocumentedValues() throws Exception {
+        DialerConfig c = ConfigLoader.load(REFERENCE, Map.of(
+                "DIALER_WEBHOOK_SECRET", "whsec-0123456789", "DIALER_CONTROL_TOKEN", "ctl-token-abcdef"));
+
+        assertThat(c.server().host()).isEqualTo("0.0.0.0");
+        assertThat(c.server().port()).isEqualTo(8080);
+        assertThat(c.server().webhookSecret().reveal()).isEqualTo("whsec-0123456789");
+        assertThat(c.server().controlToken().reveal()).isEqualTo("ctl-token-abcdef");
+        assertThat(c.server().tls()).isNull();
+        assertThat(c.server().publicUrl()).isNull();
+        assertThat(c.ledger().url()).isEqualTo("jdbc:sqlite:./data/dialer.db");
+
+        assertThat(c.regions()).containsOnlyKeys("us-east-1", "us-west-2");
+        RegionConfig east = c.regions().get("us-east-1");
+        assertThat(east).isEqualTo(new RegionConfig("us-east-1", "5b2b8d5e-0000-4000-8000-00000000e001", 1.0, 1, 10, 5.0,
+                List.of("+17035552601", "+17035552602"), null));
+        assertThat(c.regions().get("us-west-2").fromNumbers()).containsExactly("+15035552701", "+15035552702");
+        assertThat(c.regions().get("us-west-2").endpoint()).isNull();
+
+        assertThat(c.campaignsDir()).isEqualTo(Path.of("..", "config", "campaigns"));
+        assertThat(c.campaigns()).containsOnlyKeys("demo");
+        CampaignConfig demo = c.campaign("demo").orElseThrow();
+        assertThat(demo.name()).isEqualTo("demo");
+        assertThat(Path.of(demo.contacts())).isEqualTo(Path.of("..", "config", "samples", "contacts.csv")).exists();
+        assertThat(demo.regions()).containsExactly(Map.entry("us-east-1", 2), Map.entry("us-west-2", 1));
+        assertThat(demo.defaultRegion()).isEqualTo("US");
+        assertThat(demo.callingWindow().start()).isEqualTo(LocalTime.MIDNIGHT);
+        assertThat(demo.callingWindow().allDay()).isTrue();
+        assertThat(demo.callingWindow().days()).isEqualTo(EnumSet.allOf(DayOfWeek.class));
+        assertThat(demo.callingWindow().timezone()).isEqualTo("callee");
+        assertThat(demo.retry().rules()).containsOnly(
+                Map.entry(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(10), 3)),
+                Map.entry(Disposition.NO_ANSWER, new RetryConfig.Rule(Duration.ofHours(2), 2)));
+        assertThat(demo.retry().maxAttemptsPerNumber()).isEqualTo(3);
+        assertThat(demo.retry().perNumberWindow()).isEqualTo(Duration.ofHours(24));
+        assertThat(demo.dncLists()).containsExactly(Path.of("..", "config", "samples", "dnc.txt").toString());
+        assertThat(demo.maxCallLifetime()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(demo.redialUnknown()).isFalse();
+        assertThat(demo.flow().type()).isEqualTo(FlowConfig.Type.MENU);
+        assertThat(demo.flow().callerName()).isEqualTo("Harbor Health");
+        assertThat(demo.flow().message().text()).startsWith("Hello {name}, this is {caller-name}").contains("{clinic}");
+        assertThat(demo.flow().menu().options()).containsOnlyKeys("1", "2", "9");
+        assertThat(demo.flow().menu().options().get("9").action()).isEqualTo(FlowConfig.MenuOption.Action.OPT_OUT);
+        assertThat(demo.flow().menu().maxAttempts()).isEqualTo(2);
+    }
+
+    @Test
+    void load_referenceConfigWithoutEnv_leavesSecretsUnset() throws Exception {
+        DialerConfig c = ConfigLoader.load(REFERENCE, Map.of());
+
+        assertThat(c.server().webhookSecret()).isNull();
+        assertThat(c.server().controlToken()).isNull();
+        assertThat(c.campaigns()).containsOnlyKeys("demo");
+    }
+
+    @Test
+    void load_referenceConfigWithEnvOverrides_usesThem() throws Exception {
+        DialerConfig c = ConfigLoader.load(REFERENCE, Map.of("DIALER_SMA_US_WEST_2", "sma-west",
+                "DIALER_LEDGER_URL", "jdbc:postgresql://127.0.0.1:5432/dialer?user=u&password=pw123"));
+
+        assertThat(c.regions().get("us-west-2").sipMediaApplicationId()).isEqualTo("sma-west");
+        assertThat(c.ledger().url()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/dialer?user=u&password=pw123");
+        assertThat(c.ledger().toString()).doesNotContain("pw123").contains("password=****");
+    }
+
+    // ------------------------------------------------------------------ the acceptance item
+
+    @Test
+    void load_configWithFiveMistakes_listsAllFiveWithKeyPathsAndLines() {
+        ConfigException e = failure(BAD_FIVE, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("server.port", 4),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.calls-per-secnd", 8),
+                org.assertj.core.groups.Tuple.tuple("regions.us-west-2.from-numbers[0]", 12),
+                org.assertj.core.groups.Tuple.tuple("campaigns.reminders.regions.eu-west-9", 15),
+                org.assertj.core.groups.Tuple.tuple("campaigns.reminders.retry.BUSY.after", 17));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(BAD_FIVE));
+        assertThat(e.problems().get(0).message()).isEqualTo("expected a whole number, was 'eighty'");
+        assertThat(e.problems().get(1).message()).isEqualTo("unknown key, did you mean 'calls-per-second'?");
+        assertThat(e.problems().get(2).message()).startsWith("not an E.164 number: '5035552701'");
+        assertThat(e.problems().get(3).message()).isEqualTo("Region 'eu-west-9' is not defined under regions:, did you mean 'us-west-2'?");
+        assertThat(e.problems().get(4).message()).startsWith("not a duration: '10 minutes'");
+        assertThat(e.getMessage()).startsWith("5 configuration problems:")
+                .contains(BAD_FIVE + ":4: server.port: expected a whole number, was 'eighty'");
+    }
+
+    // ------------------------------------------------------------------ environment substitution
+
+    @Test
+    void load_envReferences_areSubstitutedBeforeParsingWithTypesAndDefaults() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                server:
+                  port: ${PORT}
+                  host: ${HOST:-127.0.0.1}
+                  public-url: "https://${DOMAIN}/hooks"   # ${UNSET_IN_COMMENT} is not substituted
+                ledger:
+                  url: jdbc:sqlite:${DATA:-./data}/d.db
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of("PORT", "9090", "DOMAIN", "dialer.example.com"));
+
+        assertThat(c.server().port()).isEqualTo(9090);
+        assertThat(c.server().host()).isEqualTo("127.0.0.1");
+        assertThat(c.server().publicUrl()).isEqualTo(URI.create("https://dialer.example.com/hooks"));
+        assertThat(c.ledger().url()).isEqualTo("jdbc:sqlite:./data/d.db");
+    }
+
+    @Test
+    void load_missingVariableWithoutDefault_isAnErrorNamingTheKeyAndVariable() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                server:
+                  port: ${DIALER_PORT}
+                ledger: { url: "${LEDGER_URL}" }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line, ConfigProblem::message)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("server.port", 6,
+                                "environment variable DIALER_PORT is not set (and ${DIALER_PORT} has no :-default)"),
+                        org.assertj.core.groups.Tuple.tuple("ledger.url", 7,
+                                "environment variable LEDGER_URL is not set (and ${LEDGER_URL} has no :-default)"));
+    }
+
+    @Test
+    void load_escapedDollarAndEmptyDefault_areLiteralAndNull() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow: { message: { text: "costs $${PRICE} today" } }
+                server: { webhook-secret: "${NOT_SET:-}" }
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        assertThat(c.campaign("c1").orElseThrow().flow().message().text()).isEqualTo("costs ${PRICE} today");
+        assertThat(c.server().webhookSecret()).isNull();
+    }
+
+    // ------------------------------------------------------------------ secrets
+
+    @Test
+    void load_secretFromEnvWithYamlSpecialCharacters_arrivesIntactAndNeverPrints() throws Exception {
+        String secret = "s3cr3t: #not-a-comment \"q\" 'x'";
+        Path f = write("dialer.yaml", minimal("""
+                server:
+                  webhook-secret: ${WH}
+                  control-token: ${TOKEN}
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of("WH", secret, "TOKEN", "007"));
+
+        assertThat(c.server().webhookSecret().reveal()).isEqualTo(secret);
+        assertThat(c.server().controlToken().reveal()).isEqualTo("007");
+        assertThat(c.toString()).doesNotContain(secret).doesNotContain("s3cr3t").contains("webhookSecret=****");
+        assertThat(c.server().webhookSecret().matches(secret)).isTrue();
+        assertThat(c.server().webhookSecret().matches("other")).isFalse();
+    }
+
+    @Test
+    void load_secretFromFile_isReadWithoutTrailingNewline() throws Exception {
+        write("secrets/webhook", "from-a-file\n");
+        Path f = write("dialer.yaml", minimal("""
+                server:
+                  webhook-secret: file:secrets/webhook
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        assertThat(c.server().webhookSecret().reveal()).isEqualTo("from-a-file");
+    }
+
+    @Test
+    void load_secretsWrittenInTheFileOrAsDefaults_areErrorsThatNeverShowTheValue() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                server:
+                  webhook-secret: literal-secret-value
+                  control-token: ${TOKEN:-default-token-value}
+                  port: ${SECRET_PORT}
+                ledger:
+                  password: [literal-password-value]
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(keyPaths(e)).containsExactly("server.webhook-secret", "server.control-token", "server.port",
+                "ledger.password");
+        assertThat(e.problems().get(0).message()).contains("must come from the environment (${NAME}) or a file");
+        assertThat(e.problems().get(1).message()).contains("may not have a default value");
+        assertThat(e.getMessage()).doesNotContain("literal-secret-value", "default-token-value", "literal-password-value");
+    }
+
+    @Test
+    void load_missingSecretFile_isReportedAtTheKey() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                server: { control-token: "file:nope.txt" }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.keyPath()).isEqualTo("server.control-token");
+            assertThat(p.message()).startsWith("secret file not found: ").endsWith("nope.txt");
+        });
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    @Test
+    void load_manyMistakes_reportsEachAtItsKeyAndLine() throws IOException {
+        Path f = write("dialer.yaml", """
+                serverr: {}
+                ledger: { url: "mysql://x" }
+                regions:
+                  us-east-1:
+                    sip-media-application-id: sma
+                    calls-per-second: 0
+                    burst: 1.5
+                    max-active-calls: -3
+                    from-numbers: ["+17035552601", "+1703555"]
+                    endpoint: "ftp://emulator"
+                  moon-base:
+                    sip-media-application-id: sma
+                    from-numbers: ["+17035552601"]
+                campaigns:
+                  c1:
+                    contacts: missing.csv
+                    regions: { us-east-1: 0 }
+                    default-region: XX
+                    calling-window: { hours: "9-17", days: "MON-FUNDAY", timezone: Mars/Olympus }
+                    retry:
+                      BUZY: { after: 10m, max-attempts: 3 }
+                      UNKNOWN: { after: 1h, max-attempts: 2 }
+                      NO_ANSWER: { after: 1h }
+                    max-call-lifetime: 0s
+                    redial-unknown: maybe
+                    flow: { mesage: "hi" }
+                """);
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("serverr", 1),
+                org.assertj.core.groups.Tuple.tuple("ledger.url", 2),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.calls-per-second", 6),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.burst", 7),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.max-active-calls", 8),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.from-numbers[1]", 9),
+                org.assertj.core.groups.Tuple.tuple("regions.us-east-1.endpoint", 10),
+                org.assertj.core.groups.Tuple.tuple("regions.moon-base", 11),
+                org.assertj.core.groups.Tuple.tuple("regions.moon-base.from-numbers[0]", 13),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.contacts", 16),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.regions.us-east-1", 17),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.default-region", 18),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.calling-window.hours", 19),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.calling-window.days", 19),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.calling-window.timezone", 19),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.retry.BUZY", 21),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.retry.UNKNOWN", 22),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.retry.NO_ANSWER.max-attempts", 23),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.max-call-lifetime", 24),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.redial-unknown", 25),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.mesage", 26));
+        assertThat(e.problems().get(0).message()).isEqualTo("unknown key, did you mean 'server'?");
+        assertThat(e.problems().get(8).message()).isEqualTo("also a from-number of Region us-east-1 (a number belongs to one Region)");
+        assertThat(e.problems().get(15).message()).isEqualTo("not a disposition, did you mean 'BUSY'?");
+        assertThat(e.problems().get(20).message()).isEqualTo("unknown key, did you mean 'message'?");
+    }
+
+    @Test
+    void load_campaignFileWithMistake_namesTheCampaignFileAndPrefixedKeyPath() throws IOException {
+        Path f = write("dialer.yaml", minimal("campaigns-dir: camps\n"));
+        Path campaign = write("camps/spring.yaml", """
+                regions:
+                  us-east-1: 1
+                calling-window:
+                  hourz: "09:00-17:00"
+                """);
+        write("camps/ok.yml", "regions: [us-east-1]\n");
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.file()).isEqualTo(campaign);
+            assertThat(p.keyPath()).isEqualTo("campaigns.spring.calling-window.hourz");
+            assertThat(p.line()).isEqualTo(4);
+            assertThat(p.message()).isEqualTo("unknown key, did you mean 'hours'?");
+        });
+    }
+
+    @Test
+    void load_campaignsDir_readsEachFileAsTheCampaignOfItsName() throws Exception {
+        write("samples/list.csv", "phone\n+12125552368\n");
+        Path f = write("dialer.yaml", minimal("campaigns-dir: camps\n"));
+        write("camps/spring.yaml", """
+                contacts: ../samples/list.csv
+                regions: [us-east-1]
+                calling-window: { hours: "21:00-08:00", days: [MON-WED, FRI], timezone: America/Chicago }
+                """);
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        CampaignConfig spring = c.campaign("spring").orElseThrow();
+        assertThat(Path.of(spring.contacts())).isEqualTo(dir.resolve("samples/list.csv"));
+        assertThat(spring.regions()).containsExactly(Map.entry("us-east-1", 1));
+        assertThat(spring.callingWindow().start()).isEqualTo(LocalTime.of(21, 0));
+        assertThat(spring.callingWindow().end()).isEqualTo(LocalTime.of(8, 0));
+        assertThat(spring.callingWindow().days()).containsExactly(
+                DayOfWeek.MONDAY, DayOfWeek.TUESDAY, DayOfWeek.WEDNESDAY, DayOfWeek.FRIDAY);
+        assertThat(spring.callingWindow().timezone()).isEqualTo("America/Chicago");
+        assertThat(spring.retry()).isEqualTo(RetryConfig.NONE);
+    }
+
+    @Test
+    void load_duplicateKeyAndMissingRegions_areBothReported() throws IOException {
+        Path f = write("dialer.yaml", """
+                server:
+                  port: 1
+                  port: 2
+                """);
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("regions", 0),
+                org.assertj.core.groups.Tuple.tuple("server.port", 3));
+    }
+
+    @Test
+    void load_yamlSyntaxError_isReportedWithItsLine() throws IOException {
+        Path f = write("dialer.yaml", "server:\n  port: 1\n bad: [\n");
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.message()).startsWith("not valid YAML");
+            assertThat(p.line()).isGreaterThanOrEqualTo(2);
+        });
+    }
+
+    @Test
+    void load_syntaxErrorNearASecret_doesNotEchoTheSecret() throws IOException {
+        Path f = write("dialer.yaml", "server:\n  webhook-secret: ${S} [\n  port: {1\n");
+
+        ConfigException e = failure(f, Map.of("S", "zz-top-secret-zz"));
+
+        assertThat(e.problems()).singleElement().extracting(ConfigProblem::message).asString().startsWith("not valid YAML");
+        assertThat(e.getMessage()).doesNotContain("zz-top-secret-zz");
+    }
+
+    @Test
+    void load_unquotedE164Numbers_areKeptAsWrittenNotReadAsIntegers() throws Exception {
+        Path f = write("dialer.yaml", """
+                regions:
+                  us-east-1:
+                    sip-media-application-id: sma
+                    from-numbers: [+17035552601, +17035552602]
+                """);
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        assertThat(c.regions().get("us-east-1").fromNumbers()).containsExactly("+17035552601", "+17035552602");
+    }
+
+    @Test
+    void parseCampaign_jsonBodyAgainstLoadedRegions_bindsWithoutEnvSubstitution() throws Exception {
+        DialerConfig config = ConfigLoader.load(REFERENCE, Map.of());
+        String body = "{\"regions\": {\"us-west-2\": 1}, \"flow\": {\"message\": {\"text\": \"Hi ${DIALER_WEBHOOK_SECRET}\"}}}";
+
+        CampaignConfig c = ConfigLoader.parseCampaign("api-1", body, Path.of("request"), config);
+
+        assertThat(c.name()).isEqualTo("api-1");
+        assertThat(c.regions()).containsExactly(Map.entry("us-west-2", 1));
+        assertThat(c.flow().message().text()).isEqualTo("Hi ${DIALER_WEBHOOK_SECRET}");
+    }
+
+    @Test
+    void parseCampaign_mistakes_areReportedWithPrefixedKeyPaths() throws Exception {
+        DialerConfig config = ConfigLoader.load(REFERENCE, Map.of());
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parseCampaign("api-1",
+                "regions: { eu-west-1: 1 }\nretry: { BUSY: { after: soon, max-attempts: 2 } }\n", Path.of("request"), config));
+
+        assertThat(e.problems()).extracting(ConfigProblem::file, ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Path.of("request"), "campaigns.api-1.regions.eu-west-1", 1),
+                org.assertj.core.groups.Tuple.tuple(Path.of("request"), "campaigns.api-1.retry.BUSY.after", 2));
+    }
+
+    @Test
+    void load_missingFile_isOneProblem() {
+        ConfigException e = failure(dir.resolve("nope.yaml"), Map.of());
+
+        assertThat(e.problems()).singleElement().extracting(ConfigProblem::message).isEqualTo("file not found");
+    }
+
+    @Test
+    void load_flowWithWrongType_isReportedAtTheFlowKey() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      message: [a, b]
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.keyPath()).isEqualTo("campaigns.c1.flow.message");
+            assertThat(p.message()).isEqualTo("expected a mapping here");
+        });
+    }
+
+    @Test
+    void load_flowWithNestedMistakes_reportsEachUnknownKeyAtItsPath() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      type: menu
+                      message: { txt: "hi" }
+                      menu:
+                        prompt: { text: "Press 1" }
+                        options:
+                          "1": { acton: confirm }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line, ConfigProblem::message)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.message.txt", 10,
+                                "unknown key, did you mean 'text'?"),
+                        org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.menu.options.1.acton", 14,
+                                "unknown key, did you mean 'action'?"));
+    }
+
+    @Test
+    void load_flowRejectedByItsConstructor_isReportedWithItsReason() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      type: menu
+                      message: { text: "hi" }
+                  c2:
+                    regions: [us-east-1]
+                    flow: { type: menux, message: { text: "hi" } }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::message).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow", "flow.menu is required when flow.type is menu"),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c2.flow.type", "expected one of message, menu"));
+    }
+}

@@ -1,0 +1,158 @@
+package io.chimedialer.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContactListValidatorTest {
+    static final Path SAMPLES = Path.of("..", "config", "samples");
+
+    @TempDir
+    Path dir;
+
+    final ContactListValidator validator = new ContactListValidator("US");
+
+    Path csv(String text) throws IOException {
+        Path f = dir.resolve("list.csv");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    @Test
+    void validate_badRows_listsEachByLineWithReason() throws IOException {
+        Path f = csv("""
+                id,Phone,name,timezone
+                1,+12125552368,Ann,
+                2,,Ben,
+                3,not a number,Cy,
+                4,"+1 212 555 23",Di,
+
+                5,+12125552369,Ed,Mars/Base
+                6,+12125552370,Flo,,extra
+                7,"(212) 555-2371",Gus,America/New_York
+                """);
+
+        ContactListValidator.Report r = validator.validate(f);
+
+        assertThat(r.errors()).extracting(ContactListValidator.RowProblem::line, ContactListValidator.RowProblem::message)
+                .containsExactly(
+                        tuple(3L, "no phone number"),
+                        tuple(4L, "not a phone number (********mber)"),
+                        tuple(5L, "not a valid number (+********5 23)"),
+                        tuple(7L, "timezone 'Mars/Base' is not a zone id (e.g. America/Chicago)"),
+                        tuple(8L, "5 fields, but the header has 4"));
+        assertThat(r.rows()).isEqualTo(7);
+        assertThat(r.invalidRows()).isEqualTo(5);
+        assertThat(r.dialable()).isEqualTo(2);
+        assertThat(r.ok()).isFalse();
+    }
+
+    @Test
+    void validate_quotedFieldSpanningLines_keepsLineNumbersOfLaterRows() throws IOException {
+        Path f = csv("phone,note\n+12125552368,\"two\nlines\"\nbad,x\n");
+
+        ContactListValidator.Report r = validator.validate(f);
+
+        assertThat(r.errors()).extracting(ContactListValidator.RowProblem::line).containsExactly(4L);
+    }
+
+    @Test
+    void validate_headerWithoutPhoneColumn_isOneErrorOnLineOne() throws IOException {
+        ContactListValidator.Report r = validator.validate(csv("id,name\n1,Ann\n"));
+
+        assertThat(r.errors()).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(1);
+            assertThat(p.message()).isEqualTo("no phone column: the header needs one of phone, number, phone_number, "
+                    + "to (found: id, name)");
+        });
+    }
+
+    @Test
+    void validate_emptyAndMissingFiles_areErrors() throws IOException {
+        assertThat(validator.validate(csv("")).errors()).extracting(ContactListValidator.RowProblem::message)
+                .containsExactly("empty file: a header row with a phone column is required");
+        assertThat(validator.validate(dir.resolve("nope.csv")).errors())
+                .extracting(ContactListValidator.RowProblem::message).containsExactly("file not found");
+    }
+
+    @Test
+    void validate_duplicatesAndDnc_areNotesNotErrors() throws IOException {
+        Path f = csv("phone\n+12125552368\n212-555-2368\n+13125554321\n");
+
+        ContactListValidator.Report r = validator.withDnc(List.of("+13125554321"), "dnc.txt").validate(f);
+
+        assertThat(r.ok()).isTrue();
+        assertThat(r.notes()).extracting(ContactListValidator.RowProblem::line, ContactListValidator.RowProblem::message)
+                .containsExactly(
+                        tuple(3L, "duplicate of line 2 (+*******2368)"),
+                        tuple(4L, "on the DNC list dnc.txt (+*******4321)"));
+        assertThat(r.dialable()).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ the samples in config/samples
+
+    @Test
+    void samples_contactsCsv_hasTheDocumentedCounts() {
+        ContactListValidator.DncList dnc = validator.readDnc(SAMPLES.resolve("dnc.txt"));
+        ContactListValidator.Report r = validator.withDnc(dnc.numbers(), "dnc.txt").validate(SAMPLES.resolve("contacts.csv"));
+
+        assertThat(dnc.problems()).isEmpty();
+        assertThat(dnc.numbers()).hasSize(5);
+        assertThat(r.rows()).isEqualTo(200);
+        assertThat(r.invalidRows()).isEqualTo(8);
+        assertThat(r.errors()).extracting(ContactListValidator.RowProblem::line)
+                .containsExactly(12L, 35L, 58L, 81L, 104L, 127L, 150L, 173L);
+        assertThat(r.duplicateRows()).isEqualTo(6);
+        assertThat(r.suppressedRows()).isEqualTo(5);
+        assertThat(r.notes()).extracting(ContactListValidator.RowProblem::line)
+                .contains(26L, 44L, 73L, 124L, 161L, 195L);
+        assertThat(r.dialable()).isEqualTo(181);
+    }
+
+    @Test
+    void samples_contactsCsv_coversSeveralUsTimeZonesAndOtherCountries() throws Exception {
+        PhoneNumberUtil util = PhoneNumberUtil.getInstance();
+        List<String> lines = Files.readAllLines(SAMPLES.resolve("contacts.csv"));
+        assertThat(lines.get(0)).isEqualTo("id,phone,name,timezone,appointment_date,appointment_time,clinic");
+        java.util.Set<String> usAreaCodes = new java.util.TreeSet<>();
+        java.util.Set<String> countries = new java.util.TreeSet<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String phone = line.split(",")[1];
+            String e164 = PhoneNumbers.e164(phone, "US");
+            if (e164 != null) {
+                countries.add(util.getRegionCodeForNumber(util.parse(e164, "ZZ")));
+                if (e164.startsWith("+1")) {
+                    usAreaCodes.add(e164.substring(2, 5));
+                }
+            }
+        }
+        // Eastern, Central, Mountain, Arizona, Pacific, Alaska and Hawaii area codes
+        assertThat(usAreaCodes).contains("212", "312", "303", "602", "206", "907", "808");
+        assertThat(countries).contains("US", "CA", "GB", "DE", "AU", "MX", "FR");
+    }
+
+    @Test
+    void samples_everyNumberInTheReferenceConfigAndDncList_isValidForLibphonenumber() throws Exception {
+        PhoneNumberUtil util = PhoneNumberUtil.getInstance();
+        List<String> numbers = new java.util.ArrayList<>(Files.readAllLines(SAMPLES.resolve("dnc.txt")));
+        numbers.addAll(List.of("+17035552601", "+17035552602", "+15035552701", "+15035552702"));
+        for (String n : numbers) {
+            assertThat(util.isValidNumber(util.parse(n, "ZZ"))).as(n).isTrue();
+        }
+        assertThat(Files.readString(Path.of("..", "config", "dialer.yaml")))
+                .contains("+17035552601", "+17035552602", "+15035552701", "+15035552702");
+    }
+
+    @Test
+    void mask_keepsOnlyTheLastFourDigits() {
+        assertThat(ContactListValidator.mask("+12125552368")).isEqualTo("+*******2368");
+        assertThat(ContactListValidator.mask("123")).isEqualTo("***");
+    }
+}
