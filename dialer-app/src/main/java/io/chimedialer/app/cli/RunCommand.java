@@ -1,0 +1,137 @@
+package io.chimedialer.app.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.chimedialer.app.config.ConfigException;
+import io.chimedialer.app.config.ConfigLoader;
+import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.runtime.CampaignManager;
+import io.chimedialer.app.runtime.DialerRuntime;
+import io.chimedialer.core.campaign.RunReport;
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.emulator.ChimeEmulator;
+import io.chimedialer.emulator.EmulatorRegion;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * {@code dialer run}: one campaign from the configuration, to the end, against AWS or (with
+ * {@code --sandbox}) the embedded emulator. A campaign the ledger already holds is resumed.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run one configured campaign to the end (against AWS, or --sandbox against the embedded emulator).")
+public final class RunCommand implements Callable<Integer> {
+
+    @Option(names = "--config", defaultValue = "config/dialer.yaml", description = "Configuration file (default: ${DEFAULT-VALUE}).")
+    String configFile;
+
+    @Option(names = "--campaign", required = true, description = "The campaign to run.")
+    String campaignName;
+
+    @Option(names = "--sandbox", description = "Dial the embedded Chime emulator instead of AWS.")
+    boolean sandbox;
+
+    @Option(names = "--time-scale", defaultValue = "0.01",
+            description = "With --sandbox: multiplier of emulated durations (default: ${DEFAULT-VALUE}).")
+    double timeScale;
+
+    @Option(names = "--dry-run", description = "Validate the configuration and the contact list; dial nothing.")
+    boolean dryRun;
+
+    @Option(names = "--report", description = "Write the run report (JSON) here.")
+    Path reportFile;
+
+    @Option(names = "--results", description = "Write the results (CSV, one row per attempt) here.")
+    Path resultsFile;
+
+    @Option(names = "--port", description = "HTTP port of the webhook and /metrics (default: server.port of the config).")
+    Integer port;
+
+    @Override
+    public Integer call() throws Exception {
+        if (dryRun) {
+            return new picocli.CommandLine(new io.chimedialer.app.config.ValidateCommand())
+                    .execute("--config", Home.resolve(configFile).toString(), "--campaign", campaignName);
+        }
+        DialerConfig config;
+        try {
+            config = ConfigLoader.load(Home.resolve(configFile));
+        } catch (ConfigException e) {
+            System.err.println("dialer run: " + e.getMessage());
+            return 2;
+        }
+        CampaignConfig campaign = config.campaign(campaignName).orElse(null);
+        if (campaign == null || campaign.contacts() == null) {
+            System.err.println("dialer run: no campaign '" + campaignName + "' with a contact list in " + config.source());
+            return 2;
+        }
+        String secret = config.server().webhookSecret() == null ? null : config.server().webhookSecret().reveal();
+        ChimeEmulator emulator = null;
+        List<RegionConfig> regions = new ArrayList<>(config.regions().values());
+        AwsCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
+        if (sandbox) {
+            if (secret == null) {
+                secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(32));
+            }
+            List<EmulatorRegion> emulated = new ArrayList<>();
+            for (RegionConfig r : regions) {
+                emulated.add(new EmulatorRegion(r.name(), r.sipMediaApplicationId(), r.fromNumbers(), r.callsPerSecond(),
+                        r.updateCallsPerSecond(), r.maxActiveCalls()));
+            }
+            emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated).timeScale(timeScale).start();
+            List<RegionConfig> local = new ArrayList<>();
+            for (RegionConfig r : regions) {
+                local.add(new RegionConfig(r.name(), r.sipMediaApplicationId(), r.callsPerSecond(), r.burst(),
+                        r.maxActiveCalls(), r.updateCallsPerSecond(), r.fromNumbers(), emulator.url()));
+            }
+            regions = local;
+            credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("SANDBOXKEY", "sandbox-secret"));
+        } else if (secret == null) {
+            System.err.println("dialer run: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
+            return 2;
+        }
+        int httpPort = port != null ? port : sandbox ? 0 : config.server().port();
+        String host = sandbox ? "127.0.0.1" : config.server().host();
+        try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
+                config.ledger().url(), secret, host, httpPort, null, false, null, null))) {
+            if (emulator != null) {
+                emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
+            }
+            CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), true);
+            RunReport report;
+            try (Progress progress = new Progress(started.run(), System.out)) {
+                report = started.report().block(Duration.ofDays(30));
+            }
+            Reports.printSummary(report, System.out);
+            JsonNode emulatorStats = null;
+            if (emulator != null) {
+                emulator.awaitIdle(Duration.ofSeconds(10));
+            }
+            if (reportFile != null) {
+                Reports.writeJson(reportFile, Reports.json(report, emulatorStats));
+                System.out.println("  Report:  " + reportFile.toAbsolutePath());
+            }
+            if (resultsFile != null) {
+                long rows = Reports.writeResults(runtime.ledger(), campaign.name(), resultsFile);
+                System.out.println("  Results: " + resultsFile.toAbsolutePath() + " (" + rows + " attempts)");
+            }
+            return "COMPLETED".equals(report.state()) ? 0 : 1;
+        } finally {
+            if (emulator != null) {
+                emulator.close();
+            }
+        }
+    }
+}

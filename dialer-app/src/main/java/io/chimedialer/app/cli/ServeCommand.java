@@ -1,0 +1,81 @@
+package io.chimedialer.app.cli;
+
+import io.chimedialer.app.config.ConfigException;
+import io.chimedialer.app.config.ConfigLoader;
+import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.runtime.DialerRuntime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+
+/**
+ * {@code dialer serve}: the webhook, the control API, /metrics, /healthz and /readyz, until SIGTERM. On
+ * SIGTERM it stops dialing, lets live calls finish up to {@code --drain-timeout}, and flushes the ledger.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the webhook, the control API and /metrics; campaigns are started through the API.")
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--config", defaultValue = "config/dialer.yaml", description = "Configuration file (default: ${DEFAULT-VALUE}).")
+    String configFile;
+
+    @Option(names = "--port", description = "HTTP port (default: server.port of the config).")
+    Integer port;
+
+    @Option(names = "--drain-timeout", defaultValue = "30s",
+            description = "On SIGTERM, how long live calls may still finish (default: ${DEFAULT-VALUE}).")
+    String drainTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        DialerConfig config;
+        try {
+            config = ConfigLoader.load(Home.resolve(configFile));
+        } catch (ConfigException e) {
+            System.err.println("dialer serve: " + e.getMessage());
+            return 2;
+        }
+        if (config.server().webhookSecret() == null) {
+            System.err.println("dialer serve: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
+            return 2;
+        }
+        Duration drain = Duration.parse("PT" + drainTimeout.toUpperCase(java.util.Locale.ROOT));
+        DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
+                DefaultCredentialsProvider.builder().build(), config.ledger().url(),
+                config.server().webhookSecret().reveal(), config.server().host(),
+                port != null ? port : config.server().port(),
+                config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true, null, null));
+        runtime.campaigns().config(config);
+        if (config.server().publicUrl() != null) {
+            runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
+        }
+        System.out.println("dialer serve: listening on " + config.server().host() + ":" + runtime.port());
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping: no new calls; {} live calls may finish within {}", runtime.campaigns().liveCalls(), drain);
+            runtime.campaigns().pauseAll();
+            long deadline = System.nanoTime() + drain.toNanos();
+            while (runtime.campaigns().liveCalls() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            runtime.close();
+            stopped.countDown();
+        }, "serve-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

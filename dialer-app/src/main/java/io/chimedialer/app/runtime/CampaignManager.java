@@ -1,0 +1,295 @@
+package io.chimedialer.app.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.chimedialer.app.config.ConfigException;
+import io.chimedialer.app.config.ConfigLoader;
+import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.http.ControlApi;
+import io.chimedialer.core.campaign.CampaignRun;
+import io.chimedialer.core.campaign.RunReport;
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.contacts.CallingWindow;
+import io.chimedialer.core.contacts.ContactSource;
+import io.chimedialer.core.contacts.CsvOptions;
+import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.pacing.RegionPacing;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Starts and controls campaign runs in this process, and serves the control API. Thread-safe.
+ */
+public final class CampaignManager implements ControlApi, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CampaignManager.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How far ahead a contact may wait for its calling window before it ends as window-expired. */
+    public static final Duration DEFAULT_HORIZON = Duration.ofDays(7);
+
+    private final DialerRuntime runtime;
+    private final Map<String, Entry> runs = new ConcurrentHashMap<>();
+    private volatile DialerConfig config;
+    private volatile Map<String, String> callArguments = Map.of();
+
+    CampaignManager(DialerRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    /** The loaded configuration, for campaigns started by name through the control API. */
+    public void config(DialerConfig config) {
+        this.config = config;
+    }
+
+    /** Extra ArgumentsMap entries for every call (e.g. this node's URL for the Lambda bridge). */
+    public void callArguments(Map<String, String> arguments) {
+        this.callArguments = Map.copyOf(arguments);
+    }
+
+    /**
+     * Builds and starts a run of a campaign.
+     *
+     * @param campaign the campaign
+     * @param contacts its contact list (CSV)
+     * @param resume   whether contacts the ledger already knows are skipped
+     * @return the started run and the Mono of its report
+     */
+    public Started launch(CampaignConfig campaign, Path contacts, boolean resume) throws IOException {
+        Objects.requireNonNull(campaign, "campaign");
+        Entry existing = runs.get(campaign.name());
+        if (existing != null && !existing.finished()) {
+            throw new ControlException(409, "campaign " + campaign.name() + " is already running");
+        }
+        if (!Files.isReadable(contacts)) {
+            throw new ControlException(400, "contact list " + contacts + " is not readable");
+        }
+        PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
+        DncList dnc = new DncList(numbers);
+        for (String list : campaign.dncLists()) {
+            Path path = Path.of(list);
+            try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+                DncList.LoadReport report = dnc.load(list, reader);
+                if (report.badLineCount() > 0) {
+                    log.warn("DNC list {}: {} bad lines skipped (first: line {}: {})", list, report.badLineCount(),
+                            report.badLines().get(0).line(), report.badLines().get(0).reason());
+                }
+            }
+        }
+        String dncListName = campaign.dncLists().isEmpty() ? "campaign:" + campaign.name() : campaign.dncLists().get(0);
+        List<String> optedOut = runtime.ledger().dncNumbers(dncListName).collectList().block(Duration.ofSeconds(30));
+        if (optedOut != null) {
+            optedOut.forEach(dnc::add);
+        }
+        long total = countRows(contacts);
+        CsvOptions csv = CsvOptions.defaults().withDefaultRegion(campaign.defaultRegion());
+        Instant now = runtime.clock().instant();
+        runtime.ledger().upsertCampaign(campaign.name(), campaign.toString(), now)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .block(Duration.ofSeconds(30));
+        CampaignRun run = new CampaignRun(new CampaignRun.Setup(campaign,
+                ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8), contacts.toString(),
+                        csv).subscribeOn(runtime.io()),
+                total, dnc, dncListName, CallingWindow.of(campaign.callingWindow()), now.plus(DEFAULT_HORIZON),
+                10_000, runtime.regions(), runtime.create(), runtime.originator(), runtime.calls(), runtime.ledger(),
+                runtime.metrics(), runtime.scheduler(), () -> UUID.randomUUID().toString(), null,
+                Duration.ofSeconds(30), resume, callArguments));
+        DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
+                () -> Math.max(0, run.remaining()), run::waiting);
+        Mono<RunReport> report = run.start()
+                .doFinally(signal -> gauges.close())
+                .cache();
+        Entry entry = new Entry(run, report, campaign, contacts);
+        runs.put(campaign.name(), entry);
+        report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
+        return new Started(run, report);
+    }
+
+    /** A started run and its report. */
+    public record Started(CampaignRun run, Mono<RunReport> report) {
+    }
+
+    /** Counts the data rows of a CSV (lines after the header); -1 when it cannot be read. */
+    static long countRows(Path csv) {
+        try (BufferedReader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+            long lines = 0;
+            while (reader.readLine() != null) {
+                lines++;
+            }
+            return Math.max(0, lines - 1);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The run of a campaign, if this process has one. */
+    public CampaignRun run(String campaignId) {
+        Entry e = runs.get(campaignId);
+        return e == null ? null : e.run;
+    }
+
+    // ---- control API ----
+
+    @Override
+    public Mono<JsonNode> start(JsonNode request) {
+        return Mono.fromCallable(() -> {
+            DialerConfig cfg = config;
+            if (cfg == null) {
+                throw new ControlException(404, "this process has no configuration to start campaigns from");
+            }
+            String name = text(request, "campaign");
+            CampaignConfig campaign;
+            if (request.hasNonNull("definition")) {
+                if (name == null) {
+                    throw new ControlException(400, "'campaign' (the new campaign's name) is required with 'definition'");
+                }
+                try {
+                    campaign = ConfigLoader.parseCampaign(name, request.get("definition").asText(), null, cfg);
+                } catch (ConfigException e) {
+                    throw new ControlException(400, e.getMessage());
+                }
+            } else {
+                if (name == null) {
+                    throw new ControlException(400, "'campaign' is required: the name of a configured campaign");
+                }
+                campaign = cfg.campaign(name).orElseThrow(() -> new ControlException(404,
+                        "no campaign named '" + name + "' in " + cfg.source()));
+            }
+            Path contacts;
+            if (request.hasNonNull("contacts-csv")) {
+                contacts = Files.createTempFile("dialer-" + name + "-", ".csv");
+                Files.writeString(contacts, request.get("contacts-csv").asText(), StandardCharsets.UTF_8);
+                contacts.toFile().deleteOnExit();
+            } else {
+                contacts = Path.of(campaign.contacts());
+            }
+            boolean resume = !request.hasNonNull("resume") || request.get("resume").asBoolean(true);
+            CampaignRun run = launch(campaign, contacts, resume).run();
+            return status(run);
+        }).subscribeOn(runtime.io());
+    }
+
+    @Override
+    public Mono<JsonNode> list() {
+        return Mono.fromSupplier(() -> {
+            ArrayNode array = JSON.createArrayNode();
+            runs.values().forEach(e -> array.add(status(e.run)));
+            ObjectNode out = JSON.createObjectNode();
+            out.set("campaigns", array);
+            return out;
+        });
+    }
+
+    @Override
+    public Mono<JsonNode> status(String campaignId) {
+        return Mono.fromSupplier(() -> status(require(campaignId)));
+    }
+
+    @Override
+    public Mono<JsonNode> act(String campaignId, String action) {
+        return Mono.fromSupplier(() -> {
+            CampaignRun run = require(campaignId);
+            switch (action) {
+                case "pause" -> run.pause();
+                case "resume" -> run.resume();
+                case "cancel" -> run.cancel();
+                default -> throw new ControlException(404, "unknown action '" + action
+                        + "'; use pause, resume or cancel");
+            }
+            return status(run);
+        });
+    }
+
+    @Override
+    public Mono<JsonNode> setRate(String region, JsonNode request) {
+        return Mono.fromSupplier(() -> {
+            RegionPacing pacing = runtime.regions().get(region);
+            if (pacing == null) {
+                throw new ControlException(404, "no Region named '" + region + "'");
+            }
+            JsonNode cps = request.get("calls-per-second");
+            if (cps == null || !cps.isNumber() || !(cps.asDouble() > 0)) {
+                throw new ControlException(400, "'calls-per-second' must be a number > 0");
+            }
+            pacing.rate().setConfiguredRate(cps.asDouble());
+            log.info("Region {} rate set to {} calls/s", region, cps.asDouble());
+            ObjectNode out = JSON.createObjectNode();
+            out.put("region", region);
+            out.put("configuredCallsPerSecond", pacing.rate().configuredRate());
+            out.put("effectiveCallsPerSecond", pacing.rate().effectiveRate());
+            return out;
+        });
+    }
+
+    private CampaignRun require(String campaignId) {
+        Entry e = runs.get(campaignId);
+        if (e == null) {
+            throw new ControlException(404, "no campaign '" + campaignId + "' on this node");
+        }
+        return e.run;
+    }
+
+    /** The status JSON of a run: state and counters. */
+    public static ObjectNode status(CampaignRun run) {
+        RunReport report = run.report();
+        ObjectNode node = JSON.valueToTree(report);
+        node.put("id", run.id());
+        node.put("live", run.counters().live.sum());
+        node.put("remaining", run.remaining());
+        node.put("followUpsPending", run.counters().followUpsPending.sum());
+        return node;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    /** Pauses every run (no new Creates); used on shutdown. */
+    public void pauseAll() {
+        runs.values().forEach(e -> e.run.pause());
+    }
+
+    /** Live calls over all runs. */
+    public long liveCalls() {
+        return runs.values().stream().mapToLong(e -> e.run.counters().live.sum()).sum();
+    }
+
+    /** Every run's id. */
+    public List<String> ids() {
+        return new ArrayList<>(runs.keySet());
+    }
+
+    @Override
+    public void close() {
+        runs.values().forEach(e -> e.run.dispose());
+    }
+
+    private record Entry(CampaignRun run, Mono<RunReport> report, CampaignConfig config, Path contacts) {
+        boolean finished() {
+            CampaignRun.State s = run.state();
+            return s == CampaignRun.State.COMPLETED || s == CampaignRun.State.CANCELLED
+                    || s == CampaignRun.State.FAILED;
+        }
+    }
+
+}

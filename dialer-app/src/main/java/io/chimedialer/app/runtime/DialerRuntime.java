@@ -1,0 +1,254 @@
+package io.chimedialer.app.runtime;
+
+import io.chimedialer.app.http.DialerHttpServer;
+import io.chimedialer.app.http.WebhookEndpoint;
+import io.chimedialer.core.campaign.MeteredOriginator;
+import io.chimedialer.core.chime.ChimeClientSettings;
+import io.chimedialer.core.chime.ChimeClients;
+import io.chimedialer.core.chime.SdkOriginator;
+import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.events.WebhookHandler;
+import io.chimedialer.core.events.WebhookSignature;
+import io.chimedialer.core.ledger.JdbcLedger;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.pacing.PacingSettings;
+import io.chimedialer.core.pacing.RegionPacing;
+import io.chimedialer.core.pacing.ResilientCreate;
+import io.chimedialer.core.pacing.RetrySettings;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * The composition root: builds registry, schedulers, ledger, AWS clients, pacing, the webhook and the
+ * HTTP server in that order, and closes them in reverse. One per process; nothing static.
+ */
+public final class DialerRuntime implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DialerRuntime.class);
+
+    /**
+     * What to build.
+     *
+     * @param regions       the Regions, endpoints already resolved (AWS, or the emulator's URL)
+     * @param credentials   AWS credentials for the Chime clients
+     * @param ledgerUrl     the ledger's JDBC URL
+     * @param webhookSecret the shared secret of invocation signatures
+     * @param host          HTTP bind address
+     * @param port          HTTP port, 0 for any
+     * @param controlToken  bearer token of the control API, or null
+     * @param withControl   whether this process serves the control API
+     * @param pacing        pacing settings
+     * @param clients       SDK client settings
+     */
+    public record Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
+                          String webhookSecret, String host, int port, String controlToken, boolean withControl,
+                          PacingSettings pacing, ChimeClientSettings clients) {
+        public Options {
+            Objects.requireNonNull(regions, "regions");
+            Objects.requireNonNull(credentials, "credentials");
+            Objects.requireNonNull(ledgerUrl, "ledgerUrl");
+            Objects.requireNonNull(webhookSecret, "webhookSecret");
+            pacing = pacing == null ? PacingSettings.ofDefaults() : pacing;
+            clients = clients == null ? ChimeClientSettings.ofDefaults() : clients;
+        }
+    }
+
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final Clock clock = Clock.systemUTC();
+    private final PrometheusMeterRegistry registry;
+    private final DialerMetrics metrics;
+    private final Scheduler scheduler;
+    private final Scheduler io;
+    private final Ledger ledger;
+    private final EventBus bus;
+    private final CallRegistry calls;
+    private final WebhookHandler webhook;
+    private final Map<String, RegionPacing> regions = new LinkedHashMap<>();
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    private final MeteredOriginator originator;
+    private final ResilientCreate create;
+    private final CampaignManager campaigns;
+    private final DialerHttpServer http;
+    private final Options options;
+
+    private DialerRuntime(Options options) {
+        this.options = options;
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        closeables.push(registry);
+        Metrics.globalRegistry.add(registry);
+        closeables.push(() -> Metrics.globalRegistry.remove(registry));
+        new JvmMemoryMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        closeables.push(gc);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        metrics = new DialerMetrics(registry);
+
+        scheduler = Schedulers.newParallel("dialer", Math.max(2, Runtime.getRuntime().availableProcessors()));
+        closeables.push(scheduler::dispose);
+        io = Schedulers.newBoundedElastic(8, 10_000, "dialer-io");
+        closeables.push(io::dispose);
+
+        ensureParentDir(options.ledgerUrl());
+        ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
+        closeables.push(ledger);
+        metrics.ledgerQueueDepth(ledger::queueDepth);
+
+        bus = new EventBus();
+        calls = new CallRegistry(bus, clock);
+        Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
+        closeables.push(sweeper::dispose);
+
+        ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
+        closeables.push(clients);
+        Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
+        for (RegionConfig region : options.regions()) {
+            RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
+                    permit -> calls.markUnknown(permit.attemptId()));
+            regions.put(region.name(), pacing);
+            hangUpLimiters.put(region.name(), pacing.hangUpLimiter());
+            metrics.regionGauges(region.name(), () -> pacing.permits().inUse(), () -> pacing.permits().cap(),
+                    () -> pacing.config().callsPerSecond(), () -> pacing.rate().effectiveRate());
+        }
+        // The pacing owns its breakers; register those very instances (held strongly here) for the metrics.
+        regions.values().forEach(p -> breakers.circuitBreaker(p.name(), p::breaker));
+        metrics.bindCircuitBreakers(breakers);
+        originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
+        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler);
+
+        webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
+                .observer(new MetricsWebhookObserver(metrics))
+                .build();
+        campaigns = new CampaignManager(this);
+        closeables.push(campaigns);
+        http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
+                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true));
+        http.start();
+        closeables.push(http);
+    }
+
+    /** Builds and starts everything; on failure closes what was built and rethrows. */
+    public static DialerRuntime start(Options options) {
+        return new DialerRuntime(options);
+    }
+
+    private WebhookEndpoint webhookEndpoint() {
+        return (timestamp, signature, body) -> webhook.handle(timestamp, signature, body)
+                .map(reply -> new WebhookEndpoint.Reply(reply.status(), reply.body()));
+    }
+
+    private static void ensureParentDir(String jdbcUrl) {
+        String prefix = "jdbc:sqlite:";
+        if (jdbcUrl.startsWith(prefix)) {
+            String path = jdbcUrl.substring(prefix.length());
+            int q = path.indexOf('?');
+            if (q >= 0) {
+                path = path.substring(0, q);
+            }
+            if (!path.isEmpty() && !path.startsWith(":memory:") && !path.startsWith("file:")) {
+                Path parent = Path.of(path).toAbsolutePath().getParent();
+                try {
+                    if (parent != null) {
+                        Files.createDirectories(parent);
+                    }
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("cannot create the ledger's directory " + parent + ": " + e, e);
+                }
+            }
+        }
+    }
+
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    public DialerMetrics metrics() {
+        return metrics;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public Scheduler io() {
+        return io;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    public CallRegistry calls() {
+        return calls;
+    }
+
+    public WebhookHandler webhook() {
+        return webhook;
+    }
+
+    public Map<String, RegionPacing> regions() {
+        return regions;
+    }
+
+    public MeteredOriginator originator() {
+        return originator;
+    }
+
+    public ResilientCreate create() {
+        return create;
+    }
+
+    public CampaignManager campaigns() {
+        return campaigns;
+    }
+
+    /** The HTTP server's bound port. */
+    public int port() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        while (!closeables.isEmpty()) {
+            AutoCloseable c = closeables.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("error while closing {}: {}", c, e.toString());
+            }
+        }
+    }
+}
