@@ -69,4 +69,11 @@ public sealed interface CreateOutcome {
     /** ResourceLimitExceededException: the account's active-call quota is full; the call was not created. */
     record AtCapacity(String message) implements CreateOutcome {
     }
+
+    /**
+     * The number was on a suppression (DNC) list when checked right before the dial, so nothing was sent.
+     * Produced by the dialing pipeline, never by an {@link Originator}.
+     */
+    record Suppressed() implements CreateOutcome {
+    }
 }
