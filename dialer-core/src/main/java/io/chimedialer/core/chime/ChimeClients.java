@@ -1,12 +1,16 @@
 package io.chimedialer.core.chime;
 
 import io.chimedialer.core.config.RegionConfig;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -18,17 +22,21 @@ import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClientBui
 
 /**
  * One {@link ChimeSdkVoiceAsyncClient} per Region, each on its own {@link NettyNioAsyncHttpClient} and its
- * own event-loop group, with the SDK's retries turned off (Create has no idempotency token, so an SDK
+ * own event-loop group (owned and shut down here), with the SDK's retries turned off (Create has no idempotency token, so an SDK
  * retry after a 5xx or a timeout could dial a callee twice; retrying is the pipeline's decision).
  *
  * <p>Thread-safe. {@link #close()} closes every client, its HTTP client and its event loop.
  */
 public final class ChimeClients implements AutoCloseable {
 
-    private final Map<String, ChimeSdkVoiceAsyncClient> clients;
+    private static final long QUIET_SHUTDOWN_SECONDS = 5;
 
-    private ChimeClients(Map<String, ChimeSdkVoiceAsyncClient> clients) {
+    private final Map<String, ChimeSdkVoiceAsyncClient> clients;
+    private final List<EventLoopGroup> groups;
+
+    private ChimeClients(Map<String, ChimeSdkVoiceAsyncClient> clients, List<EventLoopGroup> groups) {
         this.clients = clients;
+        this.groups = groups;
     }
 
     /**
@@ -43,26 +51,42 @@ public final class ChimeClients implements AutoCloseable {
         Objects.requireNonNull(credentials, "credentials");
         Objects.requireNonNull(settings, "settings");
         Map<String, ChimeSdkVoiceAsyncClient> built = new LinkedHashMap<>();
+        List<EventLoopGroup> groups = new ArrayList<>();
+        ChimeClients result = new ChimeClients(built, groups);
         try {
             for (RegionConfig region : regions) {
                 if (built.containsKey(region.name())) {
                     throw new IllegalArgumentException("duplicate Region " + region.name());
                 }
-                built.put(region.name(), build(region, credentials, settings));
+                // Each Region gets its own event loop, so one Region's traffic never delays another's.
+                // Owned here (not by the SDK) so that close() can shut it down without Netty's 2 s quiet period.
+                EventLoopGroup group = newGroup(settings.eventLoopThreads(), region.name());
+                groups.add(group);
+                built.put(region.name(), build(region, credentials, settings, group));
             }
         } catch (RuntimeException e) {
-            built.values().forEach(ChimeSdkVoiceAsyncClient::close);
+            try {
+                result.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw e;
         }
-        return new ChimeClients(Map.copyOf(built));
+        return new ChimeClients(Map.copyOf(built), List.copyOf(groups));
+    }
+
+    // NioEventLoopGroup is deprecated in Netty 4.2, but the SDK (built against 4.1) recognizes only its
+    // known group classes (it rejects MultiThreadIoEventLoopGroup); it creates this same class itself.
+    @SuppressWarnings("deprecation")
+    private static EventLoopGroup newGroup(int threads, String region) {
+        return new io.netty.channel.nio.NioEventLoopGroup(threads, new DefaultThreadFactory("chime-" + region, true));
     }
 
     private static ChimeSdkVoiceAsyncClient build(RegionConfig region, AwsCredentialsProvider credentials,
-                                                  ChimeClientSettings settings) {
+                                                  ChimeClientSettings settings, EventLoopGroup group) {
         int pool = settings.poolSizeFor(region.maxActiveCalls());
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
-                // A builder (not a group): the HTTP client then owns its group and shuts it down on close.
-                .eventLoopGroupBuilder(SdkEventLoopGroup.builder().numberOfThreads(settings.eventLoopThreads()))
+                .eventLoopGroup(SdkEventLoopGroup.create(group, NioSocketChannel::new))
                 .maxConcurrency(pool)
                 // Waiters beyond the pool fail fast as NotSent instead of queueing without bound.
                 .maxPendingConnectionAcquires(pool * 4)
@@ -114,6 +138,11 @@ public final class ChimeClients implements AutoCloseable {
                     first.addSuppressed(e);
                 }
             }
+        }
+        for (EventLoopGroup group : groups) {
+            // Called by the composition root on shutdown, never on an event loop: a bounded wait is fine.
+            group.shutdownGracefully(0, QUIET_SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+                    .awaitUninterruptibly(QUIET_SHUTDOWN_SECONDS, TimeUnit.SECONDS);
         }
         if (first != null) {
             throw first;
