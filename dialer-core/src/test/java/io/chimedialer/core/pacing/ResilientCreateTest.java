@@ -27,10 +27,14 @@ class ResilientCreateTest {
     }
 
     private CreateOutcome run(Mono<CreateOutcome> mono) {
+        return run(mono, Duration.ofMinutes(5));
+    }
+
+    private CreateOutcome run(Mono<CreateOutcome> mono, Duration advance) {
         CreateOutcome[] out = new CreateOutcome[1];
         // One virtual clock shared by several runs (withVirtualTime would dispose it after the first).
         StepVerifier.create(mono)
-                .then(() -> clock.advanceTimeBy(Duration.ofMinutes(5)))
+                .then(() -> clock.advanceTimeBy(advance))
                 .consumeNextWith(o -> out[0] = o)
                 .expectComplete()
                 .verify(Duration.ofSeconds(10));
@@ -117,12 +121,13 @@ class ResilientCreateTest {
         ResilientCreate chain = new ResilientCreate(fake, retry, clock);
 
         for (int i = 0; i < 4; i++) {
-            assertThat(run(chain.create(attempt("u" + i), region, Map.of()))).isInstanceOf(CreateOutcome.Unknown.class);
+            assertThat(run(chain.create(attempt("u" + i), region, Map.of()), Duration.ofSeconds(1)))
+                    .isInstanceOf(CreateOutcome.Unknown.class);
         }
         assertThat(region.breaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
         // Without retries: a retried NotSent would, minutes later, be the half-open breaker's probe.
         CreateOutcome blocked = run(new ResilientCreate(fake, retry.withMaxAttempts(1), clock)
-                .create(attempt("b"), region, Map.of()));
+                .create(attempt("b"), region, Map.of()), Duration.ofSeconds(1));
 
         assertThat(blocked).isInstanceOf(CreateOutcome.NotSent.class);
         assertThat(fake.creates).hasSize(4);
