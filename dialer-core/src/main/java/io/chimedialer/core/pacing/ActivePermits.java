@@ -87,12 +87,26 @@ public final class ActivePermits {
      * granted to a cancelled waiter goes back to the pool.
      */
     public Mono<Permit> acquire() {
+        return acquire(false);
+    }
+
+    /**
+     * Like {@link #acquire()}, but ahead of every waiter: for an attempt already admitted (its intent is in
+     * the ledger) that must be sent again after the account's quota was found full.
+     */
+    public Mono<Permit> acquireAhead() {
+        return acquire(true);
+    }
+
+    private Mono<Permit> acquire(boolean ahead) {
         return Mono.create(sink -> {
             Waiter waiter = new Waiter(sink);
             Permit now;
             synchronized (this) {
-                now = waiters.isEmpty() && inUse < cap ? grantLocked() : null;
-                if (now == null) {
+                now = (ahead || waiters.isEmpty()) && inUse < cap ? grantLocked() : null;
+                if (now == null && ahead) {
+                    waiters.addFirst(waiter);
+                } else if (now == null) {
                     waiters.addLast(waiter);
                 } else {
                     waiter.granted = now;

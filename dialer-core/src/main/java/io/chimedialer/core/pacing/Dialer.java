@@ -3,7 +3,12 @@ package io.chimedialer.core.pacing;
 import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.contacts.Contact;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -42,6 +47,8 @@ public final class Dialer {
     private final Supplier<String> attemptIds;
     private final Scheduler scheduler;
     private final int concurrency;
+    private final long lookaheadNanos;
+    private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
 
     /**
      * @param campaignId the campaign (sent in every call's ArgumentsMap)
@@ -60,6 +67,7 @@ public final class Dialer {
         this.attemptIds = Objects.requireNonNull(attemptIds, "attemptIds");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         // Every call in flight holds a permit, so the Regions' caps bound the concurrency anyway.
+        this.lookaheadNanos = settings.admissionLookahead().toNanos();
         this.concurrency = Math.max(1, router.regions().stream()
                 .mapToInt(r -> r.permits().configuredCap()).sum());
     }
@@ -87,28 +95,55 @@ public final class Dialer {
                 .bufferTimeout(settings.batchSize(), settings.batchWindow(), scheduler, true)
                 .concatMap(batch -> recordIntents(batch, beforePlace), 0)
                 .flatMapIterable(Function.identity())
-                .flatMap(ticket -> place(ticket, suppressed, 0), concurrency);
+                .flatMap(ticket -> place(ticket, suppressed, 0), concurrency)
+                // Tickets dropped by a cancel or an error (in the batch buffer, say) were never sent.
+                .doOnDiscard(Ticket.class, this::drop);
     }
 
     private Mono<Ticket> admit(DialRequest request) {
-        return router.next().flatMap(region -> region.permits().acquire().map(permit -> {
+        return router.next().flatMap(region -> region.permits().acquire()
+                .flatMap(permit -> untilRateAllows(region).thenReturn(permit)
+                        // Given up while waiting for the rate: the permit was never used.
+                        .doOnCancel(permit::release))
+                .map(permit -> {
             Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
                     region.name(), region.nextFromNumber());
             permit.bind(attempt.attemptId());
-            return new Ticket(region, attempt, request, permit);
+            pending(region).incrementAndGet();
+            return new Ticket(region, attempt, request, permit, new AtomicBoolean());
         }));
+    }
+
+    /**
+     * Completes when the Region's rate would let one more call go within the lookahead, counting the calls
+     * admitted there but not yet sent. Without this gate, contacts admitted by active-call permits alone
+     * would queue inside the limiter (up to a cap's worth of seconds), routed and past the breaker long
+     * before they are sent. The chain still takes its own rate permit when it runs; this only keeps
+     * admission in step with it.
+     */
+    private Mono<Void> untilRateAllows(RegionPacing region) {
+        return Mono.defer(() -> {
+            long wait = region.limiter().nanosToPermit(pending(region).get() + 1) - lookaheadNanos;
+            return wait <= 0 ? Mono.<Void>empty()
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region));
+        });
+    }
+
+    private AtomicInteger pending(RegionPacing region) {
+        return pending.computeIfAbsent(region.name(), k -> new AtomicInteger());
     }
 
     private Mono<List<Ticket>> recordIntents(List<Ticket> batch, Function<List<Attempt>, Mono<Void>> beforePlace) {
         List<Attempt> attempts = batch.stream().map(Ticket::attempt).toList();
         return Mono.defer(() -> beforePlace.apply(attempts))
-                .doOnError(e -> batch.forEach(t -> t.permit.release()))
-                .doOnCancel(() -> batch.forEach(t -> t.permit.release()))
+                .doOnError(e -> batch.forEach(this::drop))
+                .doOnCancel(() -> batch.forEach(this::drop))
                 .thenReturn(batch);
     }
 
     private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, int round) {
         return Mono.defer(() -> {
+            leave(ticket);
             if (suppressed.test(ticket.attempt.contact().number())) {
                 ticket.permit.release();
                 return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Suppressed(), ticket.permit));
@@ -121,9 +156,10 @@ public final class Dialer {
     private Mono<DialResult> settle(Ticket ticket, CreateOutcome outcome, Predicate<String> suppressed, int round) {
         if (outcome instanceof CreateOutcome.AtCapacity && round < settings.maxAtCapacityRounds()) {
             ActivePermits permits = ticket.region.permits();
+            // Shrink before releasing: released first, the permit would go straight to a waiter.
+            permits.shrinkTo(permits.inUse() - 1);
             ticket.permit.release();
-            permits.shrinkTo(permits.inUse());
-            return permits.acquire().flatMap(permit -> {
+            return permits.acquireAhead().flatMap(permit -> {
                 permit.bind(ticket.attempt.attemptId());
                 return place(ticket.withPermit(permit), suppressed, round + 1);
             });
@@ -134,9 +170,23 @@ public final class Dialer {
         return Mono.just(new DialResult(ticket.attempt, outcome, ticket.permit));
     }
 
-    private record Ticket(RegionPacing region, Attempt attempt, DialRequest request, Permit permit) {
+    /** A ticket that will never be sent: its permit goes back, and it no longer counts as pending. */
+    private void drop(Ticket ticket) {
+        leave(ticket);
+        ticket.permit.release();
+    }
+
+    private void leave(Ticket ticket) {
+        if (ticket.left.compareAndSet(false, true)) {
+            pending(ticket.region).decrementAndGet();
+        }
+    }
+
+    /** An admitted attempt; {@code left} turns true once it stops counting as pending admission. */
+    private record Ticket(RegionPacing region, Attempt attempt, DialRequest request, Permit permit,
+                          AtomicBoolean left) {
         Ticket withPermit(Permit other) {
-            return new Ticket(region, attempt, request, other);
+            return new Ticket(region, attempt, request, other, left);
         }
     }
 }

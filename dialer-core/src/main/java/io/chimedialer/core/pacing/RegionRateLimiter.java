@@ -128,6 +128,28 @@ public final class RegionRateLimiter implements RateLimiter {
         tat = Math.max(tat, now + (long) (burst - 1) * interval + interval);
     }
 
+    /**
+     * How long until the {@code nth} next permit could be granted, without reserving anything (0: it is
+     * free now). Lets a caller keep work from running ahead of the Region's rate instead of queueing it
+     * inside the limiter.
+     */
+    public synchronized long nanosToPermit(int nth) {
+        long[] saved = ring.clone();
+        int savedHead = head;
+        int savedCount = count;
+        long savedTat = tat;
+        long savedGranted = granted;
+        try {
+            return reserve(nth, Long.MAX_VALUE);
+        } finally {
+            System.arraycopy(saved, 0, ring, 0, ring.length);
+            head = savedHead;
+            count = savedCount;
+            tat = savedTat;
+            granted = savedGranted;
+        }
+    }
+
     private synchronized long reserve(int permits, long maxWaitNanos) {
         if (permits < 1) {
             throw new IllegalArgumentException("permits must be >= 1, was " + permits);
