@@ -4,8 +4,13 @@ import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.config.RegionConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +56,7 @@ public final class RegionPacing {
         AdaptiveRate rate = new AdaptiveRate(config.name(), config.callsPerSecond(), settings.aimd(), scheduler);
         RegionRateLimiter limiter = new RegionRateLimiter(config.name(), rate::effectiveRate,
                 config.callsPerSecond(), config.burst(), settings.maxRateWait(), scheduler);
-        RegionRateLimiter hangUps = RegionRateLimiter.fixed(config.name(), config.updateCallsPerSecond(), 1,
+        RegionRateLimiter hangUps = RegionRateLimiter.fixed(config.name() + "-update", config.updateCallsPerSecond(), 1,
                 settings.maxRateWait(), scheduler);
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -74,6 +79,15 @@ public final class RegionPacing {
         ActivePermits permits = new ActivePermits(config.name(), config.maxActiveCalls(), settings.maxCallLifetime(),
                 settings.capRecoveryInterval(), step, scheduler, onReclaim);
         return new RegionPacing(config, rate, limiter, hangUps, breaker, permits);
+    }
+
+    /**
+     * The hang-up limiters of some Regions by Region name, as {@code chime.SdkOriginator} takes them.
+     */
+    public static Map<String, RateLimiter> hangUpLimiters(Collection<RegionPacing> regions) {
+        Map<String, RateLimiter> limiters = new LinkedHashMap<>();
+        regions.forEach(r -> limiters.put(r.name(), r.hangUpLimiter()));
+        return Collections.unmodifiableMap(limiters);
     }
 
     /** Whether an outcome counts against the Region's health: Unknown and NotSent do; throttles and rejections don't. */

@@ -53,7 +53,7 @@ public final class RegionRateLimiter implements RateLimiter {
     private long granted;
 
     /**
-     * @param name    the limiter's name (the Region; it becomes the metric tag)
+     * @param name    the limiter's name (the Region; resilience4j's metric binders use it as the {@code name} tag)
      * @param rate    the current rate in permits per second, read on every reservation
      * @param maxRate the highest rate the supplier may give (sizes the sliding log)
      * @param burst   permits that may go at once after an idle period (&gt;= 1)
@@ -74,7 +74,7 @@ public final class RegionRateLimiter implements RateLimiter {
         this.burst = burst;
         this.timeout = requireNonNegative(timeout);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.tags = Map.of("region", name);
+        this.tags = Map.of();
         this.ring = new long[windowCount(maxRate)];
     }
 

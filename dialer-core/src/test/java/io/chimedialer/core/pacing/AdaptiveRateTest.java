@@ -50,4 +50,23 @@ class AdaptiveRateTest {
 
         assertThat(rate.effectiveRate()).isEqualTo(2.0);
     }
+
+    @Test
+    void rates_sampledOnTheScheduler_emitsTheDropAndTheClimbBack() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        AdaptiveRate rate = new AdaptiveRate("r", 10, AimdSettings.ofDefaults(), clock);
+
+        reactor.test.StepVerifier.withVirtualTime(() -> rate.rates(Duration.ofSeconds(5)).take(4),
+                        () -> clock, Long.MAX_VALUE)
+                .expectNext(10.0)
+                .then(rate::onThrottled)
+                .thenAwait(Duration.ofSeconds(5))
+                .expectNext(7.5)
+                .thenAwait(Duration.ofSeconds(5))
+                .expectNext(10.0)
+                .then(rate::onThrottled)
+                .thenAwait(Duration.ofSeconds(5))
+                .expectNext(7.5)
+                .verifyComplete();
+    }
 }

@@ -308,4 +308,59 @@ class DialerTest {
         assertThat(fake.creates).isEmpty();
         assertThat(holder[0].permits().inUse()).isZero();
     }
+
+    @Test
+    void dial_eachOutcome_permitHeldOnlyWhileTheCallMayBeLive() {
+        FakeOriginator fake = new FakeOriginator(vts, (a, n) -> switch (a.contact().line() % 4 == 0 ? 0
+                : (int) (a.contact().line() % 4)) {
+            case 1 -> new CreateOutcome.Placed("tx");
+            case 2 -> new CreateOutcome.Unknown(new IOException("reset"));
+            case 3 -> new CreateOutcome.Rejected(io.chimedialer.core.campaign.Disposition.INVALID_NUMBER, "BadRequestException", "bad");
+            default -> new CreateOutcome.Throttled("429");
+        });
+        RegionPacing[] holder = new RegionPacing[1];
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 100, 10, 100, Fixtures.pacing());
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(40), NO_LEDGER, n -> false)
+                            .doOnNext(results::add);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(1))
+                .expectNextCount(40)
+                .verifyComplete();
+
+        assertThat(results).allSatisfy(r -> assertThat(r.permit().isReleased()).isEqualTo(!r.holdsPermit()));
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(10);
+        assertThat(count(results, CreateOutcome.Unknown.class)).isEqualTo(10);
+        assertThat(holder[0].permits().inUse()).isEqualTo(20);
+        // Throttled to the end: 4 sends each; Unknown: exactly one send each.
+        assertThat(results).filteredOn(r -> r.outcome() instanceof CreateOutcome.Throttled)
+                .hasSize(10).allSatisfy(r -> assertThat(fake.createsOf(r.attempt().attemptId())).isEqualTo(4));
+        assertThat(results).filteredOn(r -> r.outcome() instanceof CreateOutcome.Unknown)
+                .allSatisfy(r -> assertThat(fake.createsOf(r.attempt().attemptId())).isEqualTo(1));
+    }
+
+    @Test
+    void dial_hangUpLost_permitReclaimedAfterMaxLifetimeAndAttemptReported() {
+        List<Permit> reclaimed = new CopyOnWriteArrayList<>();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = RegionPacing.create(Fixtures.region("r", 10, 5, 3), Fixtures.pacing()
+                            .withMaxCallLifetime(Duration.ofMinutes(30)), vts, reclaimed::add);
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(6), NO_LEDGER, n -> false)
+                            .doOnNext(results::add);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(29))
+                .expectNextCount(3)
+                .thenAwait(Duration.ofMinutes(2))
+                .expectNextCount(3)
+                .verifyComplete();
+
+        // Nobody released anything: the first three were reclaimed at 30 min, letting the next three go.
+        assertThat(reclaimed).extracting(Permit::attemptId).containsExactlyInAnyOrder("a-1", "a-2", "a-3");
+        assertThat(holder[0].permits().reclaimed()).isEqualTo(3);
+        assertThat(holder[0].permits().inUse()).isEqualTo(3);
+    }
 }

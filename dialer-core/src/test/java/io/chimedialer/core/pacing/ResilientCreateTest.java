@@ -154,4 +154,22 @@ class ResilientCreateTest {
     private static long ms(long millis) {
         return TimeUnit.MILLISECONDS.toNanos(millis);
     }
+
+    @Test
+    void withPermit_cancelledWhileWaitingForThePermit_callNeverSent() {
+        RegionPacing region = RegionPacing.create(Fixtures.region("r", 1, 1, 10), Fixtures.pacing(), clock, p -> { });
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(clock);
+        ResilientCreate chain = new ResilientCreate(fake, retry, clock);
+        run(chain.create(attempt("first"), region, Map.of()), Duration.ZERO);
+
+        // The second waits a second for its rate permit; a cancel half-way must stop it from being sent
+        // (resilience4j's RateLimiterOperator would still send it when the wait ends).
+        reactor.core.Disposable second = chain.create(attempt("second"), region, Map.of()).subscribe();
+        clock.advanceTimeBy(Duration.ofMillis(500));
+        second.dispose();
+        clock.advanceTimeBy(Duration.ofSeconds(5));
+
+        assertThat(fake.createsOf("first")).isEqualTo(1);
+        assertThat(fake.createsOf("second")).isZero();
+    }
 }
