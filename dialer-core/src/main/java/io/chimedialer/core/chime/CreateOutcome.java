@@ -1,0 +1,79 @@
+package io.chimedialer.core.chime;
+
+import io.chimedialer.core.campaign.Disposition;
+import java.util.Objects;
+
+/**
+ * What one CreateSipMediaApplicationCall request came to. Every per-call failure is one of these
+ * values; the {@code Mono} that produces it never errors for a per-call failure.
+ *
+ * <p>The variants split by what is known about the call on Chime's side: {@link Placed} (it exists),
+ * {@link Throttled}, {@link NotSent}, {@link Rejected} and {@link AtCapacity} (it provably does not),
+ * and {@link Unknown} (it may or may not exist, so it must never be dialed again blindly).
+ */
+public sealed interface CreateOutcome {
+
+    /** Whether the call may exist on Chime's side, so its active-call permit must stay held. */
+    default boolean mayBeLive() {
+        return false;
+    }
+
+    /** The call was created; Chime's id for it. */
+    record Placed(String transactionId) implements CreateOutcome {
+        public Placed {
+            Objects.requireNonNull(transactionId, "transactionId");
+        }
+
+        @Override
+        public boolean mayBeLive() {
+            return true;
+        }
+    }
+
+    /** HTTP 429 / ThrottledClientException: the request was refused before it was executed. */
+    record Throttled(String message) implements CreateOutcome {
+    }
+
+    /** The request provably never left this process (connection refused, no pooled connection, open breaker). */
+    record NotSent(Throwable cause) implements CreateOutcome {
+        public NotSent {
+            Objects.requireNonNull(cause, "cause");
+        }
+    }
+
+    /** 5xx, a timeout or a reset after the request was written: the call may or may not exist. */
+    record Unknown(Throwable cause) implements CreateOutcome {
+        public Unknown {
+            Objects.requireNonNull(cause, "cause");
+        }
+
+        @Override
+        public boolean mayBeLive() {
+            return true;
+        }
+    }
+
+    /**
+     * A final 4xx answer: the call was not created and retrying would not help.
+     *
+     * @param disposition {@link Disposition#INVALID_NUMBER} for a BadRequest, else {@link Disposition#FAILED}
+     * @param errorType   the service's error code, e.g. {@code BadRequestException}
+     * @param message     the service's message, may be empty
+     */
+    record Rejected(Disposition disposition, String errorType, String message) implements CreateOutcome {
+        public Rejected {
+            Objects.requireNonNull(disposition, "disposition");
+        }
+    }
+
+    /** ResourceLimitExceededException: the account's active-call quota is full; the call was not created. */
+    record AtCapacity(String message) implements CreateOutcome {
+    }
+
+    /**
+     * The number was on a suppression (DNC) list when checked right before the dial, so nothing was sent.
+     * Produced by the dialing pipeline, never by an {@link Originator}.
+     */
+    record Suppressed() implements CreateOutcome {
+    }
+}

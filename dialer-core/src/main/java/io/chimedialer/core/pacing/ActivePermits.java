@@ -1,0 +1,270 @@
+package io.chimedialer.core.pacing;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * A Region's active-call permits: at most {@link #cap()} calls are live at once. Non-blocking: {@link #acquire()}
+ * completes when a permit is free, waiters are served first come first served.
+ *
+ * <p><b>Capacity shrink.</b> When Chime answers ResourceLimitExceeded the account's quota is full (it may
+ * be shared with other users), so {@link #shrinkTo(int)} drops the cap to the number of calls that are
+ * really live. The cap then recovers gradually: every {@code recoveryInterval} it grows by
+ * {@code recoveryStep} permits until it is back at the configured cap; another ResourceLimitExceeded on the
+ * way shrinks it again. So the dialer probes the shared quota instead of hammering it.
+ *
+ * <p><b>Lifetime guard.</b> A permit not released within {@code maxCallLifetime} (a lost HANGUP) is
+ * reclaimed on the scheduler and handed to the reclaim callback, whose owner closes the call as UNKNOWN.
+ *
+ * <p>Thread-safe; the callback runs on the scheduler, outside any lock.
+ */
+public final class ActivePermits {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ActivePermits.class);
+
+    private final String region;
+    private final int configuredCap;
+    private final Duration maxCallLifetime;
+    private final Duration recoveryInterval;
+    private final int recoveryStep;
+    private final Scheduler scheduler;
+    private final Consumer<Permit> onReclaim;
+    private final Deque<Waiter> waiters = new ArrayDeque<>();
+
+    private int cap;
+    private int inUse;
+    private long nextId;
+    private long reclaimed;
+    private int peak;
+    private Disposable recovery;
+
+    /**
+     * @param region           the Region
+     * @param cap              the configured cap (&gt;= 1)
+     * @param maxCallLifetime  how long a permit may be held before it is reclaimed
+     * @param recoveryInterval how often a shrunk cap grows back
+     * @param recoveryStep     by how many permits it grows each time (&gt;= 1)
+     * @param scheduler        runs the lifetime guards and the recovery
+     * @param onReclaim        told about every permit reclaimed by the lifetime guard
+     */
+    public ActivePermits(String region, int cap, Duration maxCallLifetime, Duration recoveryInterval,
+                         int recoveryStep, Scheduler scheduler, Consumer<Permit> onReclaim) {
+        this.region = Objects.requireNonNull(region, "region");
+        if (cap < 1) {
+            throw new IllegalArgumentException("cap must be >= 1, was " + cap);
+        }
+        if (recoveryStep < 1) {
+            throw new IllegalArgumentException("recoveryStep must be >= 1, was " + recoveryStep);
+        }
+        this.configuredCap = cap;
+        this.cap = cap;
+        this.maxCallLifetime = positive(maxCallLifetime, "maxCallLifetime");
+        this.recoveryInterval = positive(recoveryInterval, "recoveryInterval");
+        this.recoveryStep = recoveryStep;
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.onReclaim = Objects.requireNonNull(onReclaim, "onReclaim");
+    }
+
+    /** The Region. */
+    public String region() {
+        return region;
+    }
+
+    /**
+     * A permit, as soon as one is free. Cancelling while waiting gives up the place in the queue; a permit
+     * granted to a cancelled waiter goes back to the pool.
+     */
+    public Mono<Permit> acquire() {
+        return acquire(false);
+    }
+
+    /**
+     * Like {@link #acquire()}, but ahead of every waiter: for an attempt already admitted (its intent is in
+     * the ledger) that must be sent again after the account's quota was found full.
+     */
+    public Mono<Permit> acquireAhead() {
+        return acquire(true);
+    }
+
+    private Mono<Permit> acquire(boolean ahead) {
+        return Mono.create(sink -> {
+            Waiter waiter = new Waiter(sink);
+            Permit now;
+            synchronized (this) {
+                now = (ahead || waiters.isEmpty()) && inUse < cap ? grantLocked() : null;
+                if (now == null && ahead) {
+                    waiters.addFirst(waiter);
+                } else if (now == null) {
+                    waiters.addLast(waiter);
+                } else {
+                    waiter.granted = now;
+                }
+            }
+            sink.onCancel(() -> cancel(waiter));
+            if (now != null) {
+                deliver(waiter, now);
+            }
+        });
+    }
+
+    /**
+     * Releases a permit (idempotent).
+     *
+     * @return {@code true} the first time
+     */
+    public boolean release(Permit permit) {
+        if (permit == null || !permit.markReleased()) {
+            return false;
+        }
+        List<Waiter> served;
+        synchronized (this) {
+            inUse--;
+            served = dispatchLocked();
+        }
+        served.forEach(w -> deliver(w, w.granted));
+        return true;
+    }
+
+    /** Permits held now. */
+    public synchronized int inUse() {
+        return inUse;
+    }
+
+    /** The current cap (the configured one unless a ResourceLimitExceeded shrank it). */
+    public synchronized int cap() {
+        return cap;
+    }
+
+    /** The configured cap. */
+    public int configuredCap() {
+        return configuredCap;
+    }
+
+    /** Permits that could be acquired right now without waiting. */
+    public synchronized int available() {
+        return waiters.isEmpty() ? Math.max(0, cap - inUse) : 0;
+    }
+
+    /** Callers waiting for a permit. */
+    public synchronized int waiting() {
+        return waiters.size();
+    }
+
+    /** The most permits held at once so far. */
+    public synchronized int peak() {
+        return peak;
+    }
+
+    /** Permits reclaimed by the lifetime guard so far. */
+    public synchronized long reclaimed() {
+        return reclaimed;
+    }
+
+    /**
+     * Drops the cap to {@code live} (never raises it) and starts its gradual recovery.
+     *
+     * @param live the number of calls really live in this Region now
+     */
+    public void shrinkTo(int live) {
+        synchronized (this) {
+            int target = Math.max(0, Math.min(live, cap));
+            if (target < cap) {
+                LOG.info("region={} active-call cap shrinks {} -> {} (account quota full)", region, cap, target);
+                cap = target;
+            }
+            if (recovery == null && cap < configuredCap) {
+                recovery = scheduler.schedule(this::recover, recoveryInterval.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    private void recover() {
+        List<Waiter> served;
+        synchronized (this) {
+            cap = Math.min(configuredCap, cap + recoveryStep);
+            recovery = cap < configuredCap
+                    ? scheduler.schedule(this::recover, recoveryInterval.toNanos(), TimeUnit.NANOSECONDS)
+                    : null;
+            served = dispatchLocked();
+        }
+        served.forEach(w -> deliver(w, w.granted));
+    }
+
+    private Permit grantLocked() {
+        inUse++;
+        peak = Math.max(peak, inUse);
+        return new Permit(this, ++nextId, scheduler.now(TimeUnit.NANOSECONDS));
+    }
+
+    private List<Waiter> dispatchLocked() {
+        List<Waiter> served = new ArrayList<>();
+        while (inUse < cap && !waiters.isEmpty()) {
+            Waiter w = waiters.pollFirst();
+            w.granted = grantLocked();
+            served.add(w);
+        }
+        return served;
+    }
+
+    private void deliver(Waiter waiter, Permit permit) {
+        Disposable guard = scheduler.schedule(() -> reclaim(permit), maxCallLifetime.toNanos(), TimeUnit.NANOSECONDS);
+        permit.guardWith(guard);
+        synchronized (this) {
+            waiter.delivering = true;
+        }
+        waiter.sink.success(permit);
+    }
+
+    private void cancel(Waiter waiter) {
+        Permit granted;
+        synchronized (this) {
+            waiters.remove(waiter);
+            granted = waiter.delivering ? null : waiter.granted;
+        }
+        // Cancelled after the grant but before delivery began: it was never used. (A cancel racing the
+        // delivery itself may drop the permit; the lifetime guard then returns it, never a double use.)
+        if (granted != null) {
+            release(granted);
+        }
+    }
+
+    private void reclaim(Permit permit) {
+        if (release(permit)) {
+            synchronized (this) {
+                reclaimed++;
+            }
+            LOG.warn("region={} permit {} reclaimed after {} (call closed as UNKNOWN)", region, permit, maxCallLifetime);
+            onReclaim.accept(permit);
+        }
+    }
+
+    private static Duration positive(Duration d, String field) {
+        Objects.requireNonNull(d, field);
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(field + " must be > 0, was " + d);
+        }
+        return d;
+    }
+
+    private static final class Waiter {
+        final MonoSink<Permit> sink;
+        Permit granted;
+        boolean delivering;
+
+        Waiter(MonoSink<Permit> sink) {
+            this.sink = sink;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.chimedialer.core.pacing;
+
+import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.contacts.Contact;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The backpressured dialing stage of one campaign: contacts in, one {@link DialResult} per contact out.
+ *
+ * <p>For each request, in order: a Region from the {@link RegionRouter}; an active-call permit of that
+ * Region (waiting if none is free); an {@link Attempt} with a new id and the Region's next from-number;
+ * then, for a small batch collected within {@code batchWindow}, {@code beforePlace} (the ledger writes the
+ * intents) is awaited, and no attempt of the batch is sent before it completes; then, right before each
+ * dial, the DNC check; then {@link ResilientCreate}.
+ *
+ * <p><b>Backpressure.</b> The contact {@code Flux} is asked for one contact at a time, and only after the
+ * previous contact got its permit: it is never asked for more than the held permits plus one. Memory does
+ * not grow with the list.
+ *
+ * <p><b>Permits.</b> Placed and Unknown keep their permit (the call may be live; its HANGUP or the
+ * lifetime guard releases it); every other outcome releases it before the result is emitted. AtCapacity
+ * (the account's active-call quota is full; the call was not created) shrinks the Region's cap to what is
+ * live, and the same attempt waits for a permit and is sent again, up to {@code maxAtCapacityRounds}.
+ *
+ * <p><b>Failures.</b> Per-call failures are outcomes. If {@code beforePlace} fails, no attempt of its batch
+ * is sent, their permits are released, and the returned Flux errors (the pipeline's failure is an event).
+ */
+public final class Dialer {
+
+    private final String campaignId;
+    private final RegionRouter router;
+    private final ResilientCreate create;
+    private final DialerSettings settings;
+    private final Supplier<String> attemptIds;
+    private final Scheduler scheduler;
+    private final int concurrency;
+    private final long lookaheadNanos;
+    private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
+
+    /**
+     * @param campaignId the campaign (sent in every call's ArgumentsMap)
+     * @param router     the campaign's Regions and weights
+     * @param create     the resilience chain
+     * @param settings   batching and capacity handling
+     * @param attemptIds a new, globally unique attempt id per call
+     * @param scheduler  the time source of batching
+     */
+    public Dialer(String campaignId, RegionRouter router, ResilientCreate create, DialerSettings settings,
+                  Supplier<String> attemptIds, Scheduler scheduler) {
+        this.campaignId = Objects.requireNonNull(campaignId, "campaignId");
+        this.router = Objects.requireNonNull(router, "router");
+        this.create = Objects.requireNonNull(create, "create");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.attemptIds = Objects.requireNonNull(attemptIds, "attemptIds");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        // Every call in flight holds a permit, so the Regions' caps bound the concurrency anyway.
+        this.lookaheadNanos = settings.admissionLookahead().toNanos();
+        this.concurrency = Math.max(1, router.regions().stream()
+                .mapToInt(r -> r.permits().configuredCap()).sum());
+    }
+
+    /**
+     * Dials each contact's first attempt.
+     *
+     * @param contacts    the contacts, pulled as permits allow
+     * @param beforePlace awaited before any attempt of the batch is sent (the ledger writes the intents)
+     * @param suppressed  the DNC check on the E.164 number, called right before each dial
+     */
+    public Flux<DialResult> dial(Flux<Contact> contacts, Function<List<Attempt>, Mono<Void>> beforePlace,
+                                 Predicate<String> suppressed) {
+        return dialRequests(contacts.map(DialRequest::first), beforePlace, suppressed);
+    }
+
+    /** Like {@link #dial}, for requests that carry an attempt number (retries) and extra arguments. */
+    public Flux<DialResult> dialRequests(Flux<DialRequest> requests, Function<List<Attempt>, Mono<Void>> beforePlace,
+                                         Predicate<String> suppressed) {
+        Objects.requireNonNull(beforePlace, "beforePlace");
+        Objects.requireNonNull(suppressed, "suppressed");
+        // prefetch 0: the next request is asked for only when the previous one holds its permit.
+        return requests
+                .concatMap(this::admit, 0)
+                .bufferTimeout(settings.batchSize(), settings.batchWindow(), scheduler, true)
+                .concatMap(batch -> recordIntents(batch, beforePlace), 0)
+                .flatMapIterable(Function.identity())
+                .flatMap(ticket -> place(ticket, suppressed, 0), concurrency)
+                // Tickets dropped by a cancel or an error (in the batch buffer, say) were never sent.
+                .doOnDiscard(Ticket.class, this::drop);
+    }
+
+    private Mono<Ticket> admit(DialRequest request) {
+        return router.next().flatMap(region -> region.permits().acquire()
+                .flatMap(permit -> untilRateAllows(region).thenReturn(permit)
+                        // Given up while waiting for the rate: the permit was never used.
+                        .doOnCancel(permit::release))
+                .map(permit -> {
+            Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
+                    region.name(), region.nextFromNumber());
+            permit.bind(attempt.attemptId());
+            pending(region).incrementAndGet();
+            return new Ticket(region, attempt, request, permit, new AtomicBoolean());
+        }));
+    }
+
+    /**
+     * Completes when the Region's rate would let one more call go within the lookahead, counting the calls
+     * admitted there but not yet sent. Without this gate, contacts admitted by active-call permits alone
+     * would queue inside the limiter (up to a cap's worth of seconds), routed and past the breaker long
+     * before they are sent. The chain still takes its own rate permit when it runs; this only keeps
+     * admission in step with it.
+     */
+    private Mono<Void> untilRateAllows(RegionPacing region) {
+        return Mono.defer(() -> {
+            long wait = region.limiter().nanosToPermit(pending(region).get() + 1) - lookaheadNanos;
+            return wait <= 0 ? Mono.<Void>empty()
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region));
+        });
+    }
+
+    private AtomicInteger pending(RegionPacing region) {
+        return pending.computeIfAbsent(region.name(), k -> new AtomicInteger());
+    }
+
+    private Mono<List<Ticket>> recordIntents(List<Ticket> batch, Function<List<Attempt>, Mono<Void>> beforePlace) {
+        List<Attempt> attempts = batch.stream().map(Ticket::attempt).toList();
+        return Mono.defer(() -> beforePlace.apply(attempts))
+                .doOnError(e -> batch.forEach(this::drop))
+                .doOnCancel(() -> batch.forEach(this::drop))
+                .thenReturn(batch);
+    }
+
+    private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, int round) {
+        return Mono.defer(() -> {
+            leave(ticket);
+            if (suppressed.test(ticket.attempt.contact().number())) {
+                ticket.permit.release();
+                return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Suppressed(), ticket.permit));
+            }
+            return create.create(ticket.attempt, ticket.region, ticket.request.arguments())
+                    .flatMap(outcome -> settle(ticket, outcome, suppressed, round));
+        });
+    }
+
+    private Mono<DialResult> settle(Ticket ticket, CreateOutcome outcome, Predicate<String> suppressed, int round) {
+        if (outcome instanceof CreateOutcome.AtCapacity && round < settings.maxAtCapacityRounds()) {
+            ActivePermits permits = ticket.region.permits();
+            // Shrink before releasing: released first, the permit would go straight to a waiter.
+            permits.shrinkTo(permits.inUse() - 1);
+            ticket.permit.release();
+            return permits.acquireAhead().flatMap(permit -> {
+                permit.bind(ticket.attempt.attemptId());
+                return place(ticket.withPermit(permit), suppressed, round + 1);
+            });
+        }
+        if (!outcome.mayBeLive()) {
+            ticket.permit.release();
+        }
+        return Mono.just(new DialResult(ticket.attempt, outcome, ticket.permit));
+    }
+
+    /** A ticket that will never be sent: its permit goes back, and it no longer counts as pending. */
+    private void drop(Ticket ticket) {
+        leave(ticket);
+        ticket.permit.release();
+    }
+
+    private void leave(Ticket ticket) {
+        if (ticket.left.compareAndSet(false, true)) {
+            pending(ticket.region).decrementAndGet();
+        }
+    }
+
+    /** An admitted attempt; {@code left} turns true once it stops counting as pending admission. */
+    private record Ticket(RegionPacing region, Attempt attempt, DialRequest request, Permit permit,
+                          AtomicBoolean left) {
+        Ticket withPermit(Permit other) {
+            return new Ticket(region, attempt, request, other, left);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.chimedialer.core.pacing;
+
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.config.RegionConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Everything that paces one Region, shared by every campaign that dials there: its {@link AdaptiveRate},
+ * its create {@link RegionRateLimiter} (named after the Region), its {@link CircuitBreaker} (named after the
+ * Region), its {@link ActivePermits}, the hang-up limiter, and the from-number rotation. All of it runs on
+ * the given scheduler's time. Thread-safe.
+ */
+public final class RegionPacing {
+
+    private final RegionConfig config;
+    private final AdaptiveRate rate;
+    private final RegionRateLimiter limiter;
+    private final RegionRateLimiter hangUpLimiter;
+    private final CircuitBreaker breaker;
+    private final ActivePermits permits;
+    private final AtomicLong fromCursor = new AtomicLong();
+
+    private RegionPacing(RegionConfig config, AdaptiveRate rate, RegionRateLimiter limiter,
+                         RegionRateLimiter hangUpLimiter, CircuitBreaker breaker, ActivePermits permits) {
+        this.config = config;
+        this.rate = rate;
+        this.limiter = limiter;
+        this.hangUpLimiter = hangUpLimiter;
+        this.breaker = breaker;
+        this.permits = permits;
+    }
+
+    /**
+     * Builds a Region's pacing.
+     *
+     * @param onReclaim told about every active-call permit reclaimed by the lifetime guard (its
+     *                  {@link Permit#attemptId()} names the attempt to close as UNKNOWN)
+     */
+    public static RegionPacing create(RegionConfig config, PacingSettings settings, Scheduler scheduler,
+                                      Consumer<Permit> onReclaim) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(settings, "settings");
+        AdaptiveRate rate = new AdaptiveRate(config.name(), config.callsPerSecond(), settings.aimd(), scheduler);
+        RegionRateLimiter limiter = new RegionRateLimiter(config.name(), rate::effectiveRate,
+                config.callsPerSecond(), config.burst(), settings.maxRateWait(), scheduler);
+        RegionRateLimiter hangUps = RegionRateLimiter.fixed(config.name() + "-update", config.updateCallsPerSecond(), 1,
+                settings.maxRateWait(), scheduler);
+        CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(settings.breakerWindow())
+                .minimumNumberOfCalls(settings.breakerMinimumCalls())
+                .failureRateThreshold(settings.breakerFailureRate())
+                .waitDurationInOpenState(settings.breakerOpenFor())
+                .permittedNumberOfCallsInHalfOpenState(settings.breakerProbes())
+                // Time comes from the scheduler (virtual in tests); no timer thread moves it to half-open.
+                .clock(new SchedulerClock(scheduler))
+                .currentTimestampFunction(clock -> clock.millis(), TimeUnit.MILLISECONDS)
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .slowCallDurationThreshold(Duration.ofDays(1))
+                // Outcomes are values: only those that say the Region itself is unhealthy count as failures.
+                .recordResult(RegionPacing::isRegionFailure)
+                .ignoreExceptions(RequestNotPermitted.class)
+                .build();
+        CircuitBreaker breaker = CircuitBreaker.of(config.name(), breakerConfig);
+        int step = Math.max(1, (int) Math.round(config.maxActiveCalls() * settings.capRecoveryFraction()));
+        ActivePermits permits = new ActivePermits(config.name(), config.maxActiveCalls(), settings.maxCallLifetime(),
+                settings.capRecoveryInterval(), step, scheduler, onReclaim);
+        return new RegionPacing(config, rate, limiter, hangUps, breaker, permits);
+    }
+
+    /**
+     * The hang-up limiters of some Regions by Region name, as {@code chime.SdkOriginator} takes them.
+     */
+    public static Map<String, RateLimiter> hangUpLimiters(Collection<RegionPacing> regions) {
+        Map<String, RateLimiter> limiters = new LinkedHashMap<>();
+        regions.forEach(r -> limiters.put(r.name(), r.hangUpLimiter()));
+        return Collections.unmodifiableMap(limiters);
+    }
+
+    /** Whether an outcome counts against the Region's health: Unknown and NotSent do; throttles and rejections don't. */
+    static boolean isRegionFailure(Object result) {
+        return result instanceof CreateOutcome.Unknown || result instanceof CreateOutcome.NotSent;
+    }
+
+    /** The Region's config. */
+    public RegionConfig config() {
+        return config;
+    }
+
+    /** The Region's name. */
+    public String name() {
+        return config.name();
+    }
+
+    /** The AIMD-adjusted create rate. */
+    public AdaptiveRate rate() {
+        return rate;
+    }
+
+    /** The create rate limiter (a resilience4j RateLimiter named after the Region). */
+    public RegionRateLimiter limiter() {
+        return limiter;
+    }
+
+    /** The hang-up (UpdateSipMediaApplicationCall) rate limiter, at the Region's update-calls-per-second. */
+    public RegionRateLimiter hangUpLimiter() {
+        return hangUpLimiter;
+    }
+
+    /** The circuit breaker (named after the Region). */
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** The active-call permits. */
+    public ActivePermits permits() {
+        return permits;
+    }
+
+    /** The next from-number of the Region's pool, round robin. */
+    public String nextFromNumber() {
+        var numbers = config.fromNumbers();
+        return numbers.get((int) Math.floorMod(fromCursor.getAndIncrement(), (long) numbers.size()));
+    }
+
+    @Override
+    public String toString() {
+        return "RegionPacing{" + name() + "}";
+    }
+}

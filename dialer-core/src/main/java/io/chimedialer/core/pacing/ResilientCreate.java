@@ -1,0 +1,115 @@
+package io.chimedialer.core.pacing;
+
+import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.chime.Originator;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/**
+ * The resilience chain around one Create, in this order (outermost first):
+ * <ol>
+ *   <li><b>Retry</b>, only on {@link CreateOutcome.Throttled} and {@link CreateOutcome.NotSent}, exponential
+ *       backoff with jitter on the injected scheduler. Outermost, so every retry takes a new rate permit and
+ *       is seen by the breaker. {@code Unknown}, {@code Rejected} and {@code AtCapacity} are never retried
+ *       (an Unknown call may exist; re-sending could dial the callee twice).</li>
+ *   <li><b>CircuitBreaker</b> of the Region (resilience4j's {@link CircuitBreakerOperator}); it records
+ *       Unknown and NotSent as failures. When it is open the call is not sent: NotSent.</li>
+ *   <li><b>RateLimiter</b> of the Region: the permit is reserved when this call's Mono is subscribed, and the
+ *       wait runs on the injected scheduler. A wait longer than the limiter's timeout: NotSent.</li>
+ *   <li>{@link Originator#create}, one request per subscription.</li>
+ * </ol>
+ * A Throttled outcome also lowers the Region's {@link AdaptiveRate}. The returned Mono never errors for a
+ * per-call failure.
+ *
+ * <p>Why the rate permit is not applied with resilience4j's {@code RateLimiterOperator}: that operator
+ * waits with {@code Mono.delay} on Reactor's global parallel scheduler (not the injected one) and, while
+ * waiting, has not yet passed a subscription downstream, so a cancel (a paused campaign) cannot stop the
+ * Create that follows the wait: a call would be placed whose result nobody reads. {@link #withPermit} does
+ * the same reservation on the same resilience4j {@link RateLimiter} interface, but waits on the injected
+ * scheduler and stays cancellable. Thread-safe; stateless apart from its collaborators.
+ */
+public final class ResilientCreate {
+
+    private final Originator originator;
+    private final RetrySettings retry;
+    private final Scheduler scheduler;
+
+    public ResilientCreate(Originator originator, RetrySettings retry, Scheduler scheduler) {
+        this.originator = Objects.requireNonNull(originator, "originator");
+        this.retry = Objects.requireNonNull(retry, "retry");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    }
+
+    /**
+     * Places one attempt in a Region through the chain; cold, and each subscription runs the chain anew.
+     *
+     * @param arguments extra ArgumentsMap entries for the call flow
+     */
+    public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, Map<String, String> arguments) {
+        Mono<CreateOutcome> once = Mono.defer(() -> originator.create(attempt, region.config(), arguments))
+                .transform(call -> withPermit(region.limiter(), scheduler, call))
+                .transform(CircuitBreakerOperator.of(region.breaker()))
+                // Both mean "not sent": an open breaker, or a rate wait beyond the limiter's timeout (which
+                // the breaker ignores: it is local congestion, not the Region's health).
+                .onErrorResume(CallNotPermittedException.class, e -> Mono.just(new CreateOutcome.NotSent(e)))
+                .onErrorResume(RequestNotPermitted.class, e -> Mono.just(new CreateOutcome.NotSent(e)))
+                .doOnNext(outcome -> {
+                    if (outcome instanceof CreateOutcome.Throttled) {
+                        region.rate().onThrottled();
+                    }
+                });
+        if (retry.maxAttempts() == 1) {
+            return once;
+        }
+        return once
+                .flatMap(o -> retryable(o) ? Mono.error(new RetryableOutcome(o)) : Mono.just(o))
+                .retryWhen(Retry.backoff(retry.maxAttempts() - 1L, retry.firstBackoff())
+                        .maxBackoff(retry.maxBackoff())
+                        .jitter(retry.jitter())
+                        .scheduler(scheduler)
+                        .filter(RetryableOutcome.class::isInstance)
+                        .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
+                .onErrorResume(RetryableOutcome.class, e -> Mono.just(e.outcome));
+    }
+
+    /** Whether the chain retries an outcome: only when the call provably was not executed. */
+    public static boolean retryable(CreateOutcome outcome) {
+        return outcome instanceof CreateOutcome.Throttled || outcome instanceof CreateOutcome.NotSent;
+    }
+
+    /**
+     * Applies a resilience4j {@link RateLimiter} to one call: a permit is reserved on subscription, the wait
+     * (if any) runs on {@code scheduler}, then {@code call} is subscribed. Errors with
+     * {@link RequestNotPermitted} when the wait would exceed the limiter's timeout. A cancel during the wait
+     * cancels the call (the reserved slot is not reused).
+     */
+    public static <T> Mono<T> withPermit(RateLimiter limiter, Scheduler scheduler, Mono<T> call) {
+        return Mono.defer(() -> {
+            long waitNanos = limiter.reservePermission();
+            if (waitNanos < 0) {
+                return Mono.error(RequestNotPermitted.createRequestNotPermitted(limiter));
+            }
+            return waitNanos == 0 ? call : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(call);
+        });
+    }
+
+    /** Carries a retryable outcome through retryWhen; never escapes this class. */
+    private static final class RetryableOutcome extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient CreateOutcome outcome;
+
+        RetryableOutcome(CreateOutcome outcome) {
+            super(null, null, false, false);
+            this.outcome = outcome;
+        }
+    }
+}

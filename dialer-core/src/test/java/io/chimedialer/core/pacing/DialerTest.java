@@ -1,0 +1,366 @@
+package io.chimedialer.core.pacing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.chime.Originator;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/** The dialing stage on virtual time, against a fake Originator. */
+class DialerTest {
+
+    private static final Duration SECOND = Duration.ofSeconds(1);
+    private static final Function<List<Attempt>, Mono<Void>> NO_LEDGER = attempts -> Mono.empty();
+
+    private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    private final List<DialResult> results = new CopyOnWriteArrayList<>();
+
+    private RegionPacing region(String name, double cps, int burst, int cap, PacingSettings settings) {
+        return RegionPacing.create(Fixtures.region(name, cps, burst, cap), settings, vts, p -> { });
+    }
+
+    private Dialer dialer(Originator originator, RegionPacing... regions) {
+        Map<RegionPacing, Integer> weights = new LinkedHashMap<>();
+        for (RegionPacing r : regions) {
+            weights.put(r, 1);
+        }
+        return new Dialer("camp-1", new RegionRouter(weights, SECOND, vts),
+                new ResilientCreate(originator, RetrySettings.ofDefaults(), vts), Fixtures.dialer(),
+                Fixtures.attemptIds(), vts);
+    }
+
+    /** Plays the webhook: a held permit is released when the call "hangs up", {@code hold} after Create. */
+    private Flux<DialResult> hangUpAfter(Flux<DialResult> dialed, Duration hold) {
+        return dialed.doOnNext(r -> {
+            results.add(r);
+            if (r.holdsPermit()) {
+                vts.schedule(r.permit()::release, hold.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        });
+    }
+
+    private static long count(List<DialResult> results, Class<? extends CreateOutcome> type) {
+        return results.stream().filter(r -> type.isInstance(r.outcome())).count();
+    }
+
+    @Test
+    void dial_tenPerSecond_neverMoreThanTenCreatesInAnyOneSecondWindow() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+
+        StepVerifier.withVirtualTime(() -> {
+                    RegionPacing r = region("r", 10, 5, 1000, Fixtures.pacing());
+                    return hangUpAfter(dialer(fake, r).dial(Fixtures.contacts(100), NO_LEDGER, n -> false),
+                            Duration.ofSeconds(2));
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(60))
+                .expectNextCount(100)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(100);
+        assertThat(fake.maxInAnyWindow("r", SECOND)).isEqualTo(10);
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(100);
+        assertThat(results.stream().map(r -> r.attempt().attemptId()).distinct()).hasSize(100);
+        // 100 creates at 10/s (a burst of 5 first) take at least 9 s.
+        assertThat(fake.timesIn("r").stream().mapToLong(Long::longValue).max().orElseThrow())
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(9).toNanos());
+    }
+
+    @Test
+    void dial_capFive_neverMoreActiveCallsThanTheCap() {
+        AtomicInteger maxLive = new AtomicInteger();
+        RegionPacing[] holder = new RegionPacing[1];
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts)
+                .onCreate(() -> maxLive.accumulateAndGet(holder[0].permits().inUse(), Math::max));
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 1000, 100, 5, Fixtures.pacing());
+                    return hangUpAfter(dialer(fake, holder[0]).dial(Fixtures.contacts(40), NO_LEDGER, n -> false),
+                            Duration.ofSeconds(3));
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(2))
+                .expectNextCount(40)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(40);
+        assertThat(maxLive.get()).isEqualTo(5);
+        assertThat(holder[0].permits().peak()).isEqualTo(5);
+        // 40 calls of 3 s, 5 at a time: 8 rounds, the last starting at 21 s (plus the batch windows).
+        assertThat(fake.timesIn("r").stream().mapToLong(Long::longValue).max().orElseThrow())
+                .isBetween(Duration.ofSeconds(21).toNanos(), Duration.ofMillis(21_100).toNanos());
+    }
+
+    @Test
+    void dial_throttledForASecond_ratesBacksOffThenRecoversToConfigured() {
+        RegionPacing[] holder = new RegionPacing[1];
+        FakeOriginator fake = new FakeOriginator(vts, (a, n) -> {
+            long now = vts.now(TimeUnit.MILLISECONDS);
+            return now >= 5_000 && now < 6_000 ? new CreateOutcome.Throttled("429") : new CreateOutcome.Placed("tx");
+        });
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 10, 1, 10_000, Fixtures.pacing());
+                    return hangUpAfter(dialer(fake, holder[0]).dial(Fixtures.contacts(400), NO_LEDGER, n -> false),
+                            SECOND);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(2))
+                .expectNextCount(400)
+                .verifyComplete();
+
+        RegionPacing r = holder[0];
+        assertThat(r.rate().decreases()).isEqualTo(1);
+        assertThat(fake.countBetween("r", Duration.ofSeconds(4), Duration.ofSeconds(5))).isEqualTo(10);
+        // Halved at 5 s, then +0.5/s: at most 6 creates in the next second, fewer than 10 for a while.
+        assertThat(fake.countBetween("r", Duration.ofSeconds(6), Duration.ofSeconds(7))).isLessThanOrEqualTo(6);
+        assertThat(fake.countBetween("r", Duration.ofSeconds(10), Duration.ofSeconds(11))).isLessThan(10);
+        // Back at the configured rate 10 s after the decrease.
+        assertThat(fake.countBetween("r", Duration.ofSeconds(25), Duration.ofSeconds(26))).isEqualTo(10);
+        assertThat(r.rate().effectiveRate()).isEqualTo(10.0);
+        assertThat(fake.maxInAnyWindow("r", SECOND)).isEqualTo(10);
+        // Every throttled attempt was retried and placed; nobody was lost.
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(400);
+    }
+
+    @Test
+    void dial_breakerOpensOnUnknowns_trafficMovesToTheOtherRegion() {
+        AtomicLong openedAt = new AtomicLong(-1);
+        RegionPacing[] holder = new RegionPacing[2];
+        FakeOriginator fake = new FakeOriginator(vts, (a, n) -> a.region().equals("east")
+                ? new CreateOutcome.Unknown(new IOException("503")) : new CreateOutcome.Placed("tx"));
+        PacingSettings breakerOfFour = Fixtures.pacing().withBreaker(4, 4, 50f, Duration.ofMinutes(10), 1);
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("east", 20, 1, 1000, breakerOfFour);
+                    holder[1] = region("west", 20, 1, 1000, breakerOfFour);
+                    holder[0].breaker().getEventPublisher().onStateTransition(e -> {
+                        if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                            openedAt.compareAndSet(-1, vts.now(TimeUnit.NANOSECONDS));
+                        }
+                    });
+                    return hangUpAfter(dialer(fake, holder[0], holder[1])
+                            .dial(Fixtures.contacts(100), NO_LEDGER, n -> false), SECOND);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(5))
+                .expectNextCount(100)
+                .verifyComplete();
+
+        assertThat(openedAt.get()).isNotNegative();
+        // The breaker needs 4 calls to judge; calls already past it when it opened may still go (at most a
+        // rate interval's worth); nothing goes east afterwards.
+        long east = fake.createsIn("east");
+        assertThat(east).isBetween(4L, 6L);
+        assertThat(fake.creates.stream().filter(c -> c.region().equals("east")))
+                .allSatisfy(c -> assertThat(c.atNanos()).isLessThanOrEqualTo(openedAt.get() + Duration.ofMillis(100).toNanos()));
+        assertThat(count(results, CreateOutcome.Unknown.class)).isEqualTo(east);
+        // Attempts routed to east just before it opened end NotSent (never sent, safe to re-queue); the rest
+        // went west.
+        assertThat(fake.createsIn("west")).isEqualTo(count(results, CreateOutcome.Placed.class))
+                .isGreaterThanOrEqualTo(90);
+        assertThat(count(results, CreateOutcome.Unknown.class) + count(results, CreateOutcome.Placed.class)
+                + count(results, CreateOutcome.NotSent.class)).isEqualTo(100);
+    }
+
+    @Test
+    void dial_callsNeverEnd_sourceAskedForNoMoreThanHeldPermitsPlusOne() {
+        AtomicLong requested = new AtomicLong();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 1000, 100, 5, Fixtures.pacing());
+                    Flux<io.chimedialer.core.contacts.Contact> source = Fixtures.contacts(1000)
+                            .doOnRequest(requested::addAndGet);
+                    return dialer(fake, holder[0]).dial(source, NO_LEDGER, n -> false);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(30))
+                .expectNextCount(5)
+                .expectNoEvent(Duration.ofSeconds(30))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+
+        assertThat(fake.creates).hasSize(5);
+        assertThat(requested.get()).isLessThanOrEqualTo(5 + 1);
+        assertThat(holder[0].permits().inUse()).isEqualTo(5);
+        assertThat(holder[0].permits().waiting()).isZero();
+    }
+
+    @Test
+    void dial_beforePlace_awaitedBeforeAnyCreateOfItsBatch() {
+        Map<String, Long> intentDoneAt = new ConcurrentHashMap<>();
+        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        Function<List<Attempt>, Mono<Void>> ledger = attempts -> {
+            batchSizes.add(attempts.size());
+            return Mono.delay(Duration.ofMillis(50), vts)
+                    .doOnNext(t -> attempts.forEach(a -> intentDoneAt.put(a.attemptId(), vts.now(TimeUnit.NANOSECONDS))))
+                    .then();
+        };
+
+        StepVerifier.withVirtualTime(() -> hangUpAfter(dialer(fake, region("r", 100, 50, 100, Fixtures.pacing()))
+                        .dial(Fixtures.contacts(50), ledger, n -> false), SECOND), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(30))
+                .expectNextCount(50)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(50).allSatisfy(c -> {
+            assertThat(intentDoneAt).containsKey(c.attemptId());
+            assertThat(c.atNanos()).isGreaterThanOrEqualTo(intentDoneAt.get(c.attemptId()));
+        });
+        assertThat(batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(50);
+        assertThat(batchSizes.stream().mapToInt(Integer::intValue).max().orElseThrow()).isGreaterThan(1);
+    }
+
+    @Test
+    void dial_suppressedNumbers_notCalledAndPermitReturned() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+        List<String> checked = new CopyOnWriteArrayList<>();
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 100, 10, 3, Fixtures.pacing());
+                    return hangUpAfter(dialer(fake, holder[0]).dial(Fixtures.contacts(20), NO_LEDGER, number -> {
+                        checked.add(number);
+                        return Integer.parseInt(number.substring(number.length() - 1)) % 2 == 1;
+                    }), SECOND);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(1))
+                .expectNextCount(20)
+                .verifyComplete();
+
+        assertThat(count(results, CreateOutcome.Suppressed.class)).isEqualTo(10);
+        assertThat(fake.creates).hasSize(10).allSatisfy(c ->
+                assertThat(Integer.parseInt(c.to().substring(c.to().length() - 1)) % 2).isZero());
+        assertThat(checked).hasSize(20);
+        assertThat(results.stream().filter(r -> r.outcome() instanceof CreateOutcome.Suppressed))
+                .allSatisfy(r -> assertThat(r.permit().isReleased()).isTrue());
+        assertThat(holder[0].permits().inUse()).isZero();
+    }
+
+    @Test
+    void dial_atCapacity_capShrinksAndTheSameAttemptWaitsAndIsPlaced() {
+        List<Integer> capsSeen = new CopyOnWriteArrayList<>();
+        RegionPacing[] holder = new RegionPacing[1];
+        FakeOriginator fake = new FakeOriginator(vts, (a, n) -> a.attemptId().equals("a-8") && n == 1
+                ? new CreateOutcome.AtCapacity("active call limit") : new CreateOutcome.Placed("tx-" + a.attemptId()))
+                .onCreate(() -> capsSeen.add(holder[0].permits().cap()));
+
+        List<Integer> capAtHalfSecond = new CopyOnWriteArrayList<>();
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 1000, 100, 10, Fixtures.pacing());
+                    vts.schedule(() -> capAtHalfSecond.add(holder[0].permits().cap()), 500, TimeUnit.MILLISECONDS);
+                    return hangUpAfter(dialer(fake, holder[0]).dial(Fixtures.contacts(20), NO_LEDGER, n -> false),
+                            Duration.ofSeconds(2));
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(1))
+                .expectNextCount(20)
+                .verifyComplete();
+
+        assertThat(fake.createsOf("a-8")).isEqualTo(2);
+        assertThat(results).filteredOn(r -> r.attempt().attemptId().equals("a-8"))
+                .singleElement()
+                .satisfies(r -> assertThat(r.outcome()).isEqualTo(new CreateOutcome.Placed("tx-a-8")));
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(20);
+        // All 10 permits were taken at once; at a-8's AtCapacity the 9 others were live: the cap drops to 9,
+        // a-8 waits, and goes again (ahead of the queue) when the cap recovers by one step 1 s after the
+        // shrink, which came after the 5 ms batch window; no call has ended by then (they end at 2 s).
+        assertThat(capAtHalfSecond).containsExactly(9);
+        assertThat(fake.creates.stream().filter(c -> c.attemptId().equals("a-8")).map(FakeOriginator.Create::atNanos))
+                .hasSize(2).last().isEqualTo(Duration.ofMillis(1005).toNanos());
+        assertThat(capsSeen).hasSize(21);
+        assertThat(holder[0].permits().cap()).isEqualTo(10);
+    }
+
+    @Test
+    void dial_beforePlaceFails_nothingSentPermitsReleasedAndTheFluxErrors() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+        List<Attempt> written = new ArrayList<>();
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 100, 10, 50, Fixtures.pacing());
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(20), attempts -> {
+                        written.addAll(attempts);
+                        return Mono.error(new IllegalStateException("ledger down"));
+                    }, n -> false);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(SECOND)
+                .expectErrorMessage("ledger down")
+                .verify(Duration.ofSeconds(10));
+
+        assertThat(written).isNotEmpty();
+        assertThat(fake.creates).isEmpty();
+        assertThat(holder[0].permits().inUse()).isZero();
+    }
+
+    @Test
+    void dial_eachOutcome_permitHeldOnlyWhileTheCallMayBeLive() {
+        FakeOriginator fake = new FakeOriginator(vts, (a, n) -> switch (a.contact().line() % 4 == 0 ? 0
+                : (int) (a.contact().line() % 4)) {
+            case 1 -> new CreateOutcome.Placed("tx");
+            case 2 -> new CreateOutcome.Unknown(new IOException("reset"));
+            case 3 -> new CreateOutcome.Rejected(io.chimedialer.core.campaign.Disposition.INVALID_NUMBER, "BadRequestException", "bad");
+            default -> new CreateOutcome.Throttled("429");
+        });
+        RegionPacing[] holder = new RegionPacing[1];
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 100, 10, 100, Fixtures.pacing());
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(40), NO_LEDGER, n -> false)
+                            .doOnNext(results::add);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(1))
+                .expectNextCount(40)
+                .verifyComplete();
+
+        assertThat(results).allSatisfy(r -> assertThat(r.permit().isReleased()).isEqualTo(!r.holdsPermit()));
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(10);
+        assertThat(count(results, CreateOutcome.Unknown.class)).isEqualTo(10);
+        assertThat(holder[0].permits().inUse()).isEqualTo(20);
+        // Throttled to the end: 4 sends each; Unknown: exactly one send each.
+        assertThat(results).filteredOn(r -> r.outcome() instanceof CreateOutcome.Throttled)
+                .hasSize(10).allSatisfy(r -> assertThat(fake.createsOf(r.attempt().attemptId())).isEqualTo(4));
+        assertThat(results).filteredOn(r -> r.outcome() instanceof CreateOutcome.Unknown)
+                .allSatisfy(r -> assertThat(fake.createsOf(r.attempt().attemptId())).isEqualTo(1));
+    }
+
+    @Test
+    void dial_hangUpLost_permitReclaimedAfterMaxLifetimeAndAttemptReported() {
+        List<Permit> reclaimed = new CopyOnWriteArrayList<>();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = RegionPacing.create(Fixtures.region("r", 10, 5, 3), Fixtures.pacing()
+                            .withMaxCallLifetime(Duration.ofMinutes(30)), vts, reclaimed::add);
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(6), NO_LEDGER, n -> false)
+                            .doOnNext(results::add);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(29))
+                .expectNextCount(3)
+                .thenAwait(Duration.ofMinutes(2))
+                .expectNextCount(3)
+                .verifyComplete();
+
+        // Nobody released anything: the first three were reclaimed at 30 min, letting the next three go.
+        assertThat(reclaimed).extracting(Permit::attemptId).containsExactlyInAnyOrder("a-1", "a-2", "a-3");
+        assertThat(holder[0].permits().reclaimed()).isEqualTo(3);
+        assertThat(holder[0].permits().inUse()).isEqualTo(3);
+    }
+}

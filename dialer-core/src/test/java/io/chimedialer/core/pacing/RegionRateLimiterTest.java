@@ -1,0 +1,135 @@
+package io.chimedialer.core.pacing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+class RegionRateLimiterTest {
+
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
+    @Test
+    void reservePermission_tenPerSecondBurstFive_burstThenSpacedThenSlidingCap() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 10, 5, Duration.ofMinutes(1), clock);
+
+        List<Long> waitsMs = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            waitsMs.add(TimeUnit.NANOSECONDS.toMillis(limiter.reservePermission()));
+        }
+
+        // 5 at once (burst), then one per 100 ms; the 11th..15th wait for the first five to leave the
+        // 1-second window; the 16th is again 100 ms later.
+        assertThat(waitsMs).containsExactly(0L, 0L, 0L, 0L, 0L, 100L, 200L, 300L, 400L, 500L,
+                1000L, 1000L, 1000L, 1000L, 1000L, 1100L);
+        assertThat(limiter.granted()).isEqualTo(16);
+    }
+
+    @Test
+    void reservePermission_randomArrivals_neverMoreThanRateInAnyOneSecondWindow() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 7, 4, Duration.ofMinutes(10), clock);
+        Random random = new Random(42);
+        List<Long> grants = new ArrayList<>();
+
+        for (int i = 0; i < 2000; i++) {
+            clock.advanceTimeBy(Duration.ofMillis(random.nextInt(300)));
+            grants.add(clock.now(TimeUnit.NANOSECONDS) + limiter.reservePermission());
+        }
+
+        assertThat(Windows.maxInAnyWindow(grants, SECOND)).isEqualTo(7);
+        // Sustained: 2000 permits need at least (2000 - 7) / 7 seconds.
+        long last = grants.stream().mapToLong(Long::longValue).max().orElseThrow();
+        assertThat(last).isGreaterThanOrEqualTo(Duration.ofSeconds(1993 / 7).toNanos());
+    }
+
+    @Test
+    void reservePermission_waitBeyondTimeout_refusedAndNothingReserved() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 1, 1, Duration.ofMillis(1500), clock);
+
+        assertThat(limiter.reservePermission()).isZero();
+        assertThat(limiter.reservePermission()).isEqualTo(SECOND.toNanos());
+        assertThat(limiter.reservePermission()).isEqualTo(-1L);
+        assertThat(limiter.granted()).isEqualTo(2);
+        clock.advanceTimeBy(SECOND);
+        // The refused one did not take the slot at t=2s.
+        assertThat(limiter.reservePermission()).isEqualTo(SECOND.toNanos());
+    }
+
+    @Test
+    void acquirePermission_noPermitFree_falseWithoutReserving() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 2, 1, Duration.ofMinutes(1), clock);
+
+        assertThat(limiter.acquirePermission()).isTrue();
+        assertThat(limiter.acquirePermission()).isFalse();
+        clock.advanceTimeBy(Duration.ofMillis(500));
+        assertThat(limiter.acquirePermission()).isTrue();
+        assertThat(limiter.granted()).isEqualTo(2);
+    }
+
+    @Test
+    void reservePermission_rateSupplierLowered_spacesPermitsWider() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        AtomicReference<Double> rate = new AtomicReference<>(10.0);
+        RegionRateLimiter limiter = new RegionRateLimiter("r", rate::get, 10, 1, Duration.ofMinutes(1), clock);
+
+        assertThat(limiter.reservePermission()).isZero();
+        assertThat(limiter.reservePermission()).isEqualTo(Duration.ofMillis(100).toNanos());
+        rate.set(2.0);
+        // At 2/s the window (0 s, 1 s] already holds the grants at 0 and 100 ms: the next waits for the
+        // first to leave it; the one after that is one 500 ms interval later.
+        assertThat(limiter.reservePermission()).isEqualTo(Duration.ofMillis(1000).toNanos());
+        assertThat(limiter.reservePermission()).isEqualTo(Duration.ofMillis(1500).toNanos());
+    }
+
+    @Test
+    void rateLimiterOperator_onVirtualTime_pacesLikeTheQuota() {
+        List<Long> times = new CopyOnWriteArrayList<>();
+        StepVerifier.withVirtualTime(() -> {
+                    // resilience4j's own operator waits with Mono.delay on the parallel scheduler, which
+                    // withVirtualTime replaces by this virtual one: the limiter's clock and the wait agree.
+                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+                    RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 5, 2, Duration.ofMinutes(1), vts);
+                    return Flux.range(1, 20).flatMap(i -> Mono.fromSupplier(() -> vts.now(TimeUnit.NANOSECONDS))
+                            .transform(RateLimiterOperator.of(limiter)));
+                })
+                .recordWith(() -> times)
+                .thenAwait(Duration.ofSeconds(10))
+                .expectNextCount(20)
+                .verifyComplete();
+
+        assertThat(Windows.maxInAnyWindow(times, SECOND)).isEqualTo(5);
+        assertThat(times.stream().mapToLong(Long::longValue).max().orElseThrow())
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(3).toNanos());
+    }
+
+    @Test
+    void metrics_afterBurst_reportAvailableAndWaiting() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("us-east-1", 10, 5, Duration.ofMinutes(1), clock);
+
+        assertThat(limiter.getMetrics().getAvailablePermissions()).isEqualTo(5);
+        for (int i = 0; i < 7; i++) {
+            limiter.reservePermission();
+        }
+
+        assertThat(limiter.getMetrics().getAvailablePermissions()).isZero();
+        assertThat(limiter.getMetrics().getNumberOfWaitingThreads()).isEqualTo(2);
+        assertThat(limiter.getName()).isEqualTo("us-east-1");
+        assertThat(limiter.getRateLimiterConfig().getLimitForPeriod()).isEqualTo(10);
+    }
+}

@@ -1,0 +1,79 @@
+package io.chimedialer.core.pacing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+class RegionRouterTest {
+
+    private final VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+    private final RegionPacing east = RegionPacing.create(Fixtures.region("us-east-1", 10, 1, 100),
+            Fixtures.pacing(), clock, p -> { });
+    private final RegionPacing west = RegionPacing.create(Fixtures.region("us-west-2", 10, 1, 100),
+            Fixtures.pacing(), clock, p -> { });
+
+    private RegionRouter router(int eastWeight, int westWeight) {
+        Map<RegionPacing, Integer> weights = new LinkedHashMap<>();
+        weights.put(east, eastWeight);
+        weights.put(west, westWeight);
+        return new RegionRouter(weights, Duration.ofSeconds(1), clock);
+    }
+
+    @Test
+    void pick_weightsTwoToOne_smoothInterleavingAndExactShares() {
+        RegionRouter router = router(2, 1);
+        List<String> picks = new ArrayList<>();
+
+        for (int i = 0; i < 300; i++) {
+            picks.add(router.pick().name());
+        }
+
+        assertThat(picks.subList(0, 6)).containsExactly("us-east-1", "us-west-2", "us-east-1",
+                "us-east-1", "us-west-2", "us-east-1");
+        assertThat(picks.stream().filter("us-east-1"::equals).count()).isEqualTo(200);
+        assertThat(picks.stream().filter("us-west-2"::equals).count()).isEqualTo(100);
+    }
+
+    @Test
+    void pick_breakerOpen_otherRegionTakesItsShare() {
+        RegionRouter router = router(2, 1);
+        east.breaker().transitionToOpenState();
+
+        for (int i = 0; i < 30; i++) {
+            assertThat(router.pick()).isSameAs(west);
+        }
+    }
+
+    @Test
+    void pick_regionWithoutFreePermit_othersPreferred() {
+        RegionRouter router = router(1, 1);
+        for (int i = 0; i < 100; i++) {
+            east.permits().acquire().subscribe();
+        }
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(router.pick()).isSameAs(west);
+        }
+    }
+
+    @Test
+    void next_allBreakersOpen_waitsUntilOneLetsCallsThrough() {
+        StepVerifier.withVirtualTime(() -> {
+                    east.breaker().transitionToOpenState();
+                    west.breaker().transitionToOpenState();
+                    return router(1, 1).next();
+                }, () -> clock, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(29))
+                .thenAwait(Duration.ofSeconds(2))
+                .expectNextMatches(r -> r == east || r == west)
+                .verifyComplete();
+    }
+}
