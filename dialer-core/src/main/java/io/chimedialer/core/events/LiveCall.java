@@ -1,0 +1,105 @@
+package io.chimedialer.core.events;
+
+import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.campaign.Disposition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The in-memory state of one call. Every field is guarded by the instance's monitor; the webhook holds it for
+ * the few microseconds of one decision, never across I/O.
+ */
+final class LiveCall {
+
+    private static final int RESPONSES_KEPT = 8;
+    private static final int DIGITS_KEPT = 256;
+
+    final ExpectedCall expected;   // null for an inbound call
+    final String campaignId;
+    final Instant createdAt;
+    final Duration lifetime;
+    String transactionId;
+    Instant placedAt;
+    Instant startedAt;
+    Instant answeredAt;
+    Instant endedAt;
+    boolean startedPublished;
+    boolean answeredPublished;
+    boolean ended;
+    long invocations;
+    final StringBuilder digits = new StringBuilder();
+    private final Map<Long, byte[]> responses = new LinkedHashMap<>(16, 0.75f, false) {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
+            return size() > RESPONSES_KEPT;
+        }
+    };
+
+    LiveCall(ExpectedCall expected, String campaignId, Instant createdAt, Duration lifetime) {
+        this.expected = expected;
+        this.campaignId = campaignId;
+        this.createdAt = createdAt;
+        this.lifetime = lifetime;
+    }
+
+    String attemptId() {
+        return expected == null ? null : expected.attempt().attemptId();
+    }
+
+    boolean inbound() {
+        return expected == null;
+    }
+
+    /** The earlier response to this Sequence, or null. Caller holds the monitor. */
+    byte[] response(long sequence) {
+        return sequence < 0 ? null : responses.get(sequence);
+    }
+
+    /** Remembers the response to this Sequence. Caller holds the monitor. */
+    void remember(long sequence, byte[] body) {
+        if (sequence >= 0) {
+            responses.put(sequence, body);
+        }
+    }
+
+    void addDigits(String d) {
+        if (digits.length() + d.length() <= DIGITS_KEPT) {
+            digits.append(d);
+        }
+    }
+
+    /**
+     * Ends the call once. Caller holds the monitor.
+     *
+     * @return the result, or null when it had already ended (or is inbound)
+     */
+    CallResult end(Disposition disposition, Integer sipCode, Instant at) {
+        if (ended) {
+            return null;
+        }
+        ended = true;
+        endedAt = at;
+        if (expected == null) {
+            return null;
+        }
+        Instant ringStart = startedAt != null ? startedAt : placedAt;
+        Duration ring = Duration.ZERO;
+        if (ringStart != null) {
+            Instant ringEnd = answeredAt != null ? answeredAt : at;
+            ring = nonNegative(Duration.between(ringStart, ringEnd));
+        }
+        Duration talk = answeredAt == null ? Duration.ZERO : nonNegative(Duration.between(answeredAt, at));
+        return new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
+                disposition, sipCode, ring, talk, digits.toString(), (int) Math.min(Integer.MAX_VALUE, invocations),
+                at);
+    }
+
+    private static Duration nonNegative(Duration d) {
+        return d.isNegative() ? Duration.ZERO : d;
+    }
+}
