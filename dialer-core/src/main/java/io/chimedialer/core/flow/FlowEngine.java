@@ -218,8 +218,10 @@ public final class FlowEngine {
     }
 
     private FlowDecision menuAgain(Ctx ctx, String step) {
-        int tries = parseInt(ctx.attrs.get(ATTR_MENU_TRIES), 0) + 1;
-        if (tries >= ctx.request.config().menu().maxAttempts()) {
+        FlowConfig.Menu menu = ctx.request.config().menu();
+        int tries = Math.max(0, parseInt(ctx.attrs.get(ATTR_MENU_TRIES), 0)) + 1;
+        // A menu step in the attributes of a flow without a menu (foreign or forged state): end politely.
+        if (menu == null || tries >= menu.maxAttempts()) {
             return ctx.start(GOODBYE);
         }
         ctx.attrs.put(ATTR_MENU_TRIES, Integer.toString(tries));
