@@ -138,6 +138,52 @@ public final class CallRegistry {
     }
 
     /**
+     * Create's outcome is unknown (5xx or timeout): the call may or may not exist. It stays expected, so a
+     * NEW_OUTBOUND_CALL carrying its attempt id reconciles it (and restores its full lifetime); if no invocation
+     * arrives within {@code grace}, the sweep closes it as UNKNOWN and its permit comes back early.
+     *
+     * @return false when the attempt is not registered, already ended, or already has a TransactionId
+     */
+    public boolean awaitReconciliation(String attemptId, Duration grace) {
+        LiveCall call = byAttempt.get(attemptId);
+        if (call == null) {
+            return false;
+        }
+        synchronized (call) {
+            if (call.ended || call.transactionId != null) {
+                return false;
+            }
+            call.uncertain = true;
+            Instant shortened = clock.instant().plus(grace);
+            if (shortened.isBefore(call.deadline)) {
+                call.deadline = shortened;
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Forgets an attempt that was never created (e.g. ResourceLimitExceededException: the attempt will be sent
+     * again later, with the same id, after a new {@link #expect}). Publishes nothing.
+     *
+     * @return true when removed; false when unknown, ended, or already correlated to a TransactionId
+     */
+    public boolean withdraw(String attemptId) {
+        LiveCall call = byAttempt.get(attemptId);
+        if (call == null) {
+            return false;
+        }
+        synchronized (call) {
+            if (call.ended || call.transactionId != null) {
+                return false;
+            }
+            call.ended = true; // a racing invocation sees an ended call, never a second owner
+            call.endedAt = clock.instant();
+        }
+        return byAttempt.remove(attemptId, call);
+    }
+
+    /**
      * Closes every live call older than its context's max lifetime as UNKNOWN and drops ended calls older than
      * the retention.
      *
@@ -156,7 +202,7 @@ public final class CallRegistry {
             CallResult result = null;
             boolean drop;
             synchronized (call) {
-                if (!call.ended && !call.createdAt.plus(call.lifetime).isAfter(now)) {
+                if (!call.ended && !call.deadline.isAfter(now)) {
                     result = call.end(Disposition.UNKNOWN, null, now);
                     expired.increment();
                     if (call.inbound()) {
@@ -322,6 +368,11 @@ public final class CallRegistry {
         if (call.transactionId == null) {
             call.transactionId = transactionId;
             byTransaction.put(transactionId, call);
+            if (call.uncertain) {
+                // Reconciled: the call exists after all.
+                call.uncertain = false;
+                call.deadline = call.createdAt.plus(call.lifetime);
+            }
         } else if (!call.transactionId.equals(transactionId)) {
             conflictingTransactions.increment();
             return null;

@@ -20,6 +20,9 @@ final class LiveCall {
     final String campaignId;
     final Instant createdAt;
     final Duration lifetime;
+    /** When the lifetime sweep closes the call as UNKNOWN; shortened while Create's outcome is uncertain. */
+    Instant deadline;
+    boolean uncertain;
     String transactionId;
     Instant placedAt;
     Instant startedAt;
@@ -45,6 +48,7 @@ final class LiveCall {
         this.campaignId = campaignId;
         this.createdAt = createdAt;
         this.lifetime = lifetime;
+        this.deadline = createdAt.plus(lifetime);
     }
 
     String attemptId() {

@@ -125,6 +125,7 @@ public final class WebhookHandler {
             return Mono.just(WebhookReply.error(400, e.getMessage()));
         }
         try {
+            stats.countEvent(inv.eventType());
             if (inv.eventType() == Invocation.EventType.UNKNOWN) {
                 stats.unknownEventTypes.increment();
             }

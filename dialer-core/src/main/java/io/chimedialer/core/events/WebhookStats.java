@@ -1,5 +1,7 @@
 package io.chimedialer.core.events;
 
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -20,7 +22,21 @@ public final class WebhookStats {
     final LongAdder internalErrors = new LongAdder();
     final LongAdder budgetHangups = new LongAdder();
 
+    private final Map<Invocation.EventType, LongAdder> byEventType = new EnumMap<>(Invocation.EventType.class);
+
     WebhookStats() {
+        for (Invocation.EventType t : Invocation.EventType.values()) {
+            byEventType.put(t, new LongAdder());
+        }
+    }
+
+    void countEvent(Invocation.EventType type) {
+        byEventType.get(type).increment();
+    }
+
+    /** Authenticated, parsed invocations of this event type (UNKNOWN: types not in CHIME.md section 3.3). */
+    public long invocations(Invocation.EventType type) {
+        return byEventType.get(type).sum();
     }
 
     /** Every request handled. */

@@ -88,6 +88,47 @@ class CallRegistryTest {
     }
 
     @Test
+    void awaitReconciliation_noInvocationWithinGrace_closedUnknownEarly() {
+        h.expect("att-q", FlowConfig.DEFAULT);
+        assertThat(h.registry.awaitReconciliation("att-q", Duration.ofSeconds(60))).isTrue();
+        h.clock.advance(Duration.ofSeconds(59));
+        assertThat(h.registry.sweep()).isZero();
+        h.clock.advance(Duration.ofSeconds(1));
+        assertThat(h.registry.sweep()).isEqualTo(1);
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.UNKNOWN));
+    }
+
+    @Test
+    void awaitReconciliation_newOutboundCallArrives_callReconciledWithFullLifetime() {
+        h.expect("att-q", FlowConfig.DEFAULT);
+        h.registry.awaitReconciliation("att-q", Duration.ofSeconds(60));
+        h.clock.advance(Duration.ofSeconds(5));
+        h.sendOk(Bodies.newOutbound(1, "tx-q", "att-q"));
+        assertThat(h.registry.awaitReconciliation("att-q", Duration.ofSeconds(60))).isFalse();
+        h.clock.advance(Duration.ofMinutes(10));
+        assertThat(h.registry.sweep()).isZero();
+        assertThat(h.registry.liveCalls()).isEqualTo(1);
+        h.sendOk(Bodies.hangup(2, "tx-q", 486, Map.of()));
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.BUSY));
+        assertThat(h.eventsOf(CallEvent.CallStarted.class)).hasSize(1);
+    }
+
+    @Test
+    void withdraw_notCreated_removedWithoutCallEnded_andCanBeExpectedAgain() {
+        h.expect("att-w", FlowConfig.DEFAULT);
+        assertThat(h.registry.withdraw("att-w")).isTrue();
+        assertThat(h.registry.withdraw("att-w")).isFalse();
+        assertThat(h.registry.liveCalls()).isZero();
+        assertThat(h.events).isEmpty();
+        h.expect("att-w", FlowConfig.DEFAULT);
+        h.registry.placed("att-w", "tx-w");
+        assertThat(h.registry.withdraw("att-w")).isFalse();
+        assertThat(h.registry.liveCalls()).isEqualTo(1);
+    }
+
+    @Test
     void close_createRejected_oneCallEndedWithGivenDisposition() {
         h.expect("att-r", FlowConfig.DEFAULT);
         assertThat(h.registry.close("att-r", Disposition.INVALID_NUMBER, null)).isTrue();

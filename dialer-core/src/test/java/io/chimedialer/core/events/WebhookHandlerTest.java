@@ -96,6 +96,9 @@ class WebhookHandlerTest {
         assertThat(result.digits()).isEmpty();
         assertThat(h.registry.liveCalls()).isZero();
         assertThat(h.handler.stats().answered()).isEqualTo(5);
+        assertThat(h.handler.stats().invocations(Invocation.EventType.HANGUP)).isEqualTo(1);
+        assertThat(h.handler.stats().invocations(Invocation.EventType.CALL_ANSWERED)).isEqualTo(1);
+        assertThat(h.handler.stats().invocations(Invocation.EventType.UNKNOWN)).isZero();
     }
 
     @Test
