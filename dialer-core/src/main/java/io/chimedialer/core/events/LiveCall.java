@@ -13,7 +13,9 @@ import java.util.Map;
  */
 final class LiveCall {
 
-    private static final int RESPONSES_KEPT = 8;
+    // Chime waits for each response before the next invocation of a call, so a retry repeats the latest
+    // Sequence; two responses cover a retry that races the next invocation.
+    private static final int RESPONSES_KEPT = 2;
     private static final int DIGITS_KEPT = 256;
 
     final ExpectedCall expected;   // null for an inbound call
@@ -32,6 +34,8 @@ final class LiveCall {
     boolean answeredPublished;
     boolean ended;
     long invocations;
+    /** The attributes of our latest response: the flow's state when an invocation carries none. */
+    Map<String, String> lastAttributes = Map.of();
     final StringBuilder digits = new StringBuilder();
     private final Map<Long, byte[]> responses = new LinkedHashMap<>(16, 0.75f, false) {
         @java.io.Serial

@@ -131,8 +131,8 @@ public final class WebhookHandler {
             }
             if (inv.eventType() == Invocation.EventType.INVALID_LAMBDA_RESPONSE) {
                 stats.invalidLambdaResponses.increment();
-                log.warn("Chime rejected a response of call {}: {} {}", inv.transactionId(), inv.errorType(),
-                        inv.errorMessage());
+                log.warn("Chime rejected a response of call {}: {} {}", loggable(inv.transactionId()),
+                        loggable(inv.errorType()), loggable(inv.errorMessage()));
             }
             LiveCall call = registry.correlate(inv);
             if (call != null) {
@@ -162,7 +162,7 @@ public final class WebhookHandler {
 
     private WebhookReply safeReply(Invocation inv, Throwable e) {
         stats.internalErrors.increment();
-        log.error("webhook failed on call {} ({})", inv.transactionId(), inv.rawEventType(), e);
+        log.error("webhook failed on call {} ({})", loggable(inv.transactionId()), loggable(inv.rawEventType()), e);
         List<Action> actions = inv.eventType() == Invocation.EventType.CALL_ANSWERED
                 || inv.eventType() == Invocation.EventType.NEW_INBOUND_CALL ? List.of(Action.hangup()) : List.of();
         return ok(inv, actions, limited(inv.transactionAttributes()));
@@ -203,7 +203,9 @@ public final class WebhookHandler {
         ExpectedCall expected = call.expected;
         CallContext ctx = expected.context();
         String attemptId = expected.attempt().attemptId();
-        Map<String, String> attrs = new LinkedHashMap<>(inv.transactionAttributes());
+        // TransactionAttributes carry the flow's state; fall back to memory if an invocation lost them.
+        Map<String, String> attrs = new LinkedHashMap<>(inv.transactionAttributes().isEmpty()
+                ? call.lastAttributes : inv.transactionAttributes());
         attrs.put(FlowEngine.ATTR_ATTEMPT, attemptId);
         if (call.answeredAt != null) {
             attrs.putIfAbsent(FlowEngine.ATTR_ANSWERED_AT, Long.toString(call.answeredAt.toEpochMilli()));
@@ -272,7 +274,9 @@ public final class WebhookHandler {
             }
         }
         if (kind == null) {
-            return json(inv, List.of(), limited(attrs));
+            Map<String, String> kept = limited(attrs);
+            call.lastAttributes = kept;
+            return json(inv, List.of(), kept);
         }
         long used = Math.max(call.invocations, inv.sequence());
         FlowRequest request = new FlowRequest(ctx.flow(), kind, attrs, ctx.variables(), callId(inv),
@@ -289,6 +293,7 @@ public final class WebhookHandler {
                 events.add(new CallEvent.OptedOut(call.campaignId, expected.attempt().contact().number(), attemptId));
             }
         }
+        call.lastAttributes = decision.attributes();
         return json(inv, decision.actions(), decision.attributes());
     }
 
@@ -341,6 +346,20 @@ public final class WebhookHandler {
                 && decision.actions().stream().anyMatch(x -> "Hangup".equals(x.type()))) {
             stats.budgetHangups.increment();
         }
+    }
+
+    /** Input quoted in logs: short, printable ASCII only (no log injection, no megabyte lines). */
+    static String loggable(String s) {
+        if (s == null) {
+            return "-";
+        }
+        int n = Math.min(s.length(), 80);
+        StringBuilder sb = new StringBuilder(n + 3);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return s.length() > n ? sb.append("...").toString() : sb.toString();
     }
 
     /** The leg a HANGUP is about: ActionData's tag, else the one Disconnected participant, else LEG-A. */

@@ -176,6 +176,16 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void invocationWithoutTransactionAttributes_flowContinuesFromMemory() {
+        h.expect("att-mem", menuFlow());
+        h.registry.placed("att-mem", "tx-mem");
+        h.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-mem", "Connected"));
+        JsonNode r = h.sendOk(Bodies.actionSuccessful(4, "tx-mem", "SpeakAndGetDigits", "1", null));
+        assertThat(Harness.actionTypes(r)).containsExactly("Speak", "Hangup");
+        assertThat(Harness.attributes(r)).containsEntry("a", "att-mem").containsEntry(FlowEngine.ATTR_DIGITS, "1");
+    }
+
+    @Test
     void duplicateHangupWithNewSequence_stillOneCallEnded() {
         h.expect("att-h", FlowConfig.DEFAULT);
         h.registry.placed("att-h", "tx-h");
@@ -443,6 +453,13 @@ class WebhookHandlerTest {
         assertThat(h.handler.stats().unauthorized()).isEqualTo(4);
         assertThat(h.handler.stats().tooLarge()).isEqualTo(1);
         assertThat(h.handler.stats().malformed()).isEqualTo(2);
+    }
+
+    @Test
+    void loggable_controlCharsAndLongInput_sanitizedAndCut() {
+        assertThat(WebhookHandler.loggable("tx\n\u001b[31mFAKE LOG LINE")).isEqualTo("tx??[31mFAKE LOG LINE");
+        assertThat(WebhookHandler.loggable("x".repeat(500))).hasSize(83).endsWith("...");
+        assertThat(WebhookHandler.loggable(null)).isEqualTo("-");
     }
 
     @Test
