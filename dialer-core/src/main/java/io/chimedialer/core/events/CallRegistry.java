@@ -31,6 +31,11 @@ import reactor.core.scheduler.Scheduler;
  */
 public final class CallRegistry {
 
+    /** The ArgumentsMap key of the attempt id that the pipeline sets on CreateSipMediaApplicationCall. */
+    public static final String ARGUMENT_ATTEMPT_ID = "attemptId";
+    /** The ArgumentsMap key of the campaign id (informational; correlation uses the attempt id). */
+    public static final String ARGUMENT_CAMPAIGN_ID = "campaignId";
+
     /** Default time an ended call is kept for duplicate invocations. */
     public static final Duration DEFAULT_RETENTION = Duration.ofMinutes(2);
 
@@ -302,7 +307,7 @@ public final class CallRegistry {
         if (call != null) {
             return call;
         }
-        String attemptId = inv.arguments().get("attemptId");
+        String attemptId = inv.arguments().get(ARGUMENT_ATTEMPT_ID);
         if (attemptId == null) {
             attemptId = inv.transactionAttributes().get(FlowEngine.ATTR_ATTEMPT);
         }

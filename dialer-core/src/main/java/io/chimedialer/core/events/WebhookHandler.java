@@ -41,6 +41,12 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class WebhookHandler {
 
+    /**
+     * The UpdateSipMediaApplicationCall argument that asks for a hang-up ({@code "action": "hangup"}); a
+     * cancelled campaign's calls are hung up on CALL_UPDATE_REQUESTED without it.
+     */
+    public static final String UPDATE_ACTION_ARGUMENT = "action";
+
     /** The default body limit: 256 KiB. */
     public static final int DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
@@ -239,7 +245,7 @@ public final class WebhookHandler {
             case INVALID_LAMBDA_RESPONSE -> kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL
                     : FlowRequest.Kind.INVALID_RESPONSE;
             case CALL_UPDATE_REQUESTED -> {
-                String requested = inv.arguments().getOrDefault("action", inv.arguments().get("Action"));
+                String requested = inv.arguments().getOrDefault(UPDATE_ACTION_ARGUMENT, inv.arguments().get("Action"));
                 if (cancelled || call.ended || "hangup".equalsIgnoreCase(requested)
                         || "cancel".equalsIgnoreCase(requested)) {
                     kind = FlowRequest.Kind.CANCEL;
