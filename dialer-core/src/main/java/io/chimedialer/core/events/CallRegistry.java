@@ -382,7 +382,9 @@ public final class CallRegistry {
             conflictingTransactions.increment();
             return null;
         }
-        if (call.startedPublished) {
+        if (call.startedPublished || call.ended) {
+            // An ended call keeps its TransactionId (late invocations are answered with Hangup) but never
+            // announces a start after its end.
             return null;
         }
         call.startedPublished = true;

@@ -71,6 +71,19 @@ class CallRegistryTest {
     }
 
     @Test
+    void placedAfterMarkUnknown_noCallStartedAfterCallEnded_lateAnswerHungUp() {
+        h.expect("att-late", FlowConfig.DEFAULT);
+        h.registry.awaitReconciliation("att-late", Duration.ofSeconds(30));
+        h.clock.advance(Duration.ofSeconds(30));
+        assertThat(h.registry.sweep()).isEqualTo(1);
+        assertThat(h.registry.placed("att-late", "tx-late")).isTrue();
+        assertThat(h.eventsOf(CallEvent.CallStarted.class)).isEmpty();
+        assertThat(Harness.actionTypes(h.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-late", "Connected"))))
+                .containsExactly("Hangup");
+        assertThat(h.events).hasSize(1).allMatch(e -> e instanceof CallEnded);
+    }
+
+    @Test
     void sweeper_onVirtualTime_closesExpiredCalls() {
         VirtualTimeScheduler vts = VirtualTimeScheduler.create();
         Disposable sweeper = h.registry.startSweeper(vts, Duration.ofSeconds(10));
