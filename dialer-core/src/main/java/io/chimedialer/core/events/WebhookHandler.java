@@ -11,6 +11,7 @@ import io.chimedialer.core.flow.FlowEngine;
 import io.chimedialer.core.flow.FlowRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +66,7 @@ public final class WebhookHandler {
     private final FlowConfig inboundFlow;
     private final int maxBodyBytes;
     private final WebhookStats stats = new WebhookStats();
+    private final WebhookObserver observer;
 
     private WebhookHandler(Builder b) {
         this.registry = b.registry;
@@ -76,6 +79,7 @@ public final class WebhookHandler {
         this.scheduler = b.scheduler;
         this.inboundFlow = b.inboundFlow;
         this.maxBodyBytes = b.maxBodyBytes;
+        this.observer = b.observer;
     }
 
     /**
@@ -105,15 +109,32 @@ public final class WebhookHandler {
      * @return the reply; never an error signal, never a status other than 200, 400, 401 or 413
      */
     public Mono<WebhookReply> handle(String timestampHeader, String signatureHeader, byte[] body) {
-        return Mono.defer(() -> handleNow(timestampHeader, signatureHeader, body == null ? new byte[0] : body))
-                .onErrorResume(e -> {
-                    stats.internalErrors.increment();
-                    log.error("webhook failed unexpectedly", e);
-                    return Mono.just(WebhookReply.error(400, "unprocessable"));
-                });
+        return Mono.defer(() -> {
+            Instant start = registry.now();
+            String[] eventType = new String[1];
+            return handleNow(timestampHeader, signatureHeader, body == null ? new byte[0] : body, eventType)
+                    .onErrorResume(e -> {
+                        stats.internalErrors.increment();
+                        log.error("webhook failed unexpectedly", e);
+                        return Mono.just(WebhookReply.error(400, "unprocessable"));
+                    })
+                    .doOnNext(reply -> observe(o -> o.invocation(eventType[0], reply.status(),
+                            Duration.between(start, registry.now()))));
+        });
     }
 
-    private Mono<WebhookReply> handleNow(String timestampHeader, String signatureHeader, byte[] body) {
+    /** Calls the observer; its failures are counted, never propagated. */
+    private void observe(Consumer<WebhookObserver> call) {
+        try {
+            call.accept(observer);
+        } catch (RuntimeException e) {
+            stats.internalErrors.increment();
+            log.warn("webhook observer failed", e);
+        }
+    }
+
+    private Mono<WebhookReply> handleNow(String timestampHeader, String signatureHeader, byte[] body,
+                                         String[] eventType) {
         stats.requests.increment();
         if (body.length > maxBodyBytes) {
             stats.tooLarge.increment();
@@ -121,6 +142,7 @@ public final class WebhookHandler {
         }
         if (!signature.verify(timestampHeader, signatureHeader, body)) {
             stats.unauthorized.increment();
+            observe(WebhookObserver::signatureFailure);
             return Mono.just(WebhookReply.error(401, "bad signature"));
         }
         Invocation inv;
@@ -130,6 +152,7 @@ public final class WebhookHandler {
             stats.malformed.increment();
             return Mono.just(WebhookReply.error(400, e.getMessage()));
         }
+        eventType[0] = inv.rawEventType();
         try {
             stats.countEvent(inv.eventType());
             if (inv.eventType() == Invocation.EventType.UNKNOWN) {
@@ -177,6 +200,7 @@ public final class WebhookHandler {
     /** The unknown-call policy: Hangup on CALL_ANSWERED, nothing on the others; counted and published. */
     private WebhookReply unknownCall(Invocation inv) {
         stats.unknownCalls.increment();
+        observe(o -> o.unknownCall(inv.rawEventType()));
         registry.publish(new CallEvent.UnknownCall(EventBus.UNCORRELATED, inv.transactionId(), inv.rawEventType()));
         List<Action> actions = inv.eventType() == Invocation.EventType.CALL_ANSWERED
                 ? List.of(Action.hangup()) : List.of();
@@ -290,7 +314,10 @@ public final class WebhookHandler {
                 inv.actionData() == null ? null : inv.actionData().receivedDigits(), inv.errorType(), legToHangUp,
                 used, ctx.callerId());
         FlowDecision decision = engine.decide(request);
-        countBudget(ctx.flow(), kind, attrs, used, decision);
+        if (isBudgetHangup(ctx.flow(), kind, attrs, used, decision)) {
+            stats.budgetHangups.increment();
+            observe(o -> o.budgetHangup(call.campaignId));
+        }
         for (FlowDecision.Effect effect : decision.effects()) {
             if (effect instanceof FlowDecision.DigitsCollected d) {
                 call.addDigits(d.digits());
@@ -344,14 +371,12 @@ public final class WebhookHandler {
         return json(inv, actions, decision.attributes());
     }
 
-    private void countBudget(FlowConfig flow, FlowRequest.Kind kind, Map<String, String> before, long used,
-                             FlowDecision decision) {
-        if (kind != FlowRequest.Kind.CANCEL && kind != FlowRequest.Kind.LEG_HANGUP
+    private static boolean isBudgetHangup(FlowConfig flow, FlowRequest.Kind kind, Map<String, String> before,
+                                          long used, FlowDecision decision) {
+        return kind != FlowRequest.Kind.CANCEL && kind != FlowRequest.Kind.LEG_HANGUP
                 && used >= (long) flow.invocationBudget() - flow.invocationReserve()
                 && !"1".equals(before.get(FlowEngine.ATTR_HUNG_UP))
-                && decision.actions().stream().anyMatch(x -> "Hangup".equals(x.type()))) {
-            stats.budgetHangups.increment();
-        }
+                && decision.actions().stream().anyMatch(x -> "Hangup".equals(x.type()));
     }
 
     /** Input quoted in logs: short, printable ASCII only (no log injection, no megabyte lines). */
@@ -439,6 +464,7 @@ public final class WebhookHandler {
         private Scheduler scheduler = Schedulers.parallel();
         private FlowConfig inboundFlow = FlowConfig.DEFAULT;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private WebhookObserver observer = WebhookObserver.NOOP;
 
         private Builder(CallRegistry registry, WebhookSignature signature) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -477,6 +503,12 @@ public final class WebhookHandler {
                 throw new IllegalArgumentException("maxBodyBytes must be >= 1024, was " + bytes);
             }
             this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        /** Metrics hooks (default {@link WebhookObserver#NOOP}). */
+        public Builder observer(WebhookObserver webhookObserver) {
+            this.observer = Objects.requireNonNull(webhookObserver, "webhookObserver");
             return this;
         }
 

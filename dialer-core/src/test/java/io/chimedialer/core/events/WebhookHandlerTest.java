@@ -456,6 +456,63 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void observer_seesEveryRequestSignatureFailuresUnknownCallsAndBudgetHangups() {
+        List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        WebhookObserver observer = new WebhookObserver() {
+            @Override
+            public void invocation(String eventType, int status, Duration latency) {
+                seen.add("invocation " + eventType + " " + status + " " + latency.toMillis());
+            }
+
+            @Override
+            public void signatureFailure() {
+                seen.add("signature");
+            }
+
+            @Override
+            public void unknownCall(String eventType) {
+                seen.add("unknown " + eventType);
+            }
+
+            @Override
+            public void budgetHangup(String campaignId) {
+                seen.add("budget " + campaignId);
+            }
+        };
+        Harness o = new Harness(b -> b.observer(observer));
+        try {
+            o.expect("att-o", FlowConfig.message(Prompt.text("x")).withRepeat(30));
+            o.registry.placed("att-o", "tx-o");
+            JsonNode r = o.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-o", "Connected"));
+            o.sendOk(Bodies.actionSuccessful(995, "tx-o", "Speak", null, Harness.attributes(r)));
+            o.sendOk(Bodies.invocation("RINGING", 2, "tx-nobody", null));
+            o.handler.handle(null, null, new byte[] {1}).block(Duration.ofSeconds(5));
+            assertThat(seen).containsExactly("invocation CALL_ANSWERED 200 0", "budget c1",
+                    "invocation ACTION_SUCCESSFUL 200 0", "unknown RINGING", "invocation RINGING 200 0",
+                    "signature", "invocation null 401 0");
+        } finally {
+            o.close();
+        }
+    }
+
+    @Test
+    void observer_throwing_replyUnchangedAndCounted() {
+        Harness o = new Harness(b -> b.observer(new WebhookObserver() {
+            @Override
+            public void invocation(String eventType, int status, Duration latency) {
+                throw new IllegalStateException("metrics down");
+            }
+        }));
+        try {
+            JsonNode r = o.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-nobody", "Connected"));
+            assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+            assertThat(o.handler.stats().internalErrors()).isEqualTo(1);
+        } finally {
+            o.close();
+        }
+    }
+
+    @Test
     void loggable_controlCharsAndLongInput_sanitizedAndCut() {
         assertThat(WebhookHandler.loggable("tx\n\u001b[31mFAKE LOG LINE")).isEqualTo("tx??[31mFAKE LOG LINE");
         assertThat(WebhookHandler.loggable("x".repeat(500))).hasSize(83).endsWith("...");
