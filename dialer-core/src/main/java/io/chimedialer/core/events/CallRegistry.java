@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -45,6 +46,7 @@ public final class CallRegistry {
     private final ConcurrentMap<String, LiveCall> byAttempt = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, LiveCall> byTransaction = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger live = new AtomicInteger();
     private final LongAdder expired = new LongAdder();
     private final LongAdder conflictingTransactions = new LongAdder();
 
@@ -77,15 +79,17 @@ public final class CallRegistry {
      */
     public void expect(Attempt attempt, CallContext context) {
         ExpectedCall expected = new ExpectedCall(attempt, context);
-        LiveCall call = new LiveCall(expected, attempt.campaignId(), clock.instant(), context.maxLifetime());
+        LiveCall call = new LiveCall(expected, attempt.campaignId(), clock.instant(), context.maxLifetime(), live);
         LiveCall previous = byAttempt.putIfAbsent(attempt.attemptId(), call);
         if (previous != null) {
+            boolean replaced;
             synchronized (previous) {
-                if (!previous.ended) {
-                    throw new IllegalStateException("attempt already expected: " + attempt.attemptId());
-                }
+                replaced = previous.ended && byAttempt.replace(attempt.attemptId(), previous, call);
             }
-            byAttempt.put(attempt.attemptId(), call);
+            if (!replaced) {
+                live.decrementAndGet(); // the new entry was never registered
+                throw new IllegalStateException("attempt already expected: " + attempt.attemptId());
+            }
         }
     }
 
@@ -182,8 +186,7 @@ public final class CallRegistry {
             if (call.ended || call.transactionId != null) {
                 return false;
             }
-            call.ended = true; // a racing invocation sees an ended call, never a second owner
-            call.endedAt = clock.instant();
+            call.markEnded(clock.instant()); // a racing invocation sees an ended call, never a second owner
         }
         return byAttempt.remove(attemptId, call);
     }
@@ -263,15 +266,7 @@ public final class CallRegistry {
 
     /** Calls expected or placed and not yet ended (the permits the pipeline holds). */
     public int liveCalls() {
-        int n = 0;
-        for (LiveCall call : byAttempt.values()) {
-            synchronized (call) {
-                if (!call.ended) {
-                    n++;
-                }
-            }
-        }
-        return n;
+        return live.get();
     }
 
     /** Calls held in memory, live or ended within the retention (inbound calls included). */
@@ -332,11 +327,17 @@ public final class CallRegistry {
 
     /** Recreates a call found by the ledger after a restart; a concurrent restore of the same call wins once. */
     LiveCall restore(ExpectedCall expected, Invocation inv) {
-        LiveCall call = new LiveCall(expected, expected.attempt().campaignId(), clock.instant(),
-                expected.context().maxLifetime());
-        LiveCall existing = byAttempt.putIfAbsent(expected.attempt().attemptId(), call);
-        if (existing != null) {
-            call = existing;
+        LiveCall call = byAttempt.get(expected.attempt().attemptId());
+        if (call == null) {
+            LiveCall fresh = new LiveCall(expected, expected.attempt().campaignId(), clock.instant(),
+                    expected.context().maxLifetime(), live);
+            LiveCall existing = byAttempt.putIfAbsent(expected.attempt().attemptId(), fresh);
+            if (existing != null) {
+                live.decrementAndGet(); // a concurrent restore won; this copy was never registered
+                call = existing;
+            } else {
+                call = fresh;
+            }
         }
         synchronized (call) {
             if (call.transactionId == null) {
@@ -362,7 +363,7 @@ public final class CallRegistry {
     LiveCall inbound(String transactionId, Duration lifetime) {
         return byTransaction.computeIfAbsent(transactionId,
                 tx -> {
-                    LiveCall c = new LiveCall(null, EventBus.INBOUND, clock.instant(), lifetime);
+                    LiveCall c = new LiveCall(null, EventBus.INBOUND, clock.instant(), lifetime, null);
                     c.transactionId = tx;
                     return c;
                 });

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The in-memory state of one call. Every field is guarded by the instance's monitor; the webhook holds it for
@@ -47,7 +48,15 @@ final class LiveCall {
         }
     };
 
-    LiveCall(ExpectedCall expected, String campaignId, Instant createdAt, Duration lifetime) {
+    private final AtomicInteger liveCounter;
+
+    /** An outbound call counted in {@code liveCounter} until it ends, or an inbound call ({@code expected} null). */
+    LiveCall(ExpectedCall expected, String campaignId, Instant createdAt, Duration lifetime,
+             AtomicInteger liveCounter) {
+        this.liveCounter = expected == null ? null : liveCounter;
+        if (this.liveCounter != null) {
+            this.liveCounter.incrementAndGet();
+        }
         this.expected = expected;
         this.campaignId = campaignId;
         this.createdAt = createdAt;
@@ -87,11 +96,9 @@ final class LiveCall {
      * @return the result, or null when it had already ended (or is inbound)
      */
     CallResult end(Disposition disposition, Integer sipCode, Instant at) {
-        if (ended) {
+        if (!markEnded(at)) {
             return null;
         }
-        ended = true;
-        endedAt = at;
         if (expected == null) {
             return null;
         }
@@ -105,6 +112,19 @@ final class LiveCall {
         return new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
                 disposition, sipCode, ring, talk, digits.toString(), (int) Math.min(Integer.MAX_VALUE, invocations),
                 at);
+    }
+
+    /** Marks the call ended once (caller holds the monitor); false when it already was. */
+    boolean markEnded(Instant at) {
+        if (ended) {
+            return false;
+        }
+        ended = true;
+        endedAt = at;
+        if (liveCounter != null) {
+            liveCounter.decrementAndGet();
+        }
+        return true;
     }
 
     private static Duration nonNegative(Duration d) {

@@ -374,7 +374,9 @@ class WebhookHandlerTest {
                     FlowEngine.ATTR_ANSWERED_AT, Long.toString(restarted.clock.instant().toEpochMilli() - 5000));
             JsonNode r = restarted.sendOk(Bodies.actionSuccessful(7, "tx-r", "SpeakAndGetDigits", "1", attrs));
             assertThat(Harness.actionTypes(r)).containsExactly("Speak", "Hangup");
+            assertThat(restarted.registry.liveCalls()).isEqualTo(1);
             restarted.sendOk(Bodies.hangup(8, "tx-r", 0, Harness.attributes(r)));
+            assertThat(restarted.registry.liveCalls()).isZero();
             assertThat(restarted.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
                 assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED);
                 assertThat(e.result().talk()).isEqualTo(Duration.ofSeconds(5));
