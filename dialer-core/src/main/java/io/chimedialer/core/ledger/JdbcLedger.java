@@ -525,8 +525,12 @@ public final class JdbcLedger implements Ledger {
         }
     }
 
+    /**
+     * Streams the rows of a query from a cursor on a reader thread. {@code Flux.using} closes the cursor
+     * (and gives its connection back) before completion or error reach the subscriber.
+     */
     private <T> Flux<T> query(String sql, Binder binder, RowMapper<T> mapper) {
-        return Flux.<T, Cursor>generate(() -> {
+        return Flux.using(() -> {
             if (closed.get()) {
                 throw new LedgerException("Ledger database " + backend.describe() + ": the ledger is closed");
             }
@@ -535,7 +539,7 @@ public final class JdbcLedger implements Ledger {
             } catch (SQLException | RuntimeException e) {
                 throw backend.translate("read", e);
             }
-        }, (cursor, sink) -> {
+        }, cursor -> Flux.<T>generate(sink -> {
             try {
                 if (cursor.rows.next()) {
                     sink.next(mapper.map(cursor.rows));
@@ -545,8 +549,7 @@ public final class JdbcLedger implements Ledger {
             } catch (SQLException | RuntimeException e) {
                 sink.error(backend.translate("read", e));
             }
-            return cursor;
-        }, Cursor::close).subscribeOn(readerScheduler);
+        }), Cursor::close).subscribeOn(readerScheduler);
     }
 
     private static void closeQuietly(Connection connection) {

@@ -52,8 +52,13 @@ abstract class LedgerContract {
     /** A plain JDBC connection to this test's database (auto-commit on), closed by the caller. */
     abstract Connection raw() throws SQLException;
 
+    /** Makes this test's empty database, before the ledger opens it. */
+    void prepareDatabase() throws SQLException {
+    }
+
     @BeforeEach
-    void openLedger() {
+    void openLedger() throws SQLException {
+        prepareDatabase();
         ledger = JdbcLedger.open(options());
     }
 
