@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -43,22 +44,54 @@ final class GroupCommitWriter {
         void apply(Tx tx) throws SQLException;
     }
 
-    /** The batch's connection and its prepared statements, reused across the batch's operations. */
+    /**
+     * The batch's connection and its prepared statements, reused across the batch's operations. Statements
+     * taken with {@link #batch} are queued with {@code addBatch()} and sent together (one round trip on
+     * PostgreSQL), in the order each was first used, before any immediate statement and before the commit.
+     * Only independent, order-insensitive writes (guarded upserts and updates) use it.
+     */
     static final class Tx implements AutoCloseable {
         private final Connection connection;
         private final Map<String, PreparedStatement> statements = new HashMap<>();
+        private final Map<String, PreparedStatement> queued = new LinkedHashMap<>();
 
         Tx(Connection connection) {
             this.connection = connection;
         }
 
+        /** A statement to run now; queued statements are sent first. */
         PreparedStatement prepare(String sql) throws SQLException {
+            flush();
+            PreparedStatement statement = statement(sql);
+            statement.clearParameters();
+            return statement;
+        }
+
+        /** A statement to bind and {@code addBatch()}; sent at the next {@link #flush}. */
+        PreparedStatement batch(String sql) throws SQLException {
+            PreparedStatement statement = statement(sql);
+            queued.putIfAbsent(sql, statement);
+            return statement;
+        }
+
+        void flush() throws SQLException {
+            if (queued.isEmpty()) {
+                return;
+            }
+            try {
+                for (PreparedStatement statement : queued.values()) {
+                    statement.executeBatch();
+                }
+            } finally {
+                queued.clear();
+            }
+        }
+
+        private PreparedStatement statement(String sql) throws SQLException {
             PreparedStatement statement = statements.get(sql);
             if (statement == null) {
                 statement = connection.prepareStatement(sql);
                 statements.put(sql, statement);
-            } else {
-                statement.clearParameters();
             }
             return statement;
         }
@@ -195,6 +228,7 @@ final class GroupCommitWriter {
                         rejected[i] = e;
                     }
                 }
+                tx.flush();
             }
             backend.commit(connection);
         } catch (SQLException | RuntimeException e) {

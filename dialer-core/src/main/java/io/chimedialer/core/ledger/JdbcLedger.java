@@ -117,7 +117,8 @@ public final class JdbcLedger implements Ledger {
         return writer.submit(tx -> {
             long now = clock.millis();
             for (Attempt attempt : copy) {
-                PreparedStatement insert = tx.prepare("INSERT INTO attempts (attempt_id, campaign_id, contact_key, "
+                // the first intent of an attempt id stands
+                PreparedStatement insert = tx.batch("INSERT INTO attempts (attempt_id, campaign_id, contact_key, "
                         + "number, attempt_number, region, from_number, intended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                         + "ON CONFLICT (attempt_id) DO NOTHING");
                 insert.setString(1, attempt.attemptId());
@@ -128,23 +129,17 @@ public final class JdbcLedger implements Ledger {
                 insert.setString(6, attempt.region());
                 insert.setString(7, attempt.fromNumber());
                 insert.setLong(8, now);
-                if (insert.executeUpdate() == 0) {
-                    continue; // written before: the first intent stands
-                }
-                PreparedStatement progress = tx.prepare("INSERT INTO contact_progress (campaign_id, contact_key, "
+                insert.addBatch();
+                // a newer attempt moves the contact to IN_PROGRESS; the same attempt written again changes nothing
+                PreparedStatement progress = tx.batch("INSERT INTO contact_progress (campaign_id, contact_key, "
                         + "number, status, reason, attempts, last_attempt_id, updated_at) "
                         + "VALUES (?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (campaign_id, contact_key) DO UPDATE SET "
-                        + "number = CASE WHEN excluded.attempts >= contact_progress.attempts "
-                        + "THEN excluded.number ELSE contact_progress.number END, "
-                        + "status = CASE WHEN excluded.attempts >= contact_progress.attempts "
-                        + "THEN excluded.status ELSE contact_progress.status END, "
-                        + "reason = CASE WHEN excluded.attempts >= contact_progress.attempts "
-                        + "THEN NULL ELSE contact_progress.reason END, "
-                        + "last_attempt_id = CASE WHEN excluded.attempts >= contact_progress.attempts "
-                        + "THEN excluded.last_attempt_id ELSE contact_progress.last_attempt_id END, "
-                        + "attempts = CASE WHEN excluded.attempts >= contact_progress.attempts "
-                        + "THEN excluded.attempts ELSE contact_progress.attempts END, "
-                        + "updated_at = excluded.updated_at");
+                        + "number = excluded.number, status = excluded.status, reason = NULL, "
+                        + "attempts = excluded.attempts, last_attempt_id = excluded.last_attempt_id, "
+                        + "updated_at = excluded.updated_at "
+                        + "WHERE excluded.attempts >= contact_progress.attempts "
+                        + "AND (contact_progress.last_attempt_id IS NULL "
+                        + "OR contact_progress.last_attempt_id <> excluded.last_attempt_id)");
                 progress.setString(1, attempt.campaignId());
                 progress.setString(2, attempt.contact().id());
                 progress.setString(3, attempt.contact().number());
@@ -152,14 +147,14 @@ public final class JdbcLedger implements Ledger {
                 progress.setInt(5, attempt.attemptNumber());
                 progress.setString(6, attempt.attemptId());
                 progress.setLong(7, now);
-                progress.executeUpdate();
-                PreparedStatement take = tx.prepare("UPDATE follow_ups SET taken_at = ? WHERE campaign_id = ? "
+                progress.addBatch();
+                PreparedStatement take = tx.batch("UPDATE follow_ups SET taken_at = ? WHERE campaign_id = ? "
                         + "AND contact_key = ? AND attempt_number = ? AND taken_at IS NULL");
                 take.setLong(1, now);
                 take.setString(2, attempt.campaignId());
                 take.setString(3, attempt.contact().id());
                 take.setInt(4, attempt.attemptNumber());
-                take.executeUpdate();
+                take.addBatch();
             }
         });
     }
@@ -170,14 +165,13 @@ public final class JdbcLedger implements Ledger {
         Objects.requireNonNull(transactionId, "transactionId");
         Objects.requireNonNull(at, "at");
         return writer.submit(tx -> {
-            PreparedStatement update = tx.prepare("UPDATE attempts SET transaction_id = COALESCE(transaction_id, ?), "
+            // no intent: no row, nothing happens
+            PreparedStatement update = tx.batch("UPDATE attempts SET transaction_id = COALESCE(transaction_id, ?), "
                     + "placed_at = COALESCE(placed_at, ?) WHERE attempt_id = ?");
             update.setString(1, transactionId);
             update.setLong(2, at.toEpochMilli());
             update.setString(3, attemptId);
-            if (update.executeUpdate() == 0) {
-                log.warn("Ledger: placed without an intent, ignored: attempt {}", attemptId);
-            }
+            update.addBatch();
         });
     }
 
@@ -185,22 +179,8 @@ public final class JdbcLedger implements Ledger {
     public Mono<Void> recordResult(CallResult result) {
         Objects.requireNonNull(result, "result");
         return writer.submit(tx -> {
-            PreparedStatement find = tx.prepare("SELECT campaign_id, contact_key, attempt_number FROM attempts "
-                    + "WHERE attempt_id = ?");
-            find.setString(1, result.attemptId());
-            String campaignId;
-            String contactKey;
-            int attemptNumber;
-            try (ResultSet rows = find.executeQuery()) {
-                if (!rows.next()) {
-                    log.warn("Ledger: result without an intent, ignored: attempt {}", result.attemptId());
-                    return;
-                }
-                campaignId = rows.getString(1);
-                contactKey = rows.getString(2);
-                attemptNumber = rows.getInt(3);
-            }
-            PreparedStatement update = tx.prepare("UPDATE attempts SET disposition = ?, sip_code = ?, ring_ms = ?, "
+            // the first result stands; without an intent there is no row and nothing happens
+            PreparedStatement update = tx.batch("UPDATE attempts SET disposition = ?, sip_code = ?, ring_ms = ?, "
                     + "talk_ms = ?, digits = ?, invocations = ?, ended_at = ?, "
                     + "transaction_id = COALESCE(transaction_id, ?) WHERE attempt_id = ? AND disposition IS NULL");
             update.setString(1, result.disposition().name());
@@ -212,17 +192,21 @@ public final class JdbcLedger implements Ledger {
             setInstant(update, 7, result.endedAt());
             update.setString(8, result.transactionId());
             update.setString(9, result.attemptId());
-            if (update.executeUpdate() == 0) {
-                return; // the first result stands
+            update.addBatch();
+            // the contact takes the stored (first) outcome, unless a later attempt of it was written since;
+            // uncorrelated subqueries keep this a primary-key lookup
+            PreparedStatement progress = tx.batch("UPDATE contact_progress SET "
+                    + "status = (SELECT disposition FROM attempts WHERE attempt_id = ?), reason = NULL, "
+                    + "updated_at = (SELECT COALESCE(ended_at, ?) FROM attempts WHERE attempt_id = ?) "
+                    + "WHERE campaign_id = (SELECT campaign_id FROM attempts WHERE attempt_id = ?) "
+                    + "AND contact_key = (SELECT contact_key FROM attempts WHERE attempt_id = ?) "
+                    + "AND attempts <= (SELECT attempt_number FROM attempts WHERE attempt_id = ?)");
+            progress.setString(1, result.attemptId());
+            progress.setLong(2, clock.millis());
+            for (int i = 3; i <= 6; i++) {
+                progress.setString(i, result.attemptId());
             }
-            PreparedStatement progress = tx.prepare("UPDATE contact_progress SET status = ?, reason = NULL, "
-                    + "updated_at = ? WHERE campaign_id = ? AND contact_key = ? AND attempts <= ?");
-            progress.setString(1, result.disposition().name());
-            progress.setLong(2, result.endedAt() == null ? clock.millis() : result.endedAt().toEpochMilli());
-            progress.setString(3, campaignId);
-            progress.setString(4, contactKey);
-            progress.setInt(5, attemptNumber);
-            progress.executeUpdate();
+            progress.addBatch();
         });
     }
 
@@ -234,7 +218,7 @@ public final class JdbcLedger implements Ledger {
         String numberOrEmpty = number == null ? "" : number;
         return writer.submit(tx -> {
             // a live call (IN_PROGRESS) keeps its status: its result will settle the contact
-            PreparedStatement upsert = tx.prepare("INSERT INTO contact_progress (campaign_id, contact_key, number, "
+            PreparedStatement upsert = tx.batch("INSERT INTO contact_progress (campaign_id, contact_key, number, "
                     + "status, reason, attempts, last_attempt_id, updated_at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?) "
                     + "ON CONFLICT (campaign_id, contact_key) DO UPDATE SET status = excluded.status, "
                     + "reason = excluded.reason, updated_at = excluded.updated_at "
@@ -245,7 +229,7 @@ public final class JdbcLedger implements Ledger {
             upsert.setString(4, state);
             upsert.setString(5, reason);
             upsert.setLong(6, clock.millis());
-            upsert.executeUpdate();
+            upsert.addBatch();
         });
     }
 
@@ -255,12 +239,12 @@ public final class JdbcLedger implements Ledger {
         Objects.requireNonNull(number, "number");
         Objects.requireNonNull(at, "at");
         return writer.submit(tx -> {
-            PreparedStatement insert = tx.prepare("INSERT INTO dnc (list_name, number, added_at) VALUES (?, ?, ?) "
+            PreparedStatement insert = tx.batch("INSERT INTO dnc (list_name, number, added_at) VALUES (?, ?, ?) "
                     + "ON CONFLICT (list_name, number) DO NOTHING");
             insert.setString(1, list);
             insert.setString(2, number);
             insert.setLong(3, at.toEpochMilli());
-            insert.executeUpdate();
+            insert.addBatch();
         });
     }
 
@@ -269,7 +253,7 @@ public final class JdbcLedger implements Ledger {
         Objects.requireNonNull(campaignId, "campaignId");
         Objects.requireNonNull(at, "at");
         return writer.submit(tx -> {
-            PreparedStatement upsert = tx.prepare("INSERT INTO campaigns (campaign_id, definition, state, created_at, "
+            PreparedStatement upsert = tx.batch("INSERT INTO campaigns (campaign_id, definition, state, created_at, "
                     + "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE SET "
                     + "definition = excluded.definition, updated_at = excluded.updated_at");
             upsert.setString(1, campaignId);
@@ -277,7 +261,7 @@ public final class JdbcLedger implements Ledger {
             upsert.setString(3, CampaignState.RUNNING.name());
             upsert.setLong(4, at.toEpochMilli());
             upsert.setLong(5, at.toEpochMilli());
-            upsert.executeUpdate();
+            upsert.addBatch();
         });
     }
 
@@ -309,7 +293,7 @@ public final class JdbcLedger implements Ledger {
             throw new IllegalArgumentException("a follow-up is attempt 2 or later, was " + attemptNumber);
         }
         return writer.submit(tx -> {
-            PreparedStatement insert = tx.prepare("INSERT INTO follow_ups (campaign_id, contact_key, attempt_number, "
+            PreparedStatement insert = tx.batch("INSERT INTO follow_ups (campaign_id, contact_key, attempt_number, "
                     + "number, due_at, taken_at, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?) "
                     + "ON CONFLICT (campaign_id, contact_key, attempt_number) DO NOTHING");
             insert.setString(1, campaignId);
@@ -318,7 +302,7 @@ public final class JdbcLedger implements Ledger {
             insert.setString(4, number);
             insert.setLong(5, due.toEpochMilli());
             insert.setLong(6, clock.millis());
-            insert.executeUpdate();
+            insert.addBatch();
         });
     }
 
@@ -328,13 +312,13 @@ public final class JdbcLedger implements Ledger {
         Objects.requireNonNull(contactKey, "contactKey");
         Objects.requireNonNull(at, "at");
         return writer.submit(tx -> {
-            PreparedStatement update = tx.prepare("UPDATE follow_ups SET taken_at = ? WHERE campaign_id = ? "
+            PreparedStatement update = tx.batch("UPDATE follow_ups SET taken_at = ? WHERE campaign_id = ? "
                     + "AND contact_key = ? AND attempt_number = ? AND taken_at IS NULL");
             update.setLong(1, at.toEpochMilli());
             update.setString(2, campaignId);
             update.setString(3, contactKey);
             update.setInt(4, attemptNumber);
-            update.executeUpdate();
+            update.addBatch();
         });
     }
 
