@@ -3,7 +3,9 @@ package io.chimedialer.core.ledger;
 import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.campaign.CallResult;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -15,13 +17,28 @@ import reactor.core.publisher.Mono;
  * <p>Contract the pipeline relies on: {@link #recordIntents} completes before any of those attempts is
  * placed, so that after a crash an intent without a TransactionId is known (UNKNOWN) and never redialed
  * blindly.
+ *
+ * <p>Writes are lazy (enqueued on subscription, like any {@code Mono}) and idempotent, so a retried write
+ * is harmless. A write that fails because the database is unreachable fails with
+ * {@link LedgerUnavailableException}; any other failure is a {@link LedgerException}.
+ *
+ * <p>The methods added after the first version have defaults that fail with
+ * {@link UnsupportedOperationException}, so that test doubles keep compiling; {@link JdbcLedger} implements
+ * them all.
  */
 public interface Ledger extends AutoCloseable {
 
-    /** Writes the intents of a batch of attempts, durably, before any of them is placed. */
+    /**
+     * Writes the intents of a batch of attempts, durably, before any of them is placed. An attempt id
+     * already in the ledger is left as it is. The intent also takes the contact's pending follow-up for the
+     * same attempt number, if any, and marks the contact as in progress, in the same transaction.
+     */
     Mono<Void> recordIntents(List<Attempt> attempts);
 
-    /** Marks an attempt as placed: Create answered with this TransactionId. */
+    /**
+     * Marks an attempt as placed: Create answered with this TransactionId. The first TransactionId and time
+     * are kept; placing after the result is fine; an attempt without an intent is ignored.
+     */
     Mono<Void> recordPlaced(String attemptId, String transactionId, Instant at);
 
     /** Records the final outcome of an attempt. Idempotent: a second call for the same attempt is ignored. */
@@ -38,7 +55,7 @@ public interface Ledger extends AutoCloseable {
      */
     Mono<Void> recordSkipped(String campaignId, String contactKey, String number, String state, String reason);
 
-    /** Adds a number to a DNC list durably (opt-out). */
+    /** Adds a number to a DNC list durably (opt-out). Adding a number twice keeps the first time. */
     Mono<Void> addDnc(String list, String number, Instant at);
 
     /** Every number on a DNC list that was added through {@link #addDnc}. */
@@ -47,11 +64,118 @@ public interface Ledger extends AutoCloseable {
     /** The attempt with this TransactionId, if the ledger has it (correlation after a restart). */
     Mono<AttemptRecord> findByTransactionId(String transactionId);
 
-    /** Every attempt of a campaign, in attempt order (resume and export). */
+    /** The attempt with this id, if the ledger has it. */
+    default Mono<AttemptRecord> findAttempt(String attemptId) {
+        return Mono.error(unsupported("findAttempt"));
+    }
+
+    /** Every attempt of a campaign, in attempt order (resume and export); streamed from a cursor. */
     Flux<AttemptRecord> attempts(String campaignId);
 
+    /**
+     * The attempts of a campaign without a final outcome, in attempt order. On resume, those with a
+     * TransactionId may still be live; those without one are UNKNOWN (intent written, placement unknown).
+     */
+    default Flux<AttemptRecord> openAttempts(String campaignId) {
+        return Flux.error(unsupported("openAttempts"));
+    }
+
+    // ---- campaigns ------------------------------------------------------------------------------------
+
+    /**
+     * Creates the campaign in state {@link CampaignState#RUNNING}, or, when it exists, replaces its
+     * definition and keeps its state.
+     *
+     * @param campaignId the campaign's id (its name)
+     * @param definition an opaque description kept for operators (e.g. the config as JSON), may be null
+     * @param at         when
+     */
+    default Mono<Void> upsertCampaign(String campaignId, String definition, Instant at) {
+        return Mono.error(unsupported("upsertCampaign"));
+    }
+
+    /** Sets the state of an existing campaign; fails with {@link LedgerException} when it is unknown. */
+    default Mono<Void> setCampaignState(String campaignId, CampaignState state, Instant at) {
+        return Mono.error(unsupported("setCampaignState"));
+    }
+
+    /** The campaign, or empty when the ledger does not hold it. */
+    default Mono<CampaignRecord> campaign(String campaignId) {
+        return Mono.error(unsupported("campaign"));
+    }
+
+    /** Every campaign, by id. */
+    default Flux<CampaignRecord> campaigns() {
+        return Flux.error(unsupported("campaigns"));
+    }
+
+    // ---- contacts (resume) ----------------------------------------------------------------------------
+
+    /**
+     * Which of these contacts the ledger already knows for the campaign (attempted at least once, or
+     * skipped): on resume the pipeline checks contacts in batches (e.g. 500 at a time) and dials only the
+     * others, so memory stays bounded for any list size. Any collection size is accepted.
+     */
+    default Mono<Set<String>> knownContacts(String campaignId, Collection<String> contactKeys) {
+        return Mono.error(unsupported("knownContacts"));
+    }
+
+    /** The progress of every known contact of a campaign, by contact key; streamed from a cursor. */
+    default Flux<ContactProgress> contacts(String campaignId) {
+        return Flux.error(unsupported("contacts"));
+    }
+
+    // ---- follow-ups -----------------------------------------------------------------------------------
+
+    /**
+     * Schedules attempt {@code attemptNumber} of a contact at {@code due}. Idempotent: a follow-up already
+     * scheduled for the same contact and attempt number keeps its first time.
+     */
+    default Mono<Void> scheduleFollowUp(String campaignId, String contactKey, String number, int attemptNumber,
+                                        Instant due) {
+        return Mono.error(unsupported("scheduleFollowUp"));
+    }
+
+    /** The follow-ups of a campaign not yet taken and due at or before {@code upTo}, by due time. */
+    default Flux<FollowUp> dueFollowUps(String campaignId, Instant upTo) {
+        return Flux.error(unsupported("dueFollowUps"));
+    }
+
+    /** How many follow-ups of a campaign are not yet taken (due or not). */
+    default Mono<Long> pendingFollowUps(String campaignId) {
+        return Mono.error(unsupported("pendingFollowUps"));
+    }
+
+    /**
+     * Marks a follow-up as taken (dialed or abandoned) so that it is not due again. {@link #recordIntents}
+     * does this itself for the attempt it writes; call it for follow-ups dropped without a call.
+     */
+    default Mono<Void> markFollowUpTaken(String campaignId, String contactKey, int attemptNumber, Instant at) {
+        return Mono.error(unsupported("markFollowUpTaken"));
+    }
+
+    // ---- observability ---------------------------------------------------------------------------------
+
+    /** Write operations enqueued and not yet committed (a gauge). */
+    default int queueDepth() {
+        return 0;
+    }
+
+    /** A snapshot of the writer's counters and latencies. */
+    default LedgerStats stats() {
+        return LedgerStats.EMPTY;
+    }
+
+    /**
+     * Completes the queued writes (bounded wait), then releases connections and threads. Writes submitted
+     * afterwards fail. Blocking: call it from the composition root, never from a ledger or event-loop thread.
+     */
     @Override
     void close();
+
+    private static UnsupportedOperationException unsupported(String method) {
+        return new UnsupportedOperationException("this Ledger does not implement " + method);
+    }
 
     /**
      * One attempt as the ledger holds it.
@@ -71,5 +195,59 @@ public interface Ledger extends AutoCloseable {
     record AttemptRecord(String attemptId, String campaignId, String contactKey, String number, int attemptNumber,
                          String region, String fromNumber, String transactionId, Instant intendedAt, Instant placedAt,
                          CallResult result) {
+    }
+
+    /** The lifecycle state of a campaign as the ledger holds it. */
+    enum CampaignState {
+        /** Dialing (the state of a new campaign). */
+        RUNNING,
+        /** Held by an operator; resumable. */
+        PAUSED,
+        /** Stopped by an operator; not resumed. */
+        CANCELLED,
+        /** Every contact reached a final state. */
+        COMPLETED
+    }
+
+    /**
+     * A campaign as the ledger holds it.
+     *
+     * @param campaignId the id
+     * @param definition the opaque definition given to {@link #upsertCampaign}, or null
+     * @param state      its state
+     * @param createdAt  first upsert
+     * @param updatedAt  last upsert or state change
+     */
+    record CampaignRecord(String campaignId, String definition, CampaignState state, Instant createdAt,
+                          Instant updatedAt) {
+    }
+
+    /**
+     * One contact's progress.
+     *
+     * @param campaignId    campaign
+     * @param contactKey    contact id
+     * @param number        the number (as last written)
+     * @param status        {@code IN_PROGRESS} (an intent without outcome), a {@code Disposition} name (the last
+     *                      attempt's outcome), or a skip state ({@code INVALID}, {@code DUPLICATE}, ...)
+     * @param reason        the skip reason, or null
+     * @param attempts      the highest attempt number written (0 when only skipped)
+     * @param lastAttemptId the last attempt's id, or null
+     * @param updatedAt     when the status last changed
+     */
+    record ContactProgress(String campaignId, String contactKey, String number, String status, String reason,
+                           int attempts, String lastAttemptId, Instant updatedAt) {
+    }
+
+    /**
+     * A scheduled follow-up attempt.
+     *
+     * @param campaignId    campaign
+     * @param contactKey    contact id
+     * @param number        number to dial
+     * @param attemptNumber the attempt number it will be
+     * @param due           not before
+     */
+    record FollowUp(String campaignId, String contactKey, String number, int attemptNumber, Instant due) {
     }
 }

@@ -1,0 +1,107 @@
+package io.chimedialer.core.ledger;
+
+import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.ledger.Ledger.AttemptRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.time.Instant;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Writes attempts as CSV (RFC 4180: comma-separated, CRLF line ends, fields with a comma, quote or line
+ * break quoted with doubled quotes), one row per attempt after a header row:
+ *
+ * <pre>{@value #HEADER_LINE}</pre>
+ *
+ * Times are ISO-8601 UTC ({@code 2026-01-02T03:04:05.678Z}), durations are milliseconds; fields of an
+ * attempt without a result (live or UNKNOWN after a crash) are empty.
+ */
+public final class LedgerExport {
+    /** The header row's columns, in order. */
+    public static final List<String> COLUMNS = List.of("attempt_id", "contact_id", "number", "attempt_number",
+            "region", "from_number", "transaction_id", "intended_at", "placed_at", "ended_at", "disposition",
+            "sip_code", "ring_ms", "talk_ms", "digits", "invocations");
+    /** The header row as written. */
+    public static final String HEADER_LINE = "attempt_id,contact_id,number,attempt_number,region,from_number,"
+            + "transaction_id,intended_at,placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations";
+
+    private LedgerExport() {
+    }
+
+    /**
+     * Writes the header, then one row per attempt as they arrive (on the thread that emits them, e.g. the
+     * ledger's reader), and flushes at the end. The writer is not closed.
+     *
+     * @param attempts e.g. {@link Ledger#attempts(String)}
+     * @param out      where to write
+     * @return the number of rows written (without the header), once all are written and flushed
+     */
+    public static Mono<Long> writeCsv(Flux<AttemptRecord> attempts, Writer out) {
+        return Mono.defer(() -> {
+            write(out, HEADER_LINE + "\r\n");
+            return attempts.doOnNext(attempt -> write(out, row(attempt)))
+                    .count()
+                    .doOnSuccess(count -> flush(out));
+        });
+    }
+
+    /** One attempt as a CSV line, with its CRLF. */
+    static String row(AttemptRecord attempt) {
+        CallResult result = attempt.result();
+        StringBuilder line = new StringBuilder(160);
+        field(line, attempt.attemptId());
+        field(line, attempt.contactKey());
+        field(line, attempt.number());
+        field(line, Integer.toString(attempt.attemptNumber()));
+        field(line, attempt.region());
+        field(line, attempt.fromNumber());
+        field(line, attempt.transactionId() != null ? attempt.transactionId()
+                : result == null ? null : result.transactionId());
+        field(line, time(attempt.intendedAt()));
+        field(line, time(attempt.placedAt()));
+        field(line, result == null ? null : time(result.endedAt()));
+        field(line, result == null ? null : result.disposition().name());
+        field(line, result == null || result.sipCode() == null ? null : result.sipCode().toString());
+        field(line, result == null ? null : Long.toString(result.ring().toMillis()));
+        field(line, result == null ? null : Long.toString(result.talk().toMillis()));
+        field(line, result == null ? null : result.digits());
+        field(line, result == null ? null : Integer.toString(result.invocations()));
+        line.setLength(line.length() - 1);
+        return line.append("\r\n").toString();
+    }
+
+    private static void field(StringBuilder line, String value) {
+        if (value != null) {
+            if (value.indexOf(',') >= 0 || value.indexOf('"') >= 0 || value.indexOf('\n') >= 0
+                    || value.indexOf('\r') >= 0) {
+                line.append('"').append(value.replace("\"", "\"\"")).append('"');
+            } else {
+                line.append(value);
+            }
+        }
+        line.append(',');
+    }
+
+    private static String time(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+
+    private static void write(Writer out, String text) {
+        try {
+            out.write(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the export", e);
+        }
+    }
+
+    private static void flush(Writer out) {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("flushing the export", e);
+        }
+    }
+}
