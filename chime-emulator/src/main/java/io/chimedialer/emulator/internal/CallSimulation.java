@@ -666,11 +666,22 @@ final class CallSimulation {
             disp = disposition;
             first = ++endCount == 1;
         }
-        if (first) {
-            engine.onEnded(this, disp, true);
-        } else {
-            engine.endedTwice.increment();
+        // Held across the release of the active slot and the start of the HANGUP invocation, so that
+        // awaitIdle never sees "no active call, nothing in flight" before the HANGUP is delivered.
+        engine.inFlight.incrementAndGet();
+        try {
+            if (first) {
+                engine.onEnded(this, disp, true);
+            } else {
+                engine.endedTwice.increment();
+            }
+            sendFinalHangup(code, leg);
+        } finally {
+            engine.inFlight.decrementAndGet();
         }
+    }
+
+    private void sendFinalHangup(int code, Leg leg) {
         if (engine.chance(engine.config.faults().dropHangup())) {
             engine.countFault("dropHangup");
             engine.hangupsDropped.increment();
