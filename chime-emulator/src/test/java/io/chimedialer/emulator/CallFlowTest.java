@@ -25,6 +25,9 @@ class CallFlowTest {
     private static final String ANSWERS = "+14155550001";
     private static final String BUSY = "+14155550002";
     private static final String NO_ANSWER = "+14155550003";
+    private static final String SILENT = "+14155550004";
+    private static final String HANGS_UP_DURING_PROMPT = "+14155550005";
+    private static final String BRIDGED = "+14155550009";
     private static final String AUTH = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/chime/aws4_request, "
             + "SignedHeaders=host;x-amz-date, Signature=" + "ab".repeat(32);
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -48,6 +51,10 @@ class CallFlowTest {
                 .number(ANSWERS, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "1234", false))
                 .number(BUSY, new Callee(Outcome.BUSY, 1000L, null, null, null))
                 .number(NO_ANSWER, Callee.of(Outcome.NO_ANSWER))
+                .number(SILENT, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "", false))
+                .number(HANGS_UP_DURING_PROMPT, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "", true))
+                // The B leg of a bridge talks for 5 s emulated (5 ms real), then hangs up.
+                .number(BRIDGED, new Callee(Outcome.ANSWERED, 1000L, 5_000L, "", false))
                 .build();
     }
 
@@ -235,6 +242,7 @@ class CallFlowTest {
         "unknown action        | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Dance\",\"Parameters\":{}}]}       | UnsupportedAction",
         "missing parameter     | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"x\"}}]} | MissingRequiredActionParameter",
         "eleven attributes     | ATTRS                                                                                 | TransactionAttributesInvalidMapSize",
+        "long attribute        | LONG                                                                                  | TransactionAttributesInvalidKeyOrValue",
         "empty body            | EMPTY                                                                                 | InvalidLambdaResponse"})
     void invalidResponse_getsInvalidLambdaResponseThenRecovers(String name, String reply, String errorType) {
         String bad = switch (reply) {
@@ -248,6 +256,7 @@ class CallFlowTest {
                 yield sb.append("}}").toString();
             }
             case "EMPTY" -> "";
+            case "LONG" -> "{\"SchemaVersion\":\"1.0\",\"TransactionAttributes\":{\"k\":\"" + "v".repeat(1025) + "\"}}";
             default -> reply;
         };
         start(e -> Mono.just(switch (type(e)) {
@@ -370,5 +379,137 @@ class CallFlowTest {
         assertThat(call.invocations()).extracting(CallRecord.Invocation::result).containsExactly("ok", "ok", "dropped");
         assertThat(emu.stats().hangupsDropped()).isEqualTo(1);
         assertThat(emu.stats().ended()).isEqualTo(1);
+    }
+
+    private static String callId(JsonNode e) {
+        return e.path("CallDetails").path("Participants").get(0).path("CallId").asText();
+    }
+
+    @Test
+    void calleeWithoutDtmf_getDigitsFailsWithErrorTypeInsideActionData() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"SpeakAndGetDigits\",\"Parameters\":{\"CallId\":\"" + callId(e)
+                    + "\",\"SpeechParameters\":{\"Text\":\"Press\"},\"RepeatDurationInMilliseconds\":3000}},"
+                    + "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"" + callId(e) + "\",\"Text\":\"dropped\"}}]");
+            case "ACTION_FAILED" -> TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(SILENT);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        assertEnvelope(events, tx, SILENT);
+        JsonNode failed = events.get(3).path("ActionData");
+        assertThat(failed.path("Type").asText()).isEqualTo("SpeakAndGetDigits");
+        assertThat(failed.path("ErrorType").asText()).isEqualTo("InvalidDigitsReceived");
+        assertThat(failed.path("ErrorMessage").asText()).isNotBlank();
+        assertThat(failed.has("ReceivedDigits")).isFalse();
+        assertThat(events.get(3).has("ErrorType")).isFalse();
+        // The Speak after the failed action was dropped.
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("SpeakAndGetDigits", "ACTION_FAILED"),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL"));
+    }
+
+    @Test
+    void receiveDigits_reportsTheListThenDigitsReceived() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"ReceiveDigits\",\"Parameters\":{\"InputDigitsRegex\":\"^\\\\d+$\","
+                    + "\"InBetweenDigitsDurationInMilliseconds\":1000,\"FlushDigitsDurationInMilliseconds\":10000}}]");
+            case "DIGITS_RECEIVED" -> TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{}}]");
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(ANSWERS);
+        finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_SUCCESSFUL",
+                "DIGITS_RECEIVED", "HANGUP");
+        assertEnvelope(events, tx, ANSWERS);
+        assertThat(events.get(3).path("ActionData").path("Type").asText()).isEqualTo("ReceiveDigits");
+        JsonNode digits = events.get(4).path("ActionData");
+        assertThat(digits.path("Type").asText()).isEqualTo("ReceiveDigits");
+        assertThat(digits.path("ReceivedDigits").asText()).isEqualTo("1234");
+        assertThat(digits.path("Parameters").path("InputDigitsRegex").asText()).isEqualTo("^\\d+$");
+    }
+
+    @Test
+    void calleeHangsUpDuringPrompt_cancelsTheActionAndEndsWithHangup0() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"PlayAudio\",\"Parameters\":{\"AudioSource\":{\"Type\":\"S3\","
+                    + "\"BucketName\":\"b\",\"Key\":\"k.wav\"}}},{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(HANGS_UP_DURING_PROMPT);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "HANGUP");
+        assertEnvelope(events, tx, HANGS_UP_DURING_PROMPT);
+        assertThat(events.get(3).path("ActionData").path("Parameters").path("SipResponseCode").asInt()).isZero();
+        assertThat(call.endReason()).isEqualTo("calleeHangup");
+        assertThat(call.disposition()).isEqualTo("answered");
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("PlayAudio", "CANCELLED"));
+    }
+
+    @Test
+    void callAndBridge_addsLegBWhoseHangupIsDeliveredWhileLegAStaysConnected() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"CallAndBridge\",\"Parameters\":{\"CallTimeoutSeconds\":30,"
+                    + "\"CallerIdNumber\":\"" + FROM + "\",\"Endpoints\":[{\"BridgeEndpointType\":\"PSTN\",\"Uri\":\"" + BRIDGED + "\"}]}}]");
+            case "HANGUP" -> TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"ParticipantTag\":\"LEG-A\"}}]");
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(ANSWERS);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_SUCCESSFUL", "HANGUP", "HANGUP");
+        assertEnvelope(events, tx, ANSWERS);
+        JsonNode bridged = events.get(3);
+        assertThat(bridged.path("ActionData").path("Type").asText()).isEqualTo("CallAndBridge");
+        JsonNode legs = bridged.path("CallDetails").path("Participants");
+        assertThat(legs.size()).isEqualTo(2);
+        assertThat(legs.get(1).path("ParticipantTag").asText()).isEqualTo("LEG-B");
+        assertThat(legs.get(1).path("To").asText()).isEqualTo(BRIDGED);
+        assertThat(legs.get(1).path("From").asText()).isEqualTo(FROM);
+        assertThat(legs.get(1).path("Status").asText()).isEqualTo("Connected");
+        assertThat(legs.get(1).path("CallId").asText()).isNotEqualTo(legs.get(0).path("CallId").asText());
+        JsonNode legBHangup = events.get(4);
+        assertThat(legBHangup.path("ActionData").path("Parameters").path("ParticipantTag").asText()).isEqualTo("LEG-B");
+        assertThat(legBHangup.path("CallDetails").path("Participants").get(0).path("Status").asText()).isEqualTo("Connected");
+        assertThat(legBHangup.path("CallDetails").path("Participants").get(1).path("Status").asText()).isEqualTo("Disconnected");
+        JsonNode last = events.get(5);
+        assertThat(last.path("ActionData").path("Parameters").path("ParticipantTag").asText()).isEqualTo("LEG-A");
+        assertThat(call.endReason()).isEqualTo("applicationHangup");
+    }
+
+    @Test
+    void inProcessEndpoint_andWebhookSetAfterStart_receiveTheSameEvents() {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario())
+                .endpoint(body -> {
+                    seen.add(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                    return Mono.just(TestWebhook.NO_ACTIONS.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }).start();
+        create(BUSY);
+        assertThat(emu.awaitIdle(WAIT)).isTrue();
+        assertThat(seen).hasSize(3);
+        assertThat(seen.get(2)).contains("\"InvocationEventType\":\"HANGUP\"").contains("\"SipResponseCode\":486");
+
+        webhook = new TestWebhook(e -> Mono.just(TestWebhook.NO_ACTIONS));
+        emu.webhook(webhook.url(), TestWebhook.SECRET);
+        String tx = create(BUSY);
+        finished(tx);
+        assertThat(types(webhook.received())).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "HANGUP");
+        assertThat(webhook.badSignatures()).isZero();
+        assertThat(seen).hasSize(3);
+        assertThat(emu.stats().duplicateNumbers()).isEqualTo(1);
     }
 }
