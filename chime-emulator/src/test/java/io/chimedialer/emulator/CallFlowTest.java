@@ -293,6 +293,9 @@ class CallFlowTest {
         }));
         String tx = create(ANSWERS);
         webhook.await(e -> type(e).equals("CALL_ANSWERED"), WAIT);
+        // Once the emulator has taken the CALL_ANSWERED response, the Pause is running: the update task
+        // queues behind the one that started it on the call's worker.
+        awaitDelivered(tx, 3);
 
         JsonNode r = send("/sip-media-applications/" + SMA + "/calls/" + tx, "{\"Arguments\":{\"action\":\"stop\"}}");
         assertThat(r.path("SipMediaApplicationCall").path("TransactionId").asText()).isEqualTo(tx);
@@ -379,6 +382,20 @@ class CallFlowTest {
         assertThat(call.invocations()).extracting(CallRecord.Invocation::result).containsExactly("ok", "ok", "dropped");
         assertThat(emu.stats().hangupsDropped()).isEqualTo(1);
         assertThat(emu.stats().ended()).isEqualTo(1);
+    }
+
+    private void awaitDelivered(String tx, int sequence) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean done = emu.calls().stream().filter(c -> c.transactionId().equals(tx))
+                    .flatMap(c -> c.invocations().stream())
+                    .anyMatch(i -> i.sequence() == sequence && i.result().equals("ok"));
+            if (done) {
+                return;
+            }
+            Thread.sleep(2);
+        }
+        throw new AssertionError("invocation " + sequence + " of " + tx + " not answered within " + WAIT);
     }
 
     private static String callId(JsonNode e) {

@@ -381,6 +381,31 @@ class ChimeEmulatorApiTest {
         assertThat(config.path("scenario").path("mix").path("answered").asDouble()).isEqualTo(0.7);
     }
 
+    @Test
+    void create_withLatencyFault_stillAnswersAndCountsIt() {
+        start(ChimeEmulator.builder().simulateCalls(false)
+                .faults(Faults.builder().latency(1, Duration.ofMillis(50)).build()), Region.US_EAST_1);
+
+        assertThat(create(valid()).sipMediaApplicationCall().transactionId()).matches(GUID);
+        assertThat(emu.stats().faults()).containsEntry("latency", 1L);
+    }
+
+    @Test
+    void standalone_startFromOptions_describesUrlAndSmaIds(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path scenario = dir.resolve("s.yaml");
+        java.nio.file.Files.writeString(scenario, "mix: {busy: 1}\n");
+        emu = Standalone.startFromOptions(0, java.net.URI.create("http://127.0.0.1:9/v1/sma/invocations"), "s3cret",
+                scenario, 0.5, 7L);
+
+        String text = emu.describe();
+
+        assertThat(text).contains(emu.url().toString()).contains(EAST_SMA).contains(WEST_SMA)
+                .contains("us-east-1").contains("us-west-2").contains("http://127.0.0.1:9/v1/sma/invocations")
+                .doesNotContain("s3cret");
+        assertThat(emu.scenario().mix().busy()).isEqualTo(1.0);
+        assertThat(emu.regions()).extracting(EmulatorRegion::name).containsExactly("us-east-1", "us-west-2");
+    }
+
     private record Raw(int status, String errorType, JsonNode json) {
     }
 

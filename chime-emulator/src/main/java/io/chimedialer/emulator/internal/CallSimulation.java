@@ -33,7 +33,7 @@ import reactor.core.scheduler.Scheduler;
  * runs tasks one at a time, so the worker-confined fields need no locks. Fields read by
  * {@link #snapshot()} from other threads are guarded by {@code this}.
  */
-final class CallSimulation {
+final class CallSimulation implements CallEntry {
     private static final Logger log = LoggerFactory.getLogger(CallSimulation.class);
     static final int MAX_INVOCATIONS = 1000;
     private static final byte[] EMPTY = new byte[0];
@@ -51,7 +51,7 @@ final class CallSimulation {
     private enum State { DIALING, ANSWERED, ENDED }
 
     private static final class Leg {
-        final String callId = UUID.randomUUID().toString();
+        final String callId = Engine.uuid();
         final String tag;
         final String to;
         final String from;
@@ -165,11 +165,13 @@ final class CallSimulation {
         legs.add(legA);
     }
 
-    String smaId() {
+    @Override
+    public String smaId() {
         return region.config.sipMediaApplicationId();
     }
 
-    boolean ended() {
+    @Override
+    public boolean ended() {
         return ended;
     }
 
@@ -180,20 +182,8 @@ final class CallSimulation {
         exec(this::sendNewOutbound);
     }
 
-    /** API-only mode: the call is recorded and ends at once without invocations. */
-    void endWithoutSimulation() {
-        synchronized (this) {
-            ended = true;
-            state = State.ENDED;
-            endedAt = createdAt;
-            disposition = "notSimulated";
-            endReason = "notSimulated";
-            endCount = 1;
-        }
-        engine.onEnded(this, "notSimulated", false);
-    }
-
-    void requestUpdate(Map<String, String> updateArguments) {
+    @Override
+    public void requestUpdate(Map<String, String> updateArguments) {
         Map<String, String> args = Map.copyOf(updateArguments);
         exec(() -> onUpdate(args));
     }
@@ -671,7 +661,7 @@ final class CallSimulation {
         engine.inFlight.incrementAndGet();
         try {
             if (first) {
-                engine.onEnded(this, disp, true);
+                engine.onEnded(this, disp);
             } else {
                 engine.endedTwice.increment();
             }
@@ -834,7 +824,8 @@ final class CallSimulation {
         }
     }
 
-    synchronized CallRecord snapshot() {
+    @Override
+    public synchronized CallRecord snapshot() {
         List<CallRecord.Invocation> inv = new ArrayList<>(invocationLog.size());
         for (InvocationLog l : invocationLog) {
             inv.add(new CallRecord.Invocation(l.sequence, l.type, l.at, l.deliveries.get(), l.result));

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -69,8 +70,8 @@ public final class Engine implements AutoCloseable {
     private volatile SmaEndpoint endpoint;
     private final Map<String, RegionState> regionsByName = new LinkedHashMap<>();
     private final Map<String, RegionState> regionsBySma = new LinkedHashMap<>();
-    private final ConcurrentHashMap<String, CallSimulation> calls = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<CallSimulation> callOrder = new ConcurrentLinkedQueue<>();
+    private final ConcurrentHashMap<String, CallEntry> calls = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<CallEntry> callOrder = new ConcurrentLinkedQueue<>();
     private final ConcurrentHashMap<String, AtomicInteger> dialed = new ConcurrentHashMap<>();
     private final SplittableRandom faultRandom;
 
@@ -139,7 +140,7 @@ public final class Engine implements AutoCloseable {
         return regionsBySma.get(smaId);
     }
 
-    CallSimulation call(String transactionId) {
+    CallEntry call(String transactionId) {
         return calls.get(transactionId);
     }
 
@@ -188,33 +189,44 @@ public final class Engine implements AutoCloseable {
      */
     String createCall(RegionState region, String from, String to, Map<String, String> arguments,
                       Map<String, String> sipHeaders) {
-        String tx = UUID.randomUUID().toString();
+        String tx = uuid();
         AtomicInteger count = dialed.computeIfAbsent(to, k -> new AtomicInteger());
         int occurrence = count.getAndIncrement();
         if (occurrence == 1) {
             duplicateNumbers.increment();
         }
+        created.increment();
+        region.created.increment();
+        region.createWindow.record();
+        if (!config.simulateCalls()) {
+            UnsimulatedCall call = new UnsimulatedCall(tx, region.config.sipMediaApplicationId(), region.config.name(),
+                    from, to, Map.copyOf(arguments), Map.copyOf(sipHeaders), now());
+            calls.put(tx, call);
+            callOrder.add(call);
+            ended.increment();
+            dispositions.computeIfAbsent("notSimulated", k -> new LongAdder()).increment();
+            return tx;
+        }
         Scenario.Callee callee = config.scenario().resolve(to, config.seed(), occurrence);
         CallSimulation call = new CallSimulation(this, region, tx, from, to, arguments, sipHeaders, callee);
         calls.put(tx, call);
         callOrder.add(call);
-        created.increment();
-        region.created.increment();
-        region.createWindow.record();
-        if (config.simulateCalls()) {
-            call.start();
-        } else {
-            call.endWithoutSimulation();
-        }
+        call.start();
         return tx;
     }
 
-    void onEnded(CallSimulation call, String disposition, boolean wasActive) {
+    /** A random (version 4) UUID from a thread-local generator: SecureRandom would serialise every Create. */
+    static String uuid() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+        long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(msb, lsb).toString();
+    }
+
+    void onEnded(CallSimulation call, String disposition) {
         ended.increment();
         dispositions.computeIfAbsent(disposition, k -> new LongAdder()).increment();
-        if (wasActive) {
-            releaseActive(call.region);
-        }
+        releaseActive(call.region);
     }
 
     /** Scaled emulated duration in nanoseconds. */
@@ -230,7 +242,7 @@ public final class Engine implements AutoCloseable {
 
     public List<CallRecord> calls() {
         List<CallRecord> out = new ArrayList<>();
-        for (CallSimulation c : callOrder) {
+        for (CallEntry c : callOrder) {
             out.add(c.snapshot());
         }
         return out;

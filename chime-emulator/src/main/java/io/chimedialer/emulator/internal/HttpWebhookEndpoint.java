@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import javax.crypto.Mac;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -19,10 +20,12 @@ public final class HttpWebhookEndpoint implements SmaEndpoint, AutoCloseable {
     private final String secret;
     private final ConnectionProvider pool;
     private final HttpClient client;
+    private final ThreadLocal<Mac> macs;
 
     public HttpWebhookEndpoint(URI url, String secret, LoopResources loops) {
         this.url = url;
         this.secret = secret;
+        this.macs = ThreadLocal.withInitial(() -> WebhookSigner.newMac(this.secret));
         this.pool = ConnectionProvider.builder("chime-emulator-webhook")
                 .maxConnections(512)
                 .pendingAcquireMaxCount(-1)
@@ -40,7 +43,7 @@ public final class HttpWebhookEndpoint implements SmaEndpoint, AutoCloseable {
     public Mono<byte[]> invoke(byte[] requestJson) {
         return Mono.defer(() -> {
             long ts = Instant.now().getEpochSecond();
-            String sig = WebhookSigner.signature(secret, ts, requestJson);
+            String sig = WebhookSigner.signature(macs.get(), ts, requestJson);
             return client.headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                             .set(WebhookSigner.TIMESTAMP_HEADER, Long.toString(ts))
                             .set(WebhookSigner.SIGNATURE_HEADER, sig))

@@ -154,7 +154,7 @@ public final class RestApi {
                 engine.rejected.increment();
                 return error(res, ApiError.BAD_REQUEST, String.join("; ", problems));
             }
-            CallSimulation call = engine.call(tx);
+            CallEntry call = engine.call(tx);
             if (call == null || !call.smaId().equals(smaId) || call.ended()) {
                 return error(res, ApiError.NOT_FOUND, "Transaction " + tx + " not found");
             }
