@@ -1,0 +1,23 @@
+package io.chimedialer.emulator.internal;
+
+/** The Chime SDK Voice errors the emulator sends: HTTP status, {@code x-amzn-ErrorType}, legacy body Code. */
+enum ApiError {
+    BAD_REQUEST("BadRequestException", 400, "BadRequest"),
+    UNAUTHORIZED("UnauthorizedClientException", 401, "Unauthorized"),
+    FORBIDDEN("ForbiddenException", 403, "Forbidden"),
+    NOT_FOUND("NotFoundException", 404, "NotFound"),
+    RESOURCE_LIMIT_EXCEEDED("ResourceLimitExceededException", 400, "ResourceLimitExceeded"),
+    THROTTLED("ThrottledClientException", 429, "Throttled"),
+    SERVICE_FAILURE("ServiceFailureException", 500, "ServiceFailure"),
+    SERVICE_UNAVAILABLE("ServiceUnavailableException", 503, "ServiceUnavailable");
+
+    final String type;
+    final int status;
+    final String code;
+
+    ApiError(String type, int status, String code) {
+        this.type = type;
+        this.status = status;
+        this.code = code;
+    }
+}
