@@ -146,8 +146,11 @@ public final class DemoCommand implements Callable<Integer> {
                 CampaignConfig demo = compress(campaign, contactList, dncLists);
                 CampaignManager.Started started = runtime.campaigns().launch(demo, contactList, false);
                 RunReport report;
-                try (Progress progress = new Progress(started.run(), out)) {
+                Progress progress = new Progress(started.run(), out);
+                try {
                     report = started.report().block(Duration.ofHours(1));
+                } finally {
+                    progress.close();
                 }
                 emulator.awaitIdle(Duration.ofSeconds(10));
                 JsonNode emulatorStats = fetch(emulator.url().resolve("/emulator/v1/stats"));

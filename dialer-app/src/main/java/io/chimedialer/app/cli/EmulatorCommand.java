@@ -60,15 +60,14 @@ public final class EmulatorCommand implements Callable<Integer> {
             builder.webhook(webhook, secret);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        try (ChimeEmulator emulator = builder.start()) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                emulator.close();
-                stopped.countDown();
-            }, "emulator-shutdown"));
-            System.out.println(emulator.describe());
-            System.out.flush();
-            stopped.await();
-        }
+        ChimeEmulator emulator = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            emulator.close();
+            stopped.countDown();
+        }, "emulator-shutdown"));
+        System.out.println(emulator.describe());
+        System.out.flush();
+        stopped.await();
         return 0;
     }
 }

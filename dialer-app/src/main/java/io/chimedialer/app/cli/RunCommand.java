@@ -111,8 +111,11 @@ public final class RunCommand implements Callable<Integer> {
             }
             CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), true);
             RunReport report;
-            try (Progress progress = new Progress(started.run(), System.out)) {
+            Progress progress = new Progress(started.run(), System.out);
+            try {
                 report = started.report().block(Duration.ofDays(30));
+            } finally {
+                progress.close();
             }
             Reports.printSummary(report, System.out);
             JsonNode emulatorStats = null;

@@ -151,7 +151,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> start(JsonNode request) {
-        return Mono.fromCallable(() -> {
+        return Mono.<JsonNode>fromCallable(() -> {
             DialerConfig cfg = config;
             if (cfg == null) {
                 throw new ControlException(404, "this process has no configuration to start campaigns from");
@@ -229,6 +229,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             JsonNode cps = request.get("calls-per-second");
             if (cps == null || !cps.isNumber() || !(cps.asDouble() > 0)) {
                 throw new ControlException(400, "'calls-per-second' must be a number > 0");
+            }
+            double max = pacing.config().callsPerSecond() * RegionPacing.MAX_RATE_CHANGE;
+            if (cps.asDouble() > max) {
+                throw new ControlException(400, "'calls-per-second' may be at most " + max + " for Region " + region
+                        + " (" + RegionPacing.MAX_RATE_CHANGE + " times its configured rate); restart with a new config"
+                        + " to go higher");
             }
             pacing.rate().setConfiguredRate(cps.asDouble());
             log.info("Region {} rate set to {} calls/s", region, cps.asDouble());

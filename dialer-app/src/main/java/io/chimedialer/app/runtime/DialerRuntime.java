@@ -101,7 +101,7 @@ public final class DialerRuntime implements AutoCloseable {
     private DialerRuntime(Options options) {
         this.options = options;
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        closeables.push(registry);
+        closeables.push(registry::close);
         Metrics.globalRegistry.add(registry);
         closeables.push(() -> Metrics.globalRegistry.remove(registry));
         new JvmMemoryMetrics().bindTo(registry);
@@ -140,7 +140,10 @@ public final class DialerRuntime implements AutoCloseable {
                     () -> pacing.config().callsPerSecond(), () -> pacing.rate().effectiveRate());
         }
         // The pacing owns its breakers; register those very instances (held strongly here) for the metrics.
-        regions.values().forEach(p -> breakers.circuitBreaker(p.name(), p::breaker));
+        regions.values().forEach(p -> {
+            breakers.circuitBreaker(p.name());
+            breakers.replace(p.name(), p.breaker());
+        });
         metrics.bindCircuitBreakers(breakers);
         originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
         create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler);

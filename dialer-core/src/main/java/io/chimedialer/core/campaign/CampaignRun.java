@@ -260,7 +260,7 @@ public final class CampaignRun {
         }
         return gate.apply(contacts)
                 .flatMap(gated -> {
-                    if (gated instanceof WindowGate.Expired expired) {
+                    if (gated instanceof WindowGate.Gated.Expired expired) {
                         counters.windowExpired.increment();
                         Contact c = expired.contact();
                         return skip(c.id(), c.number(), "WINDOW_EXPIRED", "calling window opens at "
@@ -470,10 +470,14 @@ public final class CampaignRun {
         subscriptions.add(setup.scheduler().schedule(() -> {
             counters.followUpsPending.decrement();
             State now = state.get();
-            if ((now == State.RUNNING || now == State.PAUSED)
-                    && followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)))
-                    == null) {
-                return;
+            if (now == State.RUNNING || now == State.PAUSED) {
+                try {
+                    // Timers fire on several threads: serialize the emits by busy-looping on contention.
+                    followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+                    return;
+                } catch (Sinks.EmissionException e) {
+                    log.error("campaign {}: follow-up of {} dropped: {}", id, attempt.attemptId(), e.toString());
+                }
             }
             // cancelled meanwhile: the follow-up is dropped and the contact is final
             counters.finished.increment();

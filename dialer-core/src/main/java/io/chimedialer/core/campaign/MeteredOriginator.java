@@ -46,10 +46,10 @@ public final class MeteredOriginator implements Originator {
             return delegate.create(attempt, region, arguments).doOnNext(outcome -> {
                 Duration latency = Duration.ofNanos(clock.now(TimeUnit.NANOSECONDS) - start);
                 ApiOutcome apiOutcome = outcomeOf(outcome);
-                metrics.apiLatency(ApiOperation.CreateSipMediaApplicationCall, region.name(), apiOutcome, latency);
+                metrics.apiLatency(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region.name(), apiOutcome, latency);
                 if (outcome instanceof CreateOutcome.Throttled) {
                     c.throttled.increment();
-                    metrics.throttled(ApiOperation.CreateSipMediaApplicationCall, region.name());
+                    metrics.throttled(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region.name());
                 }
             });
         });
@@ -60,8 +60,8 @@ public final class MeteredOriginator implements Originator {
         return Mono.defer(() -> {
             long start = clock.now(TimeUnit.NANOSECONDS);
             return delegate.hangUp(region, transactionId).doOnNext(outcome -> metrics.apiLatency(
-                    ApiOperation.UpdateSipMediaApplicationCall, region.name(),
-                    outcome instanceof UpdateOutcome.Updated ? ApiOutcome.success : ApiOutcome.failed,
+                    ApiOperation.UPDATE_SIP_MEDIA_APPLICATION_CALL, region.name(),
+                    outcome instanceof UpdateOutcome.Updated ? ApiOutcome.SUCCESS : ApiOutcome.FAILED,
                     Duration.ofNanos(clock.now(TimeUnit.NANOSECONDS) - start)));
         });
     }
@@ -82,19 +82,19 @@ public final class MeteredOriginator implements Originator {
 
     private static ApiOutcome outcomeOf(CreateOutcome outcome) {
         if (outcome instanceof CreateOutcome.Placed) {
-            return ApiOutcome.success;
+            return ApiOutcome.SUCCESS;
         }
         if (outcome instanceof CreateOutcome.Throttled) {
-            return ApiOutcome.throttled;
+            return ApiOutcome.THROTTLED;
         }
         if (outcome instanceof CreateOutcome.Rejected || outcome instanceof CreateOutcome.AtCapacity) {
-            return ApiOutcome.client_error;
+            return ApiOutcome.CLIENT_ERROR;
         }
         if (outcome instanceof CreateOutcome.Unknown u) {
-            return u.cause() instanceof java.util.concurrent.TimeoutException ? ApiOutcome.timeout
-                    : ApiOutcome.server_error;
+            return u.cause() instanceof java.util.concurrent.TimeoutException ? ApiOutcome.TIMEOUT
+                    : ApiOutcome.SERVER_ERROR;
         }
-        return ApiOutcome.failed;
+        return ApiOutcome.FAILED;
     }
 
     private static final class RegionCounts {

@@ -17,8 +17,8 @@ import reactor.core.scheduler.Scheduler;
 public final class AdaptiveRate {
 
     private final String name;
-    private final double configured;
-    private final double floor;
+    private double configured;
+    private double floor;
     private final AimdSettings settings;
     private final Scheduler clock;
     private final long cooldownNanos;
@@ -54,8 +54,27 @@ public final class AdaptiveRate {
     }
 
     /** The configured (maximum) rate, calls per second. */
-    public double configuredRate() {
+    public synchronized double configuredRate() {
         return configured;
+    }
+
+    /**
+     * Changes the configured rate live (the control API). The effective rate follows at once when it drops;
+     * when it rises, a Region that is not backing off moves to the new rate at once too.
+     *
+     * @param rate the new configured calls per second (&gt; 0)
+     */
+    public synchronized void setConfiguredRate(double rate) {
+        if (!(rate > 0)) {
+            throw new IllegalArgumentException("configured rate must be > 0, was " + rate);
+        }
+        long now = clock.now(TimeUnit.NANOSECONDS);
+        double current = rateAt(now);
+        boolean backingOff = current < configured;
+        configured = rate;
+        floor = rate * settings.floorFraction();
+        base = backingOff ? Math.min(current, rate) : rate;
+        baseAtNanos = now;
     }
 
     /** The rate the limiter paces at now, calls per second. */

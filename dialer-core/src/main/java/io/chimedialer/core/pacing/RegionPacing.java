@@ -25,6 +25,9 @@ import reactor.core.scheduler.Scheduler;
  */
 public final class RegionPacing {
 
+    /** A live rate change may raise a Region's rate to at most this multiple of its configured rate. */
+    public static final double MAX_RATE_CHANGE = 4.0;
+
     private final RegionConfig config;
     private final AdaptiveRate rate;
     private final RegionRateLimiter limiter;
@@ -54,8 +57,9 @@ public final class RegionPacing {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(settings, "settings");
         AdaptiveRate rate = new AdaptiveRate(config.name(), config.callsPerSecond(), settings.aimd(), scheduler);
+        // The limiter can follow a live rate change up to MAX_RATE_CHANGE times the configured rate.
         RegionRateLimiter limiter = new RegionRateLimiter(config.name(), rate::effectiveRate,
-                config.callsPerSecond(), config.burst(), settings.maxRateWait(), scheduler);
+                config.callsPerSecond() * MAX_RATE_CHANGE, config.burst(), settings.maxRateWait(), scheduler);
         RegionRateLimiter hangUps = RegionRateLimiter.fixed(config.name() + "-update", config.updateCallsPerSecond(), 1,
                 settings.maxRateWait(), scheduler);
         CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
