@@ -25,10 +25,9 @@ public interface Originator {
 
     /**
      * Sends one CreateSipMediaApplicationCall: From = {@code attempt.fromNumber()}, To = the contact's
-     * number, ArgumentsMap = {@code arguments} plus {@link #CAMPAIGN_ID} and {@link #ATTEMPT_ID}.
-     *
-     * @throws IllegalArgumentException (at assembly) when the arguments would exceed {@link #MAX_ARGUMENTS}
-     *                                  entries or use a reserved key
+     * number, ArgumentsMap = {@code arguments} plus {@link #CAMPAIGN_ID} and {@link #ATTEMPT_ID}. Arguments
+     * that would exceed {@link #MAX_ARGUMENTS} entries or use a reserved key give a
+     * {@link CreateOutcome.Rejected} ({@code FAILED}, {@code InvalidRequest}) without sending anything.
      */
     Mono<CreateOutcome> create(Attempt attempt, RegionConfig region, Map<String, String> arguments);
 
@@ -40,6 +39,9 @@ public interface Originator {
 
     /**
      * Builds the ArgumentsMap of an attempt; shared by implementations so that every one sends the same keys.
+     *
+     * @throws IllegalArgumentException when there would be more than {@link #MAX_ARGUMENTS} entries or a
+     *                                  reserved key is used
      */
     static Map<String, String> argumentsOf(Attempt attempt, Map<String, String> arguments) {
         if (arguments.containsKey(CAMPAIGN_ID) || arguments.containsKey(ATTEMPT_ID)) {

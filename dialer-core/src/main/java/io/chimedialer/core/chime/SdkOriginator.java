@@ -45,7 +45,13 @@ public final class SdkOriginator implements Originator {
 
     @Override
     public Mono<CreateOutcome> create(Attempt attempt, RegionConfig region, Map<String, String> arguments) {
-        Map<String, String> all = Originator.argumentsOf(attempt, arguments);
+        Map<String, String> all;
+        try {
+            all = Originator.argumentsOf(attempt, arguments);
+        } catch (IllegalArgumentException e) {
+            // A bad request for this one call is this call's failure, not the campaign's.
+            return Mono.just(new CreateOutcome.Rejected(Disposition.FAILED, "InvalidRequest", e.getMessage()));
+        }
         if (attempt.fromNumber() == null) {
             return Mono.just(new CreateOutcome.Rejected(Disposition.FAILED, "InvalidRequest",
                     "attempt " + attempt.attemptId() + " has no from-number"));

@@ -27,6 +27,7 @@ public final class AdaptiveRate {
     private long baseAtNanos;
     private long lastDecreaseNanos = Long.MIN_VALUE;
     private long decreases;
+    private long throttles;
 
     /**
      * @param name       the Region (for metrics and logs)
@@ -87,6 +88,11 @@ public final class AdaptiveRate {
         return decreases;
     }
 
+    /** How many throttles were recorded (every one, including those inside a cooldown). */
+    public synchronized long throttles() {
+        return throttles;
+    }
+
     /**
      * Records a throttle: the rate drops by the decrease factor, unless a decrease already happened within
      * the cooldown.
@@ -95,6 +101,7 @@ public final class AdaptiveRate {
      */
     public synchronized boolean onThrottled() {
         long now = clock.now(TimeUnit.NANOSECONDS);
+        throttles++;
         if (lastDecreaseNanos != Long.MIN_VALUE && now - lastDecreaseNanos < cooldownNanos) {
             return false;
         }

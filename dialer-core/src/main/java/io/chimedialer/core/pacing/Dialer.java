@@ -66,8 +66,8 @@ public final class Dialer {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.attemptIds = Objects.requireNonNull(attemptIds, "attemptIds");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        // Every call in flight holds a permit, so the Regions' caps bound the concurrency anyway.
         this.lookaheadNanos = settings.admissionLookahead().toNanos();
+        // Every call in flight holds a permit, so the Regions' caps bound the concurrency anyway.
         this.concurrency = Math.max(1, router.regions().stream()
                 .mapToInt(r -> r.permits().configuredCap()).sum());
     }
@@ -105,13 +105,15 @@ public final class Dialer {
                 .flatMap(permit -> untilRateAllows(region).thenReturn(permit)
                         // Given up while waiting for the rate: the permit was never used.
                         .doOnCancel(permit::release))
-                .map(permit -> {
-            Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
-                    region.name(), region.nextFromNumber());
-            permit.bind(attempt.attemptId());
-            pending(region).incrementAndGet();
-            return new Ticket(region, attempt, request, permit, new AtomicBoolean());
-        }));
+                .map(permit -> ticket(region, request, permit)));
+    }
+
+    private Ticket ticket(RegionPacing region, DialRequest request, Permit permit) {
+        Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
+                region.name(), region.nextFromNumber());
+        permit.bind(attempt.attemptId());
+        pending(region).incrementAndGet();
+        return new Ticket(region, attempt, request, permit, new AtomicBoolean());
     }
 
     /**

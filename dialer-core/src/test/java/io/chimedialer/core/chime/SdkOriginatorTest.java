@@ -260,6 +260,22 @@ class SdkOriginatorTest {
     }
 
     @Test
+    void create_tooManyArguments_rejectedWithoutSending() {
+        Map<String, String> many = new java.util.HashMap<>();
+        for (int i = 0; i < 19; i++) {
+            many.put("k" + i, "v");
+        }
+        Attempt attempt = new Attempt("att-m", "camp-1", new Contact(1, "c1", "+15550000201", "", null, Map.of()), 1,
+                "us-east-1", "+12065550100");
+
+        CreateOutcome outcome = originator.create(attempt, region, many).block(BOUND);
+
+        assertThat(outcome).isInstanceOf(CreateOutcome.Rejected.class);
+        assertThat(((CreateOutcome.Rejected) outcome).errorType()).isEqualTo("InvalidRequest");
+        assertThat(requestsTo("+15550000201")).isZero();
+    }
+
+    @Test
     void mask_phoneNumber_keepsTheLastFourDigits() {
         assertThat(SdkOriginator.mask("+12065551234")).isEqualTo("+*******1234");
         assertThat(SdkOriginator.mask("123")).isEqualTo("****");

@@ -33,6 +33,7 @@ class AdaptiveRateTest {
         clock.advanceTimeBy(Duration.ofMillis(500));
         assertThat(rate.onThrottled()).isFalse();
         assertThat(rate.decreases()).isEqualTo(1);
+        assertThat(rate.throttles()).isEqualTo(2);
         clock.advanceTimeBy(Duration.ofMillis(500));
         assertThat(rate.onThrottled()).isTrue();
         // 5 + 0.5/s * 1 s = 5.5, halved.
