@@ -402,4 +402,38 @@ class SmaBridgeHandlerTest {
         assertThat(defaultNode.received()).hasSize(1);
         assertThat(elapsedMs).isLessThan(1500 + 2000);
     }
+
+    @Test
+    void handleRequest_dialerUrlIsTheDefaultUrl_sendsOnlyOnce() throws IOException {
+        StubDialer dialer = stub(StubDialer.Reply.status(503, "{}"));
+
+        byte[] out = invoke(config(dialer.url()), Events.answeredWithNode(dialer.url().toString()));
+
+        assertThat(dialer.received()).hasSize(1);
+        assertThat(tree(out)).isEqualTo(speakAndHangup(BridgeConfig.DEFAULT_FALLBACK_TEXT));
+        assertThat(logger.lines()).singleElement().asString().contains("default: HTTP 503").doesNotContain("node");
+    }
+
+    @Test
+    void handleRequest_nodeAnswersNon200_defaultUrlAnswers() throws IOException {
+        StubDialer defaultNode = stub(StubDialer.Reply.ok(StubDialer.DEFAULT_ANSWER));
+        StubDialer node = stub(StubDialer.Reply.status(503, "{\"draining\":true}"));
+
+        byte[] out = invoke(config(defaultNode.url()), Events.answeredWithNode(node.url().toString()));
+
+        assertThat(new String(out, StandardCharsets.UTF_8)).isEqualTo(StubDialer.DEFAULT_ANSWER);
+        assertThat(node.received()).hasSize(1);
+        assertThat(defaultNode.received()).hasSize(1);
+        assertThat(logger.lines()).singleElement().asString().contains("node: HTTP 503");
+    }
+
+    @Test
+    void handleRequest_nodeAndDefaultBothDown_fallsBackAndLogsBothReasons() throws IOException {
+        byte[] out = invoke(config(StubDialer.refusedUrl()),
+                Events.answeredWithNode(StubDialer.refusedUrl().toString()));
+
+        assertThat(tree(out)).isEqualTo(speakAndHangup(BridgeConfig.DEFAULT_FALLBACK_TEXT));
+        assertThat(logger.lines()).singleElement().asString().contains("node: connection failed")
+                .contains("default: connection failed");
+    }
 }
