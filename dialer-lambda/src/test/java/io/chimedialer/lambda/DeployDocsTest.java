@@ -29,10 +29,13 @@ class DeployDocsTest {
     }
 
     @Test
-    void doc_namesEveryTemplateParameterAndEnvironmentVariable() throws IOException {
+    void doc_namesEveryTemplateParameterResourceAndEnvironmentVariable() throws IOException {
         JsonNode template = new ObjectMapper(new YAMLFactory()).readTree(DeployTemplateTest.TEMPLATE.toFile());
 
         template.path("Parameters").fieldNames().forEachRemaining(name -> assertThat(doc).contains("`" + name + "`"));
+        template.path("Resources").properties().forEach(resource -> assertThat(doc)
+                .contains("| `" + resource.getKey() + "` | `" + resource.getValue().path("Type").asText() + "` |"));
+        assertThat(doc).contains("runtime `" + template.at("/Resources/BridgeFunction/Properties/Runtime").asText() + "`");
         assertThat(doc).contains(BridgeConfig.ENV_WEBHOOK_URL, BridgeConfig.ENV_WEBHOOK_SECRET,
                 BridgeConfig.ENV_TIMEOUT_MS, BridgeConfig.ENV_FALLBACK_TEXT, BridgeConfig.ENV_ALLOWED_URL_PREFIXES,
                 BridgeConfig.DEFAULT_FALLBACK_TEXT, "io.chimedialer.lambda.SmaBridgeHandler::handleRequest",

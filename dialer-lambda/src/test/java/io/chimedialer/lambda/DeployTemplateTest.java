@@ -59,7 +59,7 @@ class DeployTemplateTest {
     }
 
     @Test
-    void resources_areExactlyTheFunctionItsLogsPermissionAndTheSma() {
+    void resources_areExactlyTheFunctionItsLogsPermissionTheSmaAndItsProvider() {
         Map<String, String> types = new java.util.TreeMap<>();
         template.path("Resources").properties().forEach(e -> types.put(e.getKey(), e.getValue().path("Type").asText()));
 
@@ -67,14 +67,16 @@ class DeployTemplateTest {
                 "BridgeFunction", "AWS::Serverless::Function",
                 "BridgeLogGroup", "AWS::Logs::LogGroup",
                 "ChimeInvokePermission", "AWS::Lambda::Permission",
-                "SipMediaApplication", "AWS::ChimeSDKVoice::SipMediaApplication"));
+                "SipMediaApplication", "Custom::ChimeSdkVoiceSipMediaApplication",
+                "SipMediaApplicationProvider", "AWS::Serverless::Function"));
     }
 
     @Test
-    void function_runsTheShadedJarsHandlerOnJava17WithinChimesBudget() {
+    void function_runsTheShadedJarsHandlerOnASupportedJavaRuntimeWithinChimesBudget() {
         JsonNode p = resource("BridgeFunction").path("Properties");
 
-        assertThat(p.path("Runtime").asText()).isEqualTo("java17");
+        // java17 (Amazon Linux 2) no longer accepts new functions; the release-17 jar runs on java21.
+        assertThat(p.path("Runtime").asText()).isEqualTo("java21");
         assertThat(p.path("Handler").asText()).isEqualTo(SmaBridgeHandler.class.getName() + "::handleRequest");
         assertThat(p.path("CodeUri").asText()).isEqualTo("../dialer-lambda/target/dialer-lambda.jar");
         assertThat(p.path("Timeout").asInt()).isEqualTo(6);
@@ -109,12 +111,34 @@ class DeployTemplateTest {
     void sipMediaApplication_inThisRegionPointsAtTheFunction() {
         JsonNode sma = resource("SipMediaApplication");
         JsonNode p = sma.path("Properties");
+        List<String> properties = new ArrayList<>();
+        p.fieldNames().forEachRemaining(properties::add);
 
+        // The properties of the native AWS::ChimeSDKVoice::SipMediaApplication, plus the provider's token.
+        assertThat(properties).containsExactlyInAnyOrder("ServiceToken", "AwsRegion", "Name", "Endpoints");
+        assertThat(p.path("ServiceToken")).isEqualTo(getAtt("SipMediaApplicationProvider", "Arn"));
         assertThat(p.path("AwsRegion")).isEqualTo(ref("AWS::Region"));
         assertThat(p.path("Name")).isEqualTo(ref("SipMediaApplicationName"));
         assertThat(p.path("Endpoints").size()).isEqualTo(1);
         assertThat(p.path("Endpoints").get(0).path("LambdaArn")).isEqualTo(getAtt("BridgeFunction", "Arn"));
         assertThat(sma.path("DependsOn").asText()).isEqualTo("ChimeInvokePermission");
+    }
+
+    @Test
+    void provider_mayManageSmasOnlyAndTouchOnlyTheBridgesPolicy() {
+        JsonNode p = resource("SipMediaApplicationProvider").path("Properties");
+        JsonNode statements = p.path("Policies").get(0).path("Statement");
+
+        assertThat(p.path("Runtime").asText()).isEqualTo("python3.13");
+        assertThat(p.path("Handler").asText()).isEqualTo("index.handler");
+        assertThat(p.path("InlineCode").asText()).contains("def handler(event, context):",
+                "create_sip_media_application", "update_sip_media_application", "delete_sip_media_application");
+        List<String> actions = new ArrayList<>();
+        statements.forEach(s -> s.path("Action").forEach(a -> actions.add(a.asText())));
+        assertThat(actions).containsExactlyInAnyOrder("chime:CreateSipMediaApplication",
+                "chime:UpdateSipMediaApplication", "chime:DeleteSipMediaApplication", "chime:GetSipMediaApplication",
+                "lambda:GetPolicy", "lambda:AddPermission");
+        assertThat(statements.get(1).path("Resource")).isEqualTo(getAtt("BridgeFunction", "Arn"));
     }
 
     @Test
