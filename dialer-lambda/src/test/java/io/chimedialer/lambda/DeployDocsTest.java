@@ -1,0 +1,70 @@
+package io.chimedialer.lambda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** docs/deploy-aws.md stays in step with the template, the policy and the code. */
+class DeployDocsTest {
+
+    static final Path DOC = Path.of("..", "docs", "deploy-aws.md");
+
+    private static String doc;
+
+    @BeforeAll
+    static void read() throws IOException {
+        doc = Files.readString(DOC, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void doc_namesEveryTemplateParameterResourceAndEnvironmentVariable() throws IOException {
+        JsonNode template = new ObjectMapper(new YAMLFactory()).readTree(DeployTemplateTest.TEMPLATE.toFile());
+
+        template.path("Parameters").fieldNames().forEachRemaining(name -> assertThat(doc).contains("`" + name + "`"));
+        template.path("Resources").properties().forEach(resource -> assertThat(doc)
+                .contains("| `" + resource.getKey() + "` | `" + resource.getValue().path("Type").asText() + "` |"));
+        assertThat(doc).contains("runtime `" + template.at("/Resources/BridgeFunction/Properties/Runtime").asText() + "`");
+        assertThat(doc).contains(BridgeConfig.ENV_WEBHOOK_URL, BridgeConfig.ENV_WEBHOOK_SECRET,
+                BridgeConfig.ENV_TIMEOUT_MS, BridgeConfig.ENV_FALLBACK_TEXT, BridgeConfig.ENV_ALLOWED_URL_PREFIXES,
+                BridgeConfig.DEFAULT_FALLBACK_TEXT, "io.chimedialer.lambda.SmaBridgeHandler::handleRequest",
+                "voiceconnector.chime.amazonaws.com", "AWS::ChimeSDKVoice::SipMediaApplication");
+    }
+
+    @Test
+    void doc_listsTheThreeQuotaCodesAndTheIamActions() {
+        assertThat(doc).contains("`L-C115F428`", "`L-21762DC9`", "`L-32923D03`",
+                "chime:CreateSipMediaApplicationCall", "chime:UpdateSipMediaApplicationCall",
+                "once per Region");
+    }
+
+    @Test
+    void doc_policyBlock_equalsDeployPolicyFile() throws IOException {
+        Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        assertThat(block.find()).isTrue();
+        ObjectMapper json = new ObjectMapper();
+
+        assertThat(json.readTree(block.group(1)))
+                .isEqualTo(json.readTree(DeployTemplateTest.POLICY.toFile()));
+    }
+
+    @Test
+    void doc_endsWithAReadmePointerLinkingBack() {
+        int pointer = doc.indexOf("## README pointer");
+
+        assertThat(pointer).isPositive();
+        assertThat(doc.substring(pointer)).contains("Deploying on AWS", "deploy/template.yaml",
+                "(docs/deploy-aws.md)", "L-C115F428");
+    }
+}

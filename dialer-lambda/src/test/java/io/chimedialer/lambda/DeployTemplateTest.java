@@ -1,0 +1,227 @@
+package io.chimedialer.lambda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Reads deploy/template.yaml as data and checks what a deployment depends on. */
+class DeployTemplateTest {
+
+    static final Path TEMPLATE = Path.of("..", "deploy", "template.yaml");
+    static final Path POLICY = Path.of("..", "deploy", "dialer-iam-policy.json");
+
+    private static String text;
+    private static JsonNode template;
+
+    @BeforeAll
+    static void read() throws IOException {
+        text = Files.readString(TEMPLATE, StandardCharsets.UTF_8);
+        template = new ObjectMapper(new YAMLFactory()).readTree(text);
+    }
+
+    private static JsonNode resource(String name) {
+        JsonNode node = template.path("Resources").path(name);
+        assertThat(node.isObject()).as("resource %s", name).isTrue();
+        return node;
+    }
+
+    private static JsonNode ref(String name) {
+        return new ObjectMapper().createObjectNode().put("Ref", name);
+    }
+
+    private static JsonNode getAtt(String resource, String attribute) {
+        ObjectMapper mapper = new ObjectMapper();
+        return mapper.createObjectNode().set("Fn::GetAtt", mapper.createArrayNode().add(resource).add(attribute));
+    }
+
+    @Test
+    void template_usesOnlyLongFormIntrinsics() {
+        assertThat(text).doesNotContainPattern("(?m)!(Ref|GetAtt|Sub|Join|If|Equals|Select|Split|ImportValue|FindInMap)\\b");
+        assertThat(template.path("AWSTemplateFormatVersion").asText()).isEqualTo("2010-09-09");
+        assertThat(template.path("Transform").asText()).isEqualTo("AWS::Serverless-2016-10-31");
+    }
+
+    @Test
+    void resources_areExactlyTheFunctionItsLogsPermissionTheSmaAndItsProvider() {
+        Map<String, String> types = new java.util.TreeMap<>();
+        template.path("Resources").properties().forEach(e -> types.put(e.getKey(), e.getValue().path("Type").asText()));
+
+        assertThat(types).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "BridgeFunction", "AWS::Serverless::Function",
+                "BridgeLogGroup", "AWS::Logs::LogGroup",
+                "ChimeInvokePermission", "AWS::Lambda::Permission",
+                "SipMediaApplication", "Custom::ChimeSdkVoiceSipMediaApplication",
+                "SipMediaApplicationProvider", "AWS::Serverless::Function"));
+    }
+
+    @Test
+    void function_runsTheShadedJarsHandlerOnASupportedJavaRuntimeWithinChimesBudget() {
+        JsonNode p = resource("BridgeFunction").path("Properties");
+
+        // java17 (Amazon Linux 2) no longer accepts new functions; the release-17 jar runs on java21.
+        assertThat(p.path("Runtime").asText()).isEqualTo("java21");
+        assertThat(p.path("Handler").asText()).isEqualTo(SmaBridgeHandler.class.getName() + "::handleRequest");
+        assertThat(p.path("CodeUri").asText()).isEqualTo("../dialer-lambda/target/dialer-lambda.jar");
+        assertThat(p.path("Timeout").asInt()).isEqualTo(6);
+        assertThat(p.path("MemorySize")).isEqualTo(ref("MemorySize"));
+        JsonNode env = p.path("Environment").path("Variables");
+        assertThat(env.path(BridgeConfig.ENV_WEBHOOK_URL)).isEqualTo(ref("DialerWebhookUrl"));
+        assertThat(env.path(BridgeConfig.ENV_WEBHOOK_SECRET)).isEqualTo(ref("DialerWebhookSecret"));
+        assertThat(env.path(BridgeConfig.ENV_ALLOWED_URL_PREFIXES)).isEqualTo(ref("DialerAllowedUrlPrefixes"));
+        assertThat(env.path(BridgeConfig.ENV_FALLBACK_TEXT)).isEqualTo(ref("DialerFallbackText"));
+        assertThat(env.path(BridgeConfig.ENV_TIMEOUT_MS)).isEqualTo(ref("DialerTimeoutMs"));
+    }
+
+    @Test
+    void handlerClass_inTheTemplate_existsAndIsAStreamHandler() throws ClassNotFoundException {
+        String handler = resource("BridgeFunction").path("Properties").path("Handler").asText();
+        Class<?> type = Class.forName(handler.substring(0, handler.indexOf("::")));
+
+        assertThat(com.amazonaws.services.lambda.runtime.RequestStreamHandler.class).isAssignableFrom(type);
+    }
+
+    @Test
+    void permission_letsChimeInvokeTheFunctionFromThisAccountOnly() {
+        JsonNode p = resource("ChimeInvokePermission").path("Properties");
+
+        assertThat(p.path("Action").asText()).isEqualTo("lambda:InvokeFunction");
+        assertThat(p.path("Principal").asText()).isEqualTo("voiceconnector.chime.amazonaws.com");
+        assertThat(p.path("SourceAccount")).isEqualTo(ref("AWS::AccountId"));
+        assertThat(p.path("FunctionName")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+    }
+
+    @Test
+    void sipMediaApplication_inThisRegionPointsAtTheFunction() {
+        JsonNode sma = resource("SipMediaApplication");
+        JsonNode p = sma.path("Properties");
+        List<String> properties = new ArrayList<>();
+        p.fieldNames().forEachRemaining(properties::add);
+
+        // The properties of the native AWS::ChimeSDKVoice::SipMediaApplication, plus the provider's token.
+        assertThat(properties).containsExactlyInAnyOrder("ServiceToken", "AwsRegion", "Name", "Endpoints");
+        assertThat(p.path("ServiceToken")).isEqualTo(getAtt("SipMediaApplicationProvider", "Arn"));
+        assertThat(p.path("AwsRegion")).isEqualTo(ref("AWS::Region"));
+        assertThat(p.path("Name")).isEqualTo(ref("SipMediaApplicationName"));
+        assertThat(p.path("Endpoints").size()).isEqualTo(1);
+        assertThat(p.path("Endpoints").get(0).path("LambdaArn")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+        assertThat(sma.path("DependsOn").asText()).isEqualTo("ChimeInvokePermission");
+    }
+
+    @Test
+    void provider_mayManageSmasOnlyAndTouchOnlyTheBridgesPolicy() {
+        JsonNode p = resource("SipMediaApplicationProvider").path("Properties");
+        JsonNode statements = p.path("Policies").get(0).path("Statement");
+
+        assertThat(p.path("Runtime").asText()).isEqualTo("python3.13");
+        assertThat(p.path("Handler").asText()).isEqualTo("index.handler");
+        assertThat(p.path("InlineCode").asText()).contains("def handler(event, context):",
+                "create_sip_media_application", "update_sip_media_application", "delete_sip_media_application");
+        List<String> actions = new ArrayList<>();
+        statements.forEach(s -> s.path("Action").forEach(a -> actions.add(a.asText())));
+        assertThat(actions).containsExactlyInAnyOrder("chime:CreateSipMediaApplication",
+                "chime:UpdateSipMediaApplication", "chime:DeleteSipMediaApplication", "chime:GetSipMediaApplication",
+                "lambda:GetPolicy", "lambda:AddPermission");
+        assertThat(statements.get(1).path("Resource")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+    }
+
+    @Test
+    void parameters_haveTheExpectedNamesDefaultsAndASecretThatIsNeverEchoed() {
+        JsonNode params = template.path("Parameters");
+        List<String> names = new ArrayList<>();
+        params.fieldNames().forEachRemaining(names::add);
+
+        assertThat(names).containsExactlyInAnyOrder("DialerWebhookUrl", "DialerWebhookSecret",
+                "DialerAllowedUrlPrefixes", "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName",
+                "MemorySize");
+        assertThat(params.path("DialerWebhookSecret").path("NoEcho").asBoolean()).isTrue();
+        assertThat(params.path("DialerWebhookSecret").has("Default")).isFalse();
+        assertThat(params.path("DialerWebhookUrl").has("Default")).isFalse();
+        assertThat(params.path("DialerFallbackText").path("Default").asText()).isEqualTo(BridgeConfig.DEFAULT_FALLBACK_TEXT);
+        assertThat(params.path("DialerFallbackText").path("MaxLength").asInt()).isEqualTo(BridgeConfig.MAX_FALLBACK_TEXT);
+        assertThat(params.path("DialerTimeoutMs").path("Default").asLong()).isEqualTo(BridgeConfig.DEFAULT_TIMEOUT.toMillis());
+        assertThat(params.path("DialerTimeoutMs").path("MaxValue").asInt()).isLessThan(5000);
+        assertThat(params.path("DialerAllowedUrlPrefixes").path("Default").asText()).isEmpty();
+        params.properties().forEach(e -> assertThat(e.getValue().path("Description").asText())
+                .as("description of %s", e.getKey()).isNotBlank());
+    }
+
+    @Test
+    void outputs_giveTheSmaIdAndTheFunctionArn() {
+        JsonNode outputs = template.path("Outputs");
+
+        assertThat(outputs.path("SipMediaApplicationId").path("Value"))
+                .isEqualTo(getAtt("SipMediaApplication", "SipMediaApplicationId"));
+        assertThat(outputs.path("BridgeFunctionArn").path("Value")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+    }
+
+    @Test
+    void everyReference_namesADeclaredParameterResourceOrPseudoParameter() {
+        Set<String> declared = new HashSet<>(Set.of("AWS::AccountId", "AWS::Region", "AWS::Partition",
+                "AWS::StackName", "AWS::URLSuffix"));
+        template.path("Parameters").fieldNames().forEachRemaining(declared::add);
+        template.path("Resources").fieldNames().forEachRemaining(declared::add);
+        List<String> used = new ArrayList<>();
+        collectReferences(template, used);
+
+        assertThat(used).isNotEmpty().allSatisfy(name -> assertThat(declared).contains(name));
+        assertThat(used).contains("DialerWebhookUrl", "DialerWebhookSecret", "DialerAllowedUrlPrefixes",
+                "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName", "MemorySize", "BridgeFunction",
+                "SipMediaApplication");
+    }
+
+    @Test
+    void dialerPolicy_allowsExactlyCreateAndUpdateSmaCall() throws IOException {
+        JsonNode policy = new ObjectMapper().readTree(Files.readString(POLICY, StandardCharsets.UTF_8));
+
+        assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
+        assertThat(policy.path("Statement")).hasSize(1);
+        JsonNode statement = policy.path("Statement").get(0);
+        assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+        List<String> actions = new ArrayList<>();
+        statement.path("Action").forEach(a -> actions.add(a.asText()));
+        assertThat(actions).containsExactlyInAnyOrder("chime:CreateSipMediaApplicationCall",
+                "chime:UpdateSipMediaApplicationCall");
+    }
+
+    private static final Pattern SUB_VARIABLE = Pattern.compile("\\$\\{([^}!]+)}");
+
+    private static void collectReferences(JsonNode node, List<String> out) {
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                JsonNode value = field.getValue();
+                switch (field.getKey()) {
+                    case "Ref" -> out.add(value.asText());
+                    case "Fn::GetAtt" -> out.add(value.isArray() ? value.get(0).asText()
+                            : value.asText().substring(0, value.asText().indexOf('.')));
+                    case "Fn::Sub" -> {
+                        Matcher m = SUB_VARIABLE.matcher(value.isArray() ? value.get(0).asText() : value.asText());
+                        while (m.find()) {
+                            out.add(m.group(1).split("\\.")[0]);
+                        }
+                    }
+                    case "DependsOn" -> out.add(value.asText());
+                    default -> collectReferences(value, out);
+                }
+            }
+        } else if (node.isArray()) {
+            node.forEach(child -> collectReferences(child, out));
+        }
+    }
+}
