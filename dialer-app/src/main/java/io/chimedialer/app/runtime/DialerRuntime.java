@@ -53,6 +53,9 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 public final class DialerRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DialerRuntime.class);
 
+    /** The ledger's DNC list that inbound callers who opt out join. */
+    public static final String INBOUND_DNC_LIST = "inbound";
+
     /**
      * What to build.
      *
@@ -127,6 +130,16 @@ public final class DialerRuntime implements AutoCloseable {
         calls = new CallRegistry(bus, clock);
         Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
         closeables.push(sweeper::dispose);
+        // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
+        Disposable inbound = bus.events(EventBus.INBOUND).subscribe(event -> {
+            if (event instanceof io.chimedialer.core.events.CallEvent.OptedOut optedOut) {
+                ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
+                        .subscribe(v -> { }, e -> log.error("ledger write failed: {}", e.toString()));
+            }
+        });
+        closeables.push(inbound::dispose);
+        Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
+        closeables.push(uncorrelated::dispose);
 
         ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
         closeables.push(clients);
