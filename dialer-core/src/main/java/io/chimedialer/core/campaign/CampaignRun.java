@@ -343,6 +343,9 @@ public final class CampaignRun {
 
     private Mono<Void> beforePlace(List<Attempt> attempts) {
         for (Attempt attempt : attempts) {
+            // Tracked before Create is sent: its HANGUP may reach the webhook before Create's answer reaches us.
+            live.put(attempt.attemptId(), new LiveAttempt(attempt));
+            counters.live.increment();
             setup.registry().expect(attempt, CallContext.of(attempt, setup.config().flow(),
                     setup.config().maxCallLifetime()));
         }
@@ -354,6 +357,9 @@ public final class CampaignRun {
         CreateOutcome outcome = result.outcome();
         if (outcome instanceof CreateOutcome.Suppressed) {
             setup.registry().withdraw(attempt.attemptId());
+            if (live.remove(attempt.attemptId()) != null) {
+                counters.live.decrement();
+            }
             if (attempt.attemptNumber() == 1) {
                 counters.suppressed.increment();
             } else {
@@ -371,11 +377,14 @@ public final class CampaignRun {
         }
         tally(attempt.region()).attempt(setup.scheduler().now(TimeUnit.NANOSECONDS));
         setup.metrics().callOriginated(id, attempt.region());
-        LiveAttempt entry = new LiveAttempt(attempt, result.holdsPermit() ? result.permit() : null);
-        live.put(attempt.attemptId(), entry);
-        counters.live.increment();
+        LiveAttempt entry = live.get(attempt.attemptId());
+        if (result.holdsPermit() && (entry == null || !entry.holdPermit(result.permit()))) {
+            result.permit().release(); // the call already ended (its HANGUP beat Create's answer)
+        }
         if (outcome instanceof CreateOutcome.Placed placed) {
-            entry.transactionId = placed.transactionId();
+            if (entry != null) {
+                entry.transactionId = placed.transactionId();
+            }
             setup.registry().placed(attempt.attemptId(), placed.transactionId());
         } else if (outcome instanceof CreateOutcome.Unknown unknown) {
             log.warn("campaign {}: Create outcome unknown for attempt {} to {} ({}); awaiting reconciliation",
@@ -429,8 +438,9 @@ public final class CampaignRun {
             return; // not ours, or already ended
         }
         counters.live.decrement();
-        if (entry.permit != null) {
-            entry.permit.release();
+        Permit permit = entry.end();
+        if (permit != null) {
+            permit.release();
         }
         counters.outcome(result.disposition());
         setup.metrics().callEnded(entry.attempt.region(), result);
@@ -559,12 +569,29 @@ public final class CampaignRun {
     /** An attempt whose one CallEnded has not arrived yet. */
     private static final class LiveAttempt {
         final Attempt attempt;
-        final Permit permit;
+        private Permit permit;
+        private boolean ended;
         volatile String transactionId;
 
-        LiveAttempt(Attempt attempt, Permit permit) {
+        LiveAttempt(Attempt attempt) {
             this.attempt = attempt;
-            this.permit = permit;
+        }
+
+        /** Hands the call's permit over; false when the call has already ended (the caller releases it). */
+        synchronized boolean holdPermit(Permit p) {
+            if (ended) {
+                return false;
+            }
+            permit = p;
+            return true;
+        }
+
+        /** Marks the call ended; returns the permit to release, if one was handed over. */
+        synchronized Permit end() {
+            ended = true;
+            Permit p = permit;
+            permit = null;
+            return p;
         }
     }
 
