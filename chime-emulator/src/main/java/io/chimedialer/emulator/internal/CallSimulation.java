@@ -710,8 +710,9 @@ final class CallSimulation implements CallEntry {
         if (ended && !hangup) {
             return;
         }
-        if (invocationCount == MAX_INVOCATIONS - 1 && !hangup) {
-            // The 1,000th invocation is the last: the call ends and that invocation is its HANGUP.
+        if (invocationCount >= MAX_INVOCATIONS - 1 && !ended) {
+            // The 1,000th invocation is the last: the call ends and that invocation is its final HANGUP
+            // (only the final HANGUP is sent with ended set).
             engine.budgetExhausted.increment();
             if (current != null) {
                 current.timer.dispose();
