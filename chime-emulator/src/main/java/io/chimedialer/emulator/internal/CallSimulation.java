@@ -736,8 +736,9 @@ final class CallSimulation implements CallEntry {
         }
         invoking = true;
         engine.inFlight.incrementAndGet();
-        SmaEndpoint endpoint = engine.endpoint();
         Mono<byte[]> once = Mono.defer(() -> {
+            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
+            SmaEndpoint endpoint = engine.endpoint();
             entry.deliveries.incrementAndGet();
             return endpoint == null
                     ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
