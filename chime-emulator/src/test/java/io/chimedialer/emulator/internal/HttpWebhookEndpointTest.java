@@ -51,7 +51,7 @@ class HttpWebhookEndpointTest {
             endpoint.close();
         }
         server.disposeNow(Duration.ofSeconds(5));
-        loops.disposeLater().block(Duration.ofSeconds(5));
+        loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
     }
 
     private URI uri(String path) {
