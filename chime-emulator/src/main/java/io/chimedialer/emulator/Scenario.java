@@ -237,6 +237,50 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         return new Callee(outcome, ring, talk, dtmf, hangup);
     }
 
+    /**
+     * This scenario in the file format of {@link #load} (what {@code GET /emulator/v1/config} shows):
+     * parsing its JSON gives an equal scenario.
+     */
+    public Map<String, Object> toDocument() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("answered", mix.answered());
+        m.put("busy", mix.busy());
+        m.put("noAnswer", mix.noAnswer());
+        m.put("invalidNumber", mix.invalidNumber());
+        m.put("rejected", mix.rejected());
+        m.put("failed", mix.failed());
+        doc.put("mix", m);
+        doc.put("ringMs", Map.of("min", ringMs.min(), "max", ringMs.max()));
+        doc.put("talkMs", Map.of("min", talkMs.min(), "max", talkMs.max()));
+        doc.put("noAnswerMs", noAnswerMs);
+        doc.put("dtmf", Map.of("probability", dtmfProbability, "digits", dtmfDigits));
+        doc.put("hangupDuringPlaybackProbability", hangupDuringPlaybackProbability);
+        Map<String, Object> ns = new LinkedHashMap<>();
+        numbers.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Callee c = e.getValue();
+            Map<String, Object> v = new LinkedHashMap<>();
+            if (c.outcome() != null) {
+                v.put("outcome", c.outcome().key());
+            }
+            if (c.ringMs() != null) {
+                v.put("ringMs", c.ringMs());
+            }
+            if (c.talkMs() != null) {
+                v.put("talkMs", c.talkMs());
+            }
+            if (c.dtmf() != null) {
+                v.put("dtmf", c.dtmf());
+            }
+            if (c.hangupDuringPlayback() != null) {
+                v.put("hangupDuringPlayback", c.hangupDuringPlayback());
+            }
+            ns.put(e.getKey(), v);
+        });
+        doc.put("numbers", ns);
+        return doc;
+    }
+
     /** Reads a scenario file: YAML (.yaml, .yml) or JSON (anything else); every error is reported at once. */
     public static Scenario load(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

@@ -114,4 +114,15 @@ class ScenarioTest {
         assertThatThrownBy(() -> ChimeEmulator.builder().timeScale(-1)).hasMessageContaining("timeScale");
         assertThatThrownBy(() -> ChimeEmulator.builder().createStatus(200)).hasMessageContaining("createStatus");
     }
+
+    @Test
+    void toDocument_parsedBack_givesAnEqualScenario() throws Exception {
+        Scenario s = Scenario.builder().ringMs(5, 50).dtmf(0.25, List.of("12", "#"))
+                .number("+14155550123", new Callee(Outcome.REJECTED, 7L, null, "", null))
+                .number("+14155550124", Callee.of(Outcome.ANSWERED)).build();
+
+        String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s.toDocument());
+
+        assertThat(Scenario.parse(json, false)).isEqualTo(s);
+    }
 }

@@ -710,8 +710,9 @@ final class CallSimulation implements CallEntry {
         if (ended && !hangup) {
             return;
         }
-        if (invocationCount == MAX_INVOCATIONS - 1 && !hangup) {
-            // The 1,000th invocation is the last: the call ends and that invocation is its HANGUP.
+        if (invocationCount >= MAX_INVOCATIONS - 1 && !ended) {
+            // The 1,000th invocation is the last: the call ends and that invocation is its final HANGUP
+            // (only the final HANGUP is sent with ended set).
             engine.budgetExhausted.increment();
             if (current != null) {
                 current.timer.dispose();
@@ -735,8 +736,9 @@ final class CallSimulation implements CallEntry {
         }
         invoking = true;
         engine.inFlight.incrementAndGet();
-        SmaEndpoint endpoint = engine.endpoint();
         Mono<byte[]> once = Mono.defer(() -> {
+            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
+            SmaEndpoint endpoint = engine.endpoint();
             entry.deliveries.incrementAndGet();
             return endpoint == null
                     ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))

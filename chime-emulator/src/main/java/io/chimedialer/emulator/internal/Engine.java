@@ -280,7 +280,7 @@ public final class Engine implements AutoCloseable {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("regions", regions);
-        out.put("scenario", config.scenario());
+        out.put("scenario", config.scenario().toDocument());
         out.put("timeScale", config.timeScale());
         out.put("seed", config.seed());
         out.put("simulateCalls", config.simulateCalls());

@@ -45,6 +45,12 @@ public final class RestApi {
         routes.post("/sip-media-applications/{smaId}/calls", (req, res) -> withLatency(() -> create(req, res)))
                 .post("/sip-media-applications/{smaId}/calls/{transactionId}", (req, res) -> withLatency(() -> update(req, res)))
                 .get("/emulator/v1/calls", (req, res) -> json(res, 200, engine.calls()))
+                .get("/emulator/v1/calls/{transactionId}", (req, res) -> {
+                    CallEntry call = engine.call(req.param("transactionId"));
+                    return call == null
+                            ? error(res, ApiError.NOT_FOUND, "Transaction " + req.param("transactionId") + " not found")
+                            : json(res, 200, call.snapshot());
+                })
                 .get("/emulator/v1/stats", (req, res) -> json(res, 200, engine.stats()))
                 .get("/emulator/v1/config", (req, res) -> json(res, 200, engine.configView(webhookUrl.get())));
     }
