@@ -1,9 +1,12 @@
 package io.chimedialer.app.cli;
 
 import io.chimedialer.emulator.ChimeEmulator;
+import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Scenario;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -40,6 +43,18 @@ public final class EmulatorCommand implements Callable<Integer> {
     @Option(names = "--api-only", description = "Answer the REST API only; simulate no calls.")
     boolean apiOnly;
 
+    @Option(names = "--create-tps", description = "Create requests per second of every built-in Region "
+            + "(default: the built-in quota, 10).")
+    Double createTps;
+
+    @Option(names = "--update-tps", description = "Update requests per second of every built-in Region "
+            + "(default: the built-in quota, 50).")
+    Double updateTps;
+
+    @Option(names = "--max-active-calls", description = "Active-call quota of every built-in Region "
+            + "(default: the built-in quota, 100).")
+    Integer maxActiveCalls;
+
     @Override
     public Integer call() throws Exception {
         String secret = webhookSecret != null ? webhookSecret : System.getenv("DIALER_WEBHOOK_SECRET");
@@ -53,6 +68,15 @@ public final class EmulatorCommand implements Callable<Integer> {
                 .timeScale(timeScale)
                 .seed(seed)
                 .simulateCalls(!apiOnly);
+        if (createTps != null || updateTps != null || maxActiveCalls != null) {
+            List<EmulatorRegion> regions = new ArrayList<>();
+            for (EmulatorRegion r : EmulatorRegion.defaults()) {
+                regions.add(r.withQuotas(createTps != null ? createTps : r.createTps(),
+                        updateTps != null ? updateTps : r.updateTps(),
+                        maxActiveCalls != null ? maxActiveCalls : r.maxActiveCalls()));
+            }
+            builder.regions(regions);
+        }
         if (scenario != null) {
             builder.scenario(Scenario.load(scenario));
         }
