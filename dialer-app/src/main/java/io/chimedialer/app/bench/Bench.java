@@ -12,8 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.text.ParseException;
 import java.time.Instant;
 import java.util.Locale;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 
 /**
  * The benchmark harness of {@code dialer bench}: five measurements, each beside a ceiling measured in the same
@@ -28,6 +31,7 @@ public final class Bench {
 
     private final BenchSettings settings;
     private final PrintStream log;
+    private final Path jfrDir;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
@@ -35,8 +39,19 @@ public final class Bench {
      * @param log      where progress lines go
      */
     public Bench(BenchSettings settings, PrintStream log) {
+        this(settings, log, null);
+    }
+
+    /**
+     * @param settings the sizes of the run
+     * @param log      where progress lines go
+     * @param jfrDir   when not null, each measurement is recorded with JDK Flight Recorder's "profile" settings
+     *                 into {@code <jfrDir>/<measurement>.jfr} (this JVM only, not the child JVMs)
+     */
+    public Bench(BenchSettings settings, PrintStream log, Path jfrDir) {
         this.settings = settings;
         this.log = log;
+        this.jfrDir = jfrDir;
     }
 
     /** The JSON mapper used for the result (indenting). */
@@ -64,6 +79,7 @@ public final class Bench {
             for (String name : MEASUREMENTS) {
                 log.printf("%s...%n", name);
                 long t = System.nanoTime();
+                Recording recording = startRecording();
                 try {
                     ObjectNode o = switch (name) {
                         case "originations" -> {
@@ -81,6 +97,8 @@ public final class Bench {
                 } catch (Exception | LinkageError e) {
                     log.printf("  %s failed: %s%n", name, e);
                     root.putObject(name).put("error", e.toString());
+                } finally {
+                    stopRecording(recording, name);
                 }
             }
         } finally {
@@ -88,6 +106,31 @@ public final class Bench {
         }
         machine.put("loadAverageAtEnd", os.getSystemLoadAverage());
         return root;
+    }
+
+    private Recording startRecording() throws IOException {
+        if (jfrDir == null) {
+            return null;
+        }
+        try {
+            Recording recording = new Recording(Configuration.getConfiguration("profile"));
+            recording.start();
+            return recording;
+        } catch (ParseException e) {
+            throw new IOException("JFR profile settings unreadable", e);
+        }
+    }
+
+    private void stopRecording(Recording recording, String name) throws IOException {
+        if (recording == null) {
+            return;
+        }
+        Files.createDirectories(jfrDir);
+        Path file = jfrDir.resolve(name + ".jfr");
+        recording.stop();
+        recording.dump(file);
+        recording.close();
+        log.printf("  JFR recording: %s%n", file);
     }
 
     /** Whether every measurement produced its figures. */

@@ -13,17 +13,23 @@ import io.chimedialer.core.flow.FlowConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Scenario;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Measurement 5: whole calls (Create, NEW_OUTBOUND_CALL, RINGING, CALL_ANSWERED, Speak, SpeakAndGetDigits,
  * the callee's digit, the goodbye, the application's Hangup, HANGUP, the ledger's final record) per second,
- * with an in-process emulator at time scale 0 whose callees all answer and press 1.
+ * with an in-process emulator at time scale 0 whose callees all answer and press 1. Counted over the same
+ * window as the originations, after the same warm-up.
  */
 final class EndToEndBench {
     private static final String SECRET = "bench-e2e-secret";
@@ -59,29 +65,42 @@ final class EndToEndBench {
                 CampaignConfig campaign = new CampaignConfig("bench-e2e", csv.toString(),
                         Map.of(OriginationsBench.REGION, 1), "US", null, null, flow, List.of(), Duration.ofMinutes(10),
                         false);
-                long start = System.nanoTime();
                 CampaignManager.Started started = runtime.campaigns().launch(campaign, csv, false);
-                RunReport report = started.report().block(Duration.ofMinutes(30));
-                double seconds = (System.nanoTime() - start) / 1e9;
-                if (report == null) {
-                    throw new IllegalStateException("end-to-end campaign produced no report");
+                // Counted in a window after a warm-up (like the originations), or until the list is done.
+                MeterRegistry registry = runtime.meterRegistry();
+                CompletableFuture<RunReport> finished = started.report().toFuture();
+                // The warm-up starts at the first ended call, so start-up time is not counted.
+                RunReport report = null;
+                for (long deadline = System.nanoTime() + 60_000_000_000L;
+                     report == null && ended(registry) == 0 && System.nanoTime() < deadline; ) {
+                    report = await(finished, Duration.ofMillis(20));
                 }
-                emulator.awaitIdle(Duration.ofSeconds(30));
+                if (report == null) {
+                    report = await(finished, s.warmup());
+                }
+                double c0 = ended(registry);
+                long start = System.nanoTime();
+                if (report == null) {
+                    report = await(finished, s.originations());
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                long completed = (long) (ended(registry) - c0);
+                started.run().pause();
                 JsonNode stats = OriginationsBench.fetch(emulator.url().resolve("/emulator/v1/stats"), json);
-                long completed = report.outcomes().values().stream().mapToLong(Long::longValue).sum();
-                long answered = report.outcomes().getOrDefault(Disposition.ANSWERED, 0L);
+                long answered = (long) answered(registry);
                 double perSecond = completed / seconds;
-                log.printf("  endToEnd: %,d calls (%,d answered) in %.1f s: %,.0f/s%n", completed, answered, seconds,
+                log.printf("  endToEnd: %,d calls ended (%,d answered in all) in %.1f s: %,.0f/s%n", completed, answered, seconds,
                         perSecond);
                 ObjectNode o = json.createObjectNode();
                 o.put("completedPerSecond", perSecond);
                 o.put("calls", completed);
                 o.put("answered", answered);
                 o.put("seconds", seconds);
-                o.put("state", report.state());
+                o.put("campaignFinished", report != null);
                 o.put("maxActiveCalls", maxActive);
                 o.put("invocations", stats.path("invocations").asLong());
-                o.put("invocationsPerCall", completed > 0 ? stats.path("invocations").asDouble() / completed : 0);
+                long emulatedEnded = stats.path("ended").asLong();
+                o.put("invocationsPerCall", emulatedEnded > 0 ? stats.path("invocations").asDouble() / emulatedEnded : 0);
                 o.put("invalidResponses", stats.path("invalidResponses").asLong());
                 o.put("webhookFailures", stats.path("webhookFailures").asLong());
                 o.put("applicationHangups", countEndReason(emulator, "applicationHangup"));
@@ -91,6 +110,23 @@ final class EndToEndBench {
                 return o;
             }
         }
+    }
+
+    private static RunReport await(CompletableFuture<RunReport> report, Duration d) throws Exception {
+        try {
+            return report.get(d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        }
+    }
+
+    private static double ended(MeterRegistry registry) {
+        return registry.find("dialer.calls.ended").counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private static double answered(MeterRegistry registry) {
+        return registry.find("dialer.calls.ended").tag("disposition", Disposition.ANSWERED.name()).counters().stream()
+                .mapToDouble(Counter::count).sum();
     }
 
     private static long countEndReason(ChimeEmulator emulator, String reason) {

@@ -24,10 +24,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the results to this JSON file.")
     Path jsonFile;
 
+    @Option(names = "--jfr", description = "Record each measurement with JDK Flight Recorder into DIR/<name>.jfr.")
+    Path jfrDir;
+
     @Override
     public Integer call() throws Exception {
         BenchSettings settings = tiny ? BenchSettings.tiny() : quick ? BenchSettings.quick() : BenchSettings.full();
-        Bench bench = new Bench(settings, System.out);
+        Bench bench = new Bench(settings, System.out, jfrDir);
         String command = "./dialer bench" + (quick ? " --quick" : "") + (tiny ? " --tiny" : "")
                 + (jsonFile != null ? " --json " + jsonFile : "");
         ObjectNode result = bench.run(command);
