@@ -10,6 +10,7 @@ import io.chimedialer.core.chime.ChimeClients;
 import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.flow.FlowConfig;
+import io.chimedialer.core.ledger.LedgerStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
@@ -61,7 +62,9 @@ final class OriginationsBench {
             double[] sdk = sdkLoop(s, url);
             log.printf("  originations: raw SDK loop %,.0f Creates/s (%d in flight)%n", sdk[0], s.sdkInFlight());
             double[] pipeline = pipeline(s, url, work);
-            log.printf("  originations: pipeline %,.0f Creates/s%n", pipeline[0]);
+            log.printf("  originations: pipeline %,.0f Creates/s (ledger: %.0f commits, %.1f writes per commit, "
+                    + "mean write %.1f ms)%n", pipeline[0], pipeline[3], pipeline[3] > 0 ? pipeline[4] / pipeline[3] : 0,
+                    pipeline[5]);
             JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
 
             ObjectNode o = json.createObjectNode();
@@ -69,6 +72,11 @@ final class OriginationsBench {
             o.put("created", (long) pipeline[1]);
             o.put("seconds", pipeline[2]);
             o.put("sdkInFlight", s.sdkInFlight());
+            o.put("ledgerCommits", (long) pipeline[3]);
+            o.put("ledgerWrites", (long) pipeline[4]);
+            o.put("ledgerWritesPerCommit", pipeline[3] > 0 ? pipeline[4] / pipeline[3] : 0);
+            o.put("ledgerMeanWriteMs", pipeline[5]);
+            o.put("ledgerMaxCommitMs", pipeline[6]);
             o.put("ceiling", sdk[0]);
             o.put("ceilingIs", "bare ChimeSdkVoiceAsyncClient loop, same emulator, Creates/s");
             o.put("ceilingCreated", (long) sdk[1]);
@@ -120,7 +128,7 @@ final class OriginationsBench {
                 .block(duration.plusSeconds(60));
     }
 
-    /** {perSecond, created, seconds}. */
+    /** {perSecond, created, seconds, ledger commits, ledger writes, mean write ms, max commit ms}. */
     private static double[] pipeline(BenchSettings s, URI url, Path work) throws Exception {
         Path csv = work.resolve("originations.csv");
         Synthetic.write(csv, s.originationContacts(), false, null);
@@ -140,12 +148,18 @@ final class OriginationsBench {
             }
             Thread.sleep(s.warmup().toMillis());
             double c0 = originated(registry);
+            LedgerStats l0 = runtime.ledger().stats();
             long t0 = System.nanoTime();
             Thread.sleep(s.originations().toMillis());
             double c1 = originated(registry);
+            LedgerStats l1 = runtime.ledger().stats();
             double seconds = (System.nanoTime() - t0) / 1e9;
             started.run().pause();
-            return new double[] {(c1 - c0) / seconds, c1 - c0, seconds};
+            long batches = l1.batches() - l0.batches();
+            long ops = l1.opsCommitted() - l0.opsCommitted();
+            double writeNanos = l1.totalWriteLatency().toNanos() - l0.totalWriteLatency().toNanos();
+            return new double[] {(c1 - c0) / seconds, c1 - c0, seconds, batches, ops,
+                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6};
         }
     }
 
