@@ -28,11 +28,15 @@ import java.util.concurrent.TimeoutException;
 /**
  * Measurement 5: whole calls (Create, NEW_OUTBOUND_CALL, RINGING, CALL_ANSWERED, Speak, SpeakAndGetDigits,
  * the callee's digit, the goodbye, the application's Hangup, HANGUP, the ledger's final record) per second,
- * with an in-process emulator at time scale 0 whose callees all answer and press 1. Counted over the same
+ * with an in-process emulator at time scale 1e-6 (effectively 0) whose callees all answer, press 1 and never hang
+ * up first. Counted over the same
  * window as the originations, after the same warm-up.
  */
 final class EndToEndBench {
     private static final String SECRET = "bench-e2e-secret";
+    /** Effectively 0: ringing and every action take microseconds of real time. */
+    static final double TIME_SCALE = 1e-6;
+    private static final long TALK_MS = 10_000_000_000L;
 
     private EndToEndBench() {
     }
@@ -47,7 +51,9 @@ final class EndToEndBench {
         Scenario scenario = Scenario.builder()
                 .mix(new Scenario.Mix(1, 0, 0, 0, 0, 0))
                 .ringMs(1_000, 2_000)
-                .talkMs(600_000, 600_000)
+                // At a time scale of exactly 0 the callee would hang up the instant it answers, before any action
+                // ran; at 1e-6 every action takes microseconds and the callee stays on for TALK_MS x 1e-6 = 10 s.
+                .talkMs(TALK_MS, TALK_MS)
                 .dtmf(1.0, List.of("1"))
                 .hangupDuringPlaybackProbability(0)
                 .build();
@@ -55,7 +61,7 @@ final class EndToEndBench {
                 FlowConfig.Menu.of(FlowConfig.Prompt.text("Press 1 to confirm."),
                         Map.of("1", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.CONFIRM))));
         try (ChimeEmulator emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(List.of(emulated))
-                .scenario(scenario).timeScale(0).seed(9).start()) {
+                .scenario(scenario).timeScale(TIME_SCALE).seed(9).start()) {
             RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 1_000_000, 1_000,
                     maxActive, 1_000_000, OriginationsBench.FROM, emulator.url());
             try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(List.of(region),
@@ -98,6 +104,7 @@ final class EndToEndBench {
                 o.put("seconds", seconds);
                 o.put("campaignFinished", report != null);
                 o.put("maxActiveCalls", maxActive);
+                o.put("timeScale", TIME_SCALE);
                 o.put("invocations", stats.path("invocations").asLong());
                 long emulatedEnded = stats.path("ended").asLong();
                 o.put("invocationsPerCall", emulatedEnded > 0 ? stats.path("invocations").asDouble() / emulatedEnded : 0);
