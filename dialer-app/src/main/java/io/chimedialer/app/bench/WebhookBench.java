@@ -230,8 +230,12 @@ final class WebhookBench {
         }
 
         private Mono<Integer> send() {
+            return Mono.defer(() -> send(bodies.next()));
+        }
+
+        /** Sends one prepared request ({body, timestamp, signature}). */
+        private Mono<Integer> send(Object[] r) {
             return Mono.defer(() -> {
-                Object[] r = bodies.next();
                 byte[] body = (byte[]) r[0];
                 return client.post().uri(PATH)
                         .send((req, out) -> {
@@ -248,6 +252,11 @@ final class WebhookBench {
         /** Open model: {@code rate} requests per second for {@code duration}, latency from the intended send time. */
         Stats open(int rate, Duration duration) throws InterruptedException {
             int total = (int) Math.max(1, rate * duration.toNanos() / 1_000_000_000L);
+            // Built and signed beforehand, so the pacing thread only sends (signing costs microseconds each).
+            Object[][] prepared = new Object[total][];
+            for (int k = 0; k < total; k++) {
+                prepared[k] = bodies.next();
+            }
             long[] latencies = new long[total];
             AtomicInteger done = new AtomicInteger();
             AtomicLong errors = new AtomicLong();
@@ -259,7 +268,7 @@ final class WebhookBench {
                 long now = System.nanoTime();
                 while (i < total && start + (long) (i * interval) <= now) {
                     long intended = start + (long) (i * interval);
-                    send().subscribe(status -> {
+                    send(prepared[i]).subscribe(status -> {
                         if (status == 200) {
                             latencies[done.getAndIncrement()] = System.nanoTime() - intended;
                         } else {
