@@ -39,6 +39,9 @@ final class MemoryBench {
         double rps = result.get("rowsPerSecond").asDouble();
         double bare = result.get("bareRowsPerSecond").asDouble();
         o.put("rows", result.get("rows").asLong());
+        o.put("rowsInList", s.memoryRows());
+        // true when the stream died of OutOfMemoryError after "rows" rows (the figures cover those rows)
+        o.put("outOfMemory", result.get("outOfMemory").asBoolean());
         o.put("rowsPerSecond", rps);
         o.put("xmx", s.memoryHeap());
         o.put("peakHeapAfterGcMb", result.get("peakHeapAfterGcBytes").asLong() / MB);

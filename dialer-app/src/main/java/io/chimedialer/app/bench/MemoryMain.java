@@ -29,10 +29,11 @@ import javax.management.openmbean.CompositeData;
  * The memory measurement's child JVM (run under a small -Xmx by {@link MemoryBench}): reads a contact list
  * once bare (lines counted: the ceiling), then streams it through ContactSource (CSV parsing, phone
  * validation), the Deduplicator and the DncList, and prints one JSON line with rows per second and the heap
- * after every GC (from the JVM's GC notifications, so no forced GC slows the stream; ten forced GCs at
- * 10% steps give the flatness series, their time excluded).
+ * after every GC (from the JVM's GC notifications, so no forced GC slows the stream; twenty forced GCs at
+ * 5% steps give the flatness series, their time excluded).
  *
- * <p>Arguments: {@code <csv> <dnc>}.
+ * <p>Arguments: {@code <csv> <dnc>}. Prints {@code PROGRESS <rows> <heapAfterGcBytes> <dedupeBytes>} at every 5%, then
+ * {@code RESULT <json>}; an OutOfMemoryError ends the stream and is reported in the result.
  */
 public final class MemoryMain {
     private MemoryMain() {
@@ -86,12 +87,14 @@ public final class MemoryMain {
         }
         Deduplicator dedupe = new Deduplicator();
         long[] counts = new long[5]; // rows, rejected, duplicate, suppressed, passed
-        long step = Math.max(1, bareRows / 10);
+        long step = Math.max(1, bareRows / 20);
         ObjectMapper json = new ObjectMapper();
         ArrayNode series = json.createArrayNode();
         long[] gcNanos = {0};
         long start = System.nanoTime();
-        ContactSource.csv(() -> Files.newBufferedReader(csv, StandardCharsets.UTF_8), csv.toString(),
+        boolean outOfMemory = false;
+        try {
+            ContactSource.csv(() -> Files.newBufferedReader(csv, StandardCharsets.UTF_8), csv.toString(),
                         CsvOptions.defaults())
                 .doOnNext(row -> {
                     if (row instanceof ContactRow.Valid valid) {
@@ -113,14 +116,25 @@ public final class MemoryMain {
                         point.put("rows", counts[0]);
                         point.put("heapAfterGcBytes", heapUsed());
                         gcNanos[0] += System.nanoTime() - t;
+                        System.out.println("PROGRESS " + counts[0] + " " + heapUsed() + " " + dedupe.memoryBytes());
                     }
                 })
                 .then()
                 .block(Duration.ofHours(1));
+        } catch (OutOfMemoryError e) {
+            // Reported as a figure: how far the stream got under this heap.
+            outOfMemory = true;
+        } catch (RuntimeException e) {
+            if (!(e.getCause() instanceof OutOfMemoryError)) {
+                throw e;
+            }
+            outOfMemory = true;
+        }
         long nanos = System.nanoTime() - start - gcNanos[0];
 
         ObjectNode out = json.createObjectNode();
         out.put("rows", counts[0]);
+        out.put("outOfMemory", outOfMemory);
         out.put("rejected", counts[1]);
         out.put("duplicates", counts[2]);
         out.put("suppressed", counts[3]);

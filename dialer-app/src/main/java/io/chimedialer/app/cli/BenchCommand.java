@@ -27,11 +27,19 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--jfr", description = "Record each measurement with JDK Flight Recorder into DIR/<name>.jfr.")
     Path jfrDir;
 
+    @Option(names = "--only", split = ",", description = "Run only these measurements (originations, webhook, "
+            + "pacing, memory, endToEnd); default: all.")
+    java.util.List<String> only;
+
     @Override
     public Integer call() throws Exception {
         BenchSettings settings = tiny ? BenchSettings.tiny() : quick ? BenchSettings.quick() : BenchSettings.full();
         Bench bench = new Bench(settings, System.out, jfrDir);
+        if (only != null && !only.isEmpty()) {
+            bench.only(only);
+        }
         String command = "./dialer bench" + (quick ? " --quick" : "") + (tiny ? " --tiny" : "")
+                + (only != null && !only.isEmpty() ? " --only " + String.join(",", only) : "")
                 + (jsonFile != null ? " --json " + jsonFile : "");
         ObjectNode result = bench.run(command);
         Bench.printTable(result, System.out);
