@@ -14,7 +14,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.text.ParseException;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 
@@ -32,7 +35,7 @@ public final class Bench {
     private final BenchSettings settings;
     private final PrintStream log;
     private final Path jfrDir;
-    private java.util.Set<String> only = java.util.Set.of(MEASUREMENTS);
+    private Set<String> only = Set.of(MEASUREMENTS);
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
@@ -56,14 +59,14 @@ public final class Bench {
     }
 
     /** Restricts the run to these measurements (names of {@link #MEASUREMENTS}). */
-    public Bench only(java.util.Collection<String> names) {
+    public Bench only(Collection<String> names) {
         for (String n : names) {
-            if (!java.util.List.of(MEASUREMENTS).contains(n)) {
+            if (!List.of(MEASUREMENTS).contains(n)) {
                 throw new IllegalArgumentException("unknown measurement " + n + "; known: "
                         + String.join(", ", MEASUREMENTS));
             }
         }
-        this.only = java.util.Set.copyOf(names);
+        this.only = Set.copyOf(names);
         return this;
     }
 

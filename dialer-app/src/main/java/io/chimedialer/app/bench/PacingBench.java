@@ -12,7 +12,6 @@ import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
 import io.chimedialer.core.pacing.RetrySettings;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

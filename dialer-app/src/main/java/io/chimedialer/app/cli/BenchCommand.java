@@ -5,6 +5,7 @@ import io.chimedialer.app.bench.Bench;
 import io.chimedialer.app.bench.BenchSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,7 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", description = "Run only these measurements (originations, webhook, "
             + "pacing, memory, endToEnd); default: all.")
-    java.util.List<String> only;
+    List<String> only;
 
     @Override
     public Integer call() throws Exception {
