@@ -32,7 +32,7 @@ import javax.management.openmbean.CompositeData;
  * after every GC (from the JVM's GC notifications, so no forced GC slows the stream; twenty forced GCs at
  * 5% steps give the flatness series, their time excluded).
  *
- * <p>Arguments: {@code <csv> <dnc>}. Prints {@code PROGRESS <rows> <heapAfterGcBytes> <dedupeBytes>} at every 5%, then
+ * <p>Arguments: {@code <csv> <dnc> [expectedNumbers]} (the last pre-sizes the Deduplicator; CampaignRun does not). Prints {@code PROGRESS <rows> <heapAfterGcBytes> <dedupeBytes>} at every 5%, then
  * {@code RESULT <json>}; an OutOfMemoryError ends the stream and is reported in the result.
  */
 public final class MemoryMain {
@@ -85,7 +85,8 @@ public final class MemoryMain {
         try (Reader reader = Files.newBufferedReader(dncFile, StandardCharsets.UTF_8)) {
             dnc.load(dncFile.toString(), reader);
         }
-        Deduplicator dedupe = new Deduplicator();
+        // As CampaignRun builds it (unsized) unless a third argument gives the expected count of numbers.
+        Deduplicator dedupe = args.length > 2 ? new Deduplicator(Integer.parseInt(args[2])) : new Deduplicator();
         long[] counts = new long[5]; // rows, rejected, duplicate, suppressed, passed
         long step = Math.max(1, bareRows / 20);
         ObjectMapper json = new ObjectMapper();
