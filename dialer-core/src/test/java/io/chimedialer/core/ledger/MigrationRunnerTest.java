@@ -1,0 +1,48 @@
+package io.chimedialer.core.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MigrationRunnerTest {
+
+    @Test
+    void split_dropsCommentsAndSplitsOnLineEndingSemicolons() {
+        List<String> statements = MigrationRunner.split("""
+                -- a comment; with a semicolon
+                CREATE TABLE a (
+                    x INTEGER -- trailing words
+                );
+
+                CREATE INDEX a_x ON a (x);
+                """);
+
+        assertThat(statements).containsExactly("CREATE TABLE a (\n    x INTEGER -- trailing words\n)",
+                "CREATE INDEX a_x ON a (x)");
+    }
+
+    @Test
+    void load_eachDialect_sharedStatementsThenItsOwn() {
+        List<MigrationRunner.Migration> sqlite = MigrationRunner.load("sqlite");
+        List<MigrationRunner.Migration> postgresql = MigrationRunner.load("postgresql");
+
+        assertThat(sqlite).extracting(MigrationRunner.Migration::version).containsExactly(1);
+        assertThat(sqlite.get(0).name()).isEqualTo("V1__init.sql");
+        assertThat(sqlite.get(0).statements()).hasSize(9);
+        assertThat(postgresql.get(0).statements()).hasSize(9);
+        // shared part identical, the attempts table differs only in its seq column
+        assertThat(sqlite.get(0).statements().subList(0, 5)).isEqualTo(postgresql.get(0).statements().subList(0, 5));
+        assertThat(sqlite.get(0).statements().get(5)).contains("seq               INTEGER      PRIMARY KEY AUTOINCREMENT");
+        assertThat(postgresql.get(0).statements().get(5)).contains("GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+        assertThat(sqlite.get(0).statements().get(5).replaceFirst("seq[^\n]*\n", ""))
+                .isEqualTo(postgresql.get(0).statements().get(5).replaceFirst("seq[^\n]*\n", ""));
+    }
+
+    @Test
+    void redact_hidesPasswordsInQueryAndUserInfo() {
+        assertThat(PostgresBackend.redact("jdbc:postgresql://h:5432/db?user=u&password=p4ss&ssl=true"))
+                .isEqualTo("jdbc:postgresql://h:5432/db?user=u&password=***&ssl=true");
+        assertThat(PostgresBackend.redact("jdbc:postgresql://u:p4ss@h/db")).isEqualTo("jdbc:postgresql://u:***@h/db");
+    }
+}
