@@ -27,7 +27,8 @@ class MigrationRunnerTest {
         List<MigrationRunner.Migration> sqlite = MigrationRunner.load("sqlite");
         List<MigrationRunner.Migration> postgresql = MigrationRunner.load("postgresql");
 
-        assertThat(sqlite).extracting(MigrationRunner.Migration::version).containsExactly(1);
+        assertThat(sqlite).extracting(MigrationRunner.Migration::version).containsExactly(1, 2);
+        assertThat(sqlite.get(1).statements()).isEqualTo(postgresql.get(1).statements()).hasSize(2);
         assertThat(sqlite.get(0).name()).isEqualTo("V1__init.sql");
         assertThat(sqlite.get(0).statements()).hasSize(9);
         assertThat(postgresql.get(0).statements()).hasSize(9);
