@@ -491,24 +491,42 @@ public final class CampaignRun {
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
         DialRequest request = new DialRequest(attempt.contact(), next, setup.arguments());
-        subscriptions.add(setup.scheduler().schedule(() -> {
-            counters.followUpsPending.decrement();
-            State now = state.get();
-            if (now == State.RUNNING || now == State.PAUSED) {
+        subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request), delay.toNanos(),
+                TimeUnit.NANOSECONDS));
+        return true;
+    }
+
+    /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
+    private void releaseFollowUp(DialRequest request) {
+        State now = state.get();
+        if (now == State.RUNNING || now == State.PAUSED) {
+            Instant at = now();
+            Instant opening = setup.window().nextOpening(request.contact(), at);
+            if (opening.isAfter(at) && opening.isBefore(setup.horizon())) {
+                subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request),
+                        Duration.between(at, opening).toNanos(), TimeUnit.NANOSECONDS));
+                return;
+            }
+            if (!opening.isAfter(at)) {
+                counters.followUpsPending.decrement();
                 try {
                     // Timers fire on several threads: serialize the emits by busy-looping on contention.
                     followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
                     return;
                 } catch (Sinks.EmissionException e) {
-                    log.error("campaign {}: follow-up of {} dropped: {}", id, attempt.attemptId(), e.toString());
+                    log.error("campaign {}: follow-up of contact {} dropped: {}", id, request.contact().id(),
+                            e.toString());
                 }
+            } else {
+                counters.followUpsPending.decrement(); // the window never opens before the horizon
             }
-            // cancelled meanwhile: the follow-up is dropped and the contact is final
-            counters.finished.increment();
-            pending.decrementAndGet();
-            checkDone();
-        }, delay.toNanos(), TimeUnit.NANOSECONDS));
-        return true;
+        } else {
+            counters.followUpsPending.decrement();
+        }
+        // cancelled meanwhile, or no window left: the follow-up is dropped and the contact is final
+        counters.finished.increment();
+        pending.decrementAndGet();
+        checkDone();
     }
 
     private void checkDone() {

@@ -103,20 +103,24 @@ class CampaignRunTest {
     private RegionPacing pacing;
 
     private CampaignRun run(RetryConfig retry, String dnc) throws Exception {
+        return run(retry, dnc, CallingWindowConfig.ALWAYS);
+    }
+
+    private CampaignRun run(RetryConfig retry, String dnc, CallingWindowConfig window) throws Exception {
         RegionConfig region = new RegionConfig("us-east-1", "sma-1", 2, 1, 3, 5, List.of("+17035550100"), null);
         pacing = RegionPacing.create(region, PacingSettings.ofDefaults(), vts, p -> registry.markUnknown(p.attemptId()));
         DialerMetrics metrics = new DialerMetrics(new SimpleMeterRegistry());
         MeteredOriginator metered = new MeteredOriginator(originator, metrics, vts);
         Map<String, Integer> weights = new LinkedHashMap<>();
         weights.put("us-east-1", 1);
-        CampaignConfig config = new CampaignConfig("camp", "contacts.csv", weights, "US", CallingWindowConfig.ALWAYS,
+        CampaignConfig config = new CampaignConfig("camp", "contacts.csv", weights, "US", window,
                 retry, null, List.of(), Duration.ofMinutes(10), false);
         PhoneNumbers numbers = PhoneNumbers.forRegion("US");
         DncList dncList = new DncList(numbers);
         dncList.load("dnc", new StringReader(dnc));
         return new CampaignRun(new CampaignRun.Setup(config,
                 ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7, dncList, "dnc",
-                CallingWindow.of(CallingWindowConfig.ALWAYS), Instant.parse("2100-01-01T00:00:00Z"), 100,
+                CallingWindow.of(window), Instant.parse("2100-01-01T00:00:00Z"), 100,
                 Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered,
                 registry, ledger, metrics, vts, () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(),
                 Duration.ofSeconds(30), false, Map.of()));
@@ -201,6 +205,32 @@ class CampaignRunTest {
         assertThat(report.attempts()).isEqualTo(7);
         assertThat(report.contacts().dialed()).isEqualTo(5);
         assertThat(report.outcomes()).containsEntry(Disposition.BUSY, 3L).containsEntry(Disposition.ANSWERED, 4L);
+    }
+
+    @Test
+    void start_followUpDueAfterTheWindowCloses_waitsForTheNextOpening() throws Exception {
+        // Friday 16:55 in New York; calls allowed 09:00-17:00 there.
+        vts.advanceTimeTo(Instant.parse("2026-11-27T21:55:00Z"));
+        callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),
+                attempt.contact().number().endsWith("2") ? Disposition.BUSY : Disposition.ANSWERED,
+                attempt.contact().number().endsWith("2") ? 486 : 0), 1, TimeUnit.SECONDS);
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(10), 2));
+        CallingWindowConfig window = new CallingWindowConfig(java.time.LocalTime.of(9, 0), java.time.LocalTime.of(17, 0),
+                java.util.EnumSet.allOf(java.time.DayOfWeek.class), "America/New_York");
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "", window);
+        runToEnd(run, Duration.ofDays(1));
+
+        List<Long> busyCreates = new ArrayList<>();
+        for (int i = 0; i < created.size(); i++) {
+            if (created.get(i).equals("+13125550102")) {
+                busyCreates.add(createdAt.get(i));
+            }
+        }
+        assertThat(busyCreates).hasSize(2);
+        assertThat(busyCreates.get(0)).isLessThan(Instant.parse("2026-11-27T22:00:00Z").toEpochMilli());
+        long opening = Instant.parse("2026-11-28T14:00:00Z").toEpochMilli();
+        assertThat(busyCreates.get(1)).isBetween(opening, opening + 1000); // the intent batch window may add ms
     }
 
     @Test
