@@ -197,14 +197,26 @@ public final class CampaignRun {
                 e -> log.error("campaign {} event stream failed", id, e)));
         Flux<DialRequest> input = Flux.merge(1, firstAttempts(), followUps.asFlux())
                 .takeUntilOther(cancelSignal.asMono())
-                .concatMap(request -> paused.asFlux().filter(p -> !p).next().thenReturn(request), 0);
+                .concatMap(request -> whileRunning().thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
-        subscriptions.add(dialer.dialRequests(input, this::beforePlace, setup.dnc()::contains)
+        // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
+        subscriptions.add(dialer.dialRequests(input, this::beforePlace,
+                        number -> cancelling() || setup.dnc().contains(number), whileRunning())
                 .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
     }
 
-    /** Stops asking for new contacts; live calls go on. */
+    /** Completes at once while running, or when a paused run is resumed or cancelled. */
+    private Mono<Void> whileRunning() {
+        return paused.asFlux().filter(p -> !p).next().then();
+    }
+
+    private boolean cancelling() {
+        State s = state.get();
+        return s == State.CANCELLING || s == State.CANCELLED;
+    }
+
+    /** Stops asking for new contacts and holds admitted calls before their Create; live calls go on. */
     public void pause() {
         if (state.compareAndSet(State.RUNNING, State.PAUSED)) {
             paused.tryEmitNext(true);
@@ -360,13 +372,15 @@ public final class CampaignRun {
             if (live.remove(attempt.attemptId()) != null) {
                 counters.live.decrement();
             }
-            if (attempt.attemptNumber() == 1) {
+            if (cancelling()) {
+                counters.withheld.increment(); // admitted before the cancel, never sent
+            } else if (attempt.attemptNumber() == 1) {
                 counters.suppressed.increment();
+                skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
+                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             } else {
                 counters.finished.increment();
             }
-            skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
-                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             pending.decrementAndGet();
             checkDone();
             return;
