@@ -69,10 +69,20 @@ public final class DialerRuntime implements AutoCloseable {
      * @param withControl   whether this process serves the control API
      * @param pacing        pacing settings
      * @param clients       SDK client settings
+     * @param tls           certificate and key for HTTPS, or null for plain HTTP
      */
     public record Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
                           String webhookSecret, String host, int port, String controlToken, boolean withControl,
-                          PacingSettings pacing, ChimeClientSettings clients) {
+                          PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls) {
+
+        /** Plain HTTP. */
+        public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
+                       String webhookSecret, String host, int port, String controlToken, boolean withControl,
+                       PacingSettings pacing, ChimeClientSettings clients) {
+            this(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl, pacing, clients,
+                    null);
+        }
+
         public Options {
             Objects.requireNonNull(regions, "regions");
             Objects.requireNonNull(credentials, "credentials");
@@ -167,8 +177,13 @@ public final class DialerRuntime implements AutoCloseable {
         campaigns = new CampaignManager(this);
         closeables.push(campaigns);
         http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
-                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true));
-        http.start();
+                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
+        try {
+            http.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         closeables.push(http);
     }
 
@@ -249,6 +264,11 @@ public final class DialerRuntime implements AutoCloseable {
 
     public CampaignManager campaigns() {
         return campaigns;
+    }
+
+    /** {@code https} when the HTTP server uses TLS, else {@code http}. */
+    public String scheme() {
+        return http.scheme();
     }
 
     /** The HTTP server's bound port. */

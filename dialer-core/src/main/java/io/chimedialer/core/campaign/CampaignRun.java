@@ -424,7 +424,7 @@ public final class CampaignRun {
                     .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
         } else if (event instanceof CallEvent.OptedOut optedOut) {
             setup.dnc().add(optedOut.number());
-            log.info("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
+            log.debug("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
             if (setup.dncListName() != null) {
                 setup.ledger().addDnc(setup.dncListName(), optedOut.number(), now())
                         .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
