@@ -2,6 +2,10 @@ package io.chimedialer.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chimedialer.app.DialerMain;
@@ -15,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code ./dialer demo} in-process with its default campaign (config/campaigns/demo.yaml): it exits 0, prints the
@@ -53,8 +58,17 @@ class DemoIT {
         Path report = dir.resolve("report.json");
         Path results = dir.resolve("results.csv");
 
-        int code = DialerMain.commandLine().execute("demo", "--report", report.toString(),
-                "--results", results.toString());
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        root.addAppender(logs);
+        int code;
+        try {
+            code = DialerMain.commandLine().execute("demo", "--report", report.toString(),
+                    "--results", results.toString());
+        } finally {
+            root.detachAppender(logs);
+        }
 
         String out = captured.toString(StandardCharsets.UTF_8);
         previousOut.println(out);
@@ -100,5 +114,19 @@ class DemoIT {
 
         List<String> rows = Files.readAllLines(results, StandardCharsets.UTF_8);
         assertThat(rows).hasSize((int) attempts + 1);
+
+        // Logs: state changes, not a line per call at INFO, and never a whole number.
+        List<ILoggingEvent> events;
+        synchronized (logs) {
+            events = List.copyOf(logs.list);
+        }
+        List<String> campaignInfo = events.stream()
+                .filter(e -> e.getLevel() == Level.INFO && e.getLoggerName().endsWith(".CampaignRun"))
+                .map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(campaignInfo).as("CampaignRun's INFO lines").hasSizeLessThanOrEqualTo(5)
+                .anyMatch(m -> m.startsWith("campaign demo started"))
+                .anyMatch(m -> m.startsWith("campaign demo completed"));
+        assertThat(events).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.matches("(?s).*\\+1\\d{10}.*"));
     }
 }

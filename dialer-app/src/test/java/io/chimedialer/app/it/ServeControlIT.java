@@ -5,10 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.chimedialer.app.cli.ServeCommand;
 import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.ledger.JdbcLedger;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerOptions;
 import io.chimedialer.emulator.CallRecord;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
@@ -22,6 +30,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,6 +41,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -55,6 +65,7 @@ class ServeControlIT {
     private DialerRuntime runtime;
     private HttpClient http;
     private URI base;
+    private final List<Runnable> detach = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -87,6 +98,7 @@ class ServeControlIT {
 
     @AfterEach
     void stop() {
+        detach.forEach(Runnable::run);
         if (runtime != null) {
             runtime.close();
         }
@@ -222,6 +234,8 @@ class ServeControlIT {
 
     @Test
     void campaignWithUploadedContacts_runsToCompletion_countersMatchEmulator() throws Exception {
+        runtime.campaigns().progressLogInterval(Duration.ofMillis(300));
+        ListAppender<ILoggingEvent> logs = capture(CampaignManager.class);
         ObjectNode request = JSON.createObjectNode().put("campaign", "beta").put("contacts-csv", contacts(12, 5_000)
                 + "bad,12345,Invalid Row\n");
 
@@ -242,6 +256,50 @@ class ServeControlIT {
         // The list endpoint knows it too.
         assertThat(ok(send("GET", "/v1/campaigns", TOKEN, null)).path("campaigns").findValuesAsText("id"))
                 .containsExactly("beta");
+        // Progress lines at INFO, by interval, never naming a number.
+        List<String> progress = messages(logs).stream().filter(m -> m.startsWith("campaign beta progress: ")).toList();
+        assertThat(progress).isNotEmpty();
+        assertThat(progress.size()).as("progress lines, not per call").isLessThan(calls.size() * 3);
+        assertThat(messages(logs)).noneMatch(m -> m.matches(".*\\+?1312\\d{7}.*"));
+    }
+
+    @Test
+    void stop_likeSigterm_noMoreCreatesLiveCallsEndAndLedgerHoldsEveryOutcome() throws Exception {
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 10, Duration.ofSeconds(20), "10 calls created");
+
+        long left = ServeCommand.stop(runtime, Duration.ofSeconds(30));
+
+        assertThat(left).as("live calls left after the drain").isZero();
+        long created = emulator.stats().created();
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        Thread.sleep(500);
+        assertThat(emulator.stats().created()).as("Creates after stop").isEqualTo(created);
+        // The runtime is closed: the ledger was flushed. Reopen it and read what it holds.
+        try (Ledger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("ledger.db"),
+                Clock.systemUTC()))) {
+            List<Ledger.AttemptRecord> attempts = ledger.attempts("alpha").collectList().block(Duration.ofSeconds(30));
+            assertThat(attempts).hasSize((int) created);
+            assertThat(attempts).allMatch(a -> a.result() != null, "has an outcome");
+            assertThat(attempts).extracting(Ledger.AttemptRecord::transactionId).doesNotContainNull()
+                    .containsExactlyInAnyOrderElementsOf(callsOf("alpha").stream().map(CallRecord::transactionId)
+                            .toList());
+        }
+    }
+
+    private ListAppender<ILoggingEvent> capture(Class<?> type) {
+        Logger logger = (Logger) LoggerFactory.getLogger(type);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        detach.add(() -> logger.detachAppender(appender));
+        return appender;
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> appender) {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     @Test
