@@ -94,6 +94,8 @@ public final class DialerHttpServer implements AutoCloseable {
         HttpServer http = HttpServer.create()
                 .host(settings.host())
                 .port(settings.port())
+                // reactor-netty's server meters (into Metrics.globalRegistry), with the uri tag kept bounded.
+                .metrics(true, DialerHttpServer::uriTemplate)
                 .route(this::routes);
         Tls tls = settings.tls();
         if (tls != null) {
@@ -110,6 +112,31 @@ public final class DialerHttpServer implements AutoCloseable {
         server = http.bindNow();
         log.info("HTTP server listening on {}://{}:{}", scheme(), settings.host(), server.port());
         return this;
+    }
+
+    /**
+     * The route template of a request path, for the {@code uri} tag of the server meters: path parameters become
+     * {@code {id}}, {@code {action}} or {@code {region}}, and paths no route serves become {@code /other}, so that
+     * neither campaign names nor scanners can grow the tag's values.
+     */
+    static String uriTemplate(String uri) {
+        int q = uri.indexOf('?');
+        String path = q >= 0 ? uri.substring(0, q) : uri;
+        return switch (path) {
+            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns" -> path;
+            default -> {
+                if (path.matches("/v1/campaigns/[^/]+")) {
+                    yield "/v1/campaigns/{id}";
+                }
+                if (path.matches("/v1/campaigns/[^/]+/[^/]+")) {
+                    yield "/v1/campaigns/{id}/{action}";
+                }
+                if (path.matches("/v1/regions/[^/]+/rate")) {
+                    yield "/v1/regions/{region}/rate";
+                }
+                yield "/other";
+            }
+        };
     }
 
     /** {@code https} with TLS, else {@code http}. */

@@ -5,6 +5,7 @@ import io.chimedialer.app.http.WebhookEndpoint;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.chime.ChimeClients;
+import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.SdkOriginator;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.events.CallRegistry;
@@ -14,7 +15,9 @@ import io.chimedialer.core.events.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.metrics.RetryReason;
 import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
@@ -114,6 +117,7 @@ public final class DialerRuntime implements AutoCloseable {
     private DialerRuntime(Options options) {
         this.options = options;
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(new NettyMeterDescriptions());
         closeables.push(registry::close);
         Metrics.globalRegistry.add(registry);
         closeables.push(() -> Metrics.globalRegistry.remove(registry));
@@ -169,7 +173,12 @@ public final class DialerRuntime implements AutoCloseable {
         });
         metrics.bindCircuitBreakers(breakers);
         originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
-        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler);
+        // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
+        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
+            if (outcome instanceof CreateOutcome.Throttled) {
+                metrics.retry(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region, RetryReason.THROTTLED);
+            }
+        });
 
         webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                 .observer(new MetricsWebhookObserver(metrics))

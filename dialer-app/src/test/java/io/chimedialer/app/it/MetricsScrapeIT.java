@@ -158,6 +158,9 @@ class MetricsScrapeIT {
             metric.families().forEach(f -> assertThat(types).as(metric.name())
                     .contains(f.name() + " " + f.prometheusType()));
         }
+        // reactor-netty's server meters, with the uri tag as a route template.
+        assertThat(types).anyMatch(line -> line.startsWith("reactor_netty_http_server_"));
+        assertThat(scrape).contains("uri=\"/v1/sma/invocations\"");
         // Bounded tags: the campaign and both Regions, never a number.
         assertThat(scrape).contains("dialer_calls_originated_total{campaign=\"metered\",region=\"us-east-1\"}")
                 .contains("dialer_calls_originated_total{campaign=\"metered\",region=\"us-west-2\"}")

@@ -30,7 +30,7 @@ import picocli.CommandLine;
  *
  * <p>The demo runs config/campaigns/demo.yaml with two test-only changes so that every panel has data: the
  * emulator answers 5% of Creates with 429 ({@code --fault-create-429}: throttles, retries, API errors) and the
- * flow's invocation budget is 8 (budget hang-ups).
+ * flow's invocation budget is 4 (budget hang-ups).
  */
 class DemoDashboardQueriesIT {
     private static final String WINDOW = "5m";
@@ -103,7 +103,7 @@ class DemoDashboardQueriesIT {
         String demoYaml = Files.readString(repo.resolve("config/campaigns/demo.yaml"), StandardCharsets.UTF_8)
                 .replace("../samples/", repo.resolve("config/samples").toString() + "/");
         // flow: is the file's last block; these two keys join it.
-        demoYaml = demoYaml.stripTrailing() + "\n  invocation-budget: 8\n  invocation-reserve: 2\n";
+        demoYaml = demoYaml.stripTrailing() + "\n  invocation-budget: 4\n  invocation-reserve: 1\n";
         Files.writeString(campaigns.resolve("demo.yaml"), demoYaml, StandardCharsets.UTF_8);
         return dir.resolve("dialer.yaml");
     }
