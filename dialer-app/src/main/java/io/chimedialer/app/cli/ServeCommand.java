@@ -87,6 +87,9 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** How long a stop waits at least, so that Creates sent just before the pause are answered and counted. */
+    static final Duration CREATE_SETTLE = Duration.ofSeconds(2);
+
     /**
      * What SIGTERM does: pauses every campaign (no new Create), waits up to {@code drain} for the live calls to end,
      * then closes the runtime, which flushes the ledger's queued writes before closing it. Blocks the caller.
@@ -98,8 +101,12 @@ public final class ServeCommand implements Callable<Integer> {
     public static long stop(DialerRuntime runtime, Duration drain) {
         log.info("stopping: no new calls; {} live calls may finish within {}", runtime.campaigns().liveCalls(), drain);
         runtime.campaigns().pauseAll();
-        long deadline = System.nanoTime() + drain.toNanos();
-        while (runtime.campaigns().liveCalls() > 0 && System.nanoTime() - deadline < 0) {
+        long start = System.nanoTime();
+        long deadline = start + drain.toNanos();
+        // Creates already on the wire get their answer (and a TransactionId) within the settle time.
+        long settled = start + Math.min(drain.toNanos(), CREATE_SETTLE.toNanos());
+        while ((System.nanoTime() - settled < 0 || runtime.campaigns().liveCalls() > 0)
+                && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -109,7 +116,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         long left = runtime.campaigns().liveCalls();
         if (left > 0) {
-            log.warn("stopping with {} live calls after {}: their outcomes are left to the ledger's reconciliation",
+            log.warn("stopping with {} live calls after {}: their attempts stay in the ledger without an outcome",
                     left, drain);
         }
         runtime.close();

@@ -309,9 +309,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runs.values().forEach(e -> e.run.pause());
     }
 
-    /** Live calls over all runs. */
+    /**
+     * Calls in progress at Chime over all runs (Create accepted, not ended). Admitted calls a pause holds before
+     * their Create are not counted: they are never sent while paused.
+     */
     public long liveCalls() {
-        return runs.values().stream().mapToLong(e -> e.run.counters().live.sum()).sum();
+        return runs.values().stream().mapToLong(e -> e.run.placedCalls()).sum();
     }
 
     /** Every run's id. */
