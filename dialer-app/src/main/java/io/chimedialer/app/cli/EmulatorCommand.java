@@ -1,15 +1,17 @@
 package io.chimedialer.app.cli;
 
 import io.chimedialer.emulator.ChimeEmulator;
+import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.LambdaEndpoint;
 import io.chimedialer.emulator.Scenario;
 import java.io.IOException;
-import java.net.MalformedURLException;
 import java.net.URI;
-import java.net.URL;
 import java.net.URLClassLoader;
+import java.net.URL;
+import java.net.MalformedURLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,11 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/**
- * {@code dialer emulator}: the Chime emulator as a process of its own, until SIGTERM or Ctrl-C. With
- * {@code --lambda-handler} it runs in Lambda mode: every invocation goes through that handler in-process (for
- * the dialer's bridge: signed, to {@code --webhook}), as in production.
- */
+/** {@code dialer emulator}: the Chime emulator as a process of its own, until SIGTERM or Ctrl-C. */
 @Command(name = "emulator", mixinStandardHelpOptions = true,
         description = "Run the local Chime SDK Voice emulator standalone (REST API + SMA invocations).")
 public final class EmulatorCommand implements Callable<Integer> {
@@ -52,6 +50,35 @@ public final class EmulatorCommand implements Callable<Integer> {
     @Option(names = "--api-only", description = "Answer the REST API only; simulate no calls.")
     boolean apiOnly;
 
+    @Option(names = "--create-status", defaultValue = "201",
+            description = "Status of a successful Create: 201 (the service model) or 202 (default: ${DEFAULT-VALUE}).")
+    int createStatus;
+
+    @Option(names = "--fault-create-5xx-before", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a Create answers 500/503 without creating the call (default: ${DEFAULT-VALUE}).")
+    double create5xxBefore;
+
+    @Option(names = "--fault-create-5xx-after", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a Create answers 500/503 although the call was created (default: ${DEFAULT-VALUE}).")
+    double create5xxAfter;
+
+    @Option(names = "--fault-create-429", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a Create answers 429 whatever the quota (default: ${DEFAULT-VALUE}).")
+    double create429;
+
+    @Option(names = "--fault-reset", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a Create's connection is reset without an answer; the call is created "
+                    + "in half of these (default: ${DEFAULT-VALUE}).")
+    double reset;
+
+    @Option(names = "--fault-duplicate-invocation", paramLabel = "P", defaultValue = "0",
+            description = "Probability that an invocation is delivered twice (default: ${DEFAULT-VALUE}).")
+    double duplicateInvocation;
+
+    @Option(names = "--fault-drop-hangup", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a call's HANGUP invocation is never delivered (default: ${DEFAULT-VALUE}).")
+    double dropHangup;
+
     @Option(names = "--lambda-handler", paramLabel = "CLASS",
             description = "Lambda mode: invoke this RequestStreamHandler in-process for every invocation, e.g. "
                     + "io.chimedialer.lambda.SmaBridgeHandler, which forwards to --webhook (its DIALER_WEBHOOK_URL) "
@@ -71,66 +98,109 @@ public final class EmulatorCommand implements Callable<Integer> {
     /** Where the launcher's checkout keeps the bridge's shaded jar. */
     static final String DEFAULT_LAMBDA_JAR = "dialer-lambda/target/dialer-lambda.jar";
 
+    private LambdaSetup lambdaSetup;
+
     @Override
     public Integer call() throws Exception {
-        String secret = webhookSecret != null ? webhookSecret : System.getenv("DIALER_WEBHOOK_SECRET");
-        if (lambdaHandler != null) {
-            return runLambdaMode(secret);
-        }
-        if (webhook != null && (secret == null || secret.isEmpty())) {
-            System.err.println("dialer emulator: --webhook needs --webhook-secret (or DIALER_WEBHOOK_SECRET)");
+        ChimeEmulator emulator;
+        try {
+            emulator = start();
+        } catch (IllegalArgumentException e) {
+            System.err.println("dialer emulator: " + e.getMessage());
             return 2;
         }
-        ChimeEmulator.Builder builder = builder();
-        if (webhook != null) {
-            builder.webhook(webhook, secret);
-        }
-        return runUntilStopped(builder.start(), () -> { });
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            emulator.close();
+            if (lambdaSetup != null) {
+                lambdaSetup.close();
+            }
+            stopped.countDown();
+        }, "emulator-shutdown"));
+        System.out.println(describe(emulator));
+        System.out.flush();
+        stopped.await();
+        return 0;
     }
 
-    private ChimeEmulator.Builder builder() {
+    /**
+     * Starts the emulator the options describe.
+     *
+     * @throws IllegalArgumentException for a bad option value (a probability outside [0, 1], a status, a missing
+     *                                  webhook secret), with a message naming it
+     */
+    ChimeEmulator start() {
+        String secret = webhookSecret != null ? webhookSecret : System.getenv("DIALER_WEBHOOK_SECRET");
+        if (webhook != null && lambdaHandler == null && (secret == null || secret.isEmpty())) {
+            throw new IllegalArgumentException("--webhook needs --webhook-secret (or DIALER_WEBHOOK_SECRET)");
+        }
+        Faults faults = new Faults(probability("--fault-create-5xx-before", create5xxBefore),
+                probability("--fault-create-5xx-after", create5xxAfter), probability("--fault-create-429", create429),
+                0, Duration.ZERO, probability("--fault-reset", reset),
+                probability("--fault-duplicate-invocation", duplicateInvocation),
+                probability("--fault-drop-hangup", dropHangup));
+        if (createStatus != 201 && createStatus != 202) {
+            throw new IllegalArgumentException("--create-status must be 201 or 202, was " + createStatus);
+        }
         ChimeEmulator.Builder builder = ChimeEmulator.builder()
                 .host(host)
                 .port(port)
                 .timeScale(timeScale)
                 .seed(seed)
-                .simulateCalls(!apiOnly);
+                .simulateCalls(!apiOnly)
+                .faults(faults)
+                .createStatus(createStatus);
         if (scenario != null) {
             builder.scenario(Scenario.load(scenario));
         }
-        return builder;
+        if (lambdaHandler != null) {
+            // Lambda mode: every invocation goes through the handler in-process, which forwards to --webhook.
+            LambdaSetup setup = LambdaSetup.open(lambdaHandler, lambdaJar, lambdaEnvironment(webhook, secret, lambdaEnv));
+            try {
+                ChimeEmulator emulator = builder.endpoint(setup.endpoint()).start();
+                lambdaSetup = setup;
+                return emulator;
+            } catch (RuntimeException e) {
+                setup.close();
+                throw e;
+            }
+        }
+        if (webhook != null) {
+            builder.webhook(webhook, secret);
+        }
+        return builder.start();
     }
 
-    private int runLambdaMode(String secret) throws Exception {
-        Map<String, String> env = lambdaEnvironment(webhook, secret, lambdaEnv);
-        LambdaSetup setup;
-        try {
-            setup = LambdaSetup.open(lambdaHandler, lambdaJar, env);
-        } catch (IllegalArgumentException e) {
-            System.err.println("dialer emulator: " + e.getMessage());
-            return 2;
+    /** The emulator's description, plus the Create status and the injected faults when not the defaults. */
+    String describe(ChimeEmulator emulator) {
+        StringBuilder sb = new StringBuilder(emulator.describe());
+        if (createStatus != 201) {
+            sb.append("\n  Create answers: ").append(createStatus);
         }
-        ChimeEmulator emulator;
-        try {
-            emulator = builder().endpoint(setup.endpoint()).start();
-        } catch (RuntimeException e) {
-            setup.close();
-            throw e;
+        StringBuilder faults = new StringBuilder();
+        fault(faults, "create-5xx-before", create5xxBefore);
+        fault(faults, "create-5xx-after", create5xxAfter);
+        fault(faults, "create-429", create429);
+        fault(faults, "reset", reset);
+        fault(faults, "duplicate-invocation", duplicateInvocation);
+        fault(faults, "drop-hangup", dropHangup);
+        if (faults.length() > 0) {
+            sb.append("\n  faults:").append(faults);
         }
-        return runUntilStopped(emulator, setup::close);
+        return sb.toString();
     }
 
-    private static int runUntilStopped(ChimeEmulator emulator, Runnable afterClose) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            emulator.close();
-            afterClose.run();
-            stopped.countDown();
-        }, "emulator-shutdown"));
-        System.out.println(emulator.describe());
-        System.out.flush();
-        stopped.await();
-        return 0;
+    private static void fault(StringBuilder sb, String name, double p) {
+        if (p > 0) {
+            sb.append(' ').append(name).append('=').append(p);
+        }
+    }
+
+    private static double probability(String option, double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException(option + " must be a probability in [0, 1], was " + p);
+        }
+        return p;
     }
 
     /**

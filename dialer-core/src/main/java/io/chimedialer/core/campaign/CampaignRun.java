@@ -169,6 +169,14 @@ public final class CampaignRun {
         return gate.waitingCount();
     }
 
+    /**
+     * Live calls that Chime accepted (they have a TransactionId) and that have not ended: what a graceful stop
+     * waits for. Unlike {@code counters().live} it leaves out admitted calls held before their Create by a pause.
+     */
+    public long placedCalls() {
+        return live.values().stream().filter(l -> l.transactionId != null).count();
+    }
+
     /** Contacts not yet in a final state, when the list's size is known; else -1. */
     public long remaining() {
         long total = setup.expectedTotal();
@@ -438,7 +446,7 @@ public final class CampaignRun {
                     .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
         } else if (event instanceof CallEvent.OptedOut optedOut) {
             setup.dnc().add(optedOut.number());
-            log.info("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
+            log.debug("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
             if (setup.dncListName() != null) {
                 setup.ledger().addDnc(setup.dncListName(), optedOut.number(), now())
                         .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
