@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * nodes join or leave gracefully, the sum of the applied shares never exceeds the configured limits. A node
  * that dies stops calling; its share is unused until the others see it gone (the node timeout) plus one
  * heartbeat. A node cut off from the database {@linkplain #fence() fences} itself (cap 0, no new call) once
- * it has not heartbeated for the node timeout less one heartbeat, before the others take over its share; the
- * remaining overlap is bounded by one heartbeat period plus the clock skew between nodes. A new node starts
+ * it has not heartbeated for the node timeout less two heartbeats (checked every heartbeat), so before the
+ * others drop it and take over its share; only clock skew between nodes, or a stall of the node longer than a
+ * heartbeat, can make the two overlap, for at most that skew or stall. A new node starts
  * fenced and gets its cap once the others acknowledged it.
  *
  * <p>A rate change (control event) scales the applied shares by the same factor at once on each node: a

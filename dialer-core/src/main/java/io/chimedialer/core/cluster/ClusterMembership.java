@@ -30,7 +30,8 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>Each heartbeat, in one transaction: read the live nodes, re-balance the {@link ClusterLimits} (if any),
  * and write this node's {@code last_seen}, the member set it split by and its applied shares. A separate timer
- * fences the limits when heartbeats have failed for the node timeout less one heartbeat (see
+ * fences the limits when heartbeats have failed for the node timeout less two heartbeats (checked every
+ * heartbeat, so fenced before the node timeout, when the others start to drop it) (see
  * {@link ClusterLimits}). Heartbeat failures are logged and counted, never fatal: the node rejoins when the
  * database is back.
  *
@@ -299,7 +300,7 @@ public final class ClusterMembership implements AutoCloseable {
             return;
         }
         long silent = clock.millis() - last;
-        if (silent >= settings.nodeTimeout().minus(settings.heartbeat()).toMillis()) {
+        if (silent >= settings.nodeTimeout().minus(settings.heartbeat().multipliedBy(2)).toMillis()) {
             log.error("node {}: no successful heartbeat for {} ms: fencing (no new calls) before the others take"
                     + " over its shares", settings.nodeId(), silent);
             limits.fence();

@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param heartbeat    how often the node refreshes its {@code cluster_nodes} row and re-balances its shares
  *                     (default 2 s)
  * @param nodeTimeout  a node whose last heartbeat is older than this is no longer live (default 10 s; at least
- *                     twice the heartbeat)
+ *                     three heartbeats)
  * @param lease        how long a contact claim lasts without renewal; renewed every third of it (default 30 s)
  * @param claimBatch   contacts claimed per statement (default 100)
  * @param pollInterval how long an idle claiming source or control listener waits before looking again
@@ -27,8 +27,8 @@ public record ClusterSettings(String nodeId, String url, Duration heartbeat, Dur
         }
         heartbeat = positive(heartbeat, Duration.ofSeconds(2), "heartbeat");
         nodeTimeout = positive(nodeTimeout, Duration.ofSeconds(10), "nodeTimeout");
-        if (nodeTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
-            throw new IllegalArgumentException("nodeTimeout must be at least twice the heartbeat (" + heartbeat
+        if (nodeTimeout.compareTo(heartbeat.multipliedBy(3)) < 0) {
+            throw new IllegalArgumentException("nodeTimeout must be at least three heartbeats (3 x " + heartbeat
                     + "), was " + nodeTimeout);
         }
         lease = positive(lease, Duration.ofSeconds(30), "lease");
