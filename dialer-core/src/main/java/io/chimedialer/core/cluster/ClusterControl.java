@@ -57,6 +57,7 @@ public final class ClusterControl implements AutoCloseable {
     private final Scheduler io;
     private final boolean listen;
     private final Sinks.Many<ControlEvent> events = Sinks.many().multicast().onBackpressureBuffer(1024, false);
+    private final Sinks.Empty<Void> ready = Sinks.empty();
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong delivered = new AtomicLong();
@@ -105,6 +106,14 @@ public final class ClusterControl implements AutoCloseable {
             return;
         }
         next = listener.schedule(this::begin);
+    }
+
+    /**
+     * Completes once the listener took its starting point (commands committed from then on are delivered) and,
+     * unless only polling, listens.
+     */
+    public Mono<Void> ready() {
+        return ready.asMono();
     }
 
     /** Issues a pause of a campaign to every node. */
@@ -253,6 +262,7 @@ public final class ClusterControl implements AutoCloseable {
                 }
                 log.debug("node {}: listening on {}", settings.nodeId(), CHANNEL);
             }
+            ready.tryEmitEmpty();
             if (listen) {
                 // Blocks until a notification arrives or the poll interval passes: either way, read the table.
                 PGNotification[] received = connection.unwrap(PGConnection.class)
