@@ -6,12 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.campaign.CallResult;
 import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.RejectKind;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.pacing.PacingSettings;
+import io.chimedialer.core.pacing.RegionPacing;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -505,6 +509,56 @@ class ClusterIT {
         assertThat(status.campaigns()).containsExactly(Map.entry(CAMPAIGN,
                 Map.of("CLAIMED", claimed, "PENDING", 100 - claimed)));
         assertThat(claimed).isEqualTo(source.claimed());
+    }
+
+    @Test
+    void node_twoNodesWithRealPacing_sharesReachAdaptiveRateAndActivePermitsAndARateCommandReachesBoth()
+            throws Exception {
+        Clock clock = Clock.systemUTC();
+        Map<String, ClusterNode> nodes = new LinkedHashMap<>();
+        Map<String, RegionPacing> pacing = new LinkedHashMap<>();
+        Map<String, SimpleMeterRegistry> registries = new LinkedHashMap<>();
+        for (String id : List.of("a", "b")) {
+            Scheduler io = scheduler("node-io-" + id);
+            Scheduler listener = Schedulers.newSingle("node-control-" + id);
+            closing(listener::dispose);
+            RegionConfig config = new RegionConfig("us-east-1", "sma", 10, 1, 7, 5, List.of("+12065550100"), null);
+            RegionPacing region = RegionPacing.create(config, PacingSettings.ofDefaults(), io, permit -> { });
+            pacing.put(id, region);
+            ClusterNode node = closing(ClusterNode.open(url, 3, ClusterSettings.of(id, null)
+                            .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)), Map.of("us-east-1", region),
+                    ledger, clock, io, listener));
+            // what the composition root does with RATE commands
+            Disposable d = node.control().events()
+                    .filter(e -> e.command() == ControlEvent.Command.RATE)
+                    .subscribe(e -> node.limits().setTotalRate(e.region(), e.value()));
+            closing(d::dispose);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            node.bindTo(registry);
+            registries.put(id, registry);
+            nodes.put(id, node);
+        }
+        RegionPacing a = pacing.get("a");
+        RegionPacing b = pacing.get("b");
+
+        nodes.values().forEach(ClusterNode::start);
+        assertThat(a.permits().configuredCap()).as("fenced until acknowledged").isZero();
+        await("shares applied", WAIT, () -> a.permits().configuredCap() == 4 && b.permits().configuredCap() == 3
+                && a.rate().configuredRate() == 5.0 && b.rate().configuredRate() == 5.0);
+        Flux.fromIterable(nodes.values()).flatMap(n -> n.control().ready()).then().block(WAIT);
+        assertThat(registries.get("a").get("dialer.cluster.live.nodes").gauge().value()).isEqualTo(2);
+        assertThat(registries.get("b").get("dialer.cluster.share.max.active.calls").tag("region", "us-east-1")
+                .gauge().value()).isEqualTo(3);
+        assertThat(registries.get("b").get("dialer.cluster.fenced").gauge().value()).isZero();
+
+        nodes.get("b").control().setRate("us-east-1", 4).block(WAIT);
+
+        await("the rate change reaches both nodes", Duration.ofSeconds(5),
+                () -> a.rate().configuredRate() == 2.0 && b.rate().configuredRate() == 2.0);
+        assertThat(nodes.get("a").limits().totals().get("us-east-1")).isEqualTo(new RegionShare(4, 7));
+        ClusterStatus status = nodes.get("a").status().block(WAIT);
+        assertThat(status.nodes()).extracting(ClusterStatus.Node::nodeId).containsExactly("a", "b");
+        assertThat(registries.get("a").get("dialer.cluster.control.delivered").functionCounter().count()).isEqualTo(1);
     }
 
     // ---- control ----
