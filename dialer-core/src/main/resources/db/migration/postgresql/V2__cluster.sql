@@ -50,6 +50,7 @@ CREATE TABLE cluster_contacts (
 
 CREATE INDEX cluster_contacts_pending ON cluster_contacts (campaign_id, seq) WHERE state = 'PENDING';
 CREATE INDEX cluster_contacts_claimed ON cluster_contacts (campaign_id, claimed_by, lease_until) WHERE state = 'CLAIMED';
+CREATE INDEX cluster_contacts_orphaned ON cluster_contacts (campaign_id) WHERE state = 'ORPHANED';
 
 -- Control events (pause, resume, cancel, rate): every node applies them in seq order. A NOTIFY on the
 -- channel dialer_control carries the seq so that listeners wake at once; polling the table is the fallback.

@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * heartbeat, can make the two overlap, for at most that skew or stall. A new node starts
  * fenced and gets its cap once the others acknowledged it.
  *
+ * <p><b>Calls outlive their node.</b> A node that dies leaves its calls live at Chime until they hang up. Its
+ * open attempts (claimed contacts of a node that is no longer live, with an attempt without outcome intended
+ * within the call hold) are held back from the cap before it is split, so that the survivors do not start
+ * calls in their place; they are released as their outcomes are recorded or the call hold passes.
+ *
  * <p>A rate change (control event) scales the applied shares by the same factor at once on each node: a
  * raise cannot overshoot, a cut overshoots only until every node received it (about a second).
  *
@@ -52,6 +57,7 @@ public final class ClusterLimits {
         final int totalCap;
         double rate;
         int cap;
+        int held;
 
         Region(Target target, double totalRate, int totalCap) {
             this.target = target;
@@ -149,7 +155,19 @@ public final class ClusterLimits {
      * @param live the live nodes as read from the database (this node's own row is ignored)
      * @return the member set this node split by now (to publish with this heartbeat)
      */
-    public synchronized List<String> apply(List<NodeInfo> live) {
+    public List<String> apply(List<NodeInfo> live) {
+        return apply(live, Map.of());
+    }
+
+    /**
+     * Like {@link #apply(List)}, holding back calls that are still live at Chime but belong to no live node (a
+     * node that died with calls up): the caps are split from {@code cap - held}.
+     *
+     * @param live the live nodes
+     * @param held open calls of nodes that are no longer live, by Region (absent: none)
+     * @return the member set this node split by now
+     */
+    public synchronized List<String> apply(List<NodeInfo> live, Map<String, Integer> held) {
         TreeSet<String> set = new TreeSet<>();
         live.forEach(n -> set.add(n.nodeId()));
         set.add(nodeId);
@@ -160,7 +178,8 @@ public final class ClusterLimits {
         boolean changed = false;
         for (Map.Entry<String, Region> e : regions.entrySet()) {
             Region r = e.getValue();
-            RegionShare target = share(now, nodeId, r.totalRate, r.totalCap);
+            r.held = Math.min(r.totalCap, Math.max(0, held.getOrDefault(e.getKey(), 0)));
+            RegionShare target = share(now, nodeId, r.totalRate, r.totalCap - r.held);
             double rate = target.callsPerSecond() <= r.rate || acknowledged ? target.callsPerSecond() : r.rate;
             int cap = target.maxActiveCalls() <= r.cap || acknowledged ? target.maxActiveCalls() : r.cap;
             if (rate != r.rate && rate > 0) {
@@ -203,7 +222,7 @@ public final class ClusterLimits {
         }
         double scaled = r.rate * callsPerSecond / r.totalRate;
         r.totalRate = callsPerSecond;
-        double even = members.isEmpty() ? callsPerSecond : share(members, nodeId, callsPerSecond, r.totalCap)
+        double even = members.isEmpty() ? callsPerSecond : share(members, nodeId, callsPerSecond, 0)
                 .callsPerSecond();
         r.rate = Math.min(scaled, even);
         r.target.rate(r.rate);
@@ -214,6 +233,13 @@ public final class ClusterLimits {
     public synchronized Map<String, RegionShare> totals() {
         Map<String, RegionShare> out = new LinkedHashMap<>();
         regions.forEach((name, r) -> out.put(name, new RegionShare(r.totalRate, r.totalCap)));
+        return out;
+    }
+
+    /** The calls held back from each Region's cap at the last {@link #apply}: open calls of nodes gone. */
+    public synchronized Map<String, Integer> held() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        regions.forEach((name, r) -> out.put(name, r.held));
         return out;
     }
 

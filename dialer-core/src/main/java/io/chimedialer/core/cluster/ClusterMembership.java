@@ -215,7 +215,7 @@ public final class ClusterMembership implements AutoCloseable {
             List<String> members;
             Map<String, RegionShare> shares;
             if (limits != null) {
-                members = limits.apply(live);
+                members = limits.apply(live, held(c, live, now));
                 shares = limits.shares();
             } else {
                 members = live.stream().map(NodeInfo::nodeId).sorted().toList();
@@ -292,6 +292,30 @@ public final class ClusterMembership implements AutoCloseable {
             }
         }
         return nodes;
+    }
+
+    /**
+     * The open attempts of contacts held by nodes that are not live (claimed, or orphaned when the claim expired)
+     * and intended within the call hold, by Region: calls that may still be up at Chime with no node to count them.
+     */
+    private Map<String, Integer> held(Connection c, List<NodeInfo> live, long now) throws SQLException {
+        Object[] ids = live.stream().map(NodeInfo::nodeId).toArray();
+        Map<String, Integer> held = new HashMap<>();
+        try (PreparedStatement query = c.prepareStatement("SELECT a.region, COUNT(*) FROM cluster_contacts k "
+                + "JOIN contact_progress p ON p.campaign_id = k.campaign_id AND p.contact_key = k.contact_key "
+                + "JOIN attempts a ON a.attempt_id = p.last_attempt_id "
+                + "WHERE k.state IN ('CLAIMED', 'ORPHANED') AND NOT (k.claimed_by = ANY (?)) "
+                + "AND p.status = 'IN_PROGRESS' AND a.disposition IS NULL AND a.intended_at >= ? "
+                + "AND a.region IS NOT NULL GROUP BY a.region")) {
+            query.setArray(1, c.createArrayOf("varchar", ids));
+            query.setLong(2, now - settings.callHold().toMillis());
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    held.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        return held;
     }
 
     private void checkFence() {

@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param claimBatch   contacts claimed per statement (default 100)
  * @param pollInterval how long an idle claiming source or control listener waits before looking again
  *                     (default 1 s)
+ * @param callHold     how long the open calls of a node that is no longer live are held back from the Region
+ *                     caps (they may still be live at Chime): the campaigns' maximum call lifetime (default 30 min)
  */
 public record ClusterSettings(String nodeId, String url, Duration heartbeat, Duration nodeTimeout, Duration lease,
-                              int claimBatch, Duration pollInterval) {
+                              int claimBatch, Duration pollInterval, Duration callHold) {
 
     public ClusterSettings {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -39,31 +41,37 @@ public record ClusterSettings(String nodeId, String url, Duration heartbeat, Dur
             throw new IllegalArgumentException("claimBatch must be 1..10000, was " + claimBatch);
         }
         pollInterval = positive(pollInterval, Duration.ofSeconds(1), "pollInterval");
+        callHold = positive(callHold, Duration.ofMinutes(30), "callHold");
     }
 
     /** The defaults for a node. */
     public static ClusterSettings of(String nodeId, String url) {
-        return new ClusterSettings(nodeId, url, null, null, null, 100, null);
+        return new ClusterSettings(nodeId, url, null, null, null, 100, null, null);
     }
 
     /** @return a copy with this heartbeat period and node timeout */
     public ClusterSettings withHeartbeat(Duration period, Duration timeout) {
-        return new ClusterSettings(nodeId, url, period, timeout, lease, claimBatch, pollInterval);
+        return new ClusterSettings(nodeId, url, period, timeout, lease, claimBatch, pollInterval, callHold);
     }
 
     /** @return a copy with this claim lease */
     public ClusterSettings withLease(Duration value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, value, claimBatch, pollInterval);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, value, claimBatch, pollInterval, callHold);
     }
 
     /** @return a copy with this claim batch size */
     public ClusterSettings withClaimBatch(int value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, value, pollInterval);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, value, pollInterval, callHold);
     }
 
     /** @return a copy with this poll interval */
     public ClusterSettings withPollInterval(Duration value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, value);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, value, callHold);
+    }
+
+    /** @return a copy with this call hold (the campaigns' maximum call lifetime) */
+    public ClusterSettings withCallHold(Duration value) {
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, pollInterval, value);
     }
 
     private static Duration positive(Duration value, Duration fallback, String field) {

@@ -483,6 +483,42 @@ class ClusterIT {
     }
 
     @Test
+    void membership_openCallsOfANodeGone_heldBackFromTheCapUntilTheyEnd() throws Exception {
+        Clock clock = Clock.systemUTC();
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
+        // node "gone" claimed contacts and placed 3 calls, then vanished (it never heartbeats)
+        ClaimingSource gone = new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("gone", null)
+                .withClaimBatch(10), clock, scheduler("gone"));
+        List<ContactRow> taken = gone.rows().take(5).collectList().block(WAIT);
+        List<Attempt> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(new Attempt("gone-" + i, CAMPAIGN, ((ContactRow.Valid) taken.get(i)).contact(), 1, "us-east-1",
+                    "+12065550100"));
+        }
+        ledger.recordIntents(calls).block(WAIT);
+        ShareLog log = new ShareLog();
+        Map<String, ClusterLimits.Target> targets = new LinkedHashMap<>();
+        targets.put("us-east-1", log.target("a", "us-east-1"));
+        ClusterLimits limits = new ClusterLimits("a", targets, Map.of("us-east-1", new RegionShare(9, 10)));
+        ClusterMembership a = closing(new ClusterMembership(database(), ClusterSettings.of("a", null)
+                .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)), limits, clock, scheduler("a")));
+
+        a.start();
+        await("the gone node's 3 calls are held back", WAIT,
+                () -> limits.shares().get("us-east-1").equals(new RegionShare(9, 7)));
+        assertThat(limits.held()).containsExactly(Map.entry("us-east-1", 3));
+
+        ledger.recordResult(new CallResult("gone-0", CAMPAIGN, "tx-0", Disposition.BUSY, 486, null, null, "", 2,
+                clock.instant())).block(WAIT);
+        ledger.recordResult(new CallResult("gone-1", CAMPAIGN, "tx-1", Disposition.ANSWERED, null, null, null, "", 4,
+                clock.instant())).block(WAIT);
+
+        await("ended calls released", WAIT, () -> limits.shares().get("us-east-1").equals(new RegionShare(9, 9)));
+        assertThat(limits.held()).containsExactly(Map.entry("us-east-1", 1));
+    }
+
+    @Test
     void status_liveNodesWithTheirClaimsAndCampaignStates() throws Exception {
         Clock clock = Clock.systemUTC();
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
@@ -542,7 +578,6 @@ class ClusterIT {
         RegionPacing b = pacing.get("b");
 
         nodes.values().forEach(ClusterNode::start);
-        assertThat(a.permits().configuredCap()).as("fenced until acknowledged").isZero();
         await("shares applied", WAIT, () -> a.permits().configuredCap() == 4 && b.permits().configuredCap() == 3
                 && a.rate().configuredRate() == 5.0 && b.rate().configuredRate() == 5.0);
         Flux.fromIterable(nodes.values()).flatMap(n -> n.control().ready()).then().block(WAIT);
@@ -590,15 +625,15 @@ class ClusterIT {
         }
         Flux.fromIterable(controls.values()).flatMap(ClusterControl::ready).then().block(WAIT);
 
-        ControlEvent pause = controls.get("a").pause(CAMPAIGN).block(WAIT);
         long issuedAt = System.nanoTime();
+        ControlEvent pause = controls.get("a").pause(CAMPAIGN).block(WAIT);
         await("the pause reaches every node", Duration.ofSeconds(5),
                 () -> received.values().stream().allMatch(l -> l.size() == 1));
         List<Long> delays = new ArrayList<>();
         for (String node : controls.keySet()) {
             delays.add(TimeUnit.NANOSECONDS.toMillis(receivedAt.get(node + "#" + pause.seq()) - issuedAt));
         }
-        System.out.println("pause delivered to a, b, c after (ms, from commit): " + delays);
+        System.out.println("pause delivered to a, b, c after (ms, from the publish call): " + delays);
 
         ControlEvent rate = controls.get("b").setRate("us-east-1", 7.5).block(WAIT);
         ControlEvent resume = controls.get("c").resume(CAMPAIGN).block(WAIT);

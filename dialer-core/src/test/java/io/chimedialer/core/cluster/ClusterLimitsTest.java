@@ -137,4 +137,20 @@ class ClusterLimitsTest {
         assertThat(limits.setTotalRate("eu-west-1", 3)).isFalse();
         assertThatThrownBy(() -> limits.setTotalRate(EAST, 0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void apply_openCallsOfNodesGone_heldBackFromTheCapBeforeTheSplit() {
+        ClusterLimits limits = limits("a");
+        limits.apply(List.of(node("a"), node("b", "a", "b")), Map.of(EAST, 4));
+
+        assertThat(limits.shares().get(EAST)).isEqualTo(new RegionShare(4.5, 3));
+        assertThat(limits.shares().get(WEST)).isEqualTo(new RegionShare(1, 1));
+        assertThat(limits.held()).containsEntry(EAST, 4).containsEntry(WEST, 0);
+
+        limits.apply(List.of(node("a"), node("b", "a", "b")), Map.of(EAST, 50));
+        assertThat(limits.shares().get(EAST).maxActiveCalls()).as("never below zero").isZero();
+
+        limits.apply(List.of(node("a"), node("b", "a", "b")), Map.of());
+        assertThat(limits.shares().get(EAST)).as("released once the calls ended").isEqualTo(new RegionShare(4.5, 5));
+    }
 }
