@@ -26,6 +26,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
 
 /**
  * A campaign's contacts for this node, claimed from the shared {@code cluster_contacts} table in batches, so
@@ -108,8 +109,8 @@ public final class ClaimingSource implements AutoCloseable {
 
     /**
      * The claimed rows, pulled: a batch is claimed when the run asks for more. Subscribe once; completes when
-     * the campaign has no pending or claimed contact left in the cluster; fails with {@link ClusterException}
-     * when the database fails (the run's own retry policy decides). Cancelling keeps the claims (they are
+     * the campaign has no pending or claimed contact left in the cluster. A database outage pauses it (retried
+     * with backoff); any other database failure ends it with a {@link ClusterException}. Cancelling keeps the claims (they are
      * renewed until {@link #close()}).
      */
     public Flux<ContactRow> rows() {
@@ -123,6 +124,7 @@ public final class ClaimingSource implements AutoCloseable {
             }
             startRenewals();
             return Mono.fromCallable(this::step).subscribeOn(scheduler)
+                    .retryWhen(outage())
                     .repeatWhen(rounds -> rounds.concatMap(n -> lastEmpty.get()
                             ? Mono.delay(settings.pollInterval(), scheduler)
                             : Mono.just(n), 1))
@@ -131,6 +133,20 @@ public final class ClaimingSource implements AutoCloseable {
                     .filter(this::stillHeld)
                     .map(Held::row);
         });
+    }
+
+    /** A database outage or a lost deadlock race delays the next claim (backoff up to 5 s); it never ends the rows. */
+    private Retry outage() {
+        return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
+                .maxBackoff(Duration.ofSeconds(5))
+                .filter(ClusterDatabase::isTransient)
+                .scheduler(scheduler)
+                .doBeforeRetry(signal -> {
+                    if (signal.totalRetriesInARow() % 10 == 0) {
+                        log.warn("campaign {}: claiming paused, database unavailable: {}", campaignId,
+                                signal.failure().getMessage());
+                    }
+                });
     }
 
     /** Completes when this node failed to renew its claims for a whole lease (see the class comment). */

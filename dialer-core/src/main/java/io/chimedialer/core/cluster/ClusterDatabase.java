@@ -19,7 +19,7 @@ import javax.sql.DataSource;
  * fails with a {@link ClusterException} that says so when the cluster tables are missing. Thread-safe.
  */
 public final class ClusterDatabase implements AutoCloseable {
-    /** The first ledger schema version that has the cluster tables. */
+    /** The ledger migration that creates the cluster tables (V2__cluster.sql). */
     static final int SCHEMA_VERSION = 2;
 
     private final String url;
@@ -87,13 +87,16 @@ public final class ClusterDatabase implements AutoCloseable {
 
     private void checkSchema() {
         try (Connection connection = pool.getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT MAX(version) FROM schema_version");
-             ResultSet rows = query.executeQuery()) {
-            int version = rows.next() ? rows.getInt(1) : 0;
+             PreparedStatement query = connection.prepareStatement("SELECT COUNT(*) FROM schema_version WHERE version = ?")) {
+            query.setInt(1, SCHEMA_VERSION);
+            boolean applied;
+            try (ResultSet rows = query.executeQuery()) {
+                applied = rows.next() && rows.getInt(1) == 1;
+            }
             connection.rollback();
-            if (version < SCHEMA_VERSION) {
-                throw new ClusterException("cluster database " + description + ": schema version " + version
-                        + " has no cluster tables; open the ledger on it first (it applies the migrations)");
+            if (!applied) {
+                throw new ClusterException("cluster database " + description + ": migration V" + SCHEMA_VERSION
+                        + " (the cluster tables) is not applied; open the ledger on it first (it applies the migrations)");
             }
         } catch (SQLException e) {
             throw new ClusterException("cluster database " + description + ": no ledger schema ("
@@ -162,6 +165,29 @@ public final class ClusterDatabase implements AutoCloseable {
         }
         return new ClusterException("cluster database " + description + ": " + action + " failed ("
                 + error.getMessage() + ")", error);
+    }
+
+    /**
+     * Whether retrying later can succeed: the database is unreachable, restarting or out of connections, or the
+     * transaction lost a deadlock or serialization race.
+     */
+    static boolean isTransient(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLTransientException || t instanceof java.net.SocketException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("08") || state.startsWith("57P0") || state.equals("53300")
+                        || state.equals("40001") || state.equals("40P01")) {
+                    return true;
+                }
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     static String redact(String url) {
