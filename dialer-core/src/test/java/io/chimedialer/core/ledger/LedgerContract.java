@@ -264,6 +264,9 @@ abstract class LedgerContract {
             assertThat(rows.next()).isTrue();
             assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
             assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(2); // V2 (cluster) stays as first applied
+            assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
+            assertThat(rows.next()).isTrue();
             assertThat(rows.getInt(1)).isEqualTo(3);
             assertThat(rows.getLong(2)).isEqualTo(T0.plusSeconds(3600).toEpochMilli());
             assertThat(rows.next()).isFalse();
