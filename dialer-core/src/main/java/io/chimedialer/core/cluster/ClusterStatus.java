@@ -1,12 +1,15 @@
 package io.chimedialer.core.cluster;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What {@code GET /v1/cluster} shows: the live nodes with their claims and Region shares, and each
- * campaign's contacts by state. A plain record: serialize it with Jackson as it is.
+ * campaign's contacts by state. {@link #toJson()} gives the response body (times as ISO-8601 strings, so no
+ * Jackson time module is needed).
  *
  * @param self      the node that answered
  * @param at        when (its clock)
@@ -18,6 +21,42 @@ public record ClusterStatus(String self, Instant at, List<Node> nodes, Map<Strin
     public ClusterStatus {
         nodes = List.copyOf(nodes);
         campaigns = Map.copyOf(campaigns);
+    }
+
+    /**
+     * The {@code GET /v1/cluster} body: {@code {"self", "at", "nodes": [{"nodeId", "url", "startedAt", "lastSeen",
+     * "members": [...], "shares": {region: {"callsPerSecond", "maxActiveCalls"}}, "claims": {campaign: n}}],
+     * "campaigns": {campaign: {state: n}}}}.
+     */
+    public ObjectNode toJson() {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode out = f.objectNode();
+        out.put("self", self);
+        out.put("at", at.toString());
+        var list = out.putArray("nodes");
+        for (Node n : nodes) {
+            ObjectNode node = list.addObject();
+            node.put("nodeId", n.nodeId());
+            node.put("url", n.url());
+            node.put("startedAt", n.startedAt().toString());
+            node.put("lastSeen", n.lastSeen().toString());
+            var members = node.putArray("members");
+            n.members().forEach(members::add);
+            ObjectNode shares = node.putObject("shares");
+            new java.util.TreeMap<>(n.shares()).forEach((region, share) -> {
+                ObjectNode s = shares.putObject(region);
+                s.put("callsPerSecond", share.callsPerSecond());
+                s.put("maxActiveCalls", share.maxActiveCalls());
+            });
+            ObjectNode claims = node.putObject("claims");
+            new java.util.TreeMap<>(n.claims()).forEach(claims::put);
+        }
+        ObjectNode campaignStates = out.putObject("campaigns");
+        new java.util.TreeMap<>(campaigns).forEach((campaign, states) -> {
+            ObjectNode c = campaignStates.putObject(campaign);
+            new java.util.TreeMap<>(states).forEach(c::put);
+        });
+        return out;
     }
 
     /**

@@ -545,6 +545,14 @@ class ClusterIT {
         assertThat(status.campaigns()).containsExactly(Map.entry(CAMPAIGN,
                 Map.of("CLAIMED", claimed, "PENDING", 100 - claimed)));
         assertThat(claimed).isEqualTo(source.claimed());
+        var json = status.toJson();
+        assertThat(json.get("self").asText()).isEqualTo("b");
+        assertThat(json.get("nodes").get(0).get("nodeId").asText()).isEqualTo("a");
+        assertThat(json.get("nodes").get(0).get("url").asText()).isEqualTo("http://127.0.0.1:8081");
+        assertThat(json.get("nodes").get(0).get("claims").get(CAMPAIGN).asLong()).isEqualTo(claimed);
+        assertThat(json.get("nodes").get(0).get("lastSeen").asText()).isEqualTo(status.nodes().get(0).lastSeen().toString());
+        assertThat(json.get("nodes").get(1).get("members").toString()).isEqualTo("[\"a\",\"b\"]");
+        assertThat(json.get("campaigns").get(CAMPAIGN).get("PENDING").asLong()).isEqualTo(100 - claimed);
     }
 
     @Test
