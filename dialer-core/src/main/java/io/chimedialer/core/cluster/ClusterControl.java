@@ -224,7 +224,12 @@ public final class ClusterControl implements AutoCloseable {
             d.dispose();
         }
         // the loop closes the connection when it sees closed; this closes it if the loop is not running
-        listener.schedule(this::closeConnection);
+        try {
+            listener.schedule(this::closeConnection);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the listener thread is gone already, and with it the loop; the server drops the session
+            log.debug("node {}: control listener already stopped", settings.nodeId());
+        }
         events.tryEmitComplete();
     }
 
