@@ -126,7 +126,7 @@ public final class CampaignRun {
     private final Setup setup;
     private final String id;
     private final CampaignCounters counters = new CampaignCounters();
-    private final Deduplicator dedupe = new Deduplicator();
+    private final Deduplicator dedupe;
     private final Map<String, LiveAttempt> live = new ConcurrentHashMap<>();
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final AtomicLong pending = new AtomicLong();
@@ -145,6 +145,9 @@ public final class CampaignRun {
     public CampaignRun(Setup setup) {
         this.setup = Objects.requireNonNull(setup, "setup");
         this.id = setup.config().name();
+        // Sized up front when the list's length is known: growing a large table doubles its memory for a moment.
+        long expected = setup.expectedTotal();
+        this.dedupe = expected > 0 ? new Deduplicator((int) Math.min(expected, 100_000_000L)) : new Deduplicator();
         this.gate = WindowGate.of(setup.window(), setup.scheduler(), setup.maxWaiting(), setup.horizon());
         paused.tryEmitNext(false);
     }
