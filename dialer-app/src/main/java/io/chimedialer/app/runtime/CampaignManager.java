@@ -147,6 +147,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         return e == null ? null : e.run;
     }
 
+    /** The configuration of the campaign run in this process under this id, or null. */
+    public CampaignConfig campaignConfig(String campaignId) {
+        Entry e = runs.get(campaignId);
+        return e == null ? null : e.config;
+    }
+
     // ---- control API ----
 
     @Override
