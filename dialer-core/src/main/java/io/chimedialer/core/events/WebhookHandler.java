@@ -237,6 +237,18 @@ public final class WebhookHandler {
         Map<String, String> attrs = new LinkedHashMap<>(inv.transactionAttributes().isEmpty()
                 ? call.lastAttributes : inv.transactionAttributes());
         attrs.put(FlowEngine.ATTR_ATTEMPT, attemptId);
+        if (call.answeredAt == null && !call.ended) {
+            // A call registered again after a restart learns from its attributes that it was answered before.
+            String answered = inv.transactionAttributes().get(FlowEngine.ATTR_ANSWERED_AT);
+            if (answered != null) {
+                try {
+                    call.answeredAt = Instant.ofEpochMilli(Long.parseLong(answered));
+                    call.answeredPublished = true;
+                } catch (NumberFormatException | java.time.DateTimeException e) {
+                    // a mangled attribute only costs the disposition's accuracy
+                }
+            }
+        }
         if (call.answeredAt != null) {
             attrs.putIfAbsent(FlowEngine.ATTR_ANSWERED_AT, Long.toString(call.answeredAt.toEpochMilli()));
         }
