@@ -201,9 +201,11 @@ public final class CampaignRun {
                 .doFinally(signal -> recovered.tryEmitEmpty())
                 .thenMany(Flux.merge(1, firstAttempts(), followUps.asFlux()))
                 .takeUntilOther(cancelSignal.asMono())
-                .concatMap(request -> paused.asFlux().filter(p -> !p).next().thenReturn(request), 0);
+                .concatMap(request -> whileRunning().thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
-        subscriptions.add(dialer.dialRequests(input, this::beforePlace, setup.dnc()::contains)
+        // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
+        subscriptions.add(dialer.dialRequests(input, this::beforePlace,
+                        number -> cancelling() || setup.dnc().contains(number), whileRunning())
                 .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
     }
@@ -217,7 +219,17 @@ public final class CampaignRun {
         return recovered.asMono();
     }
 
-    /** Stops asking for new contacts; live calls go on. */
+    /** Completes at once while running, or when a paused run is resumed or cancelled. */
+    private Mono<Void> whileRunning() {
+        return paused.asFlux().filter(p -> !p).next().then();
+    }
+
+    private boolean cancelling() {
+        State s = state.get();
+        return s == State.CANCELLING || s == State.CANCELLED;
+    }
+
+    /** Stops asking for new contacts and holds admitted calls before their Create; live calls go on. */
     public void pause() {
         if (state.compareAndSet(State.RUNNING, State.PAUSED)) {
             paused.tryEmitNext(true);
@@ -466,13 +478,15 @@ public final class CampaignRun {
             if (live.remove(attempt.attemptId()) != null) {
                 counters.live.decrement();
             }
-            if (attempt.attemptNumber() == 1) {
+            if (cancelling()) {
+                counters.withheld.increment(); // admitted before the cancel, never sent
+            } else if (attempt.attemptNumber() == 1) {
                 counters.suppressed.increment();
+                skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
+                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             } else {
                 counters.finished.increment();
             }
-            skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
-                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             pending.decrementAndGet();
             checkDone();
             return;
@@ -585,27 +599,44 @@ public final class CampaignRun {
         return true;
     }
 
-    /** Hands a follow-up to the dialer after {@code delay}; the caller has counted it in {@code pending}. */
+    /** Hands a follow-up to {@link #releaseFollowUp} after {@code delay}; the caller has counted it in pending. */
     private void scheduleRequest(DialRequest request, Duration delay) {
         counters.followUpsPending.increment();
-        subscriptions.add(setup.scheduler().schedule(() -> {
-            counters.followUpsPending.decrement();
-            State now = state.get();
-            if (now == State.RUNNING || now == State.PAUSED) {
+        subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request), delay.toNanos(),
+                TimeUnit.NANOSECONDS));
+    }
+
+    /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
+    private void releaseFollowUp(DialRequest request) {
+        State now = state.get();
+        if (now == State.RUNNING || now == State.PAUSED) {
+            Instant at = now();
+            Instant opening = setup.window().nextOpening(request.contact(), at);
+            if (opening.isAfter(at) && opening.isBefore(setup.horizon())) {
+                subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request),
+                        Duration.between(at, opening).toNanos(), TimeUnit.NANOSECONDS));
+                return;
+            }
+            if (!opening.isAfter(at)) {
+                counters.followUpsPending.decrement();
                 try {
                     // Timers fire on several threads: serialize the emits by busy-looping on contention.
                     followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
                     return;
                 } catch (Sinks.EmissionException e) {
-                    log.error("campaign {}: follow-up {} of contact {} dropped: {}", id, request.attemptNumber(),
-                            request.contact().id(), e.toString());
+                    log.error("campaign {}: follow-up of contact {} dropped: {}", id, request.contact().id(),
+                            e.toString());
                 }
+            } else {
+                counters.followUpsPending.decrement(); // the window never opens before the horizon
             }
-            // cancelled meanwhile: the follow-up is dropped and the contact is final
-            counters.finished.increment();
-            pending.decrementAndGet();
-            checkDone();
-        }, delay.toNanos(), TimeUnit.NANOSECONDS));
+        } else {
+            counters.followUpsPending.decrement();
+        }
+        // cancelled meanwhile, or no window left: the follow-up is dropped and the contact is final
+        counters.finished.increment();
+        pending.decrementAndGet();
+        checkDone();
     }
 
     private void checkDone() {
