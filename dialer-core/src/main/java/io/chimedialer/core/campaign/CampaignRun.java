@@ -298,10 +298,10 @@ public final class CampaignRun {
                 .flatMap(record -> {
                     if (record.transactionId() == null) {
                         unknown.incrementAndGet();
-                        return endUnplaced(record, now);
+                        return endUnplaced(record, now());
                     }
                     relive.incrementAndGet();
-                    track(record, now);
+                    track(record, now());
                     return Mono.<Void>empty();
                 }, 256)
                 .then();
