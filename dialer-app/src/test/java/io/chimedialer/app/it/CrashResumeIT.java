@@ -42,12 +42,14 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 5's crash test: a dialer process runs a 50,000-contact campaign against the emulator (in this JVM, so it
- * outlives the dialer), is killed with SIGKILL at three seeded random points and restarted each time (resume),
+ * Issue 5's crash test: a dialer process runs a campaign (see {@link #CONTACTS}) against the emulator (in this
+ * JVM, so it outlives the dialer) at 2 Regions x 400 calls/s, is killed with SIGKILL at three seeded random
+ * points and restarted each time (resume),
  * and the last run completes. Then the emulator's ground truth shows no number dialed twice and every created
  * call's attempt id unique and in the ledger (intent before Create); the export has every contact in exactly
  * one final state; the UNKNOWN attempts are printed and bounded by what was in flight at the kills.
@@ -56,7 +58,13 @@ import org.junit.jupiter.api.io.TempDir;
  * run; set but unreachable fails).
  */
 class CrashResumeIT {
-    private static final int CONTACTS = Integer.getInteger("crash.contacts", 2_500);
+    /**
+     * 2,500 by default: on the shared 2-core build machine the dialer sustains only 20-50 calls/s, so the
+     * issue's 50,000 would take about half an hour per backend. {@code -Dcrash.contacts=50000} (or env
+     * {@code DIALER_CRASH_CONTACTS}) runs the full size.
+     */
+    private static final int CONTACTS = Integer.getInteger("crash.contacts",
+            Integer.parseInt(System.getenv().getOrDefault("DIALER_CRASH_CONTACTS", "2500")));
     private static final double CPS = Double.parseDouble(System.getProperty("crash.cps", "400"));
     private static final int CAP = 400;
     private static final int BATCH = 64; // DialerSettings' default batch size
@@ -110,10 +118,8 @@ class CrashResumeIT {
 
     @Test
     void postgres_killedThreeTimes_resumesWithoutDoubleDialAndEveryContactFinal() throws Exception {
-        if (POSTGRES_URL == null || POSTGRES_URL.isBlank()) {
-            System.out.println("CrashResumeIT: DIALER_TEST_POSTGRES_URL not set, PostgreSQL run skipped");
-            return; // SQLite always runs; PostgreSQL only where CI provides it
-        }
+        Assumptions.assumeTrue(POSTGRES_URL != null && !POSTGRES_URL.isBlank(),
+                "DIALER_TEST_POSTGRES_URL is not set: the PostgreSQL crash run is skipped");
         String schema = "crash_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         try (Connection c = DriverManager.getConnection(POSTGRES_URL); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
