@@ -65,6 +65,8 @@ class CrashResumeIT {
      */
     private static final int CONTACTS = Integer.getInteger("crash.contacts",
             Integer.parseInt(System.getenv().getOrDefault("DIALER_CRASH_CONTACTS", "2500")));
+    /** The longest a run may take to reach its kill point or, the last one, to complete (at >= 10 calls/s). */
+    private static final long WAIT_SECONDS = Math.max(240, CONTACTS / 10);
     private static final double CPS = Double.parseDouble(System.getProperty("crash.cps", "400"));
     private static final int CAP = 400;
     private static final int BATCH = 64; // DialerSettings' default batch size
@@ -168,8 +170,9 @@ class CrashResumeIT {
         long t3 = System.nanoTime();
         long before3 = emulator.stats().created();
         dialer = startDialer(config, secret, 3);
-        if (!dialer.waitFor(240, TimeUnit.SECONDS)) {
-            fail("the last run did not complete in 240 s; log:\n" + tail(logs.resolve("dialer-3.log")));
+        if (!dialer.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)) {
+            fail("the last run did not complete in " + WAIT_SECONDS + " s; log:\n"
+                    + tail(logs.resolve("dialer-3.log")));
         }
         assertThat(dialer.exitValue()).as("the last run completes; log:\n%s", tail(logs.resolve("dialer-3.log")))
                 .isZero();
@@ -257,7 +260,8 @@ class CrashResumeIT {
 
     private Process startDialer(Path config, String secret, int run) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath(),
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", classpath(),
                 "io.chimedialer.app.DialerMain", "run", "--config", config.toString(), "--campaign", CAMPAIGN);
         pb.environment().put("DIALER_WEBHOOK_SECRET", secret);
         pb.environment().put("AWS_ACCESS_KEY_ID", "CRASHTESTKEY");
@@ -274,14 +278,15 @@ class CrashResumeIT {
     }
 
     private void awaitCreated(long target, int run) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (emulator.stats().created() < target) {
             if (!dialer.isAlive()) {
                 fail("dialer run " + run + " exited (" + dialer.exitValue() + ") before the kill point " + target
                         + "; log:\n" + tail(logs.resolve("dialer-" + run + ".log")));
             }
             if (System.nanoTime() > deadline) {
-                fail("dialer run " + run + " did not reach " + target + " created calls in 180 s; log:\n"
+                fail("dialer run " + run + " did not reach " + target + " created calls in " + WAIT_SECONDS
+                        + " s; log:\n"
                         + tail(logs.resolve("dialer-" + run + ".log")));
             }
             Thread.sleep(5);

@@ -142,7 +142,8 @@ class CampaignRunResumeTest {
             // The "callee" of every new call: NEW_OUTBOUND_CALL then HANGUP 480 (NO_ANSWER).
             for (RecordingOriginator.Create c : fake.creates) {
                 if (answered.add(c.attemptId())) {
-                    send(webhook, signature, invocation("NEW_OUTBOUND_CALL", 1, c.transactionId(), c.attemptId(), null));
+                    send(webhook, signature,
+                            invocation("NEW_OUTBOUND_CALL", 1, c.transactionId(), c.attemptId(), null));
                     send(webhook, signature, invocation("HANGUP", 2, c.transactionId(), null, 480));
                 }
             }
@@ -172,7 +173,8 @@ class CampaignRunResumeTest {
         eventually(network, () -> fake.creates.size() >= 4);
         assertThat(fake.creates).extracting(RecordingOriginator.Create::to).containsExactlyInAnyOrder(number(6),
                 number(7), number(2), number(5));
-        assertThat(fake.creates.get(3).atNanos()).isGreaterThanOrEqualTo(T0.plusSeconds(120).toEpochMilli() * 1_000_000);
+        assertThat(fake.creates.get(3).atNanos())
+                .isGreaterThanOrEqualTo(T0.plusSeconds(120).toEpochMilli() * 1_000_000);
 
         // c3 was placed at T0-4min with a 10-minute lifetime: open until T0+6min, then UNKNOWN.
         advanceUntil(Duration.ofSeconds(350 - 125), network, () -> false);
