@@ -2,19 +2,18 @@ package io.chimedialer.app.runtime;
 
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.http.WebhookEndpoint;
+import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.chime.ChimeClients;
 import io.chimedialer.core.chime.SdkOriginator;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.events.CallContext;
 import io.chimedialer.core.events.CallRegistry;
-import io.chimedialer.core.events.ExpectedCall;
 import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.events.ExpectedCall;
 import io.chimedialer.core.events.WebhookHandler;
 import io.chimedialer.core.events.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
@@ -40,13 +39,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -185,16 +184,16 @@ public final class DialerRuntime implements AutoCloseable {
     /**
      * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart)
      * is answered with its campaign's flow when the ledger has the TransactionId, the attempt has no outcome yet
-     * and its campaign runs here. The lookup waits until that run has taken over the previous run's open
-     * attempts, so the restored call is the one the run tracks and its outcome reaches the ledger.
+     * and its campaign runs here. The lookup waits (within the webhook's ledger timeout) until the campaign is
+     * launched and its run has taken over the previous run's open attempts, so the restored call is the one the
+     * run tracks and its outcome reaches the ledger.
      */
     private Mono<Optional<ExpectedCall>> lookUp(String transactionId) {
         return ledger.findByTransactionId(transactionId)
                 .filter(record -> record.result() == null)
-                .flatMap(record -> {
-                    CampaignRun run = campaigns.run(record.campaignId());
+                .flatMap(record -> campaigns.launched(record.campaignId()).flatMap(run -> {
                     CampaignConfig config = campaigns.campaignConfig(record.campaignId());
-                    if (run == null || config == null) {
+                    if (config == null) {
                         return Mono.empty();
                     }
                     Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
@@ -211,7 +210,7 @@ public final class DialerRuntime implements AutoCloseable {
                         }
                         return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left)));
                     }));
-                });
+                }));
     }
 
     /** Builds and starts everything; on failure closes what was built and rethrows. */

@@ -154,6 +154,7 @@ class CrashResumeIT {
         }
         long inFlightBound = 0;
         List<String> kills = new ArrayList<>();
+        long[] createdAtKill = new long[3];
         for (int run = 0; run < 3; run++) {
             long before = emulator.stats().created();
             long t0 = System.nanoTime();
@@ -166,6 +167,7 @@ class CrashResumeIT {
             assertThat(dialer.waitFor(30, TimeUnit.SECONDS)).as("killed dialer exits").isTrue();
             inFlightBound += atKill.active() + 2L * CAP + BATCH;
             kills.add("created=" + atKill.created() + " active=" + atKill.active());
+            createdAtKill[run] = atKill.created();
         }
         long t3 = System.nanoTime();
         long before3 = emulator.stats().created();
@@ -232,7 +234,18 @@ class CrashResumeIT {
 
         // An outcome the ledger knows (not UNKNOWN) is the callee's outcome at the emulator, across the kills too.
         Map<String, String> emulatorOutcome = new HashMap<>();
-        calls.forEach(c -> emulatorOutcome.put(c.arguments().get(CallRegistry.ARGUMENT_ATTEMPT_ID), c.disposition()));
+        Map<String, Integer> creationIndex = new HashMap<>();
+        Map<String, String> endReason = new HashMap<>();
+        for (int i = 0; i < calls.size(); i++) {
+            CallRecord c = calls.get(i);
+            String attemptId = c.arguments().get(CallRegistry.ARGUMENT_ATTEMPT_ID);
+            emulatorOutcome.put(attemptId, c.disposition());
+            creationIndex.put(attemptId, i);
+            endReason.put(attemptId, c.endReason());
+        }
+        // Where the UNKNOWN calls sit: how many creations before the nearest following kill, and why they ended.
+        Map<String, Integer> unknownBySpan = new java.util.TreeMap<>();
+        Map<String, Integer> unknownByEnd = new java.util.TreeMap<>();
         List<String> mismatches = new ArrayList<>();
         int unknownCreated = 0;
         int neverCreated = 0;
@@ -240,7 +253,20 @@ class CrashResumeIT {
             Disposition d = a.result().disposition();
             String truth = emulatorOutcome.get(a.attemptId());
             if (d == Disposition.UNKNOWN) {
-                unknownCreated += truth != null ? 1 : 0;
+                if (truth != null) {
+                    unknownCreated++;
+                    long index = creationIndex.get(a.attemptId());
+                    long before = Long.MAX_VALUE;
+                    for (long k : createdAtKill) {
+                        if (k > index) {
+                            before = Math.min(before, k - index);
+                        }
+                    }
+                    String span = before <= 100 ? "<=100" : before <= 500 ? "<=500" : before <= 2_000 ? "<=2000"
+                            : before == Long.MAX_VALUE ? "after last kill" : ">2000";
+                    unknownBySpan.merge(span, 1, Integer::sum);
+                    unknownByEnd.merge(String.valueOf(endReason.get(a.attemptId())), 1, Integer::sum);
+                }
             } else if (truth == null && d == Disposition.FAILED) {
                 neverCreated++; // Create throttled or not sent after every retry: no call, FAILED
             } else if (truth == null || !EMULATOR_OUTCOME.get(truth).equals(d)) {
@@ -254,6 +280,8 @@ class CrashResumeIT {
                         + "(%d created at the emulator, %d intents never created; bound %d), FAILED without a call %d, "
                         + "outcomes %s, %.1f s%n", backend, CONTACTS, kills, calls.size(), unknown, unknownCreated,
                 unknown - unknownCreated, inFlightBound, neverCreated, outcomes, seconds);
+        System.out.printf(Locale.ROOT, "CrashResumeIT[%s]: UNKNOWN calls by creations before the next kill %s, "
+                + "by end reason %s%n", backend, unknownBySpan, unknownByEnd);
         assertThat(unknown).as("UNKNOWN attempts <= calls in flight at the kills").isLessThanOrEqualTo(
                 (int) inFlightBound);
     }
