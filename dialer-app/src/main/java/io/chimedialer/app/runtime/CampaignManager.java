@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Starts and controls campaign runs in this process, and serves the control API. Thread-safe.
@@ -51,6 +52,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     private final DialerRuntime runtime;
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
+    private final Map<String, Sinks.One<CampaignRun>> launches = new ConcurrentHashMap<>();
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
@@ -140,6 +142,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .cache();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
+        launches.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(run);
         report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
         return new Started(run, report);
     }
@@ -179,6 +182,25 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     public CampaignRun run(String campaignId) {
         Entry e = runs.get(campaignId);
         return e == null ? null : e.run;
+    }
+
+    /**
+     * The run of this campaign: at once when this process has launched it, else when it does (a restarted node
+     * answers invocations of calls placed before the restart once the campaign is launched again). Callers bound
+     * the wait.
+     */
+    public Mono<CampaignRun> launched(String campaignId) {
+        Entry e = runs.get(campaignId);
+        if (e != null) {
+            return Mono.just(e.run);
+        }
+        return launches.computeIfAbsent(campaignId, k -> Sinks.one()).asMono();
+    }
+
+    /** The configuration of the campaign run in this process under this id, or null. */
+    public CampaignConfig campaignConfig(String campaignId) {
+        Entry e = runs.get(campaignId);
+        return e == null ? null : e.config;
     }
 
     // ---- control API ----
