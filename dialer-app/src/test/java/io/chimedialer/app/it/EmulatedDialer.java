@@ -170,6 +170,12 @@ final class EmulatedDialer implements AutoCloseable {
         return rows;
     }
 
+    /** Chime API requests that ended in a client-side timeout (outcome UNKNOWN like a 5xx). */
+    long createTimeouts() {
+        return runtime.meterRegistry().find("dialer.api.request.duration").tag("outcome", "timeout").timers()
+                .stream().mapToLong(t -> t.count()).sum();
+    }
+
     /** Waits (bounded) until every Region's permits are back and the emulator is idle. */
     boolean awaitQuiet(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -61,6 +61,7 @@ class PipelineIT {
             CampaignConfig campaign = EmulatedDialer.campaign("pipeline", list.csv(),
                     Map.of("us-east-1", 2, "us-west-2", 1), null, List.of(list.dnc().toString()), null);
             RunReport report = it.run(campaign, list.csv(), RUN_TIMEOUT);
+            System.out.println("PipelineIT report: " + report);
             assertThat(it.awaitQuiet(Duration.ofSeconds(30))).as("permits back, emulator idle").isTrue();
 
             EmulatorStats stats = it.emulator().stats();
@@ -119,6 +120,7 @@ class PipelineIT {
             CampaignConfig campaign = EmulatedDialer.campaign("faults", list.csv(),
                     Map.of("us-east-1", 2, "us-west-2", 1), null, List.of(list.dnc().toString()), null);
             RunReport report = it.run(campaign, list.csv(), RUN_TIMEOUT);
+            System.out.println("PipelineIT report: " + report);
             assertThat(it.awaitQuiet(Duration.ofSeconds(60))).as("permits back, emulator idle").isTrue();
 
             EmulatorStats stats = it.emulator().stats();
@@ -166,12 +168,14 @@ class PipelineIT {
                     + f.getOrDefault("create5xxAfterCreate", 0L)
                     + f.getOrDefault("connectionResetBeforeCreate", 0L)
                     + f.getOrDefault("connectionResetAfterCreate", 0L);
-            assertThat(unknown).isPositive().isLessThanOrEqualTo(unobservable);
+            // A Create that timed out on the client (a slow, loaded machine) is just as unobservable.
+            long timeouts = it.createTimeouts();
+            assertThat(unknown).isPositive().isLessThanOrEqualTo(unobservable + timeouts);
             long unknownNeverCreated = rows.stream()
                     .filter(r -> r.get("disposition").equals("UNKNOWN") && !dialedCount.containsKey(r.get("number")))
                     .count();
             assertThat(unknownNeverCreated).isLessThanOrEqualTo(f.getOrDefault("create5xxBeforeCreate", 0L)
-                    + f.getOrDefault("connectionResetBeforeCreate", 0L));
+                    + f.getOrDefault("connectionResetBeforeCreate", 0L) + timeouts);
             assertThat(report.attempts()).isGreaterThanOrEqualTo(stats.created());
         }
     }
