@@ -66,6 +66,17 @@ class WebhookHttpFuzzIT {
             List<CompletableFuture<?>> inFlight = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
                 Probe probe = probe(random, i);
+                if (probe.big()) {
+                    // Java 17's HttpClient hangs on a final status sent instead of "100 Continue", and a client
+                    // still writing the body when the server answers and closes may see a reset instead of the
+                    // answer: these few go over a plain socket that announces the size and reads the answer.
+                    int status = rawStatus(webhook, probe, signer);
+                    statuses.computeIfAbsent(status, x -> new AtomicLong()).incrementAndGet();
+                    if (status != expectedStatus(probe)) {
+                        unexpected.add("#" + i + " big " + probe.auth() + " -> " + status);
+                    }
+                    continue;
+                }
                 HttpRequest request = request(webhook, probe, signer, random);
                 assertThat(slots.tryAcquire(60, TimeUnit.SECONDS)).as("a request slot within 60 s").isTrue();
                 int index = i;
@@ -224,13 +235,41 @@ class WebhookHttpFuzzIT {
         };
     }
 
+    /** POSTs the headers of a big body (its Content-Length) and a first part of it; returns the status. */
+    private static int rawStatus(URI webhook, Probe probe, WebhookSignature signer) throws java.io.IOException {
+        try (java.net.Socket socket = new java.net.Socket(webhook.getHost(), webhook.getPort())) {
+            socket.setSoTimeout(30_000);
+            long now = signer.nowSeconds();
+            StringBuilder head = new StringBuilder("POST ").append(webhook.getPath()).append(" HTTP/1.1\r\n")
+                    .append("Host: ").append(webhook.getHost()).append(':').append(webhook.getPort()).append("\r\n")
+                    .append("Content-Type: application/json\r\n")
+                    .append("Content-Length: ").append(probe.body().length).append("\r\n");
+            if (probe.auth() == Auth.VALID) {
+                head.append(WebhookSignature.TIMESTAMP_HEADER).append(": ").append(now).append("\r\n")
+                        .append(WebhookSignature.SIGNATURE_HEADER).append(": ").append(signer.sign(now, probe.body()))
+                        .append("\r\n");
+            }
+            head.append("\r\n");
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(head.toString().getBytes(StandardCharsets.US_ASCII));
+            try {
+                out.write(probe.body(), 0, 8192);
+                out.flush();
+            } catch (java.io.IOException e) {
+                // the server may already have answered and closed
+            }
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    socket.getInputStream(), StandardCharsets.US_ASCII));
+            String statusLine = in.readLine();
+            assertThat(statusLine).as("status line").isNotNull().startsWith("HTTP/1.1 ");
+            return Integer.parseInt(statusLine.substring(9, 12));
+        }
+    }
+
     private static HttpRequest request(URI webhook, Probe probe, WebhookSignature signer, Random random) {
         HttpRequest.Builder b = HttpRequest.newBuilder(webhook).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(probe.body()));
-        if (probe.big()) {
-            b.expectContinue(true); // the server answers 413 before reading the body
-        }
         long now = signer.nowSeconds();
         switch (probe.auth()) {
             case VALID -> b.header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(now))
