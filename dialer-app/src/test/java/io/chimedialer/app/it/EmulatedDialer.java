@@ -170,10 +170,16 @@ final class EmulatedDialer implements AutoCloseable {
         return rows;
     }
 
-    /** Chime API requests that ended in a client-side timeout (outcome UNKNOWN like a 5xx). */
-    long createTimeouts() {
-        return runtime.meterRegistry().find("dialer.api.request.duration").tag("outcome", "timeout").timers()
-                .stream().mapToLong(t -> t.count()).sum();
+    /**
+     * Create requests that got no answer from the service in the dialer's metrics: client-side timeouts (metered
+     * as {@code server_error}, like a 5xx: the outcome is unknown) and local failures such as no pooled
+     * connection in time ({@code failed}). On a starved machine these happen without any injected fault.
+     */
+    long createsUnanswered() {
+        return runtime.meterRegistry().find("dialer.api.request.duration")
+                .tag("operation", "CreateSipMediaApplicationCall").timers().stream()
+                .filter(t -> List.of("timeout", "server_error", "failed").contains(t.getId().getTag("outcome")))
+                .mapToLong(t -> t.count()).sum();
     }
 
     /** Waits (bounded) until every Region's permits are back and the emulator is idle. */
