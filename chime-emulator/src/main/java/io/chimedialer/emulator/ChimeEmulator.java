@@ -8,6 +8,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
@@ -36,17 +37,27 @@ public final class ChimeEmulator implements AutoCloseable {
     private final DisposableServer server;
     private final URI url;
     private volatile HttpWebhookEndpoint webhook;
+    private volatile SmaEndpoint current;
+    private final LambdaEndpoint ownedLambda;
     private volatile boolean closed;
 
     private ChimeEmulator(Builder b) {
         Engine.Config config = new Engine.Config(b.regions, b.scenario, b.faults, b.timeScale, b.seed,
                 b.simulateCalls, b.createStatus, b.webhookTimeout);
-        this.loops = LoopResources.create("chime-emulator", 2, true);
         SmaEndpoint endpoint = b.endpoint;
+        LambdaEndpoint lambda = null;
+        if (endpoint == null && b.lambdaClass != null) {
+            // First, so that a handler that cannot be created fails the start before anything is allocated.
+            lambda = LambdaEndpoint.load(b.lambdaClass, b.lambdaEnvironment);
+            endpoint = lambda;
+        }
+        this.ownedLambda = lambda;
+        this.loops = LoopResources.create("chime-emulator", 2, true);
         if (endpoint == null && b.webhookUrl != null) {
             webhook = new HttpWebhookEndpoint(b.webhookUrl, b.webhookSecret, loops);
             endpoint = webhook;
         }
+        this.current = endpoint;
         this.engine = new Engine(config, endpoint);
         RestApi api = new RestApi(engine, () -> {
             HttpWebhookEndpoint w = webhook;
@@ -62,6 +73,9 @@ public final class ChimeEmulator implements AutoCloseable {
         } catch (RuntimeException e) {
             engine.close();
             loops.dispose();
+            if (ownedLambda != null) {
+                ownedLambda.close();
+            }
             throw e;
         }
         InetSocketAddress address = (InetSocketAddress) server.address();
@@ -95,6 +109,7 @@ public final class ChimeEmulator implements AutoCloseable {
         HttpWebhookEndpoint next = new HttpWebhookEndpoint(url, secret, loops);
         HttpWebhookEndpoint previous = webhook;
         webhook = next;
+        current = next;
         engine.endpoint(next);
         if (previous != null) {
             previous.close();
@@ -102,9 +117,14 @@ public final class ChimeEmulator implements AutoCloseable {
         return this;
     }
 
-    /** Points invocations at another endpoint (e.g. an in-process Lambda handler). */
+    /**
+     * Points invocations at another endpoint (e.g. {@link LambdaEndpoint#of} an in-process Lambda handler).
+     * The caller keeps ownership of the endpoint and closes it after the emulator.
+     */
     public ChimeEmulator endpoint(SmaEndpoint endpoint) {
-        engine.endpoint(Objects.requireNonNull(endpoint, "endpoint"));
+        Objects.requireNonNull(endpoint, "endpoint");
+        current = endpoint;
+        engine.endpoint(endpoint);
         return this;
     }
 
@@ -144,8 +164,14 @@ public final class ChimeEmulator implements AutoCloseable {
                     .append(" quotas(create/s=").append(r.createTps()).append(", update/s=").append(r.updateTps())
                     .append(", activeCalls=").append(r.maxActiveCalls()).append(")\n");
         }
-        HttpWebhookEndpoint w = webhook;
-        sb.append("  webhook: ").append(w == null ? "(none)" : w.url()).append('\n');
+        SmaEndpoint e = current;
+        if (e instanceof HttpWebhookEndpoint w) {
+            sb.append("  webhook: ").append(w.url()).append('\n');
+        } else if (e instanceof LambdaEndpoint l) {
+            sb.append("  endpoint: ").append(l).append('\n');
+        } else {
+            sb.append("  webhook: ").append(e == null ? "(none)" : "(custom endpoint)").append('\n');
+        }
         sb.append("  time scale: ").append(engine.config().timeScale())
                 .append(", seed: ").append(engine.config().seed())
                 .append(engine.config().simulateCalls() ? "" : ", API-only (no call simulation)");
@@ -165,6 +191,9 @@ public final class ChimeEmulator implements AutoCloseable {
         if (w != null) {
             w.close();
         }
+        if (ownedLambda != null) {
+            ownedLambda.close();
+        }
         loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
     }
 
@@ -181,6 +210,8 @@ public final class ChimeEmulator implements AutoCloseable {
         private URI webhookUrl;
         private String webhookSecret;
         private SmaEndpoint endpoint;
+        private String lambdaClass;
+        private Map<String, String> lambdaEnvironment = Map.of();
         private double timeScale = 1.0;
         private long seed = 1;
         private Faults faults = Faults.none();
@@ -238,7 +269,22 @@ public final class ChimeEmulator implements AutoCloseable {
             return this;
         }
 
-        /** Another SMA endpoint; takes precedence over {@link #webhook}. */
+        /**
+         * Lambda mode: invocations run the named {@link com.amazonaws.services.lambda.runtime.RequestStreamHandler}
+         * in-process (see {@link LambdaEndpoint}), created when the emulator starts and closed with it; takes
+         * precedence over {@link #webhook}. The class is loaded from the emulator's class loader.
+         *
+         * @param className   the handler class, e.g. {@code io.chimedialer.lambda.SmaBridgeHandler}
+         * @param environment the function's environment variables (see {@link LambdaEndpoint#instantiate});
+         *                    for the dialer's bridge {@code DIALER_WEBHOOK_URL} and {@code DIALER_WEBHOOK_SECRET}
+         */
+        public Builder lambdaHandler(String className, Map<String, String> environment) {
+            this.lambdaClass = Objects.requireNonNull(className, "className");
+            this.lambdaEnvironment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+            return this;
+        }
+
+        /** Another SMA endpoint, owned by the caller; takes precedence over {@link #lambdaHandler} and {@link #webhook}. */
         public Builder endpoint(SmaEndpoint endpoint) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
             return this;

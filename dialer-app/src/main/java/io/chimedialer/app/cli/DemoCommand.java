@@ -12,6 +12,7 @@ import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.config.RetryConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import io.chimedialer.emulator.Faults;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -80,6 +81,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--hold", description = "Keep the HTTP server up after the summary until SIGTERM or Ctrl-C.")
     boolean hold;
 
+    @Option(names = "--fault-create-429", paramLabel = "P", defaultValue = "0",
+            description = "Probability that the emulator answers a Create with 429, to see throttling and retries "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double create429;
+
     @Option(names = "--report", defaultValue = "out/demo-report.json",
             description = "Run report JSON (default: ${DEFAULT-VALUE}).")
     Path reportFile;
@@ -88,8 +94,30 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Results CSV, one row per attempt (default: ${DEFAULT-VALUE}).")
     Path resultsFile;
 
+    private final CountDownLatch holding = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    private volatile int holdPort = -1;
+
+    /**
+     * Blocks until the demo holds its HTTP server ({@code --hold}, after the summary) or the timeout passes.
+     *
+     * @return the server's port, or -1 on timeout
+     */
+    public int awaitHolding(Duration timeout) throws InterruptedException {
+        return holding.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) ? holdPort : -1;
+    }
+
+    /** Ends {@code --hold} as SIGTERM does (for embedding and tests); harmless without it. */
+    public void release() {
+        release.countDown();
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (!(create429 >= 0 && create429 <= 1)) {
+            System.err.println("dialer demo: --fault-create-429 must be a probability in [0, 1], was " + create429);
+            return 2;
+        }
         PrintStream out = System.out;
         String secret = HexFormat.of().formatHex(random(32));
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -128,7 +156,7 @@ public final class DemoCommand implements Callable<Integer> {
                     r.updateCallsPerSecond(), maxActive));
         }
         try (ChimeEmulator emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated)
-                .timeScale(timeScale).seed(seed).start()) {
+                .timeScale(timeScale).seed(seed).faults(Faults.builder().create429(create429).build()).start()) {
             List<RegionConfig> regions = new ArrayList<>();
             for (EmulatorRegion e : emulated) {
                 RegionConfig r = config.region(e.name()).orElseThrow();
@@ -163,9 +191,16 @@ public final class DemoCommand implements Callable<Integer> {
                     out.printf("Holding the HTTP server on http://127.0.0.1:%d (metrics at /metrics); Ctrl-C to stop.%n",
                             runtime.port());
                     out.flush();
-                    CountDownLatch stop = new CountDownLatch(1);
-                    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "demo-hold"));
-                    stop.await();
+                    Thread hook = new Thread(release::countDown, "demo-hold");
+                    Runtime.getRuntime().addShutdownHook(hook);
+                    holdPort = runtime.port();
+                    holding.countDown();
+                    release.await();
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // SIGTERM released the hold: the JVM is exiting anyway.
+                    }
                 }
                 return "COMPLETED".equals(report.state()) ? 0 : 1;
             }

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -108,6 +109,9 @@ public final class RunCommand implements Callable<Integer> {
                 config.ledger().url(), secret, host, httpPort, null, false, null, null))) {
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
+            } else if (config.server().publicUrl() != null) {
+                // As in serve: the Lambda bridge sends each call's invocations to the node that placed it.
+                runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
             }
             CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), true);
             RunReport report;

@@ -3,6 +3,7 @@ package io.chimedialer.app.cli;
 import io.chimedialer.app.config.ConfigException;
 import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.runtime.DialerRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,35 +48,79 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("dialer serve: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
             return 2;
         }
-        Duration drain = Duration.parse("PT" + drainTimeout.toUpperCase(java.util.Locale.ROOT));
-        DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
-                DefaultCredentialsProvider.builder().build(), config.ledger().url(),
-                config.server().webhookSecret().reveal(), config.server().host(),
-                port != null ? port : config.server().port(),
-                config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true, null, null));
+        Duration drain;
+        try {
+            drain = Duration.parse("PT" + drainTimeout.toUpperCase(java.util.Locale.ROOT));
+        } catch (java.time.format.DateTimeParseException e) {
+            System.err.println("dialer serve: --drain-timeout must be a duration such as 30s or 2m, was " + drainTimeout);
+            return 2;
+        }
+        DialerConfig.Tls tls = config.server().tls();
+        DialerRuntime runtime;
+        try {
+            runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
+                    DefaultCredentialsProvider.builder().build(), config.ledger().url(),
+                    config.server().webhookSecret().reveal(), config.server().host(),
+                    port != null ? port : config.server().port(),
+                    config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,
+                    null, null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile())));
+        } catch (IllegalArgumentException e) {
+            System.err.println("dialer serve: " + e.getMessage());
+            return 2;
+        }
         runtime.campaigns().config(config);
         if (config.server().publicUrl() != null) {
             runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
         }
-        System.out.println("dialer serve: listening on " + config.server().host() + ":" + runtime.port());
+        if (config.server().controlToken() == null) {
+            log.warn("server.control-token is not set: the control API accepts requests without a token");
+        }
+        System.out.println("dialer serve: listening on " + runtime.scheme() + "://" + config.server().host() + ":"
+                + runtime.port());
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: no new calls; {} live calls may finish within {}", runtime.campaigns().liveCalls(), drain);
-            runtime.campaigns().pauseAll();
-            long deadline = System.nanoTime() + drain.toNanos();
-            while (runtime.campaigns().liveCalls() > 0 && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            runtime.close();
+            stop(runtime, drain);
             stopped.countDown();
         }, "serve-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** How long a stop waits at least, so that Creates sent just before the pause are answered and counted. */
+    static final Duration CREATE_SETTLE = Duration.ofSeconds(2);
+
+    /**
+     * What SIGTERM does: pauses every campaign (no new Create), waits up to {@code drain} for the live calls to end,
+     * then closes the runtime, which flushes the ledger's queued writes before closing it. Blocks the caller.
+     *
+     * @param runtime the running dialer
+     * @param drain   how long live calls may still take
+     * @return the live calls left when the drain ended (0 when all ended in time)
+     */
+    public static long stop(DialerRuntime runtime, Duration drain) {
+        log.info("stopping: no new calls; {} live calls may finish within {}", runtime.campaigns().liveCalls(), drain);
+        runtime.campaigns().pauseAll();
+        long start = System.nanoTime();
+        long deadline = start + drain.toNanos();
+        // Creates already on the wire get their answer (and a TransactionId) within the settle time.
+        long settled = start + Math.min(drain.toNanos(), CREATE_SETTLE.toNanos());
+        while ((System.nanoTime() - settled < 0 || runtime.campaigns().liveCalls() > 0)
+                && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        long left = runtime.campaigns().liveCalls();
+        if (left > 0) {
+            log.warn("stopping with {} live calls after {}: their attempts stay in the ledger without an outcome",
+                    left, drain);
+        }
+        runtime.close();
+        log.info("stopped: ledger flushed and closed");
+        return left;
     }
 }

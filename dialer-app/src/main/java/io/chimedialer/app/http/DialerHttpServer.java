@@ -7,16 +7,20 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslContext;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -46,14 +50,34 @@ public final class DialerHttpServer implements AutoCloseable {
      * @param controlToken the bearer token the control API requires, or {@code null} for none
      * @param registry     the registry scraped at {@code /metrics}
      * @param ready        whether {@code /readyz} says ready
+     * @param tls          certificate and key for HTTPS, or {@code null} for plain HTTP
      */
     public record Settings(String host, int port, WebhookEndpoint webhook, ControlApi control, String controlToken,
-                           PrometheusMeterRegistry registry, BooleanSupplier ready) {
+                           PrometheusMeterRegistry registry, BooleanSupplier ready, Tls tls) {
         public Settings {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(webhook, "webhook");
             Objects.requireNonNull(registry, "registry");
             ready = ready == null ? () -> true : ready;
+        }
+
+        /** Plain HTTP. */
+        public Settings(String host, int port, WebhookEndpoint webhook, ControlApi control, String controlToken,
+                        PrometheusMeterRegistry registry, BooleanSupplier ready) {
+            this(host, port, webhook, control, controlToken, registry, ready, null);
+        }
+    }
+
+    /**
+     * TLS material: PEM files, read when the server starts.
+     *
+     * @param certFile the certificate chain (PEM)
+     * @param keyFile  the private key (PEM, PKCS#8, unencrypted)
+     */
+    public record Tls(Path certFile, Path keyFile) {
+        public Tls {
+            Objects.requireNonNull(certFile, "certFile");
+            Objects.requireNonNull(keyFile, "keyFile");
         }
     }
 
@@ -61,15 +85,63 @@ public final class DialerHttpServer implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
-    /** Binds the server; returns this. */
+    /**
+     * Binds the server; returns this.
+     *
+     * @throws IllegalArgumentException when TLS is configured and its certificate or key cannot be read
+     */
     public DialerHttpServer start() {
-        server = HttpServer.create()
+        HttpServer http = HttpServer.create()
                 .host(settings.host())
                 .port(settings.port())
-                .route(this::routes)
-                .bindNow();
-        log.info("HTTP server listening on {}:{}", settings.host(), server.port());
+                // reactor-netty's server meters (into Metrics.globalRegistry), with the uri tag kept bounded.
+                .metrics(true, DialerHttpServer::uriTemplate)
+                .route(this::routes);
+        Tls tls = settings.tls();
+        if (tls != null) {
+            // Built here, not lazily on the first connection, so that unreadable files fail the start.
+            SslContext context;
+            try {
+                context = Http11SslContextSpec.forServer(tls.certFile().toFile(), tls.keyFile().toFile()).sslContext();
+            } catch (SSLException | RuntimeException e) {
+                throw new IllegalArgumentException("server.tls: cannot use certificate " + tls.certFile() + " and key "
+                        + tls.keyFile() + ": " + e.getMessage(), e);
+            }
+            http = http.secure(ssl -> ssl.sslContext(context));
+        }
+        server = http.bindNow();
+        log.info("HTTP server listening on {}://{}:{}", scheme(), settings.host(), server.port());
         return this;
+    }
+
+    /**
+     * The route template of a request path, for the {@code uri} tag of the server meters: path parameters become
+     * {@code {id}}, {@code {action}} or {@code {region}}, and paths no route serves become {@code /other}, so that
+     * neither campaign names nor scanners can grow the tag's values.
+     */
+    static String uriTemplate(String uri) {
+        int q = uri.indexOf('?');
+        String path = q >= 0 ? uri.substring(0, q) : uri;
+        return switch (path) {
+            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns" -> path;
+            default -> {
+                if (path.matches("/v1/campaigns/[^/]+")) {
+                    yield "/v1/campaigns/{id}";
+                }
+                if (path.matches("/v1/campaigns/[^/]+/[^/]+")) {
+                    yield "/v1/campaigns/{id}/{action}";
+                }
+                if (path.matches("/v1/regions/[^/]+/rate")) {
+                    yield "/v1/regions/{region}/rate";
+                }
+                yield "/other";
+            }
+        };
+    }
+
+    /** {@code https} with TLS, else {@code http}. */
+    public String scheme() {
+        return settings.tls() == null ? "http" : "https";
     }
 
     /** The bound port. */

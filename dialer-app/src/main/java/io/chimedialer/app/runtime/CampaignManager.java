@@ -35,6 +35,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -51,6 +53,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
+    private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
+
+    /** How often a running campaign's progress is logged at INFO. */
+    public static final Duration DEFAULT_PROGRESS_LOG_INTERVAL = Duration.ofMinutes(1);
 
     CampaignManager(DialerRuntime runtime) {
         this.runtime = runtime;
@@ -64,6 +70,14 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     /** Extra ArgumentsMap entries for every call (e.g. this node's URL for the Lambda bridge). */
     public void callArguments(Map<String, String> arguments) {
         this.callArguments = Map.copyOf(arguments);
+    }
+
+    /** How often each running campaign logs a progress line at INFO (default one minute); for runs started later. */
+    public void progressLogInterval(Duration interval) {
+        if (interval == null || interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("progressLogInterval must be positive, was " + interval);
+        }
+        this.progressLogInterval = interval;
     }
 
     /**
@@ -115,13 +129,33 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 Duration.ofSeconds(30), resume, callArguments));
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> Math.max(0, run.remaining()), run::waiting);
+        // One INFO line per interval while the run lasts, never one per call; it names no number.
+        Disposable progress = Flux.interval(progressLogInterval, progressLogInterval, runtime.scheduler())
+                .subscribe(tick -> logProgress(run));
         Mono<RunReport> report = run.start()
-                .doFinally(signal -> gauges.close())
+                .doFinally(signal -> {
+                    progress.dispose();
+                    gauges.close();
+                })
                 .cache();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
         report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
         return new Started(run, report);
+    }
+
+    /** Logs one progress line of a run: its state, contacts done and left, attempts, live calls, answer rate. */
+    static void logProgress(CampaignRun run) {
+        RunReport r = run.report();
+        long ended = r.outcomes().values().stream().mapToLong(Long::longValue).sum();
+        long answered = r.outcomes().getOrDefault(io.chimedialer.core.campaign.Disposition.ANSWERED, 0L);
+        StringBuilder regions = new StringBuilder();
+        r.regions().forEach((name, g) -> regions.append(' ').append(name).append('=').append(g.attempts())
+                .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.achievedCps())));
+        log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting, {} attempts, {} live,"
+                        + " answer rate {}%, attempts by Region:{}", run.id(), r.state(), r.contacts().dialed(),
+                r.contacts().total(), run.remaining(), run.waiting(), r.attempts(), run.counters().live.sum(),
+                ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
     }
 
     /** A started run and its report. */
@@ -275,9 +309,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runs.values().forEach(e -> e.run.pause());
     }
 
-    /** Live calls over all runs. */
+    /**
+     * Calls in progress at Chime over all runs (Create accepted, not ended). Admitted calls a pause holds before
+     * their Create are not counted: they are never sent while paused.
+     */
     public long liveCalls() {
-        return runs.values().stream().mapToLong(e -> e.run.counters().live.sum()).sum();
+        return runs.values().stream().mapToLong(e -> e.run.placedCalls()).sum();
     }
 
     /** Every run's id. */

@@ -5,6 +5,7 @@ import io.chimedialer.app.http.WebhookEndpoint;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.chime.ChimeClients;
+import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.SdkOriginator;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.events.CallRegistry;
@@ -14,7 +15,9 @@ import io.chimedialer.core.events.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.metrics.RetryReason;
 import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
@@ -69,10 +72,20 @@ public final class DialerRuntime implements AutoCloseable {
      * @param withControl   whether this process serves the control API
      * @param pacing        pacing settings
      * @param clients       SDK client settings
+     * @param tls           certificate and key for HTTPS, or null for plain HTTP
      */
     public record Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
                           String webhookSecret, String host, int port, String controlToken, boolean withControl,
-                          PacingSettings pacing, ChimeClientSettings clients) {
+                          PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls) {
+
+        /** Plain HTTP. */
+        public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
+                       String webhookSecret, String host, int port, String controlToken, boolean withControl,
+                       PacingSettings pacing, ChimeClientSettings clients) {
+            this(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl, pacing, clients,
+                    null);
+        }
+
         public Options {
             Objects.requireNonNull(regions, "regions");
             Objects.requireNonNull(credentials, "credentials");
@@ -104,6 +117,7 @@ public final class DialerRuntime implements AutoCloseable {
     private DialerRuntime(Options options) {
         this.options = options;
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(new NettyMeterDescriptions());
         closeables.push(registry::close);
         Metrics.globalRegistry.add(registry);
         closeables.push(() -> Metrics.globalRegistry.remove(registry));
@@ -159,7 +173,12 @@ public final class DialerRuntime implements AutoCloseable {
         });
         metrics.bindCircuitBreakers(breakers);
         originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
-        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler);
+        // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
+        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
+            if (outcome instanceof CreateOutcome.Throttled) {
+                metrics.retry(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region, RetryReason.THROTTLED);
+            }
+        });
 
         webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                 .observer(new MetricsWebhookObserver(metrics))
@@ -167,8 +186,13 @@ public final class DialerRuntime implements AutoCloseable {
         campaigns = new CampaignManager(this);
         closeables.push(campaigns);
         http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
-                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true));
-        http.start();
+                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
+        try {
+            http.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         closeables.push(http);
     }
 
@@ -249,6 +273,11 @@ public final class DialerRuntime implements AutoCloseable {
 
     public CampaignManager campaigns() {
         return campaigns;
+    }
+
+    /** {@code https} when the HTTP server uses TLS, else {@code http}. */
+    public String scheme() {
+        return http.scheme();
     }
 
     /** The HTTP server's bound port. */

@@ -149,6 +149,18 @@ public final class PrometheusRunner implements AutoCloseable {
         return get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     }
 
+    /**
+     * Evaluates a PromQL expression at a given time ({@code GET /api/v1/query?time=}), e.g. a moment while a campaign
+     * that has since ended was running.
+     *
+     * @param promql   the expression
+     * @param unixTime the evaluation time, seconds since the epoch
+     */
+    public JsonNode query(String promql, double unixTime) {
+        return get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8) + "&time="
+                + String.format(java.util.Locale.ROOT, "%.3f", unixTime));
+    }
+
     /** The loaded rule groups and each rule's health and last error ({@code GET /api/v1/rules}). */
     public JsonNode rules() {
         return get("/api/v1/rules");

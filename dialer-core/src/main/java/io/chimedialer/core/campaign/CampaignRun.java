@@ -126,7 +126,7 @@ public final class CampaignRun {
     private final Setup setup;
     private final String id;
     private final CampaignCounters counters = new CampaignCounters();
-    private final Deduplicator dedupe = new Deduplicator();
+    private final Deduplicator dedupe;
     private final Map<String, LiveAttempt> live = new ConcurrentHashMap<>();
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final AtomicLong pending = new AtomicLong();
@@ -145,6 +145,9 @@ public final class CampaignRun {
     public CampaignRun(Setup setup) {
         this.setup = Objects.requireNonNull(setup, "setup");
         this.id = setup.config().name();
+        // Sized up front when the list's length is known: growing a large table doubles its memory for a moment.
+        long expected = setup.expectedTotal();
+        this.dedupe = expected > 0 ? new Deduplicator((int) Math.min(expected, 100_000_000L)) : new Deduplicator();
         this.gate = WindowGate.of(setup.window(), setup.scheduler(), setup.maxWaiting(), setup.horizon());
         paused.tryEmitNext(false);
     }
@@ -167,6 +170,14 @@ public final class CampaignRun {
     /** Contacts waiting for their calling window now. */
     public int waiting() {
         return gate.waitingCount();
+    }
+
+    /**
+     * Live calls that Chime accepted (they have a TransactionId) and that have not ended: what a graceful stop
+     * waits for. Unlike {@code counters().live} it leaves out admitted calls held before their Create by a pause.
+     */
+    public long placedCalls() {
+        return live.values().stream().filter(l -> l.transactionId != null).count();
     }
 
     /** Contacts not yet in a final state, when the list's size is known; else -1. */
@@ -197,14 +208,26 @@ public final class CampaignRun {
                 e -> log.error("campaign {} event stream failed", id, e)));
         Flux<DialRequest> input = Flux.merge(1, firstAttempts(), followUps.asFlux())
                 .takeUntilOther(cancelSignal.asMono())
-                .concatMap(request -> paused.asFlux().filter(p -> !p).next().thenReturn(request), 0);
+                .concatMap(request -> whileRunning().thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
-        subscriptions.add(dialer.dialRequests(input, this::beforePlace, setup.dnc()::contains)
+        // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
+        subscriptions.add(dialer.dialRequests(input, this::beforePlace,
+                        number -> cancelling() || setup.dnc().contains(number), whileRunning())
                 .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
     }
 
-    /** Stops asking for new contacts; live calls go on. */
+    /** Completes at once while running, or when a paused run is resumed or cancelled. */
+    private Mono<Void> whileRunning() {
+        return paused.asFlux().filter(p -> !p).next().then();
+    }
+
+    private boolean cancelling() {
+        State s = state.get();
+        return s == State.CANCELLING || s == State.CANCELLED;
+    }
+
+    /** Stops asking for new contacts and holds admitted calls before their Create; live calls go on. */
     public void pause() {
         if (state.compareAndSet(State.RUNNING, State.PAUSED)) {
             paused.tryEmitNext(true);
@@ -360,13 +383,15 @@ public final class CampaignRun {
             if (live.remove(attempt.attemptId()) != null) {
                 counters.live.decrement();
             }
-            if (attempt.attemptNumber() == 1) {
+            if (cancelling()) {
+                counters.withheld.increment(); // admitted before the cancel, never sent
+            } else if (attempt.attemptNumber() == 1) {
                 counters.suppressed.increment();
+                skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
+                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             } else {
                 counters.finished.increment();
             }
-            skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
-                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             pending.decrementAndGet();
             checkDone();
             return;
@@ -424,7 +449,7 @@ public final class CampaignRun {
                     .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
         } else if (event instanceof CallEvent.OptedOut optedOut) {
             setup.dnc().add(optedOut.number());
-            log.info("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
+            log.debug("campaign {}: {} opted out", id, Masking.phone(optedOut.number()));
             if (setup.dncListName() != null) {
                 setup.ledger().addDnc(setup.dncListName(), optedOut.number(), now())
                         .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
@@ -477,24 +502,42 @@ public final class CampaignRun {
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
         DialRequest request = new DialRequest(attempt.contact(), next, setup.arguments());
-        subscriptions.add(setup.scheduler().schedule(() -> {
-            counters.followUpsPending.decrement();
-            State now = state.get();
-            if (now == State.RUNNING || now == State.PAUSED) {
+        subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request), delay.toNanos(),
+                TimeUnit.NANOSECONDS));
+        return true;
+    }
+
+    /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
+    private void releaseFollowUp(DialRequest request) {
+        State now = state.get();
+        if (now == State.RUNNING || now == State.PAUSED) {
+            Instant at = now();
+            Instant opening = setup.window().nextOpening(request.contact(), at);
+            if (opening.isAfter(at) && opening.isBefore(setup.horizon())) {
+                subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request),
+                        Duration.between(at, opening).toNanos(), TimeUnit.NANOSECONDS));
+                return;
+            }
+            if (!opening.isAfter(at)) {
+                counters.followUpsPending.decrement();
                 try {
                     // Timers fire on several threads: serialize the emits by busy-looping on contention.
                     followUps.emitNext(request, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
                     return;
                 } catch (Sinks.EmissionException e) {
-                    log.error("campaign {}: follow-up of {} dropped: {}", id, attempt.attemptId(), e.toString());
+                    log.error("campaign {}: follow-up of contact {} dropped: {}", id, request.contact().id(),
+                            e.toString());
                 }
+            } else {
+                counters.followUpsPending.decrement(); // the window never opens before the horizon
             }
-            // cancelled meanwhile: the follow-up is dropped and the contact is final
-            counters.finished.increment();
-            pending.decrementAndGet();
-            checkDone();
-        }, delay.toNanos(), TimeUnit.NANOSECONDS));
-        return true;
+        } else {
+            counters.followUpsPending.decrement();
+        }
+        // cancelled meanwhile, or no window left: the follow-up is dropped and the contact is final
+        counters.finished.increment();
+        pending.decrementAndGet();
+        checkDone();
     }
 
     private void checkDone() {

@@ -73,27 +73,7 @@ public final class PhoneNumbers {
      * @return the masked text
      */
     public static String mask(String number) {
-        if (number == null) {
-            return "null";
-        }
-        int digits = 0;
-        for (int i = 0; i < number.length(); i++) {
-            if (Character.isDigit(number.charAt(i))) {
-                digits++;
-            }
-        }
-        StringBuilder masked = new StringBuilder(number.length());
-        int seen = 0;
-        for (int i = 0; i < number.length(); i++) {
-            char c = number.charAt(i);
-            if (Character.isDigit(c)) {
-                seen++;
-                masked.append(seen > digits - 4 ? c : '*');
-            } else {
-                masked.append(c);
-            }
-        }
-        return masked.toString();
+        return io.chimedialer.core.util.Masking.phone(number);
     }
 
     /**

@@ -237,6 +237,13 @@ public final class WebhookHandler {
         Map<String, String> attrs = new LinkedHashMap<>(inv.transactionAttributes().isEmpty()
                 ? call.lastAttributes : inv.transactionAttributes());
         attrs.put(FlowEngine.ATTR_ATTEMPT, attemptId);
+        if (inv.eventType() == Invocation.EventType.NEW_OUTBOUND_CALL) {
+            // The node that placed the call rides along, so the Lambda bridge sends the call's later invocations there.
+            String dialerUrl = inv.arguments().get(FlowEngine.ATTR_DIALER_URL);
+            if (dialerUrl != null && !dialerUrl.isBlank() && dialerUrl.length() <= FlowEngine.MAX_ATTRIBUTE_CHARS) {
+                attrs.putIfAbsent(FlowEngine.ATTR_DIALER_URL, dialerUrl);
+            }
+        }
         if (call.answeredAt != null) {
             attrs.putIfAbsent(FlowEngine.ATTR_ANSWERED_AT, Long.toString(call.answeredAt.toEpochMilli()));
         }

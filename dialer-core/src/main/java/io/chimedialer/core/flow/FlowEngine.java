@@ -39,12 +39,20 @@ public final class FlowEngine {
     public static final String ATTR_HUNG_UP = "hu";
     /** Attribute: digits collected so far, in order (truncated at 64). */
     public static final String ATTR_DIGITS = "dg";
+    /**
+     * Attribute: the webhook URL of the dialer node that placed the call, copied by the webhook from
+     * NEW_OUTBOUND_CALL's Arguments (ArgumentsMap key of the same name) and kept on every later response, so
+     * that the Lambda bridge sends each invocation of the call to that node. Never truncated: a value over
+     * {@link #MAX_ATTRIBUTE_CHARS} characters is dropped.
+     */
+    public static final String ATTR_DIALER_URL = "dialerUrl";
     static final String ATTR_STEP = "s";
     static final String ATTR_OFFSET = "o";
     static final String ATTR_LAST = "l";
     static final String ATTR_MENU_TRIES = "m";
+    // Nine keys: within Chime's ten.
     private static final Set<String> KEYS = Set.of(ATTR_ATTEMPT, ATTR_ANSWERED_AT, ATTR_HUNG_UP, ATTR_DIGITS,
-            ATTR_STEP, ATTR_OFFSET, ATTR_LAST, ATTR_MENU_TRIES);
+            ATTR_STEP, ATTR_OFFSET, ATTR_LAST, ATTR_MENU_TRIES, ATTR_DIALER_URL);
 
     // Steps, as stored in attribute "s".
     static final String HUMAN_CHECK = "H";
@@ -78,7 +86,8 @@ public final class FlowEngine {
     public FlowDecision decide(FlowRequest request) {
         Map<String, String> attrs = new LinkedHashMap<>();
         request.attributes().forEach((k, v) -> {
-            if (KEYS.contains(k) && v != null) {
+            if (KEYS.contains(k) && v != null
+                    && !(ATTR_DIALER_URL.equals(k) && v.length() > MAX_ATTRIBUTE_CHARS)) {
                 attrs.put(k, v);
             }
         });

@@ -211,6 +211,23 @@ public final class JdbcLedger implements Ledger {
     }
 
     @Override
+    public Mono<Void> recordEvent(AttemptEvent event) {
+        Objects.requireNonNull(event, "event");
+        return writer.submit(tx -> {
+            PreparedStatement insert = tx.batch("INSERT INTO attempt_events (transaction_id, sequence, attempt_id, "
+                    + "event_type, occurred_at, detail) VALUES (?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (transaction_id, sequence) DO NOTHING");
+            insert.setString(1, event.transactionId());
+            insert.setInt(2, event.sequence());
+            insert.setString(3, event.attemptId());
+            insert.setString(4, event.type());
+            insert.setLong(5, event.at().toEpochMilli());
+            insert.setString(6, event.detail());
+            insert.addBatch();
+        });
+    }
+
+    @Override
     public Mono<Void> recordSkipped(String campaignId, String contactKey, String number, String state, String reason) {
         Objects.requireNonNull(campaignId, "campaignId");
         Objects.requireNonNull(contactKey, "contactKey");
@@ -357,6 +374,16 @@ public final class JdbcLedger implements Ledger {
         Objects.requireNonNull(campaignId, "campaignId");
         return query("SELECT " + ATTEMPT_COLUMNS + " FROM attempts WHERE campaign_id = ? AND disposition IS NULL "
                 + "ORDER BY seq", statement -> statement.setString(1, campaignId), JdbcLedger::attempt);
+    }
+
+    @Override
+    public Flux<AttemptEvent> events(String transactionId) {
+        Objects.requireNonNull(transactionId, "transactionId");
+        return query("SELECT transaction_id, sequence, attempt_id, event_type, occurred_at, detail "
+                + "FROM attempt_events WHERE transaction_id = ? ORDER BY sequence",
+                statement -> statement.setString(1, transactionId),
+                rows -> new AttemptEvent(rows.getString(1), rows.getInt(2), rows.getString(3), rows.getString(4),
+                        instant(rows, 5), rows.getString(6)));
     }
 
     @Override

@@ -80,6 +80,19 @@ public interface Ledger extends AutoCloseable {
         return Flux.error(unsupported("openAttempts"));
     }
 
+    /**
+     * Records one SMA invocation of a call (its event type and sequence). Idempotent: a second event with
+     * the same TransactionId and sequence (a retried invocation) is ignored.
+     */
+    default Mono<Void> recordEvent(AttemptEvent event) {
+        return Mono.error(unsupported("recordEvent"));
+    }
+
+    /** The events of a call, by sequence. */
+    default Flux<AttemptEvent> events(String transactionId) {
+        return Flux.error(unsupported("events"));
+    }
+
     // ---- campaigns ------------------------------------------------------------------------------------
 
     /**
@@ -195,6 +208,25 @@ public interface Ledger extends AutoCloseable {
     record AttemptRecord(String attemptId, String campaignId, String contactKey, String number, int attemptNumber,
                          String region, String fromNumber, String transactionId, Instant intendedAt, Instant placedAt,
                          CallResult result) {
+    }
+
+    /**
+     * One SMA invocation of a call.
+     *
+     * @param transactionId the call's TransactionId
+     * @param sequence      the invocation's Sequence (per call)
+     * @param attemptId     the attempt it belongs to, or null when not correlated
+     * @param type          the InvocationEventType, e.g. {@code NEW_OUTBOUND_CALL}, {@code HANGUP}
+     * @param at            when it was received
+     * @param detail        a short detail (e.g. the SIP code or the action that failed), or null
+     */
+    record AttemptEvent(String transactionId, int sequence, String attemptId, String type, Instant at,
+                        String detail) {
+        public AttemptEvent {
+            java.util.Objects.requireNonNull(transactionId, "transactionId");
+            java.util.Objects.requireNonNull(type, "type");
+            java.util.Objects.requireNonNull(at, "at");
+        }
     }
 
     /** The lifecycle state of a campaign as the ledger holds it. */

@@ -10,13 +10,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Applies the schema migrations listed in {@value #INDEX} that the database has not seen, all in
- * one transaction, each with its row in {@code schema_version}. A database already up to date is not changed.
+ * Applies the schema migrations listed in {@value #INDEX} that the database has not seen (by version, so a
+ * gap left by a migration merged in later is filled), all in one transaction, each with its row in
+ * {@code schema_version}. Versions in the index increase but need not be contiguous. A database already up
+ * to date is not changed.
  */
 final class MigrationRunner {
     static final String INDEX = "db/migration/migrations.txt";
@@ -53,7 +57,7 @@ final class MigrationRunner {
                 throw new LedgerException("Ledger migrations: bad name " + name + " in " + INDEX);
             }
             int version = Integer.parseInt(matcher.group(1));
-            if (version != previous + 1) {
+            if (version <= previous) {
                 throw new LedgerException("Ledger migrations: " + name + " follows V" + previous + " in " + INDEX);
             }
             previous = version;
@@ -105,7 +109,12 @@ final class MigrationRunner {
      * @return how many migrations were applied (0 when up to date)
      */
     static int migrate(Backend backend, Connection connection, Clock clock) throws SQLException {
-        List<Migration> migrations = load(backend.dialect());
+        return migrate(backend, connection, clock, load(backend.dialect()));
+    }
+
+    /** Brings the schema up to these migrations (in increasing version order). */
+    static int migrate(Backend backend, Connection connection, Clock clock, List<Migration> migrations)
+            throws SQLException {
         int latest = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
         backend.begin(connection);
         try {
@@ -113,14 +122,17 @@ final class MigrationRunner {
             Backend.execute(connection, "CREATE TABLE IF NOT EXISTS schema_version ("
                     + "version INTEGER NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL, "
                     + "applied_at BIGINT NOT NULL)");
-            int current = currentVersion(connection);
+            Set<Integer> done = appliedVersions(connection);
+            int current = done.stream().mapToInt(Integer::intValue).max().orElse(0);
             if (current > latest) {
                 throw new LedgerException("Ledger database " + backend.describe() + ": schema version " + current
                         + " is newer than this dialer's (" + latest + "); use a newer dialer");
             }
             int applied = 0;
             for (Migration migration : migrations) {
-                if (migration.version() <= current) {
+                // by set, not by maximum: a migration merged in from another branch below the current
+                // version is still applied
+                if (done.contains(migration.version())) {
                     continue;
                 }
                 for (String statement : migration.statements()) {
@@ -143,11 +155,15 @@ final class MigrationRunner {
         }
     }
 
-    static int currentVersion(Connection connection) throws SQLException {
-        try (PreparedStatement query = connection.prepareStatement("SELECT MAX(version) FROM schema_version");
+    static Set<Integer> appliedVersions(Connection connection) throws SQLException {
+        Set<Integer> versions = new HashSet<>();
+        try (PreparedStatement query = connection.prepareStatement("SELECT version FROM schema_version");
              ResultSet rows = query.executeQuery()) {
-            return rows.next() ? rows.getInt(1) : 0;
+            while (rows.next()) {
+                versions.add(rows.getInt(1));
+            }
         }
+        return versions;
     }
 
     private static String resource(String path) {

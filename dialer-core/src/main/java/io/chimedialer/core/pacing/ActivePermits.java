@@ -35,7 +35,7 @@ public final class ActivePermits {
     private static final Logger LOG = LoggerFactory.getLogger(ActivePermits.class);
 
     private final String region;
-    private final int configuredCap;
+    private int configuredCap;
     private final Duration maxCallLifetime;
     private final Duration recoveryInterval;
     private final int recoveryStep;
@@ -147,9 +147,34 @@ public final class ActivePermits {
         return cap;
     }
 
-    /** The configured cap. */
-    public int configuredCap() {
+    /** The configured cap (as constructed, or as last set by {@link #setConfiguredCap(int)}). */
+    public synchronized int configuredCap() {
         return configuredCap;
+    }
+
+    /**
+     * Changes the configured cap live, e.g. to this node's share of a Region's cap when several nodes share
+     * it. Lowering takes effect for new calls at once (live calls above the new cap go on until they end);
+     * raising frees permits for waiters at once, unless a ResourceLimitExceeded shrink is recovering, which
+     * then recovers up to the new cap. Zero is allowed: no new call starts until the cap is raised again.
+     *
+     * @param value the new configured cap (&gt;= 0)
+     */
+    public void setConfiguredCap(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("cap must be >= 0, was " + value);
+        }
+        List<Waiter> served;
+        synchronized (this) {
+            boolean shrunk = cap < configuredCap;
+            configuredCap = value;
+            cap = shrunk ? Math.min(cap, value) : value;
+            if (recovery == null && cap < configuredCap) {
+                recovery = scheduler.schedule(this::recover, recoveryInterval.toNanos(), TimeUnit.NANOSECONDS);
+            }
+            served = dispatchLocked();
+        }
+        served.forEach(w -> deliver(w, w.granted));
     }
 
     /** Permits that could be acquired right now without waiting. */

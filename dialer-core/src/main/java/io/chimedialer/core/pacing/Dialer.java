@@ -87,15 +87,27 @@ public final class Dialer {
     /** Like {@link #dial}, for requests that carry an attempt number (retries) and extra arguments. */
     public Flux<DialResult> dialRequests(Flux<DialRequest> requests, Function<List<Attempt>, Mono<Void>> beforePlace,
                                          Predicate<String> suppressed) {
+        return dialRequests(requests, beforePlace, suppressed, Mono.empty());
+    }
+
+    /**
+     * Like {@link #dialRequests(Flux, Function, Predicate)}, with a gate awaited right before each Create (and
+     * before its DNC check): a paused campaign holds its admitted calls there, permits held, nothing sent.
+     *
+     * @param ready subscribed once per call; the call proceeds when it completes (must not error)
+     */
+    public Flux<DialResult> dialRequests(Flux<DialRequest> requests, Function<List<Attempt>, Mono<Void>> beforePlace,
+                                         Predicate<String> suppressed, Mono<Void> ready) {
         Objects.requireNonNull(beforePlace, "beforePlace");
         Objects.requireNonNull(suppressed, "suppressed");
+        Objects.requireNonNull(ready, "ready");
         // prefetch 0: the next request is asked for only when the previous one holds its permit.
         return requests
                 .concatMap(this::admit, 0)
                 .bufferTimeout(settings.batchSize(), settings.batchWindow(), scheduler, true)
                 .concatMap(batch -> recordIntents(batch, beforePlace), 0)
                 .flatMapIterable(Function.identity())
-                .flatMap(ticket -> place(ticket, suppressed, 0), concurrency)
+                .flatMap(ticket -> ready.then(place(ticket, suppressed, 0)), concurrency)
                 // Tickets dropped by a cancel or an error (in the batch buffer, say) were never sent.
                 .doOnDiscard(Ticket.class, this::drop);
     }

@@ -42,11 +42,30 @@ public final class ResilientCreate {
     private final Originator originator;
     private final RetrySettings retry;
     private final Scheduler scheduler;
+    private final RetryListener listener;
+
+    /** Told before each retry, e.g. to count it; called on the retrying thread, must not block. */
+    @FunctionalInterface
+    public interface RetryListener {
+        /**
+         * A Create is about to be sent again.
+         *
+         * @param region  the Region's name
+         * @param outcome the retryable outcome of the previous try ({@link CreateOutcome.Throttled} or
+         *                {@link CreateOutcome.NotSent})
+         */
+        void beforeRetry(String region, CreateOutcome outcome);
+    }
 
     public ResilientCreate(Originator originator, RetrySettings retry, Scheduler scheduler) {
+        this(originator, retry, scheduler, (region, outcome) -> { });
+    }
+
+    public ResilientCreate(Originator originator, RetrySettings retry, Scheduler scheduler, RetryListener listener) {
         this.originator = Objects.requireNonNull(originator, "originator");
         this.retry = Objects.requireNonNull(retry, "retry");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.listener = Objects.requireNonNull(listener, "listener");
     }
 
     /**
@@ -77,6 +96,8 @@ public final class ResilientCreate {
                         .jitter(retry.jitter())
                         .scheduler(scheduler)
                         .filter(RetryableOutcome.class::isInstance)
+                        .doBeforeRetry(signal -> listener.beforeRetry(region.name(),
+                                ((RetryableOutcome) signal.failure()).outcome))
                         .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
                 .onErrorResume(RetryableOutcome.class, e -> Mono.just(e.outcome));
     }

@@ -186,6 +186,45 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void newOutboundCallWithDialerUrlArgument_urlKeptInTransactionAttributesOfEveryResponse() {
+        String node = "http://10.0.0.2:8080/v1/sma/invocations";
+        h.expect("att-n", menuFlow());
+        ObjectNode created = Bodies.newOutbound(1, "tx-n", "att-n");
+        ((ObjectNode) created.at("/ActionData/Parameters/Arguments")).put(FlowEngine.ATTR_DIALER_URL, node);
+
+        JsonNode r1 = h.sendOk(created);
+        JsonNode r2 = h.sendOk(Bodies.withAttributes(Bodies.invocation("RINGING", 2, "tx-n", null),
+                Harness.attributes(r1)));
+        JsonNode r3 = h.sendOk(Bodies.withAttributes(Bodies.invocation("CALL_ANSWERED", 3, "tx-n", "Connected"),
+                Harness.attributes(r2)));
+        assertThat(Harness.actionTypes(r3)).containsExactly("SpeakAndGetDigits");
+        // An invocation that lost its attributes: the webhook's memory still has the URL.
+        JsonNode r4 = h.sendOk(Bodies.actionSuccessful(4, "tx-n", "SpeakAndGetDigits", "1", null));
+        assertThat(Harness.actionTypes(r4)).containsExactly("Speak", "Hangup");
+        JsonNode r5 = h.sendOk(Bodies.hangup(5, "tx-n", 0, Harness.attributes(r4)));
+
+        for (JsonNode r : List.of(r1, r2, r3, r4, r5)) {
+            assertThat(Harness.attributes(r)).containsEntry(FlowEngine.ATTR_DIALER_URL, node)
+                    .containsEntry(FlowEngine.ATTR_ATTEMPT, "att-n")
+                    .hasSizeLessThanOrEqualTo(FlowEngine.MAX_ATTRIBUTES);
+        }
+        assertThat(Harness.attributes(r4)).containsEntry(FlowEngine.ATTR_DIGITS, "1");
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().digits()).isEqualTo("1"));
+    }
+
+    @Test
+    void newOutboundCallWithoutDialerUrlArgument_noDialerUrlAttribute() {
+        h.expect("att-n0", menuFlow());
+        JsonNode r1 = h.sendOk(Bodies.newOutbound(1, "tx-n0", "att-n0"));
+        JsonNode r3 = h.sendOk(Bodies.withAttributes(Bodies.invocation("CALL_ANSWERED", 3, "tx-n0", "Connected"),
+                Harness.attributes(r1)));
+
+        assertThat(Harness.attributes(r1)).doesNotContainKey(FlowEngine.ATTR_DIALER_URL);
+        assertThat(Harness.attributes(r3)).doesNotContainKey(FlowEngine.ATTR_DIALER_URL);
+    }
+
+    @Test
     void duplicateHangupWithNewSequence_stillOneCallEnded() {
         h.expect("att-h", FlowConfig.DEFAULT);
         h.registry.placed("att-h", "tx-h");

@@ -106,6 +106,46 @@ class FlowEngineTest {
     }
 
     @Test
+    void decide_dialerUrlInAttributes_keptOnEveryStepWithinTenKeys() {
+        FlowConfig cfg = menuFlow();
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("a", "att");
+        attrs.put(FlowEngine.ATTR_DIALER_URL, "https://dialer-2.example.com/v1/sma/invocations");
+        for (int i = 0; i < 4; i++) {
+            attrs.put("foreign" + i, "x"); // not the flow's: dropped, so they cannot push dialerUrl out
+        }
+        FlowDecision d = decide(cfg, FlowRequest.Kind.ANSWERED, attrs, null, null, 3);
+        List<FlowDecision> steps = new java.util.ArrayList<>(List.of(d));
+        d = decide(cfg, FlowRequest.Kind.ACTION_SUCCESSFUL, d.attributes(), "SpeakAndGetDigits", "2", 4);
+        steps.add(d);
+        d = decide(cfg, FlowRequest.Kind.ACTION_FAILED, d.attributes(), "SpeakAndGetDigits", null, 5);
+        steps.add(d);
+        d = decide(cfg, FlowRequest.Kind.ACTION_SUCCESSFUL, d.attributes(), "SpeakAndGetDigits", "1", 6);
+        steps.add(d);
+        assertThat(types(d)).containsExactly("Speak", "Hangup");
+        d = decide(cfg, FlowRequest.Kind.CANCEL, d.attributes(), null, null, 7);
+        steps.add(d);
+
+        assertThat(steps).allSatisfy(step -> {
+            assertThat(step.attributes()).containsEntry(FlowEngine.ATTR_DIALER_URL,
+                    "https://dialer-2.example.com/v1/sma/invocations");
+            assertThat(step.attributes()).hasSizeLessThanOrEqualTo(FlowEngine.MAX_ATTRIBUTES)
+                    .doesNotContainKeys("foreign0", "foreign3");
+        });
+        assertThat(steps.get(3).attributes()).containsEntry(FlowEngine.ATTR_DIGITS, "21")
+                .containsEntry(FlowEngine.ATTR_HUNG_UP, "1");
+    }
+
+    @Test
+    void decide_dialerUrlLongerThanAnAttributeValue_droppedNotTruncated() {
+        String tooLong = "https://dialer.example.com/" + "p".repeat(FlowEngine.MAX_ATTRIBUTE_CHARS);
+        FlowDecision d = decide(menuFlow(), FlowRequest.Kind.ANSWERED,
+                Map.of("a", "att", FlowEngine.ATTR_DIALER_URL, tooLong), null, null, 3);
+
+        assertThat(d.attributes()).containsEntry("a", "att").doesNotContainKey(FlowEngine.ATTR_DIALER_URL);
+    }
+
+    @Test
     void menu_digitConfirm_recordsDigitsThanksAndHangsUp() {
         FlowConfig cfg = menuFlow();
         FlowDecision start = decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3);

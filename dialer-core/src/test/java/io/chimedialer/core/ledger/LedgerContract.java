@@ -226,6 +226,54 @@ abstract class LedgerContract {
     }
 
     @Test
+    void recordEvent_retriedInvocation_keepsFirst_andEventsComeBySequence() {
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 2, "a1", "CALL_ANSWERED", T0.plusSeconds(5), null))
+                .block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 1, "a1", "NEW_OUTBOUND_CALL", T0, null)).block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 1, "a1", "RINGING", T0.plusSeconds(1), "retry"))
+                .block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 3, "a1", "HANGUP", T0.plusSeconds(40), "sip=200"))
+                .block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-2", 1, null, "NEW_OUTBOUND_CALL", T0, null)).block(WAIT);
+
+        assertThat(ledger.events("tx-1").collectList().block(WAIT)).containsExactly(
+                new Ledger.AttemptEvent("tx-1", 1, "a1", "NEW_OUTBOUND_CALL", T0, null),
+                new Ledger.AttemptEvent("tx-1", 2, "a1", "CALL_ANSWERED", T0.plusSeconds(5), null),
+                new Ledger.AttemptEvent("tx-1", 3, "a1", "HANGUP", T0.plusSeconds(40), "sip=200"));
+        assertThat(ledger.events("tx-2").collectList().block(WAIT))
+                .containsExactly(new Ledger.AttemptEvent("tx-2", 1, null, "NEW_OUTBOUND_CALL", T0, null));
+    }
+
+    @Test
+    void open_databaseMissingAMigration_appliesOnlyThatOne() throws SQLException {
+        ledger.addDnc("l", "+12065550001", T0).block(WAIT);
+        ledger.close();
+        try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+            // back to the state a dialer without V3 left
+            statement.execute("DROP TABLE attempt_events");
+            statement.execute("DELETE FROM schema_version WHERE version = 3");
+        }
+        clock.advance(Duration.ofHours(1));
+
+        ledger = JdbcLedger.open(options());
+
+        assertThat(ledger.dncNumbers("l").collectList().block(WAIT)).containsExactly("+12065550001");
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 1, null, "HANGUP", T0, null)).block(WAIT);
+        try (Connection connection = raw(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT version, applied_at FROM schema_version ORDER BY version")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(2); // V2 (cluster) stays as first applied
+            assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(3);
+            assertThat(rows.getLong(2)).isEqualTo(T0.plusSeconds(3600).toEpochMilli());
+            assertThat(rows.next()).isFalse();
+        }
+    }
+
+    @Test
     void dnc_addAndRead_roundTripsPerList_keepingFirstAdd() {
         ledger.addDnc("optouts", "+12065550002", T0).block(WAIT);
         ledger.addDnc("optouts", "+12065550001", T0).block(WAIT);
@@ -327,7 +375,8 @@ abstract class LedgerContract {
             while (rows.next()) {
                 versions.add(rows.getInt(1) + ":" + rows.getString(2));
             }
-            assertThat(versions).hasSize(expected).first().isEqualTo("1:V1__init.sql");
+            assertThat(versions).hasSize(expected).containsExactly("1:V1__init.sql", "2:V2__cluster.sql",
+                    "3:V3__attempt_events.sql");
         }
     }
 

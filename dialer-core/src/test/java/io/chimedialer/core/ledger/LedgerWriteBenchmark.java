@@ -23,7 +23,8 @@ import reactor.core.publisher.Mono;
  * Sustained ledger write throughput, as the pipeline writes: intents in batches, then per attempt its
  * placement and its result, many attempts in flight. Not a test; run it by hand (see docs/benchmarks.md).
  *
- * <p>Arguments: {@code [url|sqlite] [attempts=100000] [inFlight=256] [intentBatch=20]}. With no URL (or
+ * <p>Arguments: {@code [url|sqlite] [attempts=100000] [inFlight=256] [intentBatch=20] [eventsPerAttempt=0]}.
+ * With events, each attempt also records that many SMA invocations ({@code recordEvent}) before its result. With no URL (or
  * {@code sqlite}) it uses a fresh SQLite file in a temporary directory; with a PostgreSQL URL it works in a
  * schema of its own, dropped at the end.
  */
@@ -36,6 +37,7 @@ public final class LedgerWriteBenchmark {
         int attempts = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
         int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 256;
         int intentBatch = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        int events = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         Path tempDir = null;
         String schema = null;
         String ledgerUrl;
@@ -51,8 +53,8 @@ public final class LedgerWriteBenchmark {
             ledgerUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
         }
         try (JdbcLedger ledger = JdbcLedger.open(LedgerOptions.of(ledgerUrl, Clock.systemUTC()))) {
-            run(ledger, "warmup", 0, Math.max(intentBatch, attempts / 10), inFlight, intentBatch);
-            run(ledger, "measured", attempts, attempts, inFlight, intentBatch);
+            run(ledger, "warmup", 0, Math.max(intentBatch, attempts / 10), inFlight, intentBatch, events);
+            run(ledger, "measured", attempts, attempts, inFlight, intentBatch, events);
         } finally {
             if (schema != null) {
                 try (Connection connection = DriverManager.getConnection(url);
@@ -72,7 +74,7 @@ public final class LedgerWriteBenchmark {
     }
 
     private static void run(JdbcLedger ledger, String label, int offset, int attempts, int inFlight,
-                            int intentBatch) {
+                            int intentBatch, int events) {
         String campaign = "bench-" + label;
         List<List<Attempt>> batches = new ArrayList<>();
         for (int start = 0; start < attempts; start += intentBatch) {
@@ -94,6 +96,9 @@ public final class LedgerWriteBenchmark {
                             String tx = "tx-" + attempt.attemptId();
                             Instant now = Instant.now();
                             return ledger.recordPlaced(attempt.attemptId(), tx, now)
+                                    .thenMany(Flux.range(1, events).concatMap(sequence -> ledger.recordEvent(
+                                            new Ledger.AttemptEvent(tx, sequence, attempt.attemptId(), "EVENT",
+                                                    now, null))))
                                     .then(ledger.recordResult(new CallResult(attempt.attemptId(), campaign, tx,
                                             Disposition.ANSWERED, null, Duration.ofSeconds(3),
                                             Duration.ofSeconds(20), "1", 5, now)));
@@ -106,11 +111,11 @@ public final class LedgerWriteBenchmark {
         long transactions = after.batches() - before.batches();
         double meanLatencyMs = ops == 0 ? 0
                 : after.totalWriteLatency().minus(before.totalWriteLatency()).toNanos() / 1e6 / ops;
-        System.out.printf(Locale.ROOT, "%s %-8s attempts=%d in %.2fs: %.0f attempts/s, %.0f row writes/s "
-                        + "(intent+placed+result), %.0f ops/s, %.0f commits/s, mean batch %.1f ops, mean write "
+        System.out.printf(Locale.ROOT, "%s %-8s attempts=%d events/attempt=%d in %.2fs: %.0f attempts/s, "
+                        + "%.0f row writes/s (intent+placed+events+result), %.0f ops/s, %.0f commits/s, mean batch %.1f ops, mean write "
                         + "latency %.2f ms, max commit %d ms%n",
-                ledger.describe().contains("postgresql") ? "postgresql" : "sqlite", label, attempts, seconds,
-                attempts / seconds, 3 * attempts / seconds, ops / seconds, transactions / seconds,
+                ledger.describe().contains("postgresql") ? "postgresql" : "sqlite", label, attempts, events, seconds,
+                attempts / seconds, (3 + events) * attempts / seconds, ops / seconds, transactions / seconds,
                 transactions == 0 ? 0 : (double) ops / transactions, meanLatencyMs,
                 after.maxCommitLatency().toMillis());
     }

@@ -118,4 +118,61 @@ class ActivePermitsTest {
         assertThat(permits.waiting()).isZero();
         assertThat(permits.inUse()).isZero();
     }
+
+    @Test
+    void setConfiguredCap_lowered_newCallsWaitUntilBelowTheNewCap() {
+        ActivePermits permits = permits(4, 1);
+        Permit a = permits.acquire().block(Duration.ofSeconds(1));
+        Permit b = permits.acquire().block(Duration.ofSeconds(1));
+        Permit c = permits.acquire().block(Duration.ofSeconds(1));
+
+        permits.setConfiguredCap(2);
+        AtomicReference<Permit> next = new AtomicReference<>();
+        permits.acquire().subscribe(next::set);
+
+        assertThat(permits.cap()).isEqualTo(2);
+        assertThat(permits.configuredCap()).isEqualTo(2);
+        assertThat(permits.inUse()).isEqualTo(3); // live calls above the new cap go on
+        a.release();
+        assertThat(next.get()).as("2 live, cap 2").isNull();
+        b.release();
+        assertThat(next.get()).isNotNull();
+        assertThat(permits.inUse()).isEqualTo(2);
+        c.release();
+        assertThat(permits.inUse()).isEqualTo(1);
+    }
+
+    @Test
+    void setConfiguredCap_zeroThenRaised_waitersServedOnlyAfterTheRaise() {
+        ActivePermits permits = permits(2, 1);
+        permits.setConfiguredCap(0);
+        List<Permit> granted = new CopyOnWriteArrayList<>();
+        permits.acquire().subscribe(granted::add);
+        permits.acquire().subscribe(granted::add);
+        permits.acquire().subscribe(granted::add);
+        clock.advanceTimeBy(Duration.ofMinutes(1));
+        assertThat(granted).isEmpty();
+
+        permits.setConfiguredCap(2);
+
+        assertThat(granted).hasSize(2);
+        assertThat(permits.waiting()).isEqualTo(1);
+        assertThat(permits.cap()).isEqualTo(2);
+    }
+
+    @Test
+    void setConfiguredCap_whileRecoveringFromShrink_recoversOnlyUpToTheNewCap() {
+        ActivePermits permits = permits(10, 2);
+        permits.shrinkTo(1);
+        assertThat(permits.cap()).isEqualTo(1);
+
+        permits.setConfiguredCap(4);
+        assertThat(permits.cap()).isEqualTo(1);
+        clock.advanceTimeBy(Duration.ofSeconds(1));
+        assertThat(permits.cap()).isEqualTo(3);
+        clock.advanceTimeBy(Duration.ofSeconds(10));
+
+        assertThat(permits.cap()).isEqualTo(4);
+        assertThat(permits.configuredCap()).isEqualTo(4);
+    }
 }

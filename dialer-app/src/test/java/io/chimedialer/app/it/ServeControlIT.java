@@ -1,0 +1,400 @@
+package io.chimedialer.app.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.chimedialer.app.cli.ServeCommand;
+import io.chimedialer.app.config.ConfigLoader;
+import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.runtime.CampaignManager;
+import io.chimedialer.app.runtime.DialerRuntime;
+import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.ledger.JdbcLedger;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.emulator.CallRecord;
+import io.chimedialer.emulator.ChimeEmulator;
+import io.chimedialer.emulator.EmulatorRegion;
+import io.chimedialer.emulator.EmulatorStats;
+import io.chimedialer.emulator.Scenario;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * {@code dialer serve} in-process, as ServeCommand builds it (DialerRuntime with the control API, the loaded
+ * configuration, a bearer token), against the embedded emulator: every control operation is checked against
+ * the emulator's ground truth (issue 6's acceptance).
+ */
+class ServeControlIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "it-control-token";
+    private static final String SECRET = "it-webhook-secret-0123456789abcdef";
+    private static final String EAST = "us-east-1";
+    private static final String WEST = "us-west-2";
+    private static final double CPS = 5;
+
+    @TempDir
+    Path dir;
+
+    private ChimeEmulator emulator;
+    private DialerRuntime runtime;
+    private HttpClient http;
+    private URI base;
+    private final List<Runnable> detach = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        List<EmulatorRegion> regions = new ArrayList<>();
+        for (EmulatorRegion r : EmulatorRegion.defaults()) {
+            // Quotas above the dialer's rates: no throttling, so every attempt is exactly one created call.
+            regions.add(new EmulatorRegion(r.name(), r.sipMediaApplicationId(), r.fromNumbers(), 50, 100, 200));
+        }
+        // Calls last 1-3 s (after the time scale), so some are live when the campaign is cancelled.
+        Scenario scenario = Scenario.builder().ringMs(1000, 3000).talkMs(5000, 15000).noAnswerMs(10_000).build();
+        emulator = ChimeEmulator.builder().regions(regions).scenario(scenario).timeScale(0.2).seed(11).start();
+
+        Path contacts = dir.resolve("alpha.csv");
+        writeContacts(contacts, 600, 0);
+        Path config = dir.resolve("dialer.yaml");
+        Files.writeString(config, config(regions), StandardCharsets.UTF_8);
+        DialerConfig loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
+                "DIALER_WEBHOOK_SECRET", SECRET, "DIALER_CONTROL_TOKEN", TOKEN));
+
+        // What ServeCommand does, on port 0.
+        runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(loaded.regions().values()),
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
+                loaded.ledger().url(), loaded.server().webhookSecret().reveal(), "127.0.0.1", 0,
+                loaded.server().controlToken().reveal(), true, null, null));
+        runtime.campaigns().config(loaded);
+        emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        base = URI.create("http://127.0.0.1:" + runtime.port());
+    }
+
+    @AfterEach
+    void stop() {
+        detach.forEach(Runnable::run);
+        if (runtime != null) {
+            runtime.close();
+        }
+        if (emulator != null) {
+            emulator.close();
+        }
+    }
+
+    private String config(List<EmulatorRegion> regions) {
+        StringBuilder yaml = new StringBuilder()
+                .append("server:\n  host: 127.0.0.1\n  port: 0\n")
+                .append("  webhook-secret: ${DIALER_WEBHOOK_SECRET}\n  control-token: ${DIALER_CONTROL_TOKEN}\n")
+                .append("ledger:\n  url: \"jdbc:sqlite:").append(dir.resolve("ledger.db")).append("\"\n")
+                .append("regions:\n");
+        for (EmulatorRegion r : regions) {
+            yaml.append("  ").append(r.name()).append(":\n")
+                    .append("    sip-media-application-id: ").append(r.sipMediaApplicationId()).append('\n')
+                    .append("    calls-per-second: ").append(CPS).append('\n')
+                    .append("    burst: 1\n    max-active-calls: 60\n    update-calls-per-second: 50\n")
+                    .append("    from-numbers: [\"").append(r.fromNumbers().get(0)).append("\"]\n")
+                    .append("    endpoint: ${EMU}\n");
+        }
+        return yaml.append("campaigns:\n")
+                .append("  alpha:\n    contacts: alpha.csv\n    regions: { us-east-1: 1, us-west-2: 1 }\n")
+                .append("  beta:\n    regions: [us-west-2]\n")
+                .toString();
+    }
+
+    /** Distinct valid US numbers, one per row. */
+    private static String contacts(int n, int offset) {
+        StringBuilder csv = new StringBuilder("id,phone,name\n");
+        for (int i = offset; i < offset + n; i++) {
+            csv.append('c').append(i).append(",+1312").append(200 + i / 10_000).append(String.format("%04d", i % 10_000))
+                    .append(",Person ").append(i).append('\n');
+        }
+        return csv.toString();
+    }
+
+    private static void writeContacts(Path file, int n, int offset) throws IOException {
+        Files.writeString(file, contacts(n, offset), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void controlApi_withoutOrWithWrongToken_401AndNothingStarts() throws Exception {
+        HttpResponse<String> list = send("GET", "/v1/campaigns", null, null);
+        HttpResponse<String> start = send("POST", "/v1/campaigns", null, "{\"campaign\":\"alpha\"}");
+        HttpResponse<String> wrong = send("POST", "/v1/campaigns", "not-the-token", "{\"campaign\":\"alpha\"}");
+        HttpResponse<String> rate = send("POST", "/v1/regions/us-east-1/rate", null, "{\"calls-per-second\":1}");
+
+        assertThat(list.statusCode()).isEqualTo(401);
+        assertThat(list.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(start.statusCode()).isEqualTo(401);
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(rate.statusCode()).isEqualTo(401);
+        assertThat(runtime.campaigns().ids()).isEmpty();
+        assertThat(runtime.regions().get(EAST).rate().configuredRate()).isEqualTo(CPS);
+        Thread.sleep(300);
+        assertThat(emulator.stats().created()).isZero();
+        // /metrics and the health endpoints stay open.
+        assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/readyz", null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void campaignFromConfig_pauseResumeRateCancel_followsEmulatorGroundTruth() throws Exception {
+        // Start by name from the configuration.
+        JsonNode started = ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        assertThat(started.path("id").asText()).isEqualTo("alpha");
+        assertThat(started.path("state").asText()).isIn("RUNNING", "STARTING");
+        await(() -> emulator.stats().created() >= 15, Duration.ofSeconds(20), "15 calls created");
+
+        // Pause: once the Creates already sent have settled, not one more Create reaches the emulator.
+        JsonNode paused = ok(send("POST", "/v1/campaigns/alpha/pause", TOKEN, null));
+        assertThat(paused.path("state").asText()).isEqualTo("PAUSED");
+        Thread.sleep(1_000);
+        long createdWhilePaused = emulator.stats().created();
+        Thread.sleep(2_000);
+        assertThat(emulator.stats().created()).as("Creates while paused").isEqualTo(createdWhilePaused);
+        assertThat(ok(send("GET", "/v1/campaigns/alpha", TOKEN, null)).path("state").asText()).isEqualTo("PAUSED");
+
+        // Resume: dialing goes on.
+        assertThat(ok(send("POST", "/v1/campaigns/alpha/resume", TOKEN, null)).path("state").asText())
+                .isEqualTo("RUNNING");
+        await(() -> emulator.stats().created() >= createdWhilePaused + 10, Duration.ofSeconds(20),
+                "10 more calls created after resume");
+
+        // A live rate change: us-east-1 from 5 to 2 calls per second.
+        JsonNode rate = ok(send("POST", "/v1/regions/us-east-1/rate", TOKEN, "{\"calls-per-second\":2}"));
+        Instant changed = Instant.now();
+        assertThat(rate.path("configuredCallsPerSecond").asDouble()).isEqualTo(2.0);
+        assertThat(runtime.regions().get(EAST).rate().configuredRate()).isEqualTo(2.0);
+        Thread.sleep(4_000);
+        // Ceiling: no 1-second window after the change (the first 0.5 s lets the limiter's current period end)
+        // holds more than the new rate + 1 Creates in us-east-1; us-west-2 keeps its own rate.
+        Instant from = changed.plusMillis(500);
+        List<Instant> east = createTimes(EAST, from, changed.plusMillis(4_000));
+        assertThat(east).as("us-east-1 Creates after the change").isNotEmpty();
+        assertThat(maxInOneSecond(east)).as("us-east-1 Creates in any one second after the change")
+                .isLessThanOrEqualTo(3);
+        assertThat(createTimes(WEST, from, changed.plusMillis(4_000))).isNotEmpty();
+
+        // Cancel with calls in progress: they are hung up through UpdateSipMediaApplicationCall.
+        long live = ok(send("GET", "/v1/campaigns/alpha", TOKEN, null)).path("live").asLong();
+        assertThat(live).as("live calls before cancel").isPositive();
+        JsonNode cancelled = ok(send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null));
+        assertThat(cancelled.path("state").asText()).isIn("CANCELLING", "CANCELLED");
+        await(() -> state("alpha").equals("CANCELLED"), Duration.ofSeconds(30), "campaign CANCELLED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+
+        EmulatorStats stats = emulator.stats();
+        assertThat(stats.updates()).as("UpdateSipMediaApplicationCall hang-ups").isPositive();
+        assertThat(stats.active()).isZero();
+        assertThat(stats.ended()).isEqualTo(stats.created());
+        assertThat(stats.throttled()).isZero();
+        assertThat(stats.duplicateNumbers()).isZero();
+        assertThat(emulator.calls()).filteredOn(c -> "applicationHangup".equals(c.endReason())).isNotEmpty();
+
+        // The status counters against the ground truth.
+        JsonNode status = ok(send("GET", "/v1/campaigns/alpha", TOKEN, null));
+        long attempts = status.path("attempts").asLong();
+        assertThat(attempts).isEqualTo(stats.created()).isEqualTo(callsOf("alpha").size());
+        assertThat(sum(status.path("outcomes"))).isEqualTo(attempts);
+        assertThat(status.path("contacts").path("dialed").asLong()).isEqualTo(attempts);
+        assertThat(status.path("live").asLong()).isZero();
+        JsonNode regions = status.path("regions");
+        assertThat(regions.path(EAST).path("attempts").asLong() + regions.path(WEST).path("attempts").asLong())
+                .isEqualTo(attempts);
+        assertThat(regions.path(EAST).path("attempts").asLong()).isEqualTo(stats.regions().get(EAST).created());
+        assertThat(regions.path(WEST).path("attempts").asLong()).isEqualTo(stats.regions().get(WEST).created());
+        long answered = emulator.calls().stream().filter(c -> c.answered() != null).count();
+        assertThat(status.path("outcomes").path("ANSWERED").asLong()).isEqualTo(answered);
+    }
+
+    @Test
+    void campaignWithUploadedContacts_runsToCompletion_countersMatchEmulator() throws Exception {
+        runtime.campaigns().progressLogInterval(Duration.ofMillis(300));
+        ListAppender<ILoggingEvent> logs = capture(CampaignManager.class);
+        ObjectNode request = JSON.createObjectNode().put("campaign", "beta").put("contacts-csv", contacts(12, 5_000)
+                + "bad,12345,Invalid Row\n");
+
+        JsonNode started = ok(send("POST", "/v1/campaigns", TOKEN, JSON.writeValueAsString(request)));
+
+        assertThat(started.path("id").asText()).isEqualTo("beta");
+        await(() -> state("beta").equals("COMPLETED"), Duration.ofSeconds(60), "campaign beta COMPLETED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        JsonNode status = ok(send("GET", "/v1/campaigns/beta", TOKEN, null));
+        List<CallRecord> calls = callsOf("beta");
+        assertThat(status.path("contacts").path("total").asLong()).isEqualTo(13);
+        assertThat(status.path("contacts").path("invalid").asLong()).isEqualTo(1);
+        assertThat(status.path("contacts").path("dialed").asLong()).isEqualTo(12);
+        assertThat(status.path("attempts").asLong()).isEqualTo(calls.size()).isEqualTo(emulator.stats().created());
+        assertThat(sum(status.path("outcomes"))).isEqualTo(calls.size());
+        assertThat(calls).allMatch(c -> c.region().equals(WEST));
+        assertThat(calls).extracting(CallRecord::to).doesNotHaveDuplicates().hasSize(12);
+        // The list endpoint knows it too.
+        assertThat(ok(send("GET", "/v1/campaigns", TOKEN, null)).path("campaigns").findValuesAsText("id"))
+                .containsExactly("beta");
+        // Progress lines at INFO, by interval, never naming a number.
+        List<String> progress = messages(logs).stream().filter(m -> m.startsWith("campaign beta progress: ")).toList();
+        assertThat(progress).isNotEmpty();
+        assertThat(progress.size()).as("progress lines, not per call").isLessThan(calls.size() * 3);
+        assertThat(messages(logs)).noneMatch(m -> m.matches(".*\\+?1312\\d{7}.*"));
+    }
+
+    @Test
+    void stop_likeSigterm_noMoreCreatesLiveCallsEndAndLedgerHoldsEveryOutcome() throws Exception {
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 10, Duration.ofSeconds(20), "10 calls created");
+
+        long left = ServeCommand.stop(runtime, Duration.ofSeconds(30));
+
+        assertThat(left).as("live calls left after the drain").isZero();
+        long created = emulator.stats().created();
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        Thread.sleep(500);
+        assertThat(emulator.stats().created()).as("Creates after stop").isEqualTo(created);
+        // The runtime is closed: the ledger was flushed. Reopen it and read what it holds.
+        try (Ledger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("ledger.db"),
+                Clock.systemUTC()))) {
+            List<Ledger.AttemptRecord> all = ledger.attempts("alpha").collectList().block(Duration.ofSeconds(30));
+            // Every placed call is in the ledger with its outcome; admitted calls the pause held before their
+            // Create keep their intent only (never sent: no TransactionId, no outcome).
+            List<Ledger.AttemptRecord> placed = all.stream().filter(a -> a.transactionId() != null).toList();
+            assertThat(placed).hasSize((int) created);
+            assertThat(placed).allMatch(a -> a.result() != null, "has an outcome");
+            assertThat(placed).extracting(Ledger.AttemptRecord::transactionId)
+                    .containsExactlyInAnyOrderElementsOf(callsOf("alpha").stream().map(CallRecord::transactionId)
+                            .toList());
+            assertThat(all).filteredOn(a -> a.transactionId() == null).allMatch(a -> a.result() == null,
+                    "held intent without outcome");
+        }
+    }
+
+    private ListAppender<ILoggingEvent> capture(Class<?> type) {
+        Logger logger = (Logger) LoggerFactory.getLogger(type);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        detach.add(() -> logger.detachAppender(appender));
+        return appender;
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> appender) {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    @Test
+    void controlApi_badRequests_clearStatuses() throws Exception {
+        assertThat(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"nope\"}").statusCode()).isEqualTo(404);
+        assertThat(send("POST", "/v1/campaigns", TOKEN, "{not json").statusCode()).isEqualTo(400);
+        assertThat(send("GET", "/v1/campaigns/nope", TOKEN, null).statusCode()).isEqualTo(404);
+        assertThat(send("POST", "/v1/regions/eu-west-9/rate", TOKEN, "{\"calls-per-second\":1}").statusCode())
+                .isEqualTo(404);
+        assertThat(send("POST", "/v1/regions/us-east-1/rate", TOKEN, "{\"calls-per-second\":0}").statusCode())
+                .isEqualTo(400);
+        assertThat(runtime.regions().get(EAST).rate().configuredRate()).isEqualTo(CPS);
+        assertThat(emulator.stats().created()).isZero();
+    }
+
+    // ---- helpers ----
+
+    private List<CallRecord> callsOf(String campaign) {
+        return emulator.calls().stream()
+                .filter(c -> campaign.equals(c.arguments().get(CallRegistry.ARGUMENT_CAMPAIGN_ID)))
+                .toList();
+    }
+
+    private List<Instant> createTimes(String region, Instant from, Instant to) {
+        return emulator.calls().stream()
+                .filter(c -> c.region().equals(region))
+                .map(CallRecord::created)
+                .filter(t -> !t.isBefore(from) && t.isBefore(to))
+                .sorted()
+                .toList();
+    }
+
+    /** The most timestamps (sorted) within any half-open one-second window. */
+    static int maxInOneSecond(List<Instant> sorted) {
+        int max = 0;
+        int start = 0;
+        for (int end = 0; end < sorted.size(); end++) {
+            while (!sorted.get(start).plusSeconds(1).isAfter(sorted.get(end))) {
+                start++;
+            }
+            max = Math.max(max, end - start + 1);
+        }
+        return max;
+    }
+
+    private static long sum(JsonNode outcomes) {
+        long sum = 0;
+        for (JsonNode v : outcomes) {
+            sum += v.asLong();
+        }
+        return sum;
+    }
+
+    private String state(String campaign) {
+        try {
+            return ok(send("GET", "/v1/campaigns/" + campaign, TOKEN, null)).path("state").asText();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static JsonNode ok(HttpResponse<String> response) throws IOException {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private HttpResponse<String> send(String method, String path, String token, String body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,450 @@
+package io.chimedialer.core.cluster;
+
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.contacts.ContactRow;
+import io.chimedialer.core.contacts.RejectKind;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/**
+ * A campaign's contacts for this node, claimed from the shared {@code cluster_contacts} table in batches, so
+ * that no two nodes ever hold the same contact: the {@link io.chimedialer.core.campaign.CampaignRun}'s source
+ * in a cluster.
+ *
+ * <p><b>Claims.</b> A batch is taken with {@code SELECT ... FOR UPDATE SKIP LOCKED} and marked
+ * {@code CLAIMED} by this node with a lease ({@code lease_until = now + lease}); the claims are renewed every
+ * third of the lease while the source is open. Contacts are claimed only as the run asks for them (one batch
+ * ahead at most), so a node takes work at the pace it dials.
+ *
+ * <p><b>Never a second first attempt.</b> Before claiming, expired claims of any node are settled against the
+ * ledger (same database): a contact whose intent or skip is recorded is never claimed again; it becomes
+ * {@code DONE} when its final state is recorded and {@code ORPHANED} when its attempt is still open (it stays
+ * UNKNOWN, per the at-most-once policy). Only expired claims that the ledger does not know (claimed, never
+ * dialed) pass to the claiming node. A contact that an earlier run already settled is marked {@code DONE} and
+ * not emitted. The intent is written before any Create and in the same transaction as the ledger's contact
+ * progress, so "no progress row" means "never dialed".
+ *
+ * <p><b>Done.</b> A claim becomes {@code DONE} once the ledger holds the contact's final state (a status other
+ * than {@code IN_PROGRESS} and no follow-up pending); the source completes when the import is complete and no
+ * contact of the campaign is pending or claimed by any node, so that a node that dies mid-run still has its
+ * claims picked up by the others.
+ *
+ * <p><b>Lease loss.</b> A node that cannot renew its claims for a whole lease (database unreachable) stops
+ * emitting the claimed rows it still holds and signals {@link #leaseLost()}: the composition root should pause
+ * the run, since rows already handed to the run may be claimed by another node.
+ *
+ * <p>Thread-safe; JDBC runs on the given scheduler (one that may block, e.g. {@code Schedulers.boundedElastic()}).
+ */
+public final class ClaimingSource implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClaimingSource.class);
+
+    static final String FINAL = "EXISTS (SELECT 1 FROM contact_progress p WHERE p.campaign_id = c.campaign_id "
+            + "AND p.contact_key = c.contact_key AND p.status <> 'IN_PROGRESS') "
+            + "AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.campaign_id = c.campaign_id "
+            + "AND f.contact_key = c.contact_key AND f.taken_at IS NULL)";
+    static final String KNOWN = "EXISTS (SELECT 1 FROM contact_progress p WHERE p.campaign_id = c.campaign_id "
+            + "AND p.contact_key = c.contact_key)";
+    private static final String RETURNED = "c.contact_key, c.seq, c.kind, c.line, c.number, c.name, c.timezone, "
+            + "c.variables, c.reason, c.reject_kind, c.claims";
+
+    private final ClusterDatabase db;
+    private final String campaignId;
+    private final ClusterSettings settings;
+    private final Clock clock;
+    private final Scheduler scheduler;
+    private final AtomicBoolean subscribed = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean lastEmpty = new AtomicBoolean();
+    private final AtomicLong claimed = new AtomicLong();
+    private final AtomicLong reclaimed = new AtomicLong();
+    private final AtomicLong settled = new AtomicLong();
+    private final AtomicLong orphaned = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final Sinks.Empty<Void> leaseLost = Sinks.empty();
+    private volatile long renewedUntil = Long.MIN_VALUE;
+    private volatile Disposable renewals;
+
+    /**
+     * @param db         the cluster database (the ledger's PostgreSQL)
+     * @param campaignId the campaign
+     * @param settings   this node's id, lease, batch size and poll interval
+     * @param clock      leases are epoch milliseconds of this clock: keep the nodes' clocks in sync (NTP)
+     * @param scheduler  runs the JDBC work and the timers (may block)
+     */
+    public ClaimingSource(ClusterDatabase db, String campaignId, ClusterSettings settings, Clock clock,
+                          Scheduler scheduler) {
+        this.db = Objects.requireNonNull(db, "db");
+        this.campaignId = Objects.requireNonNull(campaignId, "campaignId");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    }
+
+    /** The campaign. */
+    public String campaignId() {
+        return campaignId;
+    }
+
+    /**
+     * The claimed rows, pulled: a batch is claimed when the run asks for more. Subscribe once; completes when
+     * the campaign has no pending or claimed contact left in the cluster. A database outage pauses it (retried
+     * with backoff); any other database failure ends it with a {@link ClusterException}. Cancelling keeps the claims (they are
+     * renewed until {@link #close()}).
+     */
+    public Flux<ContactRow> rows() {
+        return Flux.defer(() -> {
+            if (closed.get()) {
+                return Flux.error(new IllegalStateException("claiming source of " + campaignId + " is closed"));
+            }
+            if (!subscribed.compareAndSet(false, true)) {
+                return Flux.error(new IllegalStateException("claiming source of " + campaignId
+                        + " is subscribed once"));
+            }
+            startRenewals();
+            return Mono.fromCallable(this::step).subscribeOn(scheduler)
+                    .retryWhen(outage())
+                    .repeatWhen(rounds -> rounds.concatMap(n -> lastEmpty.get()
+                            ? Mono.delay(settings.pollInterval(), scheduler)
+                            : Mono.just(n), 1))
+                    .takeUntil(Step::finished)
+                    .concatMapIterable(Step::held, 1)
+                    .filter(this::stillHeld)
+                    .map(Held::row);
+        });
+    }
+
+    /** A database outage or a lost deadlock race delays the next claim (backoff up to 5 s); it never ends the rows. */
+    private Retry outage() {
+        return Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
+                .maxBackoff(Duration.ofSeconds(5))
+                .filter(ClusterDatabase::isTransient)
+                .scheduler(scheduler)
+                .doBeforeRetry(signal -> {
+                    if (signal.totalRetriesInARow() % 10 == 0) {
+                        log.warn("campaign {}: claiming paused, database unavailable: {}", campaignId,
+                                signal.failure().getMessage());
+                    }
+                });
+    }
+
+    /** Completes when this node failed to renew its claims for a whole lease (see the class comment). */
+    public Mono<Void> leaseLost() {
+        return leaseLost.asMono();
+    }
+
+    /** Contacts claimed by this source so far (each claim once). */
+    public long claimed() {
+        return claimed.get();
+    }
+
+    /** Of {@link #claimed()}, those that another node had claimed before and lost with its lease. */
+    public long reclaimed() {
+        return reclaimed.get();
+    }
+
+    /** Contacts found settled by the ledger when claimed (an earlier run) and marked DONE without emitting. */
+    public long settled() {
+        return settled.get();
+    }
+
+    /** Expired claims (of any node) this source found with an open attempt and marked ORPHANED. */
+    public long orphaned() {
+        return orphaned.get();
+    }
+
+    /** Claimed rows not emitted because their lease ran out first. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /**
+     * Renews this node's unexpired claims and marks the settled ones DONE, now (it also runs every third of the
+     * lease while the rows are subscribed).
+     *
+     * @return how many claims this node still holds
+     */
+    public Mono<Integer> renew() {
+        return Mono.fromCallable(this::renewNow).subscribeOn(scheduler);
+    }
+
+    /**
+     * Stops renewing and gives the claims back: contacts the ledger does not know return to PENDING for the
+     * other nodes, those with an open attempt become ORPHANED (their attempt stays UNKNOWN), settled ones DONE.
+     * Call it only once the run that consumed {@link #rows()} is over and the ledger's writes are flushed (close
+     * the ledger first): a contact handed to a live run must not be given back. Blocking; idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Disposable d = renewals;
+        if (d != null) {
+            d.dispose();
+        }
+        try {
+            int[] counts = db.transact("release claims", c -> {
+                long now = clock.millis();
+                int done = markDone(c, now);
+                int released;
+                try (PreparedStatement release = c.prepareStatement("UPDATE cluster_contacts c SET state = 'PENDING', "
+                        + "claimed_by = NULL, lease_until = NULL WHERE c.campaign_id = ? AND c.state = 'CLAIMED' "
+                        + "AND c.claimed_by = ? AND NOT " + KNOWN)) {
+                    release.setString(1, campaignId);
+                    release.setString(2, settings.nodeId());
+                    released = release.executeUpdate();
+                }
+                int orphans;
+                try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
+                        + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ?")) {
+                    orphan.setLong(1, now);
+                    orphan.setString(2, campaignId);
+                    orphan.setString(3, settings.nodeId());
+                    orphans = orphan.executeUpdate();
+                }
+                return new int[] {done, released, orphans};
+            });
+            log.info("campaign {}: node {} left its claims: {} done, {} released, {} orphaned", campaignId,
+                    settings.nodeId(), counts[0], counts[1], counts[2]);
+        } catch (ClusterException e) {
+            // the claims expire by themselves after the lease
+            log.warn("campaign {}: claims not released ({}); they expire after {}", campaignId, e.getMessage(),
+                    settings.lease());
+        }
+    }
+
+    // ---- internals ----
+
+    private void startRenewals() {
+        Duration period = settings.lease().dividedBy(3);
+        renewals = Flux.interval(period, period, scheduler)
+                .onBackpressureDrop()
+                .concatMap(i -> renew().onErrorResume(e -> {
+                    log.warn("campaign {}: claim renewal failed: {}", campaignId, e.getMessage());
+                    checkLease();
+                    return Mono.empty();
+                }), 1)
+                .subscribe();
+        if (closed.get()) {
+            renewals.dispose();
+        }
+    }
+
+    private void checkLease() {
+        long until = renewedUntil;
+        if (until != Long.MIN_VALUE && clock.millis() >= until
+                && leaseLost.tryEmitEmpty() == Sinks.EmitResult.OK) {
+            log.error("campaign {}: node {} could not renew its claims for {}: they may pass to other nodes; pause"
+                    + " this node's run", campaignId, settings.nodeId(), settings.lease());
+        }
+    }
+
+    private int renewNow() {
+        return db.transact("claim renewal", c -> {
+            long now = clock.millis();
+            markDone(c, now);
+            long until = now + settings.lease().toMillis();
+            int held;
+            try (PreparedStatement renew = c.prepareStatement("UPDATE cluster_contacts SET lease_until = ? "
+                    + "WHERE campaign_id = ? AND state = 'CLAIMED' AND claimed_by = ? AND lease_until >= ?")) {
+                renew.setLong(1, until);
+                renew.setString(2, campaignId);
+                renew.setString(3, settings.nodeId());
+                renew.setLong(4, now);
+                held = renew.executeUpdate();
+            }
+            renewedUntil = until;
+            return held;
+        });
+    }
+
+    private boolean stillHeld(Held held) {
+        if (clock.millis() < Math.max(held.until(), renewedUntil)) {
+            return true;
+        }
+        dropped.incrementAndGet();
+        checkLease();
+        return false;
+    }
+
+    private Step step() {
+        Step step = db.transact("claim", c -> {
+            long now = clock.millis();
+            settleExpired(c, now);
+            long until = now + settings.lease().toMillis();
+            List<Held> rows = claim(c, "c2.state = 'CLAIMED' AND c2.lease_until < ?", now, settings.claimBatch(), until);
+            if (rows.size() < settings.claimBatch()) {
+                rows.addAll(claim(c, "c2.state = 'PENDING'", null, settings.claimBatch() - rows.size(), until));
+            }
+            if (!rows.isEmpty()) {
+                rows = dropKnown(c, rows, now);
+                rows.sort(Comparator.comparingLong(Held::seq));
+                return new Step(rows, false);
+            }
+            markDone(c, now);
+            return new Step(List.of(), isFinished(c));
+        });
+        lastEmpty.set(step.held().isEmpty());
+        return step;
+    }
+
+    /** Expired claims that the ledger knows: DONE when settled, else ORPHANED (the open attempt stays UNKNOWN). */
+    private void settleExpired(Connection c, long now) throws SQLException {
+        try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
+                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + FINAL)) {
+            done.setLong(1, now);
+            done.setString(2, campaignId);
+            done.setLong(3, now);
+            done.executeUpdate();
+        }
+        try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
+                + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + KNOWN)) {
+            orphan.setLong(1, now);
+            orphan.setString(2, campaignId);
+            orphan.setLong(3, now);
+            int n = orphan.executeUpdate();
+            if (n > 0) {
+                orphaned.addAndGet(n);
+                log.warn("campaign {}: {} expired claims have an open attempt: ORPHANED (never dialed again, outcome"
+                        + " UNKNOWN)", campaignId, n);
+            }
+        }
+    }
+
+    private List<Held> claim(Connection c, String condition, Long now, int limit, long until) throws SQLException {
+        try (PreparedStatement claim = c.prepareStatement("WITH picked AS (SELECT c2.contact_key FROM cluster_contacts c2 "
+                + "WHERE c2.campaign_id = ? AND " + condition + " ORDER BY c2.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+                + "UPDATE cluster_contacts c SET state = 'CLAIMED', claimed_by = ?, claimed_at = ?, lease_until = ?, "
+                + "claims = c.claims + 1 FROM picked WHERE c.campaign_id = ? AND c.contact_key = picked.contact_key "
+                + "RETURNING " + RETURNED)) {
+            int i = 1;
+            claim.setString(i++, campaignId);
+            if (now != null) {
+                claim.setLong(i++, now);
+            }
+            claim.setInt(i++, limit);
+            claim.setString(i++, settings.nodeId());
+            claim.setLong(i++, clock.millis());
+            claim.setLong(i++, until);
+            claim.setString(i, campaignId);
+            List<Held> rows = new ArrayList<>();
+            try (ResultSet rs = claim.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(held(rs, until));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** Claimed contacts that an earlier run already recorded: DONE, not emitted. */
+    private List<Held> dropKnown(Connection c, List<Held> rows, long now) throws SQLException {
+        Set<String> known = new HashSet<>();
+        Array keys = c.createArrayOf("varchar", rows.stream().map(Held::key).toArray());
+        try (PreparedStatement query = c.prepareStatement("SELECT contact_key FROM contact_progress "
+                + "WHERE campaign_id = ? AND contact_key = ANY (?)")) {
+            query.setString(1, campaignId);
+            query.setArray(2, keys);
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    known.add(rs.getString(1));
+                }
+            }
+        }
+        if (known.isEmpty()) {
+            count(rows);
+            return rows;
+        }
+        try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts SET state = 'DONE', done_at = ? "
+                + "WHERE campaign_id = ? AND contact_key = ANY (?)")) {
+            done.setLong(1, now);
+            done.setString(2, campaignId);
+            done.setArray(3, c.createArrayOf("varchar", known.toArray()));
+            done.executeUpdate();
+        }
+        settled.addAndGet(known.size());
+        List<Held> kept = new ArrayList<>(rows.size());
+        for (Held row : rows) {
+            if (!known.contains(row.key())) {
+                kept.add(row);
+            }
+        }
+        count(kept);
+        return kept;
+    }
+
+    private void count(List<Held> rows) {
+        claimed.addAndGet(rows.size());
+        rows.stream().filter(r -> r.claims() > 1).forEach(r -> reclaimed.incrementAndGet());
+    }
+
+    private int markDone(Connection c, long now) throws SQLException {
+        try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
+                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ? AND " + FINAL)) {
+            done.setLong(1, now);
+            done.setString(2, campaignId);
+            done.setString(3, settings.nodeId());
+            return done.executeUpdate();
+        }
+    }
+
+    private boolean isFinished(Connection c) throws SQLException {
+        try (PreparedStatement query = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM cluster_imports "
+                + "WHERE campaign_id = ?), EXISTS (SELECT 1 FROM cluster_contacts WHERE campaign_id = ? "
+                + "AND state IN ('PENDING', 'CLAIMED'))")) {
+            query.setString(1, campaignId);
+            query.setString(2, campaignId);
+            try (ResultSet rs = query.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1) && !rs.getBoolean(2);
+            }
+        }
+    }
+
+    private static Held held(ResultSet rs, long until) throws SQLException {
+        String key = rs.getString(1);
+        long seq = rs.getLong(2);
+        String kind = rs.getString(3);
+        long line = rs.getLong(4);
+        String number = rs.getString(5);
+        ContactRow row;
+        if ("REJECTED".equals(kind)) {
+            row = new ContactRow.Rejected(line, number, rs.getString(9), RejectKind.valueOf(rs.getString(10)));
+        } else {
+            String zone = rs.getString(7);
+            row = new ContactRow.Valid(new Contact(line, key, number, rs.getString(6),
+                    zone == null ? null : ZoneId.of(zone), Json.strings(rs.getString(8))));
+        }
+        return new Held(key, seq, rs.getInt(11), until, row);
+    }
+
+    /** A claimed row and the lease its claim set. */
+    private record Held(String key, long seq, int claims, long until, ContactRow row) {
+    }
+
+    /** One claim round: the rows it claimed, or none and whether the campaign is finished. */
+    private record Step(List<Held> held, boolean finished) {
+    }
+}

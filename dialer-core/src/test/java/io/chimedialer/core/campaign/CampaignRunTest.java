@@ -1,0 +1,304 @@
+package io.chimedialer.core.campaign;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.chime.Originator;
+import io.chimedialer.core.chime.UpdateOutcome;
+import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.config.CallingWindowConfig;
+import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.contacts.CallingWindow;
+import io.chimedialer.core.contacts.ContactSource;
+import io.chimedialer.core.contacts.CsvOptions;
+import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.core.pacing.DialerSettings;
+import io.chimedialer.core.pacing.PacingSettings;
+import io.chimedialer.core.pacing.RegionPacing;
+import io.chimedialer.core.pacing.ResilientCreate;
+import io.chimedialer.core.pacing.RetrySettings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.StringReader;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/** The engine on virtual time with a scripted originator that plays Chime and the webhook. */
+class CampaignRunTest {
+    private static final String CSV = """
+            id,phone,name
+            a,+12125550101,Ann
+            b,+13125550102,Bob
+            c,not-a-number,Cat
+            d,+12125550101,Dup
+            e,+14155550103,Eve
+            f,+13035550104,Fay
+            g,+12125550105,Gus
+            """;
+
+    private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    private final Clock clock = new Clock() {
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS));
+        }
+    };
+    private final EventBus bus = new EventBus();
+    private final CallRegistry registry = new CallRegistry(bus, clock);
+    private final RecordingLedger ledger = new RecordingLedger();
+    private final List<String> created = new CopyOnWriteArrayList<>();
+    private final List<Long> createdAt = new CopyOnWriteArrayList<>();
+
+    /** Plays one call: what happens after Create (by the number's last digit). */
+    private BiConsumer<Attempt, String> callee = (attempt, tx) -> vts.schedule(
+            () -> registry.close(attempt.attemptId(), Disposition.ANSWERED, 0), 30, TimeUnit.SECONDS);
+
+    private final Originator originator = new Originator() {
+        @Override
+        public Mono<CreateOutcome> create(Attempt attempt, RegionConfig region, Map<String, String> arguments) {
+            return Mono.fromSupplier(() -> {
+                created.add(attempt.contact().number());
+                createdAt.add(vts.now(TimeUnit.MILLISECONDS));
+                String tx = UUID.randomUUID().toString();
+                callee.accept(attempt, tx);
+                return new CreateOutcome.Placed(tx);
+            });
+        }
+
+        @Override
+        public Mono<UpdateOutcome> hangUp(RegionConfig region, String transactionId) {
+            return Mono.just(new UpdateOutcome.Updated(transactionId));
+        }
+    };
+
+    private RegionPacing pacing;
+
+    private CampaignRun run(RetryConfig retry, String dnc) throws Exception {
+        return run(retry, dnc, CallingWindowConfig.ALWAYS);
+    }
+
+    private CampaignRun run(RetryConfig retry, String dnc, CallingWindowConfig window) throws Exception {
+        RegionConfig region = new RegionConfig("us-east-1", "sma-1", 2, 1, 3, 5, List.of("+17035550100"), null);
+        pacing = RegionPacing.create(region, PacingSettings.ofDefaults(), vts, p -> registry.markUnknown(p.attemptId()));
+        DialerMetrics metrics = new DialerMetrics(new SimpleMeterRegistry());
+        MeteredOriginator metered = new MeteredOriginator(originator, metrics, vts);
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        weights.put("us-east-1", 1);
+        CampaignConfig config = new CampaignConfig("camp", "contacts.csv", weights, "US", window,
+                retry, null, List.of(), Duration.ofMinutes(10), false);
+        PhoneNumbers numbers = PhoneNumbers.forRegion("US");
+        DncList dncList = new DncList(numbers);
+        dncList.load("dnc", new StringReader(dnc));
+        return new CampaignRun(new CampaignRun.Setup(config,
+                ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7, dncList, "dnc",
+                CallingWindow.of(window), Instant.parse("2100-01-01T00:00:00Z"), 100,
+                Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered,
+                registry, ledger, metrics, vts, () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(),
+                Duration.ofSeconds(30), false, Map.of()));
+    }
+
+    private RunReport runToEnd(CampaignRun run, Duration within) {
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(within);
+        assertThat(report.get()).as("the run completed within %s of virtual time", within).isNotNull();
+        return report.get();
+    }
+
+    @Test
+    void start_listWithInvalidDuplicateAndDnc_everyContactEndsOnceAndReportAddsUp() throws Exception {
+        CampaignRun run = run(RetryConfig.NONE, "+13035550104\n");
+        RunReport report = runToEnd(run, Duration.ofMinutes(5));
+
+        assertThat(report.state()).isEqualTo("COMPLETED");
+        RunReport.Contacts c = report.contacts();
+        assertThat(c.total()).isEqualTo(7);
+        assertThat(c.invalid()).isEqualTo(1);
+        assertThat(c.duplicate()).isEqualTo(1);
+        assertThat(c.suppressed()).isEqualTo(1);
+        assertThat(c.dialed()).isEqualTo(4);
+        assertThat(c.total()).isEqualTo(c.invalid() + c.duplicate() + c.suppressed() + c.dialed());
+        assertThat(created).containsExactlyInAnyOrder("+12125550101", "+13125550102", "+14155550103", "+12125550105");
+        assertThat(report.outcomes()).containsEntry(Disposition.ANSWERED, 4L);
+        assertThat(ledger.results).hasSize(4);
+        assertThat(ledger.intents.keySet()).isEqualTo(ledger.results.keySet());
+        assertThat(ledger.skipped).containsExactlyInAnyOrder("INVALID:line-4", "DUPLICATE:d", "SUPPRESSED:f");
+        assertThat(pacing.permits().inUse()).isZero();
+    }
+
+    @Test
+    void start_rateTwoPerSecondAndCapThree_neverExceedsEither() throws Exception {
+        CampaignRun run = run(RetryConfig.NONE, "");
+        runToEnd(run, Duration.ofMinutes(5));
+
+        assertThat(created).hasSize(5);
+        for (int i = 0; i < createdAt.size(); i++) {
+            long windowStart = createdAt.get(i);
+            long inWindow = createdAt.stream().filter(t -> t >= windowStart && t < windowStart + 1000).count();
+            assertThat(inWindow).as("creates in the second from %d ms", windowStart).isLessThanOrEqualTo(2);
+        }
+        // calls last 30 s and the cap is 3: the 4th Create waits for the first HANGUP
+        assertThat(createdAt.get(3)).isGreaterThanOrEqualTo(createdAt.get(0) + 30_000);
+        assertThat(pacing.permits().peak()).isEqualTo(3);
+    }
+
+    @Test
+    void start_hangupArrivesBeforeCreateAnswers_permitStillReleasedAndRunCompletes() throws Exception {
+        // The webhook's HANGUP is processed before Create's answer reaches the pipeline.
+        callee = (attempt, tx) -> registry.close(attempt.attemptId(), Disposition.BUSY, 486);
+        CampaignRun run = run(RetryConfig.NONE, "");
+        RunReport report = runToEnd(run, Duration.ofMinutes(1));
+
+        assertThat(report.outcomes()).containsEntry(Disposition.BUSY, 5L);
+        assertThat(run.counters().live.sum()).isZero();
+        assertThat(pacing.permits().inUse()).isZero();
+    }
+
+    @Test
+    void start_busyWithRetryRule_redialsAfterTheDelayUpToMaxAttempts() throws Exception {
+        callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),
+                attempt.contact().number().endsWith("2") ? Disposition.BUSY : Disposition.ANSWERED,
+                attempt.contact().number().endsWith("2") ? 486 : 0), 1, TimeUnit.SECONDS);
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(10), 3));
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "");
+        RunReport report = runToEnd(run, Duration.ofMinutes(30));
+
+        List<Long> busyCreates = new ArrayList<>();
+        for (int i = 0; i < created.size(); i++) {
+            if (created.get(i).equals("+13125550102")) {
+                busyCreates.add(createdAt.get(i));
+            }
+        }
+        assertThat(busyCreates).hasSize(3);
+        assertThat(busyCreates.get(1) - busyCreates.get(0)).isGreaterThanOrEqualTo(Duration.ofMinutes(10).toMillis());
+        assertThat(busyCreates.get(2) - busyCreates.get(1)).isGreaterThanOrEqualTo(Duration.ofMinutes(10).toMillis());
+        assertThat(report.attempts()).isEqualTo(7);
+        assertThat(report.contacts().dialed()).isEqualTo(5);
+        assertThat(report.outcomes()).containsEntry(Disposition.BUSY, 3L).containsEntry(Disposition.ANSWERED, 4L);
+    }
+
+    @Test
+    void start_followUpDueAfterTheWindowCloses_waitsForTheNextOpening() throws Exception {
+        // Friday 16:55 in New York; calls allowed 09:00-17:00 there.
+        vts.advanceTimeTo(Instant.parse("2026-11-27T21:55:00Z"));
+        callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),
+                attempt.contact().number().endsWith("2") ? Disposition.BUSY : Disposition.ANSWERED,
+                attempt.contact().number().endsWith("2") ? 486 : 0), 1, TimeUnit.SECONDS);
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(10), 2));
+        CallingWindowConfig window = new CallingWindowConfig(java.time.LocalTime.of(9, 0), java.time.LocalTime.of(17, 0),
+                java.util.EnumSet.allOf(java.time.DayOfWeek.class), "America/New_York");
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "", window);
+        runToEnd(run, Duration.ofDays(1));
+
+        List<Long> busyCreates = new ArrayList<>();
+        for (int i = 0; i < created.size(); i++) {
+            if (created.get(i).equals("+13125550102")) {
+                busyCreates.add(createdAt.get(i));
+            }
+        }
+        assertThat(busyCreates).hasSize(2);
+        assertThat(busyCreates.get(0)).isLessThan(Instant.parse("2026-11-27T22:00:00Z").toEpochMilli());
+        long opening = Instant.parse("2026-11-28T14:00:00Z").toEpochMilli();
+        assertThat(busyCreates.get(1)).isBetween(opening, opening + 1000); // the intent batch window may add ms
+    }
+
+    @Test
+    void pause_whilePaused_noCreateUntilResumed() throws Exception {
+        CampaignRun run = run(RetryConfig.NONE, "");
+        run.start().subscribe();
+        vts.advanceTimeBy(Duration.ofMillis(100));
+        run.pause();
+        int before = created.size();
+        vts.advanceTimeBy(Duration.ofMinutes(10));
+        assertThat(created).hasSize(before);
+        assertThat(run.state()).isEqualTo(CampaignRun.State.PAUSED);
+        run.resume();
+        vts.advanceTimeBy(Duration.ofMinutes(10));
+        assertThat(created).hasSize(5);
+        assertThat(run.state()).isEqualTo(CampaignRun.State.COMPLETED);
+    }
+
+    @Test
+    void cancel_withLiveCalls_hangsThemUpAndCompletesCancelled() throws Exception {
+        List<String> hungUp = new CopyOnWriteArrayList<>();
+        callee = (attempt, tx) -> hungUpTargets.put(tx, attempt.attemptId()); // calls stay up until hung up
+        CampaignRun run = runWithHangUpRecorder(hungUp);
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        assertThat(run.counters().live.sum()).isEqualTo(3);
+        run.cancel();
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        assertThat(hungUp).hasSize(3);
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().state()).isEqualTo("CANCELLED");
+        assertThat(created).hasSize(3);
+        assertThat(pacing.permits().inUse()).isZero();
+    }
+
+    private final Map<String, String> hungUpTargets = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A run whose originator's hang-up ends the call at once, as Chime's HANGUP after Update would. */
+    private CampaignRun runWithHangUpRecorder(List<String> hungUp) throws Exception {
+        run(RetryConfig.NONE, ""); // builds the Region's pacing
+        Originator hangingUp = new Originator() {
+            @Override
+            public Mono<CreateOutcome> create(Attempt attempt, RegionConfig region, Map<String, String> arguments) {
+                return originator.create(attempt, region, arguments);
+            }
+
+            @Override
+            public Mono<UpdateOutcome> hangUp(RegionConfig region, String transactionId) {
+                return Mono.fromSupplier(() -> {
+                    hungUp.add(transactionId);
+                    registry.close(hungUpTargets.get(transactionId), Disposition.ANSWERED, 0);
+                    return new UpdateOutcome.Updated(transactionId);
+                });
+            }
+        };
+        RegionConfig region = pacing.config();
+        DialerMetrics metrics = new DialerMetrics(new SimpleMeterRegistry());
+        MeteredOriginator metered = new MeteredOriginator(hangingUp, metrics, vts);
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        weights.put(region.name(), 1);
+        CampaignConfig config = new CampaignConfig("camp", "contacts.csv", weights, "US", CallingWindowConfig.ALWAYS,
+                RetryConfig.NONE, null, List.of(), Duration.ofMinutes(10), false);
+        return new CampaignRun(new CampaignRun.Setup(config,
+                ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7,
+                new DncList(PhoneNumbers.forRegion("US")), "dnc", CallingWindow.of(CallingWindowConfig.ALWAYS),
+                Instant.parse("2100-01-01T00:00:00Z"), 100, Map.of(region.name(), pacing),
+                new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered, registry, ledger, metrics, vts,
+                () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(), Duration.ofSeconds(30), false, Map.of()));
+    }
+}

@@ -1,0 +1,64 @@
+package io.chimedialer.core.campaign;
+
+import io.chimedialer.core.ledger.Ledger;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** An in-memory ledger that records every write, for engine tests. */
+final class RecordingLedger implements Ledger {
+    final Map<String, Attempt> intents = new ConcurrentHashMap<>();
+    final Map<String, String> placed = new ConcurrentHashMap<>();
+    final Map<String, CallResult> results = new ConcurrentHashMap<>();
+    final List<String> skipped = new CopyOnWriteArrayList<>();
+    final List<String> dnc = new CopyOnWriteArrayList<>();
+    final List<Instant> intentTimes = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Mono<Void> recordIntents(List<Attempt> attempts) {
+        return Mono.fromRunnable(() -> attempts.forEach(a -> intents.put(a.attemptId(), a)));
+    }
+
+    @Override
+    public Mono<Void> recordPlaced(String attemptId, String transactionId, Instant at) {
+        return Mono.fromRunnable(() -> placed.putIfAbsent(attemptId, transactionId));
+    }
+
+    @Override
+    public Mono<Void> recordResult(CallResult result) {
+        return Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result));
+    }
+
+    @Override
+    public Mono<Void> recordSkipped(String campaignId, String contactKey, String number, String state, String reason) {
+        return Mono.fromRunnable(() -> skipped.add(state + ":" + contactKey));
+    }
+
+    @Override
+    public Mono<Void> addDnc(String list, String number, Instant at) {
+        return Mono.fromRunnable(() -> dnc.add(number));
+    }
+
+    @Override
+    public Flux<String> dncNumbers(String list) {
+        return Flux.fromIterable(dnc);
+    }
+
+    @Override
+    public Mono<AttemptRecord> findByTransactionId(String transactionId) {
+        return Mono.empty();
+    }
+
+    @Override
+    public Flux<AttemptRecord> attempts(String campaignId) {
+        return Flux.empty();
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,729 @@
+package io.chimedialer.core.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.contacts.ContactRow;
+import io.chimedialer.core.contacts.RejectKind;
+import io.chimedialer.core.ledger.JdbcLedger;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.pacing.PacingSettings;
+import io.chimedialer.core.pacing.RegionPacing;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Several "nodes" (separate instances with separate connection pools, in one JVM) against the real PostgreSQL
+ * at {@code DIALER_TEST_POSTGRES_URL} (skipped when unset; fails when set and unreachable). Each test gets a
+ * schema of its own, migrated by opening the ledger on it, all dropped at the end of the run.
+ */
+class ClusterIT {
+    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
+    private static final String RUN = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    private static final List<String> SCHEMAS = new ArrayList<>();
+    private static final String CAMPAIGN = "reminders";
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private String url;
+    private Ledger ledger;
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+
+    @BeforeAll
+    static void requirePostgres() throws SQLException {
+        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
+                "DIALER_TEST_POSTGRES_URL is not set: cluster tests skipped");
+        try (Connection connection = DriverManager.getConnection(BASE_URL)) {
+            assertThat(connection.isValid(5)).as("PostgreSQL at DIALER_TEST_POSTGRES_URL answers").isTrue();
+        }
+    }
+
+    @AfterAll
+    static void dropSchemas() throws SQLException {
+        if (BASE_URL == null || SCHEMAS.isEmpty()) {
+            return;
+        }
+        try (Connection connection = DriverManager.getConnection(BASE_URL);
+             Statement statement = connection.createStatement()) {
+            for (String name : SCHEMAS) {
+                statement.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
+            }
+        }
+    }
+
+    @BeforeEach
+    void migrate() throws SQLException {
+        url = schema();
+        ledger = JdbcLedger.open(LedgerOptions.of(url, Clock.systemUTC()));
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        while (!closeables.isEmpty()) {
+            closeables.pop().close();
+        }
+        ledger.close();
+    }
+
+    private String schema() throws SQLException {
+        String name = "dialer_cluster_" + RUN + "_" + SCHEMAS.size();
+        SCHEMAS.add(name);
+        try (Connection connection = DriverManager.getConnection(BASE_URL);
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + name);
+        }
+        return BASE_URL + (BASE_URL.contains("?") ? "&" : "?") + "currentSchema=" + name;
+    }
+
+    private <T extends AutoCloseable> T closing(T resource) {
+        closeables.push(resource);
+        return resource;
+    }
+
+    private ClusterDatabase database() {
+        return closing(ClusterDatabase.open(url, 3, Duration.ofSeconds(3)));
+    }
+
+    private Scheduler scheduler(String name) {
+        Scheduler scheduler = Schedulers.newBoundedElastic(8, 10_000, name);
+        closing(scheduler::dispose);
+        return scheduler;
+    }
+
+    private static ContactRow valid(long line, String id, String number) {
+        return new ContactRow.Valid(new Contact(line, id, number, "n" + line, null, Map.of("k", "v" + line)));
+    }
+
+    private static List<ContactRow> contacts(int count) {
+        return IntStream.range(0, count).mapToObj(i -> valid(i + 2, "c" + i, String.format("+1206%07d", i))).toList();
+    }
+
+    private static String key(ContactRow row) {
+        return row instanceof ContactRow.Valid v ? v.contact().id() : "line-" + row.line();
+    }
+
+    private Map<String, Long> states() throws SQLException {
+        Map<String, Long> out = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT state, COUNT(*) FROM cluster_contacts GROUP BY state")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    private long scalar(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    /** Consumes a node's rows as a run would: each row's final state goes to the ledger (a skip, here). */
+    private Flux<ContactRow> consume(ClaimingSource source, String node, Map<String, String> owner,
+                                     AtomicInteger twice) {
+        return source.rows()
+                .doOnNext(row -> {
+                    if (owner.putIfAbsent(key(row), node) != null) {
+                        twice.incrementAndGet();
+                    }
+                })
+                // never wait for a full batch: the source completes only once its rows are settled
+                .bufferTimeout(250, Duration.ofMillis(50), true)
+                .concatMap(batch -> Flux.fromIterable(batch)
+                        .flatMap(row -> ledger.recordSkipped(CAMPAIGN, key(row),
+                                row instanceof ContactRow.Valid v ? v.contact().number() : "", "SUPPRESSED", "test"), 256)
+                        .thenMany(Flux.fromIterable(batch)), 1);
+    }
+
+    // ---- import ----
+
+    @Test
+    void importOnce_threeNodesAtOnce_oneImportsAndDuplicatesAreSettled() throws SQLException {
+        List<ContactRow> rows = new ArrayList<>(contacts(1000));
+        rows.add(valid(1002, "dup-1", "+12060000001"));   // the number of c1
+        rows.add(valid(1003, "dup-2", "+12060000002"));   // the number of c2
+        rows.add(new ContactRow.Rejected(1004, "12", "not a number", RejectKind.INVALID_NUMBER));
+        AtomicInteger subscriptions = new AtomicInteger();
+        Flux<ContactRow> list = Flux.defer(() -> {
+            subscriptions.incrementAndGet();
+            return Flux.fromIterable(rows);
+        });
+        Clock clock = Clock.systemUTC();
+        List<ContactImporter> importers = List.of("a", "b", "c").stream()
+                .map(n -> new ContactImporter(database(), ledger, n, clock, scheduler("import-" + n))).toList();
+
+        List<ContactImporter.Result> results = Flux.fromIterable(importers)
+                .flatMap(i -> i.importOnce(CAMPAIGN, "list.csv", list))
+                .collectList().block(WAIT);
+
+        assertThat(results).filteredOn(ContactImporter.Result::imported).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.rowsRead()).isEqualTo(1003);
+                    assertThat(r.rowsInserted()).isEqualTo(1003);
+                    assertThat(r.duplicates()).isEqualTo(2);
+                });
+        assertThat(subscriptions).hasValue(1);
+        assertThat(states()).containsExactlyInAnyOrderEntriesOf(Map.of("PENDING", 1001L, "DONE", 2L));
+        assertThat(scalar("SELECT COUNT(*) FROM contact_progress WHERE status = 'DUPLICATE'")).isEqualTo(2);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE kind = 'REJECTED' AND contact_key = 'line-1004'"))
+                .isEqualTo(1);
+        assertThat(importers.get(0).isImported(CAMPAIGN).block(WAIT)).isTrue();
+
+        ContactImporter.Result again = importers.get(1).importOnce(CAMPAIGN, "list.csv", list).block(WAIT);
+        assertThat(again.imported()).isFalse();
+        assertThat(subscriptions).hasValue(1);
+    }
+
+    // ---- work sharing ----
+
+    @Test
+    void claim_threeNodes30000Contacts_eachClaimedExactlyOnce() throws SQLException {
+        Clock clock = Clock.systemUTC();
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(30_000))).block(WAIT);
+        Map<String, String> owner = new ConcurrentHashMap<>();
+        AtomicInteger twice = new AtomicInteger();
+        List<ClaimingSource> sources = new ArrayList<>();
+        for (String node : List.of("a", "b", "c")) {
+            ClusterSettings settings = ClusterSettings.of(node, null).withClaimBatch(100)
+                    .withPollInterval(Duration.ofMillis(100));
+            sources.add(closing(new ClaimingSource(database(), CAMPAIGN, settings, clock, scheduler("claim-" + node))));
+        }
+
+        long emitted = Flux.merge(List.of(consume(sources.get(0), "a", owner, twice),
+                        consume(sources.get(1), "b", owner, twice), consume(sources.get(2), "c", owner, twice)))
+                .count().block(Duration.ofSeconds(120));
+
+        assertThat(twice).as("contacts emitted by two nodes").hasValue(0);
+        assertThat(emitted).isEqualTo(30_000);
+        assertThat(owner).hasSize(30_000);
+        assertThat(sources.stream().mapToLong(ClaimingSource::claimed).sum()).isEqualTo(30_000);
+        Map<String, Long> perNode = new TreeMap<>();
+        owner.values().forEach(n -> perNode.merge(n, 1L, Long::sum));
+        assertThat(perNode).containsOnlyKeys("a", "b", "c");
+        assertThat(states()).containsExactly(Map.entry("DONE", 30_000L));
+        assertThat(scalar("SELECT MAX(claims) FROM cluster_contacts")).isEqualTo(1);
+        System.out.println("30,000 contacts claimed by three nodes: " + perNode);
+    }
+
+    @Test
+    void claim_nodeStopsRenewing_itsClaimsPassAfterTheLeaseButNeverAContactWithAnIntent() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        Duration lease = Duration.ofSeconds(3);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(500))).block(WAIT);
+        ClusterSettings a = ClusterSettings.of("a", null).withClaimBatch(100).withLease(lease)
+                .withPollInterval(Duration.ofMillis(100));
+        Scheduler aScheduler = Schedulers.newBoundedElastic(4, 1000, "node-a");
+        ClusterDatabase aDb = ClusterDatabase.open(url, 3, Duration.ofSeconds(3));
+        ClaimingSource nodeA = new ClaimingSource(aDb, CAMPAIGN, a, clock, aScheduler);
+
+        List<ContactRow> taken = nodeA.rows().take(200).collectList().block(WAIT);
+        // node a dies without releasing anything (a claim it had in flight may still commit: count after)
+        aScheduler.dispose();
+        aDb.close();
+        TimeUnit.MILLISECONDS.sleep(200);
+        long aClaimed = scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED' AND claimed_by = 'a'");
+        assertThat(taken).hasSize(200);
+        assertThat(aClaimed).isBetween(200L, 300L);
+        // before dying, node a had written intents for 20 of its contacts, and 5 of those calls had ended
+        List<Attempt> intents = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Contact contact = ((ContactRow.Valid) taken.get(i)).contact();
+            intents.add(new Attempt("att-" + i, CAMPAIGN, contact, 1, "us-east-1", "+12065550100"));
+        }
+        ledger.recordIntents(intents).block(WAIT);
+        for (int i = 0; i < 5; i++) {
+            ledger.recordResult(new CallResult("att-" + i, CAMPAIGN, "tx-" + i, Disposition.ANSWERED, null,
+                    Duration.ofSeconds(1), Duration.ofSeconds(2), "", 3, clock.instant())).block(WAIT);
+        }
+        Set<String> withIntent = new HashSet<>();
+        intents.forEach(i -> withIntent.add(i.contact().id()));
+
+        ClusterSettings b = ClusterSettings.of("b", null).withClaimBatch(100).withLease(lease)
+                .withPollInterval(Duration.ofMillis(100));
+        ClaimingSource nodeB = closing(new ClaimingSource(database(), CAMPAIGN, b, clock, scheduler("node-b")));
+        Map<String, String> owner = new ConcurrentHashMap<>();
+        AtomicInteger twice = new AtomicInteger();
+        List<String> bRows = new CopyOnWriteArrayList<>();
+        AtomicInteger completed = new AtomicInteger();
+        Disposable running = consume(nodeB, "b", owner, twice).subscribe(r -> bRows.add(key(r)), e -> { },
+                completed::incrementAndGet);
+        closing(running::dispose);
+
+        await("b takes every unclaimed contact", WAIT, () -> bRows.size() == 500 - aClaimed);
+        await("b's contacts settle", WAIT, () -> {
+            try {
+                return states().getOrDefault("DONE", 0L) == 500 - aClaimed;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        TimeUnit.MILLISECONDS.sleep(300); // b keeps polling: a's claims are not expired, b must not take them
+        assertThat(bRows).hasSize((int) (500 - aClaimed));
+        assertThat(completed).as("a's claims may still come back: b waits").hasValue(0);
+        Set<String> aKeys = new HashSet<>();
+        taken.forEach(r -> aKeys.add(key(r)));
+        assertThat(bRows).doesNotContainAnyElementsOf(aKeys);
+
+        clock.advance(lease.plusMillis(1));
+        await("b completes once a's claims passed to it", WAIT, () -> completed.get() == 1);
+
+        assertThat(twice).hasValue(0);
+        assertThat(bRows).hasSize(480).doesNotContainAnyElementsOf(withIntent);
+        assertThat(nodeB.reclaimed()).isEqualTo(aClaimed - 20);
+        assertThat(nodeB.orphaned()).isEqualTo(15);
+        assertThat(states()).containsExactlyInAnyOrderEntriesOf(Map.of("DONE", 485L, "ORPHANED", 15L));
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE claims = 2 AND claimed_by = 'b'"))
+                .isEqualTo(aClaimed - 20);
+        assertThat(scalar("SELECT COUNT(*) FROM attempts")).as("no attempt was written again").isEqualTo(20);
+    }
+
+    @Test
+    void close_runOver_givesBackUnknownContactsAndOrphansOpenAttempts() throws SQLException {
+        Clock clock = Clock.systemUTC();
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(50))).block(WAIT);
+        ClaimingSource source = new ClaimingSource(database(), CAMPAIGN,
+                ClusterSettings.of("a", null).withClaimBatch(10), clock, scheduler("node-a"));
+        List<ContactRow> taken = source.rows().take(10).collectList().block(WAIT);
+        Contact first = ((ContactRow.Valid) taken.get(0)).contact();
+        ledger.recordIntents(List.of(new Attempt("att-1", CAMPAIGN, first, 1, "us-east-1", "+12065550100")))
+                .block(WAIT);
+        ledger.recordSkipped(CAMPAIGN, key(taken.get(1)), "+12060000001", "SUPPRESSED", "dnc").block(WAIT);
+        long claimed = scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED'");
+
+        source.close();
+
+        assertThat(states()).containsExactlyInAnyOrderEntriesOf(Map.of("PENDING", 50 - 2L, "DONE", 1L,
+                "ORPHANED", 1L));
+        assertThat(claimed).isBetween(10L, 20L);
+        assertThatThrownBy(() -> source.rows().blockFirst(WAIT)).isInstanceOf(IllegalStateException.class);
+    }
+
+    // ---- membership and Region shares ----
+
+    /** Every share change of every node, in the order they happened. */
+    private static final class ShareLog {
+        record Change(String node, String region, boolean cap, double value) {
+        }
+
+        final List<Object> entries = new ArrayList<>();
+
+        synchronized void add(Object entry) {
+            entries.add(entry);
+        }
+
+        ClusterLimits.Target target(String node, String region) {
+            return new ClusterLimits.Target() {
+                @Override
+                public void rate(double callsPerSecond) {
+                    add(new Change(node, region, false, callsPerSecond));
+                }
+
+                @Override
+                public void cap(int maxActiveCalls) {
+                    add(new Change(node, region, true, maxActiveCalls));
+                }
+            };
+        }
+
+        /**
+         * Replays the log: the largest sum of caps, and of rates of the nodes able to call (cap above zero: a fenced
+         * or unacknowledged node keeps its old rate but starts no call), per Region.
+         */
+        synchronized Map<String, double[]> peaks(Map<String, RegionShare> start) {
+            Map<String, Map<String, double[]>> current = new HashMap<>();
+            Map<String, double[]> peaks = new TreeMap<>();
+            for (Object entry : entries) {
+                if (entry instanceof String gone) {
+                    current.remove(gone);
+                    continue;
+                }
+                Change c = (Change) entry;
+                double[] applied = current.computeIfAbsent(c.node(), n -> new HashMap<>()).computeIfAbsent(c.region(),
+                        r -> new double[] {start.get(r).callsPerSecond(), start.get(r).maxActiveCalls()});
+                applied[c.cap() ? 1 : 0] = c.value();
+                double rate = 0;
+                double cap = 0;
+                for (Map<String, double[]> node : current.values()) {
+                    double[] share = node.get(c.region());
+                    if (share != null && share[1] > 0) {
+                        rate += share[0];
+                        cap += share[1];
+                    }
+                }
+                double[] peak = peaks.computeIfAbsent(c.region(), r -> new double[2]);
+                peak[0] = Math.max(peak[0], rate);
+                peak[1] = Math.max(peak[1], cap);
+            }
+            return peaks;
+        }
+    }
+
+    @Test
+    void membership_nodesJoinLeaveAndAreCutOff_liveListAndSharesRebalanceWithinTheTotals() throws Exception {
+        Clock clock = Clock.systemUTC();
+        Map<String, RegionShare> totals = new LinkedHashMap<>();
+        totals.put("us-east-1", new RegionShare(9, 10));
+        totals.put("us-west-2", new RegionShare(2, 2));
+        ShareLog log = new ShareLog();
+        Map<String, ClusterMembership> nodes = new LinkedHashMap<>();
+        Map<String, ClusterDatabase> dbs = new HashMap<>();
+        for (String id : List.of("a", "b", "c")) {
+            Map<String, ClusterLimits.Target> targets = new LinkedHashMap<>();
+            totals.keySet().forEach(region -> targets.put(region, log.target(id, region)));
+            ClusterSettings settings = ClusterSettings.of(id, "http://127.0.0.1:808" + (id.charAt(0) - 'a'))
+                    .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000));
+            ClusterDatabase db = ClusterDatabase.open(url, 3, Duration.ofSeconds(1));
+            dbs.put(id, db);
+            closing(db);
+            nodes.put(id, closing(new ClusterMembership(db, settings, new ClusterLimits(id, targets, totals), clock,
+                    scheduler("member-" + id))));
+        }
+        ClusterMembership a = nodes.get("a");
+        ClusterMembership b = nodes.get("b");
+        ClusterMembership c = nodes.get("c");
+
+        a.start();
+        await("a alone with the whole limits", WAIT, () -> a.current() != null
+                && a.limits().shares().get("us-east-1").equals(new RegionShare(9, 10)));
+        b.start();
+        c.start();
+        await("three nodes split the limits", WAIT, () -> a.limits().shares().get("us-east-1").maxActiveCalls() == 4
+                && b.limits().shares().get("us-east-1").maxActiveCalls() == 3
+                && c.limits().shares().get("us-east-1").maxActiveCalls() == 3
+                && c.limits().shares().get("us-west-2").maxActiveCalls() == 0
+                && b.limits().shares().get("us-west-2").maxActiveCalls() == 1);
+        assertThat(a.limits().shares().get("us-east-1").callsPerSecond()).isEqualTo(3.0);
+        await("every node sees three", WAIT, () -> nodes.values().stream()
+                .allMatch(n -> n.current().ids().equals(List.of("a", "b", "c"))));
+        assertThat(a.liveNodes().block(WAIT)).extracting(NodeInfo::nodeId).containsExactly("a", "b", "c");
+
+        c.close(); // leaves gracefully
+        log.add("c");
+        await("two nodes split the limits after c left", WAIT,
+                () -> a.limits().shares().get("us-east-1").equals(new RegionShare(4.5, 5))
+                        && b.limits().shares().get("us-east-1").equals(new RegionShare(4.5, 5))
+                        && a.current().ids().equals(List.of("a", "b")));
+
+        dbs.get("b").close(); // b is cut off from the database: it fences itself, then a takes everything
+        await("b fenced", WAIT, () -> b.limits().fenced());
+        await("a alone again", WAIT, () -> a.limits().shares().get("us-east-1").equals(new RegionShare(9, 10))
+                && a.limits().shares().get("us-west-2").equals(new RegionShare(2, 2))
+                && a.current().ids().equals(List.of("a")));
+        assertThat(b.failures()).isPositive();
+        assertThat(a.current().ids()).containsExactly("a");
+        assertThat(a.liveNodes().block(WAIT)).extracting(NodeInfo::nodeId).containsExactly("a");
+        ClusterStatus status = a.status().block(WAIT);
+        assertThat(status.nodes()).extracting(ClusterStatus.Node::nodeId).containsExactly("a");
+        assertThat(status.nodes().get(0).shares()).containsEntry("us-east-1", new RegionShare(9, 10));
+
+        Map<String, double[]> peaks = log.peaks(totals);
+        System.out.println("peak sums of shares: east rate " + peaks.get("us-east-1")[0] + " cap "
+                + peaks.get("us-east-1")[1] + "; west rate " + peaks.get("us-west-2")[0] + " cap "
+                + peaks.get("us-west-2")[1]);
+        assertThat(peaks.get("us-east-1")[1]).as("sum of east caps").isLessThanOrEqualTo(10);
+        assertThat(peaks.get("us-west-2")[1]).as("sum of west caps").isLessThanOrEqualTo(2);
+        assertThat(peaks.get("us-east-1")[0]).as("sum of east rates").isLessThanOrEqualTo(9 + 1e-9);
+        assertThat(peaks.get("us-west-2")[0]).as("sum of west rates").isLessThanOrEqualTo(2 + 1e-9);
+    }
+
+    @Test
+    void membership_openCallsOfANodeGone_heldBackFromTheCapUntilTheyEnd() throws Exception {
+        Clock clock = Clock.systemUTC();
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
+        // node "gone" claimed contacts and placed 3 calls, then vanished (it never heartbeats)
+        ClaimingSource gone = new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("gone", null)
+                .withClaimBatch(10), clock, scheduler("gone"));
+        List<ContactRow> taken = gone.rows().take(5).collectList().block(WAIT);
+        List<Attempt> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(new Attempt("gone-" + i, CAMPAIGN, ((ContactRow.Valid) taken.get(i)).contact(), 1, "us-east-1",
+                    "+12065550100"));
+        }
+        ledger.recordIntents(calls).block(WAIT);
+        ShareLog log = new ShareLog();
+        Map<String, ClusterLimits.Target> targets = new LinkedHashMap<>();
+        targets.put("us-east-1", log.target("a", "us-east-1"));
+        ClusterLimits limits = new ClusterLimits("a", targets, Map.of("us-east-1", new RegionShare(9, 10)));
+        ClusterMembership a = closing(new ClusterMembership(database(), ClusterSettings.of("a", null)
+                .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)), limits, clock, scheduler("a")));
+
+        a.start();
+        await("the gone node's 3 calls are held back", WAIT,
+                () -> limits.shares().get("us-east-1").equals(new RegionShare(9, 7)));
+        assertThat(limits.held()).containsExactly(Map.entry("us-east-1", 3));
+
+        ledger.recordResult(new CallResult("gone-0", CAMPAIGN, "tx-0", Disposition.BUSY, 486, null, null, "", 2,
+                clock.instant())).block(WAIT);
+        ledger.recordResult(new CallResult("gone-1", CAMPAIGN, "tx-1", Disposition.ANSWERED, null, null, null, "", 4,
+                clock.instant())).block(WAIT);
+
+        await("ended calls released", WAIT, () -> limits.shares().get("us-east-1").equals(new RegionShare(9, 9)));
+        assertThat(limits.held()).containsExactly(Map.entry("us-east-1", 1));
+    }
+
+    @Test
+    void status_liveNodesWithTheirClaimsAndCampaignStates() throws Exception {
+        Clock clock = Clock.systemUTC();
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(100))).block(WAIT);
+        ClusterSettings settings = ClusterSettings.of("a", "http://127.0.0.1:8081")
+                .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)).withClaimBatch(30);
+        ClusterMembership a = closing(new ClusterMembership(database(), settings, null, clock, scheduler("a")));
+        ClusterMembership b = closing(new ClusterMembership(database(), ClusterSettings.of("b", null)
+                .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)), null, clock, scheduler("b")));
+        a.start();
+        b.start();
+        ClaimingSource source = closing(new ClaimingSource(database(), CAMPAIGN, settings, clock, scheduler("claims")));
+        source.rows().take(10).blockLast(WAIT);
+        long claimed = scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED'");
+        await("b sees both", WAIT, () -> b.current() != null && b.current().ids().size() == 2);
+
+        ClusterStatus status = b.status().block(WAIT);
+
+        assertThat(status.self()).isEqualTo("b");
+        assertThat(status.nodes()).extracting(ClusterStatus.Node::nodeId).containsExactly("a", "b");
+        assertThat(status.nodes().get(0).url()).isEqualTo("http://127.0.0.1:8081");
+        assertThat(status.nodes().get(0).claims()).containsExactly(Map.entry(CAMPAIGN, claimed));
+        assertThat(status.nodes().get(1).claims()).isEmpty();
+        assertThat(status.campaigns()).containsExactly(Map.entry(CAMPAIGN,
+                Map.of("CLAIMED", claimed, "PENDING", 100 - claimed)));
+        assertThat(claimed).isEqualTo(source.claimed());
+        var json = status.toJson();
+        assertThat(json.get("self").asText()).isEqualTo("b");
+        assertThat(json.get("nodes").get(0).get("nodeId").asText()).isEqualTo("a");
+        assertThat(json.get("nodes").get(0).get("url").asText()).isEqualTo("http://127.0.0.1:8081");
+        assertThat(json.get("nodes").get(0).get("claims").get(CAMPAIGN).asLong()).isEqualTo(claimed);
+        assertThat(json.get("nodes").get(0).get("lastSeen").asText()).isEqualTo(status.nodes().get(0).lastSeen().toString());
+        assertThat(json.get("nodes").get(1).get("members").toString()).isEqualTo("[\"a\",\"b\"]");
+        assertThat(json.get("campaigns").get(CAMPAIGN).get("PENDING").asLong()).isEqualTo(100 - claimed);
+    }
+
+    @Test
+    void node_twoNodesWithRealPacing_sharesReachAdaptiveRateAndActivePermitsAndARateCommandReachesBoth()
+            throws Exception {
+        Clock clock = Clock.systemUTC();
+        Map<String, ClusterNode> nodes = new LinkedHashMap<>();
+        Map<String, RegionPacing> pacing = new LinkedHashMap<>();
+        Map<String, SimpleMeterRegistry> registries = new LinkedHashMap<>();
+        for (String id : List.of("a", "b")) {
+            Scheduler io = scheduler("node-io-" + id);
+            Scheduler listener = Schedulers.newSingle("node-control-" + id);
+            closing(listener::dispose);
+            RegionConfig config = new RegionConfig("us-east-1", "sma", 10, 1, 7, 5, List.of("+12065550100"), null);
+            RegionPacing region = RegionPacing.create(config, PacingSettings.ofDefaults(), io, permit -> { });
+            pacing.put(id, region);
+            ClusterNode node = closing(ClusterNode.open(url, 3, ClusterSettings.of(id, null)
+                            .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000)), Map.of("us-east-1", region),
+                    ledger, clock, io, listener));
+            // what the composition root does with RATE commands
+            Disposable d = node.control().events()
+                    .filter(e -> e.command() == ControlEvent.Command.RATE)
+                    .subscribe(e -> node.limits().setTotalRate(e.region(), e.value()));
+            closing(d::dispose);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            node.bindTo(registry);
+            registries.put(id, registry);
+            nodes.put(id, node);
+        }
+        RegionPacing a = pacing.get("a");
+        RegionPacing b = pacing.get("b");
+
+        nodes.values().forEach(ClusterNode::start);
+        await("shares applied", WAIT, () -> a.permits().configuredCap() == 4 && b.permits().configuredCap() == 3
+                && a.rate().configuredRate() == 5.0 && b.rate().configuredRate() == 5.0
+                && nodes.values().stream().allMatch(n -> n.membership().current() != null
+                        && n.membership().current().live().size() == 2));
+        Flux.fromIterable(nodes.values()).flatMap(n -> n.control().ready()).then().block(WAIT);
+        assertThat(registries.get("a").get("dialer.cluster.live.nodes").gauge().value()).isEqualTo(2);
+        assertThat(registries.get("b").get("dialer.cluster.share.max.active.calls").tag("region", "us-east-1")
+                .gauge().value()).isEqualTo(3);
+        assertThat(registries.get("b").get("dialer.cluster.fenced").gauge().value()).isZero();
+
+        nodes.get("b").control().setRate("us-east-1", 4).block(WAIT);
+
+        await("the rate change reaches both nodes", Duration.ofSeconds(5),
+                () -> a.rate().configuredRate() == 2.0 && b.rate().configuredRate() == 2.0);
+        assertThat(nodes.get("a").limits().totals().get("us-east-1")).isEqualTo(new RegionShare(4, 7));
+        ClusterStatus status = nodes.get("a").status().block(WAIT);
+        assertThat(status.nodes()).extracting(ClusterStatus.Node::nodeId).containsExactly("a", "b");
+        assertThat(registries.get("a").get("dialer.cluster.control.delivered").functionCounter().count()).isEqualTo(1);
+    }
+
+    // ---- control ----
+
+    private ClusterControl control(String node, boolean listen) {
+        ClusterSettings settings = ClusterSettings.of(node, null).withPollInterval(Duration.ofMillis(listen ? 1000 : 200));
+        Scheduler listener = Schedulers.newSingle("control-" + node);
+        ClusterControl control = new ClusterControl(database(), settings, Clock.systemUTC(), listener,
+                scheduler("control-io-" + node), listen);
+        closing(listener::dispose);
+        return closing(control);
+    }
+
+    @Test
+    void control_issuedOnOneNode_receivedByEveryNodeInOrder() throws Exception {
+        Map<String, ClusterControl> controls = new LinkedHashMap<>();
+        Map<String, List<ControlEvent>> received = new ConcurrentHashMap<>();
+        Map<String, Long> receivedAt = new ConcurrentHashMap<>();
+        for (String node : List.of("a", "b", "c")) {
+            ClusterControl control = control(node, true);
+            controls.put(node, control);
+            received.put(node, new CopyOnWriteArrayList<>());
+            Disposable d = control.events().subscribe(e -> {
+                receivedAt.putIfAbsent(node + "#" + e.seq(), System.nanoTime());
+                received.get(node).add(e);
+            });
+            closing(d::dispose);
+            control.start();
+        }
+        Flux.fromIterable(controls.values()).flatMap(ClusterControl::ready).then().block(WAIT);
+
+        long issuedAt = System.nanoTime();
+        ControlEvent pause = controls.get("a").pause(CAMPAIGN).block(WAIT);
+        await("the pause reaches every node", Duration.ofSeconds(5),
+                () -> received.values().stream().allMatch(l -> l.size() == 1));
+        List<Long> delays = new ArrayList<>();
+        for (String node : controls.keySet()) {
+            delays.add(TimeUnit.NANOSECONDS.toMillis(receivedAt.get(node + "#" + pause.seq()) - issuedAt));
+        }
+        System.out.println("pause delivered to a, b, c after (ms, from the publish call): " + delays);
+
+        ControlEvent rate = controls.get("b").setRate("us-east-1", 7.5).block(WAIT);
+        ControlEvent resume = controls.get("c").resume(CAMPAIGN).block(WAIT);
+        ControlEvent cancel = controls.get("b").cancel(CAMPAIGN).block(WAIT);
+        await("every command reaches every node", Duration.ofSeconds(5),
+                () -> received.values().stream().allMatch(l -> l.size() == 4));
+
+        for (List<ControlEvent> events : received.values()) {
+            assertThat(events).containsExactly(pause, rate, resume, cancel);
+        }
+        assertThat(rate.value()).isEqualTo(7.5);
+        assertThat(rate.region()).isEqualTo("us-east-1");
+        assertThat(pause.issuedBy()).isEqualTo("a");
+        assertThat(controls.get("c").notifications()).isPositive();
+        assertThat(controls.values()).allSatisfy(c -> assertThat(c.delivered()).isEqualTo(4));
+
+        assertThat(controls.get("a").latest().block(WAIT)).containsExactly(rate, cancel);
+    }
+
+    @Test
+    void control_withoutNotifications_pollingStillDelivers() throws Exception {
+        ClusterControl quiet = control("poller", false);
+        List<ControlEvent> received = new CopyOnWriteArrayList<>();
+        Disposable d = quiet.events().subscribe(received::add);
+        closing(d::dispose);
+        quiet.start();
+        quiet.ready().block(WAIT);
+        ClusterControl issuer = control("issuer", true);
+
+        ControlEvent pause = issuer.pause(CAMPAIGN).block(WAIT);
+
+        await("polling delivers the pause", Duration.ofSeconds(5), () -> received.size() == 1);
+        assertThat(received).containsExactly(pause);
+        assertThat(quiet.notifications()).isZero();
+    }
+
+    @Test
+    void control_issuedBeforeStart_notReplayedButInLatest() throws Exception {
+        ClusterControl issuer = control("issuer", true);
+        ControlEvent early = issuer.pause(CAMPAIGN).block(WAIT);
+        ClusterControl late = control("late", true);
+        List<ControlEvent> received = new CopyOnWriteArrayList<>();
+        Disposable d = late.events().subscribe(received::add);
+        closing(d::dispose);
+        late.start();
+        late.ready().block(WAIT);
+
+        ControlEvent after = issuer.resume(CAMPAIGN).block(WAIT);
+
+        await("the later command arrives", Duration.ofSeconds(5), () -> received.size() == 1);
+        assertThat(received).containsExactly(after);
+        assertThat(late.latest().block(WAIT)).containsExactly(after);
+        assertThat(early.seq()).isLessThan(after.seq());
+    }
+
+    // ---- opening ----
+
+    @Test
+    void open_schemaWithoutLedger_failsSayingToOpenTheLedgerFirst() throws SQLException {
+        String bare = schema();
+
+        assertThatThrownBy(() -> ClusterDatabase.open(bare, 2, Duration.ofSeconds(2)))
+                .isInstanceOf(ClusterException.class)
+                .hasMessageContaining("open the ledger on it first");
+    }
+
+    @Test
+    void open_unreachableOrNotPostgres_failsWithoutLeakingThePassword() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        String dead = "jdbc:postgresql://127.0.0.1:" + port + "/test?user=postgres&password=s3cret";
+
+        assertThatThrownBy(() -> ClusterDatabase.open(dead, 2, Duration.ofMillis(500)))
+                .isInstanceOf(ClusterException.class)
+                .hasMessageContaining("unreachable")
+                .hasMessageNotContaining("s3cret");
+        assertThatThrownBy(() -> ClusterDatabase.open("jdbc:sqlite:./x.db", 2, Duration.ofSeconds(1)))
+                .isInstanceOf(ClusterException.class)
+                .hasMessageContaining("jdbc:postgresql");
+    }
+}
