@@ -37,6 +37,12 @@ public final class CallRegistry {
     /** The ArgumentsMap key of the campaign id (informational; correlation uses the attempt id). */
     public static final String ARGUMENT_CAMPAIGN_ID = "campaignId";
 
+    /**
+     * How long past its lifetime a call whose Create never answered is kept before the sweep closes it anyway:
+     * longer than Create's whole resilience chain (rate wait, timeouts, retries) takes.
+     */
+    public static final Duration AWAIT_CREATE_LIMIT = Duration.ofMinutes(5);
+
     /** Default time an ended call is kept for duplicate invocations. */
     public static final Duration DEFAULT_RETENTION = Duration.ofMinutes(2);
 
@@ -210,7 +216,7 @@ public final class CallRegistry {
             CallResult result = null;
             boolean drop;
             synchronized (call) {
-                if (!call.ended && !call.deadline.isAfter(now)) {
+                if (!call.ended && !call.deadline.isAfter(now) && !awaitingCreate(call, now)) {
                     result = call.end(Disposition.UNKNOWN, null, now);
                     expired.increment();
                     if (call.inbound()) {
@@ -233,6 +239,17 @@ public final class CallRegistry {
             }
         }
         return closed;
+    }
+
+    /**
+     * Whether the call's Create has not answered yet (no TransactionId, not uncertain) and may still: such a
+     * call is not closed by its lifetime, which counts from placement, or a Create delayed by pacing or a slow
+     * service would be closed as UNKNOWN (its permit released) and then created anyway. The pipeline always
+     * settles a Create (placed, unknown or closed); {@link #AWAIT_CREATE_LIMIT} bounds a ticket it dropped.
+     */
+    private static boolean awaitingCreate(LiveCall call, Instant now) {
+        return call.transactionId == null && call.placedAt == null && !call.uncertain
+                && call.createdAt.plus(call.lifetime).plus(AWAIT_CREATE_LIMIT).isAfter(now);
     }
 
     /** Runs {@link #sweep} every {@code period} on {@code scheduler} until the returned Disposable is disposed. */
@@ -374,10 +391,11 @@ public final class CallRegistry {
         if (call.transactionId == null) {
             call.transactionId = transactionId;
             byTransaction.put(transactionId, call);
-            if (call.uncertain) {
-                // Reconciled: the call exists after all.
-                call.uncertain = false;
-                call.deadline = call.createdAt.plus(call.lifetime);
+            // The call exists from now on (reconciled, if it was uncertain): its lifetime counts from here.
+            call.uncertain = false;
+            Instant placedDeadline = clock.instant().plus(call.lifetime);
+            if (placedDeadline.isAfter(call.deadline)) {
+                call.deadline = placedDeadline;
             }
         } else if (!call.transactionId.equals(transactionId)) {
             conflictingTransactions.increment();

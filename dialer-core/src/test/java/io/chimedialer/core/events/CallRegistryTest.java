@@ -59,6 +59,32 @@ class CallRegistryTest {
     }
 
     @Test
+    void lifetime_createAnswersLate_countsFromPlacementNotFromExpect() {
+        h.expect("att-slow", FlowConfig.DEFAULT);
+        // Create is delayed (pacing, a slow service) past the whole lifetime: the call is not closed meanwhile.
+        h.clock.advance(Duration.ofMinutes(31));
+        assertThat(h.registry.sweep()).isZero();
+        assertThat(h.registry.placed("att-slow", "tx-slow")).isTrue();
+        h.clock.advance(Duration.ofMinutes(29));
+        assertThat(h.registry.sweep()).isZero();
+        assertThat(h.eventsOf(CallEnded.class)).isEmpty();
+        h.clock.advance(Duration.ofMinutes(1));
+        assertThat(h.registry.sweep()).isEqualTo(1);
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().transactionId()).isEqualTo("tx-slow"));
+    }
+
+    @Test
+    void lifetime_createNeverSettled_closedOnceTheAwaitLimitPasses() {
+        h.expect("att-lost", FlowConfig.DEFAULT);
+        h.clock.advance(Duration.ofMinutes(30).plus(CallRegistry.AWAIT_CREATE_LIMIT).minusSeconds(1));
+        assertThat(h.registry.sweep()).isZero();
+        h.clock.advance(Duration.ofSeconds(1));
+        assertThat(h.registry.sweep()).isEqualTo(1);
+        assertThat(h.registry.liveCalls()).isZero();
+    }
+
+    @Test
     void endedCallStillInvoked_answeredWithHangupSoTheRealCallDoesNotRunOn() {
         h.expect("att-z", FlowConfig.DEFAULT);
         h.registry.placed("att-z", "tx-z");
@@ -89,7 +115,8 @@ class CallRegistryTest {
         Disposable sweeper = h.registry.startSweeper(vts, Duration.ofSeconds(10));
         try {
             h.expect("att-s", FlowConfig.DEFAULT);
-            h.clock.advance(Duration.ofMinutes(31));
+            // Never placed: closed once its lifetime and the wait for Create's answer are over.
+            h.clock.advance(Duration.ofMinutes(31).plus(CallRegistry.AWAIT_CREATE_LIMIT));
             assertThat(h.eventsOf(CallEnded.class)).isEmpty();
             vts.advanceTimeBy(Duration.ofSeconds(10));
             assertThat(h.eventsOf(CallEnded.class)).singleElement()
