@@ -1,5 +1,6 @@
 package io.chimedialer.app;
 
+import io.chimedialer.app.cli.BenchCommand;
 import io.chimedialer.app.cli.DemoCommand;
 import io.chimedialer.app.cli.EmulatorCommand;
 import io.chimedialer.app.cli.ExportCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dialer", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Reactive outbound dialer for Amazon Chime SDK PSTN audio.",
         subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, EmulatorCommand.class,
-                ExportCommand.class, ValidateCommand.class, CommandLine.HelpCommand.class},
+                ExportCommand.class, ValidateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error", "130:interrupted"})
 public final class DialerMain {

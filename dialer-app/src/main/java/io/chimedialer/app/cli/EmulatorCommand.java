@@ -1,6 +1,7 @@
 package io.chimedialer.app.cli;
 
 import io.chimedialer.emulator.ChimeEmulator;
+import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.LambdaEndpoint;
 import io.chimedialer.emulator.Scenario;
@@ -12,7 +13,9 @@ import java.net.MalformedURLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -49,6 +52,18 @@ public final class EmulatorCommand implements Callable<Integer> {
 
     @Option(names = "--api-only", description = "Answer the REST API only; simulate no calls.")
     boolean apiOnly;
+
+    @Option(names = "--create-tps", description = "Create requests per second of every built-in Region "
+            + "(default: the built-in quota, 10).")
+    Double createTps;
+
+    @Option(names = "--update-tps", description = "Update requests per second of every built-in Region "
+            + "(default: the built-in quota, 50).")
+    Double updateTps;
+
+    @Option(names = "--max-active-calls", description = "Active-call quota of every built-in Region "
+            + "(default: the built-in quota, 100).")
+    Integer maxActiveCalls;
 
     @Option(names = "--create-status", defaultValue = "201",
             description = "Status of a successful Create: 201 (the service model) or 202 (default: ${DEFAULT-VALUE}).")
@@ -150,6 +165,15 @@ public final class EmulatorCommand implements Callable<Integer> {
                 .simulateCalls(!apiOnly)
                 .faults(faults)
                 .createStatus(createStatus);
+        if (createTps != null || updateTps != null || maxActiveCalls != null) {
+            List<EmulatorRegion> regions = new ArrayList<>();
+            for (EmulatorRegion r : EmulatorRegion.defaults()) {
+                regions.add(r.withQuotas(createTps != null ? createTps : r.createTps(),
+                        updateTps != null ? updateTps : r.updateTps(),
+                        maxActiveCalls != null ? maxActiveCalls : r.maxActiveCalls()));
+            }
+            builder.regions(regions);
+        }
         if (scenario != null) {
             builder.scenario(Scenario.load(scenario));
         }

@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Starts and controls campaign runs in this process, and serves the control API. Thread-safe.
@@ -55,6 +56,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     private final DialerRuntime runtime;
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
+    private final Map<String, Sinks.One<CampaignRun>> launches = new ConcurrentHashMap<>();
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
@@ -207,6 +209,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .cache();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
+        launches.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(run);
         report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
         if (node != null) {
             // A campaign paused cluster-wide before this node launched it starts paused here too.
@@ -254,6 +257,25 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     public CampaignRun run(String campaignId) {
         Entry e = runs.get(campaignId);
         return e == null ? null : e.run;
+    }
+
+    /**
+     * The run of this campaign: at once when this process has launched it, else when it does (a restarted node
+     * answers invocations of calls placed before the restart once the campaign is launched again). Callers bound
+     * the wait.
+     */
+    public Mono<CampaignRun> launched(String campaignId) {
+        Entry e = runs.get(campaignId);
+        if (e != null) {
+            return Mono.just(e.run);
+        }
+        return launches.computeIfAbsent(campaignId, k -> Sinks.one()).asMono();
+    }
+
+    /** The configuration of the campaign run in this process under this id, or null. */
+    public CampaignConfig campaignConfig(String campaignId) {
+        Entry e = runs.get(campaignId);
+        return e == null ? null : e.config;
     }
 
     // ---- control API ----

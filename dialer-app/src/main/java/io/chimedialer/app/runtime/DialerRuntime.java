@@ -2,6 +2,7 @@ package io.chimedialer.app.runtime;
 
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.http.WebhookEndpoint;
+import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.cluster.ClusterNode;
@@ -9,9 +10,13 @@ import io.chimedialer.core.cluster.ClusterSettings;
 import io.chimedialer.core.chime.ChimeClients;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.SdkOriginator;
+import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.events.CallContext;
 import io.chimedialer.core.events.CallRegistry;
 import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.events.ExpectedCall;
 import io.chimedialer.core.events.WebhookHandler;
 import io.chimedialer.core.events.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
@@ -38,15 +43,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -219,6 +227,7 @@ public final class DialerRuntime implements AutoCloseable {
 
         webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                 .observer(new MetricsWebhookObserver(metrics))
+                .ledgerLookup(this::lookUp)
                 .build();
         campaigns = new CampaignManager(this);
         closeables.push(campaigns);
@@ -240,6 +249,38 @@ public final class DialerRuntime implements AutoCloseable {
             throw e;
         }
         closeables.push(http);
+    }
+
+    /**
+     * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart)
+     * is answered with its campaign's flow when the ledger has the TransactionId, the attempt has no outcome yet
+     * and its campaign runs here. The lookup waits (within the webhook's ledger timeout) until the campaign is
+     * launched and its run has taken over the previous run's open attempts, so the restored call is the one the
+     * run tracks and its outcome reaches the ledger.
+     */
+    private Mono<Optional<ExpectedCall>> lookUp(String transactionId) {
+        return ledger.findByTransactionId(transactionId)
+                .filter(record -> record.result() == null)
+                .flatMap(record -> campaigns.launched(record.campaignId()).flatMap(run -> {
+                    CampaignConfig config = campaigns.campaignConfig(record.campaignId());
+                    if (config == null) {
+                        return Mono.empty();
+                    }
+                    Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
+                    Attempt attempt = new Attempt(record.attemptId(), record.campaignId(), contact,
+                            record.attemptNumber(), record.region(), record.fromNumber());
+                    return run.recovered().then(Mono.fromSupplier(() -> {
+                        Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
+                        Duration left = config.maxCallLifetime();
+                        if (since != null) {
+                            left = left.minus(Duration.between(since, clock.instant()));
+                        }
+                        if (left.compareTo(Duration.ofSeconds(1)) < 0) {
+                            left = Duration.ofSeconds(1);
+                        }
+                        return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left)));
+                    }));
+                }));
     }
 
     /** Builds and starts everything; on failure closes what was built and rethrows. */

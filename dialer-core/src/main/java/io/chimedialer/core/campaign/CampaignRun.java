@@ -126,7 +126,7 @@ public final class CampaignRun {
     private final Setup setup;
     private final String id;
     private final CampaignCounters counters = new CampaignCounters();
-    private final Deduplicator dedupe = new Deduplicator();
+    private final Deduplicator dedupe;
     private final Map<String, LiveAttempt> live = new ConcurrentHashMap<>();
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final AtomicLong pending = new AtomicLong();
@@ -137,6 +137,7 @@ public final class CampaignRun {
     private final Sinks.Many<Boolean> paused = Sinks.many().replay().latest();
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
     private final Sinks.Empty<Void> done = Sinks.empty();
+    private final Sinks.Empty<Void> recovered = Sinks.empty();
     private final Disposable.Composite subscriptions = Disposables.composite();
     private final WindowGate gate;
     private volatile long startedAtNanos;
@@ -145,6 +146,9 @@ public final class CampaignRun {
     public CampaignRun(Setup setup) {
         this.setup = Objects.requireNonNull(setup, "setup");
         this.id = setup.config().name();
+        // Sized up front when the list's length is known: growing a large table doubles its memory for a moment.
+        long expected = setup.expectedTotal();
+        this.dedupe = expected > 0 ? new Deduplicator((int) Math.min(expected, 100_000_000L)) : new Deduplicator();
         this.gate = WindowGate.of(setup.window(), setup.scheduler(), setup.maxWaiting(), setup.horizon());
         paused.tryEmitNext(false);
     }
@@ -203,7 +207,10 @@ public final class CampaignRun {
         log.info("campaign {} started", id);
         subscriptions.add(setup.registry().bus().events(id).subscribe(this::onEvent,
                 e -> log.error("campaign {} event stream failed", id, e)));
-        Flux<DialRequest> input = Flux.merge(1, firstAttempts(), followUps.asFlux())
+        // On resume, the previous run's open attempts and follow-ups are taken over before any contact is read.
+        Flux<DialRequest> input = recoverPrevious()
+                .doFinally(signal -> recovered.tryEmitEmpty())
+                .thenMany(Flux.merge(1, firstAttempts(), followUps.asFlux()))
                 .takeUntilOther(cancelSignal.asMono())
                 .concatMap(request -> whileRunning().thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
@@ -212,6 +219,15 @@ public final class CampaignRun {
                         number -> cancelling() || setup.dnc().contains(number), whileRunning())
                 .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
+    }
+
+    /**
+     * Completes once a resumed run has taken over the previous run's open attempts (registered with the
+     * {@link CallRegistry}) and follow-ups; at once for a run that does not resume. The webhook's ledger lookup
+     * waits for it, so that a call restored from the ledger is the very call this run tracks.
+     */
+    public Mono<Void> recovered() {
+        return recovered.asMono();
     }
 
     /** Completes at once while running, or when a paused run is resumed or cancelled. */
@@ -268,6 +284,99 @@ public final class CampaignRun {
                 }, 64)
                 .subscribe(outcome -> { }, e -> log.warn("campaign {}: hang-up failed: {}", id, e.toString())));
         checkDone();
+    }
+
+    // ---- resume ----
+
+    /**
+     * Takes over what a previous run left open (DESIGN.md section 4): an intent without a TransactionId may or
+     * may not have become a call, so it ends as UNKNOWN and follows the UNKNOWN policy (not redialed unless
+     * {@code redial-unknown}); an attempt with a TransactionId may still be live, so it is registered again with
+     * the rest of its lifetime and ends by its HANGUP or, failing that, by the lifetime guard as UNKNOWN. Follow-ups
+     * not yet taken are scheduled again at their original due time.
+     */
+    private Mono<Void> recoverPrevious() {
+        if (!setup.resume()) {
+            return Mono.empty();
+        }
+        Instant now = now();
+        AtomicLong unknown = new AtomicLong();
+        AtomicLong relive = new AtomicLong();
+        AtomicLong rescheduled = new AtomicLong();
+        Mono<Void> attempts = setup.ledger().openAttempts(id)
+                .onErrorResume(UnsupportedOperationException.class, e -> Flux.empty())
+                .retryWhen(ledgerOutage())
+                .flatMap(record -> {
+                    if (record.transactionId() == null) {
+                        unknown.incrementAndGet();
+                        return endUnplaced(record, now());
+                    }
+                    relive.incrementAndGet();
+                    track(record, now());
+                    return Mono.<Void>empty();
+                }, 256)
+                .then();
+        Mono<Void> followUpsDue = setup.ledger().dueFollowUps(id, now.plus(Duration.ofDays(36_500)))
+                .onErrorResume(UnsupportedOperationException.class, e -> Flux.empty())
+                .retryWhen(ledgerOutage())
+                .doOnNext(f -> {
+                    rescheduled.incrementAndGet();
+                    Contact contact = new Contact(0, f.contactKey(), f.number(), "", null, Map.of());
+                    Duration delay = Duration.between(now, f.due());
+                    pending.incrementAndGet();
+                    scheduleRequest(new DialRequest(contact, f.attemptNumber(), setup.arguments()),
+                            delay.isNegative() ? Duration.ZERO : delay);
+                })
+                .then();
+        return attempts.then(followUpsDue)
+                .doOnSuccess(v -> log.info("campaign {} resumed: {} intents without TransactionId ended UNKNOWN, {} "
+                        + "placed calls tracked again, {} follow-ups rescheduled", id, unknown.get(), relive.get(),
+                        rescheduled.get()));
+    }
+
+    /** An intent of the previous run without a TransactionId: UNKNOWN, then the UNKNOWN policy. */
+    private Mono<Void> endUnplaced(Ledger.AttemptRecord record, Instant now) {
+        CallResult result = new CallResult(record.attemptId(), id, null, Disposition.UNKNOWN, null, null, null, null,
+                0, now);
+        counters.outcome(Disposition.UNKNOWN);
+        return setup.ledger().recordResult(result).retryWhen(ledgerOutage())
+                .doOnSuccess(v -> {
+                    // The contact was counted as done (resumedDone) when the list was read; only a redial adds work.
+                    scheduleFollowUp(attempt(record), Disposition.UNKNOWN);
+                });
+    }
+
+    /** A call of the previous run with a TransactionId: live until its HANGUP or the rest of its lifetime. */
+    private void track(Ledger.AttemptRecord record, Instant now) {
+        Attempt attempt = attempt(record);
+        Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
+        Duration left = setup.config().maxCallLifetime();
+        if (since != null) {
+            left = left.minus(Duration.between(since, now));
+        }
+        LiveAttempt entry = new LiveAttempt(attempt, true);
+        entry.transactionId = record.transactionId();
+        live.put(attempt.attemptId(), entry);
+        counters.live.increment();
+        pending.incrementAndGet();
+        boolean expired = left.compareTo(Duration.ofMillis(1)) < 0;
+        CallContext context = CallContext.of(attempt, setup.config().flow(), expired ? Duration.ofMillis(1) : left);
+        try {
+            setup.registry().expect(attempt, context);
+        } catch (IllegalStateException e) {
+            // Already restored from the ledger by an invocation: the registry holds it, its end reaches onEnded.
+        }
+        setup.registry().placed(attempt.attemptId(), record.transactionId());
+        if (expired) {
+            setup.registry().markUnknown(attempt.attemptId());
+        }
+    }
+
+    private Attempt attempt(Ledger.AttemptRecord record) {
+        // The contact's other columns are not in the ledger; the flow's state travels in TransactionAttributes.
+        Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
+        return new Attempt(record.attemptId(), id, contact, record.attemptNumber(), record.region(),
+                record.fromNumber());
     }
 
     // ---- the contact side ----
@@ -364,7 +473,7 @@ public final class CampaignRun {
     private Mono<Void> beforePlace(List<Attempt> attempts) {
         for (Attempt attempt : attempts) {
             // Tracked before Create is sent: its HANGUP may reach the webhook before Create's answer reaches us.
-            live.put(attempt.attemptId(), new LiveAttempt(attempt));
+            live.put(attempt.attemptId(), new LiveAttempt(attempt, false));
             counters.live.increment();
             setup.registry().expect(attempt, CallContext.of(attempt, setup.config().flow(),
                     setup.config().maxCallLifetime()));
@@ -468,8 +577,8 @@ public final class CampaignRun {
         setup.metrics().callEnded(entry.attempt.region(), result);
         setup.ledger().recordResult(result)
                 .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
-        if (!scheduleFollowUp(entry.attempt, result.disposition())) {
-            counters.finished.increment();
+        if (!scheduleFollowUp(entry.attempt, result.disposition()) && !entry.resumed) {
+            counters.finished.increment(); // a resumed call's contact was counted as resumedDone
         }
         pending.decrementAndGet();
         checkDone();
@@ -494,14 +603,18 @@ public final class CampaignRun {
         }
         int next = attempt.attemptNumber() + 1;
         pending.incrementAndGet();
-        counters.followUpsPending.increment();
         setup.ledger().scheduleFollowUp(id, attempt.contact().id(), attempt.contact().number(), next, now().plus(delay))
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
-        DialRequest request = new DialRequest(attempt.contact(), next, setup.arguments());
+        scheduleRequest(new DialRequest(attempt.contact(), next, setup.arguments()), delay);
+        return true;
+    }
+
+    /** Hands a follow-up to {@link #releaseFollowUp} after {@code delay}; the caller has counted it in pending. */
+    private void scheduleRequest(DialRequest request, Duration delay) {
+        counters.followUpsPending.increment();
         subscriptions.add(setup.scheduler().schedule(() -> releaseFollowUp(request), delay.toNanos(),
                 TimeUnit.NANOSECONDS));
-        return true;
     }
 
     /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
@@ -609,12 +722,15 @@ public final class CampaignRun {
     /** An attempt whose one CallEnded has not arrived yet. */
     private static final class LiveAttempt {
         final Attempt attempt;
+        /** Taken over from a previous run: holds no permit, and its contact already counts as resumedDone. */
+        final boolean resumed;
         private Permit permit;
         private boolean ended;
         volatile String transactionId;
 
-        LiveAttempt(Attempt attempt) {
+        LiveAttempt(Attempt attempt, boolean resumed) {
             this.attempt = attempt;
+            this.resumed = resumed;
         }
 
         /** Hands the call's permit over; false when the call has already ended (the caller releases it). */

@@ -237,6 +237,18 @@ public final class WebhookHandler {
         Map<String, String> attrs = new LinkedHashMap<>(inv.transactionAttributes().isEmpty()
                 ? call.lastAttributes : inv.transactionAttributes());
         attrs.put(FlowEngine.ATTR_ATTEMPT, attemptId);
+        if (call.answeredAt == null && !call.ended) {
+            // A call registered again after a restart learns from its attributes that it was answered before.
+            String answered = inv.transactionAttributes().get(FlowEngine.ATTR_ANSWERED_AT);
+            if (answered != null) {
+                try {
+                    call.answeredAt = Instant.ofEpochMilli(Long.parseLong(answered));
+                    call.answeredPublished = true;
+                } catch (NumberFormatException | java.time.DateTimeException e) {
+                    // a mangled attribute only costs the disposition's accuracy
+                }
+            }
+        }
         if (inv.eventType() == Invocation.EventType.NEW_OUTBOUND_CALL) {
             // The node that placed the call rides along, so the Lambda bridge sends the call's later invocations there.
             String dialerUrl = inv.arguments().get(FlowEngine.ATTR_DIALER_URL);

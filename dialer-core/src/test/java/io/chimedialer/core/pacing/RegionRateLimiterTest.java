@@ -132,4 +132,48 @@ class RegionRateLimiterTest {
         assertThat(limiter.getName()).isEqualTo("us-east-1");
         assertThat(limiter.getRateLimiterConfig().getLimitForPeriod()).isEqualTo(10);
     }
+
+    @Test
+    void nanosToPermit_anyLookaheadAcrossTheLogsWrap_predictsTheWaitAndLeavesTheLimiterUnchanged() {
+        VirtualTimeScheduler clockA = VirtualTimeScheduler.create();
+        VirtualTimeScheduler clockB = VirtualTimeScheduler.create();
+        // Rate 5: the sliding log holds 5 grants, so lookaheads of 1..12 wrap around it from every position.
+        RegionRateLimiter probed = RegionRateLimiter.fixed("a", 5, 2, Duration.ofMinutes(10), clockA);
+        RegionRateLimiter untouched = RegionRateLimiter.fixed("b", 5, 2, Duration.ofMinutes(10), clockB);
+        Random random = new Random(7);
+        List<Long> history = new ArrayList<>();
+
+        for (int round = 0; round < 40; round++) {
+            Duration step = Duration.ofMillis(random.nextInt(400));
+            clockA.advanceTimeBy(step);
+            clockB.advanceTimeBy(step);
+            long now = clockA.now(TimeUnit.NANOSECONDS);
+            for (int nth = 1; nth <= 12; nth++) {
+                // The prediction is the wait the nth reservation from now would really get.
+                assertThat(probed.nanosToPermit(nth)).as("round %d, nth %d", round, nth)
+                        .isEqualTo(replayThenReserve(history, now, nth));
+            }
+            long a = probed.reservePermission();
+            long b = untouched.reservePermission();
+            assertThat(a).as("round %d", round).isEqualTo(b);
+            history.add(now);
+        }
+        assertThat(probed.granted()).isEqualTo(untouched.granted()).isEqualTo(40);
+    }
+
+    /** The wait of the nth reservation at {@code now} on a fresh limiter that replays the reservations made at {@code history}. */
+    private static long replayThenReserve(List<Long> history, long now, int nth) {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter replica = RegionRateLimiter.fixed("replica", 5, 2, Duration.ofMinutes(10), clock);
+        for (long t : history) {
+            clock.advanceTimeBy(Duration.ofNanos(t - clock.now(TimeUnit.NANOSECONDS)));
+            replica.reservePermission();
+        }
+        clock.advanceTimeBy(Duration.ofNanos(now - clock.now(TimeUnit.NANOSECONDS)));
+        long wait = -1;
+        for (int i = 0; i < nth; i++) {
+            wait = replica.reservePermission();
+        }
+        return wait;
+    }
 }

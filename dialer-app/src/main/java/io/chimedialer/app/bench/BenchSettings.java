@@ -1,0 +1,44 @@
+package io.chimedialer.app.bench;
+
+import java.time.Duration;
+
+/**
+ * How long and how hard each measurement of {@link Bench} runs. Immutable.
+ *
+ * @param warmup              traffic sent (and not measured) before each throughput phase
+ * @param originations        how long Creates are counted, for the pipeline and for the raw SDK loop each
+ * @param sdkInFlight         Create requests in flight at once in the raw SDK loop
+ * @param originationContacts contacts in the pipeline's list (enough to outlast warm-up plus the measurement)
+ * @param webhookFixedRate    the fixed offered load of the webhook measurement, requests per second
+ * @param webhookPhase        how long each webhook phase (fixed load, saturation) runs per server
+ * @param webhookConnections  connections of the webhook load generator
+ * @param pacingRate          the configured rate of the pacing measurement, calls per second
+ * @param pacing              how long the pacing measurement runs
+ * @param memoryRows          rows of the synthetic contact list streamed under {@code memoryHeap}
+ * @param memoryHeap          the child JVM's -Xmx, e.g. {@code 256m}
+ * @param endToEndCalls       contacts of the end-to-end campaign (calls are counted for {@code originations} after
+ *                            {@code warmup}, or until the list is done)
+ */
+public record BenchSettings(Duration warmup, Duration originations, int sdkInFlight, int originationContacts,
+                            int webhookFixedRate, Duration webhookPhase, int webhookConnections,
+                            double pacingRate, Duration pacing, long memoryRows, String memoryHeap,
+                            int endToEndCalls) {
+
+    /** The full run: the sizes issue 9 names (30 s of pacing, 10,000,000 rows, 10,000/s offered). */
+    public static BenchSettings full() {
+        return new BenchSettings(Duration.ofSeconds(3), Duration.ofSeconds(10), 64, 400_000, 10_000,
+                Duration.ofSeconds(10), 64, 500, Duration.ofSeconds(30), 10_000_000, "256m", 200_000);
+    }
+
+    /** {@code --quick}: every measurement briefly, under two minutes in all. */
+    public static BenchSettings quick() {
+        return new BenchSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), 64, 100_000, 2_000,
+                Duration.ofSeconds(3), 64, 500, Duration.ofSeconds(5), 1_000_000, "256m", 20_000);
+    }
+
+    /** Tiny sizes for a smoke test of the harness itself (figures meaningless). */
+    public static BenchSettings tiny() {
+        return new BenchSettings(Duration.ofMillis(200), Duration.ofSeconds(1), 16, 5_000, 300,
+                Duration.ofSeconds(1), 8, 100, Duration.ofSeconds(1), 20_000, "256m", 40);
+    }
+}
