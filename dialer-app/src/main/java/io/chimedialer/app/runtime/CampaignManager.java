@@ -337,6 +337,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> act(String campaignId, String action) {
+        ClusterNode clustered = cluster;
+        if (clustered != null && runs.get(campaignId) == null && List.of("pause", "resume", "cancel").contains(action)) {
+            // A node that does not run the campaign still passes the command on to the nodes that do.
+            ControlEvent.Command command = ControlEvent.Command.valueOf(action.toUpperCase(java.util.Locale.ROOT));
+            return clustered.control().publish(command, campaignId, null, null).subscribeOn(runtime.io())
+                    .map(event -> {
+                        ObjectNode out = JSON.createObjectNode();
+                        out.put("id", campaignId);
+                        out.put("published", event.command().name());
+                        out.put("seq", event.seq());
+                        return (JsonNode) out;
+                    });
+        }
         return Mono.fromSupplier(() -> {
             CampaignRun run = require(campaignId);
             switch (action) {

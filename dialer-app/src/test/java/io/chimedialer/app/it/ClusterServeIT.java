@@ -142,6 +142,12 @@ class ClusterServeIT {
         assertThat(status.get("nodes")).hasSize(2);
         assertThat(status.get("self").asText()).isEqualTo("node-a");
 
+        // A node without a run of the campaign passes the command on; every node receives it.
+        JsonNode published = b.campaigns().act("elsewhere", "pause").block(Duration.ofSeconds(10));
+        assertThat(published.get("published").asText()).isEqualTo("PAUSE");
+        await(Duration.ofSeconds(5), "node A received the pause", () -> a.cluster().control().latest()
+                .block(Duration.ofSeconds(5)).stream().anyMatch(e -> "elsewhere".equals(e.campaignId())));
+
         Path contacts = contacts();
         CampaignConfig campaign = campaign();
         CampaignManager.Started onA = a.campaigns().launch(campaign, contacts, true);
