@@ -5,6 +5,8 @@ import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.runtime.DialerRuntime;
+import io.chimedialer.core.cluster.ClusterSettings;
+import io.chimedialer.core.config.CampaignConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Map;
@@ -63,7 +65,8 @@ public final class ServeCommand implements Callable<Integer> {
                     config.server().webhookSecret().reveal(), config.server().host(),
                     port != null ? port : config.server().port(),
                     config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,
-                    null, null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile())));
+                    null, null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile()),
+                    clusterSettings(config)));
         } catch (IllegalArgumentException e) {
             System.err.println("dialer serve: " + e.getMessage());
             return 2;
@@ -85,6 +88,23 @@ public final class ServeCommand implements Callable<Integer> {
         }, "serve-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * This node's cluster settings from {@code cluster:}, or null when clustering is off. Open calls of a node
+     * that is gone are held back from the Region caps for the longest max-call-lifetime of the campaigns.
+     */
+    public static ClusterSettings clusterSettings(DialerConfig config) {
+        DialerConfig.Cluster c = config.cluster();
+        if (!c.enabled()) {
+            return null;
+        }
+        Duration hold = config.campaigns().values().stream().map(CampaignConfig::maxCallLifetime)
+                .max(Duration::compareTo).orElse(null);
+        return ClusterSettings.of(c.nodeId(), config.server().publicUrl().toString())
+                .withHeartbeat(c.heartbeat(), c.nodeTimeout())
+                .withLease(c.lease())
+                .withCallHold(hold);
     }
 
     /** How long a stop waits at least, so that Creates sent just before the pause are answered and counted. */

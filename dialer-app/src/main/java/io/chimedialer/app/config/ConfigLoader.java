@@ -131,6 +131,7 @@ public final class ConfigLoader {
         Section root = new Section(ctx, "", ctx.tree.root());
         DialerConfig.Server server = server(root.section("server"));
         DialerConfig.Ledger ledger = ledger(root.section("ledger"));
+        DialerConfig.Cluster cluster = cluster(root.section("cluster"), server, ledger);
         Section regionsSection = root.section("regions");
         Map<String, RegionConfig> regions = regions(root, regionsSection);
         Set<String> regionNames = new LinkedHashSet<>(regionsSection.keys());
@@ -175,10 +176,10 @@ public final class ConfigLoader {
             }
         }
         root.finish();
-        if (server == null || ledger == null) {
+        if (server == null || ledger == null || cluster == null) {
             return null;
         }
-        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns);
+        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns, cluster);
     }
 
     // ---------------------------------------------------------------- files
@@ -305,6 +306,48 @@ public final class ConfigLoader {
             constructorError(s, e);
             return null;
         }
+    }
+
+    private DialerConfig.Cluster cluster(Section s, DialerConfig.Server server, DialerConfig.Ledger ledger) {
+        boolean enabled = s.bool("enabled", false);
+        String nodeId = s.string("node-id", null);
+        if (nodeId != null && (nodeId.isBlank() || nodeId.length() > 200)) {
+            s.error("node-id", "must be 1 to 200 characters");
+        }
+        Duration heartbeat = s.duration("heartbeat", DialerConfig.Cluster.DEFAULT_HEARTBEAT);
+        Duration nodeTimeout = s.duration("node-timeout", DialerConfig.Cluster.DEFAULT_NODE_TIMEOUT);
+        Duration lease = s.duration("lease", DialerConfig.Cluster.DEFAULT_LEASE);
+        s.finish();
+        if (enabled) {
+            // The cluster coordinates through the ledger's PostgreSQL and routes each call back to its node.
+            if (ledger != null && !ledger.url().startsWith("jdbc:postgresql:")) {
+                s.error("enabled", "cluster mode requires a jdbc:postgresql: ledger.url (the nodes share it)");
+            }
+            if (server != null && server.publicUrl() == null) {
+                s.error("enabled", "cluster mode requires server.public-url (the Lambda bridge routes each call's"
+                        + " invocations to the node that placed it)");
+            }
+        }
+        if (nodeId == null) {
+            nodeId = defaultNodeId();
+        }
+        try {
+            return new DialerConfig.Cluster(enabled, nodeId, heartbeat, nodeTimeout, lease);
+        } catch (RuntimeException e) {
+            constructorError(s, e);
+            return null;
+        }
+    }
+
+    /** The host name and a random suffix, so that two nodes on one host differ. */
+    static String defaultNodeId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "node";
+        }
+        return host + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
     }
 
     private DialerConfig.Ledger ledger(Section s) {

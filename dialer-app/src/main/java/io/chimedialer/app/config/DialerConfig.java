@@ -4,6 +4,7 @@ import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.config.RegionConfig;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,15 +21,61 @@ import java.util.Optional;
  * @param regions      Region name -> Region, at least one
  * @param campaignsDir the directory whose {@code *.yaml} files were read as campaigns, or null when there was none
  * @param campaigns    campaign name -> campaign, from {@code campaigns:} and from {@code campaignsDir}
+ * @param cluster      scale-out over the ledger's PostgreSQL (default: off)
  */
 public record DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
-                           Path campaignsDir, Map<String, CampaignConfig> campaigns) {
+                           Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster) {
     public DialerConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(ledger, "ledger");
+        cluster = cluster == null ? Cluster.disabled() : cluster;
         regions = Collections.unmodifiableMap(new LinkedHashMap<>(regions));
         campaigns = Collections.unmodifiableMap(new LinkedHashMap<>(campaigns));
+    }
+
+    /** Without clustering. */
+    public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
+                        Path campaignsDir, Map<String, CampaignConfig> campaigns) {
+        this(source, server, ledger, regions, campaignsDir, campaigns, null);
+    }
+
+    /**
+     * Scale-out: several {@code serve} nodes sharing campaigns and Region limits through the PostgreSQL ledger
+     * (docs/scale-out.md). Off by default; on, it requires a {@code jdbc:postgresql:} ledger and
+     * {@code server.public-url}.
+     *
+     * @param enabled     whether this node joins a cluster (default false)
+     * @param nodeId      this node's id, unique in the cluster (default: the host name and a random suffix)
+     * @param heartbeat   how often the node refreshes its membership and re-balances its shares (default 2s)
+     * @param nodeTimeout a node silent this long is no longer live (default 10s, at least three heartbeats)
+     * @param lease       how long a contact claim lasts without renewal (default 30s)
+     */
+    public record Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease) {
+        /** Default heartbeat period. */
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
+        /** Default node timeout. */
+        public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(10);
+        /** Default claim lease. */
+        public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+
+        public Cluster {
+            heartbeat = heartbeat == null ? DEFAULT_HEARTBEAT : heartbeat;
+            nodeTimeout = nodeTimeout == null ? DEFAULT_NODE_TIMEOUT : nodeTimeout;
+            lease = lease == null ? DEFAULT_LEASE : lease;
+            if (nodeTimeout.compareTo(heartbeat.multipliedBy(3)) < 0) {
+                throw new IllegalArgumentException("node-timeout must be at least three heartbeats (3 x " + heartbeat
+                        + "), was " + nodeTimeout);
+            }
+            if (lease.toMillis() < 300) {
+                throw new IllegalArgumentException("lease must be at least 300ms, was " + lease);
+            }
+        }
+
+        /** Clustering off. */
+        public static Cluster disabled() {
+            return new Cluster(false, null, null, null, null);
+        }
     }
 
     /** The campaign of that name, if configured. */

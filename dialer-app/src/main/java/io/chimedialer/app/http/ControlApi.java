@@ -24,6 +24,14 @@ public interface ControlApi {
     /** {@code POST /v1/regions/{region}/rate}: a live change of a Region's calls per second. */
     Mono<JsonNode> setRate(String region, JsonNode request);
 
+    /**
+     * {@code GET /v1/cluster}: the live nodes, their claims and Region shares. By default 404: this node runs
+     * without clustering.
+     */
+    default Mono<JsonNode> cluster() {
+        return Mono.error(new ControlException(404, "clustering is off on this node (cluster.enabled: false)"));
+    }
+
     /** A control failure that maps to an HTTP status. */
     final class ControlException extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -123,7 +123,7 @@ public final class DialerHttpServer implements AutoCloseable {
         int q = uri.indexOf('?');
         String path = q >= 0 ? uri.substring(0, q) : uri;
         return switch (path) {
-            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns" -> path;
+            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns", "/v1/cluster" -> path;
             default -> {
                 if (path.matches("/v1/campaigns/[^/]+")) {
                     yield "/v1/campaigns/{id}";
@@ -160,6 +160,7 @@ public final class DialerHttpServer implements AutoCloseable {
                         ? json(res, 200, JSON.createObjectNode().put("status", "READY"))
                         : json(res, 503, JSON.createObjectNode().put("status", "NOT_READY")))
                 .get("/v1/campaigns", (req, res) -> control(req, res, api -> api.list()))
+                .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
                 .post("/v1/campaigns", (req, res) -> control(req, res,
                         api -> readJson(req).flatMap(api::start)))
                 .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))

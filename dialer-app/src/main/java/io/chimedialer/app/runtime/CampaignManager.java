@@ -10,8 +10,12 @@ import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.ControlApi;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
+import io.chimedialer.core.cluster.ClaimingSource;
+import io.chimedialer.core.cluster.ClusterNode;
+import io.chimedialer.core.cluster.ControlEvent;
 import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.contacts.CallingWindow;
+import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
@@ -56,12 +60,55 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
+    private volatile ClusterNode cluster;
+    private volatile Disposable controlEvents;
+
+    /** Contacts a clustered run holds claimed but not yet dialed (the claiming source refills below this). */
+    static final int CLUSTER_MAX_WAITING = 1_000;
 
     /** How often a running campaign's progress is logged at INFO. */
     public static final Duration DEFAULT_PROGRESS_LOG_INTERVAL = Duration.ofMinutes(1);
 
     CampaignManager(DialerRuntime runtime) {
         this.runtime = runtime;
+    }
+
+    /**
+     * Joins a started cluster node: commands from any node (this one included) are applied to this node's runs
+     * from now on, and the latest Region rates already issued are applied now. Called once, before any launch.
+     */
+    void joinCluster(ClusterNode node) {
+        this.cluster = Objects.requireNonNull(node, "node");
+        controlEvents = node.control().events().subscribe(this::apply,
+                e -> log.error("cluster control events ended: {}", e.toString()));
+        List<ControlEvent> latest = node.control().latest().block(Duration.ofSeconds(30));
+        if (latest != null) {
+            latest.stream().filter(e -> e.command() == ControlEvent.Command.RATE).forEach(this::apply);
+        }
+    }
+
+    /** Applies one cluster command to this node's run of its campaign (if any) or to its Region's total rate. */
+    void apply(ControlEvent event) {
+        ClusterNode node = cluster;
+        if (event.command() == ControlEvent.Command.RATE) {
+            if (node != null && event.region() != null && event.value() != null) {
+                node.limits().setTotalRate(event.region(), event.value());
+                log.info("Region {} total rate set to {} calls/s by node {}", event.region(), event.value(),
+                        event.issuedBy());
+            }
+            return;
+        }
+        Entry entry = event.campaignId() == null ? null : runs.get(event.campaignId());
+        if (entry == null || entry.finished()) {
+            return;
+        }
+        switch (event.command()) {
+            case PAUSE -> entry.run.pause();
+            case RESUME -> entry.run.resume();
+            case CANCEL -> entry.run.cancel();
+            default -> { }
+        }
+        log.info("campaign {}: {} from node {}", event.campaignId(), event.command(), event.issuedBy());
     }
 
     /** The loaded configuration, for campaigns started by name through the control API. */
@@ -122,13 +169,29 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runtime.ledger().upsertCampaign(campaign.name(), campaign.toString(), now)
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
+        Flux<ContactRow> csvRows = ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8),
+                contacts.toString(), csv).subscribeOn(runtime.io());
+        ClusterNode node = cluster;
+        ClaimingSource claims = null;
+        if (node != null) {
+            // The first node to launch imports the list for the whole cluster; every node then dials what it claims.
+            node.importOnce(campaign.name(), contacts.toString(), csvRows).block(Duration.ofMinutes(10));
+            claims = node.source(campaign.name());
+        }
+        // A clustered run never resumes from the ledger: the claims already skip contacts in a final state.
         CampaignRun run = new CampaignRun(new CampaignRun.Setup(campaign,
-                ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8), contacts.toString(),
-                        csv).subscribeOn(runtime.io()),
-                total, dnc, dncListName, CallingWindow.of(campaign.callingWindow()), now.plus(DEFAULT_HORIZON),
-                10_000, runtime.regions(), runtime.create(), runtime.originator(), runtime.calls(), runtime.ledger(),
+                claims == null ? csvRows : claims.rows(),
+                claims == null ? total : -1, dnc, dncListName, CallingWindow.of(campaign.callingWindow()),
+                now.plus(DEFAULT_HORIZON), claims == null ? 10_000 : CLUSTER_MAX_WAITING, runtime.regions(),
+                runtime.create(), runtime.originator(), runtime.calls(), runtime.ledger(),
                 runtime.metrics(), runtime.scheduler(), () -> UUID.randomUUID().toString(), null,
-                Duration.ofSeconds(30), resume, callArguments));
+                Duration.ofSeconds(30), claims == null && resume, callArguments));
+        ClaimingSource source = claims;
+        Disposable leaseWatch = source == null ? () -> { } : source.leaseLost().subscribe(v -> { }, e -> { }, () -> {
+            log.warn("campaign {}: this node lost its contact claims (database unreachable for a lease); paused",
+                    campaign.name());
+            run.pause();
+        });
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> Math.max(0, run.remaining()), run::waiting);
         // One INFO line per interval while the run lasts, never one per call; it names no number.
@@ -138,12 +201,24 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .doFinally(signal -> {
                     progress.dispose();
                     gauges.close();
+                    leaseWatch.dispose();
+                    if (source != null) {
+                        source.close();
+                    }
                 })
                 .cache();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
         launches.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(run);
         report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
+        if (node != null) {
+            // A campaign paused cluster-wide before this node launched it starts paused here too.
+            List<ControlEvent> latest = node.control().latest().block(Duration.ofSeconds(30));
+            if (latest != null && latest.stream().anyMatch(e -> campaign.name().equals(e.campaignId())
+                    && e.command() == ControlEvent.Command.PAUSE)) {
+                run.pause();
+            }
+        }
         return new Started(run, report);
     }
 
@@ -262,6 +337,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> act(String campaignId, String action) {
+        ClusterNode clustered = cluster;
+        if (clustered != null && runs.get(campaignId) == null && List.of("pause", "resume", "cancel").contains(action)) {
+            // A node that does not run the campaign still passes the command on to the nodes that do.
+            ControlEvent.Command command = ControlEvent.Command.valueOf(action.toUpperCase(java.util.Locale.ROOT));
+            return clustered.control().publish(command, campaignId, null, null).subscribeOn(runtime.io())
+                    .map(event -> {
+                        ObjectNode out = JSON.createObjectNode();
+                        out.put("id", campaignId);
+                        out.put("published", event.command().name());
+                        out.put("seq", event.seq());
+                        return (JsonNode) out;
+                    });
+        }
         return Mono.fromSupplier(() -> {
             CampaignRun run = require(campaignId);
             switch (action) {
@@ -271,8 +359,27 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 default -> throw new ControlException(404, "unknown action '" + action
                         + "'; use pause, resume or cancel");
             }
-            return status(run);
+            return run;
+        }).flatMap(run -> {
+            ClusterNode node = cluster;
+            if (node == null) {
+                return Mono.just(status(run));
+            }
+            // Applied here at once, and published so that every node (this one again, harmlessly) applies it.
+            ControlEvent.Command command = ControlEvent.Command.valueOf(action.toUpperCase(java.util.Locale.ROOT));
+            return node.control().publish(command, campaignId, null, null)
+                    .subscribeOn(runtime.io())
+                    .then(Mono.fromSupplier(() -> status(run)));
         });
+    }
+
+    @Override
+    public Mono<JsonNode> cluster() {
+        ClusterNode node = cluster;
+        if (node == null) {
+            return ControlApi.super.cluster();
+        }
+        return node.status().map(s -> (JsonNode) s.toJson());
     }
 
     @Override
@@ -292,13 +399,24 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         + " (" + RegionPacing.MAX_RATE_CHANGE + " times its configured rate); restart with a new config"
                         + " to go higher");
             }
-            pacing.rate().setConfiguredRate(cps.asDouble());
+            ClusterNode node = cluster;
+            if (node != null) {
+                // The rate is the Region's total over the cluster: every node applies it to its share.
+                node.limits().setTotalRate(region, cps.asDouble());
+            } else {
+                pacing.rate().setConfiguredRate(cps.asDouble());
+            }
             log.info("Region {} rate set to {} calls/s", region, cps.asDouble());
             ObjectNode out = JSON.createObjectNode();
             out.put("region", region);
             out.put("configuredCallsPerSecond", pacing.rate().configuredRate());
             out.put("effectiveCallsPerSecond", pacing.rate().effectiveRate());
             return out;
+        }).flatMap(out -> {
+            ClusterNode node = cluster;
+            return node == null ? Mono.just(out)
+                    : node.control().setRate(region, request.get("calls-per-second").asDouble())
+                            .subscribeOn(runtime.io()).thenReturn(out);
         });
     }
 
@@ -346,6 +464,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public void close() {
+        Disposable events = controlEvents;
+        if (events != null) {
+            events.dispose();
+        }
         runs.values().forEach(e -> e.run.dispose());
     }
 

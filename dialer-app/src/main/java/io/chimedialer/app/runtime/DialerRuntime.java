@@ -8,6 +8,8 @@ import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.chime.ChimeClients;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.SdkOriginator;
+import io.chimedialer.core.cluster.ClusterNode;
+import io.chimedialer.core.cluster.ClusterSettings;
 import io.chimedialer.core.config.CampaignConfig;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
@@ -81,17 +83,33 @@ public final class DialerRuntime implements AutoCloseable {
      * @param pacing        pacing settings
      * @param clients       SDK client settings
      * @param tls           certificate and key for HTTPS, or null for plain HTTP
+     * @param cluster       this node's cluster settings (the ledger must be PostgreSQL), or null to run alone
      */
     public record Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
                           String webhookSecret, String host, int port, String controlToken, boolean withControl,
-                          PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls) {
+                          PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls,
+                          ClusterSettings cluster) {
 
         /** Plain HTTP. */
         public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
                        String webhookSecret, String host, int port, String controlToken, boolean withControl,
                        PacingSettings pacing, ChimeClientSettings clients) {
             this(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl, pacing, clients,
-                    null);
+                    null, null);
+        }
+
+        /** Without clustering. */
+        public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
+                       String webhookSecret, String host, int port, String controlToken, boolean withControl,
+                       PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls) {
+            this(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl, pacing, clients,
+                    tls, null);
+        }
+
+        /** @return a copy that joins a cluster with these settings */
+        public Options withCluster(ClusterSettings settings) {
+            return new Options(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl,
+                    pacing, clients, tls, settings);
         }
 
         public Options {
@@ -121,11 +139,17 @@ public final class DialerRuntime implements AutoCloseable {
     private final CampaignManager campaigns;
     private final DialerHttpServer http;
     private final Options options;
+    private volatile ClusterNode cluster;
+    private volatile Scheduler clusterListener;
 
     private DialerRuntime(Options options) {
         this.options = options;
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(new NettyMeterDescriptions());
+        if (options.cluster() != null) {
+            // Every meter of a clustered node carries its id, so that one Prometheus can scrape them all.
+            registry.config().commonTags("node", options.cluster().nodeId());
+        }
         closeables.push(registry::close);
         Metrics.globalRegistry.add(registry);
         closeables.push(() -> Metrics.globalRegistry.remove(registry));
@@ -143,6 +167,8 @@ public final class DialerRuntime implements AutoCloseable {
         io = Schedulers.newBoundedElastic(8, 10_000, "dialer-io");
         closeables.push(io::dispose);
 
+        // The cluster node closes after the ledger (runs -> ledger -> node), so its close sits below the ledger's.
+        closeables.push(this::closeCluster);
         ensureParentDir(options.ledgerUrl());
         ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
         closeables.push(ledger);
@@ -180,6 +206,17 @@ public final class DialerRuntime implements AutoCloseable {
             breakers.replace(p.name(), p.breaker());
         });
         metrics.bindCircuitBreakers(breakers);
+        if (options.cluster() != null) {
+            try {
+                clusterListener = Schedulers.newSingle("cluster-control");
+                cluster = ClusterNode.open(options.ledgerUrl(), 4, options.cluster(), regions, ledger, clock, io,
+                        clusterListener);
+                cluster.bindTo(registry);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
         originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
         // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
         create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
@@ -194,6 +231,15 @@ public final class DialerRuntime implements AutoCloseable {
                 .build();
         campaigns = new CampaignManager(this);
         closeables.push(campaigns);
+        if (cluster != null) {
+            try {
+                cluster.start();
+                campaigns.joinCluster(cluster);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
         http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
                 options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
         try {
@@ -310,6 +356,22 @@ public final class DialerRuntime implements AutoCloseable {
 
     public ResilientCreate create() {
         return create;
+    }
+
+    /** This node's part in the cluster, or null when it runs alone. */
+    public ClusterNode cluster() {
+        return cluster;
+    }
+
+    private void closeCluster() {
+        ClusterNode node = cluster;
+        if (node != null) {
+            node.close();
+        }
+        Scheduler listener = clusterListener;
+        if (listener != null) {
+            listener.dispose();
+        }
     }
 
     public CampaignManager campaigns() {

@@ -1,0 +1,102 @@
+package io.chimedialer.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.chimedialer.app.cli.ServeCommand;
+import io.chimedialer.core.cluster.ClusterSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code cluster:} section: defaults, validation with key paths, and the settings serve builds from it. */
+class ClusterConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("dialer.yaml");
+        Files.writeString(f, ConfigLoaderTest.minimal(yaml));
+        return f;
+    }
+
+    @Test
+    void load_noClusterSection_isOffWithDefaultsAndServeBuildsNoSettings() throws Exception {
+        DialerConfig config = ConfigLoader.load(write(""), Map.of());
+
+        assertThat(config.cluster().enabled()).isFalse();
+        assertThat(config.cluster().heartbeat()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.cluster().nodeTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.cluster().lease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.cluster().nodeId()).isNotBlank();
+        assertThat(ServeCommand.clusterSettings(config)).isNull();
+    }
+
+    @Test
+    void load_clusterEnabledWithPostgresAndPublicUrl_buildsTheNodeSettings() throws Exception {
+        DialerConfig config = ConfigLoader.load(write("""
+                server: { public-url: "https://dialer-1.internal:8443" }
+                ledger: { url: "jdbc:postgresql://db:5432/dialer" }
+                cluster:
+                  enabled: true
+                  node-id: dialer-1
+                  heartbeat: 1s
+                  node-timeout: 5s
+                  lease: 20s
+                """), Map.of());
+
+        ClusterSettings settings = ServeCommand.clusterSettings(config);
+        assertThat(settings).isNotNull();
+        assertThat(settings.nodeId()).isEqualTo("dialer-1");
+        assertThat(settings.url()).isEqualTo("https://dialer-1.internal:8443");
+        assertThat(settings.heartbeat()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(settings.nodeTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(settings.lease()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(settings.callHold()).isEqualTo(Duration.ofMinutes(30));
+    }
+
+    @Test
+    void load_defaultNodeIds_differBetweenNodesOnOneHost() throws Exception {
+        DialerConfig one = ConfigLoader.load(write(""), Map.of());
+        DialerConfig two = ConfigLoader.load(write(""), Map.of());
+
+        assertThat(one.cluster().nodeId()).isNotEqualTo(two.cluster().nodeId());
+    }
+
+    @Test
+    void load_clusterEnabledWithSqliteAndNoPublicUrl_reportsBothAtClusterEnabled() throws Exception {
+        Path f = write("""
+                cluster:
+                  enabled: true
+                  heartbeat: 5s
+                  node-timeout: 10s
+                """);
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(f, Map.of()));
+
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath)
+                .containsExactlyInAnyOrder("cluster.enabled", "cluster.enabled", "cluster.node-timeout");
+        assertThat(e.problems()).extracting(ConfigProblem::message)
+                .anySatisfy(m -> assertThat(m).contains("jdbc:postgresql:"))
+                .anySatisfy(m -> assertThat(m).contains("server.public-url"))
+                .anySatisfy(m -> assertThat(m).contains("three heartbeats"));
+    }
+
+    @Test
+    void load_unknownClusterKey_isReportedWithItsPath() throws Exception {
+        Path f = write("""
+                cluster:
+                  enabld: true
+                """);
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(f, Map.of()));
+
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath).containsExactly("cluster.enabld");
+    }
+}
