@@ -144,111 +144,102 @@ public final class DialerRuntime implements AutoCloseable {
 
     private DialerRuntime(Options options) {
         this.options = options;
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        registry.config().meterFilter(new NettyMeterDescriptions());
-        if (options.cluster() != null) {
-            // Every meter of a clustered node carries its id, so that one Prometheus can scrape them all.
-            registry.config().commonTags("node", options.cluster().nodeId());
-        }
-        closeables.push(registry::close);
-        Metrics.globalRegistry.add(registry);
-        closeables.push(() -> Metrics.globalRegistry.remove(registry));
-        new JvmMemoryMetrics().bindTo(registry);
-        JvmGcMetrics gc = new JvmGcMetrics();
-        gc.bindTo(registry);
-        closeables.push(gc);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        metrics = new DialerMetrics(registry);
-
-        scheduler = Schedulers.newParallel("dialer", Math.max(2, Runtime.getRuntime().availableProcessors()));
-        closeables.push(scheduler::dispose);
-        io = Schedulers.newBoundedElastic(8, 10_000, "dialer-io");
-        closeables.push(io::dispose);
-
-        // The cluster node closes after the ledger (runs -> ledger -> node), so its close sits below the ledger's.
-        closeables.push(this::closeCluster);
-        ensureParentDir(options.ledgerUrl());
-        ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
-        closeables.push(ledger);
-        metrics.ledgerQueueDepth(ledger::queueDepth);
-
-        bus = new EventBus();
-        calls = new CallRegistry(bus, clock);
-        Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
-        closeables.push(sweeper::dispose);
-        // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
-        Disposable inbound = bus.events(EventBus.INBOUND).subscribe(event -> {
-            if (event instanceof io.chimedialer.core.events.CallEvent.OptedOut optedOut) {
-                ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
-                        .subscribe(v -> { }, e -> log.error("ledger write failed: {}", e.toString()));
+        // Whatever fails part-way (a locked ledger, a port in use), what was built so far is closed.
+        try {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            registry.config().meterFilter(new NettyMeterDescriptions());
+            if (options.cluster() != null) {
+                // Every meter of a clustered node carries its id, so that one Prometheus can scrape them all.
+                registry.config().commonTags("node", options.cluster().nodeId());
             }
-        });
-        closeables.push(inbound::dispose);
-        Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
-        closeables.push(uncorrelated::dispose);
+            closeables.push(registry::close);
+            Metrics.globalRegistry.add(registry);
+            closeables.push(() -> Metrics.globalRegistry.remove(registry));
+            new JvmMemoryMetrics().bindTo(registry);
+            JvmGcMetrics gc = new JvmGcMetrics();
+            gc.bindTo(registry);
+            closeables.push(gc);
+            new JvmThreadMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            metrics = new DialerMetrics(registry);
 
-        ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
-        closeables.push(clients);
-        Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
-        for (RegionConfig region : options.regions()) {
-            RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
-                    permit -> calls.markUnknown(permit.attemptId()));
-            regions.put(region.name(), pacing);
-            hangUpLimiters.put(region.name(), pacing.hangUpLimiter());
-            metrics.regionGauges(region.name(), () -> pacing.permits().inUse(), () -> pacing.permits().cap(),
-                    () -> pacing.config().callsPerSecond(), () -> pacing.rate().effectiveRate());
-        }
-        // The pacing owns its breakers; register those very instances (held strongly here) for the metrics.
-        regions.values().forEach(p -> {
-            breakers.circuitBreaker(p.name());
-            breakers.replace(p.name(), p.breaker());
-        });
-        metrics.bindCircuitBreakers(breakers);
-        if (options.cluster() != null) {
-            try {
+            scheduler = Schedulers.newParallel("dialer", Math.max(2, Runtime.getRuntime().availableProcessors()));
+            closeables.push(scheduler::dispose);
+            io = Schedulers.newBoundedElastic(8, 10_000, "dialer-io");
+            closeables.push(io::dispose);
+
+            // The cluster node closes after the ledger (runs -> ledger -> node), so its close sits below the ledger's.
+            closeables.push(this::closeCluster);
+            ensureParentDir(options.ledgerUrl());
+            ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
+            closeables.push(ledger);
+            metrics.ledgerQueueDepth(ledger::queueDepth);
+
+            bus = new EventBus();
+            calls = new CallRegistry(bus, clock);
+            Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
+            closeables.push(sweeper::dispose);
+            // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
+            Disposable inbound = bus.events(EventBus.INBOUND).subscribe(event -> {
+                if (event instanceof io.chimedialer.core.events.CallEvent.OptedOut optedOut) {
+                    ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
+                            .subscribe(v -> { }, e -> log.error("ledger write failed: {}", e.toString()));
+                }
+            });
+            closeables.push(inbound::dispose);
+            Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
+            closeables.push(uncorrelated::dispose);
+
+            ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
+            closeables.push(clients);
+            Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
+            for (RegionConfig region : options.regions()) {
+                RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
+                        permit -> calls.markUnknown(permit.attemptId()));
+                regions.put(region.name(), pacing);
+                hangUpLimiters.put(region.name(), pacing.hangUpLimiter());
+                metrics.regionGauges(region.name(), () -> pacing.permits().inUse(), () -> pacing.permits().cap(),
+                        () -> pacing.config().callsPerSecond(), () -> pacing.rate().effectiveRate());
+            }
+            // The pacing owns its breakers; register those very instances (held strongly here) for the metrics.
+            regions.values().forEach(p -> {
+                breakers.circuitBreaker(p.name());
+                breakers.replace(p.name(), p.breaker());
+            });
+            metrics.bindCircuitBreakers(breakers);
+            if (options.cluster() != null) {
                 clusterListener = Schedulers.newSingle("cluster-control");
                 cluster = ClusterNode.open(options.ledgerUrl(), 4, options.cluster(), regions, ledger, clock, io,
                         clusterListener);
                 cluster.bindTo(registry);
-            } catch (RuntimeException e) {
-                close();
-                throw e;
             }
-        }
-        originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
-        // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
-        create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
-            if (outcome instanceof CreateOutcome.Throttled) {
-                metrics.retry(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region, RetryReason.THROTTLED);
-            }
-        });
+            originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
+            // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
+            create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
+                if (outcome instanceof CreateOutcome.Throttled) {
+                    metrics.retry(ApiOperation.CREATE_SIP_MEDIA_APPLICATION_CALL, region, RetryReason.THROTTLED);
+                }
+            });
 
-        webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
-                .observer(new MetricsWebhookObserver(metrics))
-                .ledgerLookup(this::lookUp)
-                .build();
-        campaigns = new CampaignManager(this);
-        closeables.push(campaigns);
-        if (cluster != null) {
-            try {
+            webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
+                    .observer(new MetricsWebhookObserver(metrics))
+                    .ledgerLookup(this::lookUp)
+                    .build();
+            campaigns = new CampaignManager(this);
+            closeables.push(campaigns);
+            if (cluster != null) {
                 cluster.start();
                 campaigns.joinCluster(cluster);
-            } catch (RuntimeException e) {
-                close();
-                throw e;
             }
-        }
-        http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
-                options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
-        try {
+            http = new DialerHttpServer(new DialerHttpServer.Settings(options.host(), options.port(), webhookEndpoint(),
+                    options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
             http.start();
-        } catch (RuntimeException e) {
+            closeables.push(http);
+        } catch (RuntimeException | Error e) {
             close();
             throw e;
         }
-        closeables.push(http);
     }
 
     /**

@@ -28,8 +28,6 @@ public final class CampaignCounters {
     public final LongAdder attempts = new LongAdder();
     /** Calls currently live (placed or unknown, not yet ended). */
     public final LongAdder live = new LongAdder();
-    /** Calls admitted before a cancel and withheld: never sent. */
-    public final LongAdder withheld = new LongAdder();
     /** Contacts whose last attempt ended with no follow-up to come. */
     public final LongAdder finished = new LongAdder();
     /** Follow-up attempts scheduled and not yet dialed. */

@@ -141,7 +141,6 @@ public final class CampaignRun {
     private final Disposable.Composite subscriptions = Disposables.composite();
     private final WindowGate gate;
     private volatile long startedAtNanos;
-    private volatile Throwable failure;
 
     public CampaignRun(Setup setup) {
         this.setup = Objects.requireNonNull(setup, "setup");
@@ -489,14 +488,15 @@ public final class CampaignRun {
             if (live.remove(attempt.attemptId()) != null) {
                 counters.live.decrement();
             }
-            if (cancelling()) {
-                counters.withheld.increment(); // admitted before the cancel, never sent
-            } else if (attempt.attemptNumber() == 1) {
-                counters.suppressed.increment();
-                skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
-                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
-            } else {
-                counters.finished.increment();
+            // A call admitted before a cancel and never sent is not reached; the report counts it as such.
+            if (!cancelling()) {
+                if (attempt.attemptNumber() == 1) {
+                    counters.suppressed.increment();
+                    skip(attempt.contact().id(), attempt.contact().number(), "SUPPRESSED", "on a DNC list at dial time")
+                            .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+                } else {
+                    counters.finished.increment();
+                }
             }
             pending.decrementAndGet();
             checkDone();
@@ -530,7 +530,6 @@ public final class CampaignRun {
     }
 
     private void onDialError(Throwable error) {
-        failure = error;
         log.error("campaign {} failed: {}", id, error.toString());
         state.set(State.FAILED);
         done.tryEmitError(error);
@@ -704,11 +703,6 @@ public final class CampaignRun {
         Map<Disposition, Long> outcomes = new EnumMap<>(counters.outcomes());
         return new RunReport(id, state.get().name(), contacts, counters.attempts.sum(), outcomes, regions,
                 Math.max(0, seconds));
-    }
-
-    /** Why the run failed, or null. */
-    public Throwable failure() {
-        return failure;
     }
 
     private RegionTally tally(String region) {

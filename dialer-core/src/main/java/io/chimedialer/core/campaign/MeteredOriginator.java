@@ -91,8 +91,7 @@ public final class MeteredOriginator implements Originator {
             return ApiOutcome.CLIENT_ERROR;
         }
         if (outcome instanceof CreateOutcome.Unknown u) {
-            return u.cause() instanceof java.util.concurrent.TimeoutException ? ApiOutcome.TIMEOUT
-                    : ApiOutcome.SERVER_ERROR;
+            return u.timedOut() ? ApiOutcome.TIMEOUT : ApiOutcome.SERVER_ERROR;
         }
         return ApiOutcome.FAILED;
     }

@@ -47,6 +47,19 @@ public sealed interface CreateOutcome {
             Objects.requireNonNull(cause, "cause");
         }
 
+        /** Whether no answer came in time (the SDK's API-call timeouts or a read timeout), as opposed to a 5xx or a reset. */
+        public boolean timedOut() {
+            for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException
+                        || t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException
+                        || t instanceof java.util.concurrent.TimeoutException
+                        || t instanceof io.netty.handler.timeout.ReadTimeoutException) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         @Override
         public boolean mayBeLive() {
             return true;

@@ -183,7 +183,9 @@ class SdkOriginatorTest {
 
     @Test
     void create_503_unknownAndSentOnce() {
-        assertThat(createTo("+15550000503")).isInstanceOf(CreateOutcome.Unknown.class);
+        CreateOutcome outcome = createTo("+15550000503");
+        assertThat(outcome).isInstanceOf(CreateOutcome.Unknown.class);
+        assertThat(((CreateOutcome.Unknown) outcome).timedOut()).isFalse();
         assertThat(requestsTo("+15550000503")).isEqualTo(1);
     }
 
@@ -212,6 +214,7 @@ class SdkOriginatorTest {
             CreateOutcome outcome = impatient.create(attempt, region, Map.of()).block(BOUND);
 
             assertThat(outcome).isInstanceOf(CreateOutcome.Unknown.class);
+            assertThat(((CreateOutcome.Unknown) outcome).timedOut()).as("the API-call timeout").isTrue();
             assertThat(requestsTo("+15550000998")).isEqualTo(1);
         }
     }
