@@ -565,7 +565,12 @@ public final class CampaignRun {
     private void onEnded(CallResult result) {
         LiveAttempt entry = live.remove(result.attemptId());
         if (entry == null) {
-            return; // not ours, or already ended
+            // Not this run's call: one of another node's, restored from the ledger by this node's webhook (in a
+            // cluster, a dead node's calls fall back to any node), or one that already ended here. Its outcome
+            // is recorded all the same; the ledger keeps the first result, so an ended call is not changed.
+            setup.ledger().recordResult(result)
+                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+            return;
         }
         counters.live.decrement();
         Permit permit = entry.end();

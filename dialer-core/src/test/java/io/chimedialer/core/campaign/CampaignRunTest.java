@@ -156,6 +156,26 @@ class CampaignRunTest {
     }
 
     @Test
+    void callEnded_ofACallThisRunDidNotPlace_outcomeRecordedNotCounted() throws Exception {
+        // Calls take 30 s: the foreign call ends while this run's own calls are live.
+        CampaignRun run = run(RetryConfig.NONE, "");
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        // Another node's call, restored from the ledger by this node's webhook (its own node is gone).
+        CallResult foreign = new CallResult("other-node-attempt", "camp", "tx-other", Disposition.BUSY, 486,
+                Duration.ZERO, Duration.ZERO, null, 3, clock.instant());
+        assertThat(bus.publish(new io.chimedialer.core.events.CallEvent.CallEnded(foreign))).isTrue();
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+
+        assertThat(ledger.results).containsEntry("other-node-attempt", foreign);
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().outcomes()).containsEntry(Disposition.BUSY, 0L)
+                .containsEntry(Disposition.ANSWERED, 5L);
+        assertThat(ledger.results).hasSize(6);
+    }
+
+    @Test
     void start_rateTwoPerSecondAndCapThree_neverExceedsEither() throws Exception {
         CampaignRun run = run(RetryConfig.NONE, "");
         runToEnd(run, Duration.ofMinutes(5));
