@@ -82,6 +82,7 @@ public final class ClaimingSource implements AutoCloseable {
     private final AtomicLong settled = new AtomicLong();
     private final AtomicLong orphaned = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong closedOrphans = new AtomicLong();
     private final Sinks.Empty<Void> leaseLost = Sinks.empty();
     private volatile long renewedUntil = Long.MIN_VALUE;
     private volatile Disposable renewals;
@@ -172,6 +173,11 @@ public final class ClaimingSource implements AutoCloseable {
     /** Expired claims (of any node) this source found with an open attempt and marked ORPHANED. */
     public long orphaned() {
         return orphaned.get();
+    }
+
+    /** Open attempts of ORPHANED contacts this source ended as UNKNOWN (see the class comment). */
+    public long closedOrphans() {
+        return closedOrphans.get();
     }
 
     /** Claimed rows not emitted because their lease ran out first. */
@@ -293,6 +299,7 @@ public final class ClaimingSource implements AutoCloseable {
         Step step = db.transact("claim", c -> {
             long now = clock.millis();
             settleExpired(c, now);
+            closeOrphans(c, now);
             long until = now + settings.lease().toMillis();
             List<Held> rows = claim(c, "c2.state = 'CLAIMED' AND c2.lease_until < ?", now, settings.claimBatch(), until);
             if (rows.size() < settings.claimBatch()) {
@@ -410,15 +417,62 @@ public final class ClaimingSource implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends the open attempts of ORPHANED contacts (their node died with the attempt open) as UNKNOWN, per the
+     * at-most-once policy, once nothing else can end them: at once when the attempt has no TransactionId (no
+     * invocation can be correlated with it), else once the call hold has passed since its intent. Until then the
+     * call may still be up at Chime, and its HANGUP, which the Lambda bridge hands to any node when the placing
+     * node is gone, records its real outcome through that node's run. The ledger keeps the first result. These
+     * contacts are not dialed again.
+     */
+    private void closeOrphans(Connection c, long now) throws SQLException {
+        List<String> keys = new ArrayList<>();
+        try (PreparedStatement unknown = c.prepareStatement("UPDATE attempts a SET disposition = 'UNKNOWN', "
+                + "ended_at = ? FROM cluster_contacts k, contact_progress p WHERE k.campaign_id = ? "
+                + "AND k.state = 'ORPHANED' AND p.campaign_id = k.campaign_id AND p.contact_key = k.contact_key "
+                + "AND p.status = 'IN_PROGRESS' AND a.attempt_id = p.last_attempt_id AND a.disposition IS NULL "
+                + "AND (a.transaction_id IS NULL OR a.intended_at < ?) RETURNING a.contact_key")) {
+            unknown.setLong(1, now);
+            unknown.setString(2, campaignId);
+            unknown.setLong(3, now - settings.callHold().toMillis());
+            try (ResultSet rs = unknown.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(rs.getString(1));
+                }
+            }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement progress = c.prepareStatement("UPDATE contact_progress SET status = 'UNKNOWN', "
+                + "reason = NULL, updated_at = ? WHERE campaign_id = ? AND contact_key = ANY (?) "
+                + "AND status = 'IN_PROGRESS'")) {
+            progress.setLong(1, now);
+            progress.setString(2, campaignId);
+            progress.setArray(3, c.createArrayOf("varchar", keys.toArray()));
+            progress.executeUpdate();
+        }
+        closedOrphans.addAndGet(keys.size());
+        log.warn("campaign {}: {} attempts of a node that is gone ended UNKNOWN (never dialed again)", campaignId,
+                keys.size());
+    }
+
+    /**
+     * Finished: the import is complete, no contact is pending or claimed by any node, and no ORPHANED contact
+     * has an attempt that may still end (see {@link #closeOrphans}).
+     */
     private boolean isFinished(Connection c) throws SQLException {
         try (PreparedStatement query = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM cluster_imports "
                 + "WHERE campaign_id = ?), EXISTS (SELECT 1 FROM cluster_contacts WHERE campaign_id = ? "
-                + "AND state IN ('PENDING', 'CLAIMED'))")) {
+                + "AND state IN ('PENDING', 'CLAIMED')), EXISTS (SELECT 1 FROM cluster_contacts k "
+                + "JOIN contact_progress p ON p.campaign_id = k.campaign_id AND p.contact_key = k.contact_key "
+                + "WHERE k.campaign_id = ? AND k.state = 'ORPHANED' AND p.status = 'IN_PROGRESS')")) {
             query.setString(1, campaignId);
             query.setString(2, campaignId);
+            query.setString(3, campaignId);
             try (ResultSet rs = query.executeQuery()) {
                 rs.next();
-                return rs.getBoolean(1) && !rs.getBoolean(2);
+                return rs.getBoolean(1) && !rs.getBoolean(2) && !rs.getBoolean(3);
             }
         }
     }

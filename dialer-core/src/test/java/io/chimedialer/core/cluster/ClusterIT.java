@@ -333,6 +333,73 @@ class ClusterIT {
     }
 
     @Test
+    void orphans_deadNodesOpenAttempts_endUnknownAtOnceWithoutTransactionIdElseAfterTheCallHold() throws Exception {
+        // The ledger stamps intents with the system clock: the cluster's clock starts there.
+        MutableClock clock = new MutableClock(Instant.now());
+        Duration lease = Duration.ofSeconds(3);
+        Duration hold = Duration.ofMinutes(2);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
+        ClusterSettings a = ClusterSettings.of("a", null).withClaimBatch(10).withLease(lease);
+        Scheduler aScheduler = Schedulers.newBoundedElastic(2, 100, "node-a");
+        ClusterDatabase aDb = ClusterDatabase.open(url, 2, Duration.ofSeconds(3));
+        List<ContactRow> taken = new ClaimingSource(aDb, CAMPAIGN, a, clock, aScheduler).rows().take(4)
+                .collectList().block(WAIT);
+        // node a wrote four intents and dies: att-0 ended, att-1 never placed, att-2 and att-3 placed and open
+        List<Attempt> intents = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            intents.add(new Attempt("att-" + i, CAMPAIGN, ((ContactRow.Valid) taken.get(i)).contact(), 1,
+                    "us-east-1", "+12065550100"));
+        }
+        ledger.recordIntents(intents).block(WAIT);
+        ledger.recordPlaced("att-0", "tx-0", clock.instant()).block(WAIT);
+        ledger.recordResult(new CallResult("att-0", CAMPAIGN, "tx-0", Disposition.ANSWERED, null, Duration.ZERO,
+                Duration.ofSeconds(2), "", 3, clock.instant())).block(WAIT);
+        ledger.recordPlaced("att-2", "tx-2", clock.instant()).block(WAIT);
+        ledger.recordPlaced("att-3", "tx-3", clock.instant()).block(WAIT);
+        aScheduler.dispose();
+        aDb.close();
+
+        ClaimingSource nodeB = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("b", null)
+                .withClaimBatch(10).withLease(lease).withPollInterval(Duration.ofMillis(50)).withCallHold(hold),
+                clock, scheduler("node-b")));
+        List<String> bRows = new CopyOnWriteArrayList<>();
+        AtomicInteger completed = new AtomicInteger();
+        Disposable running = consume(nodeB, "b", new ConcurrentHashMap<>(), new AtomicInteger())
+                .subscribe(r -> bRows.add(key(r)), e -> { }, completed::incrementAndGet);
+        closing(running::dispose);
+        clock.advance(lease.plusMillis(1));
+
+        // The intent without a TransactionId ends UNKNOWN at once; the placed calls may still be up: b waits.
+        await("a's unplaced intent ends UNKNOWN", WAIT, () -> nodeB.closedOrphans() == 1);
+        await("b dials every contact without an intent", WAIT, () -> bRows.size() == 16);
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(completed).as("placed calls of a may still end").hasValue(0);
+        // att-2's HANGUP reaches some node, which records its outcome; att-3's never comes.
+        ledger.recordResult(new CallResult("att-2", CAMPAIGN, "tx-2", Disposition.BUSY, 486, Duration.ofSeconds(1),
+                Duration.ZERO, "", 2, clock.instant())).block(WAIT);
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(completed).hasValue(0);
+        clock.advance(hold.plusMinutes(1)); // the minute covers the real time the test took so far
+        await("b completes once the call hold has passed", WAIT, () -> completed.get() == 1);
+
+        assertThat(nodeB.closedOrphans()).isEqualTo(2);
+        assertThat(nodeB.orphaned()).isEqualTo(3);
+        Map<String, String> outcome = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT a.attempt_id, a.disposition, p.status FROM attempts a JOIN "
+                     + "contact_progress p ON p.last_attempt_id = a.attempt_id")) {
+            while (rs.next()) {
+                outcome.put(rs.getString(1), rs.getString(2) + "/" + rs.getString(3));
+            }
+        }
+        assertThat(outcome).containsExactlyInAnyOrderEntriesOf(Map.of("att-0", "ANSWERED/ANSWERED", "att-1", "UNKNOWN/UNKNOWN",
+                "att-2", "BUSY/BUSY", "att-3", "UNKNOWN/UNKNOWN"));
+        assertThat(bRows).doesNotContainAnyElementsOf(intents.stream().map(i -> i.contact().id()).toList());
+        assertThat(states()).containsExactlyInAnyOrderEntriesOf(Map.of("DONE", 17L, "ORPHANED", 3L));
+    }
+
+    @Test
     void close_runOver_givesBackUnknownContactsAndOrphansOpenAttempts() throws SQLException {
         Clock clock = Clock.systemUTC();
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
