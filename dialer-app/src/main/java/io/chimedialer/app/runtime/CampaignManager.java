@@ -192,6 +192,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     campaign.name());
             run.pause();
         });
+        // Follow-ups of dead nodes' contacts that this node's claims adopt: counted by the run on the claiming
+        // thread, before the claiming source can complete (the adopted contacts stay claimed by this node).
+        Disposable adoptions = source == null ? () -> { } : source.adoptedFollowUps().subscribe(run::adoptFollowUp,
+                e -> log.error("campaign {}: adopted follow-ups ended: {}", campaign.name(), e.toString()));
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> Math.max(0, run.remaining()), run::waiting);
         // One INFO line per interval while the run lasts, never one per call; it names no number.
@@ -202,6 +206,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     progress.dispose();
                     gauges.close();
                     leaseWatch.dispose();
+                    adoptions.dispose();
                     if (source != null) {
                         source.close();
                     }

@@ -229,6 +229,39 @@ public final class CampaignRun {
         return recovered.asMono();
     }
 
+    /**
+     * Takes over a follow-up that another node scheduled and could not make (it died; in a cluster, see
+     * {@code ClaimingSource.adoptedFollowUps()}): it is dialed at its original due time, or at once when overdue,
+     * as the follow-ups of a resumed run are. It counts as pending work from this call on, so the run does not
+     * complete before the follow-up has ended; call it synchronously where the adoption is learnt. Its intent
+     * marks it taken in the ledger, as for this run's own follow-ups.
+     *
+     * @param followUp the ledger's follow-up of this campaign
+     * @return false, and nothing is scheduled, when the run is cancelled or over
+     */
+    public boolean adoptFollowUp(Ledger.FollowUp followUp) {
+        Objects.requireNonNull(followUp, "followUp");
+        if (!id.equals(followUp.campaignId())) {
+            throw new IllegalArgumentException("follow-up of campaign " + followUp.campaignId() + " handed to the run of "
+                    + id);
+        }
+        pending.incrementAndGet();
+        State s = state.get();
+        if (s != State.CREATED && s != State.RUNNING && s != State.PAUSED) {
+            pending.decrementAndGet();
+            log.warn("campaign {}: adopted follow-up of contact {} not scheduled: the run is {}", id,
+                    followUp.contactKey(), s);
+            return false;
+        }
+        Contact contact = new Contact(0, followUp.contactKey(), followUp.number(), "", null, Map.of());
+        Duration delay = Duration.between(now(), followUp.due());
+        scheduleRequest(new DialRequest(contact, followUp.attemptNumber(), setup.arguments()),
+                delay.isNegative() ? Duration.ZERO : delay);
+        log.debug("campaign {}: adopted follow-up {} of contact {} due {}", id, followUp.attemptNumber(),
+                followUp.contactKey(), followUp.due());
+        return true;
+    }
+
     /** Completes at once while running, or when a paused run is resumed or cancelled. */
     private Mono<Void> whileRunning() {
         return paused.asFlux().filter(p -> !p).next().then();

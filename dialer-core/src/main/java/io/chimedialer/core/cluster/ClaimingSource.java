@@ -3,6 +3,7 @@ package io.chimedialer.core.cluster;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.RejectKind;
+import io.chimedialer.core.ledger.Ledger;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,6 +48,17 @@ import reactor.util.retry.Retry;
  * not emitted. The intent is written before any Create and in the same transaction as the ledger's contact
  * progress, so "no progress row" means "never dialed".
  *
+ * <p><b>Follow-ups of a dead node.</b> An expired claim of another node whose contact has a follow-up pending in
+ * the ledger ({@code follow_ups.taken_at IS NULL}) and no open attempt (every attempt has its result) is
+ * <i>adopted</i>: claimed again by this node (new lease, {@code claims + 1}) in the same transaction, and its
+ * follow-ups are emitted on {@link #adoptedFollowUps()} once that transaction committed, before the next claim
+ * round. The contact stays {@code CLAIMED} by this node until the ledger settles it (the follow-up's intent marks
+ * it taken, then its result), so {@link #rows()} cannot complete before the adopted follow-up ends. A contact
+ * with an open attempt is never adopted: it becomes {@code ORPHANED} as above. An {@code ORPHANED} contact is
+ * never adopted either: a run records results (and schedules follow-ups) only for calls it placed itself, so only
+ * a node that lost its lease while alive can add a follow-up to it, and that node dials the follow-up itself.
+ * This node's own expired claims are not adopted (its run already holds their follow-ups).
+ *
  * <p><b>Done.</b> A claim becomes {@code DONE} once the ledger holds the contact's final state (a status other
  * than {@code IN_PROGRESS} and no follow-up pending); the source completes when the import is complete and no
  * contact of the campaign is pending or claimed by any node, so that a node that dies mid-run still has its
@@ -66,6 +79,11 @@ public final class ClaimingSource implements AutoCloseable {
             + "AND f.contact_key = c.contact_key AND f.taken_at IS NULL)";
     static final String KNOWN = "EXISTS (SELECT 1 FROM contact_progress p WHERE p.campaign_id = c.campaign_id "
             + "AND p.contact_key = c.contact_key)";
+    /** A follow-up waits in the ledger and no attempt of the contact is open: a dead node's retry to adopt. */
+    static final String FOLLOW_UP_DUE = "EXISTS (SELECT 1 FROM follow_ups f WHERE f.campaign_id = c.campaign_id "
+            + "AND f.contact_key = c.contact_key AND f.taken_at IS NULL) "
+            + "AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.campaign_id = c.campaign_id "
+            + "AND a.contact_key = c.contact_key AND a.disposition IS NULL)";
     private static final String RETURNED = "c.contact_key, c.seq, c.kind, c.line, c.number, c.name, c.timezone, "
             + "c.variables, c.reason, c.reject_kind, c.claims";
 
@@ -81,9 +99,11 @@ public final class ClaimingSource implements AutoCloseable {
     private final AtomicLong reclaimed = new AtomicLong();
     private final AtomicLong settled = new AtomicLong();
     private final AtomicLong orphaned = new AtomicLong();
+    private final AtomicLong adopted = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong closedOrphans = new AtomicLong();
     private final Sinks.Empty<Void> leaseLost = Sinks.empty();
+    private final Sinks.Many<Ledger.FollowUp> adoptedFollowUps = Sinks.many().unicast().onBackpressureBuffer();
     private volatile long renewedUntil = Long.MIN_VALUE;
     private volatile Disposable renewals;
 
@@ -180,6 +200,24 @@ public final class ClaimingSource implements AutoCloseable {
         return closedOrphans.get();
     }
 
+    /** Expired claims of other nodes adopted for their pending follow-ups (see the class comment). */
+    public long adopted() {
+        return adopted.get();
+    }
+
+    /**
+     * The follow-ups of the contacts this source adopted from dead nodes, each once, in due order within a claim
+     * round; subscribe once, before {@link #rows()}. Each is emitted on the claiming thread right after the
+     * adoption committed and before the next claim round, so a subscriber that counts it as pending work at
+     * once (see {@code CampaignRun.adoptFollowUp}) holds its run open: the contact stays claimed by this node
+     * until the follow-up's attempt is settled in the ledger, and {@link #rows()} completes only after that.
+     * Nothing here marks a follow-up taken: its intent does, when it is dialed, as for the node's own follow-ups.
+     * Completes on {@link #close()}.
+     */
+    public Flux<Ledger.FollowUp> adoptedFollowUps() {
+        return adoptedFollowUps.asFlux();
+    }
+
     /** Claimed rows not emitted because their lease ran out first. */
     public long dropped() {
         return dropped.get();
@@ -210,6 +248,7 @@ public final class ClaimingSource implements AutoCloseable {
         if (d != null) {
             d.dispose();
         }
+        adoptedFollowUps.tryEmitComplete();
         try {
             int[] counts = db.transact("release claims", c -> {
                 long now = clock.millis();
@@ -296,12 +335,17 @@ public final class ClaimingSource implements AutoCloseable {
     }
 
     private Step step() {
+        List<Ledger.FollowUp> adoptedNow = new ArrayList<>();
         Step step = db.transact("claim", c -> {
             long now = clock.millis();
-            settleExpired(c, now);
-            closeOrphans(c, now);
             long until = now + settings.lease().toMillis();
-            List<Held> rows = claim(c, "c2.state = 'CLAIMED' AND c2.lease_until < ?", now, settings.claimBatch(), until);
+            settleExpired(c, now, until, adoptedNow);
+            closeOrphans(c, now);
+            // an expired claim that the ledger knows is never claimed for a first attempt (settled above, or
+            // left for a later round when another node holds its row)
+            List<Held> rows = claim(c, "c2.state = 'CLAIMED' AND c2.lease_until < ? AND NOT EXISTS (SELECT 1 "
+                    + "FROM contact_progress p WHERE p.campaign_id = c2.campaign_id "
+                    + "AND p.contact_key = c2.contact_key)", now, settings.claimBatch(), until);
             if (rows.size() < settings.claimBatch()) {
                 rows.addAll(claim(c, "c2.state = 'PENDING'", null, settings.claimBatch() - rows.size(), until));
             }
@@ -313,12 +357,31 @@ public final class ClaimingSource implements AutoCloseable {
             markDone(c, now);
             return new Step(List.of(), isFinished(c));
         });
+        // Committed: hand the adopted follow-ups over before this round's rows, and before any later round
+        // could find the campaign finished (the adopted contacts are claimed by this node).
+        if (!adoptedNow.isEmpty()) {
+            adopted.addAndGet(adoptedNow.stream().map(Ledger.FollowUp::contactKey).distinct().count());
+            log.info("campaign {}: adopted {} follow-ups of expired claims of other nodes", campaignId,
+                    adoptedNow.size());
+            for (Ledger.FollowUp followUp : adoptedNow) {
+                Sinks.EmitResult result = adoptedFollowUps.tryEmitNext(followUp);
+                if (result.isFailure()) {
+                    log.error("campaign {}: adopted follow-up of contact {} not handed over: {}", campaignId,
+                            followUp.contactKey(), result);
+                }
+            }
+        }
         lastEmpty.set(step.held().isEmpty());
         return step;
     }
 
-    /** Expired claims that the ledger knows: DONE when settled, else ORPHANED (the open attempt stays UNKNOWN). */
-    private void settleExpired(Connection c, long now) throws SQLException {
+    /**
+     * Expired claims that the ledger knows: DONE when settled; adopted (claimed by this node until {@code until},
+     * their follow-ups added to {@code adoptedNow}) when another node's contact has a follow-up pending and no
+     * open attempt; else ORPHANED (the open attempt stays UNKNOWN).
+     */
+    private void settleExpired(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow)
+            throws SQLException {
         try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
                 + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + FINAL)) {
             done.setLong(1, now);
@@ -326,16 +389,64 @@ public final class ClaimingSource implements AutoCloseable {
             done.setLong(3, now);
             done.executeUpdate();
         }
+        adopt(c, now, until, adoptedNow);
+        // an adoptable contact whose row another node holds right now is left for a later round, not orphaned
         try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
-                + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + KNOWN)) {
+                + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + KNOWN
+                + " AND (c.claimed_by = ? OR NOT (" + FOLLOW_UP_DUE + "))")) {
             orphan.setLong(1, now);
             orphan.setString(2, campaignId);
             orphan.setLong(3, now);
+            orphan.setString(4, settings.nodeId());
             int n = orphan.executeUpdate();
             if (n > 0) {
                 orphaned.addAndGet(n);
                 log.warn("campaign {}: {} expired claims have an open attempt: ORPHANED (never dialed again, outcome"
                         + " UNKNOWN)", campaignId, n);
+            }
+        }
+    }
+
+    /**
+     * Claims again (for this node, until {@code until}) up to a batch of other nodes' expired claims whose contact
+     * has a follow-up pending and no open attempt, and collects those follow-ups. The rows are locked with
+     * {@code SKIP LOCKED}: two nodes never adopt the same contact, and the new lease keeps the others off it.
+     */
+    private void adopt(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow) throws SQLException {
+        List<String> keys = new ArrayList<>();
+        try (PreparedStatement adopt = c.prepareStatement("WITH picked AS (SELECT c.contact_key FROM cluster_contacts c "
+                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND c.claimed_by <> ? AND "
+                + FOLLOW_UP_DUE + " ORDER BY c.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+                + "UPDATE cluster_contacts u SET claimed_by = ?, claimed_at = ?, lease_until = ?, claims = u.claims + 1 "
+                + "FROM picked WHERE u.campaign_id = ? AND u.contact_key = picked.contact_key "
+                + "RETURNING u.contact_key")) {
+            adopt.setString(1, campaignId);
+            adopt.setLong(2, now);
+            adopt.setString(3, settings.nodeId());
+            adopt.setInt(4, settings.claimBatch());
+            adopt.setString(5, settings.nodeId());
+            adopt.setLong(6, now);
+            adopt.setLong(7, until);
+            adopt.setString(8, campaignId);
+            try (ResultSet rs = adopt.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(rs.getString(1));
+                }
+            }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement query = c.prepareStatement("SELECT campaign_id, contact_key, number, attempt_number, "
+                + "due_at FROM follow_ups WHERE campaign_id = ? AND contact_key = ANY (?) AND taken_at IS NULL "
+                + "ORDER BY due_at, contact_key, attempt_number")) {
+            query.setString(1, campaignId);
+            query.setArray(2, c.createArrayOf("varchar", keys.toArray()));
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    adoptedNow.add(new Ledger.FollowUp(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getInt(4), Instant.ofEpochMilli(rs.getLong(5))));
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.chimedialer.core.campaign;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
@@ -10,12 +11,14 @@ import io.chimedialer.core.config.CallingWindowConfig;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.config.RetryConfig;
 import io.chimedialer.core.contacts.CallingWindow;
+import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
 import io.chimedialer.core.events.CallRegistry;
 import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.pacing.DialerSettings;
 import io.chimedialer.core.pacing.PacingSettings;
@@ -39,7 +42,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
 /** The engine on virtual time with a scripted originator that plays Chime and the webhook. */
@@ -107,6 +112,12 @@ class CampaignRunTest {
     }
 
     private CampaignRun run(RetryConfig retry, String dnc, CallingWindowConfig window) throws Exception {
+        return run(retry, dnc, window, ContactSource.csv(() -> new StringReader(CSV), "contacts.csv",
+                CsvOptions.defaults()), 7);
+    }
+
+    private CampaignRun run(RetryConfig retry, String dnc, CallingWindowConfig window, Flux<ContactRow> source,
+                            long expectedTotal) throws Exception {
         RegionConfig region = new RegionConfig("us-east-1", "sma-1", 2, 1, 3, 5, List.of("+17035550100"), null);
         pacing = RegionPacing.create(region, PacingSettings.ofDefaults(), vts, p -> registry.markUnknown(p.attemptId()));
         DialerMetrics metrics = new DialerMetrics(new SimpleMeterRegistry());
@@ -118,8 +129,7 @@ class CampaignRunTest {
         PhoneNumbers numbers = PhoneNumbers.forRegion("US");
         DncList dncList = new DncList(numbers);
         dncList.load("dnc", new StringReader(dnc));
-        return new CampaignRun(new CampaignRun.Setup(config,
-                ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7, dncList, "dnc",
+        return new CampaignRun(new CampaignRun.Setup(config, source, expectedTotal, dncList, "dnc",
                 CallingWindow.of(window), Instant.parse("2100-01-01T00:00:00Z"), 100,
                 Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered,
                 registry, ledger, metrics, vts, () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(),
@@ -251,6 +261,51 @@ class CampaignRunTest {
         assertThat(busyCreates.get(0)).isLessThan(Instant.parse("2026-11-27T22:00:00Z").toEpochMilli());
         long opening = Instant.parse("2026-11-28T14:00:00Z").toEpochMilli();
         assertThat(busyCreates.get(1)).isBetween(opening, opening + 1000); // the intent batch window may add ms
+    }
+
+    @Test
+    void adoptFollowUp_dueLaterAndOverdue_eachDialedAtItsDueTimeAndTheRunWaitsForBoth() throws Exception {
+        Instant t0 = Instant.parse("2026-03-02T15:00:00Z");
+        vts.advanceTimeTo(t0);
+        // a clustered run's source: no row of its own, and it completes when the test says
+        Sinks.Empty<Void> listDone = Sinks.empty();
+        CampaignRun run = run(RetryConfig.NONE, "", CallingWindowConfig.ALWAYS,
+                listDone.asMono().thenMany(Flux.<ContactRow>empty()), -1);
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofSeconds(1));
+
+        // another node's follow-ups: attempt 3 due in 10 minutes, attempt 2 overdue by 5 minutes
+        assertThat(run.adoptFollowUp(new Ledger.FollowUp("camp", "k1", "+13125550102", 3,
+                t0.plus(Duration.ofMinutes(10))))).isTrue();
+        assertThat(run.adoptFollowUp(new Ledger.FollowUp("camp", "k2", "+14155550103", 2,
+                t0.minus(Duration.ofMinutes(5))))).isTrue();
+        // the claiming source may complete right after handing them over: the run still waits for them
+        listDone.tryEmitEmpty();
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+
+        assertThat(created).as("the overdue follow-up is dialed at once").containsExactly("+14155550103");
+        vts.advanceTimeBy(Duration.ofMinutes(9).plusSeconds(50)); // t0 + 9 min 56 s; k2's call ended at ~t0+31 s
+        assertThat(created).hasSize(1);
+        assertThat(report.get()).as("k1's follow-up is still pending").isNull();
+        assertThat(run.state()).isEqualTo(CampaignRun.State.RUNNING);
+
+        vts.advanceTimeBy(Duration.ofMinutes(2)); // due at t0 + 10 min; the call lasts 30 s
+        assertThat(created).containsExactly("+14155550103", "+13125550102");
+        assertThat(createdAt.get(1)).isBetween(t0.plus(Duration.ofMinutes(10)).toEpochMilli(),
+                t0.plus(Duration.ofMinutes(10)).plusSeconds(1).toEpochMilli());
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().state()).isEqualTo("COMPLETED");
+        assertThat(report.get().attempts()).isEqualTo(2);
+        assertThat(report.get().outcomes()).containsEntry(Disposition.ANSWERED, 2L);
+        assertThat(ledger.intents.values()).extracting(a -> a.contact().id() + "#" + a.attemptNumber())
+                .containsExactlyInAnyOrder("k1#3", "k2#2");
+        assertThat(ledger.results).hasSize(2);
+        assertThat(pacing.permits().inUse()).isZero();
+        assertThat(run.adoptFollowUp(new Ledger.FollowUp("camp", "k3", "+12125550105", 2, t0)))
+                .as("a run that is over takes nothing").isFalse();
+        assertThatThrownBy(() -> run.adoptFollowUp(new Ledger.FollowUp("other", "k3", "+12125550105", 2, t0)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

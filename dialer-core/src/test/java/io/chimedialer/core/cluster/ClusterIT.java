@@ -400,6 +400,139 @@ class ClusterIT {
     }
 
     @Test
+    void claim_deadNodesFollowUps_adoptedOnceByTwoRacingNodesAndOpenAttemptsStayOrphaned() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        Duration lease = Duration.ofSeconds(3);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
+        ClusterSettings a = ClusterSettings.of("a", null).withClaimBatch(20).withLease(lease)
+                .withPollInterval(Duration.ofMillis(100));
+        Scheduler aScheduler = Schedulers.newBoundedElastic(4, 1000, "node-a");
+        ClusterDatabase aDb = ClusterDatabase.open(url, 3, Duration.ofSeconds(3));
+        List<Contact> taken = new ClaimingSource(aDb, CAMPAIGN, a, clock, aScheduler).rows().take(20)
+                .map(row -> ((ContactRow.Valid) row).contact()).collectList().block(WAIT);
+        aScheduler.dispose();
+        aDb.close();
+        assertThat(taken).hasSize(20);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED' AND claimed_by = 'a'"))
+                .isEqualTo(20);
+
+        // What node a left in the ledger before dying:
+        Instant due = clock.instant().plus(Duration.ofMinutes(10));
+        Map<String, Ledger.FollowUp> expected = new TreeMap<>();
+        for (int i = 0; i < 20; i++) {
+            Contact c = taken.get(i);
+            if (i < 14) {
+                ledger.recordIntents(List.of(attempt(c, 1))).block(WAIT);
+            }
+            if (i < 6 || i == 7 || i == 8 || i == 12 || i == 13) {
+                ledger.recordResult(result(c, 1, i < 6 || i == 7 || i == 8 ? Disposition.BUSY : Disposition.ANSWERED,
+                        clock.instant())).block(WAIT);
+            }
+            if (i < 6 || i == 7 || i == 8) {
+                // c0-c5 BUSY, retry 2 due at different times (c0 overdue); c7 and c8 too, and they go on below
+                Instant at = due.plus(Duration.ofMinutes(i)).minus(i == 0 ? Duration.ofMinutes(20) : Duration.ZERO);
+                ledger.scheduleFollowUp(CAMPAIGN, c.id(), c.number(), 2, at).block(WAIT);
+                if (i < 6) {
+                    expected.put(c.id(), new Ledger.FollowUp(CAMPAIGN, c.id(), c.number(), 2, at));
+                }
+            }
+        }
+        Contact c5 = taken.get(5);
+        Contact c7 = taken.get(7);
+        Contact c8 = taken.get(8);
+        // c5: the retry was made (its intent takes follow-up 2), BUSY again, retry 3 pending: adopted as attempt 3
+        ledger.recordIntents(List.of(attempt(c5, 2))).block(WAIT);
+        ledger.recordResult(result(c5, 2, Disposition.BUSY, clock.instant())).block(WAIT);
+        Instant dueThird = due.plus(Duration.ofHours(1));
+        ledger.scheduleFollowUp(CAMPAIGN, c5.id(), c5.number(), 3, dueThird).block(WAIT);
+        expected.put(c5.id(), new Ledger.FollowUp(CAMPAIGN, c5.id(), c5.number(), 3, dueThird));
+        // c7: its retry's call was live when a died (intent 2, no result): ORPHANED
+        ledger.recordIntents(List.of(attempt(c7, 2))).block(WAIT);
+        // c8: a follow-up pending while an attempt is still open: never adopted, ORPHANED
+        ledger.recordIntents(List.of(attempt(c8, 2))).block(WAIT);
+        ledger.scheduleFollowUp(CAMPAIGN, c8.id(), c8.number(), 3, due).block(WAIT);
+        // c6, c9-c11: intent without result, no follow-up: ORPHANED; c12, c13 ANSWERED: DONE; c14-c19 never dialed
+        assertThat(scalar("SELECT COUNT(*) FROM follow_ups WHERE taken_at IS NULL")).isEqualTo(7);
+
+        clock.advance(lease.plusMillis(1)); // a's claims expire
+        Map<String, List<Ledger.FollowUp>> adoptedBy = new ConcurrentHashMap<>();
+        Map<String, String> owner = new ConcurrentHashMap<>();
+        AtomicInteger twice = new AtomicInteger();
+        AtomicInteger completed = new AtomicInteger();
+        List<ClaimingSource> nodes = new ArrayList<>();
+        for (String node : List.of("b", "c")) {
+            // batches of 2: several adoption rounds on both nodes at once
+            ClaimingSource source = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of(node, null)
+                    .withClaimBatch(2).withLease(lease).withPollInterval(Duration.ofMillis(50)), clock,
+                    scheduler("node-" + node)));
+            nodes.add(source);
+            List<Ledger.FollowUp> adopted = new CopyOnWriteArrayList<>();
+            adoptedBy.put(node, adopted);
+            closing(source.adoptedFollowUps().subscribe(adopted::add)::dispose);
+            closing(consume(source, node, owner, twice).subscribe(r -> { }, e -> { }, completed::incrementAndGet)
+                    ::dispose);
+        }
+
+        await("b and c settle a's contacts", WAIT, () -> {
+            try {
+                return states().equals(Map.of("CLAIMED", 6L, "DONE", 8L, "ORPHANED", 6L));
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<Ledger.FollowUp> all = new ArrayList<>(adoptedBy.get("b"));
+        all.addAll(adoptedBy.get("c"));
+        assertThat(all).as("each pending follow-up without an open attempt adopted by exactly one node")
+                .containsExactlyInAnyOrderElementsOf(expected.values());
+        assertThat(nodes.get(0).adopted() + nodes.get(1).adopted()).isEqualTo(6);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED' AND claims = 2 "
+                + "AND claimed_by IN ('b', 'c') AND lease_until > " + clock.millis())).isEqualTo(6);
+        for (String node : List.of("b", "c")) {
+            for (Ledger.FollowUp f : adoptedBy.get(node)) {
+                assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE contact_key = '" + f.contactKey()
+                        + "' AND claimed_by = '" + node + "'")).as("%s adopted %s", node, f.contactKey()).isEqualTo(1);
+            }
+        }
+        Set<String> orphans = new HashSet<>();
+        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT contact_key FROM cluster_contacts WHERE state = 'ORPHANED'")) {
+            while (rs.next()) {
+                orphans.add(rs.getString(1));
+            }
+        }
+        assertThat(orphans).containsExactlyInAnyOrder(taken.get(6).id(), c7.id(), c8.id(), taken.get(9).id(),
+                taken.get(10).id(), taken.get(11).id());
+        assertThat(owner.keySet()).as("only the never-dialed contacts are emitted as rows")
+                .containsExactlyInAnyOrderElementsOf(taken.subList(14, 20).stream().map(Contact::id).toList());
+        assertThat(twice).hasValue(0);
+        assertThat(scalar("SELECT COUNT(*) FROM follow_ups WHERE taken_at IS NULL"))
+                .as("adoption takes nothing: the follow-up's intent does").isEqualTo(7);
+        assertThat(completed).as("the adopted follow-ups keep both sources open").hasValue(0);
+
+        // the adopting nodes dial their follow-ups: each intent takes its follow-up, each result settles it
+        for (Ledger.FollowUp f : all) {
+            Contact c = new Contact(0, f.contactKey(), f.number(), "", null, Map.of());
+            ledger.recordIntents(List.of(attempt(c, f.attemptNumber()))).block(WAIT);
+            ledger.recordResult(result(c, f.attemptNumber(), Disposition.ANSWERED, clock.instant())).block(WAIT);
+        }
+        await("b and c complete once the adopted follow-ups are settled", WAIT, () -> completed.get() == 2);
+        assertThat(states()).containsExactlyInAnyOrderEntriesOf(Map.of("DONE", 14L, "ORPHANED", 6L));
+        assertThat(scalar("SELECT COUNT(*) FROM follow_ups WHERE taken_at IS NULL"))
+                .as("only the orphan's follow-up is left").isEqualTo(1);
+    }
+
+    private static Attempt attempt(Contact contact, int number) {
+        return new Attempt("att-" + contact.id() + "-" + number, CAMPAIGN, contact, number, "us-east-1",
+                "+12065550100");
+    }
+
+    private static CallResult result(Contact contact, int number, Disposition disposition, Instant at) {
+        return new CallResult("att-" + contact.id() + "-" + number, CAMPAIGN, "tx-" + contact.id() + "-" + number,
+                disposition, null, Duration.ofSeconds(1), Duration.ZERO, "", 2, at);
+    }
+
+    @Test
     void close_runOver_givesBackUnknownContactsAndOrphansOpenAttempts() throws SQLException {
         Clock clock = Clock.systemUTC();
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
