@@ -676,7 +676,12 @@ public final class CampaignRun {
                             e.toString());
                 }
             } else {
-                counters.followUpsPending.decrement(); // the window never opens before the horizon
+                // The window never opens before the horizon: the follow-up is settled in the ledger as taken, so
+                // that the contact is final there (a cluster's claim on it ends, a resumed run skips it).
+                counters.followUpsPending.decrement();
+                setup.ledger().markFollowUpTaken(id, request.contact().id(), request.attemptNumber(), at)
+                        .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                        .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
             }
         } else {
             counters.followUpsPending.decrement();

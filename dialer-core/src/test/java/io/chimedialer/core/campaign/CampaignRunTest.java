@@ -30,6 +30,9 @@ import java.io.StringReader;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
+import java.time.DayOfWeek;
+import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -106,6 +109,7 @@ class CampaignRunTest {
     };
 
     private RegionPacing pacing;
+    private Instant horizon = Instant.parse("2100-01-01T00:00:00Z");
 
     private CampaignRun run(RetryConfig retry, String dnc) throws Exception {
         return run(retry, dnc, CallingWindowConfig.ALWAYS);
@@ -130,7 +134,7 @@ class CampaignRunTest {
         DncList dncList = new DncList(numbers);
         dncList.load("dnc", new StringReader(dnc));
         return new CampaignRun(new CampaignRun.Setup(config, source, expectedTotal, dncList, "dnc",
-                CallingWindow.of(window), Instant.parse("2100-01-01T00:00:00Z"), 100,
+                CallingWindow.of(window), horizon, 100,
                 Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered,
                 registry, ledger, metrics, vts, () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(),
                 Duration.ofSeconds(30), false, Map.of()));
@@ -199,6 +203,27 @@ class CampaignRunTest {
         // calls last 30 s and the cap is 3: the 4th Create waits for the first HANGUP
         assertThat(createdAt.get(3)).isGreaterThanOrEqualTo(createdAt.get(0) + 30_000);
         assertThat(pacing.permits().peak()).isEqualTo(3);
+    }
+
+    @Test
+    void followUp_windowNeverOpensBeforeTheHorizon_droppedAndSettledAsTakenInTheLedger() throws Exception {
+        // Calls only 00:00-01:00 UTC; BUSY is retried after 2 h, when the window is shut until the next day,
+        // which is past the horizon.
+        callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),
+                attempt.contact().number().endsWith("2") ? Disposition.BUSY : Disposition.ANSWERED,
+                attempt.contact().number().endsWith("2") ? 486 : 0), 1, TimeUnit.SECONDS);
+        horizon = Instant.EPOCH.plus(Duration.ofHours(12));
+        CallingWindowConfig window = new CallingWindowConfig(LocalTime.MIDNIGHT, LocalTime.of(1, 0),
+                EnumSet.allOf(DayOfWeek.class), "UTC");
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofHours(2), 3));
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "", window);
+        RunReport report = runToEnd(run, Duration.ofHours(3));
+
+        assertThat(created).containsOnlyOnce("+13125550102");
+        assertThat(report.attempts()).isEqualTo(5);
+        assertThat(ledger.followUpsTaken).containsExactly("b#2");
+        assertThat(run.counters().followUpsPending.sum()).isZero();
     }
 
     @Test

@@ -16,6 +16,7 @@ final class RecordingLedger implements Ledger {
     final Map<String, CallResult> results = new ConcurrentHashMap<>();
     final List<String> skipped = new CopyOnWriteArrayList<>();
     final List<String> dnc = new CopyOnWriteArrayList<>();
+    final List<String> followUpsTaken = new CopyOnWriteArrayList<>();
     final List<Instant> intentTimes = new CopyOnWriteArrayList<>();
 
     @Override
@@ -36,6 +37,11 @@ final class RecordingLedger implements Ledger {
     @Override
     public Mono<Void> recordSkipped(String campaignId, String contactKey, String number, String state, String reason) {
         return Mono.fromRunnable(() -> skipped.add(state + ":" + contactKey));
+    }
+
+    @Override
+    public Mono<Void> markFollowUpTaken(String campaignId, String contactKey, int attemptNumber, Instant at) {
+        return Mono.fromRunnable(() -> followUpsTaken.add(contactKey + "#" + attemptNumber));
     }
 
     @Override
