@@ -213,6 +213,8 @@ class ClusterProcessIT {
         // Ground truth: no number dialed twice, only numbers of the list, the Regions' limits held together.
         EmulatorStats stats = emulator.stats();
         List<CallRecord> calls = emulator.calls();
+        List<String> twice = duplicates(calls);
+        assertThat(twice).as("numbers dialed twice").isEmpty();
         assertThat(stats.duplicateNumbers()).as("numbers dialed twice").isZero();
         Set<String> called = new HashSet<>();
         calls.forEach(call -> assertThat(called.add(call.to())).as("number dialed once").isTrue());
@@ -264,6 +266,41 @@ class ClusterProcessIT {
         System.out.printf(Locale.ROOT, "ClusterProcessIT: %d contacts, %d calls, outcomes %s, per Region %s, "
                 + "%d claims moved, %.1f s%n", CONTACTS, calls.size(), statuses, stats.regions(), moved,
                 (System.nanoTime() - started) / 1e9);
+    }
+
+    /** Each call to a number called before, with both calls' node, attempt and time, and the contact's row. */
+    private List<String> duplicates(List<CallRecord> calls) throws SQLException {
+        Map<String, CallRecord> first = new LinkedHashMap<>();
+        List<String> out = new ArrayList<>();
+        for (CallRecord call : calls) {
+            CallRecord before = first.putIfAbsent(call.to(), call);
+            if (before != null) {
+                String key = "c" + (Integer.parseInt(call.to().substring(5, 8)) - 300) * 10_000
+                        + Integer.parseInt(call.to().substring(8));
+                StringBuilder row = new StringBuilder();
+                try (Connection connection = DriverManager.getConnection(url);
+                     Statement statement = connection.createStatement();
+                     ResultSet rs = statement.executeQuery("SELECT state, claimed_by, claims, lease_until, claimed_at "
+                             + "FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN + "' AND contact_key = '"
+                             + key + "'")) {
+                    while (rs.next()) {
+                        row.append(rs.getString(1)).append(" by ").append(rs.getString(2)).append(", claims ")
+                                .append(rs.getInt(3)).append(", lease until ").append(Instant.ofEpochMilli(
+                                        rs.getLong(4))).append(", claimed at ")
+                                .append(Instant.ofEpochMilli(rs.getLong(5)));
+                    }
+                }
+                out.add(key + ": " + describe(before) + " then " + describe(call) + "; row: " + row);
+            }
+        }
+        out.forEach(line -> System.out.println("ClusterProcessIT: dialed twice: " + line));
+        return out;
+    }
+
+    private static String describe(CallRecord call) {
+        return call.arguments().getOrDefault("dialerUrl", "?") + " attempt "
+                + call.arguments().getOrDefault(io.chimedialer.core.events.CallRegistry.ARGUMENT_ATTEMPT_ID, "?")
+                + " at " + call.created();
     }
 
     // ---- the nodes ----

@@ -320,7 +320,13 @@ public final class ClaimingSource implements AutoCloseable {
                 renew.setLong(4, now);
                 held = renew.executeUpdate();
             }
+            long previous = renewedUntil;
             renewedUntil = until;
+            long gap = now - (previous - settings.lease().toMillis());
+            if (previous != Long.MIN_VALUE && gap > settings.lease().toMillis() / 2) {
+                log.warn("campaign {}: node {} renewed its claims {} ms after the previous renewal (lease {}): a"
+                        + " claim lost if that reaches the lease", campaignId, settings.nodeId(), gap, settings.lease());
+            }
             return held;
         });
     }
