@@ -376,7 +376,7 @@ abstract class LedgerContract {
                 versions.add(rows.getInt(1) + ":" + rows.getString(2));
             }
             assertThat(versions).hasSize(expected).containsExactly("1:V1__init.sql", "2:V2__cluster.sql",
-                    "3:V3__attempt_events.sql");
+                    "3:V3__attempt_events.sql", "4:V4__control_payload.sql");
         }
     }
 
