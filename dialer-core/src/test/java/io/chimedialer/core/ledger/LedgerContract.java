@@ -269,6 +269,9 @@ abstract class LedgerContract {
             assertThat(rows.next()).isTrue();
             assertThat(rows.getInt(1)).isEqualTo(3);
             assertThat(rows.getLong(2)).isEqualTo(T0.plusSeconds(3600).toEpochMilli());
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(4); // V4 (control payload) stays as first applied
+            assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
             assertThat(rows.next()).isFalse();
         }
     }
