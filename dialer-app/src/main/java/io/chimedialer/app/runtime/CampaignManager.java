@@ -186,7 +186,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         if (optedOut != null) {
             optedOut.forEach(dnc::add);
         }
-        long total = countRows(contacts);
+        long total = cluster == null ? countRows(contacts) : -1; // a clustered run's total is not known here
         CsvOptions csv = CsvOptions.defaults().withDefaultRegion(campaign.defaultRegion());
         Instant now = runtime.clock().instant();
         runtime.ledger().upsertCampaign(campaign.name(), campaign.toString(), now)
