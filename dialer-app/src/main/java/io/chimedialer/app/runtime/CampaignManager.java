@@ -377,6 +377,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                                String listName) {
         OptOutList list = new OptOutList(listName, dnc);
         optOutLists.put(campaignId, list);
+        // An opt-out announced while the run was being built (after launch read the ledger's list) came before
+        // the registration above: read the list again, now that any later announcement is applied.
+        runtime.ledger().dncNumbers(listName).subscribe(dnc::add,
+                e -> log.warn("campaign {}: DNC list {} not read again: {}", campaignId, listName, e.toString()));
         // The run subscribed first and records the opt-out itself (its DncList, the ledger); this only announces it.
         Disposable announce = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
                 .subscribe(optedOut -> node.control().optOut(listName, optedOut.number()).subscribe(v -> { },
