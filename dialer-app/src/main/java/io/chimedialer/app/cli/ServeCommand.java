@@ -9,6 +9,7 @@ import io.chimedialer.core.cluster.ClusterSettings;
 import io.chimedialer.core.config.CampaignConfig;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -74,6 +75,13 @@ public final class ServeCommand implements Callable<Integer> {
         runtime.campaigns().config(config);
         if (config.server().publicUrl() != null) {
             runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
+        }
+        if (runtime.cluster() != null) {
+            // Campaigns the cluster runs (launched on any node, not cancelled, with work left) run here too.
+            List<String> joined = runtime.campaigns().joinRunning();
+            if (!joined.isEmpty()) {
+                log.info("joined the cluster's running campaigns: {}", String.join(", ", joined));
+            }
         }
         if (config.server().controlToken() == null) {
             log.warn("server.control-token is not set: the control API accepts requests without a token");

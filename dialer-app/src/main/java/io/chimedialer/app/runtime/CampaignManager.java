@@ -20,8 +20,10 @@ import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.events.CallEvent;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.pacing.RegionPacing;
+import io.chimedialer.core.util.Masking;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -62,6 +64,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
     private volatile ClusterNode cluster;
     private volatile Disposable controlEvents;
+    /** Serializes the launches of one campaign on this node (a control API start and a cluster LAUNCH). */
+    private final Map<String, Object> launchLocks = new ConcurrentHashMap<>();
+    /** The DNC list of each clustered run, by campaign: opt-outs announced by any node are added to it. */
+    private final Map<String, OptOutList> optOutLists = new ConcurrentHashMap<>();
+    /** Whether LAUNCH commands are followed (from {@link #joinRunning()} on, once the node is configured). */
+    private volatile boolean followingLaunches;
 
     /** Contacts a clustered run holds claimed but not yet dialed (the claiming source refills below this). */
     static final int CLUSTER_MAX_WAITING = 1_000;
@@ -87,9 +95,24 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }
     }
 
-    /** Applies one cluster command to this node's run of its campaign (if any) or to its Region's total rate. */
+    /**
+     * Applies one cluster command to this node's run of its campaign (if any) or to its Region's total rate; a
+     * LAUNCH starts a run here (off the listener's thread), a DNC adds the number to the runs using its list.
+     */
     void apply(ControlEvent event) {
         ClusterNode node = cluster;
+        if (event.command() == ControlEvent.Command.LAUNCH) {
+            if (followingLaunches) {
+                Mono.fromRunnable(() -> followLaunch(event)).subscribeOn(runtime.io()).subscribe(v -> { },
+                        e -> log.error("campaign {}: launch from node {} failed: {}", event.campaignId(),
+                                event.issuedBy(), e.toString()));
+            }
+            return;
+        }
+        if (event.command() == ControlEvent.Command.DNC) {
+            event.optOut().ifPresent(this::applyOptOut);
+            return;
+        }
         if (event.command() == ControlEvent.Command.RATE) {
             if (node != null && event.region() != null && event.value() != null) {
                 node.limits().setTotalRate(event.region(), event.value());
@@ -143,7 +166,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         if (existing != null && !existing.finished()) {
             throw new ControlException(409, "campaign " + campaign.name() + " is already running");
         }
-        if (!Files.isReadable(contacts)) {
+        if (!Files.isReadable(contacts) && !importedInCluster(campaign.name())) {
             throw new ControlException(400, "contact list " + contacts + " is not readable");
         }
         PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
@@ -163,7 +186,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         if (optedOut != null) {
             optedOut.forEach(dnc::add);
         }
-        long total = countRows(contacts);
+        long total = cluster == null ? countRows(contacts) : -1; // a clustered run's total is not known here
         CsvOptions csv = CsvOptions.defaults().withDefaultRegion(campaign.defaultRegion());
         Instant now = runtime.clock().instant();
         runtime.ledger().upsertCampaign(campaign.name(), campaign.toString(), now)
@@ -223,8 +246,185 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     && e.command() == ControlEvent.Command.PAUSE)) {
                 run.pause();
             }
+            followOptOuts(node, campaign.name(), report, dnc, dncListName);
         }
         return new Started(run, report);
+    }
+
+    // ---- cluster: launch on every node, opt-outs to every node ----
+
+    /**
+     * Launches a campaign here (importing its list for the cluster) and announces it, so that every other node
+     * launches it from the shared list ({@link #followLaunch}).
+     *
+     * @param definition the campaign's YAML when it is not in the shared configuration (travels with the LAUNCH)
+     */
+    private CampaignRun launchEverywhere(CampaignConfig campaign, Path contacts, boolean resume, String definition)
+            throws IOException {
+        ClusterNode node = Objects.requireNonNull(cluster, "cluster");
+        CampaignRun run;
+        synchronized (launchLock(campaign.name())) {
+            run = launch(campaign, contacts, resume).run();
+        }
+        try {
+            node.control().launch(campaign.name(), definition).block(Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            throw new ControlException(503, "campaign " + campaign.name() + " started on this node, but its launch "
+                    + "could not be announced to the other nodes: " + e.getMessage());
+        }
+        return run;
+    }
+
+    /**
+     * Joins the campaigns the cluster runs: launches here every campaign whose last LAUNCH no CANCEL followed and
+     * whose shared list still holds work, and follows the LAUNCH commands from now on. Call it once this node is
+     * configured ({@link #config}, {@link #callArguments}); does nothing without a cluster. Blocking.
+     *
+     * @return the campaigns launched here
+     */
+    public List<String> joinRunning() {
+        ClusterNode node = cluster;
+        if (node == null) {
+            return List.of();
+        }
+        followingLaunches = true;
+        List<ControlEvent> launched = node.control().launched().block(Duration.ofSeconds(30));
+        List<String> joined = new ArrayList<>();
+        for (ControlEvent launch : launched == null ? List.<ControlEvent>of() : launched) {
+            if (followLaunch(launch)) {
+                joined.add(launch.campaignId());
+            }
+        }
+        return joined;
+    }
+
+    /**
+     * Launches here a campaign another node (or this one) announced, unless this node runs it already, it was
+     * cancelled since, or its shared list holds no more work. The list comes from {@code cluster_contacts}: no
+     * file is needed. Blocking; failures are logged.
+     *
+     * @return whether a run was started
+     */
+    private boolean followLaunch(ControlEvent launch) {
+        ClusterNode node = cluster;
+        String name = launch.campaignId();
+        if (node == null || name == null || running(name)) {
+            return false;
+        }
+        try {
+            CampaignConfig campaign = definition(launch);
+            synchronized (launchLock(name)) {
+                if (running(name)) {
+                    return false;
+                }
+                List<ControlEvent> launched = node.control().launched().block(Duration.ofSeconds(30));
+                if (launched == null || launched.stream().noneMatch(e -> name.equals(e.campaignId()))) {
+                    log.info("campaign {}: cancelled since node {} launched it; not launched here", name,
+                            launch.issuedBy());
+                    return false;
+                }
+                if (!Boolean.TRUE.equals(node.hasWork(name).block(Duration.ofSeconds(30)))) {
+                    log.info("campaign {}: launched by node {}, but its list holds no more work; not launched here",
+                            name, launch.issuedBy());
+                    return false;
+                }
+                Path contacts = campaign.contacts() != null ? Path.of(campaign.contacts())
+                        : Path.of("cluster-contacts-" + name);
+                launch(campaign, contacts, true);
+            }
+            log.info("campaign {}: launched here from the shared list (announced by node {})", name,
+                    launch.issuedBy());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.error("campaign {}: cannot launch it here as node {} asked: {}", name, launch.issuedBy(),
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    /** The campaign a LAUNCH names: its attached definition, else the campaign of that name in the configuration. */
+    private CampaignConfig definition(ControlEvent launch) {
+        DialerConfig cfg = config;
+        if (cfg == null) {
+            throw new IllegalStateException("this node has no configuration to launch campaigns from");
+        }
+        if (launch.payload() != null) {
+            try {
+                return ConfigLoader.parseCampaign(launch.campaignId(), launch.payload(), null, cfg);
+            } catch (ConfigException e) {
+                throw new IllegalStateException("its definition does not load here: " + e.getMessage(), e);
+            }
+        }
+        return cfg.campaign(launch.campaignId()).orElseThrow(() -> new IllegalStateException(
+                "no campaign of that name in " + cfg.source()));
+    }
+
+    private boolean running(String campaignId) {
+        Entry entry = runs.get(campaignId);
+        return entry != null && !entry.finished();
+    }
+
+    private Object launchLock(String campaignId) {
+        return launchLocks.computeIfAbsent(campaignId, k -> new Object());
+    }
+
+    /** Whether this node is clustered and the campaign's list is in {@code cluster_contacts} (no file needed). */
+    private boolean importedInCluster(String campaignId) {
+        ClusterNode node = cluster;
+        return node != null && Boolean.TRUE.equals(node.isImported(campaignId).block(Duration.ofSeconds(30)));
+    }
+
+    /**
+     * While a clustered run lasts: its opt-outs are announced to every node, and opt-outs announced by any node
+     * for its DNC list are added to its list.
+     */
+    private void followOptOuts(ClusterNode node, String campaignId, Mono<RunReport> report, DncList dnc,
+                               String listName) {
+        OptOutList list = new OptOutList(listName, dnc);
+        optOutLists.put(campaignId, list);
+        // An opt-out announced while the run was being built (after launch read the ledger's list) came before
+        // the registration above: read the list again, now that any later announcement is applied.
+        runtime.ledger().dncNumbers(listName).subscribe(dnc::add,
+                e -> log.warn("campaign {}: DNC list {} not read again: {}", campaignId, listName, e.toString()));
+        // The run subscribed first and records the opt-out itself (its DncList, the ledger); this only announces it.
+        Disposable announce = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
+                .subscribe(optedOut -> node.control().optOut(listName, optedOut.number()).subscribe(v -> { },
+                        e -> log.warn("campaign {}: opt-out of {} not announced to the other nodes: {}", campaignId,
+                                Masking.phone(optedOut.number()), e.toString())));
+        report.doFinally(signal -> {
+            announce.dispose();
+            optOutLists.remove(campaignId, list);
+        }).subscribe(r -> { }, e -> { });
+    }
+
+    /** Adds an announced opt-out to every run here whose opt-outs go to its list. */
+    private void applyOptOut(ControlEvent.OptOut optOut) {
+        optOutLists.forEach((campaignId, list) -> {
+            if (list.name().equals(optOut.list())) {
+                try {
+                    if (list.dnc().add(optOut.number())) {
+                        log.info("campaign {}: {} opted out on another node; refused here from now on", campaignId,
+                                Masking.phone(optOut.number()));
+                    }
+                } catch (IllegalArgumentException e) {
+                    log.warn("campaign {}: announced opt-out of {} ignored: {}", campaignId,
+                            Masking.phone(optOut.number()), e.getMessage());
+                }
+            }
+        });
+    }
+
+    /**
+     * Whether this node's clustered run of the campaign refuses the number (its DNC list holds it: loaded at launch,
+     * opted out here, or announced by another node). False when this node runs no clustered run of it.
+     */
+    public boolean refuses(String campaignId, String number) {
+        OptOutList list = optOutLists.get(campaignId);
+        return list != null && list.dnc().contains(number);
+    }
+
+    /** The DNC list of a clustered run, and the name its opt-outs are recorded under. */
+    private record OptOutList(String name, DncList dnc) {
     }
 
     /** Logs one progress line of a run: its state, contacts done and left, attempts, live calls, answer rate. */
@@ -319,7 +519,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 contacts = Path.of(campaign.contacts());
             }
             boolean resume = !request.hasNonNull("resume") || request.get("resume").asBoolean(true);
-            CampaignRun run = launch(campaign, contacts, resume).run();
+            CampaignRun run = cluster == null ? launch(campaign, contacts, resume).run()
+                    : launchEverywhere(campaign, contacts, resume,
+                            request.hasNonNull("definition") ? request.get("definition").asText() : null);
             return status(run);
         }).subscribeOn(runtime.io());
     }

@@ -29,7 +29,7 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Control commands (pause, resume, cancel, rate) that reach every node: {@link #publish} inserts the command in
+ * Control commands (launch, pause, resume, cancel, rate, opt-out) that reach every node: {@link #publish} inserts the command in
  * {@code campaign_control} and sends {@code NOTIFY dialer_control} in the same transaction; every node's
  * listener, on a dedicated connection, wakes on the notification and reads the new rows in order.
  *
@@ -48,7 +48,7 @@ public final class ClusterControl implements AutoCloseable {
     static final String CHANNEL = "dialer_control";
     /** A sequence gap (a transaction that committed late) is waited for this long before it is given up. */
     private static final long SETTLE_MILLIS = 30_000;
-    private static final String COLUMNS = "seq, command, campaign_id, region, value, issued_by, issued_at";
+    private static final String COLUMNS = "seq, command, campaign_id, region, value, issued_by, issued_at, payload";
 
     private final ClusterDatabase db;
     private final ClusterSettings settings;
@@ -116,6 +116,29 @@ public final class ClusterControl implements AutoCloseable {
         return ready.asMono();
     }
 
+    /**
+     * Announces a campaign's launch to every node; its list must be imported already (a node that does not run the
+     * campaign launches it from {@code cluster_contacts}).
+     *
+     * @param campaignId the campaign
+     * @param definition its definition (YAML) when the nodes' shared configuration does not hold it, else null
+     */
+    public Mono<ControlEvent> launch(String campaignId, String definition) {
+        return publish(ControlEvent.Command.LAUNCH, Objects.requireNonNull(campaignId, "campaignId"), null, null,
+                definition);
+    }
+
+    /**
+     * Tells every node that a number opted out, so that each run whose opt-outs go to this list refuses it. The
+     * ledger's {@code dnc} table stays the record (runs launched later load it from there).
+     *
+     * @param list   the DNC list the opt-out is recorded under
+     * @param number the number (E.164)
+     */
+    public Mono<ControlEvent> optOut(String list, String number) {
+        return publish(ControlEvent.Command.DNC, null, null, null, new ControlEvent.OptOut(list, number).toJson());
+    }
+
     /** Issues a pause of a campaign to every node. */
     public Mono<ControlEvent> pause(String campaignId) {
         return publish(ControlEvent.Command.PAUSE, Objects.requireNonNull(campaignId, "campaignId"), null, null);
@@ -145,12 +168,22 @@ public final class ClusterControl implements AutoCloseable {
      * @return the stored command (with its sequence number), once committed
      */
     public Mono<ControlEvent> publish(ControlEvent.Command command, String campaignId, String region, Double value) {
+        return publish(command, campaignId, region, value, null);
+    }
+
+    /**
+     * Stores a command with its payload and notifies every node, in one transaction.
+     *
+     * @return the stored command (with its sequence number), once committed
+     */
+    public Mono<ControlEvent> publish(ControlEvent.Command command, String campaignId, String region, Double value,
+                                      String payload) {
         Objects.requireNonNull(command, "command");
         return Mono.fromCallable(() -> db.transact("control publish", c -> {
             long now = clock.millis();
             long seq;
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO campaign_control (campaign_id, command, "
-                    + "region, value, issued_by, issued_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq")) {
+                    + "region, value, issued_by, issued_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq")) {
                 insert.setString(1, campaignId);
                 insert.setString(2, command.name());
                 insert.setString(3, region);
@@ -161,6 +194,7 @@ public final class ClusterControl implements AutoCloseable {
                 }
                 insert.setString(5, settings.nodeId());
                 insert.setLong(6, now);
+                insert.setString(7, payload);
                 try (ResultSet rs = insert.executeQuery()) {
                     rs.next();
                     seq = rs.getLong(1);
@@ -171,21 +205,24 @@ public final class ClusterControl implements AutoCloseable {
                 notify.setString(2, Long.toString(seq));
                 notify.execute();
             }
-            log.info("node {} issued control #{} {} {}", settings.nodeId(), seq, command,
-                    campaignId != null ? campaignId : region + "=" + value);
-            return new ControlEvent(seq, command, campaignId, region, value, settings.nodeId(), Instant.ofEpochMilli(now));
+            ControlEvent event = new ControlEvent(seq, command, campaignId, region, value, payload, settings.nodeId(),
+                    Instant.ofEpochMilli(now));
+            log.info("node {} issued control #{} {} {}", settings.nodeId(), seq, command, describe(event));
+            return event;
         })).subscribeOn(io);
     }
 
     /**
      * The last PAUSE/RESUME/CANCEL of each campaign and the last RATE of each Region, from the whole history: what a
-     * node that starts late applies before following {@link #events()}.
+     * node that starts late applies before following {@link #events()}. LAUNCH and DNC are left out: a launch does
+     * not change whether a campaign is paused ({@link #launched()} gives the launches).
      */
     public Mono<List<ControlEvent>> latest() {
         return Mono.fromCallable(() -> db.transact("control history", c -> {
             Map<String, ControlEvent> last = new LinkedHashMap<>();
             try (Statement query = c.createStatement();
-                 ResultSet rs = query.executeQuery("SELECT " + COLUMNS + " FROM campaign_control ORDER BY seq")) {
+                 ResultSet rs = query.executeQuery("SELECT " + COLUMNS + " FROM campaign_control "
+                         + "WHERE command IN ('PAUSE', 'RESUME', 'CANCEL', 'RATE') ORDER BY seq")) {
                 while (rs.next()) {
                     ControlEvent e = event(rs);
                     String key = e.command() == ControlEvent.Command.RATE ? "region:" + e.region()
@@ -196,6 +233,38 @@ public final class ClusterControl implements AutoCloseable {
             }
             return List.copyOf(last.values());
         })).subscribeOn(io);
+    }
+
+    /**
+     * The last LAUNCH of each campaign that no CANCEL followed, in sequence order: the campaigns a node that starts
+     * late may join (whether their lists still hold work is for the caller to check).
+     */
+    public Mono<List<ControlEvent>> launched() {
+        return Mono.fromCallable(() -> db.transact("control launches", c -> {
+            Map<String, ControlEvent> last = new LinkedHashMap<>();
+            try (Statement query = c.createStatement();
+                 ResultSet rs = query.executeQuery("SELECT " + COLUMNS + " FROM campaign_control "
+                         + "WHERE command IN ('LAUNCH', 'CANCEL') ORDER BY seq")) {
+                while (rs.next()) {
+                    ControlEvent e = event(rs);
+                    last.remove(e.campaignId());
+                    if (e.command() == ControlEvent.Command.LAUNCH) {
+                        last.put(e.campaignId(), e);
+                    }
+                }
+            }
+            return List.copyOf(last.values());
+        })).subscribeOn(io);
+    }
+
+    /** What a log line shows of a command: never the number of a DNC, nor a LAUNCH's definition. */
+    static String describe(ControlEvent e) {
+        return switch (e.command()) {
+            case RATE -> e.region() + "=" + e.value();
+            case DNC -> String.valueOf(e.optOut().orElse(null));
+            case LAUNCH -> e.campaignId() + (e.payload() == null ? " (configured)" : " (definition attached)");
+            default -> e.campaignId();
+        };
     }
 
     /** Commands delivered to {@link #events()} so far. */
@@ -357,6 +426,6 @@ public final class ClusterControl implements AutoCloseable {
         double value = rs.getDouble(5);
         Double boxed = rs.wasNull() ? null : value;
         return new ControlEvent(rs.getLong(1), ControlEvent.Command.valueOf(rs.getString(2)), rs.getString(3),
-                rs.getString(4), boxed, rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)));
+                rs.getString(4), boxed, rs.getString(8), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)));
     }
 }

@@ -15,12 +15,15 @@ import javax.sql.DataSource;
  * The PostgreSQL database that coordinates the nodes: a small HikariCP pool of its own (separate from the
  * ledger's) for claims, heartbeats and control, plus dedicated connections for LISTEN.
  *
- * <p>The schema comes from the ledger's migrations (V2): open the ledger on the same database first; opening
+ * <p>The schema comes from the ledger's migrations (V2, and V4 for the control payload): open the ledger on the same database first; opening
  * fails with a {@link ClusterException} that says so when the cluster tables are missing. Thread-safe.
  */
 public final class ClusterDatabase implements AutoCloseable {
-    /** The ledger migration that creates the cluster tables (V2__cluster.sql). */
-    static final int SCHEMA_VERSION = 2;
+    /**
+     * The last ledger migration the cluster needs: V2__cluster.sql creates the cluster tables, V4__control_payload.sql
+     * adds the control commands' payload. The ledger applies them in order, so V4 implies V2.
+     */
+    static final int SCHEMA_VERSION = 4;
 
     private final String url;
     private final String description;
@@ -96,7 +99,7 @@ public final class ClusterDatabase implements AutoCloseable {
             connection.rollback();
             if (!applied) {
                 throw new ClusterException("cluster database " + description + ": migration V" + SCHEMA_VERSION
-                        + " (the cluster tables) is not applied; open the ledger on it first (it applies the migrations)");
+                        + " (cluster tables and control payload) is not applied; open the ledger on it first (it applies the migrations)");
             }
         } catch (SQLException e) {
             throw new ClusterException("cluster database " + description + ": no ledger schema ("

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -118,6 +120,31 @@ public final class ClusterNode implements AutoCloseable, MeterBinder {
     /** Imports a campaign's list once for the whole cluster (see {@link ContactImporter#importOnce}). */
     public Mono<ContactImporter.Result> importOnce(String campaignId, String sourceName, Flux<ContactRow> rows) {
         return new ContactImporter(db, ledger, settings.nodeId(), clock, io).importOnce(campaignId, sourceName, rows);
+    }
+
+    /**
+     * Whether a node that does not run the campaign should launch it: its list was imported completely (by any
+     * node) and some contact is still {@code PENDING} or {@code CLAIMED}. A claiming source of a campaign without
+     * such contacts would complete at once, so a node that restarts does not start runs of finished campaigns.
+     */
+    public Mono<Boolean> hasWork(String campaignId) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        return Mono.fromCallable(() -> db.transact("campaign work check", c -> {
+            try (PreparedStatement query = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM cluster_imports "
+                    + "WHERE campaign_id = ?) AND EXISTS (SELECT 1 FROM cluster_contacts WHERE campaign_id = ? "
+                    + "AND state IN ('PENDING', 'CLAIMED'))")) {
+                query.setString(1, campaignId);
+                query.setString(2, campaignId);
+                try (ResultSet rs = query.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        })).subscribeOn(io);
+    }
+
+    /** Whether the campaign's list was imported completely by some node (see {@link ContactImporter#isImported}). */
+    public Mono<Boolean> isImported(String campaignId) {
+        return new ContactImporter(db, ledger, settings.nodeId(), clock, io).isImported(campaignId);
     }
 
     /** A new claiming source for one run of a campaign on this node; close it once the run is over. */

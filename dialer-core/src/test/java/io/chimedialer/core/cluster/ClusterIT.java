@@ -899,6 +899,42 @@ class ClusterIT {
         assertThat(early.seq()).isLessThan(after.seq());
     }
 
+    @Test
+    void control_launchAndOptOut_carryTheirPayloadToEveryNode() throws Exception {
+        ClusterControl issuer = control("issuer", true);
+        ClusterControl other = control("other", true);
+        List<ControlEvent> received = new CopyOnWriteArrayList<>();
+        Disposable d = other.events().subscribe(received::add);
+        closing(d::dispose);
+        other.start();
+        other.ready().block(WAIT);
+        String definition = "contacts: list.csv\nregions: { us-east-1: 1 }\n";
+
+        ControlEvent adHoc = issuer.launch(CAMPAIGN, definition).block(WAIT);
+        ControlEvent configured = issuer.launch("configured", null).block(WAIT);
+        ControlEvent optOut = issuer.optOut("campaign:" + CAMPAIGN, "+14155550123").block(WAIT);
+
+        await("the three commands arrive", Duration.ofSeconds(5), () -> received.size() == 3);
+        assertThat(received).containsExactly(adHoc, configured, optOut);
+        assertThat(received.get(0).command()).isEqualTo(ControlEvent.Command.LAUNCH);
+        assertThat(received.get(0).payload()).isEqualTo(definition);
+        assertThat(received.get(1).payload()).isNull();
+        assertThat(received.get(2).optOut()).contains(new ControlEvent.OptOut("campaign:" + CAMPAIGN, "+14155550123"));
+        assertThat(received.get(0).optOut()).isEmpty();
+        assertThat(received.get(2).toString()).doesNotContain("4155550123");
+        assertThat(ClusterControl.describe(received.get(2))).doesNotContain("4155550123").contains("0123");
+
+        // A launch does not change whether a campaign is paused, and opt-outs are no campaign's state.
+        ControlEvent pause = issuer.pause(CAMPAIGN).block(WAIT);
+        assertThat(other.latest().block(WAIT)).containsExactly(pause);
+        assertThat(other.launched().block(WAIT)).containsExactly(adHoc, configured);
+        // A cancel ends a launch; a later launch counts again.
+        issuer.cancel("configured").block(WAIT);
+        assertThat(other.launched().block(WAIT)).containsExactly(adHoc);
+        ControlEvent again = issuer.launch("configured", null).block(WAIT);
+        assertThat(other.launched().block(WAIT)).containsExactly(adHoc, again);
+    }
+
     // ---- opening ----
 
     @Test

@@ -269,6 +269,9 @@ abstract class LedgerContract {
             assertThat(rows.next()).isTrue();
             assertThat(rows.getInt(1)).isEqualTo(3);
             assertThat(rows.getLong(2)).isEqualTo(T0.plusSeconds(3600).toEpochMilli());
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(4); // V4 (control payload) stays as first applied
+            assertThat(rows.getLong(2)).isEqualTo(T0.toEpochMilli());
             assertThat(rows.next()).isFalse();
         }
     }
@@ -376,7 +379,7 @@ abstract class LedgerContract {
                 versions.add(rows.getInt(1) + ":" + rows.getString(2));
             }
             assertThat(versions).hasSize(expected).containsExactly("1:V1__init.sql", "2:V2__cluster.sql",
-                    "3:V3__attempt_events.sql");
+                    "3:V3__attempt_events.sql", "4:V4__control_payload.sql");
         }
     }
 

@@ -32,7 +32,10 @@ class MigrationRunnerTest {
         List<MigrationRunner.Migration> sqlite = MigrationRunner.load("sqlite");
         List<MigrationRunner.Migration> postgresql = MigrationRunner.load("postgresql");
 
-        assertThat(sqlite).extracting(MigrationRunner.Migration::version).containsExactly(1, 2, 3);
+        assertThat(sqlite).extracting(MigrationRunner.Migration::version).containsExactly(1, 2, 3, 4);
+        // V4 (the control payload) is PostgreSQL-only too
+        assertThat(sqlite.get(3).statements()).isEmpty();
+        assertThat(postgresql.get(3).statements()).hasSize(1);
         assertThat(sqlite.get(2).statements()).isEqualTo(postgresql.get(2).statements()).hasSize(2);
         // V2 (the cluster tables) is PostgreSQL-only: on SQLite it only advances the version
         assertThat(sqlite.get(1).statements()).isEmpty();

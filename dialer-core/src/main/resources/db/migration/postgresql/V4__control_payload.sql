@@ -1,0 +1,4 @@
+-- Scale-out: control commands that carry data. LAUNCH carries the campaign's definition (YAML) when it was
+-- started ad hoc (null when the shared configuration names it); DNC carries {"list": ..., "number": ...} of an
+-- opt-out, so that every node's running runs refuse the number at once. PostgreSQL only (see V2).
+ALTER TABLE campaign_control ADD COLUMN payload TEXT;
