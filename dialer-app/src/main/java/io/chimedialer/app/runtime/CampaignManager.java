@@ -210,11 +210,14 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 runtime.metrics(), runtime.scheduler(), () -> UUID.randomUUID().toString(), null,
                 Duration.ofSeconds(30), claims == null && resume, callArguments));
         ClaimingSource source = claims;
-        Disposable leaseWatch = source == null ? () -> { } : source.leaseLost().subscribe(v -> { }, e -> { }, () -> {
-            log.warn("campaign {}: this node lost its contact claims (database unreachable for a lease); paused",
-                    campaign.name());
-            run.pause();
-        });
+        if (source != null) {
+            // Each batch re-confirms its claims before its intents are written: a contact whose claim passed to
+            // another node while it waited here is left to that node, never dialed twice.
+            run.guardClaims(source::confirm);
+        }
+        Disposable leaseWatch = source == null ? () -> { } : source.leaseLost().subscribe(v -> { }, e -> { }, () ->
+                log.warn("campaign {}: this node could not renew its contact claims for a lease; contacts another "
+                        + "node claims meanwhile are left to it", campaign.name()));
         // Follow-ups of dead nodes' contacts that this node's claims adopt: counted by the run on the claiming
         // thread, before the claiming source can complete (the adopted contacts stay claimed by this node).
         Disposable adoptions = source == null ? () -> { } : source.adoptedFollowUps().subscribe(run::adoptFollowUp,
@@ -643,6 +646,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         node.put("live", run.counters().live.sum());
         node.put("remaining", run.remaining());
         node.put("followUpsPending", run.counters().followUpsPending.sum());
+        node.put("claimsLost", run.counters().claimsLost.sum());
         return node;
     }
 

@@ -48,9 +48,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 10's acceptance: three {@code dialer serve} nodes, each its own process, share one campaign over one
- * PostgreSQL schema and one emulator (in this JVM, in Lambda mode: the SMA bridge sends each call's invocations to
- * the node that placed it, {@code dialerUrl}, and falls back to node C). Mid-run, a pause sent to node C must stop
+ * Issue 10's acceptance: three {@code dialer serve} nodes, each its own process, share one campaign (launched on
+ * node A, joined by the others) over one PostgreSQL schema and one emulator (in this JVM, in Lambda mode: the SMA
+ * bridge sends each call's invocations to the node that placed it, {@code dialerUrl}, and falls back to node C).
+ * Mid-run, a pause sent to node C must stop
  * every node's Creates within one second (the emulator's Create times); later node B is killed with SIGKILL and
  * its claims must pass to A and C. At the end, by the emulator's ground truth and the shared tables: no number
  * dialed twice, each Region's active-call cap and rate held by the three nodes together, and every contact in
@@ -162,10 +163,11 @@ class ClusterProcessIT {
         }
         await(Duration.ofSeconds(30), "three live nodes", () -> liveNodes(nodes.get("node-a")) == 3);
 
-        // Every node runs the campaign; the first to arrive imports the list for all.
+        // Launched on node A, which imports the list for all; the others join through the cluster's LAUNCH.
+        JsonNode launched = post(nodes.get("node-a"), "/v1/campaigns", "{\"campaign\": \"" + CAMPAIGN + "\"}");
+        assertThat(launched.path("id").asText()).as("launch on node A: %s", launched).isEqualTo(CAMPAIGN);
         for (Node node : nodes.values()) {
-            JsonNode launched = post(node, "/v1/campaigns", "{\"campaign\": \"" + CAMPAIGN + "\"}");
-            assertThat(launched.path("id").asText()).as("launch on %s: %s", node.id(), launched).isEqualTo(CAMPAIGN);
+            await(Duration.ofSeconds(30), node.id() + " runs the campaign", () -> campaignState(node) != null);
         }
 
         // A pause sent to node C stops the Creates of all three within a second, by the emulator's clock.
@@ -275,8 +277,8 @@ class ClusterProcessIT {
         for (CallRecord call : calls) {
             CallRecord before = first.putIfAbsent(call.to(), call);
             if (before != null) {
-                String key = "c" + (Integer.parseInt(call.to().substring(5, 8)) - 300) * 10_000
-                        + Integer.parseInt(call.to().substring(8));
+                String key = "c" + ((Integer.parseInt(call.to().substring(5, 8)) - 300) * 10_000
+                        + Integer.parseInt(call.to().substring(8)));
                 StringBuilder row = new StringBuilder();
                 try (Connection connection = DriverManager.getConnection(url);
                      Statement statement = connection.createStatement();

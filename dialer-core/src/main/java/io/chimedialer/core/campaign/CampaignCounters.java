@@ -32,6 +32,8 @@ public final class CampaignCounters {
     public final LongAdder finished = new LongAdder();
     /** Follow-up attempts scheduled and not yet dialed. */
     public final LongAdder followUpsPending = new LongAdder();
+    /** Contacts this node let go before dialing because another node could hold them (cluster; lease ran out). */
+    public final LongAdder claimsLost = new LongAdder();
 
     private final Map<Disposition, LongAdder> outcomes = new EnumMap<>(Disposition.class);
 

@@ -28,9 +28,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -138,6 +140,13 @@ public final class CampaignRun {
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
     private final Sinks.Empty<Void> done = Sinks.empty();
     private final Sinks.Empty<Void> recovered = Sinks.empty();
+    private volatile ClaimGuard claimGuard;
+    /** Attempts not to be sent, by number: their claim passed to another node ({@link #lost}) or came late. */
+    private final Set<String> withheldNumbers = ConcurrentHashMap.newKeySet();
+    /** Attempt ids whose contact another node may hold now: nothing of them was written, nothing is sent. */
+    private final Set<String> lost = ConcurrentHashMap.newKeySet();
+    /** Attempt ids whose intent was written after their claim could have passed: never sent, UNKNOWN. */
+    private final Set<String> late = ConcurrentHashMap.newKeySet();
     private final Disposable.Composite subscriptions = Disposables.composite();
     private final WindowGate gate;
     private volatile long startedAtNanos;
@@ -215,7 +224,8 @@ public final class CampaignRun {
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
         // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
         subscriptions.add(dialer.dialRequests(input, this::beforePlace,
-                        number -> cancelling() || setup.dnc().contains(number), whileRunning())
+                        number -> cancelling() || withheldNumbers.contains(number) || setup.dnc().contains(number),
+                        whileRunning())
                 .subscribe(this::onDialResult, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
     }
@@ -502,7 +512,76 @@ public final class CampaignRun {
 
     // ---- the dialing side ----
 
+    /**
+     * In a cluster, makes every batch of attempts confirm, before its intents are written, that this node still
+     * holds their contacts (see {@link ClaimGuard}). Call before {@link #start()}.
+     */
+    public void guardClaims(ClaimGuard guard) {
+        this.claimGuard = Objects.requireNonNull(guard, "guard");
+    }
+
+    /**
+     * Fences a clustered node's dialing against its own lost claims. A node whose claim renewals stall (an
+     * overloaded machine, a slow database) may find that a contact it holds in its queue was claimed by another
+     * node once the lease ran out. So before the intents are written, the guard re-confirms and extends, in the
+     * database, the claims of this batch's contacts that this node still holds: another node can claim them only
+     * after the returned deadline, and not at all once their intent is written.
+     */
+    public interface ClaimGuard {
+        /**
+         * @param contactKeys the contacts about to be dialed
+         * @return those this node still holds, and until when (epoch milliseconds of the cluster's clock) no
+         *         other node may claim them
+         */
+        Mono<Held> confirm(List<String> contactKeys);
+
+        /** The result of {@link #confirm}. */
+        record Held(Set<String> contactKeys, long untilMillis) {
+            public Held {
+                contactKeys = Set.copyOf(contactKeys);
+            }
+        }
+    }
+
     private Mono<Void> beforePlace(List<Attempt> attempts) {
+        ClaimGuard guard = claimGuard;
+        if (guard == null) {
+            return recordIntents(attempts);
+        }
+        return guard.confirm(attempts.stream().map(a -> a.contact().id()).toList())
+                .retryWhen(ledgerOutage())
+                .flatMap(held -> {
+                    List<Attempt> kept = new ArrayList<>(attempts.size());
+                    for (Attempt attempt : attempts) {
+                        if (held.contactKeys().contains(attempt.contact().id())) {
+                            kept.add(attempt);
+                        } else {
+                            lost.add(attempt.attemptId());
+                            withheldNumbers.add(attempt.contact().number());
+                        }
+                    }
+                    if (kept.size() < attempts.size()) {
+                        log.warn("campaign {}: {} of {} contacts about to be dialed are no longer claimed by this node "
+                                + "(their lease ran out): left to the node that holds them", id,
+                                attempts.size() - kept.size(), attempts.size());
+                    }
+                    return recordIntents(kept).then(Mono.fromRunnable(() -> {
+                        if (setup.scheduler().now(TimeUnit.MILLISECONDS) >= held.untilMillis() && !kept.isEmpty()) {
+                            log.error("campaign {}: {} intents were written after their claims could pass to another "
+                                    + "node: not sent, UNKNOWN", id, kept.size());
+                            kept.forEach(a -> {
+                                late.add(a.attemptId());
+                                withheldNumbers.add(a.contact().number());
+                            });
+                        }
+                    }));
+                });
+    }
+
+    private Mono<Void> recordIntents(List<Attempt> attempts) {
+        if (attempts.isEmpty()) {
+            return Mono.empty();
+        }
         for (Attempt attempt : attempts) {
             // Tracked before Create is sent: its HANGUP may reach the webhook before Create's answer reaches us.
             live.put(attempt.attemptId(), new LiveAttempt(attempt, false));
@@ -516,6 +595,30 @@ public final class CampaignRun {
     private void onDialResult(DialResult result) {
         Attempt attempt = result.attempt();
         CreateOutcome outcome = result.outcome();
+        if (outcome instanceof CreateOutcome.Suppressed && lost.remove(attempt.attemptId())) {
+            // Another node holds the contact now: nothing of this attempt was written; that node dials it.
+            withheldNumbers.remove(attempt.contact().number());
+            counters.claimsLost.increment();
+            pending.decrementAndGet();
+            checkDone();
+            return;
+        }
+        if (outcome instanceof CreateOutcome.Suppressed && late.remove(attempt.attemptId())) {
+            // The intent is written, the Create never sent: UNKNOWN, like an intent its node did not live to send.
+            withheldNumbers.remove(attempt.contact().number());
+            setup.registry().withdraw(attempt.attemptId());
+            if (live.remove(attempt.attemptId()) != null) {
+                counters.live.decrement();
+            }
+            counters.outcome(Disposition.UNKNOWN);
+            counters.finished.increment();
+            setup.ledger().recordResult(new CallResult(attempt.attemptId(), id, null, Disposition.UNKNOWN, null, null,
+                            null, null, 0, now()))
+                    .subscribe(v -> { }, e -> log.error("campaign {}: ledger write failed", id, e));
+            pending.decrementAndGet();
+            checkDone();
+            return;
+        }
         if (outcome instanceof CreateOutcome.Suppressed) {
             setup.registry().withdraw(attempt.attemptId());
             if (live.remove(attempt.attemptId()) != null) {

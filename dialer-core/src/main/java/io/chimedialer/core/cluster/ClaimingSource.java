@@ -1,5 +1,6 @@
 package io.chimedialer.core.cluster;
 
+import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.RejectKind;
@@ -42,8 +43,9 @@ import reactor.util.retry.Retry;
  *
  * <p><b>Never a second first attempt.</b> Before claiming, expired claims of any node are settled against the
  * ledger (same database): a contact whose intent or skip is recorded is never claimed again; it becomes
- * {@code DONE} when its final state is recorded and {@code ORPHANED} when its attempt is still open (it stays
- * UNKNOWN, per the at-most-once policy). Only expired claims that the ledger does not know (claimed, never
+ * {@code DONE} when its final state is recorded and {@code ORPHANED} when its attempt is still open (it ends
+ * UNKNOWN, per the at-most-once policy, unless its call's HANGUP still arrives: see {@code closeOrphans}). Only
+ * expired claims that the ledger does not know (claimed, never
  * dialed) pass to the claiming node. A contact that an earlier run already settled is marked {@code DONE} and
  * not emitted. The intent is written before any Create and in the same transaction as the ledger's contact
  * progress, so "no progress row" means "never dialed".
@@ -64,9 +66,12 @@ import reactor.util.retry.Retry;
  * contact of the campaign is pending or claimed by any node, so that a node that dies mid-run still has its
  * claims picked up by the others.
  *
- * <p><b>Lease loss.</b> A node that cannot renew its claims for a whole lease (database unreachable) stops
- * emitting the claimed rows it still holds and signals {@link #leaseLost()}: the composition root should pause
- * the run, since rows already handed to the run may be claimed by another node.
+ * <p><b>Lease loss and the fence.</b> A node that cannot renew its claims for a whole lease (database unreachable,
+ * or a machine so loaded that renewals stall) stops emitting the claimed rows it still holds and signals
+ * {@link #leaseLost()}. Rows already handed to the run may then be claimed by another node, so the run confirms
+ * each batch with {@link #confirm} right before writing its intents: a contact whose row another node has taken
+ * is dropped without a trace, the others get a fresh lease, and their intents must commit within it (else they
+ * are not sent). So a contact is dialed by one node only, whatever the stalls, up to the clock skew between nodes.
  *
  * <p>Thread-safe; JDBC runs on the given scheduler (one that may block, e.g. {@code Schedulers.boundedElastic()}).
  */
@@ -95,6 +100,7 @@ public final class ClaimingSource implements AutoCloseable {
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean lastEmpty = new AtomicBoolean();
+    private final Object transactions = new Object();
     private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong reclaimed = new AtomicLong();
     private final AtomicLong settled = new AtomicLong();
@@ -218,6 +224,42 @@ public final class ClaimingSource implements AutoCloseable {
         return adoptedFollowUps.asFlux();
     }
 
+    /**
+     * Confirms that this node still holds these contacts, right before their intents are written, and extends
+     * their claims to a full lease from now: the fence of {@code CampaignRun.ClaimGuard}. A contact counts as held
+     * while its row is {@code CLAIMED} by this node, even when its lease ran out but no other node has claimed
+     * it yet; the update takes the row's lock, so a concurrent claim by another node either waits for it (and
+     * then finds the lease extended) or has already taken the row (and the contact is not returned). Another node
+     * may claim a returned contact only after {@code untilMillis}, and not at all once its intent is written.
+     *
+     * @param contactKeys the contacts about to be dialed
+     * @return the contacts still held, and until when
+     */
+    public Mono<CampaignRun.ClaimGuard.Held> confirm(List<String> contactKeys) {
+        Objects.requireNonNull(contactKeys, "contactKeys");
+        if (contactKeys.isEmpty()) {
+            return Mono.just(new CampaignRun.ClaimGuard.Held(Set.of(), clock.millis()));
+        }
+        return Mono.fromCallable(() -> transact("claim confirmation", c -> {
+            long until = clock.millis() + settings.lease().toMillis();
+            Set<String> held = new HashSet<>();
+            try (PreparedStatement confirm = c.prepareStatement("UPDATE cluster_contacts SET lease_until = "
+                    + "GREATEST(lease_until, ?) WHERE campaign_id = ? AND contact_key = ANY (?) AND state = 'CLAIMED' "
+                    + "AND claimed_by = ? RETURNING contact_key")) {
+                confirm.setLong(1, until);
+                confirm.setString(2, campaignId);
+                confirm.setArray(3, c.createArrayOf("varchar", contactKeys.toArray()));
+                confirm.setString(4, settings.nodeId());
+                try (ResultSet rs = confirm.executeQuery()) {
+                    while (rs.next()) {
+                        held.add(rs.getString(1));
+                    }
+                }
+            }
+            return new CampaignRun.ClaimGuard.Held(held, until);
+        })).subscribeOn(scheduler);
+    }
+
     /** Claimed rows not emitted because their lease ran out first. */
     public long dropped() {
         return dropped.get();
@@ -250,7 +292,7 @@ public final class ClaimingSource implements AutoCloseable {
         }
         adoptedFollowUps.tryEmitComplete();
         try {
-            int[] counts = db.transact("release claims", c -> {
+            int[] counts = transact("release claims", c -> {
                 long now = clock.millis();
                 int done = markDone(c, now);
                 int released;
@@ -282,6 +324,17 @@ public final class ClaimingSource implements AutoCloseable {
 
     // ---- internals ----
 
+    /**
+     * Runs one of this source's transactions, one at a time: claims, renewals and confirmations update the same
+     * rows of this node, and run concurrently they would deadlock each other (PostgreSQL breaks the tie after a
+     * second, which is a second of stalled renewals).
+     */
+    private <T> T transact(String action, ClusterDatabase.SqlWork<T> work) {
+        synchronized (transactions) {
+            return db.transact(action, work);
+        }
+    }
+
     private void startRenewals() {
         Duration period = settings.lease().dividedBy(3);
         renewals = Flux.interval(period, period, scheduler)
@@ -301,13 +354,13 @@ public final class ClaimingSource implements AutoCloseable {
         long until = renewedUntil;
         if (until != Long.MIN_VALUE && clock.millis() >= until
                 && leaseLost.tryEmitEmpty() == Sinks.EmitResult.OK) {
-            log.error("campaign {}: node {} could not renew its claims for {}: they may pass to other nodes; pause"
-                    + " this node's run", campaignId, settings.nodeId(), settings.lease());
+            log.error("campaign {}: node {} could not renew its claims for {}: they may pass to other nodes",
+                    campaignId, settings.nodeId(), settings.lease());
         }
     }
 
     private int renewNow() {
-        return db.transact("claim renewal", c -> {
+        return transact("claim renewal", c -> {
             long now = clock.millis();
             markDone(c, now);
             long until = now + settings.lease().toMillis();
@@ -342,7 +395,7 @@ public final class ClaimingSource implements AutoCloseable {
 
     private Step step() {
         List<Ledger.FollowUp> adoptedNow = new ArrayList<>();
-        Step step = db.transact("claim", c -> {
+        Step step = transact("claim", c -> {
             long now = clock.millis();
             long until = now + settings.lease().toMillis();
             settleExpired(c, now, until, adoptedNow);

@@ -39,6 +39,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -224,6 +225,39 @@ class CampaignRunTest {
         assertThat(report.attempts()).isEqualTo(5);
         assertThat(ledger.followUpsTaken).containsExactly("b#2");
         assertThat(run.counters().followUpsPending.sum()).isZero();
+    }
+
+    @Test
+    void guardClaims_contactsAnotherNodeTookAreNeitherWrittenNorDialed_lateIntentsAreNotSentAndEndUnknown()
+            throws Exception {
+        CampaignRun run = run(RetryConfig.NONE, "");
+        List<List<String>> asked = new CopyOnWriteArrayList<>();
+        run.guardClaims(keys -> {
+            asked.add(keys);
+            // b and e were claimed by another node; f's confirmation came back with a lease already over
+            Set<String> held = keys.stream().filter(k -> !k.equals("b") && !k.equals("e")).collect(
+                    java.util.stream.Collectors.toSet());
+            long until = keys.contains("f") ? vts.now(TimeUnit.MILLISECONDS) : vts.now(TimeUnit.MILLISECONDS) + 30_000;
+            return Mono.just(new CampaignRun.ClaimGuard.Held(held, until));
+        });
+        RunReport report = runToEnd(run, Duration.ofMinutes(5));
+
+        assertThat(asked.stream().flatMap(List::stream)).containsExactlyInAnyOrder("a", "b", "e", "f", "g");
+        assertThat(created).doesNotContain("+13125550102", "+14155550103");
+        assertThat(ledger.intents.values()).extracting(a -> a.contact().id()).doesNotContain("b", "e");
+        assertThat(run.counters().claimsLost.sum()).isEqualTo(2);
+        assertThat(report.state()).isEqualTo("COMPLETED");
+        // every held contact of f's batch was recorded, not sent, and ended UNKNOWN; the other batches were dialed
+        List<String> lateBatch = asked.stream().filter(batch -> batch.contains("f")).findFirst().orElseThrow();
+        ledger.intents.values().forEach(a -> assertThat(ledger.results.get(a.attemptId()).disposition())
+                .isEqualTo(lateBatch.contains(a.contact().id()) ? Disposition.UNKNOWN : Disposition.ANSWERED));
+        assertThat(created).doesNotContain("+13035550104")
+                .hasSize((int) ledger.intents.values().stream().filter(a -> !lateBatch.contains(a.contact().id()))
+                        .count());
+        System.out.println("claim guard batches: " + asked);
+        assertThat(ledger.results.keySet()).isEqualTo(ledger.intents.keySet());
+        assertThat(run.counters().live.sum()).isZero();
+        assertThat(pacing.permits().inUse()).isZero();
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.campaign.Attempt;
 import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.Disposition;
 import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
@@ -530,6 +531,34 @@ class ClusterIT {
     private static CallResult result(Contact contact, int number, Disposition disposition, Instant at) {
         return new CallResult("att-" + contact.id() + "-" + number, CAMPAIGN, "tx-" + contact.id() + "-" + number,
                 disposition, null, Duration.ofSeconds(1), Duration.ZERO, "", 2, at);
+    }
+
+    @Test
+    void confirm_contactsTakenByAnotherNodeAreNotHeld_expiredButUntakenOnesAreExtendedAndKeptFromOthers()
+            throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        Duration lease = Duration.ofSeconds(3);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
+        ClaimingSource nodeA = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("a", null)
+                .withClaimBatch(10).withLease(lease), clock, scheduler("node-a")));
+        ClaimingSource nodeB = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("b", null)
+                .withClaimBatch(5).withLease(lease), clock, scheduler("node-b")));
+        List<String> aKeys = nodeA.rows().take(10).map(ClusterIT::key).collectList().block(WAIT);
+        assertThat(aKeys).hasSize(10);
+        clock.advance(lease.plusSeconds(1)); // a's renewals stalled: its claims ran out
+
+        // b claims five of a's expired claims (the lowest seq first); a keeps the other five, expired but untaken
+        List<String> bKeys = nodeB.rows().take(5).map(ClusterIT::key).collectList().block(WAIT);
+        assertThat(aKeys).containsAll(bKeys);
+        CampaignRun.ClaimGuard.Held held = nodeA.confirm(aKeys).block(WAIT);
+        assertThat(held.contactKeys()).hasSize(5).doesNotContainAnyElementsOf(bKeys);
+        assertThat(held.untilMillis()).isEqualTo(clock.millis() + lease.toMillis());
+        // the confirmed claims run a full lease again: not claimable by anyone until then
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE claimed_by = 'a' AND lease_until = "
+                + held.untilMillis())).isEqualTo(5);
+        assertThat(nodeA.confirm(bKeys).block(WAIT).contactKeys()).isEmpty();
+        assertThat(nodeA.confirm(List.of()).block(WAIT).contactKeys()).isEmpty();
     }
 
     @Test
