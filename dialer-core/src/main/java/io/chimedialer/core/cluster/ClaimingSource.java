@@ -20,7 +20,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,13 +102,16 @@ public final class ClaimingSource implements AutoCloseable {
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean lastEmpty = new AtomicBoolean();
-    private final Object transactions = new Object();
+    /** Fair: a renewal waits only for the transactions queued before it, never behind a stream of confirmations. */
+    private final ReentrantLock transactions = new ReentrantLock(true);
+    /** Contacts this source handed to the run and has not yet seen settled: claiming one again must not re-emit it. */
+    private final Set<String> outstanding = ConcurrentHashMap.newKeySet();
     private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong reclaimed = new AtomicLong();
     private final AtomicLong settled = new AtomicLong();
     private final AtomicLong orphaned = new AtomicLong();
     private final AtomicLong adopted = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong late = new AtomicLong();
     private final AtomicLong closedOrphans = new AtomicLong();
     private final Sinks.Empty<Void> leaseLost = Sinks.empty();
     private final Sinks.Many<Ledger.FollowUp> adoptedFollowUps = Sinks.many().unicast().onBackpressureBuffer();
@@ -157,7 +162,7 @@ public final class ClaimingSource implements AutoCloseable {
                             : Mono.just(n), 1))
                     .takeUntil(Step::finished)
                     .concatMapIterable(Step::held, 1)
-                    .filter(this::stillHeld)
+                    .doOnNext(this::checkHeld)
                     .map(Held::row);
         });
     }
@@ -256,13 +261,18 @@ public final class ClaimingSource implements AutoCloseable {
                     }
                 }
             }
+            for (String key : contactKeys) {
+                if (!held.contains(key)) {
+                    outstanding.remove(key); // another node's now: should it come back, it is handed out again
+                }
+            }
             return new CampaignRun.ClaimGuard.Held(held, until);
-        })).subscribeOn(scheduler);
+        })).subscribeOn(scheduler).retryWhen(outage());
     }
 
-    /** Claimed rows not emitted because their lease ran out first. */
-    public long dropped() {
-        return dropped.get();
+    /** Rows handed to the run after their lease had run out (they are dialed only if {@link #confirm} holds them). */
+    public long late() {
+        return late.get();
     }
 
     /**
@@ -330,8 +340,11 @@ public final class ClaimingSource implements AutoCloseable {
      * second, which is a second of stalled renewals).
      */
     private <T> T transact(String action, ClusterDatabase.SqlWork<T> work) {
-        synchronized (transactions) {
+        transactions.lock();
+        try {
             return db.transact(action, work);
+        } finally {
+            transactions.unlock();
         }
     }
 
@@ -384,13 +397,12 @@ public final class ClaimingSource implements AutoCloseable {
         });
     }
 
-    private boolean stillHeld(Held held) {
-        if (clock.millis() < Math.max(held.until(), renewedUntil)) {
-            return true;
+    /** A row handed out after its lease ran out is counted (the run's confirmation decides whether it is dialed). */
+    private void checkHeld(Held held) {
+        if (clock.millis() >= Math.max(held.until(), renewedUntil)) {
+            late.incrementAndGet();
+            checkLease();
         }
-        dropped.incrementAndGet();
-        checkLease();
-        return false;
     }
 
     private Step step() {
@@ -409,6 +421,8 @@ public final class ClaimingSource implements AutoCloseable {
                 rows.addAll(claim(c, "c2.state = 'PENDING'", null, settings.claimBatch() - rows.size(), until));
             }
             if (!rows.isEmpty()) {
+                // this node's own expired claims that its run still holds: the claim renewed them, nothing more
+                rows.removeIf(held -> outstanding.contains(held.key()));
                 rows = dropKnown(c, rows, now);
                 rows.sort(Comparator.comparingLong(Held::seq));
                 return new Step(rows, false);
@@ -430,6 +444,7 @@ public final class ClaimingSource implements AutoCloseable {
                 }
             }
         }
+        step.held().forEach(held -> outstanding.add(held.key()));
         lastEmpty.set(step.held().isEmpty());
         return step;
     }
@@ -579,11 +594,19 @@ public final class ClaimingSource implements AutoCloseable {
 
     private int markDone(Connection c, long now) throws SQLException {
         try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
-                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ? AND " + FINAL)) {
+                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ? AND " + FINAL
+                + " RETURNING c.contact_key")) {
             done.setLong(1, now);
             done.setString(2, campaignId);
             done.setString(3, settings.nodeId());
-            return done.executeUpdate();
+            int n = 0;
+            try (ResultSet rs = done.executeQuery()) {
+                while (rs.next()) {
+                    outstanding.remove(rs.getString(1));
+                    n++;
+                }
+            }
+            return n;
         }
     }
 

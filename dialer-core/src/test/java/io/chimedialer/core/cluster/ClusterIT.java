@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -48,7 +49,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -559,6 +562,40 @@ class ClusterIT {
                 + held.untilMillis())).isEqualTo(5);
         assertThat(nodeA.confirm(bKeys).block(WAIT).contactKeys()).isEmpty();
         assertThat(nodeA.confirm(List.of()).block(WAIT).contactKeys()).isEmpty();
+    }
+
+    @Test
+    void rows_ownClaimsRanOutWhileTheRunHeldThem_claimedAgainButNeverHandedOutTwice() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        Duration lease = Duration.ofSeconds(3);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(40))).block(WAIT);
+        ClaimingSource nodeA = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("a", null)
+                .withClaimBatch(10).withLease(lease).withPollInterval(Duration.ofMillis(50)), clock,
+                scheduler("node-a")));
+        List<String> keys = new CopyOnWriteArrayList<>();
+        AtomicReference<Subscription> upstream = new AtomicReference<>();
+        nodeA.rows().subscribe(new BaseSubscriber<ContactRow>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                upstream.set(subscription);
+                subscription.request(10);
+            }
+
+            @Override
+            protected void hookOnNext(ContactRow row) {
+                keys.add(key(row));
+            }
+        });
+        await("the first ten rows", WAIT, () -> keys.size() == 10);
+        clock.advance(lease.plusSeconds(1)); // the renewals stalled: every claim of a ran out
+        // the source claimed ahead (up to 30); past those, its next claim finds its own expired ones first
+        upstream.get().request(30);
+        await("thirty more rows", WAIT, () -> keys.size() == 40);
+        TimeUnit.MILLISECONDS.sleep(300);
+
+        assertThat(keys).hasSize(40).doesNotHaveDuplicates();
+        assertThat(nodeA.late()).as("rows handed out after their lease ran out").isPositive();
     }
 
     @Test
