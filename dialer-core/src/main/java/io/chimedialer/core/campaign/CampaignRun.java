@@ -466,7 +466,9 @@ public final class CampaignRun {
                     "line " + rejected.line() + ": " + rejected.reason()).then(Mono.empty());
         }
         Contact contact = ((ContactRow.Valid) row).contact();
-        if (!dedupe.firstSeen(contact.number())) {
+        // In a cluster (claims guarded), repeated numbers were settled when the list was imported, and a contact
+        // this node let go may come back to it later: it must not be taken for a repeat of itself.
+        if (claimGuard == null && !dedupe.firstSeen(contact.number())) {
             counters.duplicate.increment();
             return skip(contact.id(), contact.number(), "DUPLICATE", "number already in this campaign")
                     .then(Mono.empty());
@@ -514,7 +516,9 @@ public final class CampaignRun {
 
     /**
      * In a cluster, makes every batch of attempts confirm, before its intents are written, that this node still
-     * holds their contacts (see {@link ClaimGuard}). Call before {@link #start()}.
+     * holds their contacts (see {@link ClaimGuard}). The run then leaves repeated numbers to the shared list's
+     * import, which settles them, since a contact this node let go may be handed to it again. Call before
+     * {@link #start()}.
      */
     public void guardClaims(ClaimGuard guard) {
         this.claimGuard = Objects.requireNonNull(guard, "guard");

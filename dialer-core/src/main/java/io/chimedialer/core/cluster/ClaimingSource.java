@@ -456,22 +456,47 @@ public final class ClaimingSource implements AutoCloseable {
      */
     private void settleExpired(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow)
             throws SQLException {
+        // The expired claims first, read without locks through the claims index: usually there are none, and the
+        // statements below then cost nothing. They name their rows, so that their subqueries run per row (primary
+        // key lookups) whatever the planner's statistics say about the ledger's tables.
+        List<String> expired = new ArrayList<>();
+        try (PreparedStatement query = c.prepareStatement("SELECT contact_key FROM cluster_contacts WHERE "
+                + "campaign_id = ? AND state = 'CLAIMED' AND lease_until < ?")) {
+            query.setString(1, campaignId);
+            query.setLong(2, now);
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    expired.add(rs.getString(1));
+                }
+            }
+        }
+        if (expired.isEmpty()) {
+            return;
+        }
+        Array keys = c.createArrayOf("varchar", expired.toArray());
         try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
-                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + FINAL)) {
+                + "WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' AND c.lease_until < ? "
+                + "AND " + FINAL + " RETURNING c.contact_key")) {
             done.setLong(1, now);
             done.setString(2, campaignId);
-            done.setLong(3, now);
-            done.executeUpdate();
+            done.setArray(3, keys);
+            done.setLong(4, now);
+            try (ResultSet rs = done.executeQuery()) {
+                while (rs.next()) {
+                    outstanding.remove(rs.getString(1));
+                }
+            }
         }
-        adopt(c, now, until, adoptedNow);
+        adopt(c, now, until, keys, adoptedNow);
         // an adoptable contact whose row another node holds right now is left for a later round, not orphaned
         try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
-                + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND " + KNOWN
-                + " AND (c.claimed_by = ? OR NOT (" + FOLLOW_UP_DUE + "))")) {
+                + "done_at = ? WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' "
+                + "AND c.lease_until < ? AND " + KNOWN + " AND (c.claimed_by = ? OR NOT (" + FOLLOW_UP_DUE + "))")) {
             orphan.setLong(1, now);
             orphan.setString(2, campaignId);
-            orphan.setLong(3, now);
-            orphan.setString(4, settings.nodeId());
+            orphan.setArray(3, keys);
+            orphan.setLong(4, now);
+            orphan.setString(5, settings.nodeId());
             int n = orphan.executeUpdate();
             if (n > 0) {
                 orphaned.addAndGet(n);
@@ -486,22 +511,25 @@ public final class ClaimingSource implements AutoCloseable {
      * has a follow-up pending and no open attempt, and collects those follow-ups. The rows are locked with
      * {@code SKIP LOCKED}: two nodes never adopt the same contact, and the new lease keeps the others off it.
      */
-    private void adopt(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow) throws SQLException {
+    private void adopt(Connection c, long now, long until, Array expired, List<Ledger.FollowUp> adoptedNow)
+            throws SQLException {
         List<String> keys = new ArrayList<>();
         try (PreparedStatement adopt = c.prepareStatement("WITH picked AS (SELECT c.contact_key FROM cluster_contacts c "
-                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.lease_until < ? AND c.claimed_by <> ? AND "
-                + FOLLOW_UP_DUE + " ORDER BY c.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+                + "WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' AND c.lease_until < ? "
+                + "AND c.claimed_by <> ? AND " + FOLLOW_UP_DUE + " ORDER BY c.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
                 + "UPDATE cluster_contacts u SET claimed_by = ?, claimed_at = ?, lease_until = ?, claims = u.claims + 1 "
                 + "FROM picked WHERE u.campaign_id = ? AND u.contact_key = picked.contact_key "
                 + "RETURNING u.contact_key")) {
-            adopt.setString(1, campaignId);
-            adopt.setLong(2, now);
-            adopt.setString(3, settings.nodeId());
-            adopt.setInt(4, settings.claimBatch());
-            adopt.setString(5, settings.nodeId());
-            adopt.setLong(6, now);
-            adopt.setLong(7, until);
-            adopt.setString(8, campaignId);
+            int i = 1;
+            adopt.setString(i++, campaignId);
+            adopt.setArray(i++, expired);
+            adopt.setLong(i++, now);
+            adopt.setString(i++, settings.nodeId());
+            adopt.setInt(i++, settings.claimBatch());
+            adopt.setString(i++, settings.nodeId());
+            adopt.setLong(i++, now);
+            adopt.setLong(i++, until);
+            adopt.setString(i, campaignId);
             try (ResultSet rs = adopt.executeQuery()) {
                 while (rs.next()) {
                     keys.add(rs.getString(1));
@@ -511,6 +539,7 @@ public final class ClaimingSource implements AutoCloseable {
         if (keys.isEmpty()) {
             return;
         }
+        outstanding.addAll(keys); // this node's claims now, settled through markDone like the rest
         try (PreparedStatement query = c.prepareStatement("SELECT campaign_id, contact_key, number, attempt_number, "
                 + "due_at FROM follow_ups WHERE campaign_id = ? AND contact_key = ANY (?) AND taken_at IS NULL "
                 + "ORDER BY due_at, contact_key, attempt_number")) {
@@ -592,13 +621,18 @@ public final class ClaimingSource implements AutoCloseable {
         rows.stream().filter(r -> r.claims() > 1).forEach(r -> reclaimed.incrementAndGet());
     }
 
+    /** This node's claims whose contact the ledger has settled become DONE: those it handed out or adopted. */
     private int markDone(Connection c, long now) throws SQLException {
+        if (outstanding.isEmpty()) {
+            return 0;
+        }
         try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
-                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ? AND " + FINAL
-                + " RETURNING c.contact_key")) {
+                + "WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' AND c.claimed_by = ? "
+                + "AND " + FINAL + " RETURNING c.contact_key")) {
             done.setLong(1, now);
             done.setString(2, campaignId);
-            done.setString(3, settings.nodeId());
+            done.setArray(3, c.createArrayOf("varchar", outstanding.toArray()));
+            done.setString(4, settings.nodeId());
             int n = 0;
             try (ResultSet rs = done.executeQuery()) {
                 while (rs.next()) {
@@ -619,15 +653,28 @@ public final class ClaimingSource implements AutoCloseable {
      * contacts are not dialed again.
      */
     private void closeOrphans(Connection c, long now) throws SQLException {
+        List<String> orphans = new ArrayList<>();
+        try (PreparedStatement query = c.prepareStatement("SELECT contact_key FROM cluster_contacts "
+                + "WHERE campaign_id = ? AND state = 'ORPHANED'")) {
+            query.setString(1, campaignId);
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    orphans.add(rs.getString(1));
+                }
+            }
+        }
+        if (orphans.isEmpty()) {
+            return;
+        }
         List<String> keys = new ArrayList<>();
         try (PreparedStatement unknown = c.prepareStatement("UPDATE attempts a SET disposition = 'UNKNOWN', "
-                + "ended_at = ? FROM cluster_contacts k, contact_progress p WHERE k.campaign_id = ? "
-                + "AND k.state = 'ORPHANED' AND p.campaign_id = k.campaign_id AND p.contact_key = k.contact_key "
+                + "ended_at = ? FROM contact_progress p WHERE p.campaign_id = ? AND p.contact_key = ANY (?) "
                 + "AND p.status = 'IN_PROGRESS' AND a.attempt_id = p.last_attempt_id AND a.disposition IS NULL "
                 + "AND (a.transaction_id IS NULL OR a.intended_at < ?) RETURNING a.contact_key")) {
             unknown.setLong(1, now);
             unknown.setString(2, campaignId);
-            unknown.setLong(3, now - settings.callHold().toMillis());
+            unknown.setArray(3, c.createArrayOf("varchar", orphans.toArray()));
+            unknown.setLong(4, now - settings.callHold().toMillis());
             try (ResultSet rs = unknown.executeQuery()) {
                 while (rs.next()) {
                     keys.add(rs.getString(1));
