@@ -410,15 +410,16 @@ public final class ClaimingSource implements AutoCloseable {
         Step step = transact("claim", c -> {
             long now = clock.millis();
             long until = now + settings.lease().toMillis();
-            settleExpired(c, now, until, adoptedNow);
+            Array expired = settleExpired(c, now, until, adoptedNow);
             closeOrphans(c, now);
             // an expired claim that the ledger knows is never claimed for a first attempt (settled above, or
             // left for a later round when another node holds its row)
-            List<Held> rows = claim(c, "c2.state = 'CLAIMED' AND c2.lease_until < ? AND NOT EXISTS (SELECT 1 "
+            List<Held> rows = expired == null ? new ArrayList<>() : claim(c, "c2.contact_key = ANY (?) "
+                    + "AND c2.state = 'CLAIMED' AND c2.lease_until < ? AND NOT EXISTS (SELECT 1 "
                     + "FROM contact_progress p WHERE p.campaign_id = c2.campaign_id "
-                    + "AND p.contact_key = c2.contact_key)", now, settings.claimBatch(), until);
+                    + "AND p.contact_key = c2.contact_key)", expired, now, settings.claimBatch(), until);
             if (rows.size() < settings.claimBatch()) {
-                rows.addAll(claim(c, "c2.state = 'PENDING'", null, settings.claimBatch() - rows.size(), until));
+                rows.addAll(claim(c, "c2.state = 'PENDING'", null, null, settings.claimBatch() - rows.size(), until));
             }
             if (!rows.isEmpty()) {
                 // this node's own expired claims that its run still holds: the claim renewed them, nothing more
@@ -452,9 +453,11 @@ public final class ClaimingSource implements AutoCloseable {
     /**
      * Expired claims that the ledger knows: DONE when settled; adopted (claimed by this node until {@code until},
      * their follow-ups added to {@code adoptedNow}) when another node's contact has a follow-up pending and no
-     * open attempt; else ORPHANED (the open attempt stays UNKNOWN).
+     * open attempt; else ORPHANED (see {@link #closeOrphans}).
+     *
+     * @return the keys of the claims that had expired when this began (some may be claimed below), or null if none
      */
-    private void settleExpired(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow)
+    private Array settleExpired(Connection c, long now, long until, List<Ledger.FollowUp> adoptedNow)
             throws SQLException {
         // The expired claims first, read without locks through the claims index: usually there are none, and the
         // statements below then cost nothing. They name their rows, so that their subqueries run per row (primary
@@ -471,7 +474,7 @@ public final class ClaimingSource implements AutoCloseable {
             }
         }
         if (expired.isEmpty()) {
-            return;
+            return null;
         }
         Array keys = c.createArrayOf("varchar", expired.toArray());
         try (PreparedStatement done = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', done_at = ? "
@@ -504,6 +507,7 @@ public final class ClaimingSource implements AutoCloseable {
                         + " UNKNOWN)", campaignId, n);
             }
         }
+        return keys;
     }
 
     /**
@@ -554,7 +558,8 @@ public final class ClaimingSource implements AutoCloseable {
         }
     }
 
-    private List<Held> claim(Connection c, String condition, Long now, int limit, long until) throws SQLException {
+    private List<Held> claim(Connection c, String condition, Array keys, Long now, int limit, long until)
+            throws SQLException {
         try (PreparedStatement claim = c.prepareStatement("WITH picked AS (SELECT c2.contact_key FROM cluster_contacts c2 "
                 + "WHERE c2.campaign_id = ? AND " + condition + " ORDER BY c2.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
                 + "UPDATE cluster_contacts c SET state = 'CLAIMED', claimed_by = ?, claimed_at = ?, lease_until = ?, "
@@ -562,6 +567,9 @@ public final class ClaimingSource implements AutoCloseable {
                 + "RETURNING " + RETURNED)) {
             int i = 1;
             claim.setString(i++, campaignId);
+            if (keys != null) {
+                claim.setArray(i++, keys);
+            }
             if (now != null) {
                 claim.setLong(i++, now);
             }
