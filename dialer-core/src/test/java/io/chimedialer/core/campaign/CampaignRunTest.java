@@ -242,7 +242,8 @@ class CampaignRunTest {
         });
         RunReport report = runToEnd(run, Duration.ofMinutes(5));
 
-        assertThat(asked.stream().flatMap(List::stream)).containsExactlyInAnyOrder("a", "b", "e", "f", "g");
+        // a guarded (clustered) run leaves repeated numbers to the shared list's import: d is dialed here
+        assertThat(asked.stream().flatMap(List::stream)).containsExactlyInAnyOrder("a", "b", "d", "e", "f", "g");
         assertThat(created).doesNotContain("+13125550102", "+14155550103");
         assertThat(ledger.intents.values()).extracting(a -> a.contact().id()).doesNotContain("b", "e");
         assertThat(run.counters().claimsLost.sum()).isEqualTo(2);
