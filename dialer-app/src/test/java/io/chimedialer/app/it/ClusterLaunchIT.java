@@ -27,21 +27,16 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +50,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * opt-out on one node reaches the other nodes' runs. Runs when {@code DIALER_TEST_POSTGRES_URL} is set.
  */
 class ClusterLaunchIT {
-    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
     private static final String SECRET = "cluster-launch-it-secret-7d21";
     private static final String CONFIGURED = "shared";
     /** More than a node claims ahead of its dialing (its run's waiting room), so that every node gets some. */
@@ -67,7 +61,7 @@ class ClusterLaunchIT {
     @TempDir
     Path dir;
 
-    private String schema;
+    private PostgresSchema schema;
     private String url;
     private ChimeEmulator emulator;
     private LambdaEndpoint lambda;
@@ -78,15 +72,8 @@ class ClusterLaunchIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: cluster launch IT skipped");
-        schema = "dialer_launch_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            assertThat(connection.isValid(5)).as("PostgreSQL at DIALER_TEST_POSTGRES_URL answers").isTrue();
-            statement.execute("CREATE SCHEMA " + schema);
-        }
-        url = BASE_URL + (BASE_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        schema = PostgresSchema.create("dialer_launch", "cluster launch IT");
+        url = schema.url();
 
         List<EmulatorRegion> regions = new ArrayList<>();
         for (EmulatorRegion r : EmulatorRegion.defaults()) {
@@ -111,10 +98,7 @@ class ClusterLaunchIT {
         }
         nodes.forEach(DialerRuntime::close);
         if (schema != null) {
-            try (Connection connection = DriverManager.getConnection(BASE_URL);
-                 Statement statement = connection.createStatement()) {
-                statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 

@@ -15,8 +15,6 @@ import io.chimedialer.lambda.BridgeConfig;
 import io.chimedialer.lambda.SmaBridgeHandler;
 import java.io.IOException;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,7 +40,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +59,6 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code target/cluster-it/}.
  */
 class ClusterProcessIT {
-    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
     private static final int CONTACTS = Integer.getInteger("cluster.contacts", 30_000);
     private static final String CAMPAIGN = "spread";
     private static final String SECRET = "cluster-process-it-" + UUID.randomUUID();
@@ -79,7 +75,7 @@ class ClusterProcessIT {
     @TempDir
     Path dir;
 
-    private String schema;
+    private PostgresSchema schema;
     private String url;
     private ChimeEmulator emulator;
     private LambdaEndpoint lambda;
@@ -94,17 +90,9 @@ class ClusterProcessIT {
     }
 
     @BeforeEach
-    void freshSchema() throws SQLException {
-        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: the three-process cluster IT is skipped");
-        schema = "dialer_procs_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            statement.execute("CREATE SCHEMA " + schema);
-        } catch (SQLException e) {
-            throw new AssertionError("DIALER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: " + e, e);
-        }
-        url = BASE_URL + (BASE_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    void freshSchema() {
+        schema = PostgresSchema.create("dialer_procs", "the three-process cluster IT");
+        url = schema.url();
     }
 
     @AfterEach
@@ -121,10 +109,7 @@ class ClusterProcessIT {
             lambda.close();
         }
         if (schema != null) {
-            try (Connection connection = DriverManager.getConnection(BASE_URL);
-                 Statement statement = connection.createStatement()) {
-                statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 
@@ -145,7 +130,7 @@ class ClusterProcessIT {
 
         Map<String, Integer> ports = new LinkedHashMap<>();
         for (String id : NODE_IDS) {
-            ports.put(id, freePort());
+            ports.put(id, ChildProcesses.freePort());
         }
         // The bridge sends each call's invocations to its node; a dead node's go to node C.
         lambda = LambdaEndpoint.of(new SmaBridgeHandler(BridgeConfig.of(URI.create("http://127.0.0.1:"
@@ -193,10 +178,10 @@ class ClusterProcessIT {
         Node b = nodes.get("node-b");
         b.process().destroyForcibly();
         assertThat(b.process().waitFor(30, TimeUnit.SECONDS)).as("node B exits on SIGKILL").isTrue();
-        long heldByB = count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
+        long heldByB = schema.count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
                 + "' AND state = 'CLAIMED' AND claimed_by = 'node-b'");
-        long notDialedByB = count("SELECT count(*) FROM cluster_contacts c WHERE c.campaign_id = '" + CAMPAIGN
-                + "' AND c.state = 'CLAIMED' AND c.claimed_by = 'node-b' AND NOT EXISTS (SELECT 1 FROM "
+        long notDialedByB = schema.count("SELECT count(*) FROM cluster_contacts c WHERE c.campaign_id = '"
+                + CAMPAIGN + "' AND c.state = 'CLAIMED' AND c.claimed_by = 'node-b' AND NOT EXISTS (SELECT 1 FROM "
                 + "contact_progress p WHERE p.campaign_id = c.campaign_id AND p.contact_key = c.contact_key)");
         System.out.printf(Locale.ROOT, "ClusterProcessIT: node B killed at %d created, holding %d claims (%d not"
                 + " dialed)%n", emulator.stats().created(), heldByB, notDialedByB);
@@ -206,7 +191,8 @@ class ClusterProcessIT {
         for (String id : List.of("node-a", "node-c")) {
             Node node = nodes.get(id);
             await(RUN_LIMIT, id + "'s run completed", () -> {
-                assertThat(node.process().isAlive()).as("%s is running; log:%n%s", id, tail(node.log())).isTrue();
+                assertThat(node.process().isAlive()).as("%s is running; log:%n%s", id,
+                        ChildProcesses.tail(node.log())).isTrue();
                 return "COMPLETED".equals(campaignState(node));
             });
         }
@@ -233,18 +219,18 @@ class ClusterProcessIT {
         });
 
         // Node B's claims moved: contacts it had claimed and not dialed were claimed again, by A or C.
-        long moved = count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
+        long moved = schema.count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
                 + "' AND claims > 1 AND claimed_by IN ('node-a', 'node-c')");
         assertThat(moved).as("node B's claims taken over").isGreaterThanOrEqualTo(notDialedByB);
-        assertThat(count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
+        assertThat(schema.count("SELECT count(*) FROM cluster_contacts WHERE campaign_id = '" + CAMPAIGN
                 + "' AND state IN ('PENDING', 'CLAIMED')")).as("contacts pending or claimed").isZero();
 
         // Every contact exactly once in the ledger, in a final state; every call made has its attempt there.
-        assertThat(count("SELECT count(*) FROM contact_progress WHERE campaign_id = '" + CAMPAIGN + "'"))
+        assertThat(schema.count("SELECT count(*) FROM contact_progress WHERE campaign_id = '" + CAMPAIGN + "'"))
                 .as("contacts with a state").isEqualTo(CONTACTS);
-        assertThat(count("SELECT count(DISTINCT contact_key) FROM contact_progress WHERE campaign_id = '"
+        assertThat(schema.count("SELECT count(DISTINCT contact_key) FROM contact_progress WHERE campaign_id = '"
                 + CAMPAIGN + "'")).isEqualTo(CONTACTS);
-        long inProgress = count("SELECT count(*) FROM contact_progress WHERE campaign_id = '" + CAMPAIGN
+        long inProgress = schema.count("SELECT count(*) FROM contact_progress WHERE campaign_id = '" + CAMPAIGN
                 + "' AND status = 'IN_PROGRESS'");
         Map<String, Long> statuses = new LinkedHashMap<>();
         try (Connection connection = DriverManager.getConnection(url);
@@ -256,7 +242,7 @@ class ClusterProcessIT {
             }
         }
         assertThat(inProgress).as("contacts not in a final state: %s", statuses).isZero();
-        assertThat(count("SELECT count(*) FROM attempts WHERE campaign_id = '" + CAMPAIGN + "'"))
+        assertThat(schema.count("SELECT count(*) FROM attempts WHERE campaign_id = '" + CAMPAIGN + "'"))
                 .as("attempts (no retries: one per dialed contact)").isGreaterThanOrEqualTo(called.size());
 
         // Metrics carry the node tag.
@@ -308,10 +294,10 @@ class ClusterProcessIT {
     // ---- the nodes ----
 
     private Node start(String id, int port, Path config) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path log = logs.resolve(id + ".log");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpath(), "io.chimedialer.app.DialerMain", "serve", "--config", config.toString());
+                Path log = logs.resolve(id + ".log");
+        ProcessBuilder pb = new ProcessBuilder(ChildProcesses.java(), "-Xmx384m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp", ChildProcesses.classpath(), "io.chimedialer.app.DialerMain", "serve",
+                "--config", config.toString());
         pb.environment().put("DIALER_WEBHOOK_SECRET", SECRET);
         pb.environment().put("AWS_ACCESS_KEY_ID", "CLUSTERTESTKEY");
         pb.environment().put("AWS_SECRET_ACCESS_KEY", "cluster-test-secret");
@@ -362,11 +348,6 @@ class ClusterProcessIT {
         return numbers;
     }
 
-    private static String classpath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
-    }
-
     // ---- probes ----
 
     private void awaitCreated(long target) throws InterruptedException {
@@ -375,12 +356,12 @@ class ClusterProcessIT {
             for (Node node : nodes.values()) {
                 if (!node.process().isAlive()) {
                     fail(node.id() + " exited (" + node.process().exitValue() + ") before " + target
-                            + " calls were created; log:\n" + tail(node.log()));
+                            + " calls were created; log:\n" + ChildProcesses.tail(node.log()));
                 }
             }
             if (System.nanoTime() > deadline) {
                 fail("fewer than " + target + " calls created in " + RUN_LIMIT + " (" + emulator.stats().created()
-                        + "); node A's log:\n" + tail(nodes.get("node-a").log()));
+                        + "); node A's log:\n" + ChildProcesses.tail(nodes.get("node-a").log()));
             }
             Thread.sleep(20);
         }
@@ -433,15 +414,6 @@ class ClusterProcessIT {
         return JSON.readTree(response.body());
     }
 
-    private long count(String sql) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(url);
-             Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery(sql)) {
-            assertThat(rs.next()).isTrue();
-            return rs.getLong(1);
-        }
-    }
-
     private static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
@@ -452,18 +424,4 @@ class ClusterProcessIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
-    }
 }

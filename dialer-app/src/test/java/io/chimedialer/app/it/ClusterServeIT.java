@@ -45,11 +45,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +61,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * truth. Runs when {@code DIALER_TEST_POSTGRES_URL} is set; fails when it is set and unreachable.
  */
 class ClusterServeIT {
-    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
     private static final String SECRET = "cluster-serve-it-secret-51c0";
     private static final String CAMPAIGN = "cluster-serve";
     private static final int CONTACTS = 3_000;
@@ -75,23 +72,16 @@ class ClusterServeIT {
     @TempDir
     Path dir;
 
-    private String schema;
+    private PostgresSchema schema;
     private String url;
     private ChimeEmulator emulator;
     private LambdaEndpoint lambda;
     private final List<DialerRuntime> nodes = new ArrayList<>();
 
     @BeforeEach
-    void freshSchema() throws SQLException {
-        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: cluster serve IT skipped");
-        schema = "dialer_serve_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            assertThat(connection.isValid(5)).as("PostgreSQL at DIALER_TEST_POSTGRES_URL answers").isTrue();
-            statement.execute("CREATE SCHEMA " + schema);
-        }
-        url = BASE_URL + (BASE_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    void freshSchema() {
+        schema = PostgresSchema.create("dialer_serve", "cluster serve IT");
+        url = schema.url();
     }
 
     @AfterEach
@@ -104,10 +94,7 @@ class ClusterServeIT {
         }
         nodes.forEach(DialerRuntime::close);
         if (schema != null) {
-            try (Connection connection = DriverManager.getConnection(BASE_URL);
-                 Statement statement = connection.createStatement()) {
-                statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 

@@ -19,15 +19,10 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.Writer;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +37,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +66,6 @@ class CrashResumeIT {
     private static final int BATCH = 64; // DialerSettings' default batch size
     private static final long SEED = Long.getLong("crash.seed", 20261127L);
     private static final String CAMPAIGN = "c";
-    private static final String POSTGRES_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
     private static final List<EmulatorRegion> REGIONS = List.of(
             new EmulatorRegion("us-east-1", "11111111-1111-4111-8111-111111111111",
                     List.of("+17035550100", "+17035550101"), CPS, 100, 2_000),
@@ -95,7 +88,7 @@ class CrashResumeIT {
 
     private ChimeEmulator emulator;
     private Process dialer;
-    private String dropSchema;
+    private PostgresSchema schema;
     private Path logs;
 
     @AfterEach
@@ -106,10 +99,8 @@ class CrashResumeIT {
         if (emulator != null) {
             emulator.close();
         }
-        if (dropSchema != null) {
-            try (Connection c = DriverManager.getConnection(POSTGRES_URL); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + dropSchema + " CASCADE");
-            }
+        if (schema != null) {
+            schema.close();
         }
     }
 
@@ -120,16 +111,8 @@ class CrashResumeIT {
 
     @Test
     void postgres_killedThreeTimes_resumesWithoutDoubleDialAndEveryContactFinal() throws Exception {
-        Assumptions.assumeTrue(POSTGRES_URL != null && !POSTGRES_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: the PostgreSQL crash run is skipped");
-        String schema = "crash_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection c = DriverManager.getConnection(POSTGRES_URL); Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + schema);
-        } catch (SQLException e) {
-            throw new AssertionError("DIALER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: " + e, e);
-        }
-        dropSchema = schema;
-        crashAndResume("postgres", POSTGRES_URL + (POSTGRES_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema);
+        schema = PostgresSchema.create("crash_it", "the PostgreSQL crash run");
+        crashAndResume("postgres", schema.url());
     }
 
     private void crashAndResume(String backend, String ledgerUrl) throws Exception {
@@ -137,7 +120,7 @@ class CrashResumeIT {
         // The dialer's logs stay in target/ for a look after a failure.
         logs = Files.createDirectories(Path.of("target", "crash-it", backend));
         String secret = "crash-secret-" + UUID.randomUUID();
-        int port = freePort();
+        int port = ChildProcesses.freePort();
         emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(REGIONS).timeScale(0.01).seed(SEED)
                 .scenario(SCENARIO)
                 .webhook(URI.create("http://127.0.0.1:" + port + "/v1/sma/invocations"), secret)
@@ -173,9 +156,9 @@ class CrashResumeIT {
         dialer = startDialer(config, secret, 3);
         if (!dialer.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)) {
             fail("the last run did not complete in " + WAIT_SECONDS + " s; log:\n"
-                    + tail(logs.resolve("dialer-3.log")));
+                    + ChildProcesses.tail(logs.resolve("dialer-3.log")));
         }
-        assertThat(dialer.exitValue()).as("the last run completes; log:\n%s", tail(logs.resolve("dialer-3.log")))
+        assertThat(dialer.exitValue()).as("the last run completes; log:\n%s", ChildProcesses.tail(logs.resolve("dialer-3.log")))
                 .isZero();
         System.out.printf(Locale.ROOT, "CrashResumeIT[%s]: last run dialed %d calls and completed in %.1f s%n",
                 backend, emulator.stats().created() - before3, (System.nanoTime() - t3) / 1e9);
@@ -293,9 +276,8 @@ class CrashResumeIT {
     }
 
     private Process startDialer(Path config, String secret, int run) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpath(),
+        ProcessBuilder pb = new ProcessBuilder(ChildProcesses.java(), "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", ChildProcesses.classpath(),
                 "io.chimedialer.app.DialerMain", "run", "--config", config.toString(), "--campaign", CAMPAIGN);
         pb.environment().put("DIALER_WEBHOOK_SECRET", secret);
         pb.environment().put("AWS_ACCESS_KEY_ID", "CRASHTESTKEY");
@@ -306,22 +288,17 @@ class CrashResumeIT {
         return pb.start();
     }
 
-    private static String classpath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
-    }
-
     private void awaitCreated(long target, int run) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (emulator.stats().created() < target) {
             if (!dialer.isAlive()) {
                 fail("dialer run " + run + " exited (" + dialer.exitValue() + ") before the kill point " + target
-                        + "; log:\n" + tail(logs.resolve("dialer-" + run + ".log")));
+                        + "; log:\n" + ChildProcesses.tail(logs.resolve("dialer-" + run + ".log")));
             }
             if (System.nanoTime() > deadline) {
                 fail("dialer run " + run + " did not reach " + target + " created calls in " + WAIT_SECONDS
                         + " s; log:\n"
-                        + tail(logs.resolve("dialer-" + run + ".log")));
+                        + ChildProcesses.tail(logs.resolve("dialer-" + run + ".log")));
             }
             Thread.sleep(5);
         }
@@ -369,18 +346,4 @@ class CrashResumeIT {
         return file;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
-    }
 }

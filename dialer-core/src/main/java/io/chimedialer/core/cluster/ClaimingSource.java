@@ -102,8 +102,8 @@ public final class ClaimingSource implements AutoCloseable {
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean lastEmpty = new AtomicBoolean();
-    /** Fair: a renewal waits only for the transactions queued before it, never behind a stream of confirmations. */
-    private final ReentrantLock transactions = new ReentrantLock(true);
+    /** Claim rounds and renewals, one at a time (see {@link #transact}). */
+    private final ReentrantLock transactions = new ReentrantLock();
     /** Contacts this source handed to the run and has not yet seen settled: claiming one again must not re-emit it. */
     private final Set<String> outstanding = ConcurrentHashMap.newKeySet();
     private final AtomicLong claimed = new AtomicLong();
@@ -245,7 +245,9 @@ public final class ClaimingSource implements AutoCloseable {
         if (contactKeys.isEmpty()) {
             return Mono.just(new CampaignRun.ClaimGuard.Held(Set.of(), clock.millis()));
         }
-        return Mono.fromCallable(() -> transact("claim confirmation", c -> {
+        // Not queued behind this node's claim rounds: a confirmation stands between the run and its next call.
+        // It may meet a renewal on the same rows; PostgreSQL then fails one of the two, and both are retried.
+        return Mono.fromCallable(() -> db.transact("claim confirmation", c -> {
             long until = clock.millis() + settings.lease().toMillis();
             Set<String> held = new HashSet<>();
             try (PreparedStatement confirm = c.prepareStatement("UPDATE cluster_contacts SET lease_until = "
@@ -335,9 +337,8 @@ public final class ClaimingSource implements AutoCloseable {
     // ---- internals ----
 
     /**
-     * Runs one of this source's transactions, one at a time: claims, renewals and confirmations update the same
-     * rows of this node, and run concurrently they would deadlock each other (PostgreSQL breaks the tie after a
-     * second, which is a second of stalled renewals).
+     * Runs a claim round or a renewal, one at a time: both update many rows of this node, and run concurrently they
+     * would deadlock each other (PostgreSQL breaks the tie after a second, which is a second of stalled renewals).
      */
     private <T> T transact(String action, ClusterDatabase.SqlWork<T> work) {
         transactions.lock();
