@@ -301,17 +301,43 @@ public final class ClusterMembership implements AutoCloseable {
     private Map<String, Integer> held(Connection c, List<NodeInfo> live, long now) throws SQLException {
         Object[] ids = live.stream().map(NodeInfo::nodeId).toArray();
         Map<String, Integer> held = new HashMap<>();
-        try (PreparedStatement query = c.prepareStatement("SELECT a.region, COUNT(*) FROM cluster_contacts k "
-                + "JOIN contact_progress p ON p.campaign_id = k.campaign_id AND p.contact_key = k.contact_key "
-                + "JOIN attempts a ON a.attempt_id = p.last_attempt_id "
-                + "WHERE k.state IN ('CLAIMED', 'ORPHANED') AND NOT (k.claimed_by = ANY (?)) "
-                + "AND p.status = 'IN_PROGRESS' AND a.disposition IS NULL AND a.intended_at >= ? "
-                + "AND a.region IS NOT NULL GROUP BY a.region")) {
+        // The candidates first, without a join (usually none: every holder is live); then their last attempts by
+        // key. Joined in one statement, the planner guesses the ledger's fast-growing tables empty and nests scans.
+        Map<String, List<String>> byCampaign = new HashMap<>();
+        try (PreparedStatement query = c.prepareStatement("SELECT campaign_id, contact_key FROM cluster_contacts "
+                + "WHERE state IN ('CLAIMED', 'ORPHANED') AND NOT (claimed_by = ANY (?))")) {
             query.setArray(1, c.createArrayOf("varchar", ids));
-            query.setLong(2, now - settings.callHold().toMillis());
             try (ResultSet rs = query.executeQuery()) {
                 while (rs.next()) {
-                    held.put(rs.getString(1), rs.getInt(2));
+                    byCampaign.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+                }
+            }
+        }
+        for (Map.Entry<String, List<String>> campaign : byCampaign.entrySet()) {
+            List<String> attempts = new ArrayList<>();
+            try (PreparedStatement query = c.prepareStatement("SELECT last_attempt_id FROM contact_progress "
+                    + "WHERE campaign_id = ? AND contact_key = ANY (?) AND status = 'IN_PROGRESS' "
+                    + "AND last_attempt_id IS NOT NULL")) {
+                query.setString(1, campaign.getKey());
+                query.setArray(2, c.createArrayOf("varchar", campaign.getValue().toArray()));
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        attempts.add(rs.getString(1));
+                    }
+                }
+            }
+            if (attempts.isEmpty()) {
+                continue;
+            }
+            try (PreparedStatement query = c.prepareStatement("SELECT region, COUNT(*) FROM attempts "
+                    + "WHERE attempt_id = ANY (?) AND disposition IS NULL AND intended_at >= ? AND region IS NOT NULL "
+                    + "GROUP BY region")) {
+                query.setArray(1, c.createArrayOf("varchar", attempts.toArray()));
+                query.setLong(2, now - settings.callHold().toMillis());
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        held.merge(rs.getString(1), rs.getInt(2), Integer::sum);
+                    }
                 }
             }
         }
