@@ -73,8 +73,8 @@ import reactor.util.retry.Retry;
  * claims picked up by the others.
  *
  * <p><b>Lease loss and the fence.</b> A node that cannot renew its claims for a whole lease (database unreachable,
- * or a machine so loaded that renewals stall) stops emitting the claimed rows it still holds and signals
- * {@link #leaseLost()}. Rows already handed to the run may then be claimed by another node, so the run confirms
+ * or a machine so loaded that renewals stall) signals {@link #leaseLost()} and counts the rows it hands out late
+ * ({@link #late()}). Rows handed to the run may then be claimed by another node, so the run confirms
  * each batch with {@link #confirm} right before writing its intents: a contact whose row another node has taken
  * is dropped without a trace, the others get a fresh lease, and their intents must commit within it (else they
  * are not sent). So a contact is dialed by one node only, whatever the stalls, up to the clock skew between nodes.
@@ -84,8 +84,6 @@ import reactor.util.retry.Retry;
 public final class ClaimingSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClaimingSource.class);
 
-    static final String KNOWN = "EXISTS (SELECT 1 FROM contact_progress p WHERE p.campaign_id = c.campaign_id "
-            + "AND p.contact_key = c.contact_key)";
     private static final String RETURNED = "c.contact_key, c.seq, c.kind, c.line, c.number, c.name, c.timezone, "
             + "c.variables, c.reason, c.reject_kind, c.claims";
 
@@ -284,7 +282,8 @@ public final class ClaimingSource implements AutoCloseable {
 
     /**
      * Stops renewing and gives the claims back: contacts the ledger does not know return to PENDING for the
-     * other nodes, those with an open attempt become ORPHANED (their attempt stays UNKNOWN), settled ones DONE.
+     * other nodes, those with an open attempt become ORPHANED (a later claim round ends the attempt, see
+     * {@code closeOrphans}), settled ones DONE. The ledger is read by key, as in the claim rounds.
      * Call it only once the run that consumed {@link #rows()} is over and the ledger's writes are flushed (close
      * the ledger first): a contact handed to a live run must not be given back. Blocking; idempotent.
      */
@@ -301,23 +300,30 @@ public final class ClaimingSource implements AutoCloseable {
         try {
             int[] counts = transact("release claims", c -> {
                 long now = clock.millis();
-                int done = markDone(c, now);
-                int released;
-                try (PreparedStatement release = c.prepareStatement("UPDATE cluster_contacts c SET state = 'PENDING', "
-                        + "claimed_by = NULL, lease_until = NULL WHERE c.campaign_id = ? AND c.state = 'CLAIMED' "
-                        + "AND c.claimed_by = ? AND NOT " + KNOWN)) {
-                    release.setString(1, campaignId);
-                    release.setString(2, settings.nodeId());
-                    released = release.executeUpdate();
+                List<String> held = new ArrayList<>();
+                try (PreparedStatement query = c.prepareStatement("SELECT contact_key FROM cluster_contacts "
+                        + "WHERE campaign_id = ? AND state = 'CLAIMED' AND claimed_by = ?")) {
+                    query.setString(1, campaignId);
+                    query.setString(2, settings.nodeId());
+                    try (ResultSet rs = query.executeQuery()) {
+                        while (rs.next()) {
+                            held.add(rs.getString(1));
+                        }
+                    }
                 }
-                int orphans;
-                try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
-                        + "done_at = ? WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND c.claimed_by = ?")) {
-                    orphan.setLong(1, now);
-                    orphan.setString(2, campaignId);
-                    orphan.setString(3, settings.nodeId());
-                    orphans = orphan.executeUpdate();
+                if (held.isEmpty()) {
+                    return new int[] {0, 0, 0};
                 }
+                LedgerView ledger = ledgerView(c, held, false);
+                List<String> settled = new ArrayList<>();
+                List<String> unknown = new ArrayList<>();
+                List<String> open = new ArrayList<>();
+                for (String key : held) {
+                    (ledger.settled(key) ? settled : ledger.known(key) ? open : unknown).add(key);
+                }
+                int done = leave(c, settled, "state = 'DONE', done_at = " + now);
+                int released = leave(c, unknown, "state = 'PENDING', claimed_by = NULL, lease_until = NULL");
+                int orphans = leave(c, open, "state = 'ORPHANED', done_at = " + now);
                 return new int[] {done, released, orphans};
             });
             log.info("campaign {}: node {} left its claims: {} done, {} released, {} orphaned", campaignId,
@@ -330,6 +336,20 @@ public final class ClaimingSource implements AutoCloseable {
     }
 
     // ---- internals ----
+
+    /** Sets these claims of this node to a new state (a literal SQL assignment list); returns how many changed. */
+    private int leave(Connection c, List<String> keys, String assignments) throws SQLException {
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement update = c.prepareStatement("UPDATE cluster_contacts SET " + assignments
+                + " WHERE campaign_id = ? AND contact_key = ANY (?) AND state = 'CLAIMED' AND claimed_by = ?")) {
+            update.setString(1, campaignId);
+            update.setArray(2, c.createArrayOf("varchar", keys.toArray()));
+            update.setString(3, settings.nodeId());
+            return update.executeUpdate();
+        }
+    }
 
     /**
      * Runs a claim round or a renewal, one at a time: both update many rows of this node, and run concurrently they
