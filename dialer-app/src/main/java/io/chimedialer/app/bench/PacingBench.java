@@ -2,11 +2,11 @@ package io.chimedialer.app.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;

@@ -7,9 +7,9 @@ import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.campaign.RunReport;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
@@ -209,8 +209,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The campaign with its contacts and DNC lists resolved and its retry delays scaled like the emulator's time. */
     private CampaignConfig compress(CampaignConfig c, Path contactList, List<String> dncLists) {
-        Map<io.chimedialer.core.campaign.Disposition, RetryConfig.Rule> rules =
-                new EnumMap<>(io.chimedialer.core.campaign.Disposition.class);
+        Map<io.chimedialer.core.domain.Disposition, RetryConfig.Rule> rules =
+                new EnumMap<>(io.chimedialer.core.domain.Disposition.class);
         c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after()), rule.maxAttempts())));
         RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(), scale(c.retry().perNumberWindow()));
         return new CampaignConfig(c.name(), contactList.toString(), new LinkedHashMap<>(c.regions()), c.defaultRegion(),

@@ -2,7 +2,7 @@ package io.chimedialer.app.cli;
 
 import io.chimedialer.core.campaign.CampaignCounters;
 import io.chimedialer.core.campaign.CampaignRun;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.campaign.RunReport;
 import java.io.PrintStream;
 import java.util.Locale;

@@ -6,7 +6,7 @@ import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.cluster.ClusterSettings;
-import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.chimedialer.app.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.CallingWindowConfig;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.contacts.CallingWindowConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.core.flow.FlowConfig;
 import java.io.IOException;
 import java.net.URI;

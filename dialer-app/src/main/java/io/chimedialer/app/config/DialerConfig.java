@@ -1,7 +1,7 @@
 package io.chimedialer.app.config;
 
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.chimedialer.app.config;
 
-import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

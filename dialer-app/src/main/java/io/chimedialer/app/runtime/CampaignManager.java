@@ -13,14 +13,14 @@ import io.chimedialer.core.campaign.RunReport;
 import io.chimedialer.core.cluster.ClaimingSource;
 import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ControlEvent;
-import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.contacts.CallingWindow;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
-import io.chimedialer.core.events.CallEvent;
+import io.chimedialer.core.calls.CallEvent;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.util.Masking;
@@ -434,7 +434,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     static void logProgress(CampaignRun run) {
         RunReport r = run.report();
         long ended = r.outcomes().values().stream().mapToLong(Long::longValue).sum();
-        long answered = r.outcomes().getOrDefault(io.chimedialer.core.campaign.Disposition.ANSWERED, 0L);
+        long answered = r.outcomes().getOrDefault(io.chimedialer.core.domain.Disposition.ANSWERED, 0L);
         StringBuilder regions = new StringBuilder();
         r.regions().forEach((name, g) -> regions.append(' ').append(name).append('=').append(g.attempts())
                 .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.achievedCps())));

@@ -2,7 +2,7 @@ package io.chimedialer.app.runtime;
 
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.http.WebhookEndpoint;
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
 import io.chimedialer.core.chime.ChimeClients;
@@ -10,15 +10,15 @@ import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.SdkOriginator;
 import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ClusterSettings;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
-import io.chimedialer.core.events.CallContext;
-import io.chimedialer.core.events.CallRegistry;
-import io.chimedialer.core.events.EventBus;
-import io.chimedialer.core.events.ExpectedCall;
-import io.chimedialer.core.events.WebhookHandler;
-import io.chimedialer.core.events.WebhookSignature;
+import io.chimedialer.core.calls.CallContext;
+import io.chimedialer.core.calls.CallRegistry;
+import io.chimedialer.core.calls.EventBus;
+import io.chimedialer.core.calls.ExpectedCall;
+import io.chimedialer.core.calls.WebhookHandler;
+import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;
@@ -182,7 +182,7 @@ public final class DialerRuntime implements AutoCloseable {
             closeables.push(sweeper::dispose);
             // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
             Disposable inbound = bus.events(EventBus.INBOUND).subscribe(event -> {
-                if (event instanceof io.chimedialer.core.events.CallEvent.OptedOut optedOut) {
+                if (event instanceof io.chimedialer.core.calls.CallEvent.OptedOut optedOut) {
                     ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
                             .subscribe(v -> { }, e -> log.error("ledger write failed: {}", e.toString()));
                 }

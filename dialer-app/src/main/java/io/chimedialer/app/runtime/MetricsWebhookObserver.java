@@ -1,6 +1,6 @@
 package io.chimedialer.app.runtime;
 
-import io.chimedialer.core.events.WebhookObserver;
+import io.chimedialer.core.calls.WebhookObserver;
 import io.chimedialer.core.metrics.DialerMetrics;
 import java.time.Duration;
 

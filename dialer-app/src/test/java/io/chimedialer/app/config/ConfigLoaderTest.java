@@ -3,10 +3,10 @@ package io.chimedialer.app.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.core.flow.FlowConfig;
 import java.io.IOException;
 import java.net.URI;

@@ -12,7 +12,7 @@ import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
 import io.chimedialer.core.cluster.ClusterSettings;
-import io.chimedialer.core.events.CallEvent;
+import io.chimedialer.core.calls.CallEvent;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.EmulatorStats;

@@ -287,7 +287,7 @@ class ClusterProcessIT {
 
     private static String describe(CallRecord call) {
         return call.arguments().getOrDefault("dialerUrl", "?") + " attempt "
-                + call.arguments().getOrDefault(io.chimedialer.core.events.CallRegistry.ARGUMENT_ATTEMPT_ID, "?")
+                + call.arguments().getOrDefault(io.chimedialer.core.calls.CallRegistry.ARGUMENT_ATTEMPT_ID, "?")
                 + " at " + call.created();
     }
 

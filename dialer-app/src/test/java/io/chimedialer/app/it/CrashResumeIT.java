@@ -3,9 +3,9 @@ package io.chimedialer.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.PhoneNumbers;
-import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerExport;

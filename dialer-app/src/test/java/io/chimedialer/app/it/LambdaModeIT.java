@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.campaign.RunReport;
-import io.chimedialer.core.config.CallingWindowConfig;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.contacts.CallingWindowConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.core.flow.FlowConfig;
 import io.chimedialer.core.flow.FlowConfig.Menu;
 import io.chimedialer.core.flow.FlowConfig.MenuOption;

@@ -2,9 +2,9 @@ package io.chimedialer.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.campaign.RunReport;
-import io.chimedialer.core.config.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.pacing.AimdSettings;
 import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.emulator.CallRecord;

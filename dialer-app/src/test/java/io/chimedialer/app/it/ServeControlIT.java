@@ -13,7 +13,7 @@ import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
-import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;

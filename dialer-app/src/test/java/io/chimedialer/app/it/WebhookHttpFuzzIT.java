@@ -2,7 +2,7 @@ package io.chimedialer.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.events.WebhookSignature;
+import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.Scenario;
 import java.net.URI;

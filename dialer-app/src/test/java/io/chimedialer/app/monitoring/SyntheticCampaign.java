@@ -1,6 +1,6 @@
 package io.chimedialer.app.monitoring;
 
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.ApiOutcome;
 import io.chimedialer.core.metrics.DialerMetrics;

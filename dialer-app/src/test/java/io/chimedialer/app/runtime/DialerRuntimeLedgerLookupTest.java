@@ -2,12 +2,12 @@ package io.chimedialer.app.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
-import io.chimedialer.core.events.WebhookSignature;
+import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;

@@ -1,17 +1,19 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.contacts.ClaimGuard;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.chime.CreateOutcome;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RetryConfig;
 import io.chimedialer.core.contacts.CallingWindow;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.Deduplicator;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.WindowGate;
-import io.chimedialer.core.events.CallContext;
-import io.chimedialer.core.events.CallEvent;
-import io.chimedialer.core.events.CallRegistry;
+import io.chimedialer.core.calls.CallContext;
+import io.chimedialer.core.calls.CallEvent;
+import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerUnavailableException;
 import io.chimedialer.core.metrics.DialerMetrics;
@@ -522,29 +524,6 @@ public final class CampaignRun {
      */
     public void guardClaims(ClaimGuard guard) {
         this.claimGuard = Objects.requireNonNull(guard, "guard");
-    }
-
-    /**
-     * Fences a clustered node's dialing against its own lost claims. A node whose claim renewals stall (an
-     * overloaded machine, a slow database) may find that a contact it holds in its queue was claimed by another
-     * node once the lease ran out. So before the intents are written, the guard re-confirms and extends, in the
-     * database, the claims of this batch's contacts that this node still holds: another node can claim them only
-     * after the returned deadline, and not at all once their intent is written.
-     */
-    public interface ClaimGuard {
-        /**
-         * @param contactKeys the contacts about to be dialed
-         * @return those this node still holds, and until when (epoch milliseconds of the cluster's clock) no
-         *         other node may claim them
-         */
-        Mono<Held> confirm(List<String> contactKeys);
-
-        /** The result of {@link #confirm}. */
-        record Held(Set<String> contactKeys, long untilMillis) {
-            public Held {
-                contactKeys = Set.copyOf(contactKeys);
-            }
-        }
     }
 
     private Mono<Void> beforePlace(List<Attempt> attempts) {

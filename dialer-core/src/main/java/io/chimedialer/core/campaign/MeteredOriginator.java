@@ -1,9 +1,10 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.ApiOutcome;
 import io.chimedialer.core.metrics.DialerMetrics;

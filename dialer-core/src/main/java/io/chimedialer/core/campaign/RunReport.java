@@ -1,5 +1,6 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.domain.Disposition;
 import java.util.Map;
 
 /**

@@ -1,6 +1,5 @@
 package io.chimedialer.core.chime;
 
-import io.chimedialer.core.config.RegionConfig;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;

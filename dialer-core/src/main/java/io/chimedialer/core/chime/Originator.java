@@ -1,7 +1,6 @@
 package io.chimedialer.core.chime;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.domain.Attempt;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.chimedialer.core.chime;
 
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Disposition;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.concurrent.CompletionException;

@@ -1,8 +1,7 @@
 package io.chimedialer.core.chime;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.Disposition;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import java.time.Duration;

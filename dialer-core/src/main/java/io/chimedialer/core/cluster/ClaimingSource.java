@@ -1,6 +1,6 @@
 package io.chimedialer.core.cluster;
 
-import io.chimedialer.core.campaign.CampaignRun;
+import io.chimedialer.core.contacts.ClaimGuard;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.RejectKind;
@@ -39,7 +39,7 @@ import reactor.util.retry.Retry;
 
 /**
  * A campaign's contacts for this node, claimed from the shared {@code cluster_contacts} table in batches, so
- * that no two nodes ever hold the same contact: the {@link io.chimedialer.core.campaign.CampaignRun}'s source
+ * that no two nodes ever hold the same contact: the {@code CampaignRun}'s source
  * in a cluster.
  *
  * <p><b>Claims.</b> A batch is taken with {@code SELECT ... FOR UPDATE SKIP LOCKED} and marked
@@ -224,7 +224,7 @@ public final class ClaimingSource implements AutoCloseable {
 
     /**
      * Confirms that this node still holds these contacts, right before their intents are written, and extends
-     * their claims to a full lease from now: the fence of {@code CampaignRun.ClaimGuard}. A contact counts as held
+     * their claims to a full lease from now: the fence of {@code ClaimGuard}. A contact counts as held
      * while its row is {@code CLAIMED} by this node, even when its lease ran out but no other node has claimed
      * it yet; the update takes the row's lock, so a concurrent claim by another node either waits for it (and
      * then finds the lease extended) or has already taken the row (and the contact is not returned). Another node
@@ -233,10 +233,10 @@ public final class ClaimingSource implements AutoCloseable {
      * @param contactKeys the contacts about to be dialed
      * @return the contacts still held, and until when
      */
-    public Mono<CampaignRun.ClaimGuard.Held> confirm(List<String> contactKeys) {
+    public Mono<ClaimGuard.Held> confirm(List<String> contactKeys) {
         Objects.requireNonNull(contactKeys, "contactKeys");
         if (contactKeys.isEmpty()) {
-            return Mono.just(new CampaignRun.ClaimGuard.Held(Set.of(), clock.millis()));
+            return Mono.just(new ClaimGuard.Held(Set.of(), clock.millis()));
         }
         // Not queued behind this node's claim rounds: a confirmation stands between the run and its next call.
         // It may meet a renewal on the same rows; PostgreSQL then fails one of the two, and both are retried.
@@ -261,7 +261,7 @@ public final class ClaimingSource implements AutoCloseable {
                     outstanding.remove(key); // another node's now: should it come back, it is handed out again
                 }
             }
-            return new CampaignRun.ClaimGuard.Held(held, until);
+            return new ClaimGuard.Held(held, until);
         })).subscribeOn(scheduler).retryWhen(outage());
     }
 

@@ -1,6 +1,5 @@
 package io.chimedialer.core.contacts;
 
-import io.chimedialer.core.config.CallingWindowConfig;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Duration;

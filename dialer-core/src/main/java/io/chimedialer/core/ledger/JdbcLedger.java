@@ -1,8 +1,8 @@
 package io.chimedialer.core.ledger;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.CallResult;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,7 +1,7 @@
 package io.chimedialer.core.ledger;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.chimedialer.core.ledger;
 
-import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.ledger.Ledger.AttemptRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;

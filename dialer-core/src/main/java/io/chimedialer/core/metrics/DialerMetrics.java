@@ -1,7 +1,7 @@
 package io.chimedialer.core.metrics;
 
-import io.chimedialer.core.campaign.CallResult;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.Counter;

@@ -1,7 +1,7 @@
 package io.chimedialer.core.pacing;
 
 import io.chimedialer.core.chime.CreateOutcome;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;

@@ -1,6 +1,6 @@
 package io.chimedialer.core.pacing;
 
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;

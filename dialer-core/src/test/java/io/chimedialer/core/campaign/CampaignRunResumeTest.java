@@ -1,24 +1,25 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
-import io.chimedialer.core.config.CallingWindowConfig;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.contacts.CallingWindowConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.CallingWindow;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
-import io.chimedialer.core.events.CallRegistry;
-import io.chimedialer.core.events.EventBus;
-import io.chimedialer.core.events.WebhookHandler;
-import io.chimedialer.core.events.WebhookReply;
-import io.chimedialer.core.events.WebhookSignature;
+import io.chimedialer.core.calls.CallRegistry;
+import io.chimedialer.core.calls.EventBus;
+import io.chimedialer.core.calls.WebhookHandler;
+import io.chimedialer.core.calls.WebhookReply;
+import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;

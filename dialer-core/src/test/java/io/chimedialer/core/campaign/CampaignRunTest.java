@@ -1,23 +1,25 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.contacts.ClaimGuard;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
-import io.chimedialer.core.config.CampaignConfig;
-import io.chimedialer.core.config.CallingWindowConfig;
-import io.chimedialer.core.config.RegionConfig;
-import io.chimedialer.core.config.RetryConfig;
+import io.chimedialer.core.contacts.CallingWindowConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.CallingWindow;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
-import io.chimedialer.core.events.CallRegistry;
-import io.chimedialer.core.events.EventBus;
+import io.chimedialer.core.calls.CallRegistry;
+import io.chimedialer.core.calls.EventBus;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.pacing.DialerSettings;
@@ -180,7 +182,7 @@ class CampaignRunTest {
         // Another node's call, restored from the ledger by this node's webhook (its own node is gone).
         CallResult foreign = new CallResult("other-node-attempt", "camp", "tx-other", Disposition.BUSY, 486,
                 Duration.ZERO, Duration.ZERO, null, 3, clock.instant());
-        assertThat(bus.publish(new io.chimedialer.core.events.CallEvent.CallEnded(foreign))).isTrue();
+        assertThat(bus.publish(new io.chimedialer.core.calls.CallEvent.CallEnded(foreign))).isTrue();
         vts.advanceTimeBy(Duration.ofMinutes(5));
 
         assertThat(ledger.results).containsEntry("other-node-attempt", foreign);
@@ -238,7 +240,7 @@ class CampaignRunTest {
             Set<String> held = keys.stream().filter(k -> !k.equals("b") && !k.equals("e")).collect(
                     java.util.stream.Collectors.toSet());
             long until = keys.contains("f") ? vts.now(TimeUnit.MILLISECONDS) : vts.now(TimeUnit.MILLISECONDS) + 30_000;
-            return Mono.just(new CampaignRun.ClaimGuard.Held(held, until));
+            return Mono.just(new ClaimGuard.Held(held, until));
         });
         RunReport report = runToEnd(run, Duration.ofMinutes(5));
 

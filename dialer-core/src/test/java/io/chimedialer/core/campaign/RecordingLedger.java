@@ -1,5 +1,7 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.ledger.Ledger;
 import java.time.Instant;
 import java.util.List;

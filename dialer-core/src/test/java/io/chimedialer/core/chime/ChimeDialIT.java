@@ -2,7 +2,6 @@ package io.chimedialer.core.chime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.config.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.pacing.DialResult;
 import io.chimedialer.core.pacing.Dialer;

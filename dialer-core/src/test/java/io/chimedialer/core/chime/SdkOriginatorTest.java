@@ -2,9 +2,8 @@ package io.chimedialer.core.chime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.pacing.RegionRateLimiter;
 import io.netty.channel.ChannelOption;

@@ -1,13 +1,14 @@
 package io.chimedialer.core.cluster;
 
+import io.chimedialer.core.contacts.ClaimGuard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.CallResult;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.campaign.CampaignRun;
-import io.chimedialer.core.campaign.Disposition;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.RejectKind;
@@ -554,7 +555,7 @@ class ClusterIT {
         // b claims five of a's expired claims (the lowest seq first); a keeps the other five, expired but untaken
         List<String> bKeys = nodeB.rows().take(5).map(ClusterIT::key).collectList().block(WAIT);
         assertThat(aKeys).containsAll(bKeys);
-        CampaignRun.ClaimGuard.Held held = nodeA.confirm(aKeys).block(WAIT);
+        ClaimGuard.Held held = nodeA.confirm(aKeys).block(WAIT);
         assertThat(held.contactKeys()).hasSize(5).doesNotContainAnyElementsOf(bKeys);
         assertThat(held.untilMillis()).isEqualTo(clock.millis() + lease.toMillis());
         // the confirmed claims run a full lease again: not claimable by anyone until then

@@ -3,7 +3,6 @@ package io.chimedialer.core.contacts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.chimedialer.core.config.CallingWindowConfig;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;

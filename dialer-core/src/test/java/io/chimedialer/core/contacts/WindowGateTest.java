@@ -2,7 +2,6 @@ package io.chimedialer.core.contacts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.config.CallingWindowConfig;
 import io.chimedialer.core.contacts.WindowGate.Gated;
 import java.time.DayOfWeek;
 import java.time.Duration;

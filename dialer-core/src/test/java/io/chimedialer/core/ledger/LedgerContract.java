@@ -3,9 +3,9 @@ package io.chimedialer.core.ledger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.CallResult;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.ledger.Ledger.AttemptRecord;
 import io.chimedialer.core.ledger.Ledger.CampaignRecord;

@@ -3,7 +3,7 @@ package io.chimedialer.core.ledger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.contacts.Contact;
 import java.io.IOException;
 import java.nio.file.Files;

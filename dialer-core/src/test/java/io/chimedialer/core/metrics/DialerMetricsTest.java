@@ -3,8 +3,8 @@ package io.chimedialer.core.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.chimedialer.core.campaign.CallResult;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.metrics.DialerMetrics.ExternalMetric;
 import io.chimedialer.core.metrics.DialerMetrics.Family;
 import io.chimedialer.core.metrics.DialerMetrics.Metric;

@@ -2,7 +2,7 @@ package io.chimedialer.core.pacing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -315,7 +315,7 @@ class DialerTest {
                 : (int) (a.contact().line() % 4)) {
             case 1 -> new CreateOutcome.Placed("tx");
             case 2 -> new CreateOutcome.Unknown(new IOException("reset"));
-            case 3 -> new CreateOutcome.Rejected(io.chimedialer.core.campaign.Disposition.INVALID_NUMBER, "BadRequestException", "bad");
+            case 3 -> new CreateOutcome.Rejected(io.chimedialer.core.domain.Disposition.INVALID_NUMBER, "BadRequestException", "bad");
             default -> new CreateOutcome.Throttled("429");
         });
         RegionPacing[] holder = new RegionPacing[1];

@@ -1,10 +1,10 @@
 package io.chimedialer.core.pacing;
 
-import io.chimedialer.core.campaign.Attempt;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.chimedialer.core.pacing;
 
-import io.chimedialer.core.config.RegionConfig;
+import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
 import java.time.Duration;
 import java.util.List;

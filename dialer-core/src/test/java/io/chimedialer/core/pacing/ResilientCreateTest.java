@@ -2,8 +2,8 @@ package io.chimedialer.core.pacing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.core.campaign.Attempt;
-import io.chimedialer.core.campaign.Disposition;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;

@@ -1,0 +1,81 @@
+package io.chimedialer.core.calls;
+
+import io.chimedialer.core.domain.CallResult;
+import java.util.Objects;
+
+/**
+ * Something that happened to a call, published on its campaign's {@link CampaignEvents}. Every attempt that
+ * the {@link CallRegistry} was told to expect ends in exactly one {@link CallEnded}.
+ */
+public sealed interface CallEvent {
+
+    /** The campaign whose sink receives the event ({@link EventBus#UNCORRELATED} or {@link EventBus#INBOUND} for those). */
+    String campaignId();
+
+    /**
+     * The call's TransactionId became known (from Create's response or from NEW_OUTBOUND_CALL, whichever came first).
+     *
+     * @param campaignId    campaign
+     * @param attemptId     attempt
+     * @param transactionId Chime's TransactionId
+     */
+    record CallStarted(String campaignId, String attemptId, String transactionId) implements CallEvent {
+    }
+
+    /**
+     * CALL_ANSWERED (a person or a voicemail).
+     *
+     * @param campaignId    campaign
+     * @param attemptId     attempt
+     * @param transactionId TransactionId
+     */
+    record CallAnswered(String campaignId, String attemptId, String transactionId) implements CallEvent {
+    }
+
+    /**
+     * The callee pressed digits.
+     *
+     * @param campaignId campaign
+     * @param attemptId  attempt, or null on an inbound call
+     * @param digits     the digits
+     */
+    record DigitsCollected(String campaignId, String attemptId, String digits) implements CallEvent {
+    }
+
+    /**
+     * The callee (or an inbound caller) asked never to be called again. The subscriber makes it durable and adds
+     * the number to the campaign's DNC list.
+     *
+     * @param campaignId campaign ({@link EventBus#INBOUND} for an inbound caller)
+     * @param number     the number that opted out, E.164
+     * @param attemptId  the attempt, or null on an inbound call
+     */
+    record OptedOut(String campaignId, String number, String attemptId) implements CallEvent {
+    }
+
+    /**
+     * The call is over: exactly one per expected attempt.
+     *
+     * @param result the outcome
+     */
+    record CallEnded(CallResult result) implements CallEvent {
+        public CallEnded {
+            Objects.requireNonNull(result, "result");
+        }
+
+        @Override
+        public String campaignId() {
+            return result.campaignId();
+        }
+    }
+
+    /**
+     * An invocation that could not be correlated to any call (published on {@link EventBus#UNCORRELATED}).
+     *
+     * @param campaignId    always {@link EventBus#UNCORRELATED}
+     * @param transactionId the invocation's TransactionId
+     * @param eventType     its InvocationEventType as sent
+     */
+    record UnknownCall(String campaignId, String transactionId, String eventType) implements CallEvent {
+    }
+}

@@ -1,0 +1,37 @@
+package io.chimedialer.core.calls;
+
+import java.time.Duration;
+
+/**
+ * Hooks for metrics around the {@link WebhookHandler}; every method defaults to doing nothing. Called on the
+ * handler's thread: implementations must be fast and non-blocking. An exception thrown here is caught and
+ * counted as an internal error; it never changes the reply.
+ */
+public interface WebhookObserver {
+
+    /** Observes nothing. */
+    WebhookObserver NOOP = new WebhookObserver() {
+    };
+
+    /**
+     * One request was answered.
+     *
+     * @param eventType the InvocationEventType as sent, or null when the body was not read (401, 413, 400)
+     * @param status    the reply's status
+     * @param latency   time from receipt to reply, on the registry's clock
+     */
+    default void invocation(String eventType, int status, Duration latency) {
+    }
+
+    /** A request was rejected with 401 (missing or wrong signature, stale timestamp). */
+    default void signatureFailure() {
+    }
+
+    /** An invocation matched no call and got the unknown-call policy. */
+    default void unknownCall(String eventType) {
+    }
+
+    /** A call of this campaign was hung up politely because its invocation budget reached the reserve. */
+    default void budgetHangup(String campaignId) {
+    }
+}
