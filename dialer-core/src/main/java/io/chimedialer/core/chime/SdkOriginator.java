@@ -2,6 +2,7 @@ package io.chimedialer.core.chime;
 
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.util.Masking;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import java.time.Duration;
@@ -69,7 +70,7 @@ public final class SdkOriginator implements Originator {
                 .doOnNext(o -> {
                     if (LOG.isDebugEnabled()) {
                         LOG.debug("create attempt={} region={} to={} -> {}", attempt.attemptId(), region.name(),
-                                mask(attempt.contact().number()), o.getClass().getSimpleName());
+                                Masking.phone(attempt.contact().number()), o.getClass().getSimpleName());
                     }
                 });
     }
@@ -97,13 +98,5 @@ public final class SdkOriginator implements Originator {
             }
             return waitNanos == 0 ? call : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(call);
         });
-    }
-
-    /** Masks a phone number for logs, keeping its last 4 digits. */
-    static String mask(String number) {
-        if (number == null || number.length() <= 4) {
-            return "****";
-        }
-        return "+" + "*".repeat(Math.max(0, number.length() - 5)) + number.substring(number.length() - 4);
     }
 }

@@ -1,5 +1,6 @@
 package io.chimedialer.core.contacts;
 
+import io.chimedialer.core.util.Masking;
 import java.time.ZoneId;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +27,7 @@ public record Contact(long line, String id, String number, String name, ZoneId t
     /** Masks the number (last four digits kept) and leaves out the variables, so logging a contact is safe. */
     @Override
     public String toString() {
-        return "Contact[line=" + line + ", id=" + id + ", number=" + PhoneNumbers.mask(number) + ", timezone="
+        return "Contact[line=" + line + ", id=" + id + ", number=" + Masking.phone(number) + ", timezone="
                 + timezone + "]";
     }
 }

@@ -1,5 +1,6 @@
 package io.chimedialer.core.contacts;
 
+import io.chimedialer.core.util.Masking;
 import java.util.Objects;
 
 /** One data row of a contact list: a {@link Valid} contact, or a {@link Rejected} row with its reason. */
@@ -26,7 +27,7 @@ public sealed interface ContactRow permits ContactRow.Valid, ContactRow.Rejected
         @Override
         public String toString() {
             return "Valid[line=" + contact.line() + ", id=" + contact.id() + ", number="
-                    + PhoneNumbers.mask(contact.number()) + "]";
+                    + Masking.phone(contact.number()) + "]";
         }
     }
 
@@ -47,7 +48,7 @@ public sealed interface ContactRow permits ContactRow.Valid, ContactRow.Rejected
 
         @Override
         public String toString() {
-            return "Rejected[line=" + line + ", number=" + PhoneNumbers.mask(rawNumber) + ", kind=" + kind
+            return "Rejected[line=" + line + ", number=" + Masking.phone(rawNumber) + ", kind=" + kind
                     + ", reason=" + reason + "]";
         }
     }

@@ -1,5 +1,7 @@
 package io.chimedialer.core.contacts;
 
+import io.chimedialer.core.util.Masking;
+
 /**
  * Remembers which numbers a campaign has already taken, so a duplicate is dialed once.
  *
@@ -57,7 +59,7 @@ public final class Deduplicator {
     static long packOrThrow(String e164) {
         long key = E164.pack(e164);
         if (key <= 0) {
-            throw new IllegalArgumentException("not an E.164 number: " + PhoneNumbers.mask(e164));
+            throw new IllegalArgumentException("not an E.164 number: " + Masking.phone(e164));
         }
         return key;
     }

@@ -1,5 +1,6 @@
 package io.chimedialer.core.contacts;
 
+import io.chimedialer.core.util.Masking;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -116,7 +117,7 @@ public final class DncList {
     public boolean add(String number) {
         PhoneNumbers.Normalized normalized = numbers.normalize(number);
         if (!normalized.isValid()) {
-            throw new IllegalArgumentException("not a valid number: " + PhoneNumbers.mask(number) + " ("
+            throw new IllegalArgumentException("not a valid number: " + Masking.phone(number) + " ("
                     + normalized.reason() + ")");
         }
         return addPacked(E164.pack(normalized.e164()));
@@ -175,7 +176,7 @@ public final class DncList {
     public record BadLine(String source, long line, String text, String reason) {
         @Override
         public String toString() {
-            return source + ":" + line + ": " + reason + " (" + PhoneNumbers.mask(text) + ")";
+            return source + ":" + line + ": " + reason + " (" + Masking.phone(text) + ")";
         }
     }
 

@@ -3,6 +3,7 @@ package io.chimedialer.core.contacts;
 import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
+import io.chimedialer.core.util.Masking;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -66,15 +67,6 @@ public final class PhoneNumbers {
         return new Normalized(raw, UTIL.format(parsed, PhoneNumberUtil.PhoneNumberFormat.E164), null);
     }
 
-    /**
-     * Masks a number for logs: every digit but the last four becomes {@code *}, e.g. {@code +*******1234}.
-     *
-     * @param number any text holding a number; {@code null} gives {@code "null"}
-     * @return the masked text
-     */
-    public static String mask(String number) {
-        return io.chimedialer.core.util.Masking.phone(number);
-    }
 
     /**
      * The outcome of {@link #normalize(String)}: either {@code e164} or {@code reason} is set.
@@ -91,7 +83,8 @@ public final class PhoneNumbers {
 
         @Override
         public String toString() {
-            return isValid() ? "Normalized[" + mask(e164) + "]" : "Normalized[" + mask(input) + ": " + reason + "]";
+            return isValid() ? "Normalized[" + Masking.phone(e164) + "]"
+                    : "Normalized[" + Masking.phone(input) + ": " + reason + "]";
         }
     }
 }

@@ -277,12 +277,6 @@ class SdkOriginatorTest {
         assertThat(requestsTo("+15550000201")).isZero();
     }
 
-    @Test
-    void mask_phoneNumber_keepsTheLastFourDigits() {
-        assertThat(SdkOriginator.mask("+12065551234")).isEqualTo("+*******1234");
-        assertThat(SdkOriginator.mask("123")).isEqualTo("****");
-    }
-
     private static RegionConfig region(URI endpoint) {
         return new RegionConfig("us-east-1", "sma-1", 10, 1, 10, 5, List.of("+12065550100"), endpoint);
     }
