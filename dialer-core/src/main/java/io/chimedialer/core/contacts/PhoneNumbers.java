@@ -49,7 +49,10 @@ public final class PhoneNumbers {
      * Parses and validates one number.
      *
      * @param raw the number as written, e.g. {@code (212) 555-0123} or {@code +44 20 7946 0018}
-     * @return the E.164 form, or the reason the number is not dialable
+     * @return the E.164 form, or the reason the number is not dialable: {@code not a phone number}, {@code too
+     *         short to be a phone number}, {@code too long to be a phone number}, {@code no country code (...)}
+     *         when libphonenumber cannot parse it, {@code not a valid number (default region XX)} when it parses
+     *         but is not a valid number
      */
     public Normalized normalize(String raw) {
         if (raw == null || raw.isBlank()) {
@@ -59,7 +62,7 @@ public final class PhoneNumbers {
         try {
             parsed = UTIL.parse(raw, defaultRegion);
         } catch (NumberParseException e) {
-            return new Normalized(raw, null, "unparsable number (" + e.getErrorType() + ")");
+            return new Normalized(raw, null, unparsable(e.getErrorType()));
         }
         if (!UTIL.isValidNumber(parsed)) {
             return new Normalized(raw, null, "not a valid number (default region " + defaultRegion + ")");
@@ -67,6 +70,16 @@ public final class PhoneNumbers {
         return new Normalized(raw, UTIL.format(parsed, PhoneNumberUtil.PhoneNumberFormat.E164), null);
     }
 
+
+    // The reasons are read by people (dialer validate, the ledger's skip reasons), not by code.
+    private static String unparsable(NumberParseException.ErrorType type) {
+        return switch (type) {
+            case INVALID_COUNTRY_CODE -> "no country code (write it as +<country><number>)";
+            case TOO_SHORT_NSN, TOO_SHORT_AFTER_IDD -> "too short to be a phone number";
+            case TOO_LONG -> "too long to be a phone number";
+            case NOT_A_NUMBER -> "not a phone number";
+        };
+    }
 
     /**
      * The outcome of {@link #normalize(String)}: either {@code e164} or {@code reason} is set.

@@ -26,7 +26,7 @@ class DncListTest {
         assertThat(report.alreadyPresent()).isEqualTo(1);
         assertThat(report.badLineCount()).isEqualTo(1);
         assertThat(report.badLines()).containsExactly(
-                new DncList.BadLine("dnc.txt", 6, "banana", "unparsable number (NOT_A_NUMBER)"));
+                new DncList.BadLine("dnc.txt", 6, "banana", "not a phone number"));
         assertThat(dnc.size()).isEqualTo(2);
         assertThat(dnc.contains("+12125550123")).isTrue();
         assertThat(dnc.contains("+13105550123")).isTrue();

@@ -40,7 +40,7 @@ class PhoneNumbersTest {
         assertThat(unassigned.reason()).isEqualTo("not a valid number (default region US)");
 
         assertThat(us.normalize("12").reason()).startsWith("not a valid number");
-        assertThat(us.normalize("call me").reason()).isEqualTo("unparsable number (NOT_A_NUMBER)");
+        assertThat(us.normalize("call me").reason()).isEqualTo("not a phone number");
         assertThat(us.normalize("").reason()).isEqualTo("no number");
         assertThat(us.normalize(null).reason()).isEqualTo("no number");
     }
