@@ -3,6 +3,7 @@ package io.chimedialer.app.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.CallingWindowConfig;
+import io.chimedialer.core.contacts.PhoneNumbers;
 import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.campaign.RetryConfig;

@@ -1,65 +1,87 @@
 package io.chimedialer.app.config;
 
-import java.io.BufferedReader;
+import io.chimedialer.core.contacts.ContactRow;
+import io.chimedialer.core.contacts.ContactSource;
+import io.chimedialer.core.contacts.ContactSourceException;
+import io.chimedialer.core.contacts.CsvOptions;
+import io.chimedialer.core.contacts.Deduplicator;
+import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.contacts.RejectKind;
+import io.chimedialer.core.util.Masking;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.DateTimeException;
-import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
- * Checks a contact list CSV the way {@code dialer validate} reports it: a header row naming a phone column
- * ({@link #PHONE_COLUMNS}, any case), then one row per contact whose number must parse as a valid number
- * (libphonenumber; numbers without {@code +} are read with the default region), and whose optional
- * {@code timezone} column, when not empty, must be a zone id. Bad rows are listed by line with the reason;
- * duplicates (same number in E.164) and numbers on a DNC list are counted and listed as notes, not errors,
- * since the dialer suppresses them. Reads the file as a stream; keeps one entry per distinct number.
- * Instances are immutable and thread-safe.
+ * Checks a contact list the way {@code dialer run} reads it, for {@code dialer validate}: the rows come from
+ * dialer-core's {@link ContactSource#csv} with the campaign's default region (the same reader, number
+ * normalization and reasons as a run), and each valid row then meets a {@link Deduplicator} and a {@link DncList}
+ * in the order a run applies them: a repeated number is a duplicate (even when it is also on a DNC list), and only
+ * a number's first row is checked against the DNC list. This class only counts and formats: invalid rows are
+ * errors listed by line with the reader's reason; duplicate and suppressed rows are notes, not errors, since a run
+ * skips them. A run can also skip rows whose calling window does not open before its horizon, and numbers opted
+ * out at run time; those depend on the clock and the ledger and are not checked here.
+ *
+ * <p>Reads the list as a stream. Besides the deduplicator's table it remembers the first line of up to
+ * {@value #MAX_FIRST_LINES} distinct numbers, to say which line a duplicate repeats. Instances are immutable; a
+ * {@link #validate} call is thread-safe when the DNC list is not changed meanwhile.
  */
 public final class ContactListValidator {
-    /** Header names accepted for the phone column, in order of preference (as dialer-core's CsvOptions). */
-    public static final List<String> PHONE_COLUMNS = List.of("phone", "number", "phone_number", "to");
     /** At most this many errors and this many notes are kept in a report; the counts are always exact. */
     public static final int MAX_LISTED = 1000;
+    /** Distinct numbers whose first line is remembered; a later duplicate says "an earlier line". */
+    static final int MAX_FIRST_LINES = 100_000;
 
-    private final String defaultRegion;
-    private final Set<String> dnc;
+    private final CsvOptions options;
+    private final PhoneNumbers numbers;
+    private final DncList dnc;
     private final String dncName;
 
     /**
      * @param defaultRegion ISO country for numbers without {@code +} (e.g. {@code US})
+     * @throws IllegalArgumentException when libphonenumber does not know the region
      */
     public ContactListValidator(String defaultRegion) {
-        this(defaultRegion, Set.of(), "");
+        this(PhoneNumbers.forRegion(Objects.requireNonNull(defaultRegion, "defaultRegion")), null, "");
     }
 
-    private ContactListValidator(String defaultRegion, Set<String> dnc, String dncName) {
-        this.defaultRegion = Objects.requireNonNull(defaultRegion, "defaultRegion").toUpperCase(Locale.ROOT);
-        this.dnc = Set.copyOf(dnc);
+    private ContactListValidator(PhoneNumbers numbers, DncList dnc, String dncName) {
+        this.numbers = numbers;
+        // As CampaignManager reads a campaign's list: the defaults, with the campaign's region.
+        this.options = CsvOptions.defaults().withDefaultRegion(numbers.defaultRegion());
+        this.dnc = dnc;
         this.dncName = dncName;
     }
 
-    /** A validator that also notes rows whose number is in {@code dncNumbers} (E.164). */
-    public ContactListValidator withDnc(Collection<String> dncNumbers, String listName) {
-        return new ContactListValidator(defaultRegion, new HashSet<>(dncNumbers), listName);
+    /** An empty DNC list that normalizes numbers with this validator's default region, for {@link #readDnc}. */
+    public DncList newDncList() {
+        return new DncList(numbers);
+    }
+
+    /**
+     * A validator that also counts rows whose number is on {@code dncList}.
+     *
+     * @param dncList  the suppression list, as filled by {@link #readDnc}; read, never changed
+     * @param listName the name shown in notes (e.g. {@code dnc.txt})
+     */
+    public ContactListValidator withDnc(DncList dncList, String listName) {
+        return new ContactListValidator(numbers, Objects.requireNonNull(dncList, "dncList"),
+                Objects.requireNonNull(listName, "listName"));
     }
 
     /**
      * One finding.
      *
-     * @param line    the 1-based line in the file (1 is the header)
+     * @param line    the 1-based line in the file (1 is the header), or 0 when it is about the whole file
      * @param message the reason; numbers in it are masked but for their last 4 digits
      */
     public record RowProblem(long line, String message) {
@@ -95,280 +117,108 @@ public final class ContactListValidator {
     }
 
     /**
-     * Checks a contact list. I/O problems become errors of the report rather than exceptions.
+     * Checks a contact list. A list that cannot be read (missing, empty, no number column, an I/O error) gives a
+     * report with one error for it, and the counts of the rows read before it, rather than an exception.
      */
     public Report validate(Path csv) {
-        List<RowProblem> errors = new ArrayList<>();
-        List<RowProblem> notes = new ArrayList<>();
-        long rows = 0;
-        long invalid = 0;
-        long duplicates = 0;
-        long suppressed = 0;
-        Map<String, Long> firstLine = new HashMap<>();
-        try (Reader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
-            CsvRows p = new CsvRows(reader);
-            Row headerRow = p.next();
-            if (headerRow == null) {
-                errors.add(new RowProblem(1, "empty file: a header row with a phone column is required"));
-                return new Report(csv, 0, 0, 0, 0, errors, notes);
-            }
-            List<String> header = headerRow.fields();
-            int phone = phoneColumn(header);
-            int timezone = indexOf(header, "timezone");
-            if (phone < 0) {
-                errors.add(new RowProblem(1, "no phone column: the header needs one of " + String.join(", ", PHONE_COLUMNS)
-                        + " (found: " + String.join(", ", header) + ")"));
-                return new Report(csv, 0, 0, 0, 0, errors, notes);
-            }
-            Set<String> seen = new HashSet<>();
-            for (String h : header) {
-                if (!seen.add(h.trim().toLowerCase(Locale.ROOT))) {
-                    errors.add(new RowProblem(1, "column '" + h.trim() + "' appears twice in the header"));
-                }
-            }
-            while (true) {
-                Row next = p.next();
-                if (next == null) {
-                    break;
-                }
-                long line = next.line();
-                List<String> row = next.fields();
-                rows++;
-                String reason = row.size() > header.size()
-                        ? row.size() + " fields, but the header has " + header.size()
-                        : null;
-                String e164 = null;
-                if (reason == null) {
-                    Checked checked = checkRow(phone < row.size() ? row.get(phone) : "",
-                            timezone >= 0 && timezone < row.size() ? row.get(timezone) : "", defaultRegion);
-                    reason = checked.reason();
-                    e164 = checked.e164();
-                }
-                if (reason != null) {
-                    invalid++;
-                    add(errors, new RowProblem(line, reason));
-                } else if (dnc.contains(e164)) {
-                    suppressed++;
-                    add(notes, new RowProblem(line, "on the DNC list" + (dncName.isEmpty() ? "" : " " + dncName)
-                            + " (" + mask(e164) + ")"));
-                } else {
-                    Long first = firstLine.putIfAbsent(e164, line);
-                    if (first != null) {
-                        duplicates++;
-                        add(notes, new RowProblem(line, "duplicate of line " + first + " (" + mask(e164) + ")"));
-                    }
-                }
-            }
-        } catch (NoSuchFileException e) {
-            errors.add(new RowProblem(0, "file not found"));
-        } catch (IOException e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
-            errors.add(new RowProblem(0, "cannot read the CSV: " + reason));
+        Tally tally = new Tally();
+        try {
+            ContactSource.csv(() -> Files.newBufferedReader(csv, StandardCharsets.UTF_8), csv.toString(), options)
+                    .doOnNext(tally::count)
+                    .then()
+                    .block();
+        } catch (ContactSourceException e) {
+            tally.errors.add(new RowProblem(e.line(), e.getCause() instanceof NoSuchFileException
+                    ? "file not found"
+                    : e.reason()));
         }
-        return new Report(csv, rows, invalid, duplicates, suppressed, errors, notes);
+        return new Report(csv, tally.rows, tally.invalid, tally.duplicates, tally.suppressed, tally.errors,
+                tally.notes);
+    }
+
+    /** The verdicts of one {@link #validate} call; confined to its thread (the source reads on the caller's). */
+    private final class Tally {
+        final Deduplicator dedupe = new Deduplicator();
+        final Map<String, Long> firstLines = new HashMap<>();
+        final List<RowProblem> errors = new ArrayList<>();
+        final List<RowProblem> notes = new ArrayList<>();
+        long rows;
+        long invalid;
+        long duplicates;
+        long suppressed;
+
+        // The order is CampaignRun's: a rejected row is invalid; then the deduplicator; then the DNC list.
+        void count(ContactRow row) {
+            rows++;
+            if (row instanceof ContactRow.Rejected rejected) {
+                invalid++;
+                add(errors, new RowProblem(rejected.line(), rejected.kind() == RejectKind.INVALID_NUMBER
+                        ? rejected.reason() + " (" + Masking.phone(rejected.rawNumber()) + ")"
+                        : rejected.reason()));
+                return;
+            }
+            String number = ((ContactRow.Valid) row).contact().number();
+            if (!dedupe.firstSeen(number)) {
+                duplicates++;
+                Long first = firstLines.get(number);
+                add(notes, new RowProblem(row.line(), "duplicate of " + (first == null ? "an earlier line"
+                        : "line " + first) + " (" + Masking.phone(number) + ")"));
+                return;
+            }
+            if (firstLines.size() < MAX_FIRST_LINES) {
+                firstLines.put(number, row.line());
+            }
+            if (dnc != null && dnc.contains(number)) {
+                suppressed++;
+                add(notes, new RowProblem(row.line(), "on the DNC list" + (dncName.isEmpty() ? "" : " " + dncName)
+                        + " (" + Masking.phone(number) + ")"));
+            }
+        }
     }
 
     /**
-     * Why one row cannot be dialed, or its number in E.164. The only row rule here; the contacts package of
-     * dialer-core will replace it with its own normalization.
-     */
-    static Checked checkRow(String phone, String timezone, String defaultRegion) {
-        String raw = phone == null ? "" : phone.trim();
-        if (raw.isEmpty()) {
-            return new Checked(null, "no phone number");
-        }
-        String reason = PhoneNumbers.whyInvalid(raw, defaultRegion);
-        if (reason != null) {
-            return new Checked(null, reason + " (" + mask(raw) + ")");
-        }
-        if (timezone != null && !timezone.isBlank()) {
-            try {
-                ZoneId.of(timezone.trim());
-            } catch (DateTimeException e) {
-                return new Checked(null, "timezone '" + timezone.trim() + "' is not a zone id (e.g. America/Chicago)");
-            }
-        }
-        return new Checked(PhoneNumbers.e164(raw, defaultRegion), null);
-    }
-
-    /** A row's number in E.164, or the reason it is not dialable. */
-    record Checked(String e164, String reason) {
-    }
-
-    /**
-     * Reads a DNC list: one number per line (E.164, or national with the default region); blank lines and lines
-     * starting with {@code #} are skipped. Lines that are not numbers are reported.
+     * Reads a DNC list into {@code into} as a run does ({@link DncList#load}: one number per line or a CSV with a
+     * number column; blank lines and {@code #} comments skipped; numbers normalized with this validator's default
+     * region). Lines that are not numbers are reported; a run skips them with a warning.
      *
-     * @return the numbers in E.164, and the lines that are not numbers
+     * @return the lines that are not numbers (a line 0 problem when the file cannot be read)
      */
-    public DncList readDnc(Path file) {
-        Set<String> numbers = new HashSet<>();
+    public DncFile readDnc(Path file, DncList into) {
         List<RowProblem> problems = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            long lineNr = 0;
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                lineNr++;
-                String s = line.strip();
-                if (s.isEmpty() || s.startsWith("#")) {
-                    continue;
-                }
-                String e164 = PhoneNumbers.e164(s, defaultRegion);
-                if (e164 == null) {
-                    add(problems, new RowProblem(lineNr, "not a valid number (" + mask(s) + ")"));
-                } else {
-                    numbers.add(e164);
-                }
+        long badLines = 0;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            DncList.LoadReport report = into.load(file.toString(), reader);
+            for (DncList.BadLine bad : report.badLines()) {
+                problems.add(new RowProblem(bad.line(), bad.text().isEmpty() ? bad.reason()
+                        : bad.reason() + " (" + Masking.phone(bad.text()) + ")"));
             }
+            badLines = report.badLineCount();
         } catch (NoSuchFileException e) {
             problems.add(new RowProblem(0, "file not found"));
+            badLines = 1;
         } catch (IOException e) {
-            problems.add(new RowProblem(0, "cannot read: " + e.getClass().getSimpleName()));
+            problems.add(new RowProblem(0, "cannot read: " + e));
+            badLines = 1;
         }
-        return new DncList(file, numbers, problems);
+        return new DncFile(file, badLines, problems);
     }
 
     /**
-     * A read DNC list.
+     * The problems of one read DNC list.
      *
      * @param file     the list
-     * @param numbers  its numbers in E.164
-     * @param problems lines that are not numbers
+     * @param problems the count of its problems (lines that are not numbers, or 1 when it cannot be read)
+     * @param listed   the first {@link DncList#MAX_REPORTED_BAD_LINES} of them
      */
-    public record DncList(Path file, Set<String> numbers, List<RowProblem> problems) {
-        public DncList {
-            numbers = Set.copyOf(numbers);
-            problems = List.copyOf(problems);
+    public record DncFile(Path file, long problems, List<RowProblem> listed) {
+        public DncFile {
+            listed = List.copyOf(listed);
         }
-    }
-
-    /** Masks all but the last 4 characters of a number: {@code +*******2368}. */
-    static String mask(String number) {
-        String s = number.strip();
-        if (s.length() <= 4) {
-            return "*".repeat(s.length());
-        }
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            sb.append(i >= s.length() - 4 || c == '+' && i == 0 ? c : '*');
-        }
-        return sb.toString();
     }
 
     private static void add(List<RowProblem> list, RowProblem problem) {
         if (list.size() < MAX_LISTED) {
             list.add(problem);
-        }
-    }
-
-    private static int phoneColumn(List<String> header) {
-        for (String name : PHONE_COLUMNS) {
-            int i = indexOf(header, name);
-            if (i >= 0) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int indexOf(List<String> header, String name) {
-        for (int i = 0; i < header.size(); i++) {
-            if (header.get(i).trim().equalsIgnoreCase(name)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private record Row(long line, List<String> fields) {
-    }
-
-    /**
-     * A minimal RFC 4180 reader (quotes, doubled quotes, CR/LF, fields spanning lines) that knows the line each
-     * row starts on, which Jackson's CSV parser does not report reliably. Blank lines are skipped.
-     */
-    private static final class CsvRows {
-        private final Reader in;
-        private long line = 1;
-        private int pending = -2;
-
-        CsvRows(Reader in) {
-            this.in = in;
-        }
-
-        private int read() throws IOException {
-            if (pending != -2) {
-                int c = pending;
-                pending = -2;
-                return c;
-            }
-            return in.read();
-        }
-
-        Row next() throws IOException {
-            int c = read();
-            while (c == '\n' || c == '\r') {
-                if (c == '\r') {
-                    int d = read();
-                    if (d != '\n') {
-                        pending = d;
-                    }
-                }
-                line++;
-                c = read();
-            }
-            if (c == -1) {
-                return null;
-            }
-            if (line == 1 && c == '\uFEFF') {
-                c = read();
-            }
-            long start = line;
-            List<String> fields = new ArrayList<>();
-            StringBuilder field = new StringBuilder();
-            boolean quoted = false;
-            while (true) {
-                if (quoted) {
-                    if (c == -1) {
-                        throw new IOException("line " + start + ": a quoted field is not closed");
-                    }
-                    if (c == '"') {
-                        int d = read();
-                        if (d == '"') {
-                            field.append('"');
-                        } else {
-                            quoted = false;
-                            c = d;
-                            continue;
-                        }
-                    } else {
-                        if (c == '\n') {
-                            line++;
-                        }
-                        field.append((char) c);
-                    }
-                } else if (c == '"' && field.length() == 0) {
-                    quoted = true;
-                } else if (c == ',') {
-                    fields.add(field.toString());
-                    field.setLength(0);
-                } else if (c == '\n' || c == '\r' || c == -1) {
-                    if (c == '\r') {
-                        int d = read();
-                        if (d != '\n') {
-                            pending = d;
-                        }
-                    }
-                    if (c != -1) {
-                        line++;
-                    }
-                    fields.add(field.toString());
-                    return new Row(start, fields);
-                } else {
-                    field.append((char) c);
-                }
-                c = read();
-            }
         }
     }
 }

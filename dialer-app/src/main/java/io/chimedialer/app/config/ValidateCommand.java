@@ -1,12 +1,11 @@
 package io.chimedialer.app.config;
 
 import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.contacts.DncList;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,14 +95,18 @@ public final class ValidateCommand implements Callable<Integer> {
                     list = Path.of(c.contacts());
                 }
                 validator = new ContactListValidator(defaultRegion);
-                Set<String> dnc = new HashSet<>();
+                // One list for all files, as a run loads them.
+                DncList dnc = validator.newDncList();
                 for (String dncFile : c.dncLists()) {
-                    ContactListValidator.DncList d = validator.readDnc(Path.of(dncFile));
-                    for (ContactListValidator.RowProblem p : d.problems()) {
+                    ContactListValidator.DncFile d = validator.readDnc(Path.of(dncFile), dnc);
+                    for (ContactListValidator.RowProblem p : d.listed()) {
                         err.println(d.file() + (p.line() > 0 ? ":" + p.line() : "") + ": " + p.message());
                     }
-                    errors += d.problems().size();
-                    dnc.addAll(d.numbers());
+                    if (d.problems() > d.listed().size()) {
+                        err.println(d.file() + ": ... and " + (d.problems() - d.listed().size())
+                                + " more lines that are not numbers");
+                    }
+                    errors += (int) Math.min(Integer.MAX_VALUE, d.problems());
                 }
                 validator = validator.withDnc(dnc, String.join(", ", c.dncLists().stream()
                         .map(f -> Path.of(f).getFileName().toString()).toList()));

@@ -1,5 +1,6 @@
 package io.chimedialer.app.config;
 
+import io.chimedialer.core.contacts.PhoneNumbers;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Duration;
@@ -150,9 +151,9 @@ final class Values {
         if (!E164.matcher(s).matches()) {
             throw new IllegalArgumentException("not an E.164 number: '" + text + "' (use +<country><number>, e.g. +12065552368)");
         }
-        String reason = PhoneNumbers.whyInvalid(s, "ZZ");
-        if (reason != null) {
-            throw new IllegalArgumentException(reason + ": '" + text + "'");
+        // The region only reads numbers without +, and s has one.
+        if (!PhoneNumbers.forRegion("US").normalize(s).isValid()) {
+            throw new IllegalArgumentException("not a valid number: '" + text + "'");
         }
         return s;
     }

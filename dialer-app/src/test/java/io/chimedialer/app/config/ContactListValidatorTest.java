@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.contacts.PhoneNumbers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,11 +45,11 @@ class ContactListValidatorTest {
 
         assertThat(r.errors()).extracting(ContactListValidator.RowProblem::line, ContactListValidator.RowProblem::message)
                 .containsExactly(
-                        tuple(3L, "no phone number"),
-                        tuple(4L, "not a phone number (********mber)"),
-                        tuple(5L, "not a valid number (+********5 23)"),
-                        tuple(7L, "timezone 'Mars/Base' is not a zone id (e.g. America/Chicago)"),
-                        tuple(8L, "5 fields, but the header has 4"));
+                        tuple(3L, "no number in column 'phone'"),
+                        tuple(4L, "not a phone number (not a number)"),
+                        tuple(5L, "not a valid number (default region US) (+* *** *55 23)"),
+                        tuple(7L, "unknown time zone 'Mars/Base'"),
+                        tuple(8L, "row has 5 fields, the header has 4"));
         assertThat(r.rows()).isEqualTo(7);
         assertThat(r.invalidRows()).isEqualTo(5);
         assertThat(r.dialable()).isEqualTo(2);
@@ -69,7 +71,7 @@ class ContactListValidatorTest {
 
         assertThat(r.errors()).singleElement().satisfies(p -> {
             assertThat(p.line()).isEqualTo(1);
-            assertThat(p.message()).isEqualTo("no phone column: the header needs one of phone, number, phone_number, "
+            assertThat(p.message()).isEqualTo("no number column: the header needs one of phone, number, phone_number, "
                     + "to (found: id, name)");
         });
     }
@@ -77,7 +79,8 @@ class ContactListValidatorTest {
     @Test
     void validate_emptyAndMissingFiles_areErrors() throws IOException {
         assertThat(validator.validate(csv("")).errors()).extracting(ContactListValidator.RowProblem::message)
-                .containsExactly("empty file: a header row with a phone column is required");
+                .containsExactly("empty file: a header row naming the number column (one of phone, number, "
+                        + "phone_number, to) is required");
         assertThat(validator.validate(dir.resolve("nope.csv")).errors())
                 .extracting(ContactListValidator.RowProblem::message).containsExactly("file not found");
     }
@@ -86,7 +89,7 @@ class ContactListValidatorTest {
     void validate_duplicatesAndDnc_areNotesNotErrors() throws IOException {
         Path f = csv("phone\n+12125552368\n212-555-2368\n+13125554321\n");
 
-        ContactListValidator.Report r = validator.withDnc(List.of("+13125554321"), "dnc.txt").validate(f);
+        ContactListValidator.Report r = validator.withDnc(dnc("+13125554321"), "dnc.txt").validate(f);
 
         assertThat(r.ok()).isTrue();
         assertThat(r.notes()).extracting(ContactListValidator.RowProblem::line, ContactListValidator.RowProblem::message)
@@ -96,15 +99,72 @@ class ContactListValidatorTest {
         assertThat(r.dialable()).isEqualTo(1);
     }
 
+    @Test
+    void validate_numberOnTheDncListTwice_isSuppressedOnceAndThenADuplicateAsInARun() throws IOException {
+        Path f = csv("phone\n+13125554321\n(312) 555-4321\n");
+
+        ContactListValidator.Report r = validator.withDnc(dnc("+13125554321"), "dnc.txt").validate(f);
+
+        assertThat(r.suppressedRows()).isEqualTo(1);
+        assertThat(r.duplicateRows()).isEqualTo(1);
+        assertThat(r.notes()).extracting(ContactListValidator.RowProblem::line, ContactListValidator.RowProblem::message)
+                .containsExactly(
+                        tuple(2L, "on the DNC list dnc.txt (+*******4321)"),
+                        tuple(3L, "duplicate of line 2 (+*******4321)"));
+    }
+
+    @Test
+    void validate_strayQuote_costsOneRowAndLaterRowsAreRead() throws IOException {
+        Path f = csv("phone,name\n\"+12125552368,Ann\n+12125552369,Ben\n+12125552370,Cy\n");
+
+        ContactListValidator.Report r = validator.validate(f);
+
+        assertThat(r.errors()).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(2);
+            assertThat(p.message()).startsWith("unterminated quoted field");
+        });
+        assertThat(r.rows()).isEqualTo(3);
+        assertThat(r.dialable()).isEqualTo(2);
+    }
+
+    @Test
+    void validate_whitespaceOnlyLinesAndTrailingEmptyFields_areNotErrors() throws IOException {
+        Path f = csv("\uFEFFphone,name\n   \n+12125552368,Ann,,\n");
+
+        ContactListValidator.Report r = validator.validate(f);
+
+        assertThat(r.ok()).isTrue();
+        assertThat(r.rows()).isEqualTo(1);
+        assertThat(r.dialable()).isEqualTo(1);
+    }
+
+    @Test
+    void readDnc_badLines_reportedByLineWithMaskedText() throws IOException {
+        Path f = dir.resolve("dnc.txt");
+        Files.writeString(f, "# opt-outs\n+13125554321\n\n555-01\nbanana\n");
+        DncList dnc = validator.newDncList();
+
+        ContactListValidator.DncFile read = validator.readDnc(f, dnc);
+
+        assertThat(dnc.size()).isEqualTo(1);
+        assertThat(read.problems()).isEqualTo(2);
+        assertThat(read.listed()).extracting(ContactListValidator.RowProblem::line).containsExactly(4L, 5L);
+        assertThat(read.listed().get(1).message()).isEqualTo("not a phone number (banana)");
+        assertThat(validator.readDnc(dir.resolve("nope.txt"), dnc).listed())
+                .extracting(ContactListValidator.RowProblem::message).containsExactly("file not found");
+    }
+
     // ------------------------------------------------------------------ the samples in config/samples
 
     @Test
     void samples_contactsCsv_hasTheDocumentedCounts() {
-        ContactListValidator.DncList dnc = validator.readDnc(SAMPLES.resolve("dnc.txt"));
-        ContactListValidator.Report r = validator.withDnc(dnc.numbers(), "dnc.txt").validate(SAMPLES.resolve("contacts.csv"));
+        DncList dnc = validator.newDncList();
+        ContactListValidator.DncFile read = validator.readDnc(SAMPLES.resolve("dnc.txt"), dnc);
+        ContactListValidator.Report r = validator.withDnc(dnc, "dnc.txt").validate(SAMPLES.resolve("contacts.csv"));
 
-        assertThat(dnc.problems()).isEmpty();
-        assertThat(dnc.numbers()).hasSize(5);
+        assertThat(read.problems()).isZero();
+        assertThat(read.listed()).isEmpty();
+        assertThat(dnc.size()).isEqualTo(5);
         assertThat(r.rows()).isEqualTo(200);
         assertThat(r.invalidRows()).isEqualTo(8);
         assertThat(r.errors()).extracting(ContactListValidator.RowProblem::line)
@@ -125,7 +185,7 @@ class ContactListValidatorTest {
         java.util.Set<String> countries = new java.util.TreeSet<>();
         for (String line : lines.subList(1, lines.size())) {
             String phone = line.split(",")[1];
-            String e164 = PhoneNumbers.e164(phone, "US");
+            String e164 = PhoneNumbers.forRegion("US").normalize(phone).e164();
             if (e164 != null) {
                 countries.add(util.getRegionCodeForNumber(util.parse(e164, "ZZ")));
                 if (e164.startsWith("+1")) {
@@ -150,9 +210,11 @@ class ContactListValidatorTest {
                 .contains("+17035552601", "+17035552602", "+15035552701", "+15035552702");
     }
 
-    @Test
-    void mask_keepsOnlyTheLastFourDigits() {
-        assertThat(ContactListValidator.mask("+12125552368")).isEqualTo("+*******2368");
-        assertThat(ContactListValidator.mask("123")).isEqualTo("***");
+    DncList dnc(String... numbers) {
+        DncList list = validator.newDncList();
+        for (String n : numbers) {
+            list.add(n);
+        }
+        return list;
     }
 }

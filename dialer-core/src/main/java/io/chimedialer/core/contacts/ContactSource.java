@@ -63,7 +63,8 @@ public final class ContactSource {
         try {
             reader = Objects.requireNonNull(opener.call(), "opener returned null");
         } catch (Exception e) {
-            throw new ContactSourceException("contact list " + sourceName + " cannot be opened: " + e, e);
+            throw new ContactSourceException("contact list " + sourceName + " cannot be opened: " + e, 0,
+                    "cannot be opened: " + e, e);
         }
         return new CsvContactReader(reader, sourceName, options, numbers);
     }

@@ -42,19 +42,23 @@ final class CsvContactReader {
             }
             return toRow((CsvRecords.Fields) record);
         } catch (IOException e) {
-            throw new ContactSourceException("contact list " + sourceName + " cannot be read: " + e, e);
+            throw new ContactSourceException("contact list " + sourceName + " cannot be read: " + e, 0,
+                    "cannot be read: " + e, e);
         }
     }
 
     private void readHeader() throws IOException {
         CsvRecords.Record first = records.next();
         if (first == null) {
-            throw new ContactSourceException("contact list " + sourceName + " is empty: a header row naming the "
-                    + "number column (one of " + options.numberColumns() + ") is required");
+            String reason = "a header row naming the number column (one of "
+                    + String.join(", ", options.numberColumns()) + ") is required";
+            throw new ContactSourceException("contact list " + sourceName + " is empty: " + reason, 1,
+                    "empty file: " + reason, null);
         }
         if (first instanceof CsvRecords.Malformed malformed) {
             throw new ContactSourceException("contact list " + sourceName + ": header row on line "
-                    + malformed.line() + " cannot be read: " + malformed.reason());
+                    + malformed.line() + " cannot be read: " + malformed.reason(), malformed.line(),
+                    "header row cannot be read: " + malformed.reason(), null);
         }
         List<String> names = ((CsvRecords.Fields) first).values();
         String[] normalized = new String[names.size()];
@@ -70,7 +74,9 @@ final class CsvContactReader {
         }
         if (numberIndex < 0) {
             throw new ContactSourceException("contact list " + sourceName + " has no number column: expected one of "
-                    + options.numberColumns() + " in the header, found " + List.of(normalized));
+                    + options.numberColumns() + " in the header, found " + List.of(normalized), first.line(),
+                    "no number column: the header needs one of " + String.join(", ", options.numberColumns())
+                            + " (found: " + String.join(", ", normalized) + ")", null);
         }
         idIndex = indexOf(normalized, options.idColumn());
         nameIndex = indexOf(normalized, options.nameColumn());

@@ -33,11 +33,20 @@ public final class PhoneNumbers {
     public static PhoneNumbers forRegion(String defaultRegion) {
         Objects.requireNonNull(defaultRegion, "defaultRegion");
         String region = defaultRegion.trim().toUpperCase(Locale.ROOT);
-        if (!UTIL.getSupportedRegions().contains(region)) {
+        if (!supportedRegion(region)) {
             throw new IllegalArgumentException("defaultRegion: unknown region '" + defaultRegion
                     + "' (expected an ISO 3166 country code such as US)");
         }
         return new PhoneNumbers(region);
+    }
+
+    /**
+     * Whether libphonenumber knows a country, so {@link #forRegion} accepts it.
+     *
+     * @param isoCountry an ISO 3166 code in upper case, e.g. {@code US}
+     */
+    public static boolean supportedRegion(String isoCountry) {
+        return UTIL.getSupportedRegions().contains(isoCountry);
     }
 
     /** The ISO country used for numbers written without a leading {@code +}. */
