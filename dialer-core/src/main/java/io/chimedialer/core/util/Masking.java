@@ -5,8 +5,8 @@ package io.chimedialer.core.util;
  * four becomes {@code *}, every other character is kept, so {@code +12125550123} gives {@code +*******0123} and
  * {@code (212) 555-0123} gives {@code (***) ***-0123}. Logs never carry a whole number. Text with four digits or
  * fewer is shown as written (it reveals no more than the four digits always shown); text without digits, such as
- * a cell that holds a word, is shown unchanged. dialer-core and dialer-app call only this; the emulator and the
- * Lambda bridge, which do not depend on dialer-core, keep their own copies of the same rule.
+ * a cell that holds a word, is shown unchanged. dialer-core and dialer-app mask numbers only through this method
+ * (the emulator and the Lambda bridge do not depend on dialer-core and mask no numbers today).
  */
 public final class Masking {
     private static final int KEPT_DIGITS = 4;
