@@ -756,6 +756,9 @@ final class CallSimulation implements CallEntry {
                 return once.onErrorReturn(first);
             });
         }
+        // Deliberately fire-and-forget, and top-level: invoke() runs as a task on this call's worker, never inside
+        // an operator or a subscriber's callback (both callbacks below only schedule the next task with exec),
+        // and an invocation is asynchronous in Chime too. Its outcome is not lost: both signals are handled.
         delivery.subscribe(
                 raw -> exec(() -> {
                     delivered(entry, "ok");

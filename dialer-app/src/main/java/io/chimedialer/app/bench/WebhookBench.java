@@ -22,13 +22,16 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
@@ -260,30 +263,46 @@ final class WebhookBench {
             long[] latencies = new long[total];
             AtomicInteger done = new AtomicInteger();
             AtomicLong errors = new AtomicLong();
-            CountDownLatch finished = new CountDownLatch(total);
             double interval = 1e9 / rate;
             long start = System.nanoTime();
+            // One chain for the whole phase: the pacing loop below only emits the index of each request when
+            // its time comes, and flatMap sends it at once with no bound on the number in flight (an open
+            // model does not wait for answers). The phase is done when every send has ended.
+            Sinks.Many<Integer> due = Sinks.many().unicast().onBackpressureBuffer();
+            CompletableFuture<Void> finished = due.asFlux()
+                    .flatMap(k -> {
+                        long intended = start + (long) (k * interval);
+                        return send(prepared[k]).doOnNext(status -> {
+                            if (status == 200) {
+                                latencies[done.getAndIncrement()] = System.nanoTime() - intended;
+                            } else {
+                                errors.incrementAndGet();
+                            }
+                        }).onErrorResume(e -> {
+                            errors.incrementAndGet();
+                            return Mono.empty();
+                        });
+                    }, Integer.MAX_VALUE)
+                    .then()
+                    .toFuture();
             int i = 0;
             while (i < total) {
                 long now = System.nanoTime();
                 while (i < total && start + (long) (i * interval) <= now) {
-                    long intended = start + (long) (i * interval);
-                    send(prepared[i]).subscribe(status -> {
-                        if (status == 200) {
-                            latencies[done.getAndIncrement()] = System.nanoTime() - intended;
-                        } else {
-                            errors.incrementAndGet();
-                        }
-                    }, e -> {
-                        errors.incrementAndGet();
-                        finished.countDown();
-                    }, finished::countDown);
+                    // Only this thread emits, so the emission cannot fail for concurrent use.
+                    due.tryEmitNext(i).orThrow();
                     i++;
                 }
                 LockSupport.parkNanos(Math.min(1_000_000L, Math.max(20_000L, (long) interval)));
             }
-            if (!finished.await(duration.toSeconds() + 60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("open-model phase did not finish");
+            due.tryEmitComplete().orThrow();
+            try {
+                finished.get(duration.toSeconds() + 60, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                finished.cancel(true);
+                throw new IllegalStateException("open-model phase did not finish", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("open-model phase failed", e.getCause());
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             int n = done.get();

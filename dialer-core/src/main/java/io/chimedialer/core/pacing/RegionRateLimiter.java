@@ -1,10 +1,12 @@
 package io.chimedialer.core.pacing;
 
+import io.github.resilience4j.core.EventConsumer;
+import io.github.resilience4j.core.EventProcessor;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.event.RateLimiterEvent;
 import io.github.resilience4j.ratelimiter.event.RateLimiterOnFailureEvent;
 import io.github.resilience4j.ratelimiter.event.RateLimiterOnSuccessEvent;
-import io.github.resilience4j.ratelimiter.internal.RateLimiterEventProcessor;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -42,7 +44,7 @@ public final class RegionRateLimiter implements RateLimiter {
     private final int burst;
     private final Scheduler clock;
     private final Map<String, String> tags;
-    private final RateLimiterEventProcessor events = new RateLimiterEventProcessor();
+    private final Events events = new Events();
     private final long[] ring;
 
     private volatile Duration timeout;
@@ -218,7 +220,7 @@ public final class RegionRateLimiter implements RateLimiter {
         if (!events.hasConsumers()) {
             return;
         }
-        events.consumeEvent(success ? new RateLimiterOnSuccessEvent(name, permits)
+        events.processEvent(success ? new RateLimiterOnSuccessEvent(name, permits)
                 : new RateLimiterOnFailureEvent(name, permits));
     }
 
@@ -295,6 +297,25 @@ public final class RegionRateLimiter implements RateLimiter {
     @Override
     public String toString() {
         return "RegionRateLimiter{" + name + ", rate=" + currentRate() + ", burst=" + burst + "}";
+    }
+
+    /**
+     * The limiter's event publisher, on resilience4j's public {@link EventProcessor} (consumers for all events
+     * via {@code onEvent}, or per event type), so that nothing here depends on resilience4j's internal package.
+     */
+    private static final class Events extends EventProcessor<RateLimiterEvent> implements EventPublisher {
+
+        @Override
+        public EventPublisher onSuccess(EventConsumer<RateLimiterOnSuccessEvent> consumer) {
+            registerConsumer(RateLimiterOnSuccessEvent.class.getName(), consumer);
+            return this;
+        }
+
+        @Override
+        public EventPublisher onFailure(EventConsumer<RateLimiterOnFailureEvent> consumer) {
+            registerConsumer(RateLimiterOnFailureEvent.class.getName(), consumer);
+            return this;
+        }
     }
 
     private static Duration requireNonNegative(Duration d) {

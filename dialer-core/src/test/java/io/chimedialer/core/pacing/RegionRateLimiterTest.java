@@ -56,6 +56,24 @@ class RegionRateLimiterTest {
     }
 
     @Test
+    void eventPublisher_successAndFailure_reachTypedAndCatchAllConsumers() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 1, 1, Duration.ZERO, clock);
+        List<String> typed = new CopyOnWriteArrayList<>();
+        List<String> all = new CopyOnWriteArrayList<>();
+        limiter.getEventPublisher()
+                .onSuccess(e -> typed.add("ok " + e.getNumberOfPermits()))
+                .onFailure(e -> typed.add("refused " + e.getNumberOfPermits()));
+        limiter.getEventPublisher().onEvent(e -> all.add(e.getRateLimiterName() + " " + e.getEventType()));
+
+        assertThat(limiter.acquirePermission()).isTrue();
+        assertThat(limiter.acquirePermission()).isFalse();
+
+        assertThat(typed).containsExactly("ok 1", "refused 1");
+        assertThat(all).containsExactly("r SUCCESSFUL_ACQUIRE", "r FAILED_ACQUIRE");
+    }
+
+    @Test
     void reservePermission_waitBeyondTimeout_refusedAndNothingReserved() {
         VirtualTimeScheduler clock = VirtualTimeScheduler.create();
         RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 1, 1, Duration.ofMillis(1500), clock);
