@@ -341,12 +341,14 @@ final class CallSimulation implements CallEntry {
         Plan plan = plan(type, params, target);
         Running run = new Running(echo, type, target, plan);
         current = run;
-        run.timer = schedule(() -> completeAction(run), plan.ms());
+        // The callee's hang-up is scheduled before the action's end, so its deadline is the earlier one however
+        // long this thread is held up between the two (a busy machine once ended such a call with the prompt).
         boolean playback = type.equals("Speak") || type.equals("PlayAudio") || type.endsWith("AndGetDigits");
         if (playback && target == legA && Boolean.TRUE.equals(callee.hangupDuringPlayback()) && !playbackHangupUsed) {
             playbackHangupUsed = true;
             schedule(() -> calleeHangup(legA), plan.ms() / 2);
         }
+        run.timer = schedule(() -> completeAction(run), plan.ms());
     }
 
     private void failNow(ObjectNode echo, String type, Leg leg, String errorType, String message) {
