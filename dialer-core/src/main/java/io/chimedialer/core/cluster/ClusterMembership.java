@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.chimedialer.core.ledger.LedgerQueries;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -90,7 +92,7 @@ public final class ClusterMembership implements AutoCloseable {
             limits.fence();
         }
         startedAt = clock.millis();
-        tasks.add(Flux.interval(java.time.Duration.ZERO, settings.heartbeat(), scheduler)
+        Flux<Void> heartbeats = Flux.interval(Duration.ZERO, settings.heartbeat(), scheduler)
                 .onBackpressureDrop()
                 .concatMap(i -> Mono.fromRunnable(this::beat).subscribeOn(scheduler).onErrorResume(e -> {
                     long n = failures.incrementAndGet();
@@ -98,11 +100,12 @@ public final class ClusterMembership implements AutoCloseable {
                         log.warn("node {}: heartbeat failed ({} so far): {}", settings.nodeId(), n, e.getMessage());
                     }
                     return Mono.empty();
-                }), 1)
-                .subscribe());
-        tasks.add(Flux.interval(settings.heartbeat(), settings.heartbeat(), scheduler)
+                }).then(), 1);
+        Flux<Void> fenceChecks = Flux.interval(settings.heartbeat(), settings.heartbeat(), scheduler)
                 .onBackpressureDrop()
-                .subscribe(i -> checkFence()));
+                .concatMap(i -> Mono.<Void>fromRunnable(this::checkFence), 1);
+        // one subscription, disposed on close: the fence checks run beside the heartbeats, never behind them
+        tasks.add(Flux.merge(heartbeats, fenceChecks).subscribe());
     }
 
     /** Every view, from each successful heartbeat; replays the latest to a new subscriber. */
@@ -314,31 +317,10 @@ public final class ClusterMembership implements AutoCloseable {
             }
         }
         for (Map.Entry<String, List<String>> campaign : byCampaign.entrySet()) {
-            List<String> attempts = new ArrayList<>();
-            try (PreparedStatement query = c.prepareStatement("SELECT last_attempt_id FROM contact_progress "
-                    + "WHERE campaign_id = ? AND contact_key = ANY (?) AND status = 'IN_PROGRESS' "
-                    + "AND last_attempt_id IS NOT NULL")) {
-                query.setString(1, campaign.getKey());
-                query.setArray(2, c.createArrayOf("varchar", campaign.getValue().toArray()));
-                try (ResultSet rs = query.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(rs.getString(1));
-                    }
-                }
-            }
-            if (attempts.isEmpty()) {
-                continue;
-            }
-            try (PreparedStatement query = c.prepareStatement("SELECT region, COUNT(*) FROM attempts "
-                    + "WHERE attempt_id = ANY (?) AND disposition IS NULL AND intended_at >= ? AND region IS NOT NULL "
-                    + "GROUP BY region")) {
-                query.setArray(1, c.createArrayOf("varchar", attempts.toArray()));
-                query.setLong(2, now - settings.callHold().toMillis());
-                try (ResultSet rs = query.executeQuery()) {
-                    while (rs.next()) {
-                        held.merge(rs.getString(1), rs.getInt(2), Integer::sum);
-                    }
-                }
+            List<String> attempts = LedgerQueries.lastAttemptsInProgress(c, campaign.getKey(), campaign.getValue());
+            if (!attempts.isEmpty()) {
+                LedgerQueries.openAttemptsByRegion(c, attempts, now - settings.callHold().toMillis())
+                        .forEach((region, n) -> held.merge(region, n, Integer::sum));
             }
         }
         return held;
