@@ -334,5 +334,4 @@ public final class ClaimingSource implements AutoCloseable {
         lastEmpty.set(step.held().isEmpty());
         return step;
     }
-
 }

@@ -61,7 +61,8 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Several "nodes" (separate instances with separate connection pools, in one JVM) against the real PostgreSQL
  * at {@code DIALER_TEST_POSTGRES_URL} (skipped when unset; fails when set and unreachable). Each test gets a
- * schema of its own, migrated by opening the ledger on it, all dropped at the end of the run.
+ * schema of its own, migrated by opening the ledger on it (the cluster's tables by the first ClusterDatabase.open),
+ * all dropped at the end of the run.
  */
 class ClusterIT {
     private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
