@@ -2,28 +2,43 @@ package io.chimedialer.core.cluster;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.chimedialer.core.ledger.LedgerException;
+import io.chimedialer.core.ledger.LedgerQueries;
+import io.chimedialer.core.ledger.MigrationRunner;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The PostgreSQL database that coordinates the nodes: a small HikariCP pool of its own (separate from the
  * ledger's) for claims, heartbeats and control, plus dedicated connections for LISTEN.
  *
- * <p>The schema comes from the ledger's migrations (V2, and V4 for the control payload): open the ledger on the same database first; opening
- * fails with a {@link ClusterException} that says so when the cluster tables are missing. Thread-safe.
+ * <p>The cluster owns its tables: opening applies its migrations ({@value #MIGRATIONS}, history in
+ * {@value #HISTORY}). It reads the ledger's tables, so open the ledger on the same database first; opening fails
+ * with a {@link ClusterException} that says so when the ledger's schema is missing. Thread-safe.
  */
 public final class ClusterDatabase implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterDatabase.class);
+    /** The cluster's migration scripts (classpath folder). */
+    static final String MIGRATIONS = "db/cluster";
+    /** The cluster's migration history, beside the ledger's {@code schema_version}. */
+    static final String HISTORY = "cluster_schema_version";
+    /** The advisory lock that serializes the cluster's migrations between nodes ("cluster"). */
+    private static final long MIGRATION_LOCK = 0x636c7573746572L;
     /**
-     * The last ledger migration the cluster needs: V2__cluster.sql creates the cluster tables, V4__control_payload.sql
-     * adds the control commands' payload. The ledger applies them in order, so V4 implies V2.
+     * The cluster's migrations that the ledger applied before the cluster owned them: cluster version to ledger
+     * version. A database migrated then has them recorded in the cluster's history, not run again.
      */
-    static final int SCHEMA_VERSION = 4;
+    private static final Map<Integer, Integer> FROM_LEDGER = Map.of(1, 2, 2, 4);
 
     private final String url;
     private final String description;
@@ -38,16 +53,27 @@ public final class ClusterDatabase implements AutoCloseable {
     }
 
     /**
-     * Opens the pool and checks the schema.
+     * Opens the pool and applies the cluster's migrations, stamped with the system clock.
+     *
+     * @see #open(String, int, Duration, Clock)
+     */
+    public static ClusterDatabase open(String url, int poolSize, Duration connectTimeout) {
+        return open(url, poolSize, connectTimeout, Clock.systemUTC());
+    }
+
+    /**
+     * Opens the pool and brings the cluster's tables up to date (see the class comment).
      *
      * @param url            a {@code jdbc:postgresql://} URL (the ledger's)
      * @param poolSize       connections in the pool (&gt;= 2: claims and heartbeats run at once)
      * @param connectTimeout how long to wait for a connection (&gt;= 250 ms)
+     * @param clock          stamps the migrations' {@code applied_at}
      * @return the database
-     * @throws ClusterException when the URL is not PostgreSQL's, the server is unreachable, or the schema lacks
-     *                          the cluster tables
+     * @throws ClusterException when the URL is not PostgreSQL's, the server is unreachable, the ledger's schema is
+     *                          missing, or the cluster's migrations fail (an applied script edited, a newer schema)
      */
-    public static ClusterDatabase open(String url, int poolSize, Duration connectTimeout) {
+    public static ClusterDatabase open(String url, int poolSize, Duration connectTimeout, Clock clock) {
+        Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(url, "url");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         if (!url.startsWith("jdbc:postgresql:")) {
@@ -80,7 +106,7 @@ public final class ClusterDatabase implements AutoCloseable {
         }
         ClusterDatabase db = new ClusterDatabase(url, pool, connectTimeout);
         try {
-            db.checkSchema();
+            db.migrate(clock);
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -88,23 +114,36 @@ public final class ClusterDatabase implements AutoCloseable {
         return db;
     }
 
-    private void checkSchema() {
-        try (Connection connection = pool.getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT COUNT(*) FROM schema_version WHERE version = ?")) {
-            query.setInt(1, SCHEMA_VERSION);
-            boolean applied;
-            try (ResultSet rows = query.executeQuery()) {
-                applied = rows.next() && rows.getInt(1) == 1;
+    private void migrate(Clock clock) {
+        try (Connection connection = pool.getConnection()) {
+            try {
+                LedgerQueries.appliedMigrations(connection);
+                connection.rollback();
+            } catch (SQLException e) {
+                throw new ClusterException("cluster database " + description + ": no ledger schema ("
+                        + e.getMessage() + "); open the ledger on it first (it applies the migrations)", e);
             }
-            connection.rollback();
-            if (!applied) {
-                throw new ClusterException("cluster database " + description + ": migration V" + SCHEMA_VERSION
-                        + " (cluster tables and control payload) is not applied; open the ledger on it first (it applies the migrations)");
+            int applied = MigrationRunner.migratePostgres(connection, MIGRATIONS, HISTORY, MIGRATION_LOCK, "Cluster",
+                    description, clock, ClusterDatabase::migratedByTheLedger);
+            if (applied > 0) {
+                log.info("cluster database {}: applied {} schema migration(s)", description, applied);
             }
-        } catch (SQLException e) {
-            throw new ClusterException("cluster database " + description + ": no ledger schema ("
-                    + e.getMessage() + "); open the ledger on it first (it applies the migrations)", e);
+        } catch (SQLException | LedgerException e) {
+            throw new ClusterException("cluster database " + description + ": migrations failed (" + e.getMessage()
+                    + ")", e);
         }
+    }
+
+    /** The cluster's versions that the ledger's history says it applied (before the cluster owned them). */
+    private static Set<Integer> migratedByTheLedger(Connection connection) throws SQLException {
+        Set<Integer> ledger = LedgerQueries.appliedMigrations(connection);
+        Set<Integer> versions = new HashSet<>();
+        FROM_LEDGER.forEach((cluster, version) -> {
+            if (ledger.contains(version)) {
+                versions.add(cluster);
+            }
+        });
+        return versions;
     }
 
     /** The pool (auto-commit off). */

@@ -1,18 +1,16 @@
 package io.chimedialer.core.cluster;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.chimedialer.core.ledger.LedgerQueries;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -43,6 +41,7 @@ public final class ClusterMembership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterMembership.class);
 
     private final ClusterDatabase db;
+    private final NodeStore store;
     private final ClusterSettings settings;
     private final ClusterLimits limits;
     private final Clock clock;
@@ -68,6 +67,7 @@ public final class ClusterMembership implements AutoCloseable {
                              Scheduler scheduler) {
         this.db = Objects.requireNonNull(db, "db");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.store = new NodeStore(settings.nodeId(), settings.url());
         this.limits = limits;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -90,7 +90,7 @@ public final class ClusterMembership implements AutoCloseable {
             limits.fence();
         }
         startedAt = clock.millis();
-        tasks.add(Flux.interval(java.time.Duration.ZERO, settings.heartbeat(), scheduler)
+        Flux<Void> heartbeats = Flux.interval(Duration.ZERO, settings.heartbeat(), scheduler)
                 .onBackpressureDrop()
                 .concatMap(i -> Mono.fromRunnable(this::beat).subscribeOn(scheduler).onErrorResume(e -> {
                     long n = failures.incrementAndGet();
@@ -98,11 +98,12 @@ public final class ClusterMembership implements AutoCloseable {
                         log.warn("node {}: heartbeat failed ({} so far): {}", settings.nodeId(), n, e.getMessage());
                     }
                     return Mono.empty();
-                }), 1)
-                .subscribe());
-        tasks.add(Flux.interval(settings.heartbeat(), settings.heartbeat(), scheduler)
+                }).then(), 1);
+        Flux<Void> fenceChecks = Flux.interval(settings.heartbeat(), settings.heartbeat(), scheduler)
                 .onBackpressureDrop()
-                .subscribe(i -> checkFence()));
+                .concatMap(i -> Mono.<Void>fromRunnable(this::checkFence), 1);
+        // one subscription, disposed on close: the fence checks run beside the heartbeats, never behind them
+        tasks.add(Flux.merge(heartbeats, fenceChecks).subscribe());
     }
 
     /** Every view, from each successful heartbeat; replays the latest to a new subscriber. */
@@ -137,26 +138,10 @@ public final class ClusterMembership implements AutoCloseable {
     public Mono<ClusterStatus> status() {
         return Mono.fromCallable(() -> db.transact("cluster status", c -> {
             long now = clock.millis();
-            Map<String, Map<String, Long>> claims = new HashMap<>();
-            try (PreparedStatement query = c.prepareStatement("SELECT claimed_by, campaign_id, COUNT(*) FROM "
-                    + "cluster_contacts WHERE state = 'CLAIMED' AND lease_until >= ? GROUP BY claimed_by, campaign_id")) {
-                query.setLong(1, now);
-                try (ResultSet rs = query.executeQuery()) {
-                    while (rs.next()) {
-                        claims.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));
-                    }
-                }
-            }
-            Map<String, Map<String, Long>> campaigns = new TreeMap<>();
-            try (PreparedStatement query = c.prepareStatement("SELECT campaign_id, state, COUNT(*) FROM "
-                    + "cluster_contacts GROUP BY campaign_id, state");
-                 ResultSet rs = query.executeQuery()) {
-                while (rs.next()) {
-                    campaigns.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));
-                }
-            }
+            Map<String, Map<String, Long>> claims = store.unexpiredClaims(c, now);
+            Map<String, Map<String, Long>> campaigns = store.contactsByState(c);
             List<ClusterStatus.Node> nodes = new ArrayList<>();
-            for (NodeInfo n : live(c, now)) {
+            for (NodeInfo n : store.live(c, now - settings.nodeTimeout().toMillis())) {
                 nodes.add(new ClusterStatus.Node(n.nodeId(), n.url(), n.startedAt(), n.lastSeen(), n.members(),
                         n.shares(), claims.getOrDefault(n.nodeId(), Map.of())));
             }
@@ -166,7 +151,8 @@ public final class ClusterMembership implements AutoCloseable {
 
     /** The live nodes now, read from the database. */
     public Mono<List<NodeInfo>> liveNodes() {
-        return Mono.fromCallable(() -> db.transact("live nodes", c -> live(c, clock.millis()))).subscribeOn(scheduler);
+        return Mono.fromCallable(() -> db.transact("live nodes",
+                c -> store.live(c, clock.millis() - settings.nodeTimeout().toMillis()))).subscribeOn(scheduler);
     }
 
     /**
@@ -183,14 +169,7 @@ public final class ClusterMembership implements AutoCloseable {
             return;
         }
         try {
-            db.transact("leave", c -> {
-                try (PreparedStatement leave = c.prepareStatement(
-                        "UPDATE cluster_nodes SET left_at = ? WHERE node_id = ?")) {
-                    leave.setLong(1, clock.millis());
-                    leave.setString(2, settings.nodeId());
-                    return leave.executeUpdate();
-                }
-            });
+            db.transact("leave", c -> store.leave(c, clock.millis()));
             log.info("node {} left the cluster", settings.nodeId());
         } catch (ClusterException e) {
             log.warn("node {}: leave not recorded ({}); the others drop it after {}", settings.nodeId(),
@@ -209,9 +188,9 @@ public final class ClusterMembership implements AutoCloseable {
         ClusterView view = db.transact("heartbeat", c -> {
             long now = clock.millis();
             if (first) {
-                register(c, now);
+                store.register(c, startedAt, now);
             }
-            List<NodeInfo> live = live(c, now);
+            List<NodeInfo> live = store.live(c, now - settings.nodeTimeout().toMillis());
             List<String> members;
             Map<String, RegionShare> shares;
             if (limits != null) {
@@ -221,15 +200,8 @@ public final class ClusterMembership implements AutoCloseable {
                 members = live.stream().map(NodeInfo::nodeId).sorted().toList();
                 shares = Map.of();
             }
-            try (PreparedStatement update = c.prepareStatement("UPDATE cluster_nodes SET last_seen = ?, members = ?, "
-                    + "shares = ?, left_at = NULL WHERE node_id = ?")) {
-                update.setLong(1, now);
-                update.setString(2, Json.write(members));
-                update.setString(3, Json.write(shares));
-                update.setString(4, settings.nodeId());
-                if (update.executeUpdate() == 0) {
-                    register(c, now);
-                }
+            if (!store.heartbeat(c, now, Json.write(members), Json.write(shares))) {
+                store.register(c, startedAt, now);
             }
             List<NodeInfo> seen = new ArrayList<>();
             boolean self = false;
@@ -265,80 +237,20 @@ public final class ClusterMembership implements AutoCloseable {
         }
     }
 
-    private void register(Connection c, long now) throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO cluster_nodes (node_id, url, started_at, "
-                + "last_seen, left_at, members, shares) VALUES (?, ?, ?, ?, NULL, NULL, NULL) ON CONFLICT (node_id) "
-                + "DO UPDATE SET url = excluded.url, started_at = excluded.started_at, last_seen = excluded.last_seen, "
-                + "left_at = NULL, members = NULL, shares = NULL")) {
-            insert.setString(1, settings.nodeId());
-            insert.setString(2, settings.url());
-            insert.setLong(3, startedAt);
-            insert.setLong(4, now);
-            insert.executeUpdate();
-        }
-    }
-
-    private List<NodeInfo> live(Connection c, long now) throws SQLException {
-        List<NodeInfo> nodes = new ArrayList<>();
-        try (PreparedStatement query = c.prepareStatement("SELECT node_id, url, started_at, last_seen, members, shares "
-                + "FROM cluster_nodes WHERE left_at IS NULL AND last_seen >= ? ORDER BY node_id")) {
-            query.setLong(1, now - settings.nodeTimeout().toMillis());
-            try (ResultSet rs = query.executeQuery()) {
-                while (rs.next()) {
-                    nodes.add(new NodeInfo(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
-                            Instant.ofEpochMilli(rs.getLong(4)), Json.list(rs.getString(5)),
-                            new LinkedHashMap<>(Json.shares(rs.getString(6)))));
-                }
-            }
-        }
-        return nodes;
-    }
-
     /**
      * The open attempts of contacts held by nodes that are not live (claimed, or orphaned when the claim expired)
      * and intended within the call hold, by Region: calls that may still be up at Chime with no node to count them.
      */
     private Map<String, Integer> held(Connection c, List<NodeInfo> live, long now) throws SQLException {
-        Object[] ids = live.stream().map(NodeInfo::nodeId).toArray();
         Map<String, Integer> held = new HashMap<>();
         // The candidates first, without a join (usually none: every holder is live); then their last attempts by
         // key. Joined in one statement, the planner guesses the ledger's fast-growing tables empty and nests scans.
-        Map<String, List<String>> byCampaign = new HashMap<>();
-        try (PreparedStatement query = c.prepareStatement("SELECT campaign_id, contact_key FROM cluster_contacts "
-                + "WHERE state IN ('CLAIMED', 'ORPHANED') AND NOT (claimed_by = ANY (?))")) {
-            query.setArray(1, c.createArrayOf("varchar", ids));
-            try (ResultSet rs = query.executeQuery()) {
-                while (rs.next()) {
-                    byCampaign.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
-                }
-            }
-        }
+        Map<String, List<String>> byCampaign = store.heldByOthers(c, live.stream().map(NodeInfo::nodeId).toList());
         for (Map.Entry<String, List<String>> campaign : byCampaign.entrySet()) {
-            List<String> attempts = new ArrayList<>();
-            try (PreparedStatement query = c.prepareStatement("SELECT last_attempt_id FROM contact_progress "
-                    + "WHERE campaign_id = ? AND contact_key = ANY (?) AND status = 'IN_PROGRESS' "
-                    + "AND last_attempt_id IS NOT NULL")) {
-                query.setString(1, campaign.getKey());
-                query.setArray(2, c.createArrayOf("varchar", campaign.getValue().toArray()));
-                try (ResultSet rs = query.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(rs.getString(1));
-                    }
-                }
-            }
-            if (attempts.isEmpty()) {
-                continue;
-            }
-            try (PreparedStatement query = c.prepareStatement("SELECT region, COUNT(*) FROM attempts "
-                    + "WHERE attempt_id = ANY (?) AND disposition IS NULL AND intended_at >= ? AND region IS NOT NULL "
-                    + "GROUP BY region")) {
-                query.setArray(1, c.createArrayOf("varchar", attempts.toArray()));
-                query.setLong(2, now - settings.callHold().toMillis());
-                try (ResultSet rs = query.executeQuery()) {
-                    while (rs.next()) {
-                        held.merge(rs.getString(1), rs.getInt(2), Integer::sum);
-                    }
-                }
+            List<String> attempts = LedgerQueries.lastAttemptsInProgress(c, campaign.getKey(), campaign.getValue());
+            if (!attempts.isEmpty()) {
+                LedgerQueries.openAttemptsByRegion(c, attempts, now - settings.callHold().toMillis())
+                        .forEach((region, n) -> held.merge(region, n, Integer::sum));
             }
         }
         return held;

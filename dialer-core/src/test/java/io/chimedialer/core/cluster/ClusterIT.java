@@ -61,7 +61,8 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Several "nodes" (separate instances with separate connection pools, in one JVM) against the real PostgreSQL
  * at {@code DIALER_TEST_POSTGRES_URL} (skipped when unset; fails when set and unreachable). Each test gets a
- * schema of its own, migrated by opening the ledger on it, all dropped at the end of the run.
+ * schema of its own, migrated by opening the ledger on it (the cluster's tables by the first ClusterDatabase.open),
+ * all dropped at the end of the run.
  */
 class ClusterIT {
     private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
@@ -278,9 +279,8 @@ class ClusterIT {
 
         List<ContactRow> taken = nodeA.rows().take(200).collectList().block(WAIT);
         // node a dies without releasing anything (a claim it had in flight may still commit: count after)
-        aScheduler.dispose();
+        aScheduler.disposeGracefully().block(WAIT); // a claim round in flight finishes (and commits) first
         aDb.close();
-        TimeUnit.MILLISECONDS.sleep(200);
         long aClaimed = scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED' AND claimed_by = 'a'");
         assertThat(taken).hasSize(200);
         assertThat(aClaimed).isBetween(200L, 300L);
@@ -339,8 +339,10 @@ class ClusterIT {
 
     @Test
     void orphans_deadNodesOpenAttempts_endUnknownAtOnceWithoutTransactionIdElseAfterTheCallHold() throws Exception {
-        // The ledger stamps intents with the system clock: the cluster's clock starts there.
-        MutableClock clock = new MutableClock(Instant.now());
+        // The ledger stamps intents with its clock: the test's, so that the call hold passes when the test says.
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ledger.close();
+        ledger = JdbcLedger.open(LedgerOptions.of(url, clock));
         Duration lease = Duration.ofSeconds(3);
         Duration hold = Duration.ofMinutes(2);
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
@@ -385,7 +387,7 @@ class ClusterIT {
                 Duration.ZERO, "", 2, clock.instant())).block(WAIT);
         TimeUnit.MILLISECONDS.sleep(300);
         assertThat(completed).hasValue(0);
-        clock.advance(hold.plusMinutes(1)); // the minute covers the real time the test took so far
+        clock.advance(hold.plusMillis(1)); // the intents are older than the hold now
         await("b completes once the call hold has passed", WAIT, () -> completed.get() == 1);
 
         assertThat(nodeB.closedOrphans()).isEqualTo(2);
@@ -568,7 +570,9 @@ class ClusterIT {
     @Test
     void rows_ownClaimsRanOutWhileTheRunHeldThem_claimedAgainButNeverHandedOutTwice() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
-        Duration lease = Duration.ofSeconds(3);
+        // Only the test's clock runs the leases out: renewals run every third of the lease of real time, so with
+        // a lease of an hour none runs during the test (one would renew the claims the test lets run out).
+        Duration lease = Duration.ofHours(1);
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
                 .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(40))).block(WAIT);
         ClaimingSource nodeA = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("a", null)
@@ -589,14 +593,16 @@ class ClusterIT {
             }
         });
         await("the first ten rows", WAIT, () -> keys.size() == 10);
+        // the source claims a batch ahead: once it has, those ten rows carry the lease that runs out below
+        await("the next batch claimed ahead", WAIT, () -> nodeA.claimed() >= 20);
         clock.advance(lease.plusSeconds(1)); // the renewals stalled: every claim of a ran out
-        // the source claimed ahead (up to 30); past those, its next claim finds its own expired ones first
+        // past the rows claimed ahead, the source's next claim finds its own expired ones first
         upstream.get().request(30);
         await("thirty more rows", WAIT, () -> keys.size() == 40);
-        TimeUnit.MILLISECONDS.sleep(300);
 
+        // 40 requested, 40 delivered: nothing more can come, so no duplicate can arrive later
         assertThat(keys).hasSize(40).doesNotHaveDuplicates();
-        assertThat(nodeA.late()).as("rows handed out after their lease ran out").isPositive();
+        assertThat(nodeA.late()).as("rows handed out after their lease ran out").isGreaterThanOrEqualTo(10);
     }
 
     @Test
@@ -1003,6 +1009,57 @@ class ClusterIT {
     }
 
     // ---- opening ----
+
+    @Test
+    void open_databaseMigratedWhenTheLedgerHeldTheClusterTables_adoptedWithoutRunningThemAgain() throws Exception {
+        // the state that a dialer left whose ledger migrations V2 and V4 created the cluster's tables
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            for (String script : List.of("V1__cluster.sql", "V2__control_payload.sql")) {
+                for (String statement : statements("db/cluster/" + script)) {
+                    s.execute(statement);
+                }
+            }
+            s.execute("INSERT INTO schema_version (version, description, applied_at) VALUES "
+                    + "(2, 'V2__cluster.sql', 1), (4, 'V4__control_payload.sql', 1)");
+            s.execute("ALTER TABLE schema_version DROP COLUMN checksum"); // from before checksums
+            s.execute("INSERT INTO cluster_nodes (node_id, started_at, last_seen) VALUES ('old', 1, 1)");
+        }
+        ledger.close();
+        ledger = JdbcLedger.open(LedgerOptions.of(url, Clock.systemUTC()));
+
+        database(); // would fail if it created the tables again
+
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_nodes WHERE node_id = 'old'")).isEqualTo(1);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version WHERE version IN (1, 2) "
+                + "AND checksum IS NOT NULL")).isEqualTo(2);
+        // the ledger keeps its retired rows, and recorded the checksums of the others
+        assertThat(scalar("SELECT COUNT(*) FROM schema_version")).isEqualTo(4);
+        assertThat(scalar("SELECT COUNT(*) FROM schema_version WHERE checksum IS NULL")).isEqualTo(2);
+        database(); // and again, now from its own history
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(2);
+    }
+
+    @Test
+    void open_freshDatabase_clusterCreatesItsTablesWithItsOwnHistory() throws Exception {
+        assertThat(scalar("SELECT COUNT(*) FROM schema_version WHERE version IN (2, 4)")).isZero();
+
+        database();
+
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(2);
+        assertThat(scalar("SELECT COUNT(*) FROM campaign_control")).isZero();
+    }
+
+    /** A migration script's statements (its comment lines dropped). */
+    private static List<String> statements(String resource) throws java.io.IOException {
+        try (java.io.InputStream in = ClusterIT.class.getClassLoader().getResourceAsStream(resource)) {
+            assertThat(in).as(resource).isNotNull();
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            StringBuilder sql = new StringBuilder();
+            text.lines().filter(line -> !line.strip().startsWith("--")).forEach(line -> sql.append(line).append('\n'));
+            return java.util.Arrays.stream(sql.toString().split(";")).map(String::strip).filter(x -> !x.isEmpty())
+                    .toList();
+        }
+    }
 
     @Test
     void open_schemaWithoutLedger_failsSayingToOpenTheLedgerFirst() throws SQLException {

@@ -222,7 +222,8 @@ class SqliteLedgerFaultsTest {
         Path file = existingLedger();
         try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file);
              Statement statement = raw.createStatement()) {
-            statement.execute("INSERT INTO schema_version VALUES (99, 'V99__future.sql', 0)");
+            statement.execute("INSERT INTO schema_version (version, description, applied_at) "
+                    + "VALUES (99, 'V99__future.sql', 0)");
         }
         String before = sha256(file);
 

@@ -1,6 +1,6 @@
--- Scale-out (io.chimedialer.core.cluster): several dialer nodes sharing campaigns through this database.
--- PostgreSQL only: SQLite is single-node, so its V2 is a no-op. Times are epoch milliseconds (UTC) from the
--- nodes' clocks, like the rest of the ledger.
+-- Scale-out (io.chimedialer.core.cluster): several dialer nodes sharing campaigns through the ledger's PostgreSQL
+-- database. Until the cluster owned its migrations this was the ledger's V2__cluster.sql. Times are epoch
+-- milliseconds (UTC) from the nodes' clocks, like the ledger's.
 
 -- Membership: one row per node id, refreshed by its heartbeat; live = last_seen within the node timeout.
 CREATE TABLE cluster_nodes (

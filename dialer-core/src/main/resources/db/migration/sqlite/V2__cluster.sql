@@ -1,2 +1,0 @@
--- Scale-out needs PostgreSQL (several nodes, FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY): on SQLite, which serves
--- one node, this migration only advances the schema version.

@@ -1,2 +1,0 @@
--- Scale-out needs PostgreSQL: on SQLite, which serves one node and has no campaign_control table, this
--- migration only advances the schema version.
