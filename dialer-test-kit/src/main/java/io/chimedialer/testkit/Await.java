@@ -33,6 +33,7 @@ public final class Await {
     private Duration poll = DEFAULT_POLL;
     private BooleanSupplier failFast;
     private Supplier<String> failFastWhy;
+    private Supplier<String> context = () -> "";
 
     private Await(Duration atMost, String what) {
         if (atMost.isNegative() || atMost.isZero()) {
@@ -54,6 +55,37 @@ public final class Await {
         upTo(atMost, what).until(condition);
     }
 
+    /**
+     * Checks that {@code invariant} holds at every poll for the whole of {@code period}, failing at the first poll
+     * where it does not: for a test that must watch a real system do nothing for a while (no Create while a
+     * campaign is paused). Prefer a condition that ends the watch when there is one.
+     *
+     * @throws AssertionError naming {@code what} at the first poll where the invariant is false
+     */
+    public static void holdsFor(Duration period, String what, Callable<Boolean> invariant) {
+        Objects.requireNonNull(period, "period");
+        AtomicBoolean broken = new AtomicBoolean();
+        try {
+            Awaitility.await(what)
+                    .during(period)
+                    .atMost(period.plus(period).plusSeconds(1))
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(DEFAULT_POLL)
+                    .pollInSameThread()
+                    .until(() -> {
+                        if (!Boolean.TRUE.equals(invariant.call())) {
+                            broken.set(true);
+                        }
+                        return !broken.get();
+                    });
+        } catch (ConditionTimeoutException e) {
+            if (broken.get()) {
+                throw new AssertionError("did not hold for " + period + ": " + what, e);
+            }
+            throw e;
+        }
+    }
+
     /** Polls every {@code interval} (default {@link #DEFAULT_POLL}). */
     public Await pollEvery(Duration interval) {
         if (interval.isNegative() || interval.isZero()) {
@@ -70,6 +102,16 @@ public final class Await {
     public Await failFastIf(BooleanSupplier broken, Supplier<String> why) {
         this.failFast = Objects.requireNonNull(broken, "broken");
         this.failFastWhy = Objects.requireNonNull(why, "why");
+        return this;
+    }
+
+    /**
+     * Appends {@code context} (read only on failure, e.g. the tail of a process's log) to the failure message of a
+     * timeout or a fail-fast.
+     */
+    public Await withContext(Supplier<String> context) {
+        Objects.requireNonNull(context, "context");
+        this.context = () -> "; " + context.get();
         return this;
     }
 
@@ -110,10 +152,10 @@ public final class Await {
                     });
         } catch (ConditionTimeoutException e) {
             throw new AssertionError("waited " + atMost + " for " + what + "; last value: "
-                    + (read.get() ? last.get() : "(none read)"), e);
+                    + (read.get() ? last.get() : "(none read)") + context.get(), e);
         }
         if (failedFast.get()) {
-            throw new AssertionError("gave up waiting for " + what + ": " + failFastWhy.get());
+            throw new AssertionError("gave up waiting for " + what + ": " + failFastWhy.get() + context.get());
         }
         return last.get();
     }

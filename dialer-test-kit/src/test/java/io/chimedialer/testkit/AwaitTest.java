@@ -66,10 +66,40 @@ class AwaitTest {
     }
 
     @Test
+    void withContext_onTimeoutAndOnFailFast_appendedToTheMessage() {
+        assertThatThrownBy(() -> Await.upTo(Duration.ofMillis(50), "false").withContext(() -> "log: boom")
+                .until(() -> false))
+                .hasMessageStartingWith("waited PT0.05S for false; last value: false; log: boom");
+        assertThatThrownBy(() -> Await.upTo(Duration.ofHours(1), "x").withContext(() -> "log: boom")
+                .failFastIf(() -> true, () -> "dead").until(() -> false))
+                .hasMessage("gave up waiting for x: dead; log: boom");
+    }
+
+    @Test
     void until_conditionThrows_theExceptionPropagates() {
         assertThatThrownBy(() -> Await.until(Duration.ofMinutes(1), "a read", () -> {
             throw new IllegalStateException("broken read");
         })).isInstanceOf(IllegalStateException.class).hasMessage("broken read");
+    }
+
+    @Test
+    void holdsFor_invariantTrueThroughout_pollsUntilThePeriodEnds() {
+        AtomicInteger polls = new AtomicInteger();
+
+        Await.holdsFor(Duration.ofMillis(200), "always true", () -> polls.incrementAndGet() > 0);
+
+        assertThat(polls.get()).isGreaterThan(1);
+    }
+
+    @Test
+    void holdsFor_invariantTurnsFalse_failsNamingIt() {
+        AtomicInteger polls = new AtomicInteger();
+
+        assertThatThrownBy(() -> Await.holdsFor(Duration.ofSeconds(5), "no Create while paused",
+                () -> polls.incrementAndGet() < 3))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageStartingWith("did not hold for PT5S: no Create while paused");
+        assertThat(polls.get()).isGreaterThanOrEqualTo(3);
     }
 
     @Test
