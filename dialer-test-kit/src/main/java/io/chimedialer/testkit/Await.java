@@ -64,26 +64,18 @@ public final class Await {
      */
     public static void holdsFor(Duration period, String what, Callable<Boolean> invariant) {
         Objects.requireNonNull(period, "period");
-        AtomicBoolean broken = new AtomicBoolean();
         try {
+            // Waits for the invariant to break; the wait running out is the invariant having held.
             Awaitility.await(what)
-                    .during(period)
-                    .atMost(period.plus(period).plusSeconds(1))
+                    .atMost(period)
                     .pollDelay(Duration.ZERO)
                     .pollInterval(DEFAULT_POLL)
                     .pollInSameThread()
-                    .until(() -> {
-                        if (!Boolean.TRUE.equals(invariant.call())) {
-                            broken.set(true);
-                        }
-                        return !broken.get();
-                    });
-        } catch (ConditionTimeoutException e) {
-            if (broken.get()) {
-                throw new AssertionError("did not hold for " + period + ": " + what, e);
-            }
-            throw e;
+                    .until(() -> !Boolean.TRUE.equals(invariant.call()));
+        } catch (ConditionTimeoutException held) {
+            return;
         }
+        throw new AssertionError("did not hold for " + period + ": " + what);
     }
 
     /** Polls every {@code interval} (default {@link #DEFAULT_POLL}). */
