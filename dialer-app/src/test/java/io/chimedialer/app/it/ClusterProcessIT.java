@@ -164,7 +164,10 @@ class ClusterProcessIT {
         for (Node node : nodes.values()) {
             await(Duration.ofSeconds(5), node.id() + " paused", () -> "PAUSED".equals(campaignState(node)));
         }
-        Thread.sleep(3_000);
+        // Watched for 3 s: a node that did not stop would create calls at its rate share, tens a second.
+        Instant limit = pausedAt.plusSeconds(1);
+        Await.holdsFor(Duration.ofSeconds(3), "no Create later than 1 s after the pause was sent to node C",
+                () -> emulator.calls().stream().map(CallRecord::created).noneMatch(t -> t.isAfter(limit)));
         long createdWhilePaused = emulator.stats().created();
         Instant lastCreate = emulator.calls().stream().map(CallRecord::created).max(Instant::compareTo)
                 .orElseThrow();
