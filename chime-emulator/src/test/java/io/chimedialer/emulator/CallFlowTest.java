@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chimedialer.emulator.Scenario.Callee;
 import io.chimedialer.emulator.Scenario.Outcome;
+import io.chimedialer.testkit.Await;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -384,18 +385,11 @@ class CallFlowTest {
         assertThat(emu.stats().ended()).isEqualTo(1);
     }
 
-    private void awaitDelivered(String tx, int sequence) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean done = emu.calls().stream().filter(c -> c.transactionId().equals(tx))
-                    .flatMap(c -> c.invocations().stream())
-                    .anyMatch(i -> i.sequence() == sequence && i.result().equals("ok"));
-            if (done) {
-                return;
-            }
-            Thread.sleep(2);
-        }
-        throw new AssertionError("invocation " + sequence + " of " + tx + " not answered within " + WAIT);
+    private void awaitDelivered(String tx, int sequence) {
+        Await.upTo(WAIT, "invocation " + sequence + " of " + tx + " answered").pollEvery(Duration.ofMillis(2))
+                .until(() -> emu.calls().stream().filter(c -> c.transactionId().equals(tx))
+                        .flatMap(c -> c.invocations().stream())
+                        .anyMatch(i -> i.sequence() == sequence && i.result().equals("ok")));
     }
 
     private static String callId(JsonNode e) {

@@ -2,6 +2,7 @@ package io.chimedialer.emulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chimedialer.testkit.Await;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -10,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -89,17 +91,10 @@ final class TestWebhook implements AutoCloseable {
     }
 
     /** Waits (bounded) until an invocation matching the predicate has arrived. */
-    JsonNode await(Predicate<JsonNode> p, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode n : received) {
-                if (p.test(n)) {
-                    return n;
-                }
-            }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("no matching invocation within " + timeout + "; got " + received);
+    JsonNode await(Predicate<JsonNode> p, Duration timeout) {
+        return Await.upTo(timeout, "a matching invocation").pollEvery(Duration.ofMillis(5))
+                .withContext(() -> "received " + received)
+                .untilValue(() -> received.stream().filter(p).findFirst().orElse(null), Objects::nonNull);
     }
 
     static String reply(String actionsJson) {

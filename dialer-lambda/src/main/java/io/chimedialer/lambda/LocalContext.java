@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * A Lambda {@link Context} for running a handler in-process (the emulator's Lambda mode, tests): the
@@ -23,6 +24,7 @@ public final class LocalContext implements Context {
 
     private final String requestId;
     private final long deadlineNanos;
+    private final LongSupplier nanoTime;
     private final LambdaLogger logger;
 
     /**
@@ -33,13 +35,19 @@ public final class LocalContext implements Context {
      * @param logger    where {@link #getLogger()} writes
      */
     public LocalContext(String requestId, Duration timeout, LambdaLogger logger) {
+        this(requestId, timeout, logger, System::nanoTime);
+    }
+
+    /** A context whose deadline is read on {@code nanoTime} (a monotonic ticker; tests pass their own). */
+    LocalContext(String requestId, Duration timeout, LambdaLogger logger, LongSupplier nanoTime) {
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.requestId = Objects.requireNonNull(requestId, "requestId");
         this.logger = Objects.requireNonNull(logger, "logger");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout: must be positive");
         }
-        this.deadlineNanos = System.nanoTime() + timeout.toNanos();
+        this.deadlineNanos = nanoTime.getAsLong() + timeout.toNanos();
     }
 
     /** A context with a random request id and a logger that writes lines to standard error. */
@@ -105,7 +113,7 @@ public final class LocalContext implements Context {
     /** Milliseconds until the deadline, never negative. */
     @Override
     public int getRemainingTimeInMillis() {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+        long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nanoTime.getAsLong());
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, left));
     }
 

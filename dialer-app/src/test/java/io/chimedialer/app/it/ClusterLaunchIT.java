@@ -20,6 +20,8 @@ import io.chimedialer.emulator.LambdaEndpoint;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.lambda.BridgeConfig;
 import io.chimedialer.lambda.SmaBridgeHandler;
+import io.chimedialer.testkit.Await;
+import io.chimedialer.testkit.PostgresSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +36,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -305,10 +306,7 @@ class ClusterLaunchIT {
     }
 
     private void await(Duration limit, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline).as("waiting for " + what + " " + progress()).isNegative();
-            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-        }
+        Await.upTo(limit, what).pollEvery(Duration.ofMillis(50)).withContext(this::progress)
+                .until(condition::getAsBoolean);
     }
 }

@@ -1,7 +1,6 @@
 package io.chimedialer.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +12,8 @@ import io.chimedialer.emulator.LambdaEndpoint;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.lambda.BridgeConfig;
 import io.chimedialer.lambda.SmaBridgeHandler;
+import io.chimedialer.testkit.Await;
+import io.chimedialer.testkit.PostgresSchema;
 import java.io.IOException;
 import java.io.Writer;
 import java.net.URI;
@@ -55,11 +56,12 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly one final state.
  *
  * <p>Runs when {@code DIALER_TEST_POSTGRES_URL} is set and fails when it is set and unreachable.
- * {@code -Dcluster.contacts=N} runs another size (the issue's 30,000 by default). The nodes' logs stay in
+ * {@code -Dscale.cluster.contacts=N} runs another size: 4,000 by default, the issue's 30,000 in the {@code scale}
+ * Maven profile. The nodes' logs stay in
  * {@code target/cluster-it/}.
  */
 class ClusterProcessIT {
-    private static final int CONTACTS = Integer.getInteger("cluster.contacts", 30_000);
+    private static final int CONTACTS = Integer.getInteger("scale.cluster.contacts", 4_000);
     private static final String CAMPAIGN = "spread";
     private static final String SECRET = "cluster-process-it-" + UUID.randomUUID();
     /** Each Region's limits, for the three nodes together. */
@@ -162,7 +164,10 @@ class ClusterProcessIT {
         for (Node node : nodes.values()) {
             await(Duration.ofSeconds(5), node.id() + " paused", () -> "PAUSED".equals(campaignState(node)));
         }
-        Thread.sleep(3_000);
+        // Watched for 3 s: a node that did not stop would create calls at its rate share, tens a second.
+        Instant limit = pausedAt.plusSeconds(1);
+        Await.holdsFor(Duration.ofSeconds(3), "no Create later than 1 s after the pause was sent to node C",
+                () -> emulator.calls().stream().map(CallRecord::created).noneMatch(t -> t.isAfter(limit)));
         long createdWhilePaused = emulator.stats().created();
         Instant lastCreate = emulator.calls().stream().map(CallRecord::created).max(Instant::compareTo)
                 .orElseThrow();
@@ -350,21 +355,15 @@ class ClusterProcessIT {
 
     // ---- probes ----
 
-    private void awaitCreated(long target) throws InterruptedException {
-        long deadline = System.nanoTime() + RUN_LIMIT.toNanos();
-        while (emulator.stats().created() < target) {
-            for (Node node : nodes.values()) {
-                if (!node.process().isAlive()) {
-                    fail(node.id() + " exited (" + node.process().exitValue() + ") before " + target
-                            + " calls were created; log:\n" + ChildProcesses.tail(node.log()));
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                fail("fewer than " + target + " calls created in " + RUN_LIMIT + " (" + emulator.stats().created()
-                        + "); node A's log:\n" + ChildProcesses.tail(nodes.get("node-a").log()));
-            }
-            Thread.sleep(20);
-        }
+    private void awaitCreated(long target) {
+        Await.upTo(RUN_LIMIT, target + " calls created")
+                .failFastIf(() -> nodes.values().stream().anyMatch(n -> !n.process().isAlive()), () -> {
+                    Node dead = nodes.values().stream().filter(n -> !n.process().isAlive()).findFirst().orElseThrow();
+                    return dead.id() + " exited (" + dead.process().exitValue() + "); log:\n"
+                            + ChildProcesses.tail(dead.log());
+                })
+                .withContext(() -> "node A's log:\n" + ChildProcesses.tail(nodes.get("node-a").log()))
+                .untilValue(() -> emulator.stats().created(), created -> created >= target);
     }
 
     private String campaignState(Node node) {
@@ -414,14 +413,8 @@ class ClusterProcessIT {
         return JSON.readTree(response.body());
     }
 
-    private static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + limit + ": " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(Duration limit, String what, BooleanSupplier condition) {
+        Await.upTo(limit, what).pollEvery(Duration.ofMillis(50)).until(condition::getAsBoolean);
     }
 
 }

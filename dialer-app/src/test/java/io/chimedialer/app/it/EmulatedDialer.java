@@ -11,6 +11,7 @@ import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.Scenario;
+import io.chimedialer.testkit.Await;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.net.URI;
@@ -133,18 +134,21 @@ final class EmulatedDialer implements AutoCloseable {
      * The campaign's export (one row per attempt) once the ledger's write-behind queue has drained, as
      * maps by column; waits until {@code expectedRows} rows all carry a disposition or the timeout passes.
      */
-    List<Map<String, String>> export(String campaign, long expectedRows, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<Map<String, String>> rows;
-        while (true) {
-            rows = exportNow(campaign);
-            boolean complete = rows.size() >= expectedRows
-                    && rows.stream().allMatch(r -> !r.get("disposition").isEmpty());
-            if (complete && runtime.ledger().queueDepth() == 0 || System.nanoTime() - deadline >= 0) {
-                return rows;
-            }
-            Thread.sleep(200);
+    List<Map<String, String>> export(String campaign, long expectedRows, Duration timeout) {
+        List<List<Map<String, String>>> last = new ArrayList<>(List.of(List.of()));
+        try {
+            Await.upTo(timeout, expectedRows + " export rows of " + campaign + " with a disposition, ledger queue empty")
+                    .pollEvery(Duration.ofMillis(200))
+                    .until(() -> {
+                        List<Map<String, String>> rows = exportNow(campaign);
+                        last.set(0, rows);
+                        return rows.size() >= expectedRows && rows.stream().allMatch(r -> !r.get("disposition").isEmpty())
+                                && runtime.ledger().queueDepth() == 0;
+                    });
+        } catch (AssertionError notComplete) {
+            // The rows there are: the caller's assertions on them say what is missing.
         }
+        return last.get(0);
     }
 
     private List<Map<String, String>> exportNow(String campaign) {
@@ -183,16 +187,16 @@ final class EmulatedDialer implements AutoCloseable {
     }
 
     /** Waits (bounded) until every Region's permits are back and the emulator is idle. */
-    boolean awaitQuiet(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            boolean permitsBack = runtime.regions().values().stream().allMatch(p -> p.permits().inUse() == 0);
-            if (permitsBack && emulator.stats().active() == 0 && runtime.calls().liveCalls() == 0) {
-                return emulator.awaitIdle(Duration.ofSeconds(5));
-            }
-            Thread.sleep(100);
+    boolean awaitQuiet(Duration timeout) {
+        try {
+            Await.upTo(timeout, "permits back, no live call, no active call at the emulator")
+                    .pollEvery(Duration.ofMillis(100))
+                    .until(() -> runtime.regions().values().stream().allMatch(p -> p.permits().inUse() == 0)
+                            && emulator.stats().active() == 0 && runtime.calls().liveCalls() == 0);
+        } catch (AssertionError notQuiet) {
+            return false;
         }
-        return false;
+        return emulator.awaitIdle(Duration.ofSeconds(5));
     }
 
     @Override

@@ -26,6 +26,7 @@ import io.chimedialer.emulator.Scenario.Callee;
 import io.chimedialer.emulator.Scenario.Outcome;
 import io.chimedialer.lambda.BridgeConfig;
 import io.chimedialer.lambda.SmaBridgeHandler;
+import io.chimedialer.testkit.Await;
 import java.io.IOException;
 import java.io.Writer;
 import java.net.URI;
@@ -40,7 +41,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -364,37 +364,23 @@ class LambdaModeIT {
 
     /** The campaign's attempts once every one has its result (the ledger writes behind). */
     private List<Ledger.AttemptRecord> awaitResults(String campaign, int expected) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            List<Ledger.AttemptRecord> attempts = runtime.ledger().attempts(campaign).collectList()
-                    .block(Duration.ofSeconds(10));
-            assertThat(attempts).isNotNull();
-            boolean done = attempts.size() == expected && attempts.stream().allMatch(a -> a.result() != null);
-            if (done || System.nanoTime() - deadline > 0) {
-                assertThat(attempts).hasSize(expected).allSatisfy(a -> assertThat(a.result()).isNotNull());
-                return attempts;
-            }
-            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
+        return Await.upTo(Duration.ofSeconds(20), expected + " attempts of " + campaign + ", each with its result")
+                .pollEvery(Duration.ofMillis(100))
+                .untilValue(() -> runtime.ledger().attempts(campaign).collectList().block(Duration.ofSeconds(10)),
+                        attempts -> attempts != null && attempts.size() == expected
+                                && attempts.stream().allMatch(a -> a.result() != null));
     }
 
     private List<String> awaitDnc(String list, int expected) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            List<String> numbers = runtime.ledger().dncNumbers(list).collectList().block(Duration.ofSeconds(10));
-            if ((numbers != null && numbers.size() >= expected) || System.nanoTime() - deadline > 0) {
-                return numbers;
-            }
-            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
+        return Await.upTo(Duration.ofSeconds(20), expected + " numbers on DNC list " + list)
+                .pollEvery(Duration.ofMillis(100))
+                .untilValue(() -> runtime.ledger().dncNumbers(list).collectList().block(Duration.ofSeconds(10)),
+                        numbers -> numbers != null && numbers.size() >= expected);
     }
 
     private void assertPermitsReleased() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (runtime.regions().values().stream().anyMatch(p -> p.permits().inUse() > 0)
-                && System.nanoTime() - deadline < 0) {
-            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-        }
+        Await.upTo(Duration.ofSeconds(10), "every Region's permits released").pollEvery(Duration.ofMillis(50))
+                .until(() -> runtime.regions().values().stream().allMatch(p -> p.permits().inUse() == 0));
         for (RegionPacing p : runtime.regions().values()) {
             assertThat(p.permits().inUse()).as("permits in use in %s", p.name()).isZero();
         }

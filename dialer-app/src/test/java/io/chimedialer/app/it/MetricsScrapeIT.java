@@ -12,6 +12,7 @@ import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.Scenario;
+import io.chimedialer.testkit.Await;
 import io.micrometer.core.instrument.Counter;
 import java.io.File;
 import java.io.OutputStream;
@@ -31,7 +32,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -100,8 +100,10 @@ class MetricsScrapeIT {
         emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
         CampaignRun run = runtime.campaigns().launch(config.campaign("metered").orElseThrow(),
                 dir.resolve("contacts.csv"), false).run();
-        await(() -> count("dialer.api.throttled") > 0 && count("dialer.api.retries") > 0
-                && count("dialer.calls.budget.hangups") > 0 && count("dialer.calls.ended") >= 20, Duration.ofSeconds(60));
+        Await.upTo(Duration.ofSeconds(60), "a throttle, a retry, a budget hang-up and 20 ended calls metered")
+                .pollEvery(Duration.ofMillis(50))
+                .until(() -> count("dialer.api.throttled") > 0 && count("dialer.api.retries") > 0
+                        && count("dialer.calls.budget.hangups") > 0 && count("dialer.calls.ended") >= 20);
         run.pause();
     }
 
@@ -206,15 +208,5 @@ class MetricsScrapeIT {
             fail("promtool did not finish in 60 s");
         }
         return output.get(60, TimeUnit.SECONDS);
-    }
-
-    private static void await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout);
-            }
-            Thread.sleep(50);
-        }
     }
 }

@@ -22,6 +22,8 @@ import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.EmulatorStats;
 import io.chimedialer.emulator.Scenario;
+import io.chimedialer.testkit.Await;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -155,7 +157,7 @@ class ServeControlIT {
         assertThat(rate.statusCode()).isEqualTo(401);
         assertThat(runtime.campaigns().ids()).isEmpty();
         assertThat(runtime.regions().get(EAST).rate().configuredRate()).isEqualTo(CPS);
-        Thread.sleep(300);
+        // No campaign exists (above), so nothing can dial: the emulator's count is the ground truth of that.
         assertThat(emulator.stats().created()).isZero();
         // /metrics and the health endpoints stay open.
         assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
@@ -173,10 +175,9 @@ class ServeControlIT {
         // Pause: once the Creates already sent have settled, not one more Create reaches the emulator.
         JsonNode paused = ok(send("POST", "/v1/campaigns/alpha/pause", TOKEN, null));
         assertThat(paused.path("state").asText()).isEqualTo("PAUSED");
-        Thread.sleep(1_000);
-        long createdWhilePaused = emulator.stats().created();
-        Thread.sleep(2_000);
-        assertThat(emulator.stats().created()).as("Creates while paused").isEqualTo(createdWhilePaused);
+        long createdWhilePaused = awaitCreatesSettled(runtime);
+        Await.holdsFor(Duration.ofSeconds(2), "no Create while paused (" + createdWhilePaused + " before)",
+                () -> emulator.stats().created() == createdWhilePaused);
         assertThat(ok(send("GET", "/v1/campaigns/alpha", TOKEN, null)).path("state").asText()).isEqualTo("PAUSED");
 
         // Resume: dialing goes on.
@@ -190,15 +191,16 @@ class ServeControlIT {
         Instant changed = Instant.now();
         assertThat(rate.path("configuredCallsPerSecond").asDouble()).isEqualTo(2.0);
         assertThat(runtime.regions().get(EAST).rate().configuredRate()).isEqualTo(2.0);
-        Thread.sleep(4_000);
         // Ceiling: no 1-second window after the change (the first 0.5 s lets the limiter's current period end)
-        // holds more than the new rate + 1 Creates in us-east-1; us-west-2 keeps its own rate.
+        // holds more than the new rate + 1 Creates in us-east-1; us-west-2 keeps its own rate. Judged over the
+        // first 6 us-east-1 Creates after it (about 3 s at the new rate).
         Instant from = changed.plusMillis(500);
-        List<Instant> east = createTimes(EAST, from, changed.plusMillis(4_000));
-        assertThat(east).as("us-east-1 Creates after the change").isNotEmpty();
-        assertThat(maxInOneSecond(east)).as("us-east-1 Creates in any one second after the change")
+        List<Instant> east = Await.upTo(Duration.ofSeconds(30), "6 us-east-1 Creates after the rate change")
+                .untilValue(() -> createTimes(EAST, from, Instant.MAX), times -> times.size() >= 6);
+        Instant to = east.get(east.size() - 1).plusNanos(1);
+        assertThat(maxInOneSecond(east)).as("us-east-1 Creates in any one second after the change: %s", east)
                 .isLessThanOrEqualTo(3);
-        assertThat(createTimes(WEST, from, changed.plusMillis(4_000))).isNotEmpty();
+        assertThat(createTimes(WEST, from, to)).isNotEmpty();
 
         // Cancel with calls in progress: they are hung up through UpdateSipMediaApplicationCall.
         long live = ok(send("GET", "/v1/campaigns/alpha", TOKEN, null)).path("live").asLong();
@@ -273,8 +275,8 @@ class ServeControlIT {
         assertThat(left).as("live calls left after the drain").isZero();
         long created = emulator.stats().created();
         assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
-        Thread.sleep(500);
-        assertThat(emulator.stats().created()).as("Creates after stop").isEqualTo(created);
+        Await.holdsFor(Duration.ofMillis(500), "no Create after stop (" + created + " before)",
+                () -> emulator.stats().created() == created);
         // The runtime is closed: the ledger was flushed. Reopen it and read what it holds.
         try (Ledger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("ledger.db"),
                 Clock.systemUTC()))) {
@@ -369,14 +371,23 @@ class ServeControlIT {
         }
     }
 
-    private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(BooleanSupplier condition, Duration timeout, String what) {
+        Await.upTo(timeout, what).pollEvery(Duration.ofMillis(50)).until(condition::getAsBoolean);
+    }
+
+    /**
+     * Waits until every Create the dialer has sent is answered (its request metric counts as many as the emulator
+     * created: there are no faults here), and returns that count: after a pause, the Creates on the wire settle.
+     */
+    private long awaitCreatesSettled(DialerRuntime dialer) {
+        return Await.upTo(Duration.ofSeconds(20), "the Creates sent before the pause answered")
+                .untilValue(() -> {
+                    long answered = dialer.meterRegistry().find("dialer.api.request.duration")
+                            .tag("operation", "CreateSipMediaApplicationCall").timers().stream()
+                            .mapToLong(Timer::count).sum();
+                    long created = emulator.stats().created();
+                    return answered == created ? created : -1;
+                }, created -> created >= 0);
     }
 
     private static JsonNode ok(HttpResponse<String> response) throws IOException {

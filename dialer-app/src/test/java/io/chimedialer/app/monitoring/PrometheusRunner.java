@@ -2,6 +2,7 @@ package io.chimedialer.app.monitoring;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chimedialer.testkit.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -120,22 +121,16 @@ public final class PrometheusRunner implements AutoCloseable {
      *
      * @param scrapes how many successful scrapes
      * @param timeout how long at most
-     * @throws IllegalStateException on timeout, with the target's last error
+     * @throws AssertionError on timeout, with the targets' state
      */
     public void awaitScrapes(int scrapes, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         String query = "sum_over_time(up{job=\"" + JOB + "\"}[10m])";
-        double done = 0;
-        while (System.nanoTime() < deadline) {
-            JsonNode result = query(query).path("data").path("result");
-            done = result.isEmpty() ? 0 : result.get(0).path("value").get(1).asDouble();
-            if (done >= scrapes) {
-                return;
-            }
-            sleep();
-        }
-        throw new IllegalStateException("only " + done + " of " + scrapes + " scrapes succeeded in " + timeout
-                + "; targets: " + get("/api/v1/targets"));
+        Await.upTo(timeout, scrapes + " successful scrapes").pollEvery(POLL)
+                .withContext(() -> "targets: " + get("/api/v1/targets"))
+                .untilValue(() -> {
+                    JsonNode result = query(query).path("data").path("result");
+                    return result.isEmpty() ? 0 : result.get(0).path("value").get(1).asDouble();
+                }, done -> done >= scrapes);
     }
 
     /**
@@ -200,26 +195,23 @@ public final class PrometheusRunner implements AutoCloseable {
         }
     }
 
+    /** Waits for {@code /-/ready}; an IllegalStateException when it does not come, so that start tries again. */
     private void awaitReady(Path log) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         HttpRequest ready = HttpRequest.newBuilder(baseUri.resolve("/-/ready")).timeout(HTTP_TIMEOUT).GET().build();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("prometheus exited with " + process.exitValue() + ": " + tail(log));
-            }
-            try {
-                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYetListening) {
-                // Keep polling until the deadline.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            sleep();
+        try {
+            Await.upTo(START_TIMEOUT, "prometheus ready").pollEvery(POLL)
+                    .failFastIf(() -> !process.isAlive(), () -> "prometheus exited with " + process.exitValue())
+                    .withContext(() -> tail(log))
+                    .until(() -> {
+                        try {
+                            return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                        } catch (IOException notYetListening) {
+                            return false;
+                        }
+                    });
+        } catch (AssertionError e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
-        throw new IllegalStateException("prometheus was not ready in " + START_TIMEOUT + ": " + tail(log));
     }
 
     private static String config(URI target, List<Path> ruleFiles) {
@@ -271,15 +263,6 @@ public final class PrometheusRunner implements AutoCloseable {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e + ")";
-        }
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

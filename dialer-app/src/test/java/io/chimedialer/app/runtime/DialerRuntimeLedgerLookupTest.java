@@ -11,6 +11,7 @@ import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,10 +74,8 @@ class DialerRuntimeLedgerLookupTest {
 
         CompletableFuture<HttpResponse<String>> reply = send(hangup("tx-before-restart", 486));
         // The lookup holds the invocation until the campaign is launched (bounded by its 2 s timeout).
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (runtime.webhook().stats().ledgerLookups() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        Await.upTo(Duration.ofSeconds(10), "the invocation's ledger lookup").pollEvery(Duration.ofMillis(5))
+                .untilValue(() -> runtime.webhook().stats().ledgerLookups(), n -> n > 0);
         assertThat(runtime.webhook().stats().ledgerLookups()).isEqualTo(1);
         CampaignConfig campaign = new CampaignConfig("c", csv.toString(), Map.of(REGION, 1), "US", null, null, null,
                 List.of(), Duration.ofMinutes(10), false);
@@ -84,11 +83,10 @@ class DialerRuntimeLedgerLookupTest {
 
         assertThat(reply.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         assertThat(started.report().block(Duration.ofSeconds(20)).state()).isEqualTo("COMPLETED");
-        Ledger.AttemptRecord a1 = runtime.ledger().findAttempt("a1").block(Duration.ofSeconds(10));
-        while (a1 != null && a1.result() == null && System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(20)) {
-            Thread.sleep(20); // the result's write is queued when the call ends
-            a1 = runtime.ledger().findAttempt("a1").block(Duration.ofSeconds(10));
-        }
+        // The result's write is queued when the call ends.
+        Ledger.AttemptRecord a1 = Await.upTo(Duration.ofSeconds(30), "attempt a1's result in the ledger")
+                .untilValue(() -> runtime.ledger().findAttempt("a1").block(Duration.ofSeconds(10)),
+                        a -> a != null && a.result() != null);
         assertThat(a1).isNotNull();
         assertThat(a1.result()).isNotNull();
         assertThat(a1.result().disposition()).isEqualTo(Disposition.BUSY);

@@ -1,5 +1,6 @@
 package io.chimedialer.core.calls;
 
+import io.chimedialer.testkit.ManualClock;
 import io.chimedialer.core.webhook.WebhookSignature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +22,7 @@ final class Harness implements AutoCloseable {
     static final String SECRET = "test-secret";
     static final String CAMPAIGN = "c1";
 
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-05T10:00:00Z"));
+    final ManualClock clock = new ManualClock(Instant.parse("2026-01-05T10:00:00Z"));
     final EventBus bus = new EventBus(1024);
     final CallRegistry registry = new CallRegistry(bus, clock);
     final WebhookSignature signature = new WebhookSignature(SECRET, clock);

@@ -10,7 +10,7 @@ import java.util.Map;
  * Streams a synthesized list through validation and suppression and prints counts and heap samples; run by
  * {@link ContactStreamMemoryIT} in a JVM with a small heap.
  *
- * <p>Output lines: {@code heap <rows> <usedBytesAfterGc>} every 100,000 rows, then {@code count <name> <n>} lines,
+ * <p>Output lines: {@code heap <rows> <usedBytesAfterGc>} every {@code args[1]} rows (default 100,000), then {@code count <name> <n>} lines,
  * {@code dedupeBytes <n>} and {@code heapEnd <usedBytesAfterGc>}.
  */
 public final class ContactStreamMemoryMain {
@@ -19,6 +19,7 @@ public final class ContactStreamMemoryMain {
 
     public static void main(String[] args) throws Exception {
         long rows = Long.parseLong(args[0]);
+        long sampleEvery = args.length > 1 ? Long.parseLong(args[1]) : 100_000;
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         PhoneNumbers numbers = PhoneNumbers.forRegion("US");
         DncList dnc = new DncList(numbers);
@@ -46,7 +47,7 @@ public final class ContactStreamMemoryMain {
                             counts[4]++;
                         }
                     }
-                    if (++counts[0] % 100_000 == 0) {
+                    if (++counts[0] % sampleEvery == 0) {
                         System.out.println("heap " + counts[0] + " " + usedAfterGc(memory));
                     }
                 })

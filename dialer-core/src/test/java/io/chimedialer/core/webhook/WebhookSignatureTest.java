@@ -1,9 +1,9 @@
 package io.chimedialer.core.webhook;
 
-import io.chimedialer.core.calls.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.chimedialer.testkit.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class WebhookSignatureTest {
 
-    private final MutableClock clock = new MutableClock(Instant.ofEpochSecond(1_700_000_000L));
+    private final ManualClock clock = new ManualClock(Instant.ofEpochSecond(1_700_000_000L));
     private final WebhookSignature signature = new WebhookSignature("s3cret", clock);
     private final byte[] body = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
 
