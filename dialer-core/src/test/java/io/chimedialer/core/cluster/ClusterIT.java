@@ -1,12 +1,13 @@
 package io.chimedialer.core.cluster;
 
+import io.chimedialer.testkit.PostgresSchema;
+import io.chimedialer.testkit.ManualClock;
 import io.chimedialer.core.contacts.ClaimGuard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
-import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.contacts.Contact;
@@ -36,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -46,15 +46,12 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -65,9 +62,7 @@ import reactor.core.scheduler.Schedulers;
  * all dropped at the end of the run.
  */
 class ClusterIT {
-    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
-    private static final String RUN = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    private static final List<String> SCHEMAS = new ArrayList<>();
+    private static final List<PostgresSchema> SCHEMAS = new ArrayList<>();
     private static final String CAMPAIGN = "reminders";
     private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -75,26 +70,12 @@ class ClusterIT {
     private Ledger ledger;
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
 
-    @BeforeAll
-    static void requirePostgres() throws SQLException {
-        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: cluster tests skipped");
-        try (Connection connection = DriverManager.getConnection(BASE_URL)) {
-            assertThat(connection.isValid(5)).as("PostgreSQL at DIALER_TEST_POSTGRES_URL answers").isTrue();
-        }
-    }
-
     @AfterAll
     static void dropSchemas() throws SQLException {
-        if (BASE_URL == null || SCHEMAS.isEmpty()) {
-            return;
+        for (PostgresSchema s : SCHEMAS) {
+            s.close();
         }
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            for (String name : SCHEMAS) {
-                statement.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
-            }
-        }
+        SCHEMAS.clear();
     }
 
     @BeforeEach
@@ -111,14 +92,10 @@ class ClusterIT {
         ledger.close();
     }
 
-    private String schema() throws SQLException {
-        String name = "dialer_cluster_" + RUN + "_" + SCHEMAS.size();
-        SCHEMAS.add(name);
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            statement.execute("CREATE SCHEMA " + name);
-        }
-        return BASE_URL + (BASE_URL.contains("?") ? "&" : "?") + "currentSchema=" + name;
+    private String schema() {
+        PostgresSchema created = PostgresSchema.create("dialer_cluster", "cluster tests");
+        SCHEMAS.add(created);
+        return created.url();
     }
 
     private <T extends AutoCloseable> T closing(T resource) {
@@ -267,7 +244,7 @@ class ClusterIT {
 
     @Test
     void claim_nodeStopsRenewing_itsClaimsPassAfterTheLeaseButNeverAContactWithAnIntent() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
         Duration lease = Duration.ofSeconds(3);
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
                 .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(500))).block(WAIT);
@@ -340,7 +317,7 @@ class ClusterIT {
     @Test
     void orphans_deadNodesOpenAttempts_endUnknownAtOnceWithoutTransactionIdElseAfterTheCallHold() throws Exception {
         // The ledger stamps intents with its clock: the test's, so that the call hold passes when the test says.
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
         ledger.close();
         ledger = JdbcLedger.open(LedgerOptions.of(url, clock));
         Duration lease = Duration.ofSeconds(3);
@@ -408,7 +385,7 @@ class ClusterIT {
 
     @Test
     void claim_deadNodesFollowUps_adoptedOnceByTwoRacingNodesAndOpenAttemptsStayOrphaned() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
         Duration lease = Duration.ofSeconds(3);
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
                 .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
@@ -542,7 +519,7 @@ class ClusterIT {
     @Test
     void confirm_contactsTakenByAnotherNodeAreNotHeld_expiredButUntakenOnesAreExtendedAndKeptFromOthers()
             throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
         Duration lease = Duration.ofSeconds(3);
         new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
                 .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(20))).block(WAIT);
@@ -569,7 +546,7 @@ class ClusterIT {
 
     @Test
     void rows_ownClaimsRanOutWhileTheRunHeldThem_claimedAgainButNeverHandedOutTwice() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:00:00Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
         // Only the test's clock runs the leases out: renewals run every third of the lease of real time, so with
         // a lease of an hour none runs during the test (one would renew the claims the test lets run out).
         Duration lease = Duration.ofHours(1);

@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -43,7 +44,7 @@ abstract class LedgerContract {
     static final Instant T0 = Instant.parse("2026-01-02T03:04:05.678Z");
     static final String CAMPAIGN = "reminders";
 
-    final TestClock clock = new TestClock(T0);
+    final ManualClock clock = new ManualClock(T0);
     JdbcLedger ledger;
 
     /** Options for this test's database. */

@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -58,7 +59,7 @@ class MigrationRunnerTest {
     @Test
     void migrate_gapFilledLater_appliesOnlyTheMissingVersion_andRefusesADowngrade(@TempDir Path dir)
             throws SQLException {
-        TestClock clock = new TestClock(Instant.parse("2026-01-02T03:04:05Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:04:05Z"));
         MigrationRunner.Migration v1 = new MigrationRunner.Migration(1, "V1__a.sql", List.of("CREATE TABLE t1 (x INTEGER)"));
         MigrationRunner.Migration v2 = new MigrationRunner.Migration(2, "V2__b.sql", List.of("CREATE TABLE t2 (x INTEGER)"));
         MigrationRunner.Migration v3 = new MigrationRunner.Migration(3, "V3__c.sql", List.of("CREATE TABLE t3 (x INTEGER)"));
@@ -98,7 +99,7 @@ class MigrationRunnerTest {
 
     @Test
     void migrate_appliedScriptEdited_refusedNamingTheScriptAndBothChecksums(@TempDir Path dir) throws SQLException {
-        TestClock clock = new TestClock(Instant.parse("2026-01-02T03:04:05Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:04:05Z"));
         MigrationRunner.Migration v1 = new MigrationRunner.Migration(1, "V1__a.sql", List.of("CREATE TABLE t1 (x INTEGER)"));
         MigrationRunner.Migration edited = new MigrationRunner.Migration(1, "V1__a.sql",
                 List.of("CREATE TABLE t1 (x INTEGER, y INTEGER)"));
@@ -120,7 +121,7 @@ class MigrationRunnerTest {
     @Test
     void migrate_historyFromBeforeChecksums_acceptedAndChecksumsRecorded_thenEditsRefused(@TempDir Path dir)
             throws SQLException {
-        TestClock clock = new TestClock(Instant.parse("2026-01-02T03:04:05Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:04:05Z"));
         MigrationRunner.Migration v1 = new MigrationRunner.Migration(1, "V1__a.sql", List.of("CREATE TABLE t1 (x INTEGER)"));
         MigrationRunner.Migration v2 = new MigrationRunner.Migration(2, "V2__b.sql", List.of("CREATE TABLE t2 (x INTEGER)"));
         try (SqliteBackend backend = SqliteBackend.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("m.db"), clock))) {
@@ -152,7 +153,7 @@ class MigrationRunnerTest {
 
     @Test
     void migrate_retiredVersion_neverAppliedButStillKnown(@TempDir Path dir) throws SQLException {
-        TestClock clock = new TestClock(Instant.parse("2026-01-02T03:04:05Z"));
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:04:05Z"));
         MigrationRunner.Migration v1 = new MigrationRunner.Migration(1, "V1__a.sql", List.of("CREATE TABLE t1 (x INTEGER)"));
         MigrationRunner.Migration v2 = new MigrationRunner.Migration(2, "V2__b.sql", List.of("CREATE TABLE t2 (x INTEGER)"));
         MigrationRunner.Migration retired = new MigrationRunner.Migration(2, "V2__b.sql", List.of(), true);

@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.testkit.PostgresSchema;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,63 +10,42 @@ import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.util.retry.Retry;
 
 /**
  * The ledger contract on PostgreSQL, when {@code DIALER_TEST_POSTGRES_URL} is set (skipped otherwise; a set
- * but unreachable URL fails). Each test gets a schema of its own, {@code dialer_test_<run>_<n>}, all dropped
- * at the end of the run.
+ * but unreachable URL fails). Each test gets a schema of its own (the test kit's {@link PostgresSchema}), all
+ * dropped at the end of the run.
  */
 class PostgresLedgerIT extends LedgerContract {
-    private static final String BASE_URL = System.getenv("DIALER_TEST_POSTGRES_URL");
-    private static final String RUN = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    private static final List<String> SCHEMAS = new ArrayList<>();
+    private static final List<PostgresSchema> SCHEMAS = new ArrayList<>();
+    private static String BASE_URL;
 
     private String schema;
 
-    @BeforeAll
-    static void requirePostgres() throws SQLException {
-        Assumptions.assumeTrue(BASE_URL != null && !BASE_URL.isBlank(),
-                "DIALER_TEST_POSTGRES_URL is not set: PostgreSQL ledger tests skipped");
-        try (Connection connection = DriverManager.getConnection(BASE_URL)) {
-            assertThat(connection.isValid(5)).as("PostgreSQL at DIALER_TEST_POSTGRES_URL answers").isTrue();
-        }
-    }
-
     @AfterAll
     static void dropSchemas() throws SQLException {
-        if (BASE_URL == null || SCHEMAS.isEmpty()) {
-            return;
+        for (PostgresSchema s : SCHEMAS) {
+            s.close();
         }
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            for (String name : SCHEMAS) {
-                statement.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
-            }
-        }
+        SCHEMAS.clear();
     }
 
     static String withParameter(String url, String parameter) {
-        return url + (url.contains("?") ? "&" : "?") + parameter;
+        return PostgresSchema.withParameter(url, parameter);
     }
 
     @Override
-    void prepareDatabase() throws SQLException {
-        schema = "dialer_test_" + RUN + "_" + SCHEMAS.size();
-        SCHEMAS.add(schema);
-        try (Connection connection = DriverManager.getConnection(BASE_URL);
-             Statement statement = connection.createStatement()) {
-            statement.execute("CREATE SCHEMA " + schema);
-        }
+    void prepareDatabase() {
+        PostgresSchema created = PostgresSchema.create("dialer_test", "PostgreSQL ledger tests");
+        SCHEMAS.add(created);
+        BASE_URL = PostgresSchema.baseUrl();
+        schema = created.name();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,7 +33,7 @@ class SqliteLedgerFaultsTest {
     @TempDir
     Path dir;
 
-    private final TestClock clock = new TestClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
 
     private LedgerOptions options(Path file) {
         return LedgerOptions.of("jdbc:sqlite:" + file, clock).withLockTimeout(Duration.ofMillis(200));
