@@ -10,6 +10,7 @@ import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.ControlApi;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
+import io.chimedialer.core.campaign.RunSetup;
 import io.chimedialer.core.cluster.ClaimingSource;
 import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ControlEvent;
@@ -202,13 +203,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             claims = node.source(campaign.name());
         }
         // A clustered run never resumes from the ledger: the claims already skip contacts in a final state.
-        CampaignRun run = new CampaignRun(new CampaignRun.Setup(campaign,
-                claims == null ? csvRows : claims.rows(),
-                claims == null ? total : -1, dnc, dncListName, CallingWindow.of(campaign.callingWindow()),
-                now.plus(DEFAULT_HORIZON), claims == null ? 10_000 : CLUSTER_MAX_WAITING, runtime.regions(),
-                runtime.create(), runtime.originator(), runtime.calls(), runtime.ledger(),
-                runtime.metrics(), runtime.scheduler(), () -> UUID.randomUUID().toString(), null,
-                Duration.ofSeconds(30), claims == null && resume, callArguments));
+        CampaignRun run = CampaignRun.setup(campaign)
+                .contacts(claims == null ? csvRows : claims.rows(), claims == null ? total : RunSetup.UNKNOWN_TOTAL)
+                .dnc(dnc, dncListName)
+                .window(CallingWindow.of(campaign.callingWindow()), now.plus(DEFAULT_HORIZON))
+                .maxWaiting(claims == null ? RunSetup.DEFAULT_MAX_WAITING : CLUSTER_MAX_WAITING)
+                .pacing(runtime.regions(), runtime.create(), runtime.originator())
+                .calls(runtime.calls()).ledger(runtime.ledger()).metrics(runtime.metrics()).time(runtime.scheduler())
+                .attemptIds(() -> UUID.randomUUID().toString())
+                .resume(claims == null && resume).arguments(callArguments)
+                .newRun();
         ClaimingSource source = claims;
         if (source != null) {
             // Each batch re-confirms its claims before its intents are written: a contact whose claim passed to
