@@ -194,6 +194,39 @@ class CampaignRunTest {
     }
 
     @Test
+    void callEnded_resultWriteFails_failureCountedAndRunStillCompletes() throws Exception {
+        ledger.beforeResult = Mono.error(new IllegalStateException("disk full"));
+        CampaignRun run = run(RetryConfig.NONE, "");
+        RunReport report = runToEnd(run, Duration.ofMinutes(5));
+
+        assertThat(report.state()).isEqualTo("COMPLETED");
+        assertThat(report.outcomes()).containsEntry(Disposition.ANSWERED, 5L);
+        assertThat(ledger.results).isEmpty();
+        assertThat(run.counters().ledgerWriteFailures.sum()).isEqualTo(5);
+    }
+
+    @Test
+    void complete_resultWritesStillInFlight_completesOnlyOnceTheyLanded() throws Exception {
+        ledger.beforeResult = Mono.delay(Duration.ofMinutes(10), vts).then();
+        CampaignRun run = run(RetryConfig.NONE, "");
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+
+        // Every call has ended (the counters say so), but no result has landed: the run is not over.
+        assertThat(run.counters().ended()).isEqualTo(5);
+        assertThat(ledger.results).isEmpty();
+        assertThat(report.get()).isNull();
+        assertThat(run.state()).isEqualTo(CampaignRun.State.RUNNING);
+
+        vts.advanceTimeBy(Duration.ofMinutes(10));
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().state()).isEqualTo("COMPLETED");
+        assertThat(ledger.results).hasSize(5);
+        assertThat(run.counters().ledgerWriteFailures.sum()).isZero();
+    }
+
+    @Test
     void start_rateTwoPerSecondAndCapThree_neverExceedsEither() throws Exception {
         CampaignRun run = run(RetryConfig.NONE, "");
         runToEnd(run, Duration.ofMinutes(5));
