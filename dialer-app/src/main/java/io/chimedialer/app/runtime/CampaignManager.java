@@ -47,6 +47,7 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
 
 /**
  * Starts and controls campaign runs in this process, and serves the control API. Thread-safe.
@@ -92,7 +93,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     void joinCluster(ClusterNode node) {
         this.cluster = Objects.requireNonNull(node, "node");
         controlEvents = node.control().events()
-                .flatMap(this::applied, Integer.MAX_VALUE) // a launch never holds back the commands after it
+                // A launch never holds back the commands after it, and the end of the stream does not cut one short.
+                .flatMapDelayError(this::applied, Integer.MAX_VALUE, Queues.XS_BUFFER_SIZE)
                 .subscribe(v -> { }, e -> log.error("cluster control events ended: {}", e.toString()));
         List<ControlEvent> latest = node.control().latest().block(Duration.ofSeconds(30));
         if (latest != null) {
@@ -432,6 +434,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         optOutFollowers.add(follower);
         follower.update(Flux.merge(readAgain, announce)
                 .takeUntilOther(over)
+                .then(over) // the list stays registered until the run is over, even if the events ended first
                 .doFinally(signal -> {
                     optOutLists.remove(campaignId, list);
                     optOutFollowers.remove(follower);
