@@ -10,6 +10,7 @@ import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.ControlApi;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
+import io.chimedialer.core.campaign.RunSetup;
 import io.chimedialer.core.cluster.ClaimingSource;
 import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ControlEvent;
@@ -42,9 +43,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
 
 /**
  * Starts and controls campaign runs in this process, and serves the control API. Thread-safe.
@@ -64,6 +67,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
     private volatile ClusterNode cluster;
     private volatile Disposable controlEvents;
+    /** Each clustered run's opt-out announcements, disposed on close (each ends by itself with its run). */
+    private final Disposable.Composite optOutFollowers = Disposables.composite();
     /** Serializes the launches of one campaign on this node (a control API start and a cluster LAUNCH). */
     private final Map<String, Object> launchLocks = new ConcurrentHashMap<>();
     /** The DNC list of each clustered run, by campaign: opt-outs announced by any node are added to it. */
@@ -87,8 +92,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
      */
     void joinCluster(ClusterNode node) {
         this.cluster = Objects.requireNonNull(node, "node");
-        controlEvents = node.control().events().subscribe(this::apply,
-                e -> log.error("cluster control events ended: {}", e.toString()));
+        controlEvents = node.control().events()
+                // A launch never holds back the commands after it, and the end of the stream does not cut one short.
+                .flatMapDelayError(this::applied, Integer.MAX_VALUE, Queues.XS_BUFFER_SIZE)
+                .subscribe(v -> { }, e -> log.error("cluster control events ended: {}", e.toString()));
         List<ControlEvent> latest = node.control().latest().block(Duration.ofSeconds(30));
         if (latest != null) {
             latest.stream().filter(e -> e.command() == ControlEvent.Command.RATE).forEach(this::apply);
@@ -96,17 +103,33 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     }
 
     /**
+     * The step of the control events chain for one cluster command: a LAUNCH starts a run here off the listener's
+     * thread (the step ends when the launch has; a failed launch is logged), any other command is applied at once.
+     */
+    private Mono<Void> applied(ControlEvent event) {
+        if (event.command() != ControlEvent.Command.LAUNCH) {
+            apply(event);
+            return Mono.empty();
+        }
+        if (!followingLaunches) {
+            return Mono.empty();
+        }
+        return Mono.fromRunnable(() -> followLaunch(event)).subscribeOn(runtime.io()).then()
+                .onErrorResume(e -> {
+                    log.error("campaign {}: launch from node {} failed: {}", event.campaignId(), event.issuedBy(),
+                            e.toString());
+                    return Mono.empty();
+                });
+    }
+
+    /**
      * Applies one cluster command to this node's run of its campaign (if any) or to its Region's total rate; a
-     * LAUNCH starts a run here (off the listener's thread), a DNC adds the number to the runs using its list.
+     * DNC adds the number to the runs using its list. A LAUNCH is followed by the control events chain
+     * ({@link #applied}), not here.
      */
     void apply(ControlEvent event) {
         ClusterNode node = cluster;
         if (event.command() == ControlEvent.Command.LAUNCH) {
-            if (followingLaunches) {
-                Mono.fromRunnable(() -> followLaunch(event)).subscribeOn(runtime.io()).subscribe(v -> { },
-                        e -> log.error("campaign {}: launch from node {} failed: {}", event.campaignId(),
-                                event.issuedBy(), e.toString()));
-            }
             return;
         }
         if (event.command() == ControlEvent.Command.DNC) {
@@ -202,13 +225,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             claims = node.source(campaign.name());
         }
         // A clustered run never resumes from the ledger: the claims already skip contacts in a final state.
-        CampaignRun run = new CampaignRun(new CampaignRun.Setup(campaign,
-                claims == null ? csvRows : claims.rows(),
-                claims == null ? total : -1, dnc, dncListName, CallingWindow.of(campaign.callingWindow()),
-                now.plus(DEFAULT_HORIZON), claims == null ? 10_000 : CLUSTER_MAX_WAITING, runtime.regions(),
-                runtime.create(), runtime.originator(), runtime.calls(), runtime.ledger(),
-                runtime.metrics(), runtime.scheduler(), () -> UUID.randomUUID().toString(), null,
-                Duration.ofSeconds(30), claims == null && resume, callArguments));
+        CampaignRun run = CampaignRun.setup(campaign)
+                .contacts(claims == null ? csvRows : claims.rows(), claims == null ? total : RunSetup.UNKNOWN_TOTAL)
+                .dnc(dnc, dncListName)
+                .window(CallingWindow.of(campaign.callingWindow()), now.plus(DEFAULT_HORIZON))
+                .maxWaiting(claims == null ? RunSetup.DEFAULT_MAX_WAITING : CLUSTER_MAX_WAITING)
+                .pacing(runtime.regions(), runtime.create(), runtime.originator())
+                .calls(runtime.calls()).ledger(runtime.ledger()).metrics(runtime.metrics()).time(runtime.scheduler())
+                .attemptIds(() -> UUID.randomUUID().toString())
+                .resume(claims == null && resume).arguments(callArguments)
+                .newRun();
         ClaimingSource source = claims;
         if (source != null) {
             // Each batch re-confirms its claims before its intents are written: a contact whose claim passed to
@@ -241,6 +267,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
         launches.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(run);
+        // The one subscription that carries the run's lifecycle to its clean-up above; it ends with the run. It is
+        // not disposed on close: the claiming source may be closed only once its run is over and the ledger flushed.
         report.subscribe(r -> { }, e -> log.error("campaign {} failed: {}", campaign.name(), e.toString()));
         if (node != null) {
             // A campaign paused cluster-wide before this node launched it starts paused here too.
@@ -387,17 +415,32 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         optOutLists.put(campaignId, list);
         // An opt-out announced while the run was being built (after launch read the ledger's list) came before
         // the registration above: read the list again, now that any later announcement is applied.
-        runtime.ledger().dncNumbers(listName).subscribe(dnc::add,
-                e -> log.warn("campaign {}: DNC list {} not read again: {}", campaignId, listName, e.toString()));
+        Mono<Void> readAgain = runtime.ledger().dncNumbers(listName).doOnNext(dnc::add).then()
+                .onErrorResume(e -> {
+                    log.warn("campaign {}: DNC list {} not read again: {}", campaignId, listName, e.toString());
+                    return Mono.empty();
+                });
         // The run subscribed first and records the opt-out itself (its DncList, the ledger); this only announces it.
-        Disposable announce = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
-                .subscribe(optedOut -> node.control().optOut(listName, optedOut.number()).subscribe(v -> { },
-                        e -> log.warn("campaign {}: opt-out of {} not announced to the other nodes: {}", campaignId,
-                                Masking.phone(optedOut.number()), e.toString())));
-        report.doFinally(signal -> {
-            announce.dispose();
-            optOutLists.remove(campaignId, list);
-        }).subscribe(r -> { }, e -> { });
+        Flux<Void> announce = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
+                .flatMap(optedOut -> node.control().optOut(listName, optedOut.number()).then()
+                        .onErrorResume(e -> {
+                            log.warn("campaign {}: opt-out of {} not announced to the other nodes: {}", campaignId,
+                                    Masking.phone(optedOut.number()), e.toString());
+                            return Mono.empty();
+                        }), Integer.MAX_VALUE);
+        // Until the run is over, however it ends.
+        Mono<Boolean> over = report.then(Mono.just(Boolean.TRUE)).onErrorReturn(Boolean.TRUE);
+        Disposable.Swap follower = Disposables.swap();
+        optOutFollowers.add(follower);
+        follower.update(Flux.merge(readAgain, announce)
+                .takeUntilOther(over)
+                .then(over) // the list stays registered until the run is over, even if the events ended first
+                .doFinally(signal -> {
+                    optOutLists.remove(campaignId, list);
+                    optOutFollowers.remove(follower);
+                })
+                .subscribe(v -> { }, e -> log.warn("campaign {}: opt-outs no longer followed: {}", campaignId,
+                        e.toString())));
     }
 
     /** Adds an announced opt-out to every run here whose opt-outs go to its list. */
@@ -679,6 +722,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         if (events != null) {
             events.dispose();
         }
+        optOutFollowers.dispose();
         runs.values().forEach(e -> e.run.dispose());
     }
 

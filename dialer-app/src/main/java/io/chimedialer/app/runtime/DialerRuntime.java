@@ -181,12 +181,15 @@ public final class DialerRuntime implements AutoCloseable {
             Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
             closeables.push(sweeper::dispose);
             // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
-            Disposable inbound = bus.events(EventBus.INBOUND).subscribe(event -> {
-                if (event instanceof io.chimedialer.core.calls.CallEvent.OptedOut optedOut) {
-                    ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
-                            .subscribe(v -> { }, e -> log.error("ledger write failed: {}", e.toString()));
-                }
-            });
+            // Unbounded: a slow ledger must not hold the stream back until its buffer drops events.
+            Disposable inbound = bus.events(EventBus.INBOUND)
+                    .ofType(io.chimedialer.core.calls.CallEvent.OptedOut.class)
+                    .flatMap(optedOut -> ledger.addDnc(INBOUND_DNC_LIST, optedOut.number(), clock.instant())
+                            .onErrorResume(e -> {
+                                log.error("ledger write failed: {}", e.toString());
+                                return Mono.empty();
+                            }), Integer.MAX_VALUE)
+                    .subscribe(v -> { }, e -> log.error("inbound events ended: {}", e.toString()));
             closeables.push(inbound::dispose);
             Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
             closeables.push(uncorrelated::dispose);

@@ -35,6 +35,8 @@ public final class CampaignCounters {
     public final LongAdder followUpsPending = new LongAdder();
     /** Contacts this node let go before dialing because another node could hold them (cluster; lease ran out). */
     public final LongAdder claimsLost = new LongAdder();
+    /** Bookkeeping writes to the ledger that failed (logged; the run went on). */
+    public final LongAdder ledgerWriteFailures = new LongAdder();
 
     private final Map<Disposition, LongAdder> outcomes = new EnumMap<>(Disposition.class);
 

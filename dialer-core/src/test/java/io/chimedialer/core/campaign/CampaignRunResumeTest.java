@@ -126,12 +126,12 @@ class CampaignRunResumeTest {
             rows.add(new ContactRow.Valid(contact(i)));
         }
         int[] ids = {0};
-        CampaignRun run = new CampaignRun(new CampaignRun.Setup(config, Flux.fromIterable(rows), rows.size(),
-                new DncList(PhoneNumbers.forRegion("US")), "campaign:" + CAMPAIGN,
-                CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7)), 100,
-                Map.of(REGION, pacing), create, originator, registry, ledger, metrics, time,
-                () -> "n" + (++ids[0]), new DialerSettings(8, Duration.ofMillis(5), 20, Duration.ofMillis(50)),
-                Duration.ofSeconds(30), true, Map.of()));
+        CampaignRun run = CampaignRun.setup(config).contacts(Flux.fromIterable(rows), rows.size())
+                .dnc(new DncList(PhoneNumbers.forRegion("US")), "campaign:" + CAMPAIGN)
+                .window(CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7))).maxWaiting(100)
+                .pacing(Map.of(REGION, pacing), create, originator).calls(registry).ledger(ledger).metrics(metrics)
+                .time(time).attemptIds(() -> "n" + (++ids[0]))
+                .dialer(new DialerSettings(8, Duration.ofMillis(5), 20, Duration.ofMillis(50))).resume(true).newRun();
         closeables.add(run::dispose);
         AtomicReference<RunReport> report = new AtomicReference<>();
         AtomicReference<Boolean> recovered = new AtomicReference<>(false);
@@ -231,11 +231,13 @@ class CampaignRunResumeTest {
         MeteredOriginator originator = new MeteredOriginator(fake, metrics, time);
         CampaignConfig config = new CampaignConfig(CAMPAIGN, null, Map.of(REGION, 1), "US",
                 CallingWindowConfig.ALWAYS, null, null, List.of(), Duration.ofMinutes(10), false);
-        CampaignRun run = new CampaignRun(new CampaignRun.Setup(config, Flux.just(new ContactRow.Valid(contact(1))),
-                1, new DncList(PhoneNumbers.forRegion("US")), "campaign:" + CAMPAIGN,
-                CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7)), 100,
-                Map.of(REGION, pacing), new ResilientCreate(originator, RetrySettings.ofDefaults(), time), originator,
-                registry, ledger, metrics, time, () -> "n1", null, Duration.ofSeconds(30), true, Map.of()));
+        CampaignRun run = CampaignRun.setup(config).contacts(Flux.just(new ContactRow.Valid(contact(1))), 1)
+                .dnc(new DncList(PhoneNumbers.forRegion("US")), "campaign:" + CAMPAIGN)
+                .window(CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7))).maxWaiting(100)
+                .pacing(Map.of(REGION, pacing), new ResilientCreate(originator, RetrySettings.ofDefaults(), time),
+                        originator)
+                .calls(registry).ledger(ledger).metrics(metrics).time(time).attemptIds(() -> "n1").resume(true)
+                .newRun();
         closeables.add(run::dispose);
         AtomicReference<Boolean> recovered = new AtomicReference<>(false);
         run.recovered().subscribe(null, null, () -> recovered.set(true));

@@ -136,11 +136,12 @@ class CampaignRunTest {
         PhoneNumbers numbers = PhoneNumbers.forRegion("US");
         DncList dncList = new DncList(numbers);
         dncList.load("dnc", new StringReader(dnc));
-        return new CampaignRun(new CampaignRun.Setup(config, source, expectedTotal, dncList, "dnc",
-                CallingWindow.of(window), horizon, 100,
-                Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered,
-                registry, ledger, metrics, vts, () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(),
-                Duration.ofSeconds(30), false, Map.of()));
+        return CampaignRun.setup(config).contacts(source, expectedTotal).dnc(dncList, "dnc")
+                .window(CallingWindow.of(window), horizon).maxWaiting(100)
+                .pacing(Map.of("us-east-1", pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts),
+                        metered)
+                .calls(registry).ledger(ledger).metrics(metrics).time(vts)
+                .attemptIds(() -> UUID.randomUUID().toString()).newRun();
     }
 
     private RunReport runToEnd(CampaignRun run, Duration within) {
@@ -190,6 +191,39 @@ class CampaignRunTest {
         assertThat(report.get().outcomes()).containsEntry(Disposition.BUSY, 0L)
                 .containsEntry(Disposition.ANSWERED, 5L);
         assertThat(ledger.results).hasSize(6);
+    }
+
+    @Test
+    void callEnded_resultWriteFails_failureCountedAndRunStillCompletes() throws Exception {
+        ledger.beforeResult = Mono.error(new IllegalStateException("disk full"));
+        CampaignRun run = run(RetryConfig.NONE, "");
+        RunReport report = runToEnd(run, Duration.ofMinutes(5));
+
+        assertThat(report.state()).isEqualTo("COMPLETED");
+        assertThat(report.outcomes()).containsEntry(Disposition.ANSWERED, 5L);
+        assertThat(ledger.results).isEmpty();
+        assertThat(run.counters().ledgerWriteFailures.sum()).isEqualTo(5);
+    }
+
+    @Test
+    void complete_resultWritesStillInFlight_completesOnlyOnceTheyLanded() throws Exception {
+        ledger.beforeResult = Mono.delay(Duration.ofMinutes(10), vts).then();
+        CampaignRun run = run(RetryConfig.NONE, "");
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+
+        // Every call has ended (the counters say so), but no result has landed: the run is not over.
+        assertThat(run.counters().ended()).isEqualTo(5);
+        assertThat(ledger.results).isEmpty();
+        assertThat(report.get()).isNull();
+        assertThat(run.state()).isEqualTo(CampaignRun.State.RUNNING);
+
+        vts.advanceTimeBy(Duration.ofMinutes(10));
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().state()).isEqualTo("COMPLETED");
+        assertThat(ledger.results).hasSize(5);
+        assertThat(run.counters().ledgerWriteFailures.sum()).isZero();
     }
 
     @Test
@@ -431,11 +465,14 @@ class CampaignRunTest {
         weights.put(region.name(), 1);
         CampaignConfig config = new CampaignConfig("camp", "contacts.csv", weights, "US", CallingWindowConfig.ALWAYS,
                 RetryConfig.NONE, null, List.of(), Duration.ofMinutes(10), false);
-        return new CampaignRun(new CampaignRun.Setup(config,
-                ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7,
-                new DncList(PhoneNumbers.forRegion("US")), "dnc", CallingWindow.of(CallingWindowConfig.ALWAYS),
-                Instant.parse("2100-01-01T00:00:00Z"), 100, Map.of(region.name(), pacing),
-                new ResilientCreate(metered, RetrySettings.ofDefaults(), vts), metered, registry, ledger, metrics, vts,
-                () -> UUID.randomUUID().toString(), DialerSettings.ofDefaults(), Duration.ofSeconds(30), false, Map.of()));
+        return CampaignRun.setup(config)
+                .contacts(ContactSource.csv(() -> new StringReader(CSV), "contacts.csv", CsvOptions.defaults()), 7)
+                .dnc(new DncList(PhoneNumbers.forRegion("US")), "dnc")
+                .window(CallingWindow.of(CallingWindowConfig.ALWAYS), Instant.parse("2100-01-01T00:00:00Z"))
+                .maxWaiting(100)
+                .pacing(Map.of(region.name(), pacing), new ResilientCreate(metered, RetrySettings.ofDefaults(), vts),
+                        metered)
+                .calls(registry).ledger(ledger).metrics(metrics).time(vts)
+                .attemptIds(() -> UUID.randomUUID().toString()).newRun();
     }
 }

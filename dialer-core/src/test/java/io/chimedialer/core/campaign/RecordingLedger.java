@@ -31,9 +31,12 @@ final class RecordingLedger implements Ledger {
         return Mono.fromRunnable(() -> placed.putIfAbsent(attemptId, transactionId));
     }
 
+    /** Runs before each result is recorded: a delay holds the write, an error fails it (and nothing is recorded). */
+    volatile Mono<Void> beforeResult = Mono.empty();
+
     @Override
     public Mono<Void> recordResult(CallResult result) {
-        return Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result));
+        return beforeResult.then(Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result)));
     }
 
     @Override

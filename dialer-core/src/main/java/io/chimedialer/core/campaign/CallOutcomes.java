@@ -1,0 +1,71 @@
+package io.chimedialer.core.campaign;
+
+import io.chimedialer.core.calls.CallEvent;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.pacing.Permit;
+import io.chimedialer.core.util.Masking;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The webhook side of a run: each call event of the campaign updates the run at once (live calls, permits,
+ * counters, follow-ups) and returns its ledger writes as the step's {@code Mono}, which the run's event chain
+ * subscribes; the run completes only after they landed.
+ */
+final class CallOutcomes {
+    private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
+
+    private final RunContext run;
+    private final FollowUps followUps;
+
+    CallOutcomes(RunContext run, FollowUps followUps) {
+        this.run = run;
+        this.followUps = followUps;
+    }
+
+    /** Handles one event; the returned step completes when its ledger writes have landed, and never errors. */
+    Mono<Void> onEvent(CallEvent event) {
+        if (event instanceof CallEvent.CallEnded ended) {
+            return onEnded(ended.result());
+        }
+        if (event instanceof CallEvent.CallStarted started) {
+            LiveAttempt entry = run.live.get(started.attemptId());
+            if (entry != null) {
+                entry.transactionId = started.transactionId();
+            }
+            return run.writes.track(run.setup.ledger().recordPlaced(started.attemptId(), started.transactionId(),
+                    run.now()));
+        }
+        if (event instanceof CallEvent.OptedOut optedOut) {
+            run.setup.dnc().add(optedOut.number());
+            log.debug("campaign {}: {} opted out", run.id, Masking.phone(optedOut.number()));
+            return run.setup.dncListName()
+                    .map(list -> run.writes.track(run.setup.ledger().addDnc(list, optedOut.number(), run.now())))
+                    .orElse(Mono.empty());
+        }
+        return Mono.empty();
+    }
+
+    private Mono<Void> onEnded(CallResult result) {
+        LiveAttempt entry = run.live.remove(result.attemptId());
+        if (entry == null) {
+            // Not this run's call: one of another node's, restored from the ledger by this node's webhook (in a
+            // cluster, a dead node's calls fall back to any node), or one that already ended here. Its outcome
+            // is recorded all the same; the ledger keeps the first result, so an ended call is not changed.
+            return run.writes.track(run.setup.ledger().recordResult(result));
+        }
+        run.counters.live.decrement();
+        Permit permit = entry.end();
+        if (permit != null) {
+            permit.release();
+        }
+        run.counters.outcome(result.disposition());
+        run.setup.metrics().callEnded(entry.attempt.region(), result);
+        Mono<Void> recorded = run.writes.track(run.setup.ledger().recordResult(result));
+        boolean followUp = followUps.afterEnd(entry.attempt, result.disposition());
+        // a resumed call's contact was counted as resumedDone
+        run.workEnded(!followUp && !entry.resumed);
+        return recorded;
+    }
+}

@@ -1,0 +1,144 @@
+package io.chimedialer.core.campaign;
+
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.pacing.DialRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * A run's follow-ups: whether an ended attempt gets another (the retry rules and the per-number cap), the wait
+ * until it is due and its callee's calling window is open, and its hand-over to the dial queue ({@link #due()}).
+ *
+ * <p>Each scheduled follow-up is one {@code Mono} (its ledger record, its wait, its release) merged into
+ * {@link #timers()}, which the run subscribes once and disposes when it is over. A follow-up counts as pending
+ * work from its scheduling until it is dialed or dropped. Thread-safe: follow-ups are scheduled from the webhook,
+ * the ledger and the claiming threads.
+ */
+final class FollowUps {
+    private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
+    /** Timers fire and calls end on several threads: emits are serialized by busy-looping on contention. */
+    private static final Sinks.EmitFailureHandler SERIALIZE = Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1));
+
+    private final RunContext run;
+    private final Sinks.Many<DialRequest> due = Sinks.many().unicast().onBackpressureBuffer();
+    private final Sinks.Many<Mono<Void>> timers = Sinks.many().unicast().onBackpressureBuffer();
+
+    FollowUps(RunContext run) {
+        this.run = run;
+    }
+
+    /** Follow-ups that are due, in their window: the dial queue's second input. Completes with {@link #complete()}. */
+    Flux<DialRequest> due() {
+        return due.asFlux();
+    }
+
+    /** Every scheduled follow-up's record, wait and release, as they are scheduled; never completes. */
+    Flux<Void> timers() {
+        // Unbounded: each timer is one waiting follow-up, already counted as pending work.
+        return timers.asFlux().flatMap(timer -> timer, Integer.MAX_VALUE);
+    }
+
+    /** No follow-up is left and none can come: the dial queue's second input ends. */
+    void complete() {
+        due.emitComplete(SERIALIZE);
+    }
+
+    /**
+     * Schedules the next attempt of a contact whose attempt ended with {@code disposition}, if the retry rules
+     * allow one and the run is active; it is recorded in the ledger, so that a resumed run or another node takes
+     * it over.
+     *
+     * @return whether a follow-up was scheduled (else the contact is final)
+     */
+    boolean afterEnd(Attempt attempt, Disposition disposition) {
+        if (!run.active()) {
+            return false;
+        }
+        CampaignConfig config = run.setup.config();
+        if (disposition == Disposition.UNKNOWN && !config.redialUnknown()) {
+            return false;
+        }
+        RetryConfig retry = config.retry();
+        RetryConfig.Rule rule = retry.rules().get(disposition);
+        if (rule == null || attempt.attemptNumber() >= rule.maxAttempts()) {
+            return false;
+        }
+        Duration delay = rule.after();
+        if (attempt.attemptNumber() >= retry.maxAttemptsPerNumber() && delay.compareTo(retry.perNumberWindow()) < 0) {
+            delay = retry.perNumberWindow(); // the per-number cap: no more attempts within its window
+        }
+        int next = attempt.attemptNumber() + 1;
+        run.pending.incrementAndGet();
+        Mono<Void> recorded = run.writes.track(run.setup.ledger()
+                .scheduleFollowUp(run.id, attempt.contact().id(), attempt.contact().number(), next,
+                        run.now().plus(delay))
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty()));
+        schedule(new DialRequest(attempt.contact(), next, run.setup.arguments()), delay, recorded);
+        return true;
+    }
+
+    /**
+     * Takes over a follow-up that the ledger holds (a previous run's, or a dead node's): it is dialed at its
+     * original due time, or at once when overdue. The caller has counted it in pending.
+     */
+    void takeOver(Ledger.FollowUp followUp) {
+        Contact contact = new Contact(0, followUp.contactKey(), followUp.number(), "", null, Map.of());
+        Duration delay = Duration.between(run.now(), followUp.due());
+        schedule(new DialRequest(contact, followUp.attemptNumber(), run.setup.arguments()),
+                delay.isNegative() ? Duration.ZERO : delay, Mono.empty());
+    }
+
+    /** Releases the follow-up after {@code delay} (counted from now), alongside its ledger record. */
+    private void schedule(DialRequest request, Duration delay, Mono<Void> recorded) {
+        run.counters.followUpsPending.increment();
+        long dueAt = run.nanos() + delay.toNanos();
+        Mono<Void> wait = Mono.defer(() -> Mono.delay(Duration.ofNanos(Math.max(0, dueAt - run.nanos())),
+                        run.setup.scheduler()))
+                .then(Mono.defer(() -> release(request)));
+        timers.emitNext(Mono.when(recorded, wait), SERIALIZE);
+    }
+
+    /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
+    private Mono<Void> release(DialRequest request) {
+        if (!run.active()) {
+            // cancelled meanwhile: the follow-up is dropped and the contact is final
+            run.counters.followUpsPending.decrement();
+            run.workEnded(true);
+            return Mono.empty();
+        }
+        Instant at = run.now();
+        Instant opening = run.setup.window().nextOpening(request.contact(), at);
+        if (opening.isAfter(at) && opening.isBefore(run.setup.horizon())) {
+            return Mono.delay(Duration.between(at, opening), run.setup.scheduler())
+                    .then(Mono.defer(() -> release(request)));
+        }
+        run.counters.followUpsPending.decrement();
+        if (!opening.isAfter(at)) {
+            try {
+                due.emitNext(request, SERIALIZE);
+                return Mono.empty();
+            } catch (Sinks.EmissionException e) {
+                log.error("campaign {}: follow-up of contact {} dropped: {}", run.id, request.contact().id(),
+                        e.toString());
+                run.workEnded(true);
+                return Mono.empty();
+            }
+        }
+        // The window never opens before the horizon: the follow-up is settled in the ledger as taken, so that the
+        // contact is final there (a cluster's claim on it ends, a resumed run skips it).
+        Mono<Void> taken = run.writes.track(run.setup.ledger()
+                .markFollowUpTaken(run.id, request.contact().id(), request.attemptNumber(), at)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty()));
+        run.workEnded(true);
+        return taken;
+    }
+}

@@ -1,0 +1,118 @@
+package io.chimedialer.core.campaign;
+
+import io.chimedialer.core.calls.CallContext;
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.ledger.Ledger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The resume of a run (DESIGN.md section 4): takes over what a previous run of the campaign left open in the
+ * ledger before any contact is read. An intent without a TransactionId may or may not have become a call, so it
+ * ends as UNKNOWN and follows the UNKNOWN policy (not redialed unless {@code redial-unknown}); an attempt with a
+ * TransactionId may still be live, so it is registered again with the rest of its lifetime and ends by its HANGUP
+ * or, failing that, by the lifetime guard as UNKNOWN. Follow-ups not yet taken are scheduled again at their
+ * original due time.
+ */
+final class Recovery {
+    private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
+
+    private final RunContext run;
+    private final FollowUps followUps;
+
+    Recovery(RunContext run, FollowUps followUps) {
+        this.run = run;
+        this.followUps = followUps;
+    }
+
+    /** Completes once the previous run's open work is taken over; at once for a run that does not resume. */
+    Mono<Void> recoverPrevious() {
+        if (!run.setup.resume()) {
+            return Mono.empty();
+        }
+        Ledger ledger = run.setup.ledger();
+        Instant now = run.now();
+        AtomicLong unknown = new AtomicLong();
+        AtomicLong relive = new AtomicLong();
+        AtomicLong rescheduled = new AtomicLong();
+        Mono<Void> attempts = ledger.openAttempts(run.id)
+                .onErrorResume(UnsupportedOperationException.class, e -> Flux.empty())
+                .retryWhen(run.ledgerOutage())
+                .flatMap(record -> {
+                    if (record.transactionId() == null) {
+                        unknown.incrementAndGet();
+                        return endUnplaced(record, run.now());
+                    }
+                    relive.incrementAndGet();
+                    track(record, run.now());
+                    return Mono.<Void>empty();
+                }, 256)
+                .then();
+        Mono<Void> followUpsDue = ledger.dueFollowUps(run.id, now.plus(Duration.ofDays(36_500)))
+                .onErrorResume(UnsupportedOperationException.class, e -> Flux.empty())
+                .retryWhen(run.ledgerOutage())
+                .doOnNext(f -> {
+                    rescheduled.incrementAndGet();
+                    run.pending.incrementAndGet();
+                    followUps.takeOver(f);
+                })
+                .then();
+        return attempts.then(followUpsDue)
+                .doOnSuccess(v -> log.info("campaign {} resumed: {} intents without TransactionId ended UNKNOWN, {} "
+                        + "placed calls tracked again, {} follow-ups rescheduled", run.id, unknown.get(),
+                        relive.get(), rescheduled.get()));
+    }
+
+    /** An intent of the previous run without a TransactionId: UNKNOWN, then the UNKNOWN policy. */
+    private Mono<Void> endUnplaced(Ledger.AttemptRecord record, Instant now) {
+        CallResult result = new CallResult(record.attemptId(), run.id, null, Disposition.UNKNOWN, null, null, null,
+                null, 0, now);
+        run.counters.outcome(Disposition.UNKNOWN);
+        // The contact was counted as done (resumedDone) when the list was read; only a redial adds work.
+        return run.setup.ledger().recordResult(result).retryWhen(run.ledgerOutage())
+                .then(Mono.fromRunnable(() -> followUps.afterEnd(attempt(record), Disposition.UNKNOWN)));
+    }
+
+    /** A call of the previous run with a TransactionId: live until its HANGUP or the rest of its lifetime. */
+    private void track(Ledger.AttemptRecord record, Instant now) {
+        Attempt attempt = attempt(record);
+        Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
+        Duration left = run.setup.config().maxCallLifetime();
+        if (since != null) {
+            left = left.minus(Duration.between(since, now));
+        }
+        LiveAttempt entry = new LiveAttempt(attempt, true);
+        entry.transactionId = record.transactionId();
+        run.live.put(attempt.attemptId(), entry);
+        run.counters.live.increment();
+        run.pending.incrementAndGet();
+        boolean expired = left.compareTo(Duration.ofMillis(1)) < 0;
+        CallContext context = CallContext.of(attempt, run.setup.config().flow(),
+                expired ? Duration.ofMillis(1) : left);
+        try {
+            run.setup.registry().expect(attempt, context);
+        } catch (IllegalStateException e) {
+            // Already restored from the ledger by an invocation: the registry holds it, its end reaches the run.
+        }
+        run.setup.registry().placed(attempt.attemptId(), record.transactionId());
+        if (expired) {
+            run.setup.registry().markUnknown(attempt.attemptId());
+        }
+    }
+
+    private Attempt attempt(Ledger.AttemptRecord record) {
+        // The contact's other columns are not in the ledger; the flow's state travels in TransactionAttributes.
+        Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
+        return new Attempt(record.attemptId(), run.id, contact, record.attemptNumber(), record.region(),
+                record.fromNumber());
+    }
+}
