@@ -1,5 +1,7 @@
 package io.chimedialer.core.campaign;
 
+import io.chimedialer.testkit.Await;
+import io.chimedialer.testkit.VirtualTimeClock;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
@@ -85,7 +87,7 @@ class CampaignRunResumeTest {
     @Test
     void resume_previousRunLeftOpenAttempts_eachEndsOnceAndOnlyNewOrScheduledContactsAreDialed() throws Exception {
         time.advanceTimeTo(T0);
-        Clock clock = new VirtualClock(time);
+        Clock clock = new VirtualTimeClock(time);
         JdbcLedger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("ledger.db"), clock));
         closeables.add(ledger);
 
@@ -218,7 +220,7 @@ class CampaignRunResumeTest {
     @Test
     void resume_withoutOpenAttempts_recoveredCompletesAndNewContactsAreDialed() throws Exception {
         time.advanceTimeTo(T0);
-        Clock clock = new VirtualClock(time);
+        Clock clock = new VirtualTimeClock(time);
         JdbcLedger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("empty.db"), clock));
         closeables.add(ledger);
         EventBus bus = new EventBus();
@@ -272,12 +274,18 @@ class CampaignRunResumeTest {
      * Waits (real time, bounded by 20 s) for work on the ledger's own threads, nudging virtual time by 1 ms per
      * poll so that batching windows can close; returns when {@code done} holds (the caller then asserts).
      */
-    private void eventually(Runnable each, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
-            time.advanceTimeBy(Duration.ofMillis(1));
-            Thread.sleep(5);
-            each.run();
+    private void eventually(Runnable each, BooleanSupplier done) {
+        try {
+            Await.upTo(Duration.ofSeconds(20), "the run's ledger work").pollEvery(Duration.ofMillis(5)).until(() -> {
+                if (done.getAsBoolean()) {
+                    return true;
+                }
+                time.advanceTimeBy(Duration.ofMillis(1));
+                each.run();
+                return done.getAsBoolean();
+            });
+        } catch (AssertionError timedOut) {
+            // the caller's assertions say what is missing
         }
     }
 
@@ -330,30 +338,6 @@ class CampaignRunResumeTest {
                 + "\"call-" + tx + "\",\"ParticipantTag\":\"LEG-A\",\"To\":\"+12025550101\",\"From\":\"+12065550100\","
                 + "\"Direction\":\"Outbound\",\"StartTimeInMilliseconds\":\"1700000000000\"" + status + "}]}"
                 + actionData + "}";
-    }
-
-    /** A {@link Clock} reading the virtual scheduler, so registry, ledger and run share one time. */
-    private static final class VirtualClock extends Clock {
-        private final VirtualTimeScheduler time;
-
-        VirtualClock(VirtualTimeScheduler time) {
-            this.time = time;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(time.now(TimeUnit.MILLISECONDS));
-        }
     }
 
     /** Places every Create at once with TransactionId "tx-" + attempt id, and records it with its virtual time. */
