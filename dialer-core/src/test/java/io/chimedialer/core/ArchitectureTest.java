@@ -64,6 +64,33 @@ class ArchitectureTest {
     }
 
     @Test
+    void corePackages_internalSubpackages_usedOnlyByTheirOwnPackage() {
+        StringBuilder violations = new StringBuilder();
+        for (JavaClass c : main) {
+            String owner = topLevel(c.getPackageName());
+            c.getDirectDependenciesFromSelf().forEach(d -> {
+                String target = d.getTargetClass().getPackageName();
+                if (target.startsWith(PackageGraph.CORE + ".") && target.contains(".internal")
+                        && !topLevel(target).equals(owner)) {
+                    violations.append(d.getDescription()).append('\n');
+                }
+            });
+        }
+        if (violations.length() > 0) {
+            fail("a core package uses another package's internal implementation:\n" + violations + "\n" + graph);
+        }
+    }
+
+    private static String topLevel(String pkg) {
+        if (!pkg.startsWith(PackageGraph.CORE + ".")) {
+            return pkg;
+        }
+        String rest = pkg.substring(PackageGraph.CORE.length() + 1);
+        int dot = rest.indexOf('.');
+        return dot < 0 ? rest : rest.substring(0, dot);
+    }
+
+    @Test
     void packageGraph_currentCore_everyPackageSeenAndLayered() {
         PackageGraph g = PackageGraph.of(main);
 

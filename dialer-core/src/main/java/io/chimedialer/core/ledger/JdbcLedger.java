@@ -1,5 +1,9 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.core.ledger.internal.Backend;
+import io.chimedialer.core.ledger.internal.GroupCommitWriter;
+import io.chimedialer.core.ledger.internal.PostgresBackend;
+import io.chimedialer.core.ledger.internal.SqliteBackend;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;

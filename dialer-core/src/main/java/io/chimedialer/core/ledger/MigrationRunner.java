@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.core.ledger.internal.Backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package io.chimedialer.core.pacing;
 
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
+import io.chimedialer.core.pacing.internal.SchedulerClock;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.RegionConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;

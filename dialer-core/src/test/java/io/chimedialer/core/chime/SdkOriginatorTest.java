@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.Contact;
-import io.chimedialer.core.pacing.RegionRateLimiter;
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
 import io.netty.channel.ChannelOption;
 import java.net.URI;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.chimedialer.core.ledger;
 
+import io.chimedialer.core.ledger.internal.SqliteBackend;
 import io.chimedialer.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,6 @@
 package io.chimedialer.core.pacing;
 
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;

@@ -1,5 +1,10 @@
-package io.chimedialer.core.ledger;
+package io.chimedialer.core.ledger.internal;
 
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerException;
+import io.chimedialer.core.ledger.LedgerListener;
+import io.chimedialer.core.ledger.LedgerStats;
+import io.chimedialer.core.ledger.LedgerUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -31,12 +36,12 @@ import reactor.core.scheduler.Scheduler;
  * <p>A batch that fails for a reason other than unavailability is retried one operation per transaction,
  * so that one bad operation fails alone. Signals are emitted on the writer thread.
  */
-final class GroupCommitWriter {
+public final class GroupCommitWriter {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
     /** One write: statements run inside the batch's transaction. */
     @FunctionalInterface
-    interface WriteOp {
+    public interface WriteOp {
         /**
          * Runs the write. A {@link LedgerException} thrown here fails this operation only and must be
          * thrown before the operation changed anything; an {@link SQLException} aborts the batch.
@@ -50,7 +55,7 @@ final class GroupCommitWriter {
      * PostgreSQL), in the order each was first used, before any immediate statement and before the commit.
      * Only independent, order-insensitive writes (guarded upserts and updates) use it.
      */
-    static final class Tx implements AutoCloseable {
+    public static final class Tx implements AutoCloseable {
         private final Connection connection;
         private final Map<String, PreparedStatement> statements = new HashMap<>();
         private final Map<String, PreparedStatement> queued = new LinkedHashMap<>();
@@ -60,7 +65,7 @@ final class GroupCommitWriter {
         }
 
         /** A statement to run now; queued statements are sent first. */
-        PreparedStatement prepare(String sql) throws SQLException {
+        public PreparedStatement prepare(String sql) throws SQLException {
             flush();
             PreparedStatement statement = statement(sql);
             statement.clearParameters();
@@ -68,7 +73,7 @@ final class GroupCommitWriter {
         }
 
         /** A statement to bind and {@code addBatch()}; sent at the next {@link #flush}. */
-        PreparedStatement batch(String sql) throws SQLException {
+        public PreparedStatement batch(String sql) throws SQLException {
             PreparedStatement statement = statement(sql);
             queued.putIfAbsent(sql, statement);
             return statement;
@@ -129,7 +134,7 @@ final class GroupCommitWriter {
     private volatile Duration maxCommitLatency = Duration.ZERO;
     private volatile Duration totalWriteLatency = Duration.ZERO;
 
-    GroupCommitWriter(Backend backend, Scheduler scheduler, Clock clock, int maxBatch, LedgerListener listener) {
+    public GroupCommitWriter(Backend backend, Scheduler scheduler, Clock clock, int maxBatch, LedgerListener listener) {
         this.backend = backend;
         this.scheduler = scheduler;
         this.clock = clock;
@@ -138,7 +143,7 @@ final class GroupCommitWriter {
     }
 
     /** A {@code Mono} that enqueues {@code op} when subscribed and completes after its commit. */
-    Mono<Void> submit(WriteOp op) {
+    public Mono<Void> submit(WriteOp op) {
         return Mono.create(sink -> {
             if (closed) {
                 fail(List.of(new Pending(op, sink, clock.instant())), closedError());
@@ -162,22 +167,22 @@ final class GroupCommitWriter {
         });
     }
 
-    int queueDepth() {
+    public int queueDepth() {
         return depth.get();
     }
 
-    LedgerStats stats() {
+    public LedgerStats stats() {
         return new LedgerStats(depth.get(), batches, opsCommitted, opsFailed.get(), lastBatchSize,
                 lastCommitLatency, maxCommitLatency, totalWriteLatency);
     }
 
     /** Refuses new writes; the queued ones are still written by the drain already scheduled. */
-    void refuseNewWrites() {
+    public void refuseNewWrites() {
         closed = true;
     }
 
     /** Fails whatever is still queued (after the writer scheduler stopped). */
-    void failQueued(LedgerException error) {
+    public void failQueued(LedgerException error) {
         List<Pending> left = new ArrayList<>();
         Pending pending;
         while ((pending = queue.poll()) != null) {

@@ -1,4 +1,4 @@
-package io.chimedialer.core.pacing;
+package io.chimedialer.core.pacing.internal;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -12,11 +12,11 @@ import reactor.core.scheduler.Scheduler;
  * and the Reactor operators that wait on the same scheduler agree on "now" (and both run on a
  * {@code VirtualTimeScheduler} in tests).
  */
-final class SchedulerClock extends Clock {
+public final class SchedulerClock extends Clock {
 
     private final Scheduler scheduler;
 
-    SchedulerClock(Scheduler scheduler) {
+    public SchedulerClock(Scheduler scheduler) {
         this.scheduler = scheduler;
     }
 

@@ -1,5 +1,9 @@
-package io.chimedialer.core.ledger;
+package io.chimedialer.core.ledger.internal;
 
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerException;
+import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.ledger.LedgerUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +27,7 @@ import org.sqlite.SQLiteConfig;
  * power loss, and an intent lost after its call was placed would let a restart dial that contact again,
  * breaking "at most once". Group commit spreads the one sync over a whole batch, which keeps FULL cheap.
  */
-final class SqliteBackend extends Backend {
+public final class SqliteBackend extends Backend {
     private static final byte[] HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
     private final Path file;
@@ -42,13 +46,13 @@ final class SqliteBackend extends Backend {
      * Checks the file without writing (header, permissions), creates its directory when absent, then
      * opens the writer connection in WAL mode.
      */
-    static SqliteBackend open(LedgerOptions options) {
+    public static SqliteBackend open(LedgerOptions options) {
         Path file = fileOf(options.url());
         preflight(file);
         return new SqliteBackend(file, (int) Math.min(Integer.MAX_VALUE, options.lockTimeout().toMillis()));
     }
 
-    static Path fileOf(String url) {
+    public static Path fileOf(String url) {
         String rest = url.substring("jdbc:sqlite:".length());
         int query = rest.indexOf('?');
         if (query >= 0) {
@@ -158,12 +162,12 @@ final class SqliteBackend extends Backend {
     }
 
     @Override
-    String dialect() {
+    public String dialect() {
         return "sqlite";
     }
 
     @Override
-    String describe() {
+    public String describe() {
         return file.toString();
     }
 
@@ -172,17 +176,17 @@ final class SqliteBackend extends Backend {
     }
 
     @Override
-    Connection writer() {
+    public Connection writer() {
         return writer;
     }
 
     @Override
-    void releaseWriter(Connection connection) {
+    public void releaseWriter(Connection connection) {
         // the single writer connection lives as long as the ledger
     }
 
     @Override
-    Connection reader() throws SQLException {
+    public Connection reader() throws SQLException {
         SQLiteConfig config = baseConfig();
         config.setReadOnly(true);
         Connection connection = config.createConnection(url);
@@ -191,23 +195,23 @@ final class SqliteBackend extends Backend {
     }
 
     @Override
-    int readers() {
+    public int readers() {
         return 2;
     }
 
     @Override
-    void begin(Connection connection) throws SQLException {
+    public void begin(Connection connection) throws SQLException {
         // IMMEDIATE takes the write lock now, so a lock held by another process fails here, before any change
         execute(connection, "BEGIN IMMEDIATE");
     }
 
     @Override
-    void commit(Connection connection) throws SQLException {
+    public void commit(Connection connection) throws SQLException {
         execute(connection, "COMMIT");
     }
 
     @Override
-    void rollbackQuietly(Connection connection) {
+    public void rollbackQuietly(Connection connection) {
         if (connection == null) {
             return;
         }
@@ -219,7 +223,7 @@ final class SqliteBackend extends Backend {
     }
 
     @Override
-    LedgerException translate(String action, Throwable error) {
+    public LedgerException translate(String action, Throwable error) {
         if (error instanceof LedgerException ledgerException) {
             return ledgerException;
         }

@@ -1,5 +1,7 @@
-package io.chimedialer.core.ledger;
+package io.chimedialer.core.ledger.internal;
 
+import io.chimedialer.core.ledger.LedgerException;
+import io.chimedialer.core.ledger.LedgerUnavailableException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -8,41 +10,41 @@ import java.sql.Statement;
  * A database the ledger runs on: how to get the writer's and readers' connections, how to run a
  * transaction, and how to turn a driver error into a message that names the database.
  */
-abstract class Backend implements AutoCloseable {
+public abstract class Backend implements AutoCloseable {
 
     /** The dialect directory of the migrations: {@code sqlite} or {@code postgresql}. */
-    abstract String dialect();
+    public abstract String dialect();
 
     /** The database as operators know it: the file, or the URL without secrets. */
-    abstract String describe();
+    public abstract String describe();
 
     /** A connection for the writer; give it back with {@link #releaseWriter}. */
-    abstract Connection writer() throws SQLException;
+    public abstract Connection writer() throws SQLException;
 
     /** Gives back a connection from {@link #writer}; null is ignored. */
-    abstract void releaseWriter(Connection connection);
+    public abstract void releaseWriter(Connection connection);
 
     /** A connection for one read (auto-commit off); the caller closes it. */
-    abstract Connection reader() throws SQLException;
+    public abstract Connection reader() throws SQLException;
 
     /** How many reads may run at once. */
-    abstract int readers();
+    public abstract int readers();
 
     /** Starts a write transaction on a writer connection. */
-    abstract void begin(Connection connection) throws SQLException;
+    public abstract void begin(Connection connection) throws SQLException;
 
     /** Serializes schema migrations between processes, inside the migration transaction. */
-    void lockForMigration(Connection connection) throws SQLException {
+    public void lockForMigration(Connection connection) throws SQLException {
         // SQLite: the write transaction already excludes every other writer.
     }
 
     /** Commits a transaction started with {@link #begin}. */
-    void commit(Connection connection) throws SQLException {
+    public void commit(Connection connection) throws SQLException {
         connection.commit();
     }
 
     /** Rolls back, ignoring a failure (the connection may be gone). */
-    void rollbackQuietly(Connection connection) {
+    public void rollbackQuietly(Connection connection) {
         if (connection == null) {
             return;
         }
@@ -60,12 +62,12 @@ abstract class Backend implements AutoCloseable {
      * @param error  the failure
      * @return a {@link LedgerUnavailableException} when retrying later can succeed, else a {@link LedgerException}
      */
-    abstract LedgerException translate(String action, Throwable error);
+    public abstract LedgerException translate(String action, Throwable error);
 
     @Override
     public abstract void close();
 
-    static void execute(Connection connection, String sql) throws SQLException {
+    public static void execute(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }

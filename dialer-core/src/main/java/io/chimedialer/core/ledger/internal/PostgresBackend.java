@@ -1,5 +1,9 @@
-package io.chimedialer.core.ledger;
+package io.chimedialer.core.ledger.internal;
 
+import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.ledger.LedgerException;
+import io.chimedialer.core.ledger.LedgerOptions;
+import io.chimedialer.core.ledger.LedgerUnavailableException;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
@@ -11,7 +15,7 @@ import java.sql.SQLTransientConnectionException;
  * broken by an outage is dropped by the pool and the next transaction gets a fresh one when the server is
  * back.
  */
-final class PostgresBackend extends Backend {
+public final class PostgresBackend extends Backend {
     /** The advisory lock that serializes migrations between nodes sharing the database. */
     private static final long MIGRATION_LOCK = 0x6469616c6c6564L;
 
@@ -45,32 +49,32 @@ final class PostgresBackend extends Backend {
         }
     }
 
-    static PostgresBackend open(LedgerOptions options) {
+    public static PostgresBackend open(LedgerOptions options) {
         return new PostgresBackend(options);
     }
 
     /** The URL without a password (query parameter or user-info). */
-    static String redact(String url) {
+    public static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
     }
 
     @Override
-    String dialect() {
+    public String dialect() {
         return "postgresql";
     }
 
     @Override
-    String describe() {
+    public String describe() {
         return description;
     }
 
     @Override
-    Connection writer() throws SQLException {
+    public Connection writer() throws SQLException {
         return pool.getConnection();
     }
 
     @Override
-    void releaseWriter(Connection connection) {
+    public void releaseWriter(Connection connection) {
         if (connection == null) {
             return;
         }
@@ -82,27 +86,27 @@ final class PostgresBackend extends Backend {
     }
 
     @Override
-    Connection reader() throws SQLException {
+    public Connection reader() throws SQLException {
         return pool.getConnection();
     }
 
     @Override
-    int readers() {
+    public int readers() {
         return readers;
     }
 
     @Override
-    void begin(Connection connection) {
+    public void begin(Connection connection) {
         // auto-commit is off: the transaction starts with the first statement
     }
 
     @Override
-    void lockForMigration(Connection connection) throws SQLException {
+    public void lockForMigration(Connection connection) throws SQLException {
         execute(connection, "SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
     }
 
     @Override
-    LedgerException translate(String action, Throwable error) {
+    public LedgerException translate(String action, Throwable error) {
         if (error instanceof LedgerException ledgerException) {
             return ledgerException;
         }

@@ -1,5 +1,6 @@
-package io.chimedialer.core.pacing;
+package io.chimedialer.core.pacing.internal;
 
+import io.chimedialer.core.pacing.AdaptiveRate;
 import io.github.resilience4j.core.EventConsumer;
 import io.github.resilience4j.core.EventProcessor;
 import io.github.resilience4j.ratelimiter.RateLimiter;
