@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 256 KiB) get only 200, 400, 401 or 413, each where it belongs, never a 5xx; {@code /healthz} still answers.
  */
 class WebhookHttpFuzzIT {
-    private static final int REQUESTS = 10_000;
+    /** 10,000 in the {@code scale} profile. */
+    private static final int REQUESTS = Integer.getInteger("scale.fuzz.requests", 3_000);
     private static final int CONCURRENCY = 16;
     private static final long SEED = 20_261_127L;
 
