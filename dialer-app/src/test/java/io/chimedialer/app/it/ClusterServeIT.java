@@ -135,7 +135,7 @@ class ClusterServeIT {
         // A node without a run of the campaign passes the command on; every node receives it.
         JsonNode published = b.campaigns().act("elsewhere", "pause").block(Duration.ofSeconds(10));
         assertThat(published.get("published").asText()).isEqualTo("PAUSE");
-        await(Duration.ofSeconds(5), "node A received the pause", () -> a.cluster().control().latest()
+        await(Duration.ofSeconds(20), "node A received the pause", () -> a.cluster().control().latest()
                 .block(Duration.ofSeconds(5)).stream().anyMatch(e -> "elsewhere".equals(e.campaignId())));
 
         Path contacts = contacts();
@@ -154,7 +154,7 @@ class ClusterServeIT {
             });
         }
         a.campaigns().act(CAMPAIGN, "pause").block(Duration.ofSeconds(10));
-        await(Duration.ofSeconds(5), "node B paused", () -> onB.run().state() == CampaignRun.State.PAUSED);
+        await(Duration.ofSeconds(20), "node B paused", () -> onB.run().state() == CampaignRun.State.PAUSED);
         assertThat(onA.run().state()).isEqualTo(CampaignRun.State.PAUSED);
         // The Creates already on the wire are answered: both nodes' request metrics count what the emulator created.
         long createdWhenPaused = Await.upTo(Duration.ofSeconds(20), "the Creates sent before the pause answered")

@@ -848,7 +848,7 @@ class ClusterIT {
 
         nodes.get("b").control().setRate("us-east-1", 4).block(WAIT);
 
-        await("the rate change reaches both nodes", Duration.ofSeconds(5),
+        await("the rate change reaches both nodes", Duration.ofSeconds(20),
                 () -> a.rate().configuredRate() == 2.0 && b.rate().configuredRate() == 2.0);
         assertThat(nodes.get("a").limits().totals().get("us-east-1")).isEqualTo(new RegionShare(4, 7));
         ClusterStatus status = nodes.get("a").status().block(WAIT);
@@ -887,7 +887,7 @@ class ClusterIT {
 
         long issuedAt = System.nanoTime();
         ControlEvent pause = controls.get("a").pause(CAMPAIGN).block(WAIT);
-        await("the pause reaches every node", Duration.ofSeconds(5),
+        await("the pause reaches every node", Duration.ofSeconds(20),
                 () -> received.values().stream().allMatch(l -> l.size() == 1));
         List<Long> delays = new ArrayList<>();
         for (String node : controls.keySet()) {
@@ -898,7 +898,7 @@ class ClusterIT {
         ControlEvent rate = controls.get("b").setRate("us-east-1", 7.5).block(WAIT);
         ControlEvent resume = controls.get("c").resume(CAMPAIGN).block(WAIT);
         ControlEvent cancel = controls.get("b").cancel(CAMPAIGN).block(WAIT);
-        await("every command reaches every node", Duration.ofSeconds(5),
+        await("every command reaches every node", Duration.ofSeconds(20),
                 () -> received.values().stream().allMatch(l -> l.size() == 4));
 
         for (List<ControlEvent> events : received.values()) {
@@ -925,7 +925,7 @@ class ClusterIT {
 
         ControlEvent pause = issuer.pause(CAMPAIGN).block(WAIT);
 
-        await("polling delivers the pause", Duration.ofSeconds(5), () -> received.size() == 1);
+        await("polling delivers the pause", Duration.ofSeconds(20), () -> received.size() == 1);
         assertThat(received).containsExactly(pause);
         assertThat(quiet.notifications()).isZero();
     }
@@ -943,7 +943,7 @@ class ClusterIT {
 
         ControlEvent after = issuer.resume(CAMPAIGN).block(WAIT);
 
-        await("the later command arrives", Duration.ofSeconds(5), () -> received.size() == 1);
+        await("the later command arrives", Duration.ofSeconds(20), () -> received.size() == 1);
         assertThat(received).containsExactly(after);
         assertThat(late.latest().block(WAIT)).containsExactly(after);
         assertThat(early.seq()).isLessThan(after.seq());
@@ -964,7 +964,7 @@ class ClusterIT {
         ControlEvent configured = issuer.launch("configured", null).block(WAIT);
         ControlEvent optOut = issuer.optOut("campaign:" + CAMPAIGN, "+14155550123").block(WAIT);
 
-        await("the three commands arrive", Duration.ofSeconds(5), () -> received.size() == 3);
+        await("the three commands arrive", Duration.ofSeconds(20), () -> received.size() == 3);
         assertThat(received).containsExactly(adHoc, configured, optOut);
         assertThat(received.get(0).command()).isEqualTo(ControlEvent.Command.LAUNCH);
         assertThat(received.get(0).payload()).isEqualTo(definition);
