@@ -226,6 +226,10 @@ class WebhookIT {
                         rowByNumber.get(number).get("disposition"))) {
                     return; // its Create timed out and the call never existed, or the lifetime closed it
                 }
+                if (calls.stream().anyMatch(c -> c.to().equals(number) && "calleeHangup".equals(c.endReason()))) {
+                    return; // the callee hung up during a prompt (the scenario's 2 %) before the script was done;
+                            // its digits were still compared with the emulator's above
+                }
                 String expectedDigits = switch (dtmf) {
                     case "2" -> "222"; // "repeat" offers the menu again, up to its 3 attempts
                     case "5", "" -> ""; // not a menu digit: Chime reports InvalidDigitsReceived, no digits
