@@ -241,7 +241,10 @@ class WebhookIT {
             });
             List<String> scriptedOptOuts = scripted.entrySet().stream().filter(e -> e.getValue().equals("9"))
                     .map(Map.Entry::getKey).filter(createdNumbers::contains)
-                    .filter(n -> Disposition.ANSWERED.name().equals(rowByNumber.get(n).get("disposition"))).toList();
+                    .filter(n -> Disposition.ANSWERED.name().equals(rowByNumber.get(n).get("disposition")))
+                    .filter(n -> calls.stream().noneMatch(c -> c.to().equals(n) && "calleeHangup".equals(c.endReason())
+                            && c.actions().stream().noneMatch(a -> "9".equals(a.receivedDigits()))))
+                    .toList();
             assertThat(optedOut).containsAll(scriptedOptOuts);
             Set<String> onList = new HashSet<>(it.runtime().ledger().dncNumbers(dnc.toString()).collectList()
                     .block(Duration.ofSeconds(30)));
