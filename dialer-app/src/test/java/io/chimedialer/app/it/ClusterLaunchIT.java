@@ -56,7 +56,8 @@ class ClusterLaunchIT {
     /** More than a node claims ahead of its dialing (its run's waiting room), so that every node gets some. */
     private static final int CONTACTS = 2_000;
     private static final double RATE = 50;
-    private static final Duration RUN_LIMIT = Duration.ofSeconds(50);
+    /** A bound on waiting, not a speed requirement: a starved machine ran these at a third of their rate. */
+    private static final Duration RUN_LIMIT = Duration.ofSeconds(180);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir

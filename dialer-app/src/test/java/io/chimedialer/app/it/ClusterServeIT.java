@@ -69,7 +69,7 @@ class ClusterServeIT {
     private static final int CONTACTS = Integer.getInteger("scale.clusterserve.contacts", 1_200);
     private static final double RATE = 30;
     private static final int CAP = 120;
-    private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
+    private static final Duration RUN_LIMIT = Duration.ofSeconds(180);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
