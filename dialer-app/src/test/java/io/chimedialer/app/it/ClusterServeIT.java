@@ -157,11 +157,19 @@ class ClusterServeIT {
         await(Duration.ofSeconds(20), "node B paused", () -> onB.run().state() == CampaignRun.State.PAUSED);
         assertThat(onA.run().state()).isEqualTo(CampaignRun.State.PAUSED);
         // The Creates already on the wire are answered: both nodes' request metrics count what the emulator created.
-        long createdWhenPaused = Await.upTo(Duration.ofSeconds(20), "the Creates sent before the pause answered")
+        // Settled: every Create answered, and the count unchanged for a second (a batch whose intents committed just
+        // before the pause is still sent, a few ms later; an equal count alone once caught the gap before it).
+        long[] last = {-1, System.nanoTime()};
+        long createdWhenPaused = Await.upTo(Duration.ofSeconds(30), "the Creates sent before the pause answered")
                 .untilValue(() -> {
                     long answered = nodes.stream().mapToLong(ClusterServeIT::createsAnswered).sum();
                     long created = emulator.stats().created();
-                    return answered == created ? created : -1;
+                    if (created != last[0]) {
+                        last[0] = created;
+                        last[1] = System.nanoTime();
+                    }
+                    boolean steady = System.nanoTime() - last[1] >= Duration.ofSeconds(1).toNanos();
+                    return answered == created && steady ? created : -1;
                 }, created -> created >= 0);
         Await.holdsFor(Duration.ofSeconds(2), "no Create while paused (" + createdWhenPaused + " before)",
                 () -> emulator.stats().created() == createdWhenPaused);
