@@ -35,6 +35,11 @@ public final class CampaignCounters {
     public final LongAdder followUpsPending = new LongAdder();
     /** Contacts this node let go before dialing because another node could hold them (cluster; lease ran out). */
     public final LongAdder claimsLost = new LongAdder();
+    /**
+     * Attempts withdrawn: written as intents but never sent, or refused for a reason that is not the contact's
+     * (a failed Region, throttling or capacity after every retry). Not calls; each contact is dialed again.
+     */
+    public final LongAdder withdrawn = new LongAdder();
     /** Bookkeeping writes to the ledger that failed (logged; the run went on). */
     public final LongAdder ledgerWriteFailures = new LongAdder();
 

@@ -7,6 +7,7 @@ import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.pacing.DialRequest;
 import io.chimedialer.core.pacing.Dialer;
+import io.chimedialer.core.pacing.RegionHealth;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.RegionRouter;
 import java.time.Duration;
@@ -73,6 +74,8 @@ public final class CampaignRun {
     private final AtomicBoolean sourceDone = new AtomicBoolean();
     private final AtomicBoolean dialDone = new AtomicBoolean();
     private final Sinks.Many<Boolean> paused = Sinks.many().replay().latest();
+    private final Sinks.Many<String> errorPauses = Sinks.many().multicast().directBestEffort();
+    private volatile String pauseReason;
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
     private final Sinks.Empty<Void> done = Sinks.empty();
     private final Sinks.Empty<Void> recovered = Sinks.empty();
@@ -91,7 +94,8 @@ public final class CampaignRun {
             checkDone();
         });
         this.recovery = new Recovery(run, followUps);
-        this.dialOutcomes = new DialOutcomes(run, fence);
+        this.dialOutcomes = new DialOutcomes(run, fence, followUps,
+                reason -> pauseOnError(regionsDownReason()));
         this.callOutcomes = new CallOutcomes(run, followUps);
         paused.tryEmitNext(false);
     }
@@ -159,7 +163,12 @@ public final class CampaignRun {
                 .doFinally(signal -> recovered.tryEmitEmpty())
                 .thenMany(Flux.merge(1, admission.firstAttempts(), followUps.due()))
                 .takeUntilOther(cancelSignal.asMono())
-                .concatMap(request -> whileRunning().thenReturn(request), 0);
+                .concatMap(request -> Mono.defer(() -> {
+                    if (run.regionsDown()) {
+                        pauseOnError(regionsDownReason());
+                    }
+                    return whileRunning();
+                }).thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
         // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
         subscriptions.add(dialer.dialRequests(input, fence::beforePlace,
@@ -232,12 +241,57 @@ public final class CampaignRun {
         }
     }
 
-    /** Resumes a paused run. */
+    /**
+     * Pauses the run by itself for an error that no contact caused and that retrying will not fix (every Region
+     * failed on an account or configuration error): as {@link #pause()}, with the reason shown in the report and
+     * the status, and told to {@link #errorPauses()}. {@link #resume()} clears it.
+     */
+    public void pauseOnError(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (run.state.compareAndSet(State.RUNNING, State.PAUSED)) {
+            pauseReason = reason;
+            paused.tryEmitNext(true);
+            log.error("campaign {} paused: {}. Fix the configuration or the account, then resume it.", id, reason);
+            errorPauses.tryEmitNext(reason);
+        }
+    }
+
+    /** Why the run paused by itself ({@link #pauseOnError}), or null. */
+    public String pauseReason() {
+        return pauseReason;
+    }
+
+    /** The reasons of the run's pauses on error, as they happen (hot; nothing is replayed). */
+    public Flux<String> errorPauses() {
+        return errorPauses.asFlux();
+    }
+
+    /**
+     * Resumes a paused run. The campaign's failed Regions are restored first (the operator fixed what failed
+     * them); if it is not fixed, the next Create there fails the Region again.
+     */
     public void resume() {
         if (run.state.compareAndSet(State.PAUSED, State.RUNNING)) {
+            for (String name : setup.config().regions().keySet()) {
+                RegionPacing pacing = setup.regions().get(name);
+                if (pacing != null && pacing.health().restore()) {
+                    log.info("campaign {}: Region {} restored", id, name);
+                }
+            }
+            pauseReason = null;
             paused.tryEmitNext(false);
             log.info("campaign {} resumed", id);
         }
+    }
+
+    private String regionsDownReason() {
+        StringBuilder sb = new StringBuilder("every Region failed:");
+        for (String name : setup.config().regions().keySet()) {
+            RegionPacing pacing = setup.regions().get(name);
+            pacing.health().failure().ifPresent(f -> sb.append(' ').append(name).append(" (").append(f.describe())
+                    .append(')'));
+        }
+        return sb.toString();
     }
 
     /**
@@ -336,12 +390,13 @@ public final class CampaignRun {
         for (String name : setup.config().regions().keySet()) {
             RegionPacing pacing = setup.regions().get(name);
             RegionTally t = run.tally(name);
+            String failure = pacing.health().failure().map(RegionHealth.Failure::describe).orElse(null);
             regions.put(name, new RunReport.RegionReport(t.attempts.get(), setup.originator().throttled(name),
                     pacing.config().callsPerSecond(), t.achievedCps(), pacing.rate().effectiveRate(),
-                    pacing.permits().peak(), pacing.permits().configuredCap()));
+                    pacing.permits().peak(), pacing.permits().configuredCap(), failure));
         }
         Map<Disposition, Long> outcomes = new EnumMap<>(counters.outcomes());
         return new RunReport(id, run.state.get().name(), contacts, counters.attempts.sum(), outcomes, regions,
-                Math.max(0, seconds));
+                Math.max(0, seconds), counters.withdrawn.sum(), pauseReason);
     }
 }

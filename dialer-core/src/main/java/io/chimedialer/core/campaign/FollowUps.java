@@ -87,6 +87,16 @@ final class FollowUps {
     }
 
     /**
+     * Dials a contact again whose attempt was withdrawn (not a dial of it): the same attempt number, after
+     * {@code delay}, once {@code recorded} (the ledger's withdrawal, which holds the contact's pending follow-up)
+     * has landed. The contact's work goes on: pending is unchanged.
+     */
+    void redial(Attempt withdrawn, Duration delay, Mono<Void> recorded) {
+        schedule(new DialRequest(withdrawn.contact(), withdrawn.attemptNumber(), run.setup.arguments()), delay,
+                recorded);
+    }
+
+    /**
      * Takes over a follow-up that the ledger holds (a previous run's, or a dead node's): it is dialed at its
      * original due time, or at once when overdue. The caller has counted it in pending.
      */

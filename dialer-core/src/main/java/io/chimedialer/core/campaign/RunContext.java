@@ -65,6 +65,13 @@ final class RunContext {
         return s == State.RUNNING || s == State.PAUSED;
     }
 
+    /** Whether every Region of the campaign has failed ({@code RegionHealth}): nothing can be dialed. */
+    boolean regionsDown() {
+        return setup.config().regions().keySet().stream()
+                .map(name -> setup.regions().get(name))
+                .noneMatch(pacing -> pacing != null && pacing.health().up());
+    }
+
     RegionTally tally(String region) {
         return regionTally.computeIfAbsent(region, r -> new RegionTally());
     }

@@ -14,9 +14,13 @@ import java.util.Map;
  * @param outcomes        final outcomes by disposition
  * @param regions         per Region figures
  * @param durationSeconds wall time from start to the report
+ * @param withdrawn       attempts withdrawn (never sent, or refused for a reason not the contact's; each contact is
+ *                        dialed again): not counted in {@code attempts}
+ * @param pauseReason     why the campaign paused by itself (e.g. every Region failed), or null
  */
 public record RunReport(String campaign, String state, Contacts contacts, long attempts, Map<Disposition, Long> outcomes,
-                        Map<String, RegionReport> regions, double durationSeconds) {
+                        Map<String, RegionReport> regions, double durationSeconds, long withdrawn,
+                        String pauseReason) {
 
     /**
      * What became of the contact list. {@code total = invalid + duplicate + suppressed + windowExpired +
@@ -46,8 +50,10 @@ public record RunReport(String campaign, String state, Contacts contacts, long a
      * @param effectiveCps  the AIMD-adjusted rate at the end
      * @param peakActive    the highest number of simultaneous active-call permits held
      * @param maxActive     the active-call cap
+     * @param failure       why the Region failed (error type and message; no Create is sent there until the
+     *                      campaign is resumed), or null while it is up
      */
     public record RegionReport(long attempts, long throttled, double configuredCps, double achievedCps,
-                               double effectiveCps, int peakActive, int maxActive) {
+                               double effectiveCps, int peakActive, int maxActive, String failure) {
     }
 }

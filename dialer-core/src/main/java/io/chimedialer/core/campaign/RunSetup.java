@@ -35,6 +35,11 @@ public final class RunSetup {
     public static final int DEFAULT_MAX_WAITING = 10_000;
     /** How long an UNKNOWN Create waits for its NEW_OUTBOUND_CALL before it is closed, unless set. */
     public static final Duration DEFAULT_RECONCILE_GRACE = Duration.ofSeconds(30);
+    /**
+     * How long a contact waits before it is dialed again after its attempt was not sent, or was refused for
+     * throttling or capacity after every retry, unless set.
+     */
+    public static final Duration DEFAULT_REDIAL_WITHDRAWN_AFTER = Duration.ofSeconds(30);
 
     private final CampaignConfig config;
     private final Flux<ContactRow> source;
@@ -54,6 +59,7 @@ public final class RunSetup {
     private final Supplier<String> attemptIds;
     private final DialerSettings dialer;
     private final Duration reconcileGrace;
+    private final Duration redialWithdrawnAfter;
     private final boolean resume;
     private final Map<String, String> arguments;
 
@@ -76,6 +82,7 @@ public final class RunSetup {
         attemptIds = Objects.requireNonNull(b.attemptIds, "attemptIds");
         dialer = b.dialer;
         reconcileGrace = b.reconcileGrace;
+        redialWithdrawnAfter = b.redialWithdrawnAfter;
         resume = b.resume;
         arguments = b.arguments;
         for (String region : config.regions().keySet()) {
@@ -176,6 +183,15 @@ public final class RunSetup {
         return reconcileGrace;
     }
 
+    /**
+     * How long a contact waits before it is dialed again after its attempt was withdrawn for local congestion
+     * (never sent, or throttled or at capacity after every retry). An attempt withdrawn because its Region failed
+     * is dialed again at once in another Region, or after the campaign's resume.
+     */
+    public Duration redialWithdrawnAfter() {
+        return redialWithdrawnAfter;
+    }
+
     /** Whether contacts that the ledger already knows are skipped (and the previous run's open work taken over). */
     public boolean resume() {
         return resume;
@@ -206,6 +222,7 @@ public final class RunSetup {
         private Supplier<String> attemptIds;
         private DialerSettings dialer = DialerSettings.ofDefaults();
         private Duration reconcileGrace = DEFAULT_RECONCILE_GRACE;
+        private Duration redialWithdrawnAfter = DEFAULT_REDIAL_WITHDRAWN_AFTER;
         private boolean resume;
         private Map<String, String> arguments = Map.of();
 
@@ -302,6 +319,16 @@ public final class RunSetup {
         /** How long an UNKNOWN Create waits for reconciliation; default {@link #DEFAULT_RECONCILE_GRACE}. */
         public Builder reconcileGrace(Duration grace) {
             this.reconcileGrace = Objects.requireNonNull(grace, "grace");
+            return this;
+        }
+
+        /** The wait before a withdrawn contact is dialed again; default {@link #DEFAULT_REDIAL_WITHDRAWN_AFTER}. */
+        public Builder redialWithdrawnAfter(Duration delay) {
+            Objects.requireNonNull(delay, "delay");
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("redialWithdrawnAfter must be >= 0, was " + delay);
+            }
+            this.redialWithdrawnAfter = delay;
             return this;
         }
 

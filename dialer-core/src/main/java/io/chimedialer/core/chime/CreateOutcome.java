@@ -8,8 +8,14 @@ import java.util.Objects;
  * values; the {@code Mono} that produces it never errors for a per-call failure.
  *
  * <p>The variants split by what is known about the call on Chime's side: {@link Placed} (it exists),
- * {@link Throttled}, {@link NotSent}, {@link Rejected} and {@link AtCapacity} (it provably does not),
- * and {@link Unknown} (it may or may not exist, so it must never be dialed again blindly).
+ * {@link Throttled}, {@link NotSent}, {@link Rejected}, {@link RegionFault}, {@link AtCapacity}, {@link Withdrawn}
+ * and {@link Suppressed} (it provably does not), and {@link Unknown} (it may or may not exist, so it must never be
+ * dialed again blindly).
+ *
+ * <p>They also split by whose fault a failure is. {@link Rejected} is the contact's (a number Chime refuses) or
+ * unexplained; {@link RegionFault} is the Region's or the account's (credentials, permissions, the SIP media
+ * application, the from-number), so the contact is not charged with it: its attempt is withdrawn and it is
+ * dialed later.
  */
 public sealed interface CreateOutcome {
 
@@ -76,6 +82,34 @@ public sealed interface CreateOutcome {
     record Rejected(Disposition disposition, String errorType, String message) implements CreateOutcome {
         public Rejected {
             Objects.requireNonNull(disposition, "disposition");
+        }
+    }
+
+    /**
+     * A refusal that is not the contact's fault but the Region's or the account's: 401 or 403 (credentials,
+     * IAM), NotFoundException (the SIP media application), a BadRequest naming {@code FromPhoneNumber} or the
+     * SIP media application, or a run of unexplained 4xx answers. The call was not created; every further Create
+     * in the Region would fail the same way until the configuration is fixed.
+     *
+     * @param errorType the service's error code, e.g. {@code AccessDeniedException}
+     * @param message   the service's message, may be empty
+     */
+    record RegionFault(String errorType, String message) implements CreateOutcome {
+        public RegionFault {
+            Objects.requireNonNull(errorType, "errorType");
+            message = message == null ? "" : message;
+        }
+    }
+
+    /**
+     * The attempt was not sent because its Region had failed ({@link RegionFault}) after it was admitted.
+     * Produced by the dialing pipeline, never by an {@link Originator}.
+     *
+     * @param reason why, for the log and the ledger
+     */
+    record Withdrawn(String reason) implements CreateOutcome {
+        public Withdrawn {
+            Objects.requireNonNull(reason, "reason");
         }
     }
 

@@ -9,10 +9,13 @@ import java.util.concurrent.TimeoutException;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
+import software.amazon.awssdk.services.chimesdkvoice.model.AccessDeniedException;
 import software.amazon.awssdk.services.chimesdkvoice.model.BadRequestException;
+import software.amazon.awssdk.services.chimesdkvoice.model.ForbiddenException;
 import software.amazon.awssdk.services.chimesdkvoice.model.NotFoundException;
 import software.amazon.awssdk.services.chimesdkvoice.model.ResourceLimitExceededException;
 import software.amazon.awssdk.services.chimesdkvoice.model.ThrottledClientException;
+import software.amazon.awssdk.services.chimesdkvoice.model.UnauthorizedClientException;
 
 /**
  * Maps SDK failures to outcome values. The one question that matters for Create is whether the request
@@ -44,10 +47,38 @@ final class SdkErrors {
             if (status >= 500 || status < 400) {
                 return new CreateOutcome.Unknown(e);
             }
-            Disposition disposition = e instanceof BadRequestException ? Disposition.INVALID_NUMBER : Disposition.FAILED;
-            return new CreateOutcome.Rejected(disposition, errorType(service), message);
+            return rejection(service, status, message);
         }
         return provablyNotSent(e) ? new CreateOutcome.NotSent(e) : new CreateOutcome.Unknown(e);
+    }
+
+    /**
+     * A final 4xx of Create, by whose fault it is. The Region's or account's: 401 and 403 (expired or wrong
+     * credentials, an IAM policy without {@code chime:CreateSipMediaApplicationCall}), NotFound (the SIP media
+     * application), a BadRequest naming {@code FromPhoneNumber} or the SIP media application. The contact's: a
+     * BadRequest naming {@code ToPhoneNumber}. Anything else is unexplained: FAILED for this contact, and the
+     * Region's health counts it (a run of them fails the Region).
+     */
+    private static CreateOutcome rejection(SdkServiceException service, int status, String message) {
+        String type = errorType(service);
+        if (status == 401 || status == 403 || service instanceof NotFoundException
+                || service instanceof AccessDeniedException || service instanceof ForbiddenException
+                || service instanceof UnauthorizedClientException) {
+            return new CreateOutcome.RegionFault(type, message);
+        }
+        if (service instanceof BadRequestException || status == 400) {
+            if (names(message, "FromPhoneNumber") || names(message, "SipMediaApplication")) {
+                return new CreateOutcome.RegionFault(type, message);
+            }
+            if (names(message, "ToPhoneNumber")) {
+                return new CreateOutcome.Rejected(Disposition.INVALID_NUMBER, type, message);
+            }
+        }
+        return new CreateOutcome.Rejected(Disposition.FAILED, type, message);
+    }
+
+    private static boolean names(String message, String field) {
+        return message != null && message.toLowerCase(java.util.Locale.ROOT).contains(field.toLowerCase(java.util.Locale.ROOT));
     }
 
     static UpdateOutcome classifyUpdate(Throwable error) {

@@ -45,6 +45,8 @@ import reactor.core.scheduler.Schedulers;
 public final class JdbcLedger implements Ledger {
     private static final Logger log = LoggerFactory.getLogger(JdbcLedger.class);
     private static final String IN_PROGRESS = "IN_PROGRESS";
+    /** The result of an attempt that was withdrawn (never sent, or refused for a reason not the contact's). */
+    public static final String WITHDRAWN = "WITHDRAWN";
     private static final int IN_CHUNK = 500;
     private static final String ATTEMPT_COLUMNS = "attempt_id, campaign_id, contact_key, number, attempt_number, "
             + "region, from_number, transaction_id, intended_at, placed_at, ended_at, disposition, sip_code, "
@@ -228,6 +230,68 @@ public final class JdbcLedger implements Ledger {
             insert.setLong(5, event.at().toEpochMilli());
             insert.setString(6, event.detail());
             insert.addBatch();
+        });
+    }
+
+    @Override
+    public Mono<Void> recordWithdrawn(Attempt attempt, String reason, Instant redialAt) {
+        Objects.requireNonNull(attempt, "attempt");
+        Objects.requireNonNull(redialAt, "redialAt");
+        return withdraw(attempt, WITHDRAWN, reason, redialAt);
+    }
+
+    @Override
+    public Mono<Void> recordWithdrawnFinal(Attempt attempt, String state, String reason) {
+        Objects.requireNonNull(attempt, "attempt");
+        Objects.requireNonNull(state, "state");
+        return withdraw(attempt, state, reason, null);
+    }
+
+    /**
+     * The attempt's result becomes WITHDRAWN unless it was placed or has a result; then, only if it did and is still
+     * the contact's last attempt, the contact takes {@code status} with its attempt count before this attempt, and
+     * (when {@code redialAt} is given) a follow-up with the same attempt number is pending again.
+     */
+    private Mono<Void> withdraw(Attempt attempt, String status, String reason, Instant redialAt) {
+        return writer.submit(tx -> {
+            long now = clock.millis();
+            PreparedStatement result = tx.batch("UPDATE attempts SET disposition = '" + WITHDRAWN + "', ended_at = ? "
+                    + "WHERE attempt_id = ? AND disposition IS NULL AND transaction_id IS NULL");
+            result.setLong(1, now);
+            result.setString(2, attempt.attemptId());
+            result.addBatch();
+            String stillLast = "EXISTS (SELECT 1 FROM attempts WHERE attempt_id = ? AND disposition = '" + WITHDRAWN
+                    + "') AND EXISTS (SELECT 1 FROM contact_progress WHERE campaign_id = ? AND contact_key = ? "
+                    + "AND last_attempt_id = ?)";
+            if (redialAt != null) {
+                PreparedStatement followUp = tx.batch("INSERT INTO follow_ups (campaign_id, contact_key, "
+                        + "attempt_number, number, due_at, taken_at, created_at) SELECT ?, ?, ?, ?, ?, NULL, ? WHERE "
+                        + stillLast + " ON CONFLICT (campaign_id, contact_key, attempt_number) DO UPDATE SET "
+                        + "taken_at = NULL, due_at = excluded.due_at, number = excluded.number");
+                followUp.setString(1, attempt.campaignId());
+                followUp.setString(2, attempt.contact().id());
+                followUp.setInt(3, attempt.attemptNumber());
+                followUp.setString(4, attempt.contact().number());
+                followUp.setLong(5, redialAt.toEpochMilli());
+                followUp.setLong(6, now);
+                followUp.setString(7, attempt.attemptId());
+                followUp.setString(8, attempt.campaignId());
+                followUp.setString(9, attempt.contact().id());
+                followUp.setString(10, attempt.attemptId());
+                followUp.addBatch();
+            }
+            PreparedStatement progress = tx.batch("UPDATE contact_progress SET status = ?, reason = ?, attempts = ?, "
+                    + "updated_at = ? WHERE campaign_id = ? AND contact_key = ? AND last_attempt_id = ? "
+                    + "AND EXISTS (SELECT 1 FROM attempts WHERE attempt_id = ? AND disposition = '" + WITHDRAWN + "')");
+            progress.setString(1, status);
+            progress.setString(2, reason);
+            progress.setInt(3, attempt.attemptNumber() - 1);
+            progress.setLong(4, now);
+            progress.setString(5, attempt.campaignId());
+            progress.setString(6, attempt.contact().id());
+            progress.setString(7, attempt.attemptId());
+            progress.setString(8, attempt.attemptId());
+            progress.addBatch();
         });
     }
 
@@ -581,7 +645,8 @@ public final class JdbcLedger implements Ledger {
         String transactionId = rows.getString(8);
         String disposition = rows.getString(12);
         CallResult result = null;
-        if (disposition != null) {
+        boolean withdrawn = WITHDRAWN.equals(disposition);
+        if (disposition != null && !withdrawn) {
             long sip = rows.getLong(13);
             Integer sipCode = rows.wasNull() ? null : (int) sip;
             result = new CallResult(attemptId, campaignId, transactionId, Disposition.valueOf(disposition), sipCode,
@@ -589,7 +654,8 @@ public final class JdbcLedger implements Ledger {
                     rows.getInt(17), instant(rows, 11));
         }
         return new AttemptRecord(attemptId, campaignId, rows.getString(3), rows.getString(4), rows.getInt(5),
-                rows.getString(6), rows.getString(7), transactionId, instant(rows, 9), instant(rows, 10), result);
+                rows.getString(6), rows.getString(7), transactionId, instant(rows, 9), instant(rows, 10), result,
+                withdrawn);
     }
 
     private static CampaignRecord campaign(ResultSet rows) throws SQLException {

@@ -45,6 +45,34 @@ public interface Ledger extends AutoCloseable {
     Mono<Void> recordResult(CallResult result);
 
     /**
+     * Withdraws an attempt whose intent was written but whose Create was never sent, or was refused for a reason
+     * that is not the contact's (its Region failed, throttling after every retry, a stop). The attempt's result is
+     * {@code WITHDRAWN}: not a dial of the contact. The contact goes back to waiting with its attempt count as
+     * before this attempt: a follow-up with the same attempt number is pending from {@code redialAt}, so the run,
+     * a resumed run or another node dials it. Nothing happens when the attempt has a TransactionId or a result,
+     * or when a later attempt of the contact was written since.
+     *
+     * @param attempt  the attempt, as its intent was written
+     * @param reason   why, kept as the contact's reason
+     * @param redialAt when the contact may be dialed again
+     */
+    default Mono<Void> recordWithdrawn(Attempt attempt, String reason, Instant redialAt) {
+        return Mono.error(unsupported("recordWithdrawn"));
+    }
+
+    /**
+     * Withdraws an attempt that was never sent, and ends its contact in a skip state without a call (a number
+     * that joined a DNC list between its admission and its Create ends {@code SUPPRESSED}). Same conditions as
+     * {@link #recordWithdrawn}.
+     *
+     * @param state  the contact's final state, e.g. {@code SUPPRESSED}
+     * @param reason why
+     */
+    default Mono<Void> recordWithdrawnFinal(Attempt attempt, String state, String reason) {
+        return Mono.error(unsupported("recordWithdrawnFinal"));
+    }
+
+    /**
      * Records a contact that ends without a call: invalid, duplicate, suppressed or outside-window-expired.
      *
      * @param campaignId the campaign
@@ -203,11 +231,26 @@ public interface Ledger extends AutoCloseable {
      * @param transactionId TransactionId or null (intent only)
      * @param intendedAt    when the intent was written
      * @param placedAt      when Create answered, or null
-     * @param result        the final outcome, or null while live
+     * @param result        the final outcome, or null while live or when withdrawn
+     * @param withdrawn     the attempt was withdrawn: never sent, or refused for a reason not the contact's
+     *                      ({@link #recordWithdrawn}); not a call
      */
     record AttemptRecord(String attemptId, String campaignId, String contactKey, String number, int attemptNumber,
                          String region, String fromNumber, String transactionId, Instant intendedAt, Instant placedAt,
-                         CallResult result) {
+                         CallResult result, boolean withdrawn) {
+
+        /** An attempt that was not withdrawn. */
+        public AttemptRecord(String attemptId, String campaignId, String contactKey, String number, int attemptNumber,
+                             String region, String fromNumber, String transactionId, Instant intendedAt,
+                             Instant placedAt, CallResult result) {
+            this(attemptId, campaignId, contactKey, number, attemptNumber, region, fromNumber, transactionId,
+                    intendedAt, placedAt, result, false);
+        }
+
+        /** Neither a final outcome nor withdrawn: the call may still be live (or its Create in flight). */
+        public boolean open() {
+            return result == null && !withdrawn;
+        }
     }
 
     /**
@@ -261,7 +304,9 @@ public interface Ledger extends AutoCloseable {
      * @param contactKey    contact id
      * @param number        the number (as last written)
      * @param status        {@code IN_PROGRESS} (an intent without outcome), a {@code Disposition} name (the last
-     *                      attempt's outcome), or a skip state ({@code INVALID}, {@code DUPLICATE}, ...)
+     *                      attempt's outcome), {@code WITHDRAWN} (its last attempt was withdrawn; a follow-up
+     *                      with the same attempt number is pending), or a skip state ({@code INVALID},
+     *                      {@code DUPLICATE}, ...)
      * @param reason        the skip reason, or null
      * @param attempts      the highest attempt number written (0 when only skipped)
      * @param lastAttemptId the last attempt's id, or null

@@ -4,9 +4,11 @@ import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.contacts.Contact;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Objects;
@@ -24,7 +26,9 @@ import reactor.core.scheduler.Scheduler;
  * Region (waiting if none is free); an {@link Attempt} with a new id and the Region's next from-number;
  * then, for a small batch collected within {@code batchWindow}, {@code beforePlace} (the ledger writes the
  * intents) is awaited, and no attempt of the batch is sent before it completes; then, right before each
- * dial, the DNC check; then {@link ResilientCreate}.
+ * dial, the DNC check and the Region's health (a failed Region's admitted attempts are {@link
+ * CreateOutcome.Withdrawn}, not sent); then {@link ResilientCreate}, whose outcome the Region's
+ * {@link RegionHealth} judges (a refusal that is the account's or the Region's fault fails the Region).
  *
  * <p><b>Backpressure.</b> The contact {@code Flux} is asked for one contact at a time, and only after the
  * previous contact got its permit: it is never asked for more than the held permits plus one. Memory does
@@ -162,7 +166,16 @@ public final class Dialer {
                 ticket.permit.release();
                 return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Suppressed(), ticket.permit));
             }
+            RegionHealth health = ticket.region.health();
+            if (!health.up()) {
+                // The Region failed after this attempt was admitted: it is not sent, and its contact is dialed later.
+                ticket.permit.release();
+                String reason = "Region " + ticket.region.name() + " failed: "
+                        + health.failure().map(RegionHealth.Failure::describe).orElse("");
+                return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Withdrawn(reason), ticket.permit));
+            }
             return create.create(ticket.attempt, ticket.region, ticket.request.arguments())
+                    .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))
                     .flatMap(outcome -> settle(ticket, outcome, suppressed, round));
         });
     }

@@ -17,11 +17,13 @@ import java.util.Objects;
  * @param breakerFailureRate   failure percentage (Unknown or NotSent) that opens it (default 50)
  * @param breakerOpenFor       how long it stays open before letting probes through (default 30 s)
  * @param breakerProbes        calls let through while half-open (default 3)
+ * @param regionFaultAfter     unexplained 4xx answers to Create in a row that fail the Region (default 5; see
+ *                             {@link RegionHealth})
  */
 public record PacingSettings(AimdSettings aimd, Duration maxRateWait, Duration maxCallLifetime,
                              Duration capRecoveryInterval, double capRecoveryFraction, int breakerWindow,
                              int breakerMinimumCalls, float breakerFailureRate, Duration breakerOpenFor,
-                             int breakerProbes) {
+                             int breakerProbes, int regionFaultAfter) {
 
     public PacingSettings {
         Objects.requireNonNull(aimd, "aimd");
@@ -38,30 +40,40 @@ public record PacingSettings(AimdSettings aimd, Duration maxRateWait, Duration m
         if (!(breakerFailureRate > 0 && breakerFailureRate <= 100)) {
             throw new IllegalArgumentException("breakerFailureRate must be in (0, 100], was " + breakerFailureRate);
         }
+        if (regionFaultAfter < 1) {
+            throw new IllegalArgumentException("regionFaultAfter must be >= 1, was " + regionFaultAfter);
+        }
     }
 
     /** The defaults listed on the record's components. */
     public static PacingSettings ofDefaults() {
         return new PacingSettings(AimdSettings.ofDefaults(), Duration.ofMinutes(1), Duration.ofHours(2),
-                Duration.ofSeconds(1), 0.05, 20, 10, 50f, Duration.ofSeconds(30), 3);
+                Duration.ofSeconds(1), 0.05, 20, 10, 50f, Duration.ofSeconds(30), 3,
+                RegionHealth.DEFAULT_UNEXPLAINED_LIMIT);
     }
 
     /** A copy with another maximum call lifetime. */
     public PacingSettings withMaxCallLifetime(Duration lifetime) {
         return new PacingSettings(aimd, maxRateWait, lifetime, capRecoveryInterval, capRecoveryFraction,
-                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes);
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter);
     }
 
     /** A copy with other AIMD settings. */
     public PacingSettings withAimd(AimdSettings settings) {
         return new PacingSettings(settings, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
-                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes);
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter);
     }
 
     /** A copy with other circuit-breaker settings. */
     public PacingSettings withBreaker(int window, int minimumCalls, float failureRate, Duration openFor, int probes) {
         return new PacingSettings(aimd, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
-                window, minimumCalls, failureRate, openFor, probes);
+                window, minimumCalls, failureRate, openFor, probes, regionFaultAfter);
+    }
+
+    /** A copy that fails a Region after {@code count} unexplained 4xx answers in a row. */
+    public PacingSettings withRegionFaultAfter(int count) {
+        return new PacingSettings(aimd, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, count);
     }
 
     private static void positive(Duration d, String field) {

@@ -22,7 +22,8 @@ import reactor.core.scheduler.Scheduler;
 /**
  * Everything that paces one Region, shared by every campaign that dials there: its {@link AdaptiveRate},
  * its create {@link RegionRateLimiter} (named after the Region), its {@link CircuitBreaker} (named after the
- * Region), its {@link ActivePermits}, the hang-up limiter, and the from-number rotation. All of it runs on
+ * Region), its {@link ActivePermits}, its {@link RegionHealth}, the hang-up limiter, and the from-number rotation.
+ * All of it runs on
  * the given scheduler's time. Thread-safe.
  */
 public final class RegionPacing {
@@ -36,10 +37,13 @@ public final class RegionPacing {
     private final RegionRateLimiter hangUpLimiter;
     private final CircuitBreaker breaker;
     private final ActivePermits permits;
+    private final RegionHealth health;
     private final AtomicLong fromCursor = new AtomicLong();
 
     private RegionPacing(RegionConfig config, AdaptiveRate rate, RegionRateLimiter limiter,
-                         RegionRateLimiter hangUpLimiter, CircuitBreaker breaker, ActivePermits permits) {
+                         RegionRateLimiter hangUpLimiter, CircuitBreaker breaker, ActivePermits permits,
+                         RegionHealth health) {
+        this.health = health;
         this.config = config;
         this.rate = rate;
         this.limiter = limiter;
@@ -84,7 +88,8 @@ public final class RegionPacing {
         int step = Math.max(1, (int) Math.round(config.maxActiveCalls() * settings.capRecoveryFraction()));
         ActivePermits permits = new ActivePermits(config.name(), config.maxActiveCalls(), settings.maxCallLifetime(),
                 settings.capRecoveryInterval(), step, scheduler, onReclaim);
-        return new RegionPacing(config, rate, limiter, hangUps, breaker, permits);
+        return new RegionPacing(config, rate, limiter, hangUps, breaker, permits,
+                new RegionHealth(config.name(), settings.regionFaultAfter()));
     }
 
     /**
@@ -129,6 +134,11 @@ public final class RegionPacing {
     /** The circuit breaker (named after the Region). */
     public CircuitBreaker breaker() {
         return breaker;
+    }
+
+    /** Whether the Region can place calls at all (failed on an account or configuration error). */
+    public RegionHealth health() {
+        return health;
     }
 
     /** The active-call permits. */

@@ -15,7 +15,8 @@ import reactor.core.scheduler.Scheduler;
  * pick adds each candidate's weight to its score, takes the highest, and subtracts the candidates' total
  * from the winner), so a 2:1 weighting gives A, B, A, A, B, A ... rather than runs.
  *
- * <p>Candidates are the Regions whose circuit breaker lets calls through; among them, those with a free
+ * <p>Candidates are the Regions that have not failed ({@link RegionHealth}) and whose circuit breaker lets calls
+ * through; among them, those with a free
  * active-call permit are preferred, so a full Region does not hold up the others. While a Region's breaker
  * is open the others take its share; when every breaker is open, {@link #next()} waits (polling on the
  * scheduler) until one lets calls through. Thread-safe.
@@ -50,17 +51,22 @@ public final class RegionRouter {
         return lanes.stream().map(l -> l.region).toList();
     }
 
-    /** The next Region to dial in; waits while every Region's breaker is open. */
+    /** Whether every Region has failed ({@link RegionHealth}): nothing can be dialed until one is restored. */
+    public boolean allFailed() {
+        return lanes.stream().noneMatch(l -> l.region.health().up());
+    }
+
+    /** The next Region to dial in; waits while every Region's breaker is open or every Region failed. */
     public Mono<RegionPacing> next() {
         return Mono.fromSupplier(this::pick)
                 .repeatWhenEmpty(ticks -> ticks.concatMap(t -> Mono.delay(poll, scheduler)));
     }
 
-    /** The next Region, or {@code null} when every breaker is open. */
+    /** The next Region, or {@code null} when every breaker is open or every Region failed. */
     synchronized RegionPacing pick() {
         List<Lane> open = new ArrayList<>(lanes.size());
         for (Lane lane : lanes) {
-            if (letsCallsThrough(lane.region.breaker())) {
+            if (lane.region.health().up() && letsCallsThrough(lane.region.breaker())) {
                 open.add(lane);
             }
         }

@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
@@ -78,6 +80,14 @@ class SdkOriginatorTest {
                 case "+15550000400" -> error(res, 400, "BadRequestException", "Invalid ToPhoneNumber");
                 case "+15550000401" -> error(res, 400, "ResourceLimitExceededException", "Active call limit");
                 case "+15550000403" -> error(res, 403, "ForbiddenException", "Forbidden");
+                case "+15550000413" -> error(res, 403, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/d "
+                        + "is not authorized to perform: chime:CreateSipMediaApplicationCall");
+                case "+15550000411" -> error(res, 401, "UnauthorizedClientException", "The security token is expired");
+                case "+15550000404" -> error(res, 404, "NotFoundException", "SIP media application not found");
+                case "+15550000402" -> error(res, 400, "BadRequestException",
+                        "FromPhoneNumber is not in the phone number inventory of us-east-1");
+                case "+15550000409" -> error(res, 400, "BadRequestException", "Invalid SIP header(s) provided");
+                case "+15550000422" -> error(res, 422, "UnprocessableEntityException", "Unprocessable");
                 case "+15550000503" -> error(res, 503, "ServiceUnavailableException", "Unavailable");
                 case "+15550000500" -> error(res, 500, "ServiceFailureException", "Failure");
                 case "+15550000999" -> Mono.<Void>fromRunnable(() -> res.withConnection(c -> {
@@ -171,13 +181,27 @@ class SdkOriginatorTest {
         assertThat(requestsTo("+15550000401")).isEqualTo(1);
     }
 
-    @Test
-    void create_403_rejectedAsFailed() {
-        CreateOutcome outcome = createTo("+15550000403");
+    @ParameterizedTest
+    @CsvSource({"+15550000403, ForbiddenException", "+15550000413, AccessDeniedException",
+            "+15550000411, UnauthorizedClientException", "+15550000404, NotFoundException",
+            "+15550000402, BadRequestException"})
+    void create_accountOrRegionRefusal_regionFaultNotTheContacts(String to, String errorType) {
+        CreateOutcome outcome = createTo(to);
 
-        assertThat(outcome).isInstanceOf(CreateOutcome.Rejected.class);
-        assertThat(((CreateOutcome.Rejected) outcome).disposition()).isEqualTo(Disposition.FAILED);
-        assertThat(requestsTo("+15550000403")).isEqualTo(1);
+        assertThat(outcome).isInstanceOf(CreateOutcome.RegionFault.class);
+        assertThat(((CreateOutcome.RegionFault) outcome).errorType()).isEqualTo(errorType);
+        assertThat(outcome.mayBeLive()).isFalse();
+        assertThat(requestsTo(to)).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"+15550000409, BadRequestException", "+15550000422, UnprocessableEntityException"})
+    void create_unexplained4xx_rejectedAsFailed(String to, String errorType) {
+        CreateOutcome outcome = createTo(to);
+
+        assertThat(outcome).isEqualTo(new CreateOutcome.Rejected(Disposition.FAILED, errorType,
+                ((CreateOutcome.Rejected) outcome).message()));
+        assertThat(requestsTo(to)).isEqualTo(1);
     }
 
     @Test

@@ -198,6 +198,57 @@ abstract class LedgerContract {
     }
 
     @Test
+    void recordWithdrawn_unsentAttempt_contactWaitsAgainWithItsAttemptCount_andTheRedialTakesTheFollowUp() {
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1), attempt("a2", "c2", "+12065550002", 1)))
+                .block(WAIT);
+        ledger.recordPlaced("a2", "tx-2", T0).block(WAIT);
+        clock.advance(Duration.ofSeconds(1));
+
+        ledger.recordWithdrawn(attempt("a1", "c1", "+12065550001", 1), "Region us-east-1 failed", T0.plusSeconds(5))
+                .block(WAIT);
+        // a placed call is never withdrawn: it may be live
+        ledger.recordWithdrawn(attempt("a2", "c2", "+12065550002", 1), "too late", T0.plusSeconds(5)).block(WAIT);
+
+        AttemptRecord a1 = ledger.findAttempt("a1").block(WAIT);
+        assertThat(a1.withdrawn()).isTrue();
+        assertThat(a1.result()).isNull();
+        assertThat(a1.open()).isFalse();
+        assertThat(ledger.findAttempt("a2").block(WAIT).open()).isTrue();
+        assertThat(ledger.openAttempts(CAMPAIGN).collectList().block(WAIT)).extracting(AttemptRecord::attemptId)
+                .containsExactly("a2");
+        assertThat(ledger.contacts(CAMPAIGN).collectList().block(WAIT)).containsExactly(
+                new ContactProgress(CAMPAIGN, "c1", "+12065550001", "WITHDRAWN", "Region us-east-1 failed", 0, "a1",
+                        T0.plusSeconds(1)),
+                new ContactProgress(CAMPAIGN, "c2", "+12065550002", "IN_PROGRESS", null, 1, "a2", T0));
+        assertThat(ledger.dueFollowUps(CAMPAIGN, T0.plusSeconds(5)).collectList().block(WAIT)).containsExactly(
+                new Ledger.FollowUp(CAMPAIGN, "c1", "+12065550001", 1, T0.plusSeconds(5)));
+
+        // the redial is attempt 1 again, under a new id; its intent takes the follow-up
+        ledger.recordIntents(List.of(attempt("a1b", "c1", "+12065550001", 1))).block(WAIT);
+        assertThat(ledger.pendingFollowUps(CAMPAIGN).block(WAIT)).isZero();
+        assertThat(ledger.contacts(CAMPAIGN).collectList().block(WAIT).get(0))
+                .extracting(ContactProgress::status, ContactProgress::attempts, ContactProgress::lastAttemptId)
+                .containsExactly("IN_PROGRESS", 1, "a1b");
+        // withdrawing the old attempt again (a retried write) reopens nothing: a later attempt was written since
+        ledger.recordWithdrawn(attempt("a1", "c1", "+12065550001", 1), "again", T0.plusSeconds(9)).block(WAIT);
+        assertThat(ledger.pendingFollowUps(CAMPAIGN).block(WAIT)).isZero();
+    }
+
+    @Test
+    void recordWithdrawnFinal_numberJoinedDncBeforeItsCreate_contactEndsSuppressed() {
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
+
+        ledger.recordWithdrawnFinal(attempt("a1", "c1", "+12065550001", 1), "SUPPRESSED", "on a DNC list at dial time")
+                .block(WAIT);
+
+        assertThat(ledger.findAttempt("a1").block(WAIT).withdrawn()).isTrue();
+        assertThat(ledger.openAttempts(CAMPAIGN).collectList().block(WAIT)).isEmpty();
+        assertThat(ledger.pendingFollowUps(CAMPAIGN).block(WAIT)).isZero();
+        assertThat(ledger.contacts(CAMPAIGN).collectList().block(WAIT)).extracting(ContactProgress::status,
+                ContactProgress::attempts).containsExactly(org.assertj.core.groups.Tuple.tuple("SUPPRESSED", 0));
+    }
+
+    @Test
     void knownContacts_manyKeys_answersInChunks() {
         List<Attempt> intents = IntStream.range(0, 700)
                 .mapToObj(i -> attempt("a" + i, "c" + (i * 2), "+1206555" + String.format("%04d", i), 1))
