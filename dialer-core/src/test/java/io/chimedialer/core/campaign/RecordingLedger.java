@@ -20,6 +20,8 @@ final class RecordingLedger implements Ledger {
     final List<String> dnc = new CopyOnWriteArrayList<>();
     final List<String> followUpsTaken = new CopyOnWriteArrayList<>();
     final List<Instant> intentTimes = new CopyOnWriteArrayList<>();
+    /** Withdrawn attempts by id: the reason, or the final state and reason ({@code SUPPRESSED: ...}). */
+    final Map<String, String> withdrawn = new ConcurrentHashMap<>();
 
     @Override
     public Mono<Void> recordIntents(List<Attempt> attempts) {
@@ -42,6 +44,16 @@ final class RecordingLedger implements Ledger {
     @Override
     public Mono<Void> recordSkipped(String campaignId, String contactKey, String number, String state, String reason) {
         return Mono.fromRunnable(() -> skipped.add(state + ":" + contactKey));
+    }
+
+    @Override
+    public Mono<Void> recordWithdrawn(Attempt attempt, String reason, Instant redialAt) {
+        return Mono.fromRunnable(() -> withdrawn.putIfAbsent(attempt.attemptId(), reason));
+    }
+
+    @Override
+    public Mono<Void> recordWithdrawnFinal(Attempt attempt, String state, String reason) {
+        return Mono.fromRunnable(() -> withdrawn.putIfAbsent(attempt.attemptId(), state + ": " + reason));
     }
 
     @Override
