@@ -58,8 +58,11 @@ public final class ExportCommand implements Callable<Integer> {
                 List<Ledger.AttemptRecord> attempts = ledger.attempts(campaign).collectList().block(Duration.ofMinutes(10));
                 Map<Disposition, Long> outcomes = new EnumMap<>(Disposition.class);
                 long open = 0;
+                long withdrawn = 0;
                 for (Ledger.AttemptRecord a : attempts == null ? List.<Ledger.AttemptRecord>of() : attempts) {
-                    if (a.result() == null) {
+                    if (a.withdrawn()) {
+                        withdrawn++;
+                    } else if (a.result() == null) {
                         open++;
                     } else {
                         outcomes.merge(a.result().disposition(), 1L, Long::sum);
@@ -69,6 +72,7 @@ public final class ExportCommand implements Callable<Integer> {
                 json.put("campaign", campaign);
                 json.put("attempts", attempts == null ? 0 : attempts.size());
                 json.put("withoutOutcome", open);
+                json.put("withdrawn", withdrawn);
                 json.set("outcomes", Reports.JSON.valueToTree(outcomes));
                 Reports.writeJson(report, json);
                 System.out.println("dialer export: summary written to " + report.toAbsolutePath());

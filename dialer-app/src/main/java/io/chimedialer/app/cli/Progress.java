@@ -58,8 +58,12 @@ final class Progress implements AutoCloseable {
             eta = perSecond > 0 ? formatSeconds(remaining / perSecond) : "--";
         }
         StringBuilder regions = new StringBuilder();
-        report.regions().forEach((name, r) -> regions.append(String.format(Locale.ROOT, " %s %.1f/s", name,
-                r.achievedCps())));
+        report.regions().forEach((name, r) -> regions.append(r.failure() != null ? " " + name + " FAILED"
+                : String.format(Locale.ROOT, " %s %.1f/s", name, r.achievedCps())));
+        if (report.pauseReason() != null) {
+            return String.format(Locale.ROOT, "%s PAUSED: %s", bar(remaining, report.contacts().total()),
+                    report.pauseReason());
+        }
         String bar = bar(remaining, report.contacts().total());
         return String.format(Locale.ROOT, "%s dialed %d | answered %d (%.0f%%) | live %d | waiting %d | remaining %s |%s | ETA %s",
                 bar, c.dialed.sum(), answered, ended == 0 ? 0.0 : 100.0 * answered / ended, c.live.sum(),

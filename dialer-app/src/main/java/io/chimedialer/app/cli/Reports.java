@@ -60,6 +60,9 @@ final class Reports {
         RunReport.Contacts c = r.contacts();
         out.println();
         out.printf(Locale.ROOT, "Campaign %s: %s in %.1f s%n", r.campaign(), r.state(), r.durationSeconds());
+        if (r.pauseReason() != null) {
+            out.println("  Paused: " + r.pauseReason());
+        }
         out.println("  Contacts");
         row(out, "total", c.total());
         row(out, "dialed", c.dialed());
@@ -79,6 +82,10 @@ final class Reports {
             row(out, "not reached", c.notReached());
         }
         out.printf(Locale.ROOT, "  Attempts %d%n", r.attempts());
+        if (r.withdrawn() > 0) {
+            out.printf(Locale.ROOT, "  Withdrawn %d (not sent or refused for a reason not the contact's; dialed again)%n",
+                    r.withdrawn());
+        }
         long ended = r.outcomes().values().stream().mapToLong(Long::longValue).sum();
         for (Map.Entry<Disposition, Long> e : r.outcomes().entrySet()) {
             if (e.getValue() > 0) {
@@ -89,6 +96,11 @@ final class Reports {
         out.println("  Regions                 attempts throttled  cps (cfg / achieved)  peak active / cap");
         r.regions().forEach((name, g) -> out.printf(Locale.ROOT, "    %-20s %8d %9d  %7.1f / %-8.1f    %6d / %d%n",
                 name, g.attempts(), g.throttled(), g.configuredCps(), g.achievedCps(), g.peakActive(), g.maxActive()));
+        r.regions().forEach((name, g) -> {
+            if (g.failure() != null) {
+                out.println("    " + name + " FAILED: " + g.failure());
+            }
+        });
     }
 
     private static void row(PrintStream out, String label, long value) {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import reactor.core.publisher.Mono;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -34,6 +35,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run one configured campaign to the end (against AWS, or --sandbox against the embedded emulator).")
 public final class RunCommand implements Callable<Integer> {
+    /** Exit code when the campaign paused by itself on an account or configuration error (see the message). */
+    static final int EXIT_PAUSED = 3;
 
     @Option(names = "--config", defaultValue = "config/dialer.yaml", description = "Configuration file (default: ${DEFAULT-VALUE}).")
     String configFile;
@@ -117,7 +120,11 @@ public final class RunCommand implements Callable<Integer> {
             RunReport report;
             Progress progress = new Progress(started.run(), System.out);
             try {
-                report = started.report().block(Duration.ofDays(30));
+                // A campaign that pauses by itself (every Region failed on an account or configuration error) cannot
+                // go on without the operator: the run stops there, its contacts kept for the next run.
+                report = Mono.firstWithSignal(started.report(),
+                                started.run().errorPauses().next().map(reason -> started.run().report()))
+                        .block(Duration.ofDays(30));
             } finally {
                 progress.close();
             }
@@ -133,6 +140,12 @@ public final class RunCommand implements Callable<Integer> {
             if (resultsFile != null) {
                 long rows = Reports.writeResults(runtime.ledger(), campaign.name(), resultsFile);
                 System.out.println("  Results: " + resultsFile.toAbsolutePath() + " (" + rows + " attempts)");
+            }
+            if (report.pauseReason() != null) {
+                System.err.println("dialer run: campaign " + campaign.name() + " paused: " + report.pauseReason());
+                System.err.println("dialer run: no contact was charged with it. Fix the configuration or the account, "
+                        + "then run the same command again: it resumes the campaign.");
+                return EXIT_PAUSED;
             }
             return "COMPLETED".equals(report.state()) ? 0 : 1;
         } finally {

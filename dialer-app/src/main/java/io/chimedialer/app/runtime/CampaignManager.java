@@ -11,6 +11,7 @@ import io.chimedialer.app.http.ControlApi;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
 import io.chimedialer.core.campaign.RunSetup;
+import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.cluster.ClaimingSource;
 import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ControlEvent;
@@ -75,6 +76,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private final Map<String, OptOutList> optOutLists = new ConcurrentHashMap<>();
     /** Whether LAUNCH commands are followed (from {@link #joinRunning()} on, once the node is configured). */
     private volatile boolean followingLaunches;
+    /** Set by {@link #pauseAll()} on shutdown: that pause is not the operator's and is not written to the ledger. */
+    private volatile boolean shuttingDown;
 
     /** Contacts a clustered run holds claimed but not yet dialed (the claiming source refills below this). */
     static final int CLUSTER_MAX_WAITING = 1_000;
@@ -264,6 +267,20 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     }
                 })
                 .cache();
+        // The ledger's campaigns.state follows the run (RUNNING, PAUSED, CANCELLED, COMPLETED), in order; a shutdown's
+        // pause is left out, so that the ledger still says RUNNING for a campaign that was running when the node
+        // stopped.
+        run.states()
+                .filter(state -> !(state == CampaignRun.State.PAUSED && shuttingDown))
+                .concatMap(state -> ledgerState(state) == null ? Mono.<Void>empty()
+                        : runtime.ledger().setCampaignState(campaign.name(), ledgerState(state),
+                                        runtime.clock().instant())
+                                .onErrorResume(e -> {
+                                    log.warn("campaign {}: could not record its state {} in the ledger: {}",
+                                            campaign.name(), state, e.toString());
+                                    return Mono.empty();
+                                }))
+                .subscribe();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
         launches.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(run);
@@ -698,8 +715,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         return v == null || v.isNull() ? null : v.asText();
     }
 
+    private static Ledger.CampaignState ledgerState(CampaignRun.State state) {
+        return switch (state) {
+            case RUNNING -> Ledger.CampaignState.RUNNING;
+            case PAUSED -> Ledger.CampaignState.PAUSED;
+            case CANCELLED -> Ledger.CampaignState.CANCELLED;
+            case COMPLETED -> Ledger.CampaignState.COMPLETED;
+            default -> null;
+        };
+    }
+
     /** Pauses every run (no new Creates); used on shutdown. */
     public void pauseAll() {
+        shuttingDown = true;
         runs.values().forEach(e -> e.run.pause());
     }
 

@@ -204,6 +204,7 @@ public final class DialerRuntime implements AutoCloseable {
                 hangUpLimiters.put(region.name(), pacing.hangUpLimiter());
                 metrics.regionGauges(region.name(), () -> pacing.permits().inUse(), () -> pacing.permits().cap(),
                         () -> pacing.config().callsPerSecond(), () -> pacing.rate().effectiveRate());
+                metrics.regionHealthGauge(region.name(), () -> pacing.health().up() ? 1 : 0);
             }
             // The pacing owns its breakers; register those very instances (held strongly here) for the metrics.
             regions.values().forEach(p -> {

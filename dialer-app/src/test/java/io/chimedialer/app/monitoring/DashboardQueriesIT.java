@@ -127,7 +127,19 @@ class DashboardQueriesIT {
             }
         }
         assertThat(rules).containsExactlyInAnyOrder("DialerAnswerRateDrop", "DialerThrottleStorm",
-                "DialerCircuitBreakerOpen", "DialerWebhookSlow", "DialerLedgerBacklog", "DialerCampaignStalled");
+                "DialerCircuitBreakerOpen", "DialerWebhookSlow", "DialerLedgerBacklog", "DialerCampaignStalled",
+                "DialerRegionFailed");
+    }
+
+    @Test
+    void alertRegionFailed_usWest2Failed_matchesThatRegionOnly() {
+        String expr = RepoFiles.ruleExpressions(RepoFiles.yaml(RepoFiles.ALERTS)).stream()
+                .filter(e -> e.contains("dialer_region_up")).findFirst().orElseThrow();
+
+        JsonNode result = prometheus.query(expr).path("data").path("result");
+
+        assertThat(result).hasSize(1);
+        assertThat(result.get(0).path("metric").path("region").asText()).isEqualTo("us-west-2");
     }
 
     @Test

@@ -35,6 +35,8 @@ final class SyntheticCampaign {
     SyntheticCampaign start() {
         metrics.regionGauges("us-east-1", () -> 12, () -> 20, () -> 5, () -> 4);
         metrics.regionGauges("us-west-2", () -> 3, () -> 10, () -> 2, () -> 2);
+        metrics.regionHealthGauge("us-east-1", () -> 1);
+        metrics.regionHealthGauge("us-west-2", () -> 0);
         metrics.campaignGauges(CAMPAIGN, remaining::get, () -> 40);
         metrics.ledgerQueueDepth(() -> 2);
         metrics.bindCircuitBreakers(breakers);

@@ -75,6 +75,8 @@ public final class CampaignRun {
     private final AtomicBoolean dialDone = new AtomicBoolean();
     private final Sinks.Many<Boolean> paused = Sinks.many().replay().latest();
     private final Sinks.Many<String> errorPauses = Sinks.many().multicast().directBestEffort();
+    /** Every state the run enters, in order; the latest is replayed to a late subscriber. */
+    private final Sinks.Many<State> states = Sinks.many().replay().latest();
     private volatile String pauseReason;
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
     private final Sinks.Empty<Void> done = Sinks.empty();
@@ -151,6 +153,7 @@ public final class CampaignRun {
             return Mono.error(new IllegalStateException("campaign " + id + " was already started"));
         }
         startedAtNanos = run.nanos();
+        entered(State.RUNNING);
         log.info("campaign {} started", id);
         // Each event's step updates the run at once, in event order, and its writes are part of the chain.
         subscriptions.add(setup.registry().bus().events(id)
@@ -237,6 +240,7 @@ public final class CampaignRun {
     public void pause() {
         if (run.state.compareAndSet(State.RUNNING, State.PAUSED)) {
             paused.tryEmitNext(true);
+            entered(State.PAUSED);
             log.info("campaign {} paused", id);
         }
     }
@@ -251,6 +255,7 @@ public final class CampaignRun {
         if (run.state.compareAndSet(State.RUNNING, State.PAUSED)) {
             pauseReason = reason;
             paused.tryEmitNext(true);
+            entered(State.PAUSED);
             log.error("campaign {} paused: {}. Fix the configuration or the account, then resume it.", id, reason);
             errorPauses.tryEmitNext(reason);
         }
@@ -280,6 +285,7 @@ public final class CampaignRun {
             }
             pauseReason = null;
             paused.tryEmitNext(false);
+            entered(State.RUNNING);
             log.info("campaign {} resumed", id);
         }
     }
@@ -304,6 +310,7 @@ public final class CampaignRun {
         if (before != State.RUNNING && before != State.PAUSED) {
             return;
         }
+        entered(State.CANCELLING);
         log.info("campaign {} cancelling: hanging up {} live calls", id, run.live.size());
         paused.tryEmitNext(false);
         cancelSignal.tryEmitEmpty();
@@ -334,6 +341,8 @@ public final class CampaignRun {
     private void onDialError(Throwable error) {
         log.error("campaign {} failed: {}", id, error.toString());
         run.state.set(State.FAILED);
+        entered(State.FAILED);
+        states.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
         done.tryEmitError(error);
     }
 
@@ -368,7 +377,22 @@ public final class CampaignRun {
         log.info("campaign {} {}: {} attempts, outcomes {}", id, end.name().toLowerCase(Locale.ROOT),
                 counters.attempts.sum(), counters.outcomes());
         subscriptions.dispose();
+        entered(end);
+        states.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
         done.tryEmitEmpty();
+    }
+
+    /** Tells {@link #states()} a state the run entered; transitions are serialized by the busy-looping handler. */
+    private void entered(State state) {
+        states.emitNext(state, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    }
+
+    /**
+     * The states the run enters, as they happen (the current one first): RUNNING, PAUSED (by an operator or
+     * {@link #pauseOnError}), CANCELLING, and the final COMPLETED, CANCELLED or FAILED, after which it completes.
+     */
+    public Flux<State> states() {
+        return states.asFlux();
     }
 
     /** Releases this run's subscriptions (the composition root calls it on shutdown). */

@@ -111,7 +111,10 @@ final class ContactAdmission {
                 .retryWhen(run.ledgerOutage())
                 .flatMapMany(known -> Flux.fromIterable(batch).filter(c -> {
                     if (known.contains(c.id())) {
-                        run.counters.resumedDone.increment();
+                        // A withdrawn first attempt is dialed by its recovered follow-up: not done yet.
+                        if (!run.redialedFirstAttempts.remove(c.id())) {
+                            run.counters.resumedDone.increment();
+                        }
                         return false;
                     }
                     return true;

@@ -62,6 +62,9 @@ final class Recovery {
                 .retryWhen(run.ledgerOutage())
                 .doOnNext(f -> {
                     rescheduled.incrementAndGet();
+                    if (f.attemptNumber() == 1) {
+                        run.redialedFirstAttempts.add(f.contactKey());
+                    }
                     run.pending.incrementAndGet();
                     followUps.takeOver(f);
                 })

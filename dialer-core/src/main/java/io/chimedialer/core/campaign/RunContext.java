@@ -5,6 +5,7 @@ import io.chimedialer.core.ledger.LedgerUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,6 +31,11 @@ final class RunContext {
     /** Contacts dialed or to be dialed whose last attempt has not ended: the run completes at zero. */
     final AtomicLong pending = new AtomicLong();
     final LedgerWrites writes;
+    /**
+     * Contacts of a resumed run whose pending follow-up is a first attempt again (their earlier attempt was
+     * withdrawn, never a call): when the list reaches them they are not counted as done in an earlier run.
+     */
+    final Set<String> redialedFirstAttempts = ConcurrentHashMap.newKeySet();
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final Runnable checkDone;
 

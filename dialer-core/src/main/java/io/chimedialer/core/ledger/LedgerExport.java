@@ -63,7 +63,7 @@ public final class LedgerExport {
         field(line, time(attempt.intendedAt()));
         field(line, time(attempt.placedAt()));
         field(line, result == null ? null : time(result.endedAt()));
-        field(line, result == null ? null : result.disposition().name());
+        field(line, result != null ? result.disposition().name() : attempt.withdrawn() ? JdbcLedger.WITHDRAWN : null);
         field(line, result == null || result.sipCode() == null ? null : result.sipCode().toString());
         field(line, result == null ? null : Long.toString(result.ring().toMillis()));
         field(line, result == null ? null : Long.toString(result.talk().toMillis()));

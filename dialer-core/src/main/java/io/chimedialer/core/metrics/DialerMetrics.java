@@ -126,6 +126,11 @@ public final class DialerMetrics {
         CALLS_ACTIVE_LIMIT("dialer.calls.active.limit", "dialer_calls_active_limit", Type.GAUGE, "calls",
                 "Configured cap on calls in progress (max-active-calls)",
                 TAG_REGION),
+        /** Whether a Region can place calls (1) or failed on an account or configuration error (0). */
+        REGION_UP("dialer.region.up", "dialer_region_up", Type.GAUGE, "boolean",
+                "1 while the Region can place calls, 0 after a Create was refused for the account's or the Region's"
+                        + " fault (credentials, IAM, the SIP media application, the from-number); until a resume",
+                TAG_REGION),
         /** The configured Create rate per Region. */
         PACING_CONFIGURED_RATE("dialer.pacing.configured.calls.per.second",
                 "dialer_pacing_configured_calls_per_second", Type.GAUGE, "calls/second",
@@ -559,6 +564,17 @@ public final class DialerMetrics {
                 gauge(Metric.CALLS_ACTIVE_LIMIT, tags, activeLimit),
                 gauge(Metric.PACING_CONFIGURED_RATE, tags, configuredRate),
                 gauge(Metric.PACING_EFFECTIVE_RATE, tags, effectiveRate)));
+    }
+
+    /**
+     * Registers a Region's health gauge.
+     *
+     * @param region the Region
+     * @param up     1 while the Region can place calls, 0 after it failed
+     * @return removes the gauge when closed
+     */
+    public Registration regionHealthGauge(String region, DoubleSupplier up) {
+        return gauges(List.of(gauge(Metric.REGION_UP, Tags.of(TAG_REGION, name(region)), up)));
     }
 
     /**

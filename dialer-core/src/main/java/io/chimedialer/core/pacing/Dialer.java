@@ -43,6 +43,8 @@ import reactor.core.scheduler.Scheduler;
  * is sent, their permits are released, and the returned Flux errors (the pipeline's failure is an event).
  */
 public final class Dialer {
+    /** How often an attempt waiting for an unproven Region's probe looks again. */
+    private static final Duration PROBE_WAIT = Duration.ofMillis(5);
 
     private final String campaignId;
     private final RegionRouter router;
@@ -173,6 +175,10 @@ public final class Dialer {
                 String reason = "Region " + ticket.region.name() + " failed: "
                         + health.failure().map(RegionHealth.Failure::describe).orElse("");
                 return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Withdrawn(reason), ticket.permit));
+            }
+            if (!health.mayProbe()) {
+                // The Region has not accepted a Create yet: one goes first, the others wait for its outcome.
+                return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, round));
             }
             return create.create(ticket.attempt, ticket.region, ticket.request.arguments())
                     .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))

@@ -5,6 +5,7 @@ import io.chimedialer.core.domain.Disposition;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -14,6 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@link CreateOutcome.RegionFault}: credentials, IAM, the SIP media application, the from-number), or on a run
  * of unexplained 4xx answers in a row; it stays failed, and no campaign sends a Create there, until an operator
  * restores it (a campaign's resume does). Shared by every campaign dialing the Region. Thread-safe.
+ *
+ * <p>Until a Region has accepted one Create (at start, and again after a restore) it is unproven, and Creates go
+ * there one at a time ({@link #mayProbe()}): a Region that refuses every call, such as one whose credentials or
+ * from-number are wrong, is found out by one Create rather than by as many as the rate lets out in a round trip.
  */
 public final class RegionHealth {
 
@@ -43,6 +48,10 @@ public final class RegionHealth {
     private final int unexplainedLimit;
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final AtomicInteger unexplainedInARow = new AtomicInteger();
+    /** A Create was accepted since the Region was created or restored. */
+    private final AtomicBoolean proven = new AtomicBoolean();
+    /** A Create is out as the probe of an unproven Region. */
+    private final AtomicBoolean probing = new AtomicBoolean();
 
     /**
      * @param region           the Region's name
@@ -72,14 +81,36 @@ public final class RegionHealth {
     }
 
     /**
+     * Whether a Create may be sent now: always once the Region is proven; while unproven, only by the one caller
+     * that becomes its probe (the others wait until the probe's outcome is judged).
+     */
+    public boolean mayProbe() {
+        return proven.get() || probing.compareAndSet(false, true);
+    }
+
+    /** Whether the Region has accepted a Create since it was created or restored. */
+    public boolean proven() {
+        return proven.get();
+    }
+
+    /**
      * Judges one Create's outcome in this Region and returns the outcome the pipeline acts on: a
      * {@link CreateOutcome.RegionFault} fails the Region; an unexplained {@link CreateOutcome.Rejected} (FAILED)
      * counts towards the limit, and the one that reaches it becomes a RegionFault (the contact is not charged with
      * it); a placed call resets the count.
      */
     public CreateOutcome judge(CreateOutcome outcome, Instant now) {
+        try {
+            return judged(outcome, now);
+        } finally {
+            probing.set(false);
+        }
+    }
+
+    private CreateOutcome judged(CreateOutcome outcome, Instant now) {
         if (outcome instanceof CreateOutcome.Placed) {
             unexplainedInARow.set(0);
+            proven.set(true);
         } else if (outcome instanceof CreateOutcome.RegionFault fault) {
             fail(fault.errorType(), fault.message(), now);
         } else if (outcome instanceof CreateOutcome.Rejected rejected
@@ -112,6 +143,7 @@ public final class RegionHealth {
      */
     public boolean restore() {
         unexplainedInARow.set(0);
+        proven.set(false);
         return failure.getAndSet(null) != null;
     }
 }

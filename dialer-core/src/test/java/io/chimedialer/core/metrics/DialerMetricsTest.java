@@ -61,6 +61,8 @@ class DialerMetricsTest {
         AtomicInteger remaining = new AtomicInteger(10);
         metrics.regionGauges("us-east-1", () -> 3, () -> 20, () -> 5, () -> 2.5);
         metrics.regionGauges("us-west-2", () -> 1, () -> 10, () -> 2, () -> 2);
+        metrics.regionHealthGauge("us-east-1", () -> 1);
+        metrics.regionHealthGauge("us-west-2", () -> 0);
         metrics.campaignGauges("reminders", remaining::get, () -> 4);
         metrics.ledgerQueueDepth(() -> 7);
         metrics.bindCircuitBreakers(breakers);
@@ -120,7 +122,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(26);
+        assertThat(expectedDialer).hasSize(27);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -307,7 +309,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(20);
+        assertThat(Metric.values()).hasSize(21);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
