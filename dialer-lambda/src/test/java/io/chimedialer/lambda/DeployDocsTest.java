@@ -39,7 +39,7 @@ class DeployDocsTest {
         assertThat(doc).contains(BridgeConfig.ENV_WEBHOOK_URL, BridgeConfig.ENV_WEBHOOK_SECRET,
                 BridgeConfig.ENV_TIMEOUT_MS, BridgeConfig.ENV_FALLBACK_TEXT, BridgeConfig.ENV_ALLOWED_URL_PREFIXES,
                 BridgeConfig.DEFAULT_FALLBACK_TEXT, "io.chimedialer.lambda.SmaBridgeHandler::handleRequest",
-                "voiceconnector.chime.amazonaws.com", "AWS::ChimeSDKVoice::SipMediaApplication");
+                "voiceconnector.chime.amazonaws.com", "AWS::Chime::SipMediaApplication");
     }
 
     @Test
