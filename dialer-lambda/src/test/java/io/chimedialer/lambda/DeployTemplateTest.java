@@ -29,6 +29,8 @@ class DeployTemplateTest {
     static final Path POLICY = Path.of("..", "deploy", "dialer-iam-policy.json");
     /** The most the deployed bridge may wait for the dialer in one invocation. */
     static final Duration MAX_BUDGET = Duration.ofSeconds(2);
+    /** The alias the SIP media application invokes. */
+    static final String ALIAS = "live";
 
     private static String text;
     private static JsonNode template;
@@ -96,6 +98,16 @@ class DeployTemplateTest {
     }
 
     @Test
+    void function_usesSnapStartOnTheVersionsItsAliasPublishes() {
+        JsonNode p = resource("BridgeFunction").path("Properties");
+
+        // SnapStart applies to published versions only: without AutoPublishAlias every invocation of
+        // the bare function would start a JVM from scratch.
+        assertThat(p.at("/SnapStart/ApplyOn").asText()).isEqualTo("PublishedVersions");
+        assertThat(p.path("AutoPublishAlias").asText()).isEqualTo(ALIAS);
+    }
+
+    @Test
     void handlerClass_inTheTemplate_existsAndIsAStreamHandler() throws ClassNotFoundException {
         String handler = resource("BridgeFunction").path("Properties").path("Handler").asText();
         Class<?> type = Class.forName(handler.substring(0, handler.indexOf("::")));
@@ -104,17 +116,18 @@ class DeployTemplateTest {
     }
 
     @Test
-    void permission_letsChimeInvokeTheFunctionFromThisAccountOnly() {
+    void permission_letsChimeInvokeTheAliasFromThisAccountOnly() {
         JsonNode p = resource("ChimeInvokePermission").path("Properties");
 
         assertThat(p.path("Action").asText()).isEqualTo("lambda:InvokeFunction");
         assertThat(p.path("Principal").asText()).isEqualTo("voiceconnector.chime.amazonaws.com");
         assertThat(p.path("SourceAccount")).isEqualTo(ref("AWS::AccountId"));
-        assertThat(p.path("FunctionName")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+        // A permission on the bare function does not cover invocations of its alias.
+        assertThat(p.path("FunctionName")).isEqualTo(ref("BridgeFunction.Alias"));
     }
 
     @Test
-    void sipMediaApplication_isTheNativeTypeInThisRegionPointingAtTheFunction() {
+    void sipMediaApplication_isTheNativeTypeInThisRegionPointingAtTheAlias() {
         JsonNode sma = resource("SipMediaApplication");
         JsonNode p = sma.path("Properties");
         List<String> properties = new ArrayList<>();
@@ -127,7 +140,8 @@ class DeployTemplateTest {
         assertThat(p.path("AwsRegion")).isEqualTo(ref("AWS::Region"));
         assertThat(p.path("Name")).isEqualTo(ref("SipMediaApplicationName"));
         assertThat(p.path("Endpoints").size()).isEqualTo(1);
-        assertThat(p.path("Endpoints").get(0).path("LambdaArn")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+        // The alias ARN, so Chime invokes the SnapStart version the alias points at.
+        assertThat(p.path("Endpoints").get(0).path("LambdaArn")).isEqualTo(ref("BridgeFunction.Alias"));
         assertThat(sma.path("DependsOn").asText()).isEqualTo("ChimeInvokePermission");
         // The lint exemption covers the unknown type only, not every check on this resource.
         assertThat(sma.at("/Metadata/cfn-lint/config/ignore_checks").toString()).isEqualTo("[\"E3006\"]");
@@ -177,12 +191,13 @@ class DeployTemplateTest {
     }
 
     @Test
-    void outputs_giveTheSmaIdAndTheFunctionArn() {
+    void outputs_giveTheSmaIdTheFunctionArnAndTheAliasArn() {
         JsonNode outputs = template.path("Outputs");
 
         assertThat(outputs.path("SipMediaApplicationId").path("Value"))
                 .isEqualTo(getAtt("SipMediaApplication", "SipMediaApplicationId"));
         assertThat(outputs.path("BridgeFunctionArn").path("Value")).isEqualTo(getAtt("BridgeFunction", "Arn"));
+        assertThat(outputs.path("BridgeAliasArn").path("Value")).isEqualTo(ref("BridgeFunction.Alias"));
     }
 
     @Test
@@ -214,6 +229,22 @@ class DeployTemplateTest {
                 "chime:UpdateSipMediaApplicationCall");
     }
 
+    /**
+     * SAM's {@code Function.Alias} and {@code Function.Version} name resources it generates from a
+     * function with {@code AutoPublishAlias}; they stand for that function here.
+     */
+    private static String samReferenceTarget(String name) {
+        for (String suffix : List.of(".Alias", ".Version")) {
+            if (name.endsWith(suffix)) {
+                String function = name.substring(0, name.length() - suffix.length());
+                assertThat(resource(function).path("Properties").path("AutoPublishAlias").asText())
+                        .as("%s needs AutoPublishAlias on %s", name, function).isNotEmpty();
+                return function;
+            }
+        }
+        return name;
+    }
+
     private static final Pattern SUB_VARIABLE = Pattern.compile("\\$\\{([^}!]+)}");
 
     private static void collectReferences(JsonNode node, List<String> out) {
@@ -221,7 +252,7 @@ class DeployTemplateTest {
             for (Map.Entry<String, JsonNode> field : node.properties()) {
                 JsonNode value = field.getValue();
                 switch (field.getKey()) {
-                    case "Ref" -> out.add(value.asText());
+                    case "Ref" -> out.add(samReferenceTarget(value.asText()));
                     case "Fn::GetAtt" -> out.add(value.isArray() ? value.get(0).asText()
                             : value.asText().substring(0, value.asText().indexOf('.')));
                     case "Fn::Sub" -> {
