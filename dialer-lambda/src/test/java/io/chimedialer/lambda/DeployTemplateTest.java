@@ -6,6 +6,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +66,7 @@ class DeployTemplateTest {
     }
 
     @Test
-    void resources_areExactlyTheFunctionItsLogsPermissionAndTheNativeSma() {
+    void resources_areExactlyTheFunctionItsLogsPermissionTheNativeSmaAndAlarms() {
         Map<String, String> types = new java.util.TreeMap<>();
         template.path("Resources").properties().forEach(e -> types.put(e.getKey(), e.getValue().path("Type").asText()));
 
@@ -74,7 +76,9 @@ class DeployTemplateTest {
                 "BridgeFunction", "AWS::Serverless::Function",
                 "BridgeLogGroup", "AWS::Logs::LogGroup",
                 "ChimeInvokePermission", "AWS::Lambda::Permission",
-                "SipMediaApplication", "AWS::Chime::SipMediaApplication"));
+                "SipMediaApplication", "AWS::Chime::SipMediaApplication",
+                "BridgeErrorsAlarm", "AWS::CloudWatch::Alarm",
+                "BridgeThrottlesAlarm", "AWS::CloudWatch::Alarm"));
         assertThat(text).doesNotContain("Custom::", "AWS::CloudFormation::CustomResource", "ServiceToken",
                 "InlineCode");
     }
@@ -167,7 +171,7 @@ class DeployTemplateTest {
 
         assertThat(names).containsExactlyInAnyOrder("DialerWebhookUrl", "DialerWebhookSecret",
                 "DialerAllowedUrlPrefixes", "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName",
-                "MemorySize");
+                "MemorySize", "AlarmTopicArn");
         assertThat(params.path("DialerWebhookSecret").path("NoEcho").asBoolean()).isTrue();
         assertThat(params.path("DialerWebhookSecret").has("Default")).isFalse();
         assertThat(params.path("DialerWebhookUrl").has("Default")).isFalse();
@@ -190,6 +194,60 @@ class DeployTemplateTest {
         assertThat(timeout.path("MinValue").asLong()).isPositive().isLessThanOrEqualTo(timeout.path("Default").asLong());
     }
 
+    @ParameterizedTest
+    @CsvSource({"BridgeErrorsAlarm, Errors", "BridgeThrottlesAlarm, Throttles"})
+    void alarm_onTheFunctionsMetric_firesOnTheFirstOneInAMinuteAndNotifiesTheOptionalTopic(String name, String metric) {
+        JsonNode p = resource(name).path("Properties");
+        ObjectMapper mapper = new ObjectMapper();
+
+        assertThat(p.path("Namespace").asText()).isEqualTo("AWS/Lambda");
+        assertThat(p.path("MetricName").asText()).isEqualTo(metric);
+        // FunctionName alone sums every version and alias of the function.
+        assertThat(p.path("Dimensions")).isEqualTo(mapper.createArrayNode().add(
+                mapper.createObjectNode().put("Name", "FunctionName").set("Value", ref("BridgeFunction"))));
+        // Every error or throttle is a call Chime hung up on: one in a minute is enough.
+        assertThat(p.path("Statistic").asText()).isEqualTo("Sum");
+        assertThat(p.path("Period").asInt()).isEqualTo(60);
+        assertThat(p.path("EvaluationPeriods").asInt()).isEqualTo(1);
+        assertThat(p.path("Threshold").asDouble()).isEqualTo(1.0);
+        assertThat(p.path("ComparisonOperator").asText()).isEqualTo("GreaterThanOrEqualToThreshold");
+        assertThat(p.path("TreatMissingData").asText()).isEqualTo("notBreaching");
+        JsonNode topicIfSet = mapper.createObjectNode().set("Fn::If", mapper.createArrayNode().add("HasAlarmTopic")
+                .add(mapper.createArrayNode().add(ref("AlarmTopicArn"))).add(ref("AWS::NoValue")));
+        assertThat(p.path("AlarmActions")).isEqualTo(topicIfSet);
+        assertThat(p.path("OKActions")).isEqualTo(topicIfSet);
+    }
+
+    @Test
+    void alarmTopic_isOptional_andOnlyAnSnsTopicArnIsAccepted() throws IOException {
+        JsonNode topic = template.path("Parameters").path("AlarmTopicArn");
+        Pattern allowed = Pattern.compile(topic.path("AllowedPattern").asText());
+
+        assertThat(topic.path("Default").asText()).isEmpty();
+        assertThat(template.at("/Conditions/HasAlarmTopic")).isEqualTo(new ObjectMapper().readTree(
+                "{\"Fn::Not\":[{\"Fn::Equals\":[{\"Ref\":\"AlarmTopicArn\"},\"\"]}]}"));
+        assertThat("").matches(allowed);
+        assertThat("arn:aws:sns:us-east-1:123456789012:dialer-alarms").matches(allowed);
+        assertThat("arn:aws:sqs:us-east-1:123456789012:dialer-alarms").doesNotMatch(allowed);
+        assertThat("dialer-alarms").doesNotMatch(allowed);
+    }
+
+    @Test
+    void conditions_everyDeclaredOneIsUsedAndEveryUsedOneDeclared() {
+        Set<String> declared = new HashSet<>();
+        template.path("Conditions").fieldNames().forEachRemaining(declared::add);
+        Set<String> used = new HashSet<>();
+        template.path("Resources").forEach(r -> {
+            if (r.has("Condition")) {
+                used.add(r.path("Condition").asText());
+            }
+        });
+        collectIfConditions(template.path("Resources"), used);
+        collectIfConditions(template.path("Outputs"), used);
+
+        assertThat(used).isEqualTo(declared);
+    }
+
     @Test
     void outputs_giveTheSmaIdTheFunctionArnAndTheAliasArn() {
         JsonNode outputs = template.path("Outputs");
@@ -203,16 +261,17 @@ class DeployTemplateTest {
     @Test
     void everyReference_namesADeclaredParameterResourceOrPseudoParameter() {
         Set<String> declared = new HashSet<>(Set.of("AWS::AccountId", "AWS::Region", "AWS::Partition",
-                "AWS::StackName", "AWS::URLSuffix"));
+                "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue"));
         template.path("Parameters").fieldNames().forEachRemaining(declared::add);
         template.path("Resources").fieldNames().forEachRemaining(declared::add);
         List<String> used = new ArrayList<>();
         collectReferences(template, used);
 
         assertThat(used).isNotEmpty().allSatisfy(name -> assertThat(declared).contains(name));
-        assertThat(used).contains("DialerWebhookUrl", "DialerWebhookSecret", "DialerAllowedUrlPrefixes",
-                "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName", "MemorySize", "BridgeFunction",
-                "SipMediaApplication");
+        List<String> parameters = new ArrayList<>();
+        template.path("Parameters").fieldNames().forEachRemaining(parameters::add);
+        assertThat(used).as("every parameter is used").containsAll(parameters);
+        assertThat(used).contains("BridgeFunction", "SipMediaApplication");
     }
 
     @Test
@@ -227,6 +286,19 @@ class DeployTemplateTest {
         statement.path("Action").forEach(a -> actions.add(a.asText()));
         assertThat(actions).containsExactlyInAnyOrder("chime:CreateSipMediaApplicationCall",
                 "chime:UpdateSipMediaApplicationCall");
+    }
+
+    private static void collectIfConditions(JsonNode node, Set<String> out) {
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                if (field.getKey().equals("Fn::If")) {
+                    out.add(field.getValue().get(0).asText());
+                }
+                collectIfConditions(field.getValue(), out);
+            }
+        } else if (node.isArray()) {
+            node.forEach(child -> collectIfConditions(child, out));
+        }
     }
 
     /**
