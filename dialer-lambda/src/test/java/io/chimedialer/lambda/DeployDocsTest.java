@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -51,12 +53,33 @@ class DeployDocsTest {
 
     @Test
     void doc_policyBlock_equalsDeployPolicyFile() throws IOException {
-        Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
-        assertThat(block.find()).isTrue();
         ObjectMapper json = new ObjectMapper();
 
-        assertThat(json.readTree(block.group(1)))
-                .isEqualTo(json.readTree(DeployTemplateTest.POLICY.toFile()));
+        assertThat(jsonBlocks()).contains(json.readTree(DeployTemplateTest.POLICY.toFile()));
+    }
+
+    @Test
+    void doc_bucketPolicyForPlayAudio_letsOnlyThisAccountsSmaReadObjects() throws IOException {
+        JsonNode statement = jsonBlocks().stream()
+                .filter(block -> block.at("/Statement/0/Principal/Service").asText().equals("voiceconnector.chime.amazonaws.com"))
+                .findFirst().orElseThrow().at("/Statement/0");
+
+        assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+        assertThat(statement.path("Action").asText()).isEqualTo("s3:GetObject");
+        assertThat(statement.path("Resource").asText()).startsWith("arn:aws:s3:::").endsWith("/*");
+        assertThat(statement.at("/Condition/StringEquals/aws:SourceAccount").asText()).isNotBlank();
+        assertThat(statement.at("/Condition/ArnLike/aws:SourceArn").asText()).startsWith("arn:aws:chime:").contains(":sma/");
+        assertThat(doc).contains("AWSServiceRoleForAmazonChimeVoiceConnector",
+                "aws iam create-service-linked-role --aws-service-name voiceconnector.chime.amazonaws.com");
+    }
+
+    private static List<JsonNode> jsonBlocks() throws IOException {
+        List<JsonNode> blocks = new ArrayList<>();
+        Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        while (block.find()) {
+            blocks.add(new ObjectMapper().readTree(block.group(1)));
+        }
+        return blocks;
     }
 
     @Test

@@ -66,7 +66,7 @@ class DeployTemplateTest {
     }
 
     @Test
-    void resources_areExactlyTheFunctionItsLogsPermissionTheNativeSmaAndAlarms() {
+    void resources_areExactlyTheFunctionItsLogsPermissionTheNativeSmaTheRoleAndAlarms() {
         Map<String, String> types = new java.util.TreeMap<>();
         template.path("Resources").properties().forEach(e -> types.put(e.getKey(), e.getValue().path("Type").asText()));
 
@@ -77,6 +77,7 @@ class DeployTemplateTest {
                 "BridgeLogGroup", "AWS::Logs::LogGroup",
                 "ChimeInvokePermission", "AWS::Lambda::Permission",
                 "SipMediaApplication", "AWS::Chime::SipMediaApplication",
+                "VoiceConnectorServiceLinkedRole", "AWS::IAM::ServiceLinkedRole",
                 "BridgeErrorsAlarm", "AWS::CloudWatch::Alarm",
                 "BridgeThrottlesAlarm", "AWS::CloudWatch::Alarm"));
         assertThat(text).doesNotContain("Custom::", "AWS::CloudFormation::CustomResource", "ServiceToken",
@@ -171,7 +172,7 @@ class DeployTemplateTest {
 
         assertThat(names).containsExactlyInAnyOrder("DialerWebhookUrl", "DialerWebhookSecret",
                 "DialerAllowedUrlPrefixes", "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName",
-                "MemorySize", "AlarmTopicArn");
+                "MemorySize", "CreateVoiceConnectorServiceLinkedRole", "AlarmTopicArn");
         assertThat(params.path("DialerWebhookSecret").path("NoEcho").asBoolean()).isTrue();
         assertThat(params.path("DialerWebhookSecret").has("Default")).isFalse();
         assertThat(params.path("DialerWebhookUrl").has("Default")).isFalse();
@@ -192,6 +193,24 @@ class DeployTemplateTest {
         assertThat(timeout.path("Default").asLong()).isEqualTo(BridgeConfig.DEFAULT_TIMEOUT.toMillis());
         assertThat(timeout.path("MaxValue").asLong()).isPositive().isLessThanOrEqualTo(MAX_BUDGET.toMillis());
         assertThat(timeout.path("MinValue").asLong()).isPositive().isLessThanOrEqualTo(timeout.path("Default").asLong());
+    }
+
+    @Test
+    void serviceLinkedRole_forSpeak_isCreatedOnlyOnRequestAndOutlivesTheStack() throws IOException {
+        JsonNode role = resource("VoiceConnectorServiceLinkedRole");
+        JsonNode parameter = template.path("Parameters").path("CreateVoiceConnectorServiceLinkedRole");
+
+        // Speak and SpeakAndGetDigits (the bridge's fallback too) run as AWSServiceRoleForAmazonChimeVoiceConnector.
+        assertThat(role.at("/Properties/AWSServiceName").asText()).isEqualTo("voiceconnector.chime.amazonaws.com");
+        // One per account: off by default, since the account may have it already.
+        assertThat(role.path("Condition").asText()).isEqualTo("CreateServiceLinkedRole");
+        assertThat(template.at("/Conditions/CreateServiceLinkedRole")).isEqualTo(new ObjectMapper().readTree(
+                "{\"Fn::Equals\":[{\"Ref\":\"CreateVoiceConnectorServiceLinkedRole\"},\"true\"]}"));
+        assertThat(parameter.path("Default").asText()).isEqualTo("false");
+        assertThat(parameter.path("AllowedValues").toString()).isEqualTo("[\"true\",\"false\"]");
+        // Other Regions' stacks rely on it: deleting or replacing this stack leaves it in place.
+        assertThat(role.path("DeletionPolicy").asText()).isEqualTo("Retain");
+        assertThat(role.path("UpdateReplacePolicy").asText()).isEqualTo("Retain");
     }
 
     @ParameterizedTest
