@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DeployDocsTest {
 
     static final Path DOC = Path.of("..", "docs", "deploy-aws.md");
+    static final Path README = Path.of("..", "README.md");
 
     private static String doc;
 
@@ -73,6 +74,26 @@ class DeployDocsTest {
                 "aws iam create-service-linked-role --aws-service-name voiceconnector.chime.amazonaws.com");
     }
 
+    @Test
+    void readme_deployingSection_pointsHereWithTheBridgesBudget() throws IOException {
+        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        int start = readme.indexOf("## Deploying on AWS");
+        assertThat(start).isPositive();
+        int end = readme.indexOf("\n## ", start + 1);
+        String section = readme.substring(start, end < 0 ? readme.length() : end);
+
+        assertThat(section).contains("deploy/template.yaml", "(docs/deploy-aws.md)", "L-C115F428",
+                "within " + BridgeConfig.DEFAULT_TIMEOUT.toSeconds() + " s");
+    }
+
+    @Test
+    void doc_phoneNumbersAndSipRule_areCliStepsSinceCloudFormationHasNoTypeForThem() {
+        assertThat(doc).contains("aws chime-sdk-voice search-available-phone-numbers",
+                "aws chime-sdk-voice create-phone-number-order", "--product-type SipMediaApplicationDialIn",
+                "aws chime-sdk-voice get-phone-number-order", "aws chime-sdk-voice create-sip-rule",
+                "--trigger-type ToPhoneNumber", "SipMediaApplicationId=<SipMediaApplicationId>,Priority=1,AwsRegion=");
+    }
+
     private static List<JsonNode> jsonBlocks() throws IOException {
         List<JsonNode> blocks = new ArrayList<>();
         Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
@@ -80,14 +101,5 @@ class DeployDocsTest {
             blocks.add(new ObjectMapper().readTree(block.group(1)));
         }
         return blocks;
-    }
-
-    @Test
-    void doc_endsWithAReadmePointerLinkingBack() {
-        int pointer = doc.indexOf("## README pointer");
-
-        assertThat(pointer).isPositive();
-        assertThat(doc.substring(pointer)).contains("Deploying on AWS", "deploy/template.yaml",
-                "(docs/deploy-aws.md)", "L-C115F428");
     }
 }
