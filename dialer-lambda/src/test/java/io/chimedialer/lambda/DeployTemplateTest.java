@@ -106,8 +106,8 @@ class DeployTemplateTest {
     void function_usesSnapStartOnTheVersionsItsAliasPublishes() {
         JsonNode p = resource("BridgeFunction").path("Properties");
 
-        // SnapStart applies to published versions only: without AutoPublishAlias every invocation of
-        // the bare function would start a JVM from scratch.
+        // SnapStart applies to published versions only: without AutoPublishAlias the SMA would invoke
+        // $LATEST, whose cold starts start a JVM from scratch.
         assertThat(p.at("/SnapStart/ApplyOn").asText()).isEqualTo("PublishedVersions");
         assertThat(p.path("AutoPublishAlias").asText()).isEqualTo(ALIAS);
     }
