@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param secret             the HMAC-SHA256 key shared with the dialer (DESIGN.md §7a); not blank
  * @param timeout            the whole budget for one invocation, retries and the fallback to the default
  *                           URL included; positive, at most {@link #MAX_TIMEOUT}; default
- *                           {@link #DEFAULT_TIMEOUT}, under Chime's 5 s
+ *                           {@link #DEFAULT_TIMEOUT}, well under Chime's 5 s
  * @param fallbackText       what the fallback {@code Speak} says; 1 to 1,000 characters
  * @param allowedUrlPrefixes the prefixes a per-call {@code dialerUrl} must start with (at a path, port,
  *                           query or end boundary); empty means any http(s) URL is followed
@@ -30,7 +30,7 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
     public static final String ENV_WEBHOOK_URL = "DIALER_WEBHOOK_URL";
     /** Environment variable: the signing secret (required). */
     public static final String ENV_WEBHOOK_SECRET = "DIALER_WEBHOOK_SECRET";
-    /** Environment variable: the invocation budget in milliseconds (optional, default 3000). */
+    /** Environment variable: the invocation budget in milliseconds (optional, default 2000). */
     public static final String ENV_TIMEOUT_MS = "DIALER_TIMEOUT_MS";
     /** Environment variable: the fallback Speak text (optional). */
     public static final String ENV_FALLBACK_TEXT = "DIALER_FALLBACK_TEXT";
@@ -39,9 +39,17 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
 
     /** The dialer's webhook path, appended to a URL given without a path. */
     public static final String INVOCATIONS_PATH = "/v1/sma/invocations";
-    /** Default budget: 3 s, leaving room under Chime's 5 s for a cold start and the answer's way back. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(3000);
-    /** Upper bound of the budget (Chime retries an invocation after 5 s and gives up after 20 s). */
+    /**
+     * Default budget, and the most deploy/template.yaml accepts: 2 s. Chime retries an invocation it has
+     * no answer to after 5 s; 2 s leaves the rest for a cold start or snapshot restore and the answer's
+     * way back, so a retry never arrives while this invocation is still waiting for the dialer.
+     */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(2000);
+    /**
+     * Upper bound this class accepts: 20 s, after which Chime gives up on an invocation. Above
+     * {@link #DEFAULT_TIMEOUT} only for the emulator on a loaded machine, where no retry comes; a
+     * deployed bridge keeps to 2 s (the template's limit).
+     */
     public static final Duration MAX_TIMEOUT = Duration.ofSeconds(20);
     /** Default text of the fallback Speak action. */
     public static final String DEFAULT_FALLBACK_TEXT =
@@ -80,7 +88,7 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
     }
 
     /**
-     * A configuration with the defaults: a 3 s budget, the default text, any http(s) node URL followed.
+     * A configuration with the defaults: a 2 s budget, the default text, any http(s) node URL followed.
      *
      * @param webhookUrl the default webhook URL
      * @param secret     the signing secret

@@ -23,7 +23,7 @@ class BridgeConfigTest {
 
         assertThat(config.webhookUrl()).isEqualTo(URL);
         assertThat(config.secret()).isEqualTo("s3cret");
-        assertThat(config.timeout()).isEqualTo(Duration.ofMillis(3000));
+        assertThat(config.timeout()).isEqualTo(Duration.ofMillis(2000));
         assertThat(config.fallbackText()).isEqualTo("We are sorry, we cannot continue this call right now. Goodbye.");
         assertThat(config.allowedUrlPrefixes()).isEmpty();
     }

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DeployDocsTest {
 
     static final Path DOC = Path.of("..", "docs", "deploy-aws.md");
+    static final Path README = Path.of("..", "README.md");
 
     private static String doc;
 
@@ -39,7 +42,7 @@ class DeployDocsTest {
         assertThat(doc).contains(BridgeConfig.ENV_WEBHOOK_URL, BridgeConfig.ENV_WEBHOOK_SECRET,
                 BridgeConfig.ENV_TIMEOUT_MS, BridgeConfig.ENV_FALLBACK_TEXT, BridgeConfig.ENV_ALLOWED_URL_PREFIXES,
                 BridgeConfig.DEFAULT_FALLBACK_TEXT, "io.chimedialer.lambda.SmaBridgeHandler::handleRequest",
-                "voiceconnector.chime.amazonaws.com", "AWS::ChimeSDKVoice::SipMediaApplication");
+                "voiceconnector.chime.amazonaws.com", "AWS::Chime::SipMediaApplication");
     }
 
     @Test
@@ -51,20 +54,52 @@ class DeployDocsTest {
 
     @Test
     void doc_policyBlock_equalsDeployPolicyFile() throws IOException {
-        Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
-        assertThat(block.find()).isTrue();
         ObjectMapper json = new ObjectMapper();
 
-        assertThat(json.readTree(block.group(1)))
-                .isEqualTo(json.readTree(DeployTemplateTest.POLICY.toFile()));
+        assertThat(jsonBlocks()).contains(json.readTree(DeployTemplateTest.POLICY.toFile()));
     }
 
     @Test
-    void doc_endsWithAReadmePointerLinkingBack() {
-        int pointer = doc.indexOf("## README pointer");
+    void doc_bucketPolicyForPlayAudio_letsOnlyThisAccountsSmaReadObjects() throws IOException {
+        JsonNode statement = jsonBlocks().stream()
+                .filter(block -> block.at("/Statement/0/Principal/Service").asText().equals("voiceconnector.chime.amazonaws.com"))
+                .findFirst().orElseThrow().at("/Statement/0");
 
-        assertThat(pointer).isPositive();
-        assertThat(doc.substring(pointer)).contains("Deploying on AWS", "deploy/template.yaml",
-                "(docs/deploy-aws.md)", "L-C115F428");
+        assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+        assertThat(statement.path("Action").asText()).isEqualTo("s3:GetObject");
+        assertThat(statement.path("Resource").asText()).startsWith("arn:aws:s3:::").endsWith("/*");
+        assertThat(statement.at("/Condition/StringEquals/aws:SourceAccount").asText()).isNotBlank();
+        assertThat(statement.at("/Condition/ArnLike/aws:SourceArn").asText()).startsWith("arn:aws:chime:").contains(":sma/");
+        assertThat(doc).contains("AWSServiceRoleForAmazonChimeVoiceConnector",
+                "aws iam create-service-linked-role --aws-service-name voiceconnector.chime.amazonaws.com");
+    }
+
+    @Test
+    void readme_deployingSection_pointsHereWithTheBridgesBudget() throws IOException {
+        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        int start = readme.indexOf("## Deploying on AWS");
+        assertThat(start).isPositive();
+        int end = readme.indexOf("\n## ", start + 1);
+        String section = readme.substring(start, end < 0 ? readme.length() : end);
+
+        assertThat(section).contains("deploy/template.yaml", "(docs/deploy-aws.md)", "L-C115F428",
+                "within " + BridgeConfig.DEFAULT_TIMEOUT.toSeconds() + " s");
+    }
+
+    @Test
+    void doc_phoneNumbersAndSipRule_areCliStepsSinceCloudFormationHasNoTypeForThem() {
+        assertThat(doc).contains("aws chime-sdk-voice search-available-phone-numbers",
+                "aws chime-sdk-voice create-phone-number-order", "--product-type SipMediaApplicationDialIn",
+                "aws chime-sdk-voice get-phone-number-order", "aws chime-sdk-voice create-sip-rule",
+                "--trigger-type ToPhoneNumber", "SipMediaApplicationId=<SipMediaApplicationId>,Priority=1,AwsRegion=");
+    }
+
+    private static List<JsonNode> jsonBlocks() throws IOException {
+        List<JsonNode> blocks = new ArrayList<>();
+        Matcher block = Pattern.compile("```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        while (block.find()) {
+            blocks.add(new ObjectMapper().readTree(block.group(1)));
+        }
+        return blocks;
     }
 }
