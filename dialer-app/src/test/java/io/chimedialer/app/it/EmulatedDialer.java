@@ -33,15 +33,29 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  */
 final class EmulatedDialer implements AutoCloseable {
 
-    /** One Region on both sides: the dialer's rate and cap equal the emulator's quotas. */
-    record RegionSpec(String name, String smaId, List<String> fromNumbers, double callsPerSecond, int maxActive) {
+    /**
+     * One Region on both sides: the dialer's rate and cap equal the emulator's quotas. The dialer dials from
+     * {@code dialerFromNumbers}, the emulator's inventory is {@code fromNumbers} (the same unless a test configures
+     * the dialer wrongly on purpose).
+     */
+    record RegionSpec(String name, String smaId, List<String> fromNumbers, double callsPerSecond, int maxActive,
+                      List<String> dialerFromNumbers) {
+        RegionSpec(String name, String smaId, List<String> fromNumbers, double callsPerSecond, int maxActive) {
+            this(name, smaId, fromNumbers, callsPerSecond, maxActive, fromNumbers);
+        }
+
+        /** The same Region with the dialer configured to dial from other numbers. */
+        RegionSpec dialingFrom(List<String> numbers) {
+            return new RegionSpec(name, smaId, fromNumbers, callsPerSecond, maxActive, numbers);
+        }
+
         EmulatorRegion emulated() {
             return new EmulatorRegion(name, smaId, fromNumbers, callsPerSecond, 50, maxActive);
         }
 
         RegionConfig dialer(URI endpoint) {
             return new RegionConfig(name, smaId, callsPerSecond, Math.max(1, (int) Math.ceil(callsPerSecond / 10)),
-                    maxActive, 50, fromNumbers, endpoint);
+                    maxActive, 50, dialerFromNumbers, endpoint);
         }
     }
 
@@ -57,13 +71,18 @@ final class EmulatedDialer implements AutoCloseable {
     static final String SECRET = "it-webhook-secret-0123456789abcdef";
 
     private final ChimeEmulator emulator;
-    private final DialerRuntime runtime;
-    private final List<RegionSpec> regions;
+    private DialerRuntime runtime;
+    private List<RegionSpec> regions;
+    private final Path dir;
+    private final PacingSettings pacing;
 
-    private EmulatedDialer(ChimeEmulator emulator, DialerRuntime runtime, List<RegionSpec> regions) {
+    private EmulatedDialer(ChimeEmulator emulator, DialerRuntime runtime, List<RegionSpec> regions, Path dir,
+                           PacingSettings pacing) {
         this.emulator = emulator;
         this.runtime = runtime;
         this.regions = regions;
+        this.dir = dir;
+        this.pacing = pacing;
     }
 
     /**
@@ -82,25 +101,42 @@ final class EmulatedDialer implements AutoCloseable {
         List<EmulatorRegion> emulated = regions.stream().map(RegionSpec::emulated).toList();
         ChimeEmulator emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated)
                 .scenario(scenario).faults(faults).timeScale(timeScale).seed(seed).start();
-        DialerRuntime runtime = null;
         try {
-            List<RegionConfig> configs = new ArrayList<>();
-            for (RegionSpec r : regions) {
-                configs.add(r.dialer(emulator.url()));
-            }
-            DialerRuntime.Options options = new DialerRuntime.Options(configs,
-                    StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
-                    "jdbc:sqlite:" + dir.resolve("ledger.db"), SECRET, "127.0.0.1", 0, null, false, pacing, null);
-            runtime = DialerRuntime.start(options);
-            emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
-            return new EmulatedDialer(emulator, runtime, regions);
+            DialerRuntime runtime = startRuntime(emulator, dir, regions, pacing);
+            return new EmulatedDialer(emulator, runtime, regions, dir, pacing);
         } catch (RuntimeException e) {
-            if (runtime != null) {
-                runtime.close();
-            }
             emulator.close();
             throw e;
         }
+    }
+
+    private static DialerRuntime startRuntime(ChimeEmulator emulator, Path dir, List<RegionSpec> regions,
+                                              PacingSettings pacing) {
+        List<RegionConfig> configs = new ArrayList<>();
+        for (RegionSpec r : regions) {
+            configs.add(r.dialer(emulator.url()));
+        }
+        DialerRuntime.Options options = new DialerRuntime.Options(configs,
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
+                "jdbc:sqlite:" + dir.resolve("ledger.db"), SECRET, "127.0.0.1", 0, null, false, pacing, null);
+        DialerRuntime runtime = DialerRuntime.start(options);
+        try {
+            emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
+            return runtime;
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Stops the dialer (as an operator stops {@code dialer run}) and starts it again on the same ledger with these
+     * Regions (e.g. the configuration fixed); the emulator, its calls and its ground truth stay.
+     */
+    void restartDialer(List<RegionSpec> fixed) {
+        runtime.close();
+        runtime = startRuntime(emulator, dir, fixed, pacing);
+        regions = fixed;
     }
 
     ChimeEmulator emulator() {

@@ -173,10 +173,11 @@ public final class CampaignRun {
                     return whileRunning();
                 }).thenReturn(request), 0);
         Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
-        // Calls already admitted wait at the gate while paused; after a cancel they are withheld, never sent.
+        // Calls admitted before a pause are not sent: withdrawn, their contacts queued again before admission (where
+        // the pause holds them, with no open intent); after a cancel they are withheld, never sent.
         subscriptions.add(dialer.dialRequests(input, fence::beforePlace,
                         number -> run.cancelling() || fence.withheld(number) || setup.dnc().contains(number),
-                        whileRunning())
+                        () -> run.state.get() == State.PAUSED)
                 .flatMap(dialOutcomes::onDialResult, UNBOUNDED)
                 .subscribe(v -> { }, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
@@ -236,7 +237,10 @@ public final class CampaignRun {
         return paused.asFlux().filter(p -> !p).next().then();
     }
 
-    /** Stops asking for new contacts and holds admitted calls before their Create; live calls go on. */
+    /**
+     * Stops asking for new contacts; calls admitted but not yet sent are withdrawn (their contacts wait for the
+     * resume, and a stopped process leaves no open intent for them); live calls go on.
+     */
     public void pause() {
         if (run.state.compareAndSet(State.RUNNING, State.PAUSED)) {
             paused.tryEmitNext(true);

@@ -55,6 +55,8 @@ final class DialOutcomes {
             return write;
         }
         if (outcome instanceof CreateOutcome.Withdrawn withdrawn) {
+            // Its Region failed or the campaign paused after it was admitted: queued again at once, where the
+            // router skips failed Regions and a pause holds it before admission.
             Mono<Void> write = withdraw(attempt, withdrawn.reason(), Duration.ZERO);
             regionFailed(attempt.region(), withdrawn.reason());
             return write;

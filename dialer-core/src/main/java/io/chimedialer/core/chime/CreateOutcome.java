@@ -102,8 +102,8 @@ public sealed interface CreateOutcome {
     }
 
     /**
-     * The attempt was not sent because its Region had failed ({@link RegionFault}) after it was admitted.
-     * Produced by the dialing pipeline, never by an {@link Originator}.
+     * The attempt was not sent because, after it was admitted, its Region failed ({@link RegionFault}) or its
+     * campaign was paused. Produced by the dialing pipeline, never by an {@link Originator}.
      *
      * @param reason why, for the log and the ledger
      */

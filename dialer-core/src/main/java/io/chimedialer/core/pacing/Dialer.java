@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -93,27 +94,29 @@ public final class Dialer {
     /** Like {@link #dial}, for requests that carry an attempt number (retries) and extra arguments. */
     public Flux<DialResult> dialRequests(Flux<DialRequest> requests, Function<List<Attempt>, Mono<Void>> beforePlace,
                                          Predicate<String> suppressed) {
-        return dialRequests(requests, beforePlace, suppressed, Mono.empty());
+        return dialRequests(requests, beforePlace, suppressed, () -> false);
     }
 
     /**
-     * Like {@link #dialRequests(Flux, Function, Predicate)}, with a gate awaited right before each Create (and
-     * before its DNC check): a paused campaign holds its admitted calls there, permits held, nothing sent.
+     * Like {@link #dialRequests(Flux, Function, Predicate)}, with a hold: an admitted attempt that reaches its
+     * Create while {@code held} says so (the campaign is paused) is not sent but comes back
+     * {@link CreateOutcome.Withdrawn}, its permit released, so that its intent can be withdrawn and its contact
+     * queued again before admission rather than held with an open intent.
      *
-     * @param ready subscribed once per call; the call proceeds when it completes (must not error)
+     * @param held checked right before each Create (and before its DNC check)
      */
     public Flux<DialResult> dialRequests(Flux<DialRequest> requests, Function<List<Attempt>, Mono<Void>> beforePlace,
-                                         Predicate<String> suppressed, Mono<Void> ready) {
+                                         Predicate<String> suppressed, BooleanSupplier held) {
         Objects.requireNonNull(beforePlace, "beforePlace");
         Objects.requireNonNull(suppressed, "suppressed");
-        Objects.requireNonNull(ready, "ready");
+        Objects.requireNonNull(held, "held");
         // prefetch 0: the next request is asked for only when the previous one holds its permit.
         return requests
                 .concatMap(this::admit, 0)
                 .bufferTimeout(settings.batchSize(), settings.batchWindow(), scheduler, true)
                 .concatMap(batch -> recordIntents(batch, beforePlace), 0)
                 .flatMapIterable(Function.identity())
-                .flatMap(ticket -> ready.then(place(ticket, suppressed, 0)), concurrency)
+                .flatMap(ticket -> place(ticket, suppressed, held, 0), concurrency)
                 // Tickets dropped by a cancel or an error (in the batch buffer, say) were never sent.
                 .doOnDiscard(Ticket.class, this::drop);
     }
@@ -161,9 +164,14 @@ public final class Dialer {
                 .thenReturn(batch);
     }
 
-    private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, int round) {
+    private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, BooleanSupplier held, int round) {
         return Mono.defer(() -> {
             leave(ticket);
+            if (held.getAsBoolean()) {
+                ticket.permit.release();
+                return Mono.just(new DialResult(ticket.attempt,
+                        new CreateOutcome.Withdrawn("not sent: the campaign was paused"), ticket.permit));
+            }
             if (suppressed.test(ticket.attempt.contact().number())) {
                 ticket.permit.release();
                 return Mono.just(new DialResult(ticket.attempt, new CreateOutcome.Suppressed(), ticket.permit));
@@ -178,15 +186,16 @@ public final class Dialer {
             }
             if (!health.mayProbe()) {
                 // The Region has not accepted a Create yet: one goes first, the others wait for its outcome.
-                return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, round));
+                return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, held, round));
             }
             return create.create(ticket.attempt, ticket.region, ticket.request.arguments())
                     .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))
-                    .flatMap(outcome -> settle(ticket, outcome, suppressed, round));
+                    .flatMap(outcome -> settle(ticket, outcome, suppressed, held, round));
         });
     }
 
-    private Mono<DialResult> settle(Ticket ticket, CreateOutcome outcome, Predicate<String> suppressed, int round) {
+    private Mono<DialResult> settle(Ticket ticket, CreateOutcome outcome, Predicate<String> suppressed,
+                                    BooleanSupplier held, int round) {
         if (outcome instanceof CreateOutcome.AtCapacity && round < settings.maxAtCapacityRounds()) {
             ActivePermits permits = ticket.region.permits();
             // Shrink before releasing: released first, the permit would go straight to a waiter.
@@ -194,7 +203,7 @@ public final class Dialer {
             ticket.permit.release();
             return permits.acquireAhead().flatMap(permit -> {
                 permit.bind(ticket.attempt.attemptId());
-                return place(ticket.withPermit(permit), suppressed, round + 1);
+                return place(ticket.withPermit(permit), suppressed, held, round + 1);
             });
         }
         if (!outcome.mayBeLive()) {
