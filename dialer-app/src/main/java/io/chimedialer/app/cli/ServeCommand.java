@@ -34,6 +34,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "HTTP port (default: server.port of the config).")
     Integer port;
 
+    @Option(names = "--no-resume", description = "Do not start again the campaigns that were running when the "
+            + "previous serve on this ledger stopped (they are still listed, and resumed by their resume action).")
+    boolean noResume;
+
     @Option(names = "--drain-timeout", defaultValue = "30s",
             description = "On SIGTERM, how long live calls may still finish (default: ${DEFAULT-VALUE}).")
     String drainTimeout;
@@ -81,6 +85,13 @@ public final class ServeCommand implements Callable<Integer> {
             List<String> joined = runtime.campaigns().joinRunning();
             if (!joined.isEmpty()) {
                 log.info("joined the cluster's running campaigns: {}", String.join(", ", joined));
+            }
+        } else {
+            // Campaigns that were running when the previous serve on this ledger stopped go on where they were.
+            List<String> resumed = runtime.campaigns().restore(!noResume);
+            if (!resumed.isEmpty()) {
+                log.info("resumed the campaigns that were running when this ledger's last serve stopped: {}",
+                        String.join(", ", resumed));
             }
         }
         if (config.server().controlToken() == null) {

@@ -56,6 +56,10 @@ import reactor.util.concurrent.Queues;
 public final class CampaignManager implements ControlApi, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CampaignManager.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where contact lists uploaded through the control API are kept (relative to the working directory). */
+    public static final Path UPLOADS = Path.of("data", "uploads");
+    /** Campaigns started through the control API with a YAML definition, by name (stored with the campaign). */
+    private final Map<String, String> definitions = new ConcurrentHashMap<>();
 
     /** How far ahead a contact may wait for its calling window before it ends as window-expired. */
     public static final Duration DEFAULT_HORIZON = Duration.ofDays(7);
@@ -215,7 +219,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         long total = cluster == null ? countRows(contacts) : -1; // a clustered run's total is not known here
         CsvOptions csv = CsvOptions.defaults().withDefaultRegion(campaign.defaultRegion());
         Instant now = runtime.clock().instant();
-        runtime.ledger().upsertCampaign(campaign.name(), campaign.toString(), now)
+        runtime.ledger().upsertCampaign(campaign.name(), storedDefinition(campaign.name(), contacts), now)
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
         Flux<ContactRow> csvRows = ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8),
@@ -573,11 +577,17 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 campaign = cfg.campaign(name).orElseThrow(() -> new ControlException(404,
                         "no campaign named '" + name + "' in " + cfg.source()));
             }
+            if (request.hasNonNull("definition")) {
+                definitions.put(name, request.get("definition").asText());
+            } else {
+                definitions.remove(name);
+            }
             Path contacts;
             if (request.hasNonNull("contacts-csv")) {
-                contacts = Files.createTempFile("dialer-" + name + "-", ".csv");
+                // Kept (not a temporary file), so that a restarted serve can resume the campaign from it.
+                Files.createDirectories(UPLOADS);
+                contacts = Files.createTempFile(UPLOADS, name + "-", ".csv");
                 Files.writeString(contacts, request.get("contacts-csv").asText(), StandardCharsets.UTF_8);
-                contacts.toFile().deleteOnExit();
             } else {
                 contacts = Path.of(campaign.contacts());
             }
@@ -591,9 +601,17 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> list() {
-        return Mono.fromSupplier(() -> {
+        return Mono.fromCallable(() -> {
             ArrayNode array = JSON.createArrayNode();
-            runs.values().forEach(e -> array.add(status(e.run)));
+            runs.values().forEach(e -> array.add(withLedger(status(e.run))));
+            List<Ledger.CampaignRecord> known = runtime.ledger().campaigns().collectList()
+                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.just(List.of()))
+                    .block(Duration.ofSeconds(30));
+            for (Ledger.CampaignRecord record : known == null ? List.<Ledger.CampaignRecord>of() : known) {
+                if (!runs.containsKey(record.campaignId())) {
+                    ledgerView(record.campaignId()).ifPresent(v -> array.add(ledgerStatus(record.campaignId(), v)));
+                }
+            }
             ObjectNode out = JSON.createObjectNode();
             out.set("campaigns", array);
             return out;
@@ -602,7 +620,38 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> status(String campaignId) {
-        return Mono.fromSupplier(() -> status(require(campaignId)));
+        return Mono.fromCallable(() -> {
+            Entry e = runs.get(campaignId);
+            if (e != null) {
+                return (JsonNode) withLedger(status(e.run));
+            }
+            return ledgerView(campaignId).map(v -> (JsonNode) ledgerStatus(campaignId, v))
+                    .orElseThrow(() -> new ControlException(404, "no campaign '" + campaignId + "'"));
+        }).subscribeOn(runtime.io());
+    }
+
+    /** Adds the campaign's whole-life figures from the ledger to a run's status. */
+    private ObjectNode withLedger(ObjectNode status) {
+        ledgerView(status.path("id").asText()).ifPresent(v -> status.set("ledger", v));
+        status.put("running", true);
+        return status;
+    }
+
+    /** Resumes a campaign this node does not run (the ledger holds it paused or running): started again. */
+    private Mono<JsonNode> resumeFromLedger(String campaignId) {
+        return Mono.fromCallable(() -> {
+            Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
+                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                    .block(Duration.ofSeconds(30));
+            if (record == null) {
+                throw new ControlException(404, "no campaign '" + campaignId + "'");
+            }
+            if (record.state() == Ledger.CampaignState.CANCELLED || record.state() == Ledger.CampaignState.COMPLETED) {
+                throw new ControlException(409, "campaign '" + campaignId + "' is " + record.state()
+                        + ": nothing to resume; start it again to dial its contacts afresh");
+            }
+            return (JsonNode) withLedger(status(relaunch(record)));
+        }).subscribeOn(runtime.io());
     }
 
     @Override
@@ -619,6 +668,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         out.put("seq", event.seq());
                         return (JsonNode) out;
                     });
+        }
+        if ("resume".equals(action) && clustered == null && runs.get(campaignId) == null) {
+            return resumeFromLedger(campaignId);
         }
         return Mono.fromSupplier(() -> {
             CampaignRun run = require(campaignId);
@@ -688,6 +740,122 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     : node.control().setRate(region, request.get("calls-per-second").asDouble())
                             .subscribeOn(runtime.io()).thenReturn(out);
         });
+    }
+
+    /**
+     * What the ledger keeps of a campaign so that a restarted {@code serve} can start it again: its contact list's
+     * path and, for a campaign defined through the control API, its YAML definition.
+     */
+    private String storedDefinition(String name, Path contacts) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("contacts", contacts.toAbsolutePath().toString());
+        String yaml = definitions.get(name);
+        if (yaml != null) {
+            node.put("definition", yaml);
+        }
+        return node.toString();
+    }
+
+    /**
+     * On {@code serve}'s start: the campaigns the ledger knows. Those that were running when the previous process
+     * stopped are started again, resuming from the ledger, when {@code resumeRunning}; paused, cancelled and
+     * completed ones are listed by the control API from the ledger, and a paused one is started again by its
+     * {@code resume}. A campaign that cannot be started again (its definition or contact list is gone) is logged
+     * and listed.
+     *
+     * @return the campaigns started again
+     */
+    public List<String> restore(boolean resumeRunning) {
+        List<Ledger.CampaignRecord> known = runtime.ledger().campaigns().collectList()
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.just(List.of()))
+                .block(Duration.ofSeconds(30));
+        List<String> resumed = new ArrayList<>();
+        for (Ledger.CampaignRecord record : known == null ? List.<Ledger.CampaignRecord>of() : known) {
+            if (record.state() != Ledger.CampaignState.RUNNING || runs.containsKey(record.campaignId())) {
+                continue;
+            }
+            if (!resumeRunning) {
+                log.info("campaign {} was running when this node stopped; not resumed (--no-resume)",
+                        record.campaignId());
+                continue;
+            }
+            try {
+                relaunch(record);
+                resumed.add(record.campaignId());
+            } catch (IOException | RuntimeException e) {
+                log.error("campaign {} was running when this node stopped and cannot be resumed: {}",
+                        record.campaignId(), e.getMessage());
+            }
+        }
+        return resumed;
+    }
+
+    /** Starts a campaign again from what the ledger keeps of it, resuming. */
+    private CampaignRun relaunch(Ledger.CampaignRecord record) throws IOException {
+        DialerConfig cfg = config;
+        String name = record.campaignId();
+        JsonNode stored = null;
+        try {
+            stored = record.definition() == null ? null : JSON.readTree(record.definition());
+        } catch (IOException notJson) {
+            // written by an earlier version: only the configured campaign can be started again
+        }
+        CampaignConfig campaign;
+        String yaml = stored == null ? null : text(stored, "definition");
+        if (yaml != null && cfg != null) {
+            try {
+                campaign = ConfigLoader.parseCampaign(name, yaml, null, cfg);
+            } catch (ConfigException e) {
+                throw new ControlException(409, "campaign '" + name + "': its stored definition no longer loads: "
+                        + e.getMessage());
+            }
+            definitions.put(name, yaml);
+        } else {
+            campaign = cfg == null ? null : cfg.campaign(name).orElse(null);
+        }
+        if (campaign == null) {
+            throw new ControlException(409, "campaign '" + name + "' is no longer in the configuration");
+        }
+        String path = stored == null ? null : text(stored, "contacts");
+        Path contacts = path != null ? Path.of(path) : campaign.contacts() == null ? null : Path.of(campaign.contacts());
+        if (contacts == null) {
+            throw new ControlException(409, "campaign '" + name + "' has no contact list to resume from");
+        }
+        log.info("campaign {}: started again from the ledger (state {}), resuming", name, record.state());
+        return cluster == null ? launch(campaign, contacts, true).run() : launchEverywhere(campaign, contacts, true,
+                yaml);
+    }
+
+    /**
+     * The campaign's figures over its whole life, from the ledger: its state there and its contacts by status
+     * (every run, every node). Empty when the ledger does not hold it.
+     */
+    private java.util.Optional<ObjectNode> ledgerView(String campaignId) {
+        Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .block(Duration.ofSeconds(30));
+        if (record == null) {
+            return java.util.Optional.empty();
+        }
+        Map<String, Long> counts = runtime.ledger().contactCounts(campaignId)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.just(Map.of()))
+                .block(Duration.ofSeconds(30));
+        ObjectNode node = JSON.createObjectNode();
+        node.put("state", record.state().name());
+        node.put("updatedAt", record.updatedAt().toString());
+        node.set("contactsByStatus", JSON.valueToTree(counts == null ? Map.of() : counts));
+        return java.util.Optional.of(node);
+    }
+
+    /** The status of a campaign this node does not run: what the ledger holds of it. */
+    private ObjectNode ledgerStatus(String campaignId, ObjectNode view) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("id", campaignId);
+        node.put("campaign", campaignId);
+        node.put("state", view.path("state").asText());
+        node.put("running", false);
+        node.set("ledger", view);
+        return node;
     }
 
     private CampaignRun require(String campaignId) {

@@ -65,9 +65,12 @@ class ServeControlIT {
 
     private ChimeEmulator emulator;
     private DialerRuntime runtime;
+    private DialerConfig loaded;
     private HttpClient http;
     private URI base;
     private final List<Runnable> detach = new ArrayList<>();
+    /** The runtime was stopped by the test (ServeCommand.stop closes it). */
+    private boolean stopped;
 
     @BeforeEach
     void start() throws Exception {
@@ -84,24 +87,27 @@ class ServeControlIT {
         writeContacts(contacts, 600, 0);
         Path config = dir.resolve("dialer.yaml");
         Files.writeString(config, config(regions), StandardCharsets.UTF_8);
-        DialerConfig loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
+        loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
                 "DIALER_WEBHOOK_SECRET", SECRET, "DIALER_CONTROL_TOKEN", TOKEN));
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        startServe();
+    }
 
-        // What ServeCommand does, on port 0.
+    /** What ServeCommand does, on port 0, on the test's ledger. */
+    private void startServe() {
         runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(loaded.regions().values()),
                 StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
                 loaded.ledger().url(), loaded.server().webhookSecret().reveal(), "127.0.0.1", 0,
                 loaded.server().controlToken().reveal(), true, null, null));
         runtime.campaigns().config(loaded);
         emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         base = URI.create("http://127.0.0.1:" + runtime.port());
     }
 
     @AfterEach
     void stop() {
         detach.forEach(Runnable::run);
-        if (runtime != null) {
+        if (runtime != null && !stopped) {
             runtime.close();
         }
         if (emulator != null) {
@@ -271,6 +277,7 @@ class ServeControlIT {
         await(() -> emulator.stats().created() >= 10, Duration.ofSeconds(20), "10 calls created");
 
         long left = ServeCommand.stop(runtime, Duration.ofSeconds(30));
+        stopped = true;
 
         assertThat(left).as("live calls left after the drain").isZero();
         long created = emulator.stats().created();
@@ -281,17 +288,58 @@ class ServeControlIT {
         try (Ledger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("ledger.db"),
                 Clock.systemUTC()))) {
             List<Ledger.AttemptRecord> all = ledger.attempts("alpha").collectList().block(Duration.ofSeconds(30));
-            // Every placed call is in the ledger with its outcome; admitted calls the pause held before their
-            // Create keep their intent only (never sent: no TransactionId, no outcome).
+            // Every placed call is in the ledger with its outcome; admitted calls the pause kept from their Create
+            // are withdrawn (never sent: no TransactionId, no outcome), so a restart dials their contacts.
             List<Ledger.AttemptRecord> placed = all.stream().filter(a -> a.transactionId() != null).toList();
             assertThat(placed).hasSize((int) created);
             assertThat(placed).allMatch(a -> a.result() != null, "has an outcome");
             assertThat(placed).extracting(Ledger.AttemptRecord::transactionId)
                     .containsExactlyInAnyOrderElementsOf(callsOf("alpha").stream().map(CallRecord::transactionId)
                             .toList());
-            assertThat(all).filteredOn(a -> a.transactionId() == null).allMatch(a -> a.result() == null,
-                    "held intent without outcome");
+            assertThat(all).filteredOn(a -> a.transactionId() == null).allMatch(a -> a.result() == null
+                    && a.withdrawn(), "withdrawn: never sent");
+            assertThat(ledger.campaign("alpha").block(Duration.ofSeconds(10)).state())
+                    .as("a shutdown's pause is not the operator's").isEqualTo(Ledger.CampaignState.RUNNING);
         }
+    }
+
+    @Test
+    void restart_runningCampaignResumes_pausedOneListedFromTheLedgerAndResumedByItsAction_noContactLost()
+            throws Exception {
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 40, Duration.ofSeconds(30), "40 calls created");
+        ok(send("POST", "/v1/campaigns/alpha/pause", TOKEN, null));
+        ServeCommand.stop(runtime, Duration.ofSeconds(30));
+
+        // Restarted: the campaign was paused by its operator, so it is listed (from the ledger), not running.
+        startServe();
+        assertThat(runtime.campaigns().restore(true)).isEmpty();
+        JsonNode list = ok(send("GET", "/v1/campaigns", TOKEN, null)).path("campaigns");
+        assertThat(list).hasSize(1);
+        assertThat(list.get(0).path("id").asText()).isEqualTo("alpha");
+        assertThat(list.get(0).path("state").asText()).isEqualTo("PAUSED");
+        assertThat(list.get(0).path("running").asBoolean()).isFalse();
+        long placedBefore = emulator.stats().created();
+        assertThat(sum(list.get(0).path("ledger").path("contactsByStatus"))).as("contacts the ledger holds")
+                .isGreaterThanOrEqualTo(placedBefore);
+
+        // Its resume starts it again from the ledger; then a stop like SIGTERM while it runs, and a restart.
+        ok(send("POST", "/v1/campaigns/alpha/resume", TOKEN, null));
+        await(() -> emulator.stats().created() >= placedBefore + 40, Duration.ofSeconds(30), "40 more calls");
+        ServeCommand.stop(runtime, Duration.ofSeconds(30));
+        startServe();
+        assertThat(runtime.campaigns().restore(true)).containsExactly("alpha");
+
+        await(() -> state("alpha").equals("COMPLETED"), Duration.ofSeconds(180), "campaign alpha COMPLETED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        // Every contact dialed exactly once over the three processes; none left behind.
+        assertThat(emulator.stats().duplicateNumbers()).isZero();
+        assertThat(callsOf("alpha")).extracting(CallRecord::to).doesNotHaveDuplicates().hasSize(600);
+        JsonNode status = ok(send("GET", "/v1/campaigns/alpha", TOKEN, null));
+        JsonNode byStatus = status.path("ledger").path("contactsByStatus");
+        assertThat(sum(byStatus)).as("contacts in the ledger over the campaign's life").isEqualTo(600);
+        assertThat(byStatus.has("IN_PROGRESS") || byStatus.has("WITHDRAWN")).as(byStatus.toString()).isFalse();
+        assertThat(status.path("ledger").path("state").asText()).isEqualTo("COMPLETED");
     }
 
     private ListAppender<ILoggingEvent> capture(Class<?> type) {

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -513,6 +514,15 @@ public final class JdbcLedger implements Ledger {
                     statement.setLong(2, upTo.toEpochMilli());
                 }, rows -> new FollowUp(rows.getString(1), rows.getString(2), rows.getString(3), rows.getInt(4),
                         instant(rows, 5)));
+    }
+
+    @Override
+    public Mono<Map<String, Long>> contactCounts(String campaignId) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        return query("SELECT status, COUNT(*) FROM contact_progress WHERE campaign_id = ? GROUP BY status",
+                statement -> statement.setString(1, campaignId),
+                rows -> Map.entry(rows.getString(1), rows.getLong(2)))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue, java.util.TreeMap::new);
     }
 
     @Override

@@ -166,6 +166,14 @@ public interface Ledger extends AutoCloseable {
         return Flux.error(unsupported("contacts"));
     }
 
+    /**
+     * How many contacts of a campaign the ledger holds, by {@link ContactProgress#status()} ({@code IN_PROGRESS}, a
+     * disposition, {@code WITHDRAWN} or a skip state): the campaign over its whole life, every run and node.
+     */
+    default Mono<java.util.Map<String, Long>> contactCounts(String campaignId) {
+        return Mono.error(unsupported("contactCounts"));
+    }
+
     // ---- follow-ups -----------------------------------------------------------------------------------
 
     /**

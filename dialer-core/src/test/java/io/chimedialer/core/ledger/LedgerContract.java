@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -232,6 +233,20 @@ abstract class LedgerContract {
         // withdrawing the old attempt again (a retried write) reopens nothing: a later attempt was written since
         ledger.recordWithdrawn(attempt("a1", "c1", "+12065550001", 1), "again", T0.plusSeconds(9)).block(WAIT);
         assertThat(ledger.pendingFollowUps(CAMPAIGN).block(WAIT)).isZero();
+    }
+
+    @Test
+    void contactCounts_byStatus_overTheCampaignsWholeLife() {
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1), attempt("a2", "c2", "+12065550002", 1),
+                attempt("a3", "c3", "+12065550003", 1))).block(WAIT);
+        ledger.recordResult(result("a1", "tx-1", Disposition.ANSWERED, null)).block(WAIT);
+        ledger.recordResult(result("a2", "tx-2", Disposition.ANSWERED, null)).block(WAIT);
+        ledger.recordSkipped(CAMPAIGN, "line-9", "12", "INVALID", "too short").block(WAIT);
+        ledger.recordSkipped("other", "c1", "+12065550001", "DUPLICATE", "dup").block(WAIT);
+
+        assertThat(ledger.contactCounts(CAMPAIGN).block(WAIT))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("ANSWERED", 2L, "IN_PROGRESS", 1L, "INVALID", 1L));
+        assertThat(ledger.contactCounts("none").block(WAIT)).isEmpty();
     }
 
     @Test
