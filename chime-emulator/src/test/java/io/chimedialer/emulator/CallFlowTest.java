@@ -29,6 +29,9 @@ class CallFlowTest {
     private static final String SILENT = "+14155550004";
     private static final String HANGS_UP_DURING_PROMPT = "+14155550005";
     private static final String BRIDGED = "+14155550009";
+    private static final String PRESSES_12_HASH_9 = "+14155550006";
+    private static final String PRESSES_123456 = "+14155550007";
+    private static final String PRESSES_HASH = "+14155550008";
     private static final String AUTH = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/chime/aws4_request, "
             + "SignedHeaders=host;x-amz-date, Signature=" + "ab".repeat(32);
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -56,13 +59,22 @@ class CallFlowTest {
                 .number(HANGS_UP_DURING_PROMPT, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "", true))
                 // The B leg of a bridge talks for 5 s emulated (5 ms real), then hangs up.
                 .number(BRIDGED, new Callee(Outcome.ANSWERED, 1000L, 5_000L, "", false))
+                .number(PRESSES_12_HASH_9, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "12#9", false))
+                .number(PRESSES_123456, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "123456", false))
+                .number(PRESSES_HASH, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "#", false))
                 .build();
     }
 
     private void start(Function<JsonNode, Mono<String>> responder, Duration webhookTimeout) {
+        start(responder, b -> b.webhookTimeout(webhookTimeout));
+    }
+
+    private void start(Function<JsonNode, Mono<String>> responder, java.util.function.Consumer<ChimeEmulator.Builder> options) {
         webhook = new TestWebhook(responder);
-        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario()).webhook(webhook.url(), TestWebhook.SECRET)
-                .webhookTimeout(webhookTimeout).start();
+        ChimeEmulator.Builder b = ChimeEmulator.builder().timeScale(0.001).scenario(scenario())
+                .webhook(webhook.url(), TestWebhook.SECRET);
+        options.accept(b);
+        emu = b.start();
     }
 
     private void start(Function<JsonNode, Mono<String>> responder) {
@@ -241,7 +253,7 @@ class CallFlowTest {
         "wrong schema version  | {\"SchemaVersion\":\"2.0\",\"Actions\":[]}                                            | InvalidSchemaVersion",
         "eleven actions        | ELEVEN                                                                                | TooManyActions",
         "unknown action        | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Dance\",\"Parameters\":{}}]}       | UnsupportedAction",
-        "missing parameter     | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"x\"}}]} | MissingRequiredActionParameter",
+        "parameters not object | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":[]}]} | InvalidLambdaResponse",
         "eleven attributes     | ATTRS                                                                                 | TransactionAttributesInvalidMapSize",
         "long attribute        | LONG                                                                                  | TransactionAttributesInvalidKeyOrValue",
         "empty body            | EMPTY                                                                                 | InvalidLambdaResponse"})
@@ -400,7 +412,8 @@ class CallFlowTest {
     void calleeWithoutDtmf_getDigitsFailsWithErrorTypeInsideActionData() {
         start(e -> Mono.just(switch (type(e)) {
             case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"SpeakAndGetDigits\",\"Parameters\":{\"CallId\":\"" + callId(e)
-                    + "\",\"SpeechParameters\":{\"Text\":\"Press\"},\"RepeatDurationInMilliseconds\":3000}},"
+                    + "\",\"SpeechParameters\":{\"Text\":\"Press\"},\"FailureSpeechParameters\":{\"Text\":\"Sorry\"},"
+                    + "\"RepeatDurationInMilliseconds\":3000}},"
                     + "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"" + callId(e) + "\",\"Text\":\"dropped\"}}]");
             case "ACTION_FAILED" -> TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
             default -> TestWebhook.NO_ACTIONS;
@@ -522,5 +535,94 @@ class CallFlowTest {
         assertThat(webhook.badSignatures()).isZero();
         assertThat(seen).hasSize(3);
         assertThat(emu.stats().duplicateNumbers()).isEqualTo(1);
+    }
+
+    private static String hangupReply() {
+        return TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
+    }
+
+    private static String speak(JsonNode e, String text) {
+        return "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"" + callId(e) + "\",\"Text\":\"" + text + "\"}}";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "Speak without Text           | {'Type':'Speak','Parameters':{'CallId':'CALL'}}                                             | MissingRequiredActionParameter",
+        "Kevin with standard engine   | {'Type':'Speak','Parameters':{'CallId':'CALL','Text':'Hi','VoiceId':'Kevin'}}               | InvalidActionParameter",
+        "Min above Max                | {'Type':'SpeakAndGetDigits','Parameters':{'CallId':'CALL','SpeechParameters':{'Text':'Hi'},'FailureSpeechParameters':{'Text':'No'},'MinNumberOfDigits':4,'MaxNumberOfDigits':2,'RepeatDurationInMilliseconds':3000}} | InvalidActionParameter",
+        "PlayAudio without Key        | {'Type':'PlayAudio','Parameters':{'AudioSource':{'Type':'S3','BucketName':'b'}}}             | MissingRequiredActionParameter",
+        "two bridge endpoints         | {'Type':'CallAndBridge','Parameters':{'CallerIdNumber':'+17035550100','Endpoints':[{'BridgeEndpointType':'PSTN','Uri':'+14155550009'},{'BridgeEndpointType':'PSTN','Uri':'+14155550009'}]}} | InvalidActionParameter"})
+    void badParameters_failTheActionWithActionFailedAndTheNextResponseDecides(String name, String action, String errorType) {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + ","
+                    + action.replace('\'', '"').replace("CALL", callId(e)) + "," + speak(e, "dropped") + "]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(ANSWERS);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        assertEnvelope(events, tx, ANSWERS);
+        JsonNode failed = events.get(3);
+        JsonNode sent = readTree(action.replace('\'', '"').replace("CALL", callId(events.get(2))));
+        assertThat(failed.path("ActionData").path("Type")).isEqualTo(sent.path("Type"));
+        assertThat(failed.path("ActionData").path("Parameters")).isEqualTo(sent.path("Parameters"));
+        assertThat(failed.path("ActionData").path("ErrorType").asText()).isEqualTo(errorType);
+        assertThat(failed.path("ActionData").path("ErrorMessage").asText()).isNotBlank();
+        assertThat(failed.has("ErrorType")).isFalse();
+        assertThat(status(failed)).isEqualTo("Connected");
+        // The Speak before it ran; the one after it was dropped; the response to ACTION_FAILED hung up.
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result, CallRecord.Action::errorType)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_SUCCESSFUL", null),
+                        org.assertj.core.groups.Tuple.tuple(sent.path("Type").asText(), "ACTION_FAILED", errorType),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL", null));
+        assertThat(call.endReason()).isEqualTo("applicationHangup");
+        assertThat(emu.stats().invalidResponses()).isZero();
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} with terminators {1}, max {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        // The default terminator # ends the input and is not reported; what follows it is not heard.
+        "+14155550006 | -     | 4 | 12",
+        // Another terminator: # is an ordinary key.
+        "+14155550006 | ['*'] | 4 | 12#9",
+        // MaxNumberOfDigits ends the input too.
+        "+14155550007 | -     | 4 | 1234",
+        // Only the terminator: no digits, fewer than MinNumberOfDigits 1.
+        "+14155550008 | -     | 4 | FAIL"})
+    void getDigits_terminatorEndsTheInputAndIsNotReported(String number, String terminators, int max, String expected) {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"SpeakAndGetDigits\",\"Parameters\":{\"CallId\":\"" + callId(e)
+                    + "\",\"SpeechParameters\":{\"Text\":\"Enter your code\"},\"FailureSpeechParameters\":{\"Text\":\"Sorry\"},"
+                    + "\"MinNumberOfDigits\":1,\"MaxNumberOfDigits\":" + max + ","
+                    + (terminators.equals("-") ? "" : "\"TerminatorDigits\":" + terminators.replace('\'', '"') + ",")
+                    + "\"RepeatDurationInMilliseconds\":3000}}]");
+            case "ACTION_SUCCESSFUL", "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(number);
+        CallRecord call = finished(tx);
+
+        JsonNode result = webhook.received().get(3);
+        if (expected.equals("FAIL")) {
+            assertThat(type(result)).isEqualTo("ACTION_FAILED");
+            assertThat(result.path("ActionData").path("ErrorType").asText()).isEqualTo("InvalidDigitsReceived");
+        } else {
+            assertThat(type(result)).isEqualTo("ACTION_SUCCESSFUL");
+            assertThat(result.path("ActionData").path("ReceivedDigits").asText()).isEqualTo(expected);
+            assertThat(call.actions().get(0).receivedDigits()).isEqualTo(expected);
+        }
     }
 }

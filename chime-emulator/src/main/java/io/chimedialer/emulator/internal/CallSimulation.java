@@ -327,6 +327,12 @@ final class CallSimulation implements CallEntry {
             failNow(echo, type, null, "InvalidActionParameter", "Invalid CallId or ParticipantTag");
             return;
         }
+        // Checked as sent, before the emulator fills in CallId: a parameter error fails this action, not the response.
+        ActionValidator.Failure invalid = ActionValidator.validate(type, params);
+        if (invalid != null) {
+            failNow(echo, type, target, invalid.errorType(), invalid.errorMessage());
+            return;
+        }
         if (!"CallAndBridge".equals(type) && !params.has("CallId")) {
             params.put("CallId", target.callId);
         }
@@ -448,45 +454,75 @@ final class CallSimulation implements CallEntry {
         }
     }
 
+    /**
+     * A *GetDigits action: the callee presses its DTMF after the prompt; a terminator (TerminatorDigits, default "#")
+     * ends the input early and is not part of ReceivedDigits, and so does reaching MaxNumberOfDigits (what follows is
+     * not heard). Input that ends neither way waits InBetweenDigitsDurationInMilliseconds for a digit that never
+     * comes. The digits must then meet Min/MaxNumberOfDigits and InputDigitsRegex, else InvalidDigitsReceived after
+     * every repeat.
+     */
     private Plan digits(long promptMs, ObjectNode params, Leg target) {
         int repeat = Math.max(1, intParam(params, "Repeat", 1));
         long repeatMs = longParam(params, "RepeatDurationInMilliseconds", 5000);
+        long betweenMs = longParam(params, "InBetweenDigitsDurationInMilliseconds", repeatMs);
         String pressed = target.callee.dtmf();
         if (pressed.isEmpty()) {
             return Plan.fail((promptMs + repeatMs) * repeat, "InvalidDigitsReceived", "No digits received");
         }
         int min = intParam(params, "MinNumberOfDigits", 0);
-        int max = intParam(params, "MaxNumberOfDigits", 128);
-        boolean ok = pressed.length() >= min && pressed.length() <= max;
+        int max = intParam(params, "MaxNumberOfDigits", ActionValidator.DEFAULT_MAX_DIGITS);
+        String terminators = terminators(params);
+        StringBuilder received = new StringBuilder();
+        int heard = 0;
+        boolean ended = false;
+        for (char c : pressed.toCharArray()) {
+            heard++;
+            if (terminators.indexOf(c) >= 0) {
+                ended = true;
+                break;
+            }
+            received.append(c);
+            if (received.length() >= max) {
+                ended = true;
+                break;
+            }
+        }
+        String digits = received.toString();
+        boolean ok = digits.length() >= min && digits.length() <= max;
         JsonNode regex = params.get("InputDigitsRegex");
         if (ok && regex != null && regex.isTextual()) {
             try {
-                ok = pressed.matches(regex.textValue());
+                ok = digits.matches(regex.textValue());
             } catch (PatternSyntaxException e) {
                 return Plan.fail(0, "InvalidActionParameter", "Invalid InputDigitsRegex");
             }
         }
-        long entry = DIGIT_MS * pressed.length();
+        long entry = DIGIT_MS * heard + (ended ? 0 : betweenMs);
         if (!ok) {
             return Plan.fail((promptMs + entry) * repeat, "InvalidDigitsReceived", "Invalid digits received");
         }
         ObjectNode extra = engine.mapper.createObjectNode();
-        extra.put("ReceivedDigits", pressed);
+        extra.put("ReceivedDigits", digits);
         return new Plan(promptMs + entry, null, null, extra, null);
     }
 
-    private Plan bridge(ObjectNode params) {
-        JsonNode endpoints = params.get("Endpoints");
-        if (endpoints == null || !endpoints.isArray() || endpoints.size() != 1) {
-            return Plan.fail(0, "InvalidActionParameter", "Invalid number of endpoints provided");
+    /** The TerminatorDigits of an action as one string of keys: "#" when absent (CHIME.md §4.3). */
+    private static String terminators(JsonNode params) {
+        JsonNode t = params.get("TerminatorDigits");
+        if (t == null || !t.isArray()) {
+            return "#";
         }
+        StringBuilder sb = new StringBuilder();
+        t.forEach(k -> sb.append(k.asText()));
+        return sb.toString();
+    }
+
+    /** CallAndBridge, its parameters already checked by {@link ActionValidator}. */
+    private Plan bridge(ObjectNode params) {
         if (legs.size() > 1) {
             return Plan.fail(0, "InvalidActionParameter", "The call already has a second leg");
         }
-        String uri = endpoints.get(0).path("Uri").asText();
-        if (uri.isEmpty()) {
-            return Plan.fail(0, "InvalidActionParameter", "Missing endpoint Uri");
-        }
+        String uri = params.path("Endpoints").path(0).path("Uri").asText();
         String callerId = params.path("CallerIdNumber").asText();
         if (!callerId.equals(from) && !region.config.fromNumbers().contains(callerId)) {
             return Plan.fail(0, "InvalidActionParameter", "Invalid caller ID");
