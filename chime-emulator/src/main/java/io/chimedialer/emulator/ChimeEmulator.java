@@ -42,6 +42,12 @@ public final class ChimeEmulator implements AutoCloseable {
     private volatile boolean closed;
 
     private ChimeEmulator(Builder b) {
+        for (String r : b.faults.authDeniedRegions()) {
+            if (!r.equals(Faults.ALL_REGIONS) && b.regions.stream().noneMatch(x -> x.name().equals(r))) {
+                throw new IllegalArgumentException("faults.authDeniedRegions: unknown Region '" + r + "' (the Regions are "
+                        + b.regions.stream().map(EmulatorRegion::name).toList() + ")");
+            }
+        }
         Engine.Config config = new Engine.Config(b.regions, b.scenario, b.faults, b.timeScale, b.seed,
                 b.simulateCalls, b.createStatus, b.webhookTimeout);
         SmaEndpoint endpoint = b.endpoint;
@@ -334,7 +340,11 @@ public final class ChimeEmulator implements AutoCloseable {
             return this;
         }
 
-        /** Binds and returns a started emulator. */
+        /**
+         * Binds and returns a started emulator.
+         *
+         * @throws IllegalArgumentException when the faults deny a Region that is not one of the Regions
+         */
         public ChimeEmulator start() {
             return new ChimeEmulator(this);
         }

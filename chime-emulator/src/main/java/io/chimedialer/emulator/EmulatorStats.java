@@ -25,13 +25,14 @@ import java.util.Map;
  * @param updatesThrottled  Updates answered 429
  * @param dispositions      ended calls by disposition (answered, busy, noAnswer, invalidNumber, rejected, failed, notSimulated)
  * @param faults            injected faults by kind
+ * @param actionErrors      ACTION_FAILED invocations by ErrorType (parameter errors, injected failures, CallNotAnswered, InvalidDigitsReceived, ...)
  * @param regions           the per-Region counters, keyed by Region name
  */
 public record EmulatorStats(long created, long throttled, long rejected, long resourceLimited, long active,
                             long peakActive, long ended, long endedTwice, long duplicateNumbers, long invocations,
                             long redeliveries, long invalidResponses, long budgetExhausted, long webhookFailures,
                             long hangupsDropped, long updates, long updatesThrottled,
-                            Map<String, Long> dispositions, Map<String, Long> faults,
+                            Map<String, Long> dispositions, Map<String, Long> faults, Map<String, Long> actionErrors,
                             Map<String, RegionStats> regions) {
 
     /**

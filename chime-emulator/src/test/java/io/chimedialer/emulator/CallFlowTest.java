@@ -580,7 +580,9 @@ class CallFlowTest {
                         org.assertj.core.groups.Tuple.tuple(sent.path("Type").asText(), "ACTION_FAILED", errorType),
                         org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL", null));
         assertThat(call.endReason()).isEqualTo("applicationHangup");
-        assertThat(emu.stats().invalidResponses()).isZero();
+        EmulatorStats stats = emu.stats();
+        assertThat(stats.invalidResponses()).isZero();
+        assertThat(stats.actionErrors()).containsExactly(Map.entry(errorType, 1L));
     }
 
     private static JsonNode readTree(String json) {
@@ -589,6 +591,60 @@ class CallFlowTest {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void injectedActionFailure_calleeHearsNothingAndTheNextResponseDecides() {
+        // Every Speak fails as if Polly refused; this callee would hang up halfway through a prompt it heard.
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + "," + speak(e, "dropped") + "]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }), b -> b.faults(Faults.builder().actionFailure(1).actionErrorTypes("AccessDenied").build()));
+
+        String tx = create(HANGS_UP_DURING_PROMPT);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        JsonNode failed = events.get(3).path("ActionData");
+        assertThat(failed.path("Type").asText()).isEqualTo("Speak");
+        assertThat(failed.path("Parameters").path("Text").asText()).isEqualTo("Hello");
+        assertThat(failed.path("ErrorType").asText()).isEqualTo("AccessDenied");
+        assertThat(failed.path("ErrorMessage").asText()).contains("AWSServiceRoleForAmazonChimeVoiceConnector");
+        assertThat(call.endReason()).isEqualTo("applicationHangup");
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_FAILED"),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL"));
+        EmulatorStats stats = emu.stats();
+        assertThat(stats.faults()).containsEntry("actionFailure", 1L).containsEntry("actionFailure.AccessDenied", 1L);
+        assertThat(stats.actionErrors()).containsExactly(Map.entry("AccessDenied", 1L));
+    }
+
+    @Test
+    void injectedInvalidAudioSource_failsAudioButNotSpeech() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + ",{\"Type\":\"PlayAudio\",\"Parameters\":"
+                    + "{\"AudioSource\":{\"Type\":\"S3\",\"BucketName\":\"prompts\",\"Key\":\"gone.wav\"}}}]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }), b -> b.faults(Faults.builder().actionFailure(1).actionErrorTypes("InvalidAudioSource").build()));
+
+        String tx = create(ANSWERS);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        JsonNode failed = events.get(3).path("ActionData");
+        assertThat(failed.path("Type").asText()).isEqualTo("PlayAudio");
+        assertThat(failed.path("ErrorType").asText()).isEqualTo("InvalidAudioSource");
+        assertThat(failed.path("ErrorMessage").asText()).contains("s3://prompts/gone.wav");
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_SUCCESSFUL"),
+                        org.assertj.core.groups.Tuple.tuple("PlayAudio", "ACTION_FAILED"),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL"));
+        assertThat(emu.stats().faults()).containsEntry("actionFailure.InvalidAudioSource", 1L)
+                .doesNotContainKey("actionFailure.AccessDenied");
     }
 
     @ParameterizedTest(name = "{0} with terminators {1}, max {2}")

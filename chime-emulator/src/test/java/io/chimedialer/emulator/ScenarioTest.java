@@ -105,6 +105,30 @@ class ScenarioTest {
     }
 
     @Test
+    void faults_invalidValues_areRejectedWithTheFieldName() {
+        assertThatThrownBy(() -> Faults.builder().actionFailure(-0.1).build()).hasMessageContaining("actionFailure");
+        assertThatThrownBy(() -> Faults.builder().actionErrorTypes("Boom").build()).hasMessageContaining("Boom");
+        assertThatThrownBy(() -> Faults.builder().actionErrorTypes(Map.of("AccessDenied", 0.0)).build())
+                .hasMessageContaining("actionErrorTypes");
+        assertThatThrownBy(() -> Faults.builder().authDenied(" ").build()).hasMessageContaining("authDeniedRegions");
+        assertThatThrownBy(() -> ChimeEmulator.builder().faults(Faults.builder().authDenied("eu-west-9").build()).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eu-west-9");
+    }
+
+    @Test
+    void faults_authDenied_wildcardAndNamedRegions() {
+        Faults all = Faults.builder().authDenied(Faults.ALL_REGIONS).build();
+        Faults west = Faults.builder().authDenied("us-west-2").build();
+
+        assertThat(all.authDenied("us-east-1")).isTrue();
+        assertThat(west.authDenied("us-west-2")).isTrue();
+        assertThat(west.authDenied("us-east-1")).isFalse();
+        assertThat(Faults.none().authDenied("us-east-1")).isFalse();
+        assertThat(west.any()).isTrue();
+        assertThat(Faults.none().any()).isFalse();
+    }
+
+    @Test
     void builder_invalidValues_areRejectedWithTheFieldName() {
         assertThatThrownBy(() -> Scenario.builder().dtmf(2, List.of("1")).build()).hasMessageContaining("dtmf.probability");
         assertThatThrownBy(() -> Scenario.builder().number("4155550123", Callee.of(Outcome.BUSY)).build()).hasMessageContaining("numbers");

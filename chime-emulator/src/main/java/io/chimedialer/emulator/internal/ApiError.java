@@ -5,6 +5,7 @@ enum ApiError {
     BAD_REQUEST("BadRequestException", 400, "BadRequest"),
     UNAUTHORIZED("UnauthorizedClientException", 401, "Unauthorized"),
     FORBIDDEN("ForbiddenException", 403, "Forbidden"),
+    ACCESS_DENIED("AccessDeniedException", 403, "AccessDenied"),
     NOT_FOUND("NotFoundException", 404, "NotFound"),
     RESOURCE_LIMIT_EXCEEDED("ResourceLimitExceededException", 400, "ResourceLimitExceeded"),
     THROTTLED("ThrottledClientException", 429, "Throttled"),

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.emulator.CallRecord;
+import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.emulator.SmaEndpoint;
 import java.time.Instant;
@@ -47,6 +48,11 @@ final class CallSimulation implements CallEntry {
     private static final long PROMPT_MS = 3000;
     private static final long FAST_FAILURE_MS = 500;
     private static final long RINGING_AFTER_MS = 100;
+    /** How long an injected runtime failure takes: the request to Polly or S3 that fails. */
+    private static final long MEDIA_FAILURE_MS = 200;
+    /** The actions an injected runtime failure applies to: those that fetch speech (Polly) or audio (S3). */
+    private static final Set<String> SPEECH = Set.of("Speak", "SpeakAndGetDigits");
+    private static final Set<String> AUDIO = Set.of("PlayAudio", "PlayAudioAndGetDigits");
 
     private enum State { DIALING, ANSWERED, ENDED }
 
@@ -344,12 +350,14 @@ final class CallSimulation implements CallEntry {
             failNow(echo, type, target, "InvalidActionParameter", "Call leg " + target.tag + " is not connected");
             return;
         }
-        Plan plan = plan(type, params, target);
+        Plan injected = injectedFailure(type, params);
+        Plan plan = injected != null ? injected : plan(type, params, target);
         Running run = new Running(echo, type, target, plan);
         current = run;
         // The callee's hang-up is scheduled before the action's end, so its deadline is the earlier one however
         // long this thread is held up between the two (a busy machine once ended such a call with the prompt).
-        boolean playback = type.equals("Speak") || type.equals("PlayAudio") || type.endsWith("AndGetDigits");
+        // A prompt that failed to load is never heard, so it cannot be hung up on.
+        boolean playback = injected == null && (SPEECH.contains(type) || AUDIO.contains(type));
         if (playback && target == legA && Boolean.TRUE.equals(callee.hangupDuringPlayback()) && !playbackHangupUsed) {
             playbackHangupUsed = true;
             schedule(() -> calleeHangup(legA), plan.ms() / 2);
@@ -357,7 +365,60 @@ final class CallSimulation implements CallEntry {
         run.timer = schedule(() -> completeAction(run), plan.ms());
     }
 
+    /**
+     * The injected runtime failure of a speech or audio action (faults actionFailure and actionErrorTypes), or null:
+     * Polly or S3 refuses, the object is missing, or the service fails. The ErrorType is drawn among those of the
+     * configured mix that fit the action (InvalidAudioSource only for audio).
+     */
+    private Plan injectedFailure(String type, ObjectNode params) {
+        boolean speech = SPEECH.contains(type);
+        if (!speech && !AUDIO.contains(type)) {
+            return null;
+        }
+        Faults f = engine.config.faults();
+        if (!engine.chance(f.actionFailure())) {
+            return null;
+        }
+        double total = 0;
+        for (Map.Entry<String, Double> e : f.actionErrorTypes().entrySet()) {
+            total += fits(e.getKey(), speech) ? e.getValue() : 0;
+        }
+        if (total <= 0) {
+            return null;
+        }
+        double x = engine.draw() * total;
+        String errorType = null;
+        for (Map.Entry<String, Double> e : f.actionErrorTypes().entrySet()) {
+            if (fits(e.getKey(), speech) && e.getValue() > 0) {
+                errorType = e.getKey();
+                if (x < e.getValue()) {
+                    break;
+                }
+                x -= e.getValue();
+            }
+        }
+        engine.countFault("actionFailure");
+        engine.countFault("actionFailure." + errorType);
+        JsonNode source = params.path(speech ? "SpeechParameters" : "AudioSource");
+        String object = "s3://" + source.path("BucketName").asText() + "/" + source.path("Key").asText();
+        String message = switch (errorType) {
+            case "AccessDenied" -> speech
+                    ? "Amazon Polly refused the request: the service-linked role AWSServiceRoleForAmazonChimeVoiceConnector"
+                    + " is missing or lacks permissions"
+                    : "Access denied to " + object + ": the bucket policy does not allow voiceconnector.chime.amazonaws.com"
+                    + " s3:GetObject";
+            case "InvalidAudioSource" -> "Audio source " + object + " is invalid: the object does not exist";
+            default -> "System error while running the action";
+        };
+        return Plan.fail(MEDIA_FAILURE_MS, errorType, message);
+    }
+
+    private static boolean fits(String errorType, boolean speech) {
+        return !(speech && errorType.equals("InvalidAudioSource"));
+    }
+
     private void failNow(ObjectNode echo, String type, Leg leg, String errorType, String message) {
+        engine.countActionError(errorType);
         logAction(type, leg, "ACTION_FAILED", errorType, null);
         pending.clear();
         listLast = null;

@@ -95,6 +95,7 @@ public final class Engine implements AutoCloseable {
     final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<String, LongAdder> dispositions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> faults = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> actionErrors = new ConcurrentHashMap<>();
 
     public Engine(Config config, SmaEndpoint endpoint) {
         this.config = config;
@@ -158,8 +159,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** A uniform draw in [0, 1) from the seeded fault generator. */
+    double draw() {
+        synchronized (faultRandom) {
+            return faultRandom.nextDouble();
+        }
+    }
+
     void countFault(String kind) {
         faults.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    /** Counts an ACTION_FAILED invocation by its ErrorType. */
+    void countActionError(String errorType) {
+        actionErrors.computeIfAbsent(errorType, k -> new LongAdder()).increment();
     }
 
     /** Takes an active-call slot in the Region, or returns false at the quota. */
@@ -258,7 +271,8 @@ public final class Engine implements AutoCloseable {
         return new EmulatorStats(created.sum(), throttled.sum(), rejected.sum(), resourceLimited.sum(), active.get(),
                 peakActive.get(), ended.sum(), endedTwice.sum(), duplicateNumbers.sum(), invocations.sum(),
                 redeliveries.sum(), invalidResponses.sum(), budgetExhausted.sum(), webhookFailures.sum(),
-                hangupsDropped.sum(), updates.sum(), updatesThrottled.sum(), sums(dispositions), sums(faults), regions);
+                hangupsDropped.sum(), updates.sum(), updatesThrottled.sum(), sums(dispositions), sums(faults),
+                sums(actionErrors), regions);
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> m) {
