@@ -37,7 +37,10 @@ public final class Standalone {
      *       AccessDeniedException there;</li>
      *   <li>{@code --fault-action-failed=P}: probability that a Speak/PlayAudio(-AndGetDigits) fails at run time;</li>
      *   <li>{@code --fault-action-error=TYPE[:WEIGHT],...}: the ErrorTypes of those failures (AccessDenied,
-     *       InvalidAudioSource, SystemException; default all three, equally).</li>
+     *       InvalidAudioSource, SystemException; default all three, equally);</li>
+     *   <li>{@code --active-call-limit-error=resourceLimitExceeded|throttled|serviceUnavailable};</li>
+     *   <li>{@code --retry-sequence=same|increment};</li>
+     *   <li>{@code --hangup-without-sip-code=P}: the scenario's hangupWithoutSipCodeProbability.</li>
      * </ul>
      *
      * @param flags the flags, each {@code --name=value} (or {@code --fault-auth} alone)
@@ -52,9 +55,7 @@ public final class Standalone {
             }
             b.webhook(webhook, webhookSecret);
         }
-        if (scenario != null) {
-            b.scenario(Scenario.load(scenario));
-        }
+        Scenario s = scenario != null ? Scenario.load(scenario) : Scenario.defaults();
         if (timeScale != null) {
             b.timeScale(timeScale);
         }
@@ -71,6 +72,10 @@ public final class Standalone {
                     case "--fault-auth" -> faults.authDenied(authRegions(value).toArray(String[]::new));
                     case "--fault-action-failed" -> faults.actionFailure(Double.parseDouble(required(value)));
                     case "--fault-action-error" -> faults.actionErrorTypes(actionErrorTypes(required(value)));
+                    case "--active-call-limit-error" -> b.activeCallLimitError(ActiveCallLimitError.ofKey(required(value)));
+                    case "--retry-sequence" -> b.retrySequence(RetrySequence.ofKey(required(value)));
+                    case "--hangup-without-sip-code" -> s = s.toBuilder()
+                            .hangupWithoutSipCodeProbability(Double.parseDouble(required(value))).build();
                     default -> throw new IllegalArgumentException("unknown flag");
                 }
             } catch (IllegalArgumentException e) {
@@ -83,7 +88,7 @@ public final class Standalone {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--fault-action-failed/--fault-action-error: " + e.getMessage(), e);
         }
-        return b.start();
+        return b.scenario(s).start();
     }
 
     private static String required(String value) {

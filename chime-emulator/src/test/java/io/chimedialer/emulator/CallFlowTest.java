@@ -32,6 +32,7 @@ class CallFlowTest {
     private static final String PRESSES_12_HASH_9 = "+14155550006";
     private static final String PRESSES_123456 = "+14155550007";
     private static final String PRESSES_HASH = "+14155550008";
+    private static final String BUSY_WITHOUT_CODE = "+14155550010";
     private static final String AUTH = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/chime/aws4_request, "
             + "SignedHeaders=host;x-amz-date, Signature=" + "ab".repeat(32);
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -62,6 +63,7 @@ class CallFlowTest {
                 .number(PRESSES_12_HASH_9, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "12#9", false))
                 .number(PRESSES_123456, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "123456", false))
                 .number(PRESSES_HASH, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "#", false))
+                .number(BUSY_WITHOUT_CODE, new Callee(Outcome.BUSY, 1000L, null, null, null, true))
                 .build();
     }
 
@@ -680,5 +682,72 @@ class CallFlowTest {
             assertThat(result.path("ActionData").path("ReceivedDigits").asText()).isEqualTo(expected);
             assertThat(call.actions().get(0).receivedDigits()).isEqualTo(expected);
         }
+    }
+
+    @Test
+    void hangupWithoutSipCode_omitsTheCodeButTheGroundTruthKeepsIt() {
+        start(e -> Mono.just(TestWebhook.NO_ACTIONS));
+
+        String tx = create(BUSY_WITHOUT_CODE);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "HANGUP");
+        JsonNode hangup = events.get(2).path("ActionData");
+        assertThat(hangup.path("Type").asText()).isEqualTo("Hangup");
+        assertThat(hangup.path("Parameters").has("SipResponseCode")).isFalse();
+        assertThat(hangup.path("Parameters").path("ParticipantTag").asText()).isEqualTo("LEG-A");
+        assertThat(call.sipCode()).isEqualTo(486);
+        assertThat(call.sipCodeOmitted()).isTrue();
+        assertThat(call.disposition()).isEqualTo("busy");
+        assertThat(emu.stats().hangupsWithoutSipCode()).isEqualTo(1);
+
+        String other = create(BUSY);
+        assertThat(finished(other).sipCodeOmitted()).isFalse();
+        assertThat(emu.stats().hangupsWithoutSipCode()).isEqualTo(1);
+    }
+
+    @Test
+    void retrySequenceIncrement_theRetryTakesTheNextSequence() {
+        java.util.concurrent.atomic.AtomicInteger newCall = new java.util.concurrent.atomic.AtomicInteger();
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // In-process endpoint: the first delivery of NEW_OUTBOUND_CALL fails (an error status), the retry is answered.
+        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario()).retrySequence(RetrySequence.INCREMENT)
+                .endpoint(body -> {
+                    JsonNode e = readTree(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                    seen.add(e);
+                    if (type(e).equals("NEW_OUTBOUND_CALL") && newCall.getAndIncrement() == 0) {
+                        return Mono.error(new IllegalStateException("502 from the function"));
+                    }
+                    return Mono.just(TestWebhook.NO_ACTIONS.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }).start();
+
+        String tx = create(BUSY);
+        CallRecord call = finished(tx);
+
+        assertThat(types(seen)).containsExactly("NEW_OUTBOUND_CALL", "NEW_OUTBOUND_CALL", "RINGING", "HANGUP");
+        assertThat(seen).extracting(e -> e.path("Sequence").asInt()).containsExactly(1, 2, 3, 4);
+        assertThat(call.invocations()).extracting(CallRecord.Invocation::sequence).containsExactly(1, 3, 4);
+        assertThat(call.invocations().get(0).deliveries()).isEqualTo(2);
+        assertThat(emu.stats().redeliveries()).isEqualTo(1);
+    }
+
+    @Test
+    void retrySequenceSame_theRetryRepeatsTheSequence() {
+        java.util.concurrent.atomic.AtomicInteger newCall = new java.util.concurrent.atomic.AtomicInteger();
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario())
+                .endpoint(body -> {
+                    JsonNode e = readTree(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                    seen.add(e);
+                    if (type(e).equals("NEW_OUTBOUND_CALL") && newCall.getAndIncrement() == 0) {
+                        return Mono.error(new IllegalStateException("502 from the function"));
+                    }
+                    return Mono.just(TestWebhook.NO_ACTIONS.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }).start();
+
+        finished(create(BUSY));
+
+        assertThat(seen).extracting(e -> e.path("Sequence").asInt()).containsExactly(1, 1, 2, 3);
     }
 }

@@ -297,6 +297,35 @@ class ChimeEmulatorApiTest {
         assertThat(s.regions().get("us-east-1").peakActive()).isEqualTo(1);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ActiveCallLimitError.class)
+    void create_atActiveCallQuota_answersTheConfiguredError(ActiveCallLimitError choice) {
+        start(ChimeEmulator.builder().regions(regions(100, 100, 1)).endpoint(req -> Mono.never())
+                .webhookTimeout(Duration.ofSeconds(30)).activeCallLimitError(choice), Region.US_EAST_1);
+
+        create(valid());
+        Throwable t = cause(catchThrowable(() -> create(valid())));
+
+        Class<?> expected = switch (choice) {
+            case RESOURCE_LIMIT_EXCEEDED -> ResourceLimitExceededException.class;
+            case THROTTLED -> ThrottledClientException.class;
+            case SERVICE_UNAVAILABLE -> ServiceUnavailableException.class;
+        };
+        int status = switch (choice) {
+            case RESOURCE_LIMIT_EXCEEDED -> 400;
+            case THROTTLED -> 429;
+            case SERVICE_UNAVAILABLE -> 503;
+        };
+        assertThat(t).isInstanceOf(expected);
+        assertThat(((software.amazon.awssdk.awscore.exception.AwsServiceException) t).statusCode()).isEqualTo(status);
+        assertThat(((software.amazon.awssdk.awscore.exception.AwsServiceException) t).awsErrorDetails().errorMessage())
+                .contains("active call limit of 1");
+        EmulatorStats s = emu.stats();
+        assertThat(s.created()).isEqualTo(1);
+        assertThat(s.resourceLimited()).isEqualTo(1);
+        assertThat(s.throttled()).isZero();
+    }
+
     @Test
     void create_with5xxFaultBeforeCreate_throwsTypedServerErrorsAndCreatesNothing() {
         start(ChimeEmulator.builder().simulateCalls(false).regions(regions(1000, 1000, 1000))
@@ -456,6 +485,8 @@ class ChimeEmulatorApiTest {
         assertThat(config.path("regions").path("us-west-2").path("fromNumbers").get(0).asText()).isEqualTo("+12065550100");
         assertThat(config.path("regions").path("us-east-1").path("quotas").path("maxActiveCalls").asInt()).isEqualTo(100);
         assertThat(config.path("scenario").path("mix").path("answered").asDouble()).isEqualTo(0.7);
+        assertThat(config.path("activeCallLimitError").asText()).isEqualTo("resourceLimitExceeded");
+        assertThat(config.path("retrySequence").asText()).isEqualTo("same");
         assertThat(config.path("faults").path("authDeniedRegions").size()).isZero();
         assertThat(config.path("faults").path("actionFailure").asDouble()).isZero();
     }
@@ -488,7 +519,8 @@ class ChimeEmulatorApiTest {
     @Test
     void standalone_behaviourFlags_reachTheConfig() throws Exception {
         emu = Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth=us-west-2",
-                "--fault-action-failed=0.25", "--fault-action-error=AccessDenied:3,SystemException"));
+                "--fault-action-failed=0.25", "--fault-action-error=AccessDenied:3,SystemException",
+                "--active-call-limit-error=throttled", "--retry-sequence=increment", "--hangup-without-sip-code=0.05"));
         HttpClient http = HttpClient.create().baseUrl(emu.url().toString());
 
         JsonNode config = get(http, "/emulator/v1/config");
@@ -499,6 +531,9 @@ class ChimeEmulatorApiTest {
         assertThat(faults.path("actionErrorTypes").path("AccessDenied").asDouble()).isEqualTo(3.0);
         assertThat(faults.path("actionErrorTypes").path("SystemException").asDouble()).isEqualTo(1.0);
         assertThat(faults.path("actionErrorTypes").has("InvalidAudioSource")).isFalse();
+        assertThat(config.path("activeCallLimitError").asText()).isEqualTo("throttled");
+        assertThat(config.path("retrySequence").asText()).isEqualTo("increment");
+        assertThat(config.path("scenario").path("hangupWithoutSipCodeProbability").asDouble()).isEqualTo(0.05);
         emu.close();
 
         emu = Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth"));
@@ -511,6 +546,8 @@ class ChimeEmulatorApiTest {
         assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-action-error=Oops")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--fault-action-error: ")
                 .hasMessageContaining("Oops");
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--retry-sequence=twice")))
+                .hasMessageStartingWith("--retry-sequence: ");
         assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-action-failed=2")))
                 .hasMessageContaining("actionFailure");
         assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth=mars-1")))

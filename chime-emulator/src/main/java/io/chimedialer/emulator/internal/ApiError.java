@@ -16,6 +16,15 @@ enum ApiError {
     final int status;
     final String code;
 
+    /** The error a Create gets at the active-call quota, as configured. */
+    static ApiError of(io.chimedialer.emulator.ActiveCallLimitError e) {
+        return switch (e) {
+            case RESOURCE_LIMIT_EXCEEDED -> RESOURCE_LIMIT_EXCEEDED;
+            case THROTTLED -> THROTTLED;
+            case SERVICE_UNAVAILABLE -> SERVICE_UNAVAILABLE;
+        };
+    }
+
     ApiError(String type, int status, String code) {
         this.type = type;
         this.status = status;

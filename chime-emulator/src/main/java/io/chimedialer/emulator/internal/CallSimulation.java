@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.emulator.CallRecord;
 import io.chimedialer.emulator.Faults;
+import io.chimedialer.emulator.RetrySequence;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.emulator.SmaEndpoint;
 import java.time.Instant;
@@ -111,6 +112,8 @@ final class CallSimulation implements CallEntry {
         final Instant at;
         final AtomicInteger deliveries = new AtomicInteger();
         volatile String result = "pending";
+        /** Set when the retry after a failed delivery was sent. */
+        volatile boolean retried;
 
         InvocationLog(int sequence, String type, Instant at) {
             this.sequence = sequence;
@@ -151,6 +154,7 @@ final class CallSimulation implements CallEntry {
     private Instant endedAt;
     private String disposition;
     private Integer sipCode;
+    private boolean sipCodeOmitted;
     private String endReason;
     private int endCount;
     private final List<InvocationLog> invocationLog = new ArrayList<>();
@@ -782,7 +786,13 @@ final class CallSimulation implements CallEntry {
             finish();
             return;
         }
-        invoke("HANGUP", hangupData(code, leg), null, null, raw -> finish());
+        ObjectNode ad = hangupData(code, leg);
+        if (!ad.path("Parameters").has("SipResponseCode")) {
+            synchronized (this) {
+                sipCodeOmitted = true;
+            }
+        }
+        invoke("HANGUP", ad, null, null, raw -> finish());
     }
 
     private void finish() {
@@ -791,11 +801,19 @@ final class CallSimulation implements CallEntry {
         }
     }
 
+    /**
+     * The ActionData of a HANGUP; without SipResponseCode for a callee the scenario picked for that (several of AWS's
+     * examples show one), counted in hangupsWithoutSipCode.
+     */
     private ObjectNode hangupData(int code, Leg leg) {
         ObjectNode ad = engine.mapper.createObjectNode();
         ad.put("Type", "Hangup");
         ObjectNode p = ad.putObject("Parameters");
-        p.put("SipResponseCode", code);
+        if (Boolean.TRUE.equals(leg.callee.hangupWithoutSipCode())) {
+            engine.hangupsWithoutSipCode.increment();
+        } else {
+            p.put("SipResponseCode", code);
+        }
         p.put("CallId", leg.callId);
         p.put("ParticipantTag", leg.tag);
         return ad;
@@ -823,36 +841,31 @@ final class CallSimulation implements CallEntry {
         int seq = ++sequence;
         invocationCount++;
         engine.invocations.increment();
-        byte[] body;
-        try {
-            body = engine.mapper.writeValueAsBytes(envelope(type, seq, actionData, errorType, errorMessage));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise an invocation", e);
-        }
+        byte[] body = serialise(envelope(type, seq, actionData, errorType, errorMessage));
+        // A retry repeats the body, or carries the next Sequence (built here, on the call's worker, which owns the
+        // state it is made of); the call's Sequence moves past it once the retry has happened (see delivered()).
+        boolean increment = engine.config.retrySequence() == RetrySequence.INCREMENT;
+        byte[] retryBody = increment ? serialise(envelope(type, seq + 1, actionData, errorType, errorMessage)) : body;
         InvocationLog entry = new InvocationLog(seq, type, engine.now());
         synchronized (this) {
             invocationLog.add(entry);
         }
         invoking = true;
         engine.inFlight.incrementAndGet();
-        Mono<byte[]> once = Mono.defer(() -> {
-            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
-            SmaEndpoint endpoint = engine.endpoint();
-            entry.deliveries.incrementAndGet();
-            return endpoint == null
-                    ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
-                    : endpoint.invoke(body);
-        }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler);
+        Mono<byte[]> once = deliver(entry, body);
         // No answer in time, or an error status: retried once (CHIME.md §4.4).
+        Mono<byte[]> retry = deliver(entry, retryBody);
         Mono<byte[]> delivery = once.onErrorResume(e -> {
             engine.redeliveries.increment();
-            return once;
+            entry.retried = true;
+            return retry;
         });
         if (engine.chance(engine.config.faults().duplicateInvocation())) {
             engine.countFault("duplicateInvocation");
+            // The duplicate repeats the body that was answered (the retry's, if there was one).
             delivery = delivery.flatMap(first -> {
                 engine.redeliveries.increment();
-                return once.onErrorReturn(first);
+                return (entry.retried ? retry : once).onErrorReturn(first);
             });
         }
         // Deliberately fire-and-forget, and top-level: invoke() runs as a task on this call's worker, never inside
@@ -860,19 +873,43 @@ final class CallSimulation implements CallEntry {
         // and an invocation is asynchronous in Chime too. Its outcome is not lost: both signals are handled.
         delivery.subscribe(
                 raw -> exec(() -> {
-                    delivered(entry, "ok");
+                    delivered(entry, "ok", increment);
                     onResponse.accept(raw);
                 }),
                 error -> exec(() -> {
-                    delivered(entry, "failed");
+                    delivered(entry, "failed", increment);
                     onDeliveryFailed(hangup);
                 }));
     }
 
-    private void delivered(InvocationLog entry, String result) {
+    /** One delivery attempt of a body to the endpoint, bounded by the webhook timeout. */
+    private Mono<byte[]> deliver(InvocationLog entry, byte[] body) {
+        return Mono.defer(() -> {
+            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
+            SmaEndpoint endpoint = engine.endpoint();
+            entry.deliveries.incrementAndGet();
+            return endpoint == null
+                    ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
+                    : endpoint.invoke(body);
+        }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler);
+    }
+
+    private byte[] serialise(ObjectNode envelope) {
+        try {
+            return engine.mapper.writeValueAsBytes(envelope);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise an invocation", e);
+        }
+    }
+
+    private void delivered(InvocationLog entry, String result, boolean incrementedRetry) {
         entry.result = result;
         invoking = false;
         engine.inFlight.decrementAndGet();
+        if (incrementedRetry && entry.retried && sequence == entry.sequence) {
+            // The retry used the next Sequence: the call's next invocation follows it.
+            sequence++;
+        }
     }
 
     private void onDeliveryFailed(boolean wasHangup) {
@@ -935,7 +972,7 @@ final class CallSimulation implements CallEntry {
             inv.add(new CallRecord.Invocation(l.sequence, l.type, l.at, l.deliveries.get(), l.result));
         }
         return new CallRecord(transactionId, smaId(), region.config.name(), from, to, arguments, sipHeaders,
-                createdAt, answeredAt, endedAt, disposition, ended ? sipCode : null, endReason, inv,
+                createdAt, answeredAt, endedAt, disposition, ended ? sipCode : null, sipCodeOmitted, endReason, inv,
                 List.copyOf(actionLog));
     }
 

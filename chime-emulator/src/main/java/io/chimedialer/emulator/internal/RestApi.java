@@ -118,8 +118,9 @@ public final class RestApi {
             if (engine.config().simulateCalls() && !engine.reserveActive(region)) {
                 engine.resourceLimited.increment();
                 region.resourceLimited.increment();
-                return error(res, ApiError.RESOURCE_LIMIT_EXCEEDED, "The SIP media application active call limit of "
-                        + region.config.maxActiveCalls() + " in " + region.config.name() + " is reached");
+                return error(res, ApiError.of(engine.config().activeCallLimitError()),
+                        "The SIP media application active call limit of " + region.config.maxActiveCalls() + " in "
+                                + region.config.name() + " is reached");
             }
             String tx = engine.createCall(region, from, to, args, headers);
             if (reset) {

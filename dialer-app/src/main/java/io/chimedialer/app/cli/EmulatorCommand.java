@@ -1,9 +1,11 @@
 package io.chimedialer.app.cli;
 
+import io.chimedialer.emulator.ActiveCallLimitError;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.LambdaEndpoint;
+import io.chimedialer.emulator.RetrySequence;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.emulator.Standalone;
 import java.io.IOException;
@@ -110,6 +112,21 @@ public final class EmulatorCommand implements Callable<Integer> {
                     + "each with an optional weight (default: all three, equally).")
     String actionError;
 
+    @Option(names = "--active-call-limit-error", paramLabel = "ERROR", defaultValue = "resourceLimitExceeded",
+            description = "What a Create gets at the active-call quota, which AWS does not document: resourceLimitExceeded "
+                    + "(400), throttled (429 ThrottledClientException) or serviceUnavailable (503) (default: ${DEFAULT-VALUE}).")
+    String activeCallLimitError;
+
+    @Option(names = "--retry-sequence", paramLabel = "same|increment", defaultValue = "same",
+            description = "Sequence of a retried invocation, which AWS does not document: the same as the first "
+                    + "delivery's, or the next one (default: ${DEFAULT-VALUE}).")
+    String retrySequence;
+
+    @Option(names = "--hangup-without-sip-code", paramLabel = "P",
+            description = "Share of calls whose HANGUP invocations carry no SipResponseCode, as in several AWS examples "
+                    + "(default: the scenario's hangupWithoutSipCodeProbability, 0 in the built-in scenario).")
+    Double hangupWithoutSipCode;
+
     @Option(names = "--lambda-handler", paramLabel = "CLASS",
             description = "Lambda mode: invoke this RequestStreamHandler in-process for every invocation, e.g. "
                     + "io.chimedialer.lambda.SmaBridgeHandler, which forwards to --webhook (its DIALER_WEBHOOK_URL) "
@@ -197,7 +214,9 @@ public final class EmulatorCommand implements Callable<Integer> {
                 .seed(seed)
                 .simulateCalls(!apiOnly)
                 .faults(option("--fault-action-error", faults::build))
-                .createStatus(createStatus);
+                .createStatus(createStatus)
+                .activeCallLimitError(option("--active-call-limit-error", () -> ActiveCallLimitError.ofKey(activeCallLimitError)))
+                .retrySequence(option("--retry-sequence", () -> RetrySequence.ofKey(retrySequence)));
         if (createTps != null || updateTps != null || maxActiveCalls != null) {
             List<EmulatorRegion> regions = new ArrayList<>();
             for (EmulatorRegion r : EmulatorRegion.defaults()) {
@@ -207,9 +226,12 @@ public final class EmulatorCommand implements Callable<Integer> {
             }
             builder.regions(regions);
         }
-        if (scenario != null) {
-            builder.scenario(Scenario.load(scenario));
+        Scenario s = scenario != null ? Scenario.load(scenario) : Scenario.defaults();
+        if (hangupWithoutSipCode != null) {
+            s = s.toBuilder().hangupWithoutSipCodeProbability(probability("--hangup-without-sip-code",
+                    hangupWithoutSipCode)).build();
         }
+        builder.scenario(s);
         if (lambdaHandler != null) {
             // Lambda mode: every invocation goes through the handler in-process, which forwards to --webhook.
             LambdaSetup setup = LambdaSetup.open(lambdaHandler, lambdaJar, lambdaEnvironment(webhook, secret, lambdaEnv));
@@ -250,6 +272,17 @@ public final class EmulatorCommand implements Callable<Integer> {
         }
         if (faults.length() > 0) {
             sb.append("\n  faults:").append(faults);
+        }
+        ActiveCallLimitError limit = ActiveCallLimitError.ofKey(activeCallLimitError);
+        if (limit != ActiveCallLimitError.RESOURCE_LIMIT_EXCEEDED) {
+            sb.append("\n  at the active-call quota: ").append(limit.exception());
+        }
+        if (RetrySequence.ofKey(retrySequence) == RetrySequence.INCREMENT) {
+            sb.append("\n  a retried invocation takes the next Sequence");
+        }
+        double noCode = emulator.scenario().hangupWithoutSipCodeProbability();
+        if (noCode > 0) {
+            sb.append("\n  HANGUPs without SipResponseCode: ").append(noCode);
         }
         return sb.toString();
     }
