@@ -19,14 +19,18 @@ import java.util.Map;
  * @param answered      when the callee answered, or null
  * @param ended         when it ended, or null while active
  * @param disposition   null while active, then the callee's outcome: answered, busy, noAnswer, invalidNumber, rejected, failed, or notSimulated (API-only mode)
- * @param sipCode       the SipResponseCode of the final HANGUP (0 for a normal clearing), null while active
+ * @param sipCode       the SipResponseCode of the final HANGUP (0 for a normal clearing), null while active; the real
+ *                      code even when the HANGUP was sent without one
+ * @param sipCodeOmitted true when the final HANGUP's ActionData carried no SipResponseCode (the scenario's
+ *                      hangupWithoutSipCodeProbability)
  * @param endReason     why it ended: calleeHangup, applicationHangup, unanswered, webhookUnavailable, budgetExhausted, notSimulated
  * @param invocations   the invocation events in order
  * @param actions       the actions executed in order
  */
 public record CallRecord(String transactionId, String smaId, String region, String from, String to,
                          Map<String, String> arguments, Map<String, String> sipHeaders, Instant created,
-                         Instant answered, Instant ended, String disposition, Integer sipCode, String endReason,
+                         Instant answered, Instant ended, String disposition, Integer sipCode, boolean sipCodeOmitted,
+                         String endReason,
                          List<Invocation> invocations, List<Action> actions) {
 
     /**

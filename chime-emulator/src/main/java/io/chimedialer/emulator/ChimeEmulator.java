@@ -42,8 +42,14 @@ public final class ChimeEmulator implements AutoCloseable {
     private volatile boolean closed;
 
     private ChimeEmulator(Builder b) {
+        for (String r : b.faults.authDeniedRegions()) {
+            if (!r.equals(Faults.ALL_REGIONS) && b.regions.stream().noneMatch(x -> x.name().equals(r))) {
+                throw new IllegalArgumentException("faults.authDeniedRegions: unknown Region '" + r + "' (the Regions are "
+                        + b.regions.stream().map(EmulatorRegion::name).toList() + ")");
+            }
+        }
         Engine.Config config = new Engine.Config(b.regions, b.scenario, b.faults, b.timeScale, b.seed,
-                b.simulateCalls, b.createStatus, b.webhookTimeout);
+                b.simulateCalls, b.createStatus, b.webhookTimeout, b.activeCallLimitError, b.retrySequence);
         SmaEndpoint endpoint = b.endpoint;
         LambdaEndpoint lambda = null;
         if (endpoint == null && b.lambdaClass != null) {
@@ -200,7 +206,8 @@ public final class ChimeEmulator implements AutoCloseable {
     /**
      * Configures and starts an emulator. Defaults: 127.0.0.1, an ephemeral port,
      * {@link EmulatorRegion#defaults()}, {@link Scenario#defaults()}, no faults, time scale 1, seed 1,
-     * calls simulated, Create answers 201, webhook timeout 5 s. Not thread-safe.
+     * calls simulated, Create answers 201, webhook timeout 5 s, ResourceLimitExceededException at the active-call
+     * quota, a retried invocation repeats its Sequence. Not thread-safe.
      */
     public static final class Builder {
         private String host = "127.0.0.1";
@@ -218,6 +225,8 @@ public final class ChimeEmulator implements AutoCloseable {
         private boolean simulateCalls = true;
         private int createStatus = 201;
         private Duration webhookTimeout = Duration.ofSeconds(5);
+        private ActiveCallLimitError activeCallLimitError = ActiveCallLimitError.RESOURCE_LIMIT_EXCEEDED;
+        private RetrySequence retrySequence = RetrySequence.SAME;
 
         private Builder() {
         }
@@ -334,7 +343,29 @@ public final class ChimeEmulator implements AutoCloseable {
             return this;
         }
 
-        /** Binds and returns a started emulator. */
+        /**
+         * The error a Create gets when its Region's active-call quota is reached (AWS does not document which):
+         * 400 ResourceLimitExceededException (the default), 429 ThrottledClientException or 503 ServiceUnavailableException.
+         */
+        public Builder activeCallLimitError(ActiveCallLimitError error) {
+            this.activeCallLimitError = Objects.requireNonNull(error, "activeCallLimitError");
+            return this;
+        }
+
+        /**
+         * Whether a retried invocation repeats its Sequence ({@link RetrySequence#SAME}, the default) or takes the
+         * next one (AWS does not document which).
+         */
+        public Builder retrySequence(RetrySequence retrySequence) {
+            this.retrySequence = Objects.requireNonNull(retrySequence, "retrySequence");
+            return this;
+        }
+
+        /**
+         * Binds and returns a started emulator.
+         *
+         * @throws IllegalArgumentException when the faults deny a Region that is not one of the Regions
+         */
         public ChimeEmulator start() {
             return new ChimeEmulator(this);
         }

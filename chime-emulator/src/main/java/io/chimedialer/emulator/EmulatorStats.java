@@ -9,7 +9,7 @@ import java.util.Map;
  * @param created           Creates that created a call (including those answered with an injected 5xx or reset afterwards)
  * @param throttled         Creates answered 429 (quota or injected)
  * @param rejected          Creates answered 400 BadRequestException (validation)
- * @param resourceLimited   Creates answered 400 ResourceLimitExceededException (active-call quota)
+ * @param resourceLimited   Creates refused at the active-call quota (400 ResourceLimitExceededException, or the configured {@link ActiveCallLimitError})
  * @param active            calls not yet ended
  * @param peakActive        the highest number of simultaneously active calls
  * @param ended             calls that ended (each counted once)
@@ -21,17 +21,19 @@ import java.util.Map;
  * @param budgetExhausted   calls ended by the 1,000-invocation limit
  * @param webhookFailures   calls ended with 480 because the endpoint did not answer twice
  * @param hangupsDropped    HANGUP invocations withheld by the dropHangup fault
+ * @param hangupsWithoutSipCode HANGUP invocations sent without SipResponseCode (the scenario's share; the call records keep the real code)
  * @param updates           Updates accepted (202)
  * @param updatesThrottled  Updates answered 429
  * @param dispositions      ended calls by disposition (answered, busy, noAnswer, invalidNumber, rejected, failed, notSimulated)
  * @param faults            injected faults by kind
+ * @param actionErrors      ACTION_FAILED invocations by ErrorType (parameter errors, injected failures, CallNotAnswered, InvalidDigitsReceived, ...)
  * @param regions           the per-Region counters, keyed by Region name
  */
 public record EmulatorStats(long created, long throttled, long rejected, long resourceLimited, long active,
                             long peakActive, long ended, long endedTwice, long duplicateNumbers, long invocations,
                             long redeliveries, long invalidResponses, long budgetExhausted, long webhookFailures,
-                            long hangupsDropped, long updates, long updatesThrottled,
-                            Map<String, Long> dispositions, Map<String, Long> faults,
+                            long hangupsDropped, long hangupsWithoutSipCode, long updates, long updatesThrottled,
+                            Map<String, Long> dispositions, Map<String, Long> faults, Map<String, Long> actionErrors,
                             Map<String, RegionStats> regions) {
 
     /**

@@ -34,10 +34,13 @@ import java.util.SplittableRandom;
  * @param dtmfDigits                      the digit strings a callee picks from (uniformly)
  * @param hangupDuringPlaybackProbability chance that an answered callee hangs up halfway through the first prompt
  * @param numbers                         scripted callees by E.164 number (with {@code +})
+ * @param hangupWithoutSipCodeProbability chance that a call's HANGUP invocations carry no {@code SipResponseCode} in
+ *                                        their ActionData, as several of AWS's own examples show (CHIME.md §3.3); the
+ *                                        ground truth keeps the real code
  */
 public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, double dtmfProbability,
                        List<String> dtmfDigits, double hangupDuringPlaybackProbability,
-                       Map<String, Callee> numbers) {
+                       Map<String, Callee> numbers, double hangupWithoutSipCodeProbability) {
 
     /** What happens to a dialed call, with the SIP code of the HANGUP that ends it unanswered. */
     public enum Outcome {
@@ -138,10 +141,13 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
      * @param outcome              the outcome
      * @param ringMs               ring time before the outcome (for noAnswer: before the 480)
      * @param talkMs               time from answer until the callee hangs up
-     * @param dtmf                 digits pressed at a *GetDigits action; empty = presses nothing
+     * @param dtmf                 digits pressed at a *GetDigits action (a terminator such as {@code #} ends the
+     *                             input; what follows it is not heard); empty = presses nothing
      * @param hangupDuringPlayback hangs up halfway through the first prompt
+     * @param hangupWithoutSipCode the HANGUP invocations of this callee's leg carry no {@code SipResponseCode}
      */
-    public record Callee(Outcome outcome, Long ringMs, Long talkMs, String dtmf, Boolean hangupDuringPlayback) {
+    public record Callee(Outcome outcome, Long ringMs, Long talkMs, String dtmf, Boolean hangupDuringPlayback,
+                         Boolean hangupWithoutSipCode) {
         public Callee {
             if (ringMs != null && ringMs < 0) {
                 throw new IllegalArgumentException("ringMs must be >= 0");
@@ -154,9 +160,14 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
             }
         }
 
+        /** A callee whose HANGUPs' code is drawn from the scenario (scripted) or sent (resolved). */
+        public Callee(Outcome outcome, Long ringMs, Long talkMs, String dtmf, Boolean hangupDuringPlayback) {
+            this(outcome, ringMs, talkMs, dtmf, hangupDuringPlayback, null);
+        }
+
         /** A scripted callee with only the outcome fixed. */
         public static Callee of(Outcome outcome) {
-            return new Callee(outcome, null, null, null, null);
+            return new Callee(outcome, null, null, null, null, null);
         }
     }
 
@@ -172,6 +183,9 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         }
         if (!(hangupDuringPlaybackProbability >= 0 && hangupDuringPlaybackProbability <= 1)) {
             throw new IllegalArgumentException("hangupDuringPlaybackProbability must be in [0, 1]");
+        }
+        if (!(hangupWithoutSipCodeProbability >= 0 && hangupWithoutSipCodeProbability <= 1)) {
+            throw new IllegalArgumentException("hangupWithoutSipCodeProbability must be in [0, 1]");
         }
         dtmfDigits = List.copyOf(dtmfDigits);
         for (String d : dtmfDigits) {
@@ -191,14 +205,21 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         }
     }
 
+    /** A scenario whose HANGUPs all carry their SipResponseCode. */
+    public Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, double dtmfProbability,
+                    List<String> dtmfDigits, double hangupDuringPlaybackProbability, Map<String, Callee> numbers) {
+        this(mix, ringMs, talkMs, noAnswerMs, dtmfProbability, dtmfDigits, hangupDuringPlaybackProbability, numbers, 0);
+    }
+
     /**
      * The built-in scenario: 70% answered, 10% busy, 10% no answer, 4% invalid number, 3% rejected,
      * 3% failed; ring 2-8 s; talk 5-30 s; no answer after 30 s; 60% of callees press one of 1, 2, 9;
-     * 5% hang up during the first prompt; no scripted numbers.
+     * 5% hang up during the first prompt; no scripted numbers; every HANGUP carries its SipResponseCode
+     * (hangupWithoutSipCodeProbability 0, for now: the dialer learns to classify code-less HANGUPs first).
      */
     public static Scenario defaults() {
         return new Scenario(new Mix(0.70, 0.10, 0.10, 0.04, 0.03, 0.03), new Range(2_000, 8_000),
-                new Range(5_000, 30_000), 30_000, 0.6, List.of("1", "2", "9"), 0.05, Map.of());
+                new Range(5_000, 30_000), 30_000, 0.6, List.of("1", "2", "9"), 0.05, Map.of(), 0);
     }
 
     public static Builder builder() {
@@ -223,6 +244,8 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         String dtmf = r.nextDouble() < dtmfProbability && !dtmfDigits.isEmpty()
                 ? dtmfDigits.get(r.nextInt(dtmfDigits.size())) : "";
         boolean hangup = r.nextDouble() < hangupDuringPlaybackProbability;
+        // Drawn last, so the fields above are the same as before it existed.
+        boolean noCode = r.nextDouble() < hangupWithoutSipCodeProbability;
         Callee scripted = numbers.get(to.startsWith("+") ? to : "+" + to);
         if (scripted != null) {
             outcome = scripted.outcome() != null ? scripted.outcome() : outcome;
@@ -230,11 +253,12 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
             talk = scripted.talkMs() != null ? scripted.talkMs() : talk;
             dtmf = scripted.dtmf() != null ? scripted.dtmf() : dtmf;
             hangup = scripted.hangupDuringPlayback() != null ? scripted.hangupDuringPlayback() : hangup;
+            noCode = scripted.hangupWithoutSipCode() != null ? scripted.hangupWithoutSipCode() : noCode;
         }
         if (outcome == Outcome.NO_ANSWER && (scripted == null || scripted.ringMs() == null)) {
             ring = noAnswerMs;
         }
-        return new Callee(outcome, ring, talk, dtmf, hangup);
+        return new Callee(outcome, ring, talk, dtmf, hangup, noCode);
     }
 
     /**
@@ -256,6 +280,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         doc.put("noAnswerMs", noAnswerMs);
         doc.put("dtmf", Map.of("probability", dtmfProbability, "digits", dtmfDigits));
         doc.put("hangupDuringPlaybackProbability", hangupDuringPlaybackProbability);
+        doc.put("hangupWithoutSipCodeProbability", hangupWithoutSipCodeProbability);
         Map<String, Object> ns = new LinkedHashMap<>();
         numbers.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
             Callee c = e.getValue();
@@ -274,6 +299,9 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
             }
             if (c.hangupDuringPlayback() != null) {
                 v.put("hangupDuringPlayback", c.hangupDuringPlayback());
+            }
+            if (c.hangupWithoutSipCode() != null) {
+                v.put("hangupWithoutSipCode", c.hangupWithoutSipCode());
             }
             ns.put(e.getKey(), v);
         });
@@ -315,6 +343,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
         private double dtmfProbability;
         private List<String> dtmfDigits;
         private double hangupDuringPlaybackProbability;
+        private double hangupWithoutSipCodeProbability;
         private final Map<String, Callee> numbers;
 
         private Builder(Scenario s) {
@@ -325,6 +354,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
             dtmfProbability = s.dtmfProbability;
             dtmfDigits = s.dtmfDigits;
             hangupDuringPlaybackProbability = s.hangupDuringPlaybackProbability;
+            hangupWithoutSipCodeProbability = s.hangupWithoutSipCodeProbability;
             numbers = new LinkedHashMap<>(s.numbers);
         }
 
@@ -359,6 +389,12 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
             return this;
         }
 
+        /** The chance that a call's HANGUP invocations omit SipResponseCode (default 0). */
+        public Builder hangupWithoutSipCodeProbability(double p) {
+            this.hangupWithoutSipCodeProbability = p;
+            return this;
+        }
+
         /** Scripts one number (replacing an earlier script of it). */
         public Builder number(String e164, Callee callee) {
             numbers.put(e164, callee);
@@ -367,7 +403,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
 
         public Scenario build() {
             return new Scenario(mix, ringMs, talkMs, noAnswerMs, dtmfProbability, dtmfDigits,
-                    hangupDuringPlaybackProbability, numbers);
+                    hangupDuringPlaybackProbability, numbers, hangupWithoutSipCodeProbability);
         }
     }
 
@@ -384,7 +420,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
                 throw new IllegalArgumentException("the scenario must be an object");
             }
             known(root, "", Set.of("mix", "ringMs", "talkMs", "noAnswerMs", "dtmf",
-                    "hangupDuringPlaybackProbability", "numbers"));
+                    "hangupDuringPlaybackProbability", "hangupWithoutSipCodeProbability", "numbers"));
             Mix mix = d.mix();
             JsonNode m = root.get("mix");
             if (m != null) {
@@ -426,6 +462,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
                 }
             }
             double hup = dbl(root, "", "hangupDuringPlaybackProbability", d.hangupDuringPlaybackProbability());
+            double noCode = dbl(root, "", "hangupWithoutSipCodeProbability", d.hangupWithoutSipCodeProbability());
             Map<String, Callee> numbers = new LinkedHashMap<>();
             JsonNode ns = root.get("numbers");
             if (ns != null) {
@@ -444,7 +481,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
                 throw new IllegalArgumentException(String.join("; ", errors));
             }
             try {
-                return new Scenario(mix, ring, talk, noAnswer, dtmfP, digits, hup, numbers);
+                return new Scenario(mix, ring, talk, noAnswer, dtmfP, digits, hup, numbers, noCode);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
@@ -455,7 +492,7 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
                 errors.add(path + ": must be an object");
                 return null;
             }
-            known(n, path, Set.of("outcome", "ringMs", "talkMs", "dtmf", "hangupDuringPlayback"));
+            known(n, path, Set.of("outcome", "ringMs", "talkMs", "dtmf", "hangupDuringPlayback", "hangupWithoutSipCode"));
             Outcome outcome = null;
             if (n.hasNonNull("outcome")) {
                 try {
@@ -475,8 +512,16 @@ public record Scenario(Mix mix, Range ringMs, Range talkMs, long noAnswerMs, dou
                     hup = n.get("hangupDuringPlayback").booleanValue();
                 }
             }
+            Boolean noCode = null;
+            if (n.hasNonNull("hangupWithoutSipCode")) {
+                if (!n.get("hangupWithoutSipCode").isBoolean()) {
+                    errors.add(path + "hangupWithoutSipCode: must be true or false");
+                } else {
+                    noCode = n.get("hangupWithoutSipCode").booleanValue();
+                }
+            }
             try {
-                return new Callee(outcome, ring, talk, dtmf, hup);
+                return new Callee(outcome, ring, talk, dtmf, hup, noCode);
             } catch (IllegalArgumentException e) {
                 errors.add(path.substring(0, path.length() - 1) + ": " + e.getMessage());
                 return null;

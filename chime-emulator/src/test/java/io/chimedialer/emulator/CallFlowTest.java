@@ -29,6 +29,10 @@ class CallFlowTest {
     private static final String SILENT = "+14155550004";
     private static final String HANGS_UP_DURING_PROMPT = "+14155550005";
     private static final String BRIDGED = "+14155550009";
+    private static final String PRESSES_12_HASH_9 = "+14155550006";
+    private static final String PRESSES_123456 = "+14155550007";
+    private static final String PRESSES_HASH = "+14155550008";
+    private static final String BUSY_WITHOUT_CODE = "+14155550010";
     private static final String AUTH = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/chime/aws4_request, "
             + "SignedHeaders=host;x-amz-date, Signature=" + "ab".repeat(32);
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -56,13 +60,23 @@ class CallFlowTest {
                 .number(HANGS_UP_DURING_PROMPT, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "", true))
                 // The B leg of a bridge talks for 5 s emulated (5 ms real), then hangs up.
                 .number(BRIDGED, new Callee(Outcome.ANSWERED, 1000L, 5_000L, "", false))
+                .number(PRESSES_12_HASH_9, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "12#9", false))
+                .number(PRESSES_123456, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "123456", false))
+                .number(PRESSES_HASH, new Callee(Outcome.ANSWERED, 1000L, 36_000_000L, "#", false))
+                .number(BUSY_WITHOUT_CODE, new Callee(Outcome.BUSY, 1000L, null, null, null, true))
                 .build();
     }
 
     private void start(Function<JsonNode, Mono<String>> responder, Duration webhookTimeout) {
+        start(responder, b -> b.webhookTimeout(webhookTimeout));
+    }
+
+    private void start(Function<JsonNode, Mono<String>> responder, java.util.function.Consumer<ChimeEmulator.Builder> options) {
         webhook = new TestWebhook(responder);
-        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario()).webhook(webhook.url(), TestWebhook.SECRET)
-                .webhookTimeout(webhookTimeout).start();
+        ChimeEmulator.Builder b = ChimeEmulator.builder().timeScale(0.001).scenario(scenario())
+                .webhook(webhook.url(), TestWebhook.SECRET);
+        options.accept(b);
+        emu = b.start();
     }
 
     private void start(Function<JsonNode, Mono<String>> responder) {
@@ -241,7 +255,7 @@ class CallFlowTest {
         "wrong schema version  | {\"SchemaVersion\":\"2.0\",\"Actions\":[]}                                            | InvalidSchemaVersion",
         "eleven actions        | ELEVEN                                                                                | TooManyActions",
         "unknown action        | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Dance\",\"Parameters\":{}}]}       | UnsupportedAction",
-        "missing parameter     | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"x\"}}]} | MissingRequiredActionParameter",
+        "parameters not object | {\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":[]}]} | InvalidLambdaResponse",
         "eleven attributes     | ATTRS                                                                                 | TransactionAttributesInvalidMapSize",
         "long attribute        | LONG                                                                                  | TransactionAttributesInvalidKeyOrValue",
         "empty body            | EMPTY                                                                                 | InvalidLambdaResponse"})
@@ -400,7 +414,8 @@ class CallFlowTest {
     void calleeWithoutDtmf_getDigitsFailsWithErrorTypeInsideActionData() {
         start(e -> Mono.just(switch (type(e)) {
             case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"SpeakAndGetDigits\",\"Parameters\":{\"CallId\":\"" + callId(e)
-                    + "\",\"SpeechParameters\":{\"Text\":\"Press\"},\"RepeatDurationInMilliseconds\":3000}},"
+                    + "\",\"SpeechParameters\":{\"Text\":\"Press\"},\"FailureSpeechParameters\":{\"Text\":\"Sorry\"},"
+                    + "\"RepeatDurationInMilliseconds\":3000}},"
                     + "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"" + callId(e) + "\",\"Text\":\"dropped\"}}]");
             case "ACTION_FAILED" -> TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
             default -> TestWebhook.NO_ACTIONS;
@@ -522,5 +537,217 @@ class CallFlowTest {
         assertThat(webhook.badSignatures()).isZero();
         assertThat(seen).hasSize(3);
         assertThat(emu.stats().duplicateNumbers()).isEqualTo(1);
+    }
+
+    private static String hangupReply() {
+        return TestWebhook.reply("[{\"Type\":\"Hangup\",\"Parameters\":{\"SipResponseCode\":\"0\"}}]");
+    }
+
+    private static String speak(JsonNode e, String text) {
+        return "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"" + callId(e) + "\",\"Text\":\"" + text + "\"}}";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "Speak without Text           | {'Type':'Speak','Parameters':{'CallId':'CALL'}}                                             | MissingRequiredActionParameter",
+        "Kevin with standard engine   | {'Type':'Speak','Parameters':{'CallId':'CALL','Text':'Hi','VoiceId':'Kevin'}}               | InvalidActionParameter",
+        "Min above Max                | {'Type':'SpeakAndGetDigits','Parameters':{'CallId':'CALL','SpeechParameters':{'Text':'Hi'},'FailureSpeechParameters':{'Text':'No'},'MinNumberOfDigits':4,'MaxNumberOfDigits':2,'RepeatDurationInMilliseconds':3000}} | InvalidActionParameter",
+        "PlayAudio without Key        | {'Type':'PlayAudio','Parameters':{'AudioSource':{'Type':'S3','BucketName':'b'}}}             | MissingRequiredActionParameter",
+        "two bridge endpoints         | {'Type':'CallAndBridge','Parameters':{'CallerIdNumber':'+17035550100','Endpoints':[{'BridgeEndpointType':'PSTN','Uri':'+14155550009'},{'BridgeEndpointType':'PSTN','Uri':'+14155550009'}]}} | InvalidActionParameter"})
+    void badParameters_failTheActionWithActionFailedAndTheNextResponseDecides(String name, String action, String errorType) {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + ","
+                    + action.replace('\'', '"').replace("CALL", callId(e)) + "," + speak(e, "dropped") + "]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(ANSWERS);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        assertEnvelope(events, tx, ANSWERS);
+        JsonNode failed = events.get(3);
+        JsonNode sent = readTree(action.replace('\'', '"').replace("CALL", callId(events.get(2))));
+        assertThat(failed.path("ActionData").path("Type")).isEqualTo(sent.path("Type"));
+        assertThat(failed.path("ActionData").path("Parameters")).isEqualTo(sent.path("Parameters"));
+        assertThat(failed.path("ActionData").path("ErrorType").asText()).isEqualTo(errorType);
+        assertThat(failed.path("ActionData").path("ErrorMessage").asText()).isNotBlank();
+        assertThat(failed.has("ErrorType")).isFalse();
+        assertThat(status(failed)).isEqualTo("Connected");
+        // The Speak before it ran; the one after it was dropped; the response to ACTION_FAILED hung up.
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result, CallRecord.Action::errorType)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_SUCCESSFUL", null),
+                        org.assertj.core.groups.Tuple.tuple(sent.path("Type").asText(), "ACTION_FAILED", errorType),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL", null));
+        assertThat(call.endReason()).isEqualTo("applicationHangup");
+        EmulatorStats stats = emu.stats();
+        assertThat(stats.invalidResponses()).isZero();
+        assertThat(stats.actionErrors()).containsExactly(Map.entry(errorType, 1L));
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void injectedActionFailure_calleeHearsNothingAndTheNextResponseDecides() {
+        // Every Speak fails as if Polly refused; this callee would hang up halfway through a prompt it heard.
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + "," + speak(e, "dropped") + "]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }), b -> b.faults(Faults.builder().actionFailure(1).actionErrorTypes("AccessDenied").build()));
+
+        String tx = create(HANGS_UP_DURING_PROMPT);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        JsonNode failed = events.get(3).path("ActionData");
+        assertThat(failed.path("Type").asText()).isEqualTo("Speak");
+        assertThat(failed.path("Parameters").path("Text").asText()).isEqualTo("Hello");
+        assertThat(failed.path("ErrorType").asText()).isEqualTo("AccessDenied");
+        assertThat(failed.path("ErrorMessage").asText()).contains("AWSServiceRoleForAmazonChimeVoiceConnector");
+        assertThat(call.endReason()).isEqualTo("applicationHangup");
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_FAILED"),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL"));
+        EmulatorStats stats = emu.stats();
+        assertThat(stats.faults()).containsEntry("actionFailure", 1L).containsEntry("actionFailure.AccessDenied", 1L);
+        assertThat(stats.actionErrors()).containsExactly(Map.entry("AccessDenied", 1L));
+    }
+
+    @Test
+    void injectedInvalidAudioSource_failsAudioButNotSpeech() {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[" + speak(e, "Hello") + ",{\"Type\":\"PlayAudio\",\"Parameters\":"
+                    + "{\"AudioSource\":{\"Type\":\"S3\",\"BucketName\":\"prompts\",\"Key\":\"gone.wav\"}}}]");
+            case "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }), b -> b.faults(Faults.builder().actionFailure(1).actionErrorTypes("InvalidAudioSource").build()));
+
+        String tx = create(ANSWERS);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "CALL_ANSWERED", "ACTION_FAILED", "HANGUP");
+        JsonNode failed = events.get(3).path("ActionData");
+        assertThat(failed.path("Type").asText()).isEqualTo("PlayAudio");
+        assertThat(failed.path("ErrorType").asText()).isEqualTo("InvalidAudioSource");
+        assertThat(failed.path("ErrorMessage").asText()).contains("s3://prompts/gone.wav");
+        assertThat(call.actions()).extracting(CallRecord.Action::type, CallRecord.Action::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Speak", "ACTION_SUCCESSFUL"),
+                        org.assertj.core.groups.Tuple.tuple("PlayAudio", "ACTION_FAILED"),
+                        org.assertj.core.groups.Tuple.tuple("Hangup", "ACTION_SUCCESSFUL"));
+        assertThat(emu.stats().faults()).containsEntry("actionFailure.InvalidAudioSource", 1L)
+                .doesNotContainKey("actionFailure.AccessDenied");
+    }
+
+    @ParameterizedTest(name = "{0} with terminators {1}, max {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        // The default terminator # ends the input and is not reported; what follows it is not heard.
+        "+14155550006 | -     | 4 | 12",
+        // Another terminator: # is an ordinary key.
+        "+14155550006 | ['*'] | 4 | 12#9",
+        // MaxNumberOfDigits ends the input too.
+        "+14155550007 | -     | 4 | 1234",
+        // Only the terminator: no digits, fewer than MinNumberOfDigits 1.
+        "+14155550008 | -     | 4 | FAIL"})
+    void getDigits_terminatorEndsTheInputAndIsNotReported(String number, String terminators, int max, String expected) {
+        start(e -> Mono.just(switch (type(e)) {
+            case "CALL_ANSWERED" -> TestWebhook.reply("[{\"Type\":\"SpeakAndGetDigits\",\"Parameters\":{\"CallId\":\"" + callId(e)
+                    + "\",\"SpeechParameters\":{\"Text\":\"Enter your code\"},\"FailureSpeechParameters\":{\"Text\":\"Sorry\"},"
+                    + "\"MinNumberOfDigits\":1,\"MaxNumberOfDigits\":" + max + ","
+                    + (terminators.equals("-") ? "" : "\"TerminatorDigits\":" + terminators.replace('\'', '"') + ",")
+                    + "\"RepeatDurationInMilliseconds\":3000}}]");
+            case "ACTION_SUCCESSFUL", "ACTION_FAILED" -> hangupReply();
+            default -> TestWebhook.NO_ACTIONS;
+        }));
+
+        String tx = create(number);
+        CallRecord call = finished(tx);
+
+        JsonNode result = webhook.received().get(3);
+        if (expected.equals("FAIL")) {
+            assertThat(type(result)).isEqualTo("ACTION_FAILED");
+            assertThat(result.path("ActionData").path("ErrorType").asText()).isEqualTo("InvalidDigitsReceived");
+        } else {
+            assertThat(type(result)).isEqualTo("ACTION_SUCCESSFUL");
+            assertThat(result.path("ActionData").path("ReceivedDigits").asText()).isEqualTo(expected);
+            assertThat(call.actions().get(0).receivedDigits()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void hangupWithoutSipCode_omitsTheCodeButTheGroundTruthKeepsIt() {
+        start(e -> Mono.just(TestWebhook.NO_ACTIONS));
+
+        String tx = create(BUSY_WITHOUT_CODE);
+        CallRecord call = finished(tx);
+
+        List<JsonNode> events = webhook.received();
+        assertThat(types(events)).containsExactly("NEW_OUTBOUND_CALL", "RINGING", "HANGUP");
+        JsonNode hangup = events.get(2).path("ActionData");
+        assertThat(hangup.path("Type").asText()).isEqualTo("Hangup");
+        assertThat(hangup.path("Parameters").has("SipResponseCode")).isFalse();
+        assertThat(hangup.path("Parameters").path("ParticipantTag").asText()).isEqualTo("LEG-A");
+        assertThat(call.sipCode()).isEqualTo(486);
+        assertThat(call.sipCodeOmitted()).isTrue();
+        assertThat(call.disposition()).isEqualTo("busy");
+        assertThat(emu.stats().hangupsWithoutSipCode()).isEqualTo(1);
+
+        String other = create(BUSY);
+        assertThat(finished(other).sipCodeOmitted()).isFalse();
+        assertThat(emu.stats().hangupsWithoutSipCode()).isEqualTo(1);
+    }
+
+    @Test
+    void retrySequenceIncrement_theRetryTakesTheNextSequence() {
+        java.util.concurrent.atomic.AtomicInteger newCall = new java.util.concurrent.atomic.AtomicInteger();
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // In-process endpoint: the first delivery of NEW_OUTBOUND_CALL fails (an error status), the retry is answered.
+        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario()).retrySequence(RetrySequence.INCREMENT)
+                .endpoint(body -> {
+                    JsonNode e = readTree(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                    seen.add(e);
+                    if (type(e).equals("NEW_OUTBOUND_CALL") && newCall.getAndIncrement() == 0) {
+                        return Mono.error(new IllegalStateException("502 from the function"));
+                    }
+                    return Mono.just(TestWebhook.NO_ACTIONS.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }).start();
+
+        String tx = create(BUSY);
+        CallRecord call = finished(tx);
+
+        assertThat(types(seen)).containsExactly("NEW_OUTBOUND_CALL", "NEW_OUTBOUND_CALL", "RINGING", "HANGUP");
+        assertThat(seen).extracting(e -> e.path("Sequence").asInt()).containsExactly(1, 2, 3, 4);
+        assertThat(call.invocations()).extracting(CallRecord.Invocation::sequence).containsExactly(1, 3, 4);
+        assertThat(call.invocations().get(0).deliveries()).isEqualTo(2);
+        assertThat(emu.stats().redeliveries()).isEqualTo(1);
+    }
+
+    @Test
+    void retrySequenceSame_theRetryRepeatsTheSequence() {
+        java.util.concurrent.atomic.AtomicInteger newCall = new java.util.concurrent.atomic.AtomicInteger();
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        emu = ChimeEmulator.builder().timeScale(0.001).scenario(scenario())
+                .endpoint(body -> {
+                    JsonNode e = readTree(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                    seen.add(e);
+                    if (type(e).equals("NEW_OUTBOUND_CALL") && newCall.getAndIncrement() == 0) {
+                        return Mono.error(new IllegalStateException("502 from the function"));
+                    }
+                    return Mono.just(TestWebhook.NO_ACTIONS.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }).start();
+
+        finished(create(BUSY));
+
+        assertThat(seen).extracting(e -> e.path("Sequence").asInt()).containsExactly(1, 1, 2, 3);
     }
 }

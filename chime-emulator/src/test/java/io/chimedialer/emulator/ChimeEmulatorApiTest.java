@@ -26,6 +26,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClient;
+import software.amazon.awssdk.services.chimesdkvoice.model.AccessDeniedException;
 import software.amazon.awssdk.services.chimesdkvoice.model.BadRequestException;
 import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplicationCallRequest;
 import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplicationCallResponse;
@@ -189,12 +190,83 @@ class ChimeEmulatorApiTest {
     }
 
     @Test
-    void create_unknownSma_throwsNotFoundException() {
+    void create_unknownSma_throwsNotFoundExceptionNamingIt() {
+        start(ChimeEmulator.builder().simulateCalls(false), Region.US_EAST_1);
+        String unknown = "99999999-9999-4999-8999-999999999999";
+
+        assertThatThrownBy(() -> create(valid().sipMediaApplicationId(unknown)))
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(NotFoundException.class))
+                .satisfies(t -> assertThat(((NotFoundException) cause(t)).statusCode()).isEqualTo(404))
+                .satisfies(t -> assertThat(((NotFoundException) cause(t)).awsErrorDetails().errorMessage()).contains(unknown));
+        assertThat(emu.stats().created()).isZero();
+    }
+
+    @Test
+    void create_fromNumberOutsideTheRegionsInventory_throwsBadRequestExceptionNamingFromPhoneNumber() {
         start(ChimeEmulator.builder().simulateCalls(false), Region.US_EAST_1);
 
-        assertThatThrownBy(() -> create(valid().sipMediaApplicationId("99999999-9999-4999-8999-999999999999")))
-                .satisfies(t -> assertThat(cause(t)).isInstanceOf(NotFoundException.class))
-                .satisfies(t -> assertThat(((NotFoundException) cause(t)).statusCode()).isEqualTo(404));
+        // A us-west-2 number on the us-east-1 SMA: a real number of the account, but not in this Region's inventory.
+        assertThatThrownBy(() -> create(valid().fromPhoneNumber("+12065550100")))
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(BadRequestException.class))
+                .satisfies(t -> assertThat(((BadRequestException) cause(t)).statusCode()).isEqualTo(400))
+                .satisfies(t -> assertThat(((BadRequestException) cause(t)).awsErrorDetails().errorMessage())
+                        .contains("FromPhoneNumber").contains("us-east-1"));
+        assertThat(emu.stats().created()).isZero();
+        assertThat(emu.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
+    void create_inARegionTheAccountMayNotUse_throwsAccessDeniedExceptionInAwsWords() {
+        start(ChimeEmulator.builder().simulateCalls(false).faults(Faults.builder().authDenied("us-east-1").build()),
+                Region.US_EAST_1);
+
+        assertThatThrownBy(() -> create(valid()))
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(AccessDeniedException.class))
+                .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).statusCode()).isEqualTo(403))
+                .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).awsErrorDetails().errorCode())
+                        .isEqualTo("AccessDeniedException"))
+                .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).awsErrorDetails().errorMessage())
+                        .isEqualTo("User: arn:aws:iam::123456789012:user/dialer is not authorized to perform: "
+                                + "chime:CreateSipMediaApplicationCall on resource: arn:aws:chime:us-east-1:123456789012:sma/"
+                                + EAST_SMA + " because no identity-based policy allows the chime:CreateSipMediaApplicationCall action"));
+        // The Update of the same account is refused too, before the transaction is looked up.
+        assertThatThrownBy(() -> client.updateSipMediaApplicationCall(b -> b.sipMediaApplicationId(EAST_SMA)
+                .transactionId("00000000-0000-4000-8000-000000000000").arguments(Map.of())).join())
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(AccessDeniedException.class))
+                .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).awsErrorDetails().errorMessage())
+                        .contains("chime:UpdateSipMediaApplicationCall"));
+        EmulatorStats s = emu.stats();
+        assertThat(s.created()).isZero();
+        assertThat(s.throttled()).isZero();
+        assertThat(s.faults()).containsExactly(Map.entry("auth", 2L));
+    }
+
+    @Test
+    void create_authDeniedInAnotherRegion_isAcceptedHere() {
+        start(ChimeEmulator.builder().simulateCalls(false).faults(Faults.builder().authDenied("us-west-2").build()),
+                Region.US_EAST_1);
+
+        assertThat(create(valid()).sipMediaApplicationCall().transactionId()).matches(GUID);
+        assertThat(emu.stats().faults()).isEmpty();
+    }
+
+    @Test
+    void create_authDeniedEverywhere_refusesEveryRegion() throws Exception {
+        start(ChimeEmulator.builder().simulateCalls(false).faults(Faults.builder().authDenied(Faults.ALL_REGIONS).build()),
+                Region.US_EAST_1);
+        HttpClient http = HttpClient.create().baseUrl(emu.url().toString());
+        String westAuth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-west-2/chime/aws4_request, "
+                + "SignedHeaders=host;x-amz-date, Signature=" + "ab".repeat(32);
+
+        Raw west = post(http, "/sip-media-applications/" + WEST_SMA + "/calls",
+                "{\"FromPhoneNumber\":\"+12065550100\",\"ToPhoneNumber\":\"+14155550123\"}", westAuth);
+
+        assertThat(west.status).isEqualTo(403);
+        assertThat(west.errorType).isEqualTo("AccessDeniedException");
+        assertThat(west.json.path("Code").asText()).isEqualTo("AccessDenied");
+        assertThat(west.json.path("Message").asText()).contains("arn:aws:chime:us-west-2:123456789012:sma/" + WEST_SMA);
+        assertThatThrownBy(() -> create(valid())).satisfies(t -> assertThat(cause(t)).isInstanceOf(AccessDeniedException.class));
+        assertThat(emu.stats().faults()).containsEntry("auth", 2L);
     }
 
     @Test
@@ -223,6 +295,35 @@ class ChimeEmulatorApiTest {
         assertThat(s.active()).isEqualTo(1);
         assertThat(s.resourceLimited()).isEqualTo(1);
         assertThat(s.regions().get("us-east-1").peakActive()).isEqualTo(1);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ActiveCallLimitError.class)
+    void create_atActiveCallQuota_answersTheConfiguredError(ActiveCallLimitError choice) {
+        start(ChimeEmulator.builder().regions(regions(100, 100, 1)).endpoint(req -> Mono.never())
+                .webhookTimeout(Duration.ofSeconds(30)).activeCallLimitError(choice), Region.US_EAST_1);
+
+        create(valid());
+        Throwable t = cause(catchThrowable(() -> create(valid())));
+
+        Class<?> expected = switch (choice) {
+            case RESOURCE_LIMIT_EXCEEDED -> ResourceLimitExceededException.class;
+            case THROTTLED -> ThrottledClientException.class;
+            case SERVICE_UNAVAILABLE -> ServiceUnavailableException.class;
+        };
+        int status = switch (choice) {
+            case RESOURCE_LIMIT_EXCEEDED -> 400;
+            case THROTTLED -> 429;
+            case SERVICE_UNAVAILABLE -> 503;
+        };
+        assertThat(t).isInstanceOf(expected);
+        assertThat(((software.amazon.awssdk.awscore.exception.AwsServiceException) t).statusCode()).isEqualTo(status);
+        assertThat(((software.amazon.awssdk.awscore.exception.AwsServiceException) t).awsErrorDetails().errorMessage())
+                .contains("active call limit of 1");
+        EmulatorStats s = emu.stats();
+        assertThat(s.created()).isEqualTo(1);
+        assertThat(s.resourceLimited()).isEqualTo(1);
+        assertThat(s.throttled()).isZero();
     }
 
     @Test
@@ -384,6 +485,10 @@ class ChimeEmulatorApiTest {
         assertThat(config.path("regions").path("us-west-2").path("fromNumbers").get(0).asText()).isEqualTo("+12065550100");
         assertThat(config.path("regions").path("us-east-1").path("quotas").path("maxActiveCalls").asInt()).isEqualTo(100);
         assertThat(config.path("scenario").path("mix").path("answered").asDouble()).isEqualTo(0.7);
+        assertThat(config.path("activeCallLimitError").asText()).isEqualTo("resourceLimitExceeded");
+        assertThat(config.path("retrySequence").asText()).isEqualTo("same");
+        assertThat(config.path("faults").path("authDeniedRegions").size()).isZero();
+        assertThat(config.path("faults").path("actionFailure").asDouble()).isZero();
     }
 
     @Test
@@ -409,6 +514,46 @@ class ChimeEmulatorApiTest {
                 .doesNotContain("s3cret");
         assertThat(emu.scenario().mix().busy()).isEqualTo(1.0);
         assertThat(emu.regions()).extracting(EmulatorRegion::name).containsExactly("us-east-1", "us-west-2");
+    }
+
+    @Test
+    void standalone_behaviourFlags_reachTheConfig() throws Exception {
+        emu = Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth=us-west-2",
+                "--fault-action-failed=0.25", "--fault-action-error=AccessDenied:3,SystemException",
+                "--active-call-limit-error=throttled", "--retry-sequence=increment", "--hangup-without-sip-code=0.05"));
+        HttpClient http = HttpClient.create().baseUrl(emu.url().toString());
+
+        JsonNode config = get(http, "/emulator/v1/config");
+
+        JsonNode faults = config.path("faults");
+        assertThat(faults.path("authDeniedRegions")).containsExactly(MAPPER.readTree("\"us-west-2\""));
+        assertThat(faults.path("actionFailure").asDouble()).isEqualTo(0.25);
+        assertThat(faults.path("actionErrorTypes").path("AccessDenied").asDouble()).isEqualTo(3.0);
+        assertThat(faults.path("actionErrorTypes").path("SystemException").asDouble()).isEqualTo(1.0);
+        assertThat(faults.path("actionErrorTypes").has("InvalidAudioSource")).isFalse();
+        assertThat(config.path("activeCallLimitError").asText()).isEqualTo("throttled");
+        assertThat(config.path("retrySequence").asText()).isEqualTo("increment");
+        assertThat(config.path("scenario").path("hangupWithoutSipCodeProbability").asDouble()).isEqualTo(0.05);
+        emu.close();
+
+        emu = Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth"));
+        assertThat(get(HttpClient.create().baseUrl(emu.url().toString()), "/emulator/v1/config")
+                .path("faults").path("authDeniedRegions").get(0).asText()).isEqualTo("*");
+    }
+
+    @Test
+    void standalone_badFlag_isRejectedNamingIt() {
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-action-error=Oops")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--fault-action-error: ")
+                .hasMessageContaining("Oops");
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--retry-sequence=twice")))
+                .hasMessageStartingWith("--retry-sequence: ");
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-action-failed=2")))
+                .hasMessageContaining("actionFailure");
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--fault-auth=mars-1")))
+                .hasMessageContaining("mars-1");
+        assertThatThrownBy(() -> Standalone.startFromOptions(0, null, null, null, null, null, List.of("--colour=blue")))
+                .hasMessageStartingWith("--colour: ");
     }
 
     private record Raw(int status, String errorType, JsonNode json) {

@@ -25,9 +25,11 @@ class ScenarioTest {
                 noAnswerMs: 9000
                 dtmf: {probability: 1.0, digits: ["7"]}
                 hangupDuringPlaybackProbability: 0
+                hangupWithoutSipCodeProbability: 0.25
                 numbers:
                   "+14155550123": {outcome: busy}
-                  "+14155550124": {outcome: answered, ringMs: 1, talkMs: 2, dtmf: "42", hangupDuringPlayback: true}
+                  "+14155550124": {outcome: answered, ringMs: 1, talkMs: 2, dtmf: "42", hangupDuringPlayback: true,
+                                   hangupWithoutSipCode: true}
                 """);
 
         Scenario s = Scenario.load(file);
@@ -38,7 +40,8 @@ class ScenarioTest {
         assertThat(s.noAnswerMs()).isEqualTo(9000);
         assertThat(s.dtmfDigits()).containsExactly("7");
         assertThat(s.numbers()).containsEntry("+14155550123", Callee.of(Outcome.BUSY));
-        assertThat(s.resolve("+14155550124", 1, 0)).isEqualTo(new Callee(Outcome.ANSWERED, 1L, 2L, "42", true));
+        assertThat(s.hangupWithoutSipCodeProbability()).isEqualTo(0.25);
+        assertThat(s.resolve("+14155550124", 1, 0)).isEqualTo(new Callee(Outcome.ANSWERED, 1L, 2L, "42", true, true));
         Callee busy = s.resolve("+14155550123", 1, 0);
         assertThat(busy.outcome()).isEqualTo(Outcome.BUSY);
         assertThat(busy.ringMs()).isBetween(100L, 200L);
@@ -105,6 +108,55 @@ class ScenarioTest {
     }
 
     @Test
+    void resolve_hangupWithoutSipCodeProbability_picksThatShareAndLeavesTheOtherDrawsAlone() {
+        Scenario plain = Scenario.defaults();
+        Scenario some = plain.toBuilder().hangupWithoutSipCodeProbability(0.2).build();
+        int omitted = 0;
+        for (int i = 0; i < 5_000; i++) {
+            String n = "+1" + (3_000_000_000L + i);
+            Callee a = plain.resolve(n, 4, 0);
+            Callee b = some.resolve(n, 4, 0);
+            assertThat(a.hangupWithoutSipCode()).isFalse();
+            // Drawn last: every other field is what it was without the option.
+            assertThat(new Callee(b.outcome(), b.ringMs(), b.talkMs(), b.dtmf(), b.hangupDuringPlayback(), false))
+                    .isEqualTo(a);
+            omitted += b.hangupWithoutSipCode() ? 1 : 0;
+        }
+        assertThat(omitted).isBetween(850, 1_150);
+        assertThat(Scenario.defaults().hangupWithoutSipCodeProbability()).isZero();
+    }
+
+    @Test
+    void faults_invalidValues_areRejectedWithTheFieldName() {
+        assertThatThrownBy(() -> Faults.builder().actionFailure(-0.1).build()).hasMessageContaining("actionFailure");
+        assertThatThrownBy(() -> Faults.builder().actionErrorTypes("Boom").build()).hasMessageContaining("Boom");
+        assertThatThrownBy(() -> Faults.builder().actionErrorTypes(Map.of("AccessDenied", 0.0)).build())
+                .hasMessageContaining("actionErrorTypes");
+        assertThatThrownBy(() -> Faults.builder().authDenied(" ").build()).hasMessageContaining("authDeniedRegions");
+        assertThatThrownBy(() -> ChimeEmulator.builder().faults(Faults.builder().authDenied("eu-west-9").build()).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eu-west-9");
+        assertThatThrownBy(() -> Scenario.builder().hangupWithoutSipCodeProbability(1.5).build())
+                .hasMessageContaining("hangupWithoutSipCodeProbability");
+        assertThatThrownBy(() -> ActiveCallLimitError.ofKey("teapot")).hasMessageContaining("teapot");
+        assertThatThrownBy(() -> RetrySequence.ofKey("twice")).hasMessageContaining("twice");
+    }
+
+    @Test
+    void faults_authDenied_wildcardAndNamedRegions() {
+        Faults all = Faults.builder().authDenied(Faults.ALL_REGIONS).build();
+        Faults west = Faults.builder().authDenied("us-west-2").build();
+
+        assertThat(all.authDenied("us-east-1")).isTrue();
+        assertThat(west.authDenied("us-west-2")).isTrue();
+        assertThat(west.authDenied("us-east-1")).isFalse();
+        assertThat(Faults.none().authDenied("us-east-1")).isFalse();
+        assertThat(west.any()).isTrue();
+        assertThat(Faults.none().any()).isFalse();
+        assertThat(ActiveCallLimitError.ofKey("ThrottledClientException")).isEqualTo(ActiveCallLimitError.THROTTLED);
+        assertThat(ActiveCallLimitError.ofKey("serviceunavailable")).isEqualTo(ActiveCallLimitError.SERVICE_UNAVAILABLE);
+    }
+
+    @Test
     void builder_invalidValues_areRejectedWithTheFieldName() {
         assertThatThrownBy(() -> Scenario.builder().dtmf(2, List.of("1")).build()).hasMessageContaining("dtmf.probability");
         assertThatThrownBy(() -> Scenario.builder().number("4155550123", Callee.of(Outcome.BUSY)).build()).hasMessageContaining("numbers");
@@ -118,7 +170,8 @@ class ScenarioTest {
     @Test
     void toDocument_parsedBack_givesAnEqualScenario() throws Exception {
         Scenario s = Scenario.builder().ringMs(5, 50).dtmf(0.25, List.of("12", "#"))
-                .number("+14155550123", new Callee(Outcome.REJECTED, 7L, null, "", null))
+                .number("+14155550123", new Callee(Outcome.REJECTED, 7L, null, "", null, true))
+                .hangupWithoutSipCodeProbability(0.05)
                 .number("+14155550124", Callee.of(Outcome.ANSWERED)).build();
 
         String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s.toDocument());

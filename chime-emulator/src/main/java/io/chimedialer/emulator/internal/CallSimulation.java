@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.emulator.CallRecord;
+import io.chimedialer.emulator.Faults;
+import io.chimedialer.emulator.RetrySequence;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.emulator.SmaEndpoint;
 import java.time.Instant;
@@ -47,6 +49,11 @@ final class CallSimulation implements CallEntry {
     private static final long PROMPT_MS = 3000;
     private static final long FAST_FAILURE_MS = 500;
     private static final long RINGING_AFTER_MS = 100;
+    /** How long an injected runtime failure takes: the request to Polly or S3 that fails. */
+    private static final long MEDIA_FAILURE_MS = 200;
+    /** The actions an injected runtime failure applies to: those that fetch speech (Polly) or audio (S3). */
+    private static final Set<String> SPEECH = Set.of("Speak", "SpeakAndGetDigits");
+    private static final Set<String> AUDIO = Set.of("PlayAudio", "PlayAudioAndGetDigits");
 
     private enum State { DIALING, ANSWERED, ENDED }
 
@@ -105,6 +112,8 @@ final class CallSimulation implements CallEntry {
         final Instant at;
         final AtomicInteger deliveries = new AtomicInteger();
         volatile String result = "pending";
+        /** Set when the retry after a failed delivery was sent. */
+        volatile boolean retried;
 
         InvocationLog(int sequence, String type, Instant at) {
             this.sequence = sequence;
@@ -145,6 +154,7 @@ final class CallSimulation implements CallEntry {
     private Instant endedAt;
     private String disposition;
     private Integer sipCode;
+    private boolean sipCodeOmitted;
     private String endReason;
     private int endCount;
     private final List<InvocationLog> invocationLog = new ArrayList<>();
@@ -327,6 +337,12 @@ final class CallSimulation implements CallEntry {
             failNow(echo, type, null, "InvalidActionParameter", "Invalid CallId or ParticipantTag");
             return;
         }
+        // Checked as sent, before the emulator fills in CallId: a parameter error fails this action, not the response.
+        ActionValidator.Failure invalid = ActionValidator.validate(type, params);
+        if (invalid != null) {
+            failNow(echo, type, target, invalid.errorType(), invalid.errorMessage());
+            return;
+        }
         if (!"CallAndBridge".equals(type) && !params.has("CallId")) {
             params.put("CallId", target.callId);
         }
@@ -338,12 +354,14 @@ final class CallSimulation implements CallEntry {
             failNow(echo, type, target, "InvalidActionParameter", "Call leg " + target.tag + " is not connected");
             return;
         }
-        Plan plan = plan(type, params, target);
+        Plan injected = injectedFailure(type, params);
+        Plan plan = injected != null ? injected : plan(type, params, target);
         Running run = new Running(echo, type, target, plan);
         current = run;
         // The callee's hang-up is scheduled before the action's end, so its deadline is the earlier one however
         // long this thread is held up between the two (a busy machine once ended such a call with the prompt).
-        boolean playback = type.equals("Speak") || type.equals("PlayAudio") || type.endsWith("AndGetDigits");
+        // A prompt that failed to load is never heard, so it cannot be hung up on.
+        boolean playback = injected == null && (SPEECH.contains(type) || AUDIO.contains(type));
         if (playback && target == legA && Boolean.TRUE.equals(callee.hangupDuringPlayback()) && !playbackHangupUsed) {
             playbackHangupUsed = true;
             schedule(() -> calleeHangup(legA), plan.ms() / 2);
@@ -351,7 +369,60 @@ final class CallSimulation implements CallEntry {
         run.timer = schedule(() -> completeAction(run), plan.ms());
     }
 
+    /**
+     * The injected runtime failure of a speech or audio action (faults actionFailure and actionErrorTypes), or null:
+     * Polly or S3 refuses, the object is missing, or the service fails. The ErrorType is drawn among those of the
+     * configured mix that fit the action (InvalidAudioSource only for audio).
+     */
+    private Plan injectedFailure(String type, ObjectNode params) {
+        boolean speech = SPEECH.contains(type);
+        if (!speech && !AUDIO.contains(type)) {
+            return null;
+        }
+        Faults f = engine.config.faults();
+        if (!engine.chance(f.actionFailure())) {
+            return null;
+        }
+        double total = 0;
+        for (Map.Entry<String, Double> e : f.actionErrorTypes().entrySet()) {
+            total += fits(e.getKey(), speech) ? e.getValue() : 0;
+        }
+        if (total <= 0) {
+            return null;
+        }
+        double x = engine.draw() * total;
+        String errorType = null;
+        for (Map.Entry<String, Double> e : f.actionErrorTypes().entrySet()) {
+            if (fits(e.getKey(), speech) && e.getValue() > 0) {
+                errorType = e.getKey();
+                if (x < e.getValue()) {
+                    break;
+                }
+                x -= e.getValue();
+            }
+        }
+        engine.countFault("actionFailure");
+        engine.countFault("actionFailure." + errorType);
+        JsonNode source = params.path(speech ? "SpeechParameters" : "AudioSource");
+        String object = "s3://" + source.path("BucketName").asText() + "/" + source.path("Key").asText();
+        String message = switch (errorType) {
+            case "AccessDenied" -> speech
+                    ? "Amazon Polly refused the request: the service-linked role AWSServiceRoleForAmazonChimeVoiceConnector"
+                    + " is missing or lacks permissions"
+                    : "Access denied to " + object + ": the bucket policy does not allow voiceconnector.chime.amazonaws.com"
+                    + " s3:GetObject";
+            case "InvalidAudioSource" -> "Audio source " + object + " is invalid: the object does not exist";
+            default -> "System error while running the action";
+        };
+        return Plan.fail(MEDIA_FAILURE_MS, errorType, message);
+    }
+
+    private static boolean fits(String errorType, boolean speech) {
+        return !(speech && errorType.equals("InvalidAudioSource"));
+    }
+
     private void failNow(ObjectNode echo, String type, Leg leg, String errorType, String message) {
+        engine.countActionError(errorType);
         logAction(type, leg, "ACTION_FAILED", errorType, null);
         pending.clear();
         listLast = null;
@@ -448,45 +519,75 @@ final class CallSimulation implements CallEntry {
         }
     }
 
+    /**
+     * A *GetDigits action: the callee presses its DTMF after the prompt; a terminator (TerminatorDigits, default "#")
+     * ends the input early and is not part of ReceivedDigits, and so does reaching MaxNumberOfDigits (what follows is
+     * not heard). Input that ends neither way waits InBetweenDigitsDurationInMilliseconds for a digit that never
+     * comes. The digits must then meet Min/MaxNumberOfDigits and InputDigitsRegex, else InvalidDigitsReceived after
+     * every repeat.
+     */
     private Plan digits(long promptMs, ObjectNode params, Leg target) {
         int repeat = Math.max(1, intParam(params, "Repeat", 1));
         long repeatMs = longParam(params, "RepeatDurationInMilliseconds", 5000);
+        long betweenMs = longParam(params, "InBetweenDigitsDurationInMilliseconds", repeatMs);
         String pressed = target.callee.dtmf();
         if (pressed.isEmpty()) {
             return Plan.fail((promptMs + repeatMs) * repeat, "InvalidDigitsReceived", "No digits received");
         }
         int min = intParam(params, "MinNumberOfDigits", 0);
-        int max = intParam(params, "MaxNumberOfDigits", 128);
-        boolean ok = pressed.length() >= min && pressed.length() <= max;
+        int max = intParam(params, "MaxNumberOfDigits", ActionValidator.DEFAULT_MAX_DIGITS);
+        String terminators = terminators(params);
+        StringBuilder received = new StringBuilder();
+        int heard = 0;
+        boolean ended = false;
+        for (char c : pressed.toCharArray()) {
+            heard++;
+            if (terminators.indexOf(c) >= 0) {
+                ended = true;
+                break;
+            }
+            received.append(c);
+            if (received.length() >= max) {
+                ended = true;
+                break;
+            }
+        }
+        String digits = received.toString();
+        boolean ok = digits.length() >= min && digits.length() <= max;
         JsonNode regex = params.get("InputDigitsRegex");
         if (ok && regex != null && regex.isTextual()) {
             try {
-                ok = pressed.matches(regex.textValue());
+                ok = digits.matches(regex.textValue());
             } catch (PatternSyntaxException e) {
                 return Plan.fail(0, "InvalidActionParameter", "Invalid InputDigitsRegex");
             }
         }
-        long entry = DIGIT_MS * pressed.length();
+        long entry = DIGIT_MS * heard + (ended ? 0 : betweenMs);
         if (!ok) {
             return Plan.fail((promptMs + entry) * repeat, "InvalidDigitsReceived", "Invalid digits received");
         }
         ObjectNode extra = engine.mapper.createObjectNode();
-        extra.put("ReceivedDigits", pressed);
+        extra.put("ReceivedDigits", digits);
         return new Plan(promptMs + entry, null, null, extra, null);
     }
 
-    private Plan bridge(ObjectNode params) {
-        JsonNode endpoints = params.get("Endpoints");
-        if (endpoints == null || !endpoints.isArray() || endpoints.size() != 1) {
-            return Plan.fail(0, "InvalidActionParameter", "Invalid number of endpoints provided");
+    /** The TerminatorDigits of an action as one string of keys: "#" when absent (CHIME.md §4.3). */
+    private static String terminators(JsonNode params) {
+        JsonNode t = params.get("TerminatorDigits");
+        if (t == null || !t.isArray()) {
+            return "#";
         }
+        StringBuilder sb = new StringBuilder();
+        t.forEach(k -> sb.append(k.asText()));
+        return sb.toString();
+    }
+
+    /** CallAndBridge, its parameters already checked by {@link ActionValidator}. */
+    private Plan bridge(ObjectNode params) {
         if (legs.size() > 1) {
             return Plan.fail(0, "InvalidActionParameter", "The call already has a second leg");
         }
-        String uri = endpoints.get(0).path("Uri").asText();
-        if (uri.isEmpty()) {
-            return Plan.fail(0, "InvalidActionParameter", "Missing endpoint Uri");
-        }
+        String uri = params.path("Endpoints").path(0).path("Uri").asText();
         String callerId = params.path("CallerIdNumber").asText();
         if (!callerId.equals(from) && !region.config.fromNumbers().contains(callerId)) {
             return Plan.fail(0, "InvalidActionParameter", "Invalid caller ID");
@@ -685,7 +786,13 @@ final class CallSimulation implements CallEntry {
             finish();
             return;
         }
-        invoke("HANGUP", hangupData(code, leg), null, null, raw -> finish());
+        ObjectNode ad = hangupData(code, leg);
+        if (!ad.path("Parameters").has("SipResponseCode")) {
+            synchronized (this) {
+                sipCodeOmitted = true;
+            }
+        }
+        invoke("HANGUP", ad, null, null, raw -> finish());
     }
 
     private void finish() {
@@ -694,11 +801,19 @@ final class CallSimulation implements CallEntry {
         }
     }
 
+    /**
+     * The ActionData of a HANGUP; without SipResponseCode for a callee the scenario picked for that (several of AWS's
+     * examples show one), counted in hangupsWithoutSipCode.
+     */
     private ObjectNode hangupData(int code, Leg leg) {
         ObjectNode ad = engine.mapper.createObjectNode();
         ad.put("Type", "Hangup");
         ObjectNode p = ad.putObject("Parameters");
-        p.put("SipResponseCode", code);
+        if (Boolean.TRUE.equals(leg.callee.hangupWithoutSipCode())) {
+            engine.hangupsWithoutSipCode.increment();
+        } else {
+            p.put("SipResponseCode", code);
+        }
         p.put("CallId", leg.callId);
         p.put("ParticipantTag", leg.tag);
         return ad;
@@ -726,36 +841,31 @@ final class CallSimulation implements CallEntry {
         int seq = ++sequence;
         invocationCount++;
         engine.invocations.increment();
-        byte[] body;
-        try {
-            body = engine.mapper.writeValueAsBytes(envelope(type, seq, actionData, errorType, errorMessage));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise an invocation", e);
-        }
+        byte[] body = serialise(envelope(type, seq, actionData, errorType, errorMessage));
+        // A retry repeats the body, or carries the next Sequence (built here, on the call's worker, which owns the
+        // state it is made of); the call's Sequence moves past it once the retry has happened (see delivered()).
+        boolean increment = engine.config.retrySequence() == RetrySequence.INCREMENT;
+        byte[] retryBody = increment ? serialise(envelope(type, seq + 1, actionData, errorType, errorMessage)) : body;
         InvocationLog entry = new InvocationLog(seq, type, engine.now());
         synchronized (this) {
             invocationLog.add(entry);
         }
         invoking = true;
         engine.inFlight.incrementAndGet();
-        Mono<byte[]> once = Mono.defer(() -> {
-            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
-            SmaEndpoint endpoint = engine.endpoint();
-            entry.deliveries.incrementAndGet();
-            return endpoint == null
-                    ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
-                    : endpoint.invoke(body);
-        }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler);
+        Mono<byte[]> once = deliver(entry, body);
         // No answer in time, or an error status: retried once (CHIME.md §4.4).
+        Mono<byte[]> retry = deliver(entry, retryBody);
         Mono<byte[]> delivery = once.onErrorResume(e -> {
             engine.redeliveries.increment();
-            return once;
+            entry.retried = true;
+            return retry;
         });
         if (engine.chance(engine.config.faults().duplicateInvocation())) {
             engine.countFault("duplicateInvocation");
+            // The duplicate repeats the body that was answered (the retry's, if there was one).
             delivery = delivery.flatMap(first -> {
                 engine.redeliveries.increment();
-                return once.onErrorReturn(first);
+                return (entry.retried ? retry : once).onErrorReturn(first);
             });
         }
         // Deliberately fire-and-forget, and top-level: invoke() runs as a task on this call's worker, never inside
@@ -763,19 +873,43 @@ final class CallSimulation implements CallEntry {
         // and an invocation is asynchronous in Chime too. Its outcome is not lost: both signals are handled.
         delivery.subscribe(
                 raw -> exec(() -> {
-                    delivered(entry, "ok");
+                    delivered(entry, "ok", increment);
                     onResponse.accept(raw);
                 }),
                 error -> exec(() -> {
-                    delivered(entry, "failed");
+                    delivered(entry, "failed", increment);
                     onDeliveryFailed(hangup);
                 }));
     }
 
-    private void delivered(InvocationLog entry, String result) {
+    /** One delivery attempt of a body to the endpoint, bounded by the webhook timeout. */
+    private Mono<byte[]> deliver(InvocationLog entry, byte[] body) {
+        return Mono.defer(() -> {
+            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
+            SmaEndpoint endpoint = engine.endpoint();
+            entry.deliveries.incrementAndGet();
+            return endpoint == null
+                    ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
+                    : endpoint.invoke(body);
+        }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler);
+    }
+
+    private byte[] serialise(ObjectNode envelope) {
+        try {
+            return engine.mapper.writeValueAsBytes(envelope);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise an invocation", e);
+        }
+    }
+
+    private void delivered(InvocationLog entry, String result, boolean incrementedRetry) {
         entry.result = result;
         invoking = false;
         engine.inFlight.decrementAndGet();
+        if (incrementedRetry && entry.retried && sequence == entry.sequence) {
+            // The retry used the next Sequence: the call's next invocation follows it.
+            sequence++;
+        }
     }
 
     private void onDeliveryFailed(boolean wasHangup) {
@@ -838,7 +972,7 @@ final class CallSimulation implements CallEntry {
             inv.add(new CallRecord.Invocation(l.sequence, l.type, l.at, l.deliveries.get(), l.result));
         }
         return new CallRecord(transactionId, smaId(), region.config.name(), from, to, arguments, sipHeaders,
-                createdAt, answeredAt, endedAt, disposition, ended ? sipCode : null, endReason, inv,
+                createdAt, answeredAt, endedAt, disposition, ended ? sipCode : null, sipCodeOmitted, endReason, inv,
                 List.copyOf(actionLog));
     }
 

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.chimedialer.emulator.ActiveCallLimitError;
 import io.chimedialer.emulator.CallRecord;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.EmulatorStats;
 import io.chimedialer.emulator.Faults;
+import io.chimedialer.emulator.RetrySequence;
 import io.chimedialer.emulator.Scenario;
 import io.chimedialer.emulator.SmaEndpoint;
 import java.time.Clock;
@@ -37,7 +39,8 @@ public final class Engine implements AutoCloseable {
 
     /** The effective configuration, validated by the public builder. */
     public record Config(List<EmulatorRegion> regions, Scenario scenario, Faults faults, double timeScale, long seed,
-                         boolean simulateCalls, int createStatus, Duration webhookTimeout) {
+                         boolean simulateCalls, int createStatus, Duration webhookTimeout,
+                         ActiveCallLimitError activeCallLimitError, RetrySequence retrySequence) {
     }
 
     /** Per-Region quotas and counters. */
@@ -88,6 +91,7 @@ public final class Engine implements AutoCloseable {
     final LongAdder budgetExhausted = new LongAdder();
     final LongAdder webhookFailures = new LongAdder();
     final LongAdder hangupsDropped = new LongAdder();
+    final LongAdder hangupsWithoutSipCode = new LongAdder();
     final LongAdder updates = new LongAdder();
     final LongAdder updatesThrottled = new LongAdder();
     final AtomicLong active = new AtomicLong();
@@ -95,6 +99,7 @@ public final class Engine implements AutoCloseable {
     final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<String, LongAdder> dispositions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> faults = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> actionErrors = new ConcurrentHashMap<>();
 
     public Engine(Config config, SmaEndpoint endpoint) {
         this.config = config;
@@ -158,8 +163,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** A uniform draw in [0, 1) from the seeded fault generator. */
+    double draw() {
+        synchronized (faultRandom) {
+            return faultRandom.nextDouble();
+        }
+    }
+
     void countFault(String kind) {
         faults.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    /** Counts an ACTION_FAILED invocation by its ErrorType. */
+    void countActionError(String errorType) {
+        actionErrors.computeIfAbsent(errorType, k -> new LongAdder()).increment();
     }
 
     /** Takes an active-call slot in the Region, or returns false at the quota. */
@@ -258,7 +275,8 @@ public final class Engine implements AutoCloseable {
         return new EmulatorStats(created.sum(), throttled.sum(), rejected.sum(), resourceLimited.sum(), active.get(),
                 peakActive.get(), ended.sum(), endedTwice.sum(), duplicateNumbers.sum(), invocations.sum(),
                 redeliveries.sum(), invalidResponses.sum(), budgetExhausted.sum(), webhookFailures.sum(),
-                hangupsDropped.sum(), updates.sum(), updatesThrottled.sum(), sums(dispositions), sums(faults), regions);
+                hangupsDropped.sum(), hangupsWithoutSipCode.sum(), updates.sum(), updatesThrottled.sum(),
+                sums(dispositions), sums(faults), sums(actionErrors), regions);
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> m) {
@@ -286,6 +304,8 @@ public final class Engine implements AutoCloseable {
         out.put("simulateCalls", config.simulateCalls());
         out.put("createStatus", config.createStatus());
         out.put("webhookTimeoutMs", config.webhookTimeout().toMillis());
+        out.put("activeCallLimitError", config.activeCallLimitError().key());
+        out.put("retrySequence", config.retrySequence().key());
         out.put("webhook", webhookUrl);
         out.put("faults", config.faults());
         out.put("awsAccountId", ACCOUNT_ID);

@@ -10,42 +10,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks a response to an invocation against CHIME.md §4: SchemaVersion "1.0", at most 10 actions of
- * known Types with their required Parameters, at most 10 TransactionAttributes of strings up to 1,024
- * characters. Stateless.
+ * Checks that a response to an invocation can be read (CHIME.md §4): SchemaVersion "1.0", at most 10 actions, each an
+ * object of a known Type whose Parameters (if any) are an object, at most 10 TransactionAttributes of strings up to
+ * 1,024 characters. A problem here is an INVALID_LAMBDA_RESPONSE; the values of a readable action's Parameters are
+ * checked when it runs ({@link ActionValidator}: ACTION_FAILED). Stateless.
  */
 final class ResponseValidator {
     static final int MAX_ACTIONS = 10;
     static final int MAX_ATTRIBUTES = 10;
     static final int MAX_ATTRIBUTE_CHARS = 1024;
-
-    /** Required parameter paths per action Type (dots for nested objects), from CHIME.md §4.3. */
-    static final Map<String, List<String>> REQUIRED = new LinkedHashMap<>();
-
-    static {
-        REQUIRED.put("PlayAudio", List.of("AudioSource.Type", "AudioSource.BucketName", "AudioSource.Key"));
-        REQUIRED.put("PlayAudioAndGetDigits", List.of("AudioSource.Type", "AudioSource.BucketName", "AudioSource.Key",
-                "FailureAudioSource.Type", "FailureAudioSource.BucketName", "FailureAudioSource.Key",
-                "RepeatDurationInMilliseconds"));
-        REQUIRED.put("ReceiveDigits", List.of("InputDigitsRegex", "InBetweenDigitsDurationInMilliseconds",
-                "FlushDigitsDurationInMilliseconds"));
-        REQUIRED.put("RecordAudio", List.of("RecordingTerminators", "RecordingDestination.Type",
-                "RecordingDestination.BucketName"));
-        REQUIRED.put("Pause", List.of("DurationInMilliseconds"));
-        REQUIRED.put("Hangup", List.of());
-        REQUIRED.put("CallAndBridge", List.of("CallerIdNumber", "Endpoints"));
-        REQUIRED.put("JoinChimeMeeting", List.of("JoinToken"));
-        REQUIRED.put("ModifyChimeMeetingAttendees", List.of("Operation", "MeetingId", "AttendeeList"));
-        REQUIRED.put("SendDigits", List.of("CallId", "Digits"));
-        REQUIRED.put("Speak", List.of("CallId", "Text"));
-        REQUIRED.put("SpeakAndGetDigits", List.of("CallId", "SpeechParameters.Text", "RepeatDurationInMilliseconds"));
-        REQUIRED.put("StartBotConversation", List.of("BotAliasArn"));
-        REQUIRED.put("VoiceFocus", List.of("Enable", "CallId"));
-        REQUIRED.put("StartCallRecording", List.of("CallId", "Track", "Destination.Type", "Destination.Location"));
-        REQUIRED.put("StopCallRecording", List.of("CallId"));
-        REQUIRED.put("PauseCallRecording", List.of("CallId"));
-        REQUIRED.put("ResumeCallRecording", List.of("CallId"));
-    }
 
     /**
      * The outcome: either an error (errorType non-null) or the attributes to store (null = keep) and the
@@ -120,35 +93,17 @@ final class ResponseValidator {
                     return Parsed.error("InvalidLambdaResponse", "Error while reading actions list");
                 }
                 String type = a.get("Type").textValue();
-                List<String> required = REQUIRED.get(type);
-                if (required == null) {
+                if (!ActionValidator.known(type)) {
                     return Parsed.error("UnsupportedAction", "Unsupported action name specified: " + type);
                 }
                 JsonNode params = a.get("Parameters");
                 if (params != null && !params.isNull() && !params.isObject()) {
                     return Parsed.error("InvalidLambdaResponse", "Parameters of action " + type + " must be an object");
                 }
-                for (String path : required) {
-                    if (!present(params, path)) {
-                        return Parsed.error("MissingRequiredActionParameter",
-                                "Missing required parameter " + path + " for action " + type);
-                    }
-                }
                 actions.add((ObjectNode) a.deepCopy());
             }
         }
         return new Parsed(attributes, actions, null, null);
-    }
-
-    private static boolean present(JsonNode params, String path) {
-        JsonNode n = params;
-        for (String part : path.split("\\.")) {
-            if (n == null || !n.isObject()) {
-                return false;
-            }
-            n = n.get(part);
-        }
-        return n != null && !n.isNull() && !(n.isTextual() && n.textValue().isEmpty());
     }
 
     /** The TransactionAttributes of an otherwise ignored response, or null when absent or unusable. */

@@ -70,7 +70,7 @@ public final class RestApi {
         String smaId = req.param("smaId");
         return body(req).flatMap(bytes -> {
             Engine.RegionState region = engine.regionOfSma(smaId);
-            Mono<Void> denied = authorize(req, res, region, smaId);
+            Mono<Void> denied = authorize(req, res, region, smaId, "CreateSipMediaApplicationCall");
             if (denied != null) {
                 return denied;
             }
@@ -118,8 +118,9 @@ public final class RestApi {
             if (engine.config().simulateCalls() && !engine.reserveActive(region)) {
                 engine.resourceLimited.increment();
                 region.resourceLimited.increment();
-                return error(res, ApiError.RESOURCE_LIMIT_EXCEEDED, "The SIP media application active call limit of "
-                        + region.config.maxActiveCalls() + " in " + region.config.name() + " is reached");
+                return error(res, ApiError.of(engine.config().activeCallLimitError()),
+                        "The SIP media application active call limit of " + region.config.maxActiveCalls() + " in "
+                                + region.config.name() + " is reached");
             }
             String tx = engine.createCall(region, from, to, args, headers);
             if (reset) {
@@ -141,7 +142,7 @@ public final class RestApi {
         String tx = req.param("transactionId");
         return body(req).flatMap(bytes -> {
             Engine.RegionState region = engine.regionOfSma(smaId);
-            Mono<Void> denied = authorize(req, res, region, smaId);
+            Mono<Void> denied = authorize(req, res, region, smaId, "UpdateSipMediaApplicationCall");
             if (denied != null) {
                 return denied;
             }
@@ -173,8 +174,12 @@ public final class RestApi {
 
     // ---------------------------------------------------------------- checks
 
-    /** Null when the request may proceed, else the error response: 401 without SigV4, 404 unknown SMA, 403 wrong scope. */
-    private Mono<Void> authorize(HttpServerRequest req, HttpServerResponse res, Engine.RegionState region, String smaId) {
+    /**
+     * Null when the request may proceed, else the error response: 401 without SigV4, 404 unknown SMA, 403
+     * ForbiddenException for a wrong scope, 403 AccessDeniedException in a Region the faults deny.
+     */
+    private Mono<Void> authorize(HttpServerRequest req, HttpServerResponse res, Engine.RegionState region, String smaId,
+                                 String operation) {
         String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
         if (auth == null || auth.isBlank()) {
             return error(res, ApiError.UNAUTHORIZED, "Missing Authentication Token: a SigV4 Authorization header is required");
@@ -193,7 +198,20 @@ public final class RestApi {
             return error(res, ApiError.FORBIDDEN, "Credential should be scoped to a valid region: SIP media application "
                     + smaId + " is in " + region.config.name() + ", not '" + m.group(3) + "'.");
         }
+        if (engine.config().faults().authDenied(region.config.name())) {
+            // IAM decides before any quota or input check, so a denied request takes no token.
+            engine.countFault("auth");
+            return error(res, ApiError.ACCESS_DENIED, accessDeniedMessage(operation, region.config.name(), smaId));
+        }
         return null;
+    }
+
+    /** The message of an IAM denial, in AWS's words for an identity-based policy that does not allow the action. */
+    static String accessDeniedMessage(String operation, String region, String smaId) {
+        String action = "chime:" + operation;
+        return "User: arn:aws:iam::" + Engine.ACCOUNT_ID + ":user/dialer is not authorized to perform: " + action
+                + " on resource: arn:aws:chime:" + region + ":" + Engine.ACCOUNT_ID + ":sma/" + smaId
+                + " because no identity-based policy allows the " + action + " action";
     }
 
     private JsonNode parse(byte[] bytes, List<String> problems) {

@@ -23,6 +23,6 @@ record UnsimulatedCall(String transactionId, String smaId, String region, String
     @Override
     public CallRecord snapshot() {
         return new CallRecord(transactionId, smaId, region, from, to, arguments, sipHeaders, created, null, created,
-                "notSimulated", null, "notSimulated", List.of(), List.of());
+                "notSimulated", null, false, "notSimulated", List.of(), List.of());
     }
 }

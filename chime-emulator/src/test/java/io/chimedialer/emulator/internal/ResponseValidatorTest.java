@@ -42,8 +42,7 @@ class ResponseValidatorTest {
         "{\"SchemaVersion\":\"1.0\",\"Actions\":{}}                                          | InvalidLambdaResponse",
         "{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Parameters\":{}}]}                       | InvalidLambdaResponse",
         "{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":[]}]}    | InvalidLambdaResponse",
-        "{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"PlayAudio\",\"Parameters\":{\"AudioSource\":{\"Type\":\"S3\",\"BucketName\":\"b\"}}}]} | MissingRequiredActionParameter",
-        "{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"c\",\"Text\":\"\"}}]} | MissingRequiredActionParameter",
+        "{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"Dance\"}]}                  | UnsupportedAction",
         "{\"SchemaVersion\":\"1.0\",\"TransactionAttributes\":{\"a\":1}}                      | TransactionAttributesInvalidKeyOrValue",
         "{\"SchemaVersion\":\"1.0\",\"TransactionAttributes\":[]}                             | TransactionAttributesInvalidKeyOrValue"})
     void parse_invalidResponse_namesTheProblem(String json, String errorType) {
@@ -52,6 +51,17 @@ class ResponseValidatorTest {
         assertThat(p.invalid()).isTrue();
         assertThat(p.errorType()).isEqualTo(errorType);
         assertThat(p.errorMessage()).isNotBlank();
+    }
+
+    @Test
+    void parse_wellFormedActionWithBadParameters_isReadable() {
+        // Parameter errors are the action's (ACTION_FAILED when it runs), not the response's.
+        ResponseValidator.Parsed p = parse("{\"SchemaVersion\":\"1.0\",\"Actions\":[{\"Type\":\"PlayAudio\","
+                + "\"Parameters\":{\"AudioSource\":{\"Type\":\"S3\",\"BucketName\":\"b\"}}},"
+                + "{\"Type\":\"Speak\",\"Parameters\":{\"CallId\":\"c\",\"Text\":\"\"}}]}");
+
+        assertThat(p.invalid()).isFalse();
+        assertThat(p.actions()).extracting(a -> a.get("Type").asText()).containsExactly("PlayAudio", "Speak");
     }
 
     @Test

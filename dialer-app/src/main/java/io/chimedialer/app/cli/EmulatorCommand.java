@@ -1,10 +1,13 @@
 package io.chimedialer.app.cli;
 
+import io.chimedialer.emulator.ActiveCallLimitError;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Faults;
 import io.chimedialer.emulator.LambdaEndpoint;
+import io.chimedialer.emulator.RetrySequence;
 import io.chimedialer.emulator.Scenario;
+import io.chimedialer.emulator.Standalone;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLClassLoader;
@@ -12,13 +15,13 @@ import java.net.URL;
 import java.net.MalformedURLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -94,6 +97,36 @@ public final class EmulatorCommand implements Callable<Integer> {
             description = "Probability that a call's HANGUP invocation is never delivered (default: ${DEFAULT-VALUE}).")
     double dropHangup;
 
+    @Option(names = "--fault-auth", arity = "0..1", fallbackValue = "*", paramLabel = "REGION[,REGION...]",
+            description = "Refuse every Create and Update with 403 AccessDeniedException (an IAM policy that does not "
+                    + "allow them): in every Region, or in the Regions listed (--fault-auth=us-west-2).")
+    String faultAuth;
+
+    @Option(names = "--fault-action-failed", paramLabel = "P", defaultValue = "0",
+            description = "Probability that a Speak, SpeakAndGetDigits, PlayAudio or PlayAudioAndGetDigits fails at run "
+                    + "time: the callee hears nothing and ACTION_FAILED is invoked (default: ${DEFAULT-VALUE}).")
+    double actionFailed;
+
+    @Option(names = "--fault-action-error", paramLabel = "TYPE[:WEIGHT][,...]",
+            description = "ErrorTypes of those failures: AccessDenied, InvalidAudioSource (audio only), SystemException, "
+                    + "each with an optional weight (default: all three, equally).")
+    String actionError;
+
+    @Option(names = "--active-call-limit-error", paramLabel = "ERROR", defaultValue = "resourceLimitExceeded",
+            description = "What a Create gets at the active-call quota, which AWS does not document: resourceLimitExceeded "
+                    + "(400), throttled (429 ThrottledClientException) or serviceUnavailable (503) (default: ${DEFAULT-VALUE}).")
+    String activeCallLimitError;
+
+    @Option(names = "--retry-sequence", paramLabel = "same|increment", defaultValue = "same",
+            description = "Sequence of a retried invocation, which AWS does not document: the same as the first "
+                    + "delivery's, or the next one (default: ${DEFAULT-VALUE}).")
+    String retrySequence;
+
+    @Option(names = "--hangup-without-sip-code", paramLabel = "P",
+            description = "Share of calls whose HANGUP invocations carry no SipResponseCode, as in several AWS examples "
+                    + "(default: the scenario's hangupWithoutSipCodeProbability, 0 in the built-in scenario).")
+    Double hangupWithoutSipCode;
+
     @Option(names = "--lambda-handler", paramLabel = "CLASS",
             description = "Lambda mode: invoke this RequestStreamHandler in-process for every invocation, e.g. "
                     + "io.chimedialer.lambda.SmaBridgeHandler, which forwards to --webhook (its DIALER_WEBHOOK_URL) "
@@ -149,11 +182,28 @@ public final class EmulatorCommand implements Callable<Integer> {
         if (webhook != null && lambdaHandler == null && (secret == null || secret.isEmpty())) {
             throw new IllegalArgumentException("--webhook needs --webhook-secret (or DIALER_WEBHOOK_SECRET)");
         }
-        Faults faults = new Faults(probability("--fault-create-5xx-before", create5xxBefore),
-                probability("--fault-create-5xx-after", create5xxAfter), probability("--fault-create-429", create429),
-                0, Duration.ZERO, probability("--fault-reset", reset),
-                probability("--fault-duplicate-invocation", duplicateInvocation),
-                probability("--fault-drop-hangup", dropHangup));
+        Faults.Builder faults = Faults.builder()
+                .create5xxBeforeCreate(probability("--fault-create-5xx-before", create5xxBefore))
+                .create5xxAfterCreate(probability("--fault-create-5xx-after", create5xxAfter))
+                .create429(probability("--fault-create-429", create429))
+                .connectionReset(probability("--fault-reset", reset))
+                .duplicateInvocation(probability("--fault-duplicate-invocation", duplicateInvocation))
+                .dropHangup(probability("--fault-drop-hangup", dropHangup))
+                .actionFailure(probability("--fault-action-failed", actionFailed));
+        if (faultAuth != null) {
+            List<String> denied = Standalone.authRegions(faultAuth);
+            List<String> known = EmulatorRegion.defaults().stream().map(EmulatorRegion::name).toList();
+            for (String r : denied) {
+                if (!r.equals(Faults.ALL_REGIONS) && !known.contains(r)) {
+                    throw new IllegalArgumentException("--fault-auth: unknown Region '" + r + "' (the emulator's Regions are "
+                            + String.join(", ", known) + ")");
+                }
+            }
+            faults.authDenied(denied.toArray(String[]::new));
+        }
+        if (actionError != null) {
+            faults.actionErrorTypes(option("--fault-action-error", () -> Standalone.actionErrorTypes(actionError)));
+        }
         if (createStatus != 201 && createStatus != 202) {
             throw new IllegalArgumentException("--create-status must be 201 or 202, was " + createStatus);
         }
@@ -163,8 +213,10 @@ public final class EmulatorCommand implements Callable<Integer> {
                 .timeScale(timeScale)
                 .seed(seed)
                 .simulateCalls(!apiOnly)
-                .faults(faults)
-                .createStatus(createStatus);
+                .faults(option("--fault-action-error", faults::build))
+                .createStatus(createStatus)
+                .activeCallLimitError(option("--active-call-limit-error", () -> ActiveCallLimitError.ofKey(activeCallLimitError)))
+                .retrySequence(option("--retry-sequence", () -> RetrySequence.ofKey(retrySequence)));
         if (createTps != null || updateTps != null || maxActiveCalls != null) {
             List<EmulatorRegion> regions = new ArrayList<>();
             for (EmulatorRegion r : EmulatorRegion.defaults()) {
@@ -174,9 +226,12 @@ public final class EmulatorCommand implements Callable<Integer> {
             }
             builder.regions(regions);
         }
-        if (scenario != null) {
-            builder.scenario(Scenario.load(scenario));
+        Scenario s = scenario != null ? Scenario.load(scenario) : Scenario.defaults();
+        if (hangupWithoutSipCode != null) {
+            s = s.toBuilder().hangupWithoutSipCodeProbability(probability("--hangup-without-sip-code",
+                    hangupWithoutSipCode)).build();
         }
+        builder.scenario(s);
         if (lambdaHandler != null) {
             // Lambda mode: every invocation goes through the handler in-process, which forwards to --webhook.
             LambdaSetup setup = LambdaSetup.open(lambdaHandler, lambdaJar, lambdaEnvironment(webhook, secret, lambdaEnv));
@@ -208,10 +263,37 @@ public final class EmulatorCommand implements Callable<Integer> {
         fault(faults, "reset", reset);
         fault(faults, "duplicate-invocation", duplicateInvocation);
         fault(faults, "drop-hangup", dropHangup);
+        if (faultAuth != null) {
+            faults.append(" auth=").append(String.join(",", Standalone.authRegions(faultAuth)));
+        }
+        fault(faults, "action-failed", actionFailed);
+        if (actionFailed > 0 && actionError != null) {
+            faults.append(" action-error=").append(actionError);
+        }
         if (faults.length() > 0) {
             sb.append("\n  faults:").append(faults);
         }
+        ActiveCallLimitError limit = ActiveCallLimitError.ofKey(activeCallLimitError);
+        if (limit != ActiveCallLimitError.RESOURCE_LIMIT_EXCEEDED) {
+            sb.append("\n  at the active-call quota: ").append(limit.exception());
+        }
+        if (RetrySequence.ofKey(retrySequence) == RetrySequence.INCREMENT) {
+            sb.append("\n  a retried invocation takes the next Sequence");
+        }
+        double noCode = emulator.scenario().hangupWithoutSipCodeProbability();
+        if (noCode > 0) {
+            sb.append("\n  HANGUPs without SipResponseCode: ").append(noCode);
+        }
         return sb.toString();
+    }
+
+    /** The value, or an IllegalArgumentException whose message names the option. */
+    private static <T> T option(String option, Supplier<T> value) {
+        try {
+            return value.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+        }
     }
 
     private static void fault(StringBuilder sb, String name, double p) {

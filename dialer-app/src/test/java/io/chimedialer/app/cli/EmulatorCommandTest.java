@@ -92,6 +92,58 @@ class EmulatorCommandTest {
     }
 
     @Test
+    void start_issue15Flags_mappedToFaultsChoicesAndScenario() throws Exception {
+        EmulatorCommand command = parse("--port", "0", "--fault-auth=us-west-2", "--fault-action-failed", "0.1",
+                "--fault-action-error", "AccessDenied:2,InvalidAudioSource", "--active-call-limit-error", "throttled",
+                "--retry-sequence", "increment", "--hangup-without-sip-code", "0.05");
+
+        try (ChimeEmulator emulator = command.start()) {
+            JsonNode config = config(emulator);
+            JsonNode faults = config.path("faults");
+            assertThat(faults.path("authDeniedRegions").size()).isEqualTo(1);
+            assertThat(faults.path("authDeniedRegions").get(0).asText()).isEqualTo("us-west-2");
+            assertThat(faults.path("actionFailure").asDouble()).isEqualTo(0.1);
+            assertThat(faults.path("actionErrorTypes").path("AccessDenied").asDouble()).isEqualTo(2.0);
+            assertThat(faults.path("actionErrorTypes").path("InvalidAudioSource").asDouble()).isEqualTo(1.0);
+            assertThat(faults.path("actionErrorTypes").has("SystemException")).isFalse();
+            assertThat(config.path("activeCallLimitError").asText()).isEqualTo("throttled");
+            assertThat(config.path("retrySequence").asText()).isEqualTo("increment");
+            assertThat(config.path("scenario").path("hangupWithoutSipCodeProbability").asDouble()).isEqualTo(0.05);
+            assertThat(command.describe(emulator))
+                    .contains("faults: auth=us-west-2 action-failed=0.1 action-error=AccessDenied:2,InvalidAudioSource")
+                    .contains("at the active-call quota: ThrottledClientException")
+                    .contains("a retried invocation takes the next Sequence")
+                    .contains("HANGUPs without SipResponseCode: 0.05");
+        }
+    }
+
+    @Test
+    void start_faultAuthWithoutValue_deniesEveryRegion() throws Exception {
+        EmulatorCommand command = parse("--fault-auth", "--port", "0");
+
+        try (ChimeEmulator emulator = command.start()) {
+            JsonNode config = config(emulator);
+            assertThat(config.path("faults").path("authDeniedRegions").get(0).asText()).isEqualTo("*");
+            assertThat(config.path("activeCallLimitError").asText()).isEqualTo("resourceLimitExceeded");
+            assertThat(config.path("retrySequence").asText()).isEqualTo("same");
+            assertThat(command.describe(emulator)).contains("faults: auth=*");
+        }
+    }
+
+    @Test
+    void start_badIssue15Values_rejectedNamingTheOption() {
+        assertThatThrownBy(parse("--fault-auth=eu-north-9")::start).hasMessageStartingWith("--fault-auth: ")
+                .hasMessageContaining("eu-north-9");
+        assertThatThrownBy(parse("--fault-action-error", "Gremlins")::start).hasMessageStartingWith("--fault-action-error: ");
+        assertThatThrownBy(parse("--fault-action-failed", "2")::start).hasMessageStartingWith("--fault-action-failed ");
+        assertThatThrownBy(parse("--active-call-limit-error", "teapot")::start)
+                .hasMessageStartingWith("--active-call-limit-error: ");
+        assertThatThrownBy(parse("--retry-sequence", "twice")::start).hasMessageStartingWith("--retry-sequence: ");
+        assertThatThrownBy(parse("--hangup-without-sip-code", "-1")::start)
+                .hasMessageStartingWith("--hangup-without-sip-code ");
+    }
+
+    @Test
     void start_probabilityAboveOne_rejectedNamingTheOption() {
         EmulatorCommand command = parse("--fault-drop-hangup", "1.5");
 
