@@ -614,9 +614,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             }
             ObjectNode out = JSON.createObjectNode();
             out.set("campaigns", array);
-            return out;
-        });
+            return (JsonNode) out;
+        }).subscribeOn(runtime.io());
     }
+
 
     @Override
     public Mono<JsonNode> status(String campaignId) {

@@ -107,6 +107,30 @@ class AccountFaultIT {
         }
     }
 
+    @Test
+    void accessDeniedInOneOfTwoRegions_theOtherRegionCarriesTheWholeCampaign() throws Exception {
+        ContactLists.Generated list = ContactLists.write(dir, "auth", CONTACTS, 22, 0, 0, 0);
+        try (EmulatedDialer it = EmulatedDialer.start(dir, EmulatedDialer.twoRegions(200, 150, 100, 100),
+                shortCalls(), Faults.builder().authDenied("us-west-2").build(), 0.001, 22, null)) {
+            CampaignConfig campaign = EmulatedDialer.campaign("auth", list.csv(),
+                    Map.of("us-east-1", 1, "us-west-2", 1), null, List.of(), null);
+            RunReport report = it.run(campaign, list.csv(), RUN_TIMEOUT);
+            System.out.println("AccountFaultIT auth: " + report);
+            assertThat(it.awaitQuiet(Duration.ofSeconds(30))).as("permits back, emulator idle").isTrue();
+
+            assertCleanRun(it, list, report);
+            assertThat(report.pauseReason()).isNull();
+            assertThat(report.regions().get("us-west-2").failure()).startsWith("AccessDeniedException");
+            assertThat(report.regions().get("us-west-2").attempts()).isZero();
+            assertThat(report.regions().get("us-east-1").attempts()).isEqualTo(CONTACTS);
+            assertThat(it.emulator().calls()).allMatch(c -> c.region().equals("us-east-1"));
+            assertThat(it.emulator().stats().faults().getOrDefault("auth", 0L)).as("Creates refused in us-west-2")
+                    .isBetween(1L, 5L);
+            // the refused ones, and those admitted to us-west-2 meanwhile, never sent
+            assertThat(report.withdrawn()).isGreaterThanOrEqualTo(it.emulator().stats().faults().get("auth"));
+        }
+    }
+
     /** The emulator's ground truth and the report agree with a clean run: every contact dialed once, answered or not. */
     private static void assertCleanRun(EmulatedDialer it, ContactLists.Generated list, RunReport report) {
         EmulatorStats stats = it.emulator().stats();
@@ -114,6 +138,14 @@ class AccountFaultIT {
                 .collect(Collectors.groupingBy(CallRecord::to, Collectors.counting()));
         assertThat(report.state()).isEqualTo("COMPLETED");
         assertThat(stats.duplicateNumbers()).as("numbers dialed twice").isZero();
+        java.util.Set<String> missing = new java.util.HashSet<>(list.toDial());
+        missing.removeAll(dialed.keySet());
+        if (!missing.isEmpty()) {
+            it.runtime().ledger().attempts(report.campaign()).filter(a -> missing.contains(a.number()))
+                    .doOnNext(a -> System.out.println("AccountFaultIT not dialed: " + a)).blockLast();
+            it.runtime().ledger().contacts(report.campaign()).filter(c -> missing.contains(c.number()))
+                    .doOnNext(c -> System.out.println("AccountFaultIT not dialed: " + c)).blockLast();
+        }
         assertThat(dialed.keySet()).isEqualTo(list.toDial());
         assertThat(dialed.values()).allMatch(n -> n == 1L);
         assertThat(stats.created()).isEqualTo(CONTACTS);
