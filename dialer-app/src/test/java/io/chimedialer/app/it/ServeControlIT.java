@@ -238,6 +238,18 @@ class ServeControlIT {
         assertThat(regions.path(WEST).path("attempts").asLong()).isEqualTo(stats.regions().get(WEST).created());
         long answered = emulator.calls().stream().filter(c -> c.answered() != null).count();
         assertThat(status.path("outcomes").path("ANSWERED").asLong()).isEqualTo(answered);
+        assertThat(status.path("ledger").path("state").asText()).isEqualTo("CANCELLED");
+
+        // Started again after the cancel, it resumes: every contact the cancel left (never sent, or never read) is
+        // dialed now, and none twice. Nothing the cancel withheld was left open (UNKNOWN) in the ledger.
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> state("alpha").equals("COMPLETED"), Duration.ofSeconds(180), "relaunched campaign COMPLETED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        assertThat(emulator.stats().duplicateNumbers()).isZero();
+        assertThat(callsOf("alpha")).extracting(CallRecord::to).doesNotHaveDuplicates().hasSize(600);
+        JsonNode after = ok(send("GET", "/v1/campaigns/alpha", TOKEN, null));
+        assertThat(after.path("outcomes").path("UNKNOWN").asLong()).isZero();
+        assertThat(sum(after.path("ledger").path("contactsByStatus"))).isEqualTo(600);
     }
 
     @Test
