@@ -25,12 +25,21 @@ import reactor.core.publisher.Sinks;
  */
 final class FollowUps {
     private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
-    /** Timers fire and calls end on several threads: emits are serialized by busy-looping on contention. */
-    private static final Sinks.EmitFailureHandler SERIALIZE = Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1));
+    /** How long an emission busy-loops while another thread emits into the same sink. */
+    private static final Duration SERIALIZE_FOR = Duration.ofSeconds(1);
 
     private final RunContext run;
     private final Sinks.Many<DialRequest> due = Sinks.many().unicast().onBackpressureBuffer();
     private final Sinks.Many<Mono<Void>> timers = Sinks.many().unicast().onBackpressureBuffer();
+
+    /**
+     * Timers fire and calls end on several threads: emits are serialized by busy-looping on contention. A new
+     * handler per emission: Reactor's busy-looping handler fixes its deadline when it is created, so a shared
+     * one would stop retrying one second after the class was loaded and drop the emission.
+     */
+    private static Sinks.EmitFailureHandler serialize() {
+        return Sinks.EmitFailureHandler.busyLooping(SERIALIZE_FOR);
+    }
 
     FollowUps(RunContext run) {
         this.run = run;
@@ -49,7 +58,7 @@ final class FollowUps {
 
     /** No follow-up is left and none can come: the dial queue's second input ends. */
     void complete() {
-        due.emitComplete(SERIALIZE);
+        due.emitComplete(serialize());
     }
 
     /**
@@ -114,7 +123,7 @@ final class FollowUps {
         Mono<Void> wait = Mono.defer(() -> Mono.delay(Duration.ofNanos(Math.max(0, dueAt - run.nanos())),
                         run.setup.scheduler()))
                 .then(Mono.defer(() -> release(request)));
-        timers.emitNext(Mono.when(recorded, wait), SERIALIZE);
+        timers.emitNext(Mono.when(recorded, wait), serialize());
     }
 
     /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
@@ -134,7 +143,7 @@ final class FollowUps {
         run.counters.followUpsPending.decrement();
         if (!opening.isAfter(at)) {
             try {
-                due.emitNext(request, SERIALIZE);
+                due.emitNext(request, serialize());
                 return Mono.empty();
             } catch (Sinks.EmissionException e) {
                 log.error("campaign {}: follow-up of contact {} dropped: {}", run.id, request.contact().id(),
