@@ -109,7 +109,7 @@ public final class RunCommand implements Callable<Integer> {
         int httpPort = port != null ? port : sandbox ? 0 : config.server().port();
         String host = sandbox ? "127.0.0.1" : config.server().host();
         try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
-                config.ledger().url(), secret, host, httpPort, null, false, null, null))) {
+                config.ledger().url(), secret, host, httpPort, null, false, config.pacing().settings(), null))) {
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
             } else if (config.server().publicUrl() != null) {

@@ -70,7 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
                     config.server().webhookSecret().reveal(), config.server().host(),
                     port != null ? port : config.server().port(),
                     config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,
-                    null, null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile()),
+                    config.pacing().settings(), null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile()),
                     clusterSettings(config)));
         } catch (IllegalArgumentException e) {
             System.err.println("dialer serve: " + e.getMessage());

@@ -133,6 +133,7 @@ public final class ConfigLoader {
         DialerConfig.Server server = server(root.section("server"));
         DialerConfig.Ledger ledger = ledger(root.section("ledger"));
         DialerConfig.Cluster cluster = cluster(root.section("cluster"), server, ledger);
+        DialerConfig.Pacing pacing = pacing(root.section("pacing"));
         Section regionsSection = root.section("regions");
         Map<String, RegionConfig> regions = regions(root, regionsSection);
         Set<String> regionNames = new LinkedHashSet<>(regionsSection.keys());
@@ -180,7 +181,15 @@ public final class ConfigLoader {
         if (server == null || ledger == null || cluster == null) {
             return null;
         }
-        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns, cluster);
+        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns, cluster, pacing);
+    }
+
+    /** {@code pacing:}: how Regions are judged; every key optional. */
+    private DialerConfig.Pacing pacing(Section s) {
+        int faultAfter = s.integer("region-fault-after", DialerConfig.Pacing.DEFAULT_REGION_FAULT_AFTER, 1,
+                1_000_000);
+        s.finish();
+        return new DialerConfig.Pacing(faultAfter);
     }
 
     // ---------------------------------------------------------------- files

@@ -24,12 +24,13 @@ import java.util.Optional;
  * @param cluster      scale-out over the ledger's PostgreSQL (default: off)
  */
 public record DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
-                           Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster) {
+                           Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster, Pacing pacing) {
     public DialerConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(ledger, "ledger");
         cluster = cluster == null ? Cluster.disabled() : cluster;
+        pacing = pacing == null ? Pacing.defaults() : pacing;
         regions = Collections.unmodifiableMap(new LinkedHashMap<>(regions));
         campaigns = Collections.unmodifiableMap(new LinkedHashMap<>(campaigns));
     }
@@ -37,7 +38,40 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
     /** Without clustering. */
     public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
                         Path campaignsDir, Map<String, CampaignConfig> campaigns) {
-        this(source, server, ledger, regions, campaignsDir, campaigns, null);
+        this(source, server, ledger, regions, campaignsDir, campaigns, null, null);
+    }
+
+    /** With the default pacing. */
+    public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
+                        Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster) {
+        this(source, server, ledger, regions, campaignsDir, campaigns, cluster, null);
+    }
+
+    /**
+     * {@code pacing:}: how the dialer judges its Regions.
+     *
+     * @param regionFaultAfter unexplained 4xx answers to Create in a row that fail a Region (default 5): an account or
+     *                         configuration error is then assumed, and no contact is charged with it
+     */
+    public record Pacing(int regionFaultAfter) {
+        /** Default {@code region-fault-after}. */
+        public static final int DEFAULT_REGION_FAULT_AFTER = io.chimedialer.core.pacing.RegionHealth.DEFAULT_UNEXPLAINED_LIMIT;
+
+        public Pacing {
+            if (regionFaultAfter < 1) {
+                throw new IllegalArgumentException("region-fault-after must be >= 1, was " + regionFaultAfter);
+            }
+        }
+
+        /** The defaults. */
+        public static Pacing defaults() {
+            return new Pacing(DEFAULT_REGION_FAULT_AFTER);
+        }
+
+        /** The core's pacing settings with these. */
+        public io.chimedialer.core.pacing.PacingSettings settings() {
+            return io.chimedialer.core.pacing.PacingSettings.ofDefaults().withRegionFaultAfter(regionFaultAfter);
+        }
     }
 
     /**

@@ -165,6 +165,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_pacingRegionFaultAfter_reachesTheCoreSettings_andZeroIsAnErrorAtItsKey() throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                pacing:
+                  region-fault-after: 3
+                """));
+        Path defaults = write("defaults.yaml", minimal(""));
+        Path bad = write("bad.yaml", minimal("""
+                pacing:
+                  region-fault-after: 0
+                """));
+
+        assertThat(ConfigLoader.load(ok, Map.of()).pacing().settings().regionFaultAfter()).isEqualTo(3);
+        assertThat(ConfigLoader.load(defaults, Map.of()).pacing().regionFaultAfter()).isEqualTo(5);
+        assertThat(keyPaths(failure(bad, Map.of()))).containsExactly("pacing.region-fault-after");
+    }
+
+    @Test
     void load_missingVariableWithoutDefault_isAnErrorNamingTheKeyAndVariable() throws IOException {
         Path f = write("dialer.yaml", minimal("""
                 server:
