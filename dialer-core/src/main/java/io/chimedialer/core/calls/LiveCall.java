@@ -31,6 +31,14 @@ final class LiveCall {
     Instant startedAt;
     Instant answeredAt;
     Instant endedAt;
+    /** A RINGING invocation was seen: an unanswered HANGUP without SIP code is then NO_ANSWER, else FAILED. */
+    boolean rang;
+    /**
+     * This process saw the call's NEW_OUTBOUND_CALL, hence every invocation after it. When it did not (the call was
+     * taken over after a restart), RINGING may have gone to the previous process: an unanswered HANGUP without SIP
+     * code is then UNKNOWN unless RINGING came here.
+     */
+    boolean sawStart;
     boolean startedPublished;
     boolean answeredPublished;
     boolean ended;

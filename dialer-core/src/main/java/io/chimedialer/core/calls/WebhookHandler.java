@@ -270,6 +270,11 @@ public final class WebhookHandler {
                 if (call.startedAt == null) {
                     call.startedAt = registry.now();
                 }
+                if (inv.eventType() == Invocation.EventType.RINGING) {
+                    call.rang = true;
+                } else {
+                    call.sawStart = true;
+                }
             }
             case CALL_ANSWERED -> {
                 if (call.answeredAt == null && !call.ended) {
@@ -307,8 +312,11 @@ public final class WebhookHandler {
                     }
                 } else {
                     Integer sip = inv.actionData() == null ? null : inv.actionData().sipResponseCode();
+                    // Without a SIP code: rang -> NO_ANSWER, never rang -> FAILED; not knowable when the call's
+                    // start went to a previous process and no RINGING came here -> UNKNOWN.
                     Disposition disposition = call.answeredAt != null ? Disposition.ANSWERED
-                            : Disposition.ofUnansweredHangup(sip);
+                            : sip == null && !call.rang && !call.sawStart ? Disposition.UNKNOWN
+                            : Disposition.ofUnansweredHangup(sip, call.rang);
                     CallResult result = call.end(disposition, sip, registry.now());
                     if (result != null) {
                         events.add(new CallEvent.CallEnded(result));

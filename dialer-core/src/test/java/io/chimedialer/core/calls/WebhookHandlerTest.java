@@ -106,7 +106,7 @@ class WebhookHandlerTest {
     @Test
     void unansweredHangup_sipCodeAsNumberOrString_mappedToDisposition() {
         Object[][] cases = {{486, Disposition.BUSY}, {"480", Disposition.NO_ANSWER}, {"603", Disposition.REJECTED},
-                {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}, {null, Disposition.UNKNOWN}};
+                {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}};
         int i = 0;
         for (Object[] c : cases) {
             String att = "att-" + i;
@@ -120,13 +120,69 @@ class WebhookHandlerTest {
         }
         List<CallEnded> ended = h.eventsOf(CallEnded.class);
         assertThat(ended).extracting(e -> e.result().disposition()).containsExactly(Disposition.BUSY,
-                Disposition.NO_ANSWER, Disposition.REJECTED, Disposition.INVALID_NUMBER, Disposition.FAILED,
-                Disposition.UNKNOWN);
+                Disposition.NO_ANSWER, Disposition.REJECTED, Disposition.INVALID_NUMBER, Disposition.FAILED);
         assertThat(ended.get(0).result().sipCode()).isEqualTo(486);
         assertThat(ended.get(1).result().sipCode()).isEqualTo(480);
-        assertThat(ended.get(5).result().sipCode()).isNull();
         assertThat(ended.get(0).result().ring()).isEqualTo(Duration.ofSeconds(3));
         assertThat(ended.get(0).result().talk()).isZero();
+    }
+
+    @Test
+    void hangupWithoutSipCode_rangNotAnswered_noAnswer() {
+        h.expect("att-r", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-r", "att-r"));
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-r", null));
+        h.clock.advance(Duration.ofSeconds(25));
+
+        h.sendOk(Bodies.hangup(3, "tx-r", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
+            assertThat(e.result().disposition()).isEqualTo(Disposition.NO_ANSWER);
+            assertThat(e.result().sipCode()).isNull();
+            assertThat(e.result().ring()).isEqualTo(Duration.ofSeconds(25));
+        });
+    }
+
+    @Test
+    void hangupWithoutSipCode_neverRang_failed() {
+        h.expect("att-f", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-f", "att-f"));
+
+        h.sendOk(Bodies.hangup(2, "tx-f", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.FAILED));
+    }
+
+    @Test
+    void hangupWithoutSipCode_answered_answered() {
+        h.expect("att-a", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-a", "att-a"));
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-a", null));
+        h.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-a", "Connected"));
+        h.clock.advance(Duration.ofSeconds(12));
+
+        h.sendOk(Bodies.hangup(4, "tx-a", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
+            assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED);
+            assertThat(e.result().talk()).isEqualTo(Duration.ofSeconds(12));
+        });
+    }
+
+    @Test
+    void hangupWithoutSipCode_startSeenByAnotherProcess_unknownUnlessRingingSeenHere() {
+        // Taken over after a restart: NEW_OUTBOUND_CALL (and maybe RINGING) went to the previous process.
+        h.expect("att-u", FlowConfig.DEFAULT);
+        h.registry.placed("att-u", "tx-u");
+        h.sendOk(Bodies.hangup(3, "tx-u", null, Map.of()));
+        h.expect("att-n", FlowConfig.DEFAULT);
+        h.registry.placed("att-n", "tx-n");
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-n", null));
+        h.sendOk(Bodies.hangup(3, "tx-n", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).extracting(e -> e.result().disposition())
+                .containsExactly(Disposition.UNKNOWN, Disposition.NO_ANSWER);
     }
 
     @Test
