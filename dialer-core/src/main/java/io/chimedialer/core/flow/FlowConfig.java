@@ -120,6 +120,12 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                 agentUnavailable, error, inbound, budget, reserve);
     }
 
+    /** A copy with another voice. */
+    public FlowConfig withVoice(Voice v) {
+        return new FlowConfig(type, v, callerName, message, repeat, menu, humanCheck, goodbye, optedOut,
+                agentUnavailable, error, inbound, invocationBudget, invocationReserve);
+    }
+
     /** A copy with another inbound flow. */
     public FlowConfig withInbound(Inbound in) {
         return new FlowConfig(type, voice, callerName, message, repeat, menu, humanCheck, goodbye, optedOut,

@@ -72,6 +72,8 @@ public final class FlowEngine {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.-]+)}");
     private static final int MAX_DIGITS_KEPT = 64;
+    /** Speak's limit on Text (and SpeakAndGetDigits' on each SpeechParameters.Text). */
+    private static final int MAX_TEXT = 1000;
 
     /** Creates the engine; it holds no state. */
     public FlowEngine() {
@@ -397,7 +399,7 @@ public final class FlowEngine {
     private static Map<String, Object> speech(Ctx ctx, Prompt prompt) {
         FlowConfig.Voice voice = ctx.request.config().voice();
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("Text", render(prompt.text(), ctx.variables));
+        p.put("Text", render(prompt.text(), ctx.variables, "ssml".equals(voice.textType())));
         p.put("Engine", voice.engine());
         p.put("LanguageCode", voice.languageCode());
         p.put("TextType", voice.textType());
@@ -418,6 +420,51 @@ public final class FlowEngine {
      * is cut at Speak's 1,000 characters.
      */
     static String render(String template, Map<String, String> variables) {
+        String text = substitute(template, variables, Integer.MAX_VALUE, false).strip();
+        if (text.isEmpty()) {
+            text = ".";
+        }
+        return text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text;
+    }
+
+    /**
+     * {@link #render(String, Map)} for Speak's {@code TextType}. As SSML ({@code ssml} true), a template that is
+     * markup gets its values XML-escaped (a name like {@code Smith & <Sons>} is spoken, not parsed), and when the
+     * result would exceed 1,000 characters the values are shortened, never the markup, so the document stays
+     * well-formed; a plain-text template is rendered as text and then escaped and wrapped in {@code <speak>}.
+     */
+    static String render(String template, Map<String, String> variables, boolean ssml) {
+        if (!ssml) {
+            return render(template, variables);
+        }
+        if (!Ssml.isMarkup(template)) {
+            return Ssml.wrap(render(template, variables), MAX_TEXT);
+        }
+        String full = substitute(template, variables, Integer.MAX_VALUE, true).strip();
+        if (full.length() <= MAX_TEXT) {
+            return full;
+        }
+        // The longest cap on each value's length that fits; with every value empty the template alone fits
+        // (its length is checked at configuration).
+        int lo = 0;
+        int hi = 0;
+        for (String v : variables.values()) {
+            hi = Math.max(hi, v == null ? 0 : v.length());
+        }
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (substitute(template, variables, mid, true).strip().length() <= MAX_TEXT) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        String text = substitute(template, variables, lo, true).strip();
+        return text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text;
+    }
+
+    /** The template with each placeholder replaced by its value cut at {@code cap} characters, escaped or not. */
+    private static String substitute(String template, Map<String, String> variables, int cap, boolean escape) {
         Matcher m = PLACEHOLDER.matcher(template);
         StringBuilder sb = new StringBuilder();
         while (m.find()) {
@@ -425,14 +472,15 @@ public final class FlowEngine {
             if (value == null) {
                 value = variables.get(m.group(1).toLowerCase(Locale.ROOT));
             }
-            m.appendReplacement(sb, Matcher.quoteReplacement(value == null ? "" : value));
+            value = value == null ? "" : value;
+            if (value.length() > cap) {
+                int end = cap > 0 && Character.isHighSurrogate(value.charAt(cap - 1)) ? cap - 1 : cap;
+                value = value.substring(0, end);
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(escape ? Ssml.escape(value) : value));
         }
         m.appendTail(sb);
-        String text = sb.toString().strip();
-        if (text.isEmpty()) {
-            text = ".";
-        }
-        return text.length() > 1000 ? text.substring(0, 1000) : text;
+        return sb.toString();
     }
 
     private static boolean isGetDigits(String type) {

@@ -341,6 +341,49 @@ class FlowEngineTest {
     }
 
     @Test
+    void render_ssmlTemplate_contactValuesXmlEscaped() {
+        String out = FlowEngine.render("<speak>Hello <emphasis>{name}</emphasis>, {note}</speak>",
+                Map.of("name", "Smith & <Sons>", "note", "\"quoted\" it's"), true);
+
+        assertThat(out).isEqualTo("<speak>Hello <emphasis>Smith &amp; &lt;Sons&gt;</emphasis>, "
+                + "&quot;quoted&quot; it&apos;s</speak>");
+    }
+
+    @Test
+    void render_plainTextTemplate_valuesLeftAsIs() {
+        assertThat(FlowEngine.render("Hello {name}", Map.of("name", "Smith & <Sons>"), false))
+                .isEqualTo("Hello Smith & <Sons>");
+    }
+
+    @Test
+    void render_plainTemplateAsSsml_escapedAndWrappedInSpeak() {
+        assertThat(FlowEngine.render("Goodbye, {name} & co.", Map.of("name", "<Ann>"), true))
+                .isEqualTo("<speak>Goodbye, &lt;Ann&gt; &amp; co.</speak>");
+        String longText = FlowEngine.render("a&b " + "x".repeat(990), Map.of(), true);
+        assertThat(longText).hasSizeLessThanOrEqualTo(1000).startsWith("<speak>a&amp;b x").endsWith("x</speak>");
+    }
+
+    @Test
+    void render_ssmlLongerThan1000_valuesShortenedMarkupKept() {
+        String template = "<speak><p>{a}</p><p>{b}</p></speak>";
+        String out = FlowEngine.render(template, Map.of("a", "&".repeat(600), "b", "y".repeat(600)), true);
+
+        assertThat(out).hasSizeLessThanOrEqualTo(1000).startsWith("<speak><p>&amp;").endsWith("y</p></speak>");
+        assertThat(out).doesNotContain("&amp&").contains("</p><p>y");
+    }
+
+    @Test
+    void answered_ssmlVoice_speakTextIsEscapedSsml() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("<speak>Hello {name}</speak>"))
+                .withVoice(new FlowConfig.Voice(null, null, null, "ssml"));
+        FlowDecision d = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ANSWERED, Map.of(),
+                Map.of("name", "Tom & Jerry"), "call-a", null, null, null, null, 3, null));
+
+        assertThat(d.actions().get(0).parameters()).containsEntry("TextType", "ssml")
+                .containsEntry("Text", "<speak>Hello Tom &amp; Jerry</speak>");
+    }
+
+    @Test
     void config_invalidValues_rejectedWithFieldName() {
         assertThatThrownBy(() -> FlowConfig.message(null)).hasMessageContaining("flow.message");
         assertThatThrownBy(() -> FlowConfig.message(Prompt.text("x")).withRepeat(0))
