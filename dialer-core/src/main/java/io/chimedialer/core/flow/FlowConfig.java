@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -245,6 +246,11 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                 }
             });
             options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
+            if (terminatorAvoiding(options.keySet()) == null) {
+                throw new IllegalArgumentException("flow.menu.options offers every key, \"#\" included: Chime ends"
+                        + " digit input on a terminator key (TerminatorDigits) and does not report it, so one key must"
+                        + " stay free for that; remove one option, e.g. \"#\"");
+            }
             maxAttempts = maxAttempts == null ? 3 : maxAttempts;
             if (maxAttempts < 1 || maxAttempts > 10) {
                 throw new IllegalArgumentException("flow.menu.max-attempts must be 1..10, was " + maxAttempts);
@@ -259,6 +265,15 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
         /** A menu with default failure texts, attempts and timeout. */
         public static Menu of(Prompt prompt, Map<String, MenuOption> options) {
             return new Menu(prompt, null, null, options, null, null);
+        }
+
+        /**
+         * The key sent as the menu's {@code TerminatorDigits}: {@code #}, or when the menu offers {@code #}, the
+         * first key it does not offer ({@code *}, then 0-9). Chime ends input on it without reporting it, so an
+         * offered key must never be the terminator.
+         */
+        public String terminatorDigit() {
+            return terminatorAvoiding(options.keySet());
         }
     }
 
@@ -336,6 +351,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             onNoInput = onNoInput == null ? NoInput.HANGUP : onNoInput;
         }
 
+        /**
+         * The check's {@code TerminatorDigits}: {@code #}, or {@code *} when {@code #} is the digit to press. That
+         * key ends input without a digit, so pressing it counts as no input.
+         */
+        public String terminatorDigit() {
+            return terminatorAvoiding(java.util.Set.of(digit));
+        }
+
         /** What happens when nobody presses a digit. */
         public enum NoInput {
             HANGUP, MESSAGE;
@@ -376,5 +399,23 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                         + timeoutMillis);
             }
         }
+
+        /** The inbound prompt's {@code TerminatorDigits}: {@code #}, or {@code *} when {@code #} is the opt-out digit. */
+        public String terminatorDigit() {
+            return terminatorAvoiding(java.util.Set.of(optOutDigit));
+        }
+    }
+
+    /** Terminator keys in order of preference. */
+    private static final List<String> TERMINATORS = List.of("#", "*", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+
+    /** The first key of {@code #}, {@code *}, 0-9 that is not among {@code offered}, or null when all are. */
+    static String terminatorAvoiding(java.util.Collection<String> offered) {
+        for (String key : TERMINATORS) {
+            if (!offered.contains(key)) {
+                return key;
+            }
+        }
+        return null;
     }
 }

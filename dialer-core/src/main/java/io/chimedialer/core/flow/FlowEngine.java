@@ -254,7 +254,7 @@ public final class FlowEngine {
             case HUMAN_CHECK -> {
                 FlowConfig.HumanCheck hc = cfg.humanCheck() == null ? FlowConfig.HumanCheck.DEFAULT : cfg.humanCheck();
                 plan.add(getDigits(ctx, hc.prompt(), Prompt.text("Sorry, I did not get that."), "^[0-9#*]$",
-                        hc.attempts(), hc.timeoutMillis()));
+                        hc.terminatorDigit(), hc.attempts(), hc.timeoutMillis()));
             }
             case MESSAGE -> {
                 addMessage(ctx, plan);
@@ -271,8 +271,8 @@ public final class FlowEngine {
                 } else if (step.equals(MENU_INVALID)) {
                     plan.add(say(ctx, menu.invalidChoice()));
                 }
-                plan.add(getDigits(ctx, menu.prompt(), menu.failurePrompt(), menuRegex(menu), 1,
-                        menu.timeoutMillis()));
+                plan.add(getDigits(ctx, menu.prompt(), menu.failurePrompt(), menuRegex(menu), menu.terminatorDigit(),
+                        1, menu.timeoutMillis()));
             }
             case OPTION -> {
                 MenuOption option = option(cfg, step);
@@ -308,7 +308,7 @@ public final class FlowEngine {
                 plan.add(Action.hangup());
             }
             case INBOUND -> plan.add(getDigits(ctx, cfg.inbound().prompt(), Prompt.text("Goodbye."),
-                    "^[0-9#*]$", 2, cfg.inbound().timeoutMillis()));
+                    "^[0-9#*]$", cfg.inbound().terminatorDigit(), 2, cfg.inbound().timeoutMillis()));
             case SILENT_HANGUP -> plan.add(Action.hangup());
             default -> {
                 // BRIDGED and unknown steps have no plan.
@@ -354,7 +354,9 @@ public final class FlowEngine {
         return new Action("Speak", p);
     }
 
-    private Action getDigits(Ctx ctx, Prompt prompt, Prompt failure, String regex, int repeat, int timeoutMillis) {
+    /** A GetDigits whose terminator is never a key the step offers (Chime does not report the terminator). */
+    private Action getDigits(Ctx ctx, Prompt prompt, Prompt failure, String regex, String terminator, int repeat,
+                             int timeoutMillis) {
         Map<String, Object> p = target(ctx);
         p.put("InputDigitsRegex", regex);
         boolean audio = prompt.audio() != null;
@@ -368,7 +370,7 @@ public final class FlowEngine {
         }
         p.put("MinNumberOfDigits", 1);
         p.put("MaxNumberOfDigits", 1);
-        p.put("TerminatorDigits", List.of("#"));
+        p.put("TerminatorDigits", List.of(terminator));
         p.put("InBetweenDigitsDurationInMilliseconds", timeoutMillis);
         p.put("Repeat", repeat);
         p.put("RepeatDurationInMilliseconds", timeoutMillis);

@@ -106,6 +106,50 @@ class FlowEngineTest {
     }
 
     @Test
+    void menu_offeringHash_terminatorIsAKeyTheMenuDoesNotOffer() {
+        Map<String, MenuOption> options = new LinkedHashMap<>();
+        options.put("1", MenuOption.of(MenuOption.Action.CONFIRM));
+        options.put("#", MenuOption.of(MenuOption.Action.REPEAT));
+        FlowConfig hashMenu = FlowConfig.menu(null, Menu.of(Prompt.text("Press 1, or # to hear it again."), options));
+        options.put("*", MenuOption.of(MenuOption.Action.HANGUP));
+        options.put("0", MenuOption.of(MenuOption.Action.OPT_OUT));
+        FlowConfig hashStarZero = FlowConfig.menu(null, Menu.of(Prompt.text("Press a key."), options));
+
+        assertThat(decide(hashMenu, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*")).containsEntry("InputDigitsRegex", "^[1\\#]$");
+        assertThat(decide(hashStarZero, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0)
+                .parameters()).containsEntry("TerminatorDigits", List.of("2"));
+    }
+
+    @Test
+    void menu_offeringEveryKey_rejectedNamingTheKeyToFree() {
+        Map<String, MenuOption> options = new LinkedHashMap<>();
+        for (String key : List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")) {
+            options.put(key, MenuOption.of(MenuOption.Action.CONFIRM));
+        }
+
+        assertThatThrownBy(() -> Menu.of(Prompt.text("Press any key."), options))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("flow.menu.options offers every key").hasMessageContaining("\"#\"")
+                .hasMessageContaining("TerminatorDigits");
+    }
+
+    @Test
+    void humanCheckAndInbound_digitIsHash_terminatorIsStar() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("Hi.")).withHumanCheck(
+                new FlowConfig.HumanCheck(null, "#", null, null, null))
+                .withInbound(new FlowConfig.Inbound(null, "#", null));
+
+        assertThat(decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*"));
+        assertThat(decide(cfg, FlowRequest.Kind.INBOUND, Map.of(), null, null, 1).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*"));
+        assertThat(decide(FlowConfig.message(Prompt.text("Hi.")).withHumanCheck(FlowConfig.HumanCheck.DEFAULT),
+                FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("#"));
+    }
+
+    @Test
     void decide_dialerUrlInAttributes_keptOnEveryStepWithinTenKeys() {
         FlowConfig cfg = menuFlow();
         Map<String, String> attrs = new LinkedHashMap<>();
