@@ -3,6 +3,7 @@ package io.chimedialer.core.flow;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,6 +90,52 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             throw new IllegalArgumentException("flow.invocation-reserve must be 0.." + (invocationBudget - 1)
                     + ", was " + invocationReserve);
         }
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Prompt> e : prompts(message, menu, humanCheck, goodbye, optedOut, agentUnavailable,
+                error, inbound).entrySet()) {
+            String text = e.getValue().text();
+            String problem = text == null ? null : Ssml.problem(text, voice.textType());
+            if (problem != null) {
+                problems.add(e.getKey() + ".text: " + problem);
+            }
+        }
+        if (!problems.isEmpty()) {
+            // One line per problem, each starting with its key: the configuration reports each at its key.
+            throw new IllegalArgumentException(String.join("\n", problems));
+        }
+    }
+
+    /** Every prompt of the flow that the callee may hear, by its key ({@code flow.menu.options.1.prompt}). */
+    public Map<String, Prompt> prompts() {
+        return prompts(message, menu, humanCheck, goodbye, optedOut, agentUnavailable, error, inbound);
+    }
+
+    private static Map<String, Prompt> prompts(Prompt message, Menu menu, HumanCheck humanCheck, Prompt goodbye,
+                                               Prompt optedOut, Prompt agentUnavailable, Prompt error,
+                                               Inbound inbound) {
+        Map<String, Prompt> all = new LinkedHashMap<>();
+        if (humanCheck != null) {
+            all.put("flow.human-check.prompt", humanCheck.prompt());
+        }
+        if (message != null) {
+            all.put("flow.message", message);
+        }
+        if (menu != null) {
+            all.put("flow.menu.prompt", menu.prompt());
+            all.put("flow.menu.failure-prompt", menu.failurePrompt());
+            all.put("flow.menu.invalid-choice", menu.invalidChoice());
+            menu.options().forEach((key, option) -> {
+                if (option.prompt() != null) {
+                    all.put("flow.menu.options." + key + ".prompt", option.prompt());
+                }
+            });
+        }
+        all.put("flow.goodbye", goodbye);
+        all.put("flow.opted-out", optedOut);
+        all.put("flow.agent-unavailable", agentUnavailable);
+        all.put("flow.error", error);
+        all.put("flow.inbound.prompt", inbound.prompt());
+        return all;
     }
 
     /** A MESSAGE flow with every other setting at its default. */
@@ -144,7 +191,8 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
     }
 
     /**
-     * Polly settings of Speak and SpeakAndGetDigits.
+     * Polly settings of Speak and SpeakAndGetDigits. The voice, its language and its engine must go together as
+     * {@link PollyVoices} lists them (Chime fails the action otherwise).
      *
      * @param voiceId      Polly voice (default Joanna)
      * @param languageCode e.g. en-US (default en-US)
@@ -167,6 +215,9 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (!textType.equals("text") && !textType.equals("ssml")) {
                 throw new IllegalArgumentException("flow.voice.text-type must be text or ssml, was " + textType);
             }
+            PollyVoices.problem(voiceId, languageCode, engine).ifPresent(problem -> {
+                throw new IllegalArgumentException(problem);
+            });
         }
     }
 
@@ -211,6 +262,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (bucket == null || bucket.isBlank() || key == null || key.isBlank()) {
                 throw new IllegalArgumentException("audio needs a bucket and a key");
             }
+            if (!S3_BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
+                throw new IllegalArgumentException("audio.bucket must be an S3 bucket name (3 to 63 lower-case"
+                        + " letters, digits, dots and hyphens, starting and ending with a letter or digit), was '"
+                        + bucket + "'");
+            }
+            if (key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 1024) {
+                throw new IllegalArgumentException("audio.key must be at most 1,024 bytes (S3's limit)");
+            }
         }
     }
 
@@ -247,7 +306,7 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             });
             options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
             if (terminatorAvoiding(options.keySet()) == null) {
-                throw new IllegalArgumentException("flow.menu.options offers every key, \"#\" included: Chime ends"
+                throw new IllegalArgumentException("flow.menu.options: offers every key, \"#\" included: Chime ends"
                         + " digit input on a terminator key (TerminatorDigits) and does not report it, so one key must"
                         + " stay free for that; remove one option, e.g. \"#\"");
             }
@@ -405,6 +464,10 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             return terminatorAvoiding(java.util.Set.of(optOutDigit));
         }
     }
+
+    /** An S3 bucket name: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit. */
+    private static final java.util.regex.Pattern S3_BUCKET =
+            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     /** Terminator keys in order of preference. */
     private static final List<String> TERMINATORS = List.of("#", "*", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9");

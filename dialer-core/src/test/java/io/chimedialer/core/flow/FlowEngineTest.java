@@ -27,6 +27,12 @@ class FlowEngineTest {
                 Menu.of(Prompt.text("Press 1 to confirm."), options));
     }
 
+    /** A message flow whose voice speaks SSML. */
+    static FlowConfig ssmlMessage(Prompt message) {
+        return new FlowConfig(FlowConfig.Type.MESSAGE, new FlowConfig.Voice(null, null, null, "ssml"), null, message,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
     private FlowDecision decide(FlowConfig cfg, FlowRequest.Kind kind, Map<String, String> attrs, String type,
                                 String digits, long used) {
         return engine.decide(new FlowRequest(cfg, kind, attrs, VARS, "call-a", type, digits, null, null, used,
@@ -130,7 +136,7 @@ class FlowEngineTest {
 
         assertThatThrownBy(() -> Menu.of(Prompt.text("Press any key."), options))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("flow.menu.options offers every key").hasMessageContaining("\"#\"")
+                .hasMessageStartingWith("flow.menu.options: offers every key").hasMessageContaining("\"#\"")
                 .hasMessageContaining("TerminatorDigits");
     }
 
@@ -418,8 +424,7 @@ class FlowEngineTest {
 
     @Test
     void answered_ssmlVoice_speakTextIsEscapedSsml() {
-        FlowConfig cfg = FlowConfig.message(Prompt.text("<speak>Hello {name}</speak>"))
-                .withVoice(new FlowConfig.Voice(null, null, null, "ssml"));
+        FlowConfig cfg = ssmlMessage(Prompt.text("<speak>Hello {name}</speak>"));
         FlowDecision d = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ANSWERED, Map.of(),
                 Map.of("name", "Tom & Jerry"), "call-a", null, null, null, null, 3, null));
 
@@ -434,7 +439,7 @@ class FlowEngineTest {
                 .hasMessageContaining("flow.repeat");
         assertThatThrownBy(() -> FlowConfig.message(Prompt.text("x")).withInvocationLimits(1000, 1000))
                 .hasMessageContaining("flow.invocation-reserve");
-        assertThatThrownBy(() -> new Prompt("x", new FlowConfig.Audio("b", "k"))).hasMessageContaining("exactly one");
+        assertThatThrownBy(() -> new Prompt("x", new FlowConfig.Audio("prompts-bucket", "k"))).hasMessageContaining("exactly one");
         assertThatThrownBy(() -> MenuOption.transfer("12345", null)).hasMessageContaining("transfer-to");
         assertThatThrownBy(() -> Menu.of(Prompt.text("x"), Map.of("12", MenuOption.of(MenuOption.Action.CONFIRM))))
                 .hasMessageContaining("flow.menu.options");
