@@ -533,8 +533,9 @@ public final class ConfigLoader {
             }
             return p.toString();
         });
-        Duration lifetime = c.duration("max-call-lifetime", Duration.ofMinutes(30));
-        if (lifetime.isZero() || lifetime.isNegative()) {
+        // Absent: derived from the flow (CampaignConfig.derivedMaxCallLifetime).
+        Duration lifetime = c.duration("max-call-lifetime", null);
+        if (lifetime != null && (lifetime.isZero() || lifetime.isNegative())) {
             c.error("max-call-lifetime", "must be > 0");
         }
         c.finish();

@@ -604,4 +604,25 @@ class ConfigLoaderTest {
                     .endsWith("remove one option, e.g. \"#\"");
         });
     }
+
+    @Test
+    void load_maxCallLifetimeAbsent_derivedFromTheFlow_explicitWins() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  derived:
+                    regions: [us-east-1]
+                    flow: { message: { text: "Your parcel arrives tomorrow." } }
+                  explicit:
+                    regions: [us-east-1]
+                    max-call-lifetime: 45m
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        CampaignConfig derived = c.campaign("derived").orElseThrow();
+        assertThat(derived.maxCallLifetime())
+                .isEqualTo(CampaignConfig.derivedMaxCallLifetime(derived.flow()))
+                .isLessThan(Duration.ofMinutes(10));
+        assertThat(c.campaign("explicit").orElseThrow().maxCallLifetime()).isEqualTo(Duration.ofMinutes(45));
+    }
 }

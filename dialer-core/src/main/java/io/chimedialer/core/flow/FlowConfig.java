@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a campaign's call does once answered (and what an inbound callback hears). An immutable tree of
@@ -61,6 +62,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
     /** Chime's hard limit of invocations per call. */
     public static final int CHIME_INVOCATION_LIMIT = 1000;
 
+    /** The speaking pace {@link #longestPath()} assumes, in characters per second. */
+    public static final double SPEECH_CHARS_PER_SECOND = 8;
+
+    /** What Chime says when a digit prompt gets no valid input (the engine's FailureSpeechParameters default). */
+    static final String FAILURE_TEXT = "Sorry, I did not get that.";
+    /** Said after a confirm option without its own prompt. */
+    static final String CONFIRMED_TEXT = "Thank you, your answer has been recorded. Goodbye.";
+
     public FlowConfig {
         type = type == null ? Type.MESSAGE : type;
         voice = voice == null ? Voice.DEFAULT : voice;
@@ -103,6 +112,68 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             // One line per problem, each starting with its key: the configuration reports each at its key.
             throw new IllegalArgumentException(String.join("\n", problems));
         }
+    }
+
+    /**
+     * The longest an answered outbound call can stay in this flow, from CALL_ANSWERED to its last action, or empty
+     * when the configuration does not bound it: a menu with a transfer (the bridged conversation lasts as long as the
+     * agent talks) or an audio prompt (the length of the WAV is not known here). It adds the human check's attempts,
+     * every menu attempt with its longest variant (the message again, or the invalid-choice text) and timeout, and
+     * the longest closing text; speech is estimated at {@value #SPEECH_CHARS_PER_SECOND} characters per second (about
+     * half Polly's usual pace), a text with a {@code {column}} at Speak's full 1,000 characters, an SSML
+     * {@code <break>} at Polly's longest (10 s) and an SSML text with a {@code <prosody rate>} five times slower
+     * (Polly's slowest rate is 20 %).
+     */
+    public Optional<java.time.Duration> longestPath() {
+        Map<String, Prompt> heard = prompts();
+        heard.remove("flow.inbound.prompt");
+        heard.remove("flow.agent-unavailable");
+        if (heard.values().stream().anyMatch(p -> p.audio() != null)) {
+            return Optional.empty();
+        }
+        long ms = 0;
+        if (humanCheck != null) {
+            ms += humanCheck.attempts() * (speechMillis(humanCheck.prompt()) + humanCheck.timeoutMillis()
+                    + speechMillis(Prompt.text(FAILURE_TEXT)));
+        }
+        long messageMs = message == null ? 0 : repeat * speechMillis(message);
+        long closing = Math.max(speechMillis(goodbye), speechMillis(error));
+        if (type == Type.MENU && menu != null) {
+            if (menu.options().values().stream().anyMatch(o -> o.action() == MenuOption.Action.TRANSFER)) {
+                return Optional.empty();
+            }
+            long perAttempt = Math.max(messageMs, speechMillis(menu.invalidChoice())) + speechMillis(menu.prompt())
+                    + menu.timeoutMillis() + speechMillis(menu.failurePrompt());
+            ms += menu.maxAttempts() * perAttempt;
+            closing = Math.max(closing, speechMillis(optedOut));
+            closing = Math.max(closing, speechMillis(Prompt.text(CONFIRMED_TEXT)));
+            for (MenuOption option : menu.options().values()) {
+                if (option.prompt() != null) {
+                    closing = Math.max(closing, speechMillis(option.prompt()));
+                }
+            }
+        } else {
+            ms += messageMs;
+        }
+        return Optional.of(java.time.Duration.ofMillis(ms + closing));
+    }
+
+    /** Estimated speaking time of a text prompt, in milliseconds (see {@link #longestPath()}). */
+    private long speechMillis(Prompt prompt) {
+        String text = prompt.text();
+        int chars = FlowEngine.PLACEHOLDER.matcher(text).find() ? 1000 : text.length();
+        double seconds = chars / SPEECH_CHARS_PER_SECOND;
+        if ("ssml".equals(voice.textType()) && Ssml.isMarkup(text)) {
+            if (text.contains("<prosody") && text.contains("rate")) {
+                seconds *= 5;
+            }
+            int breaks = 0;
+            for (int i = text.indexOf("<break"); i >= 0; i = text.indexOf("<break", i + 1)) {
+                breaks++;
+            }
+            seconds += breaks * 10;
+        }
+        return (long) Math.ceil(seconds * 1000);
     }
 
     /** Every prompt of the flow that the callee may hear, by its key ({@code flow.menu.options.1.prompt}). */
@@ -290,7 +361,7 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (prompt == null) {
                 throw new IllegalArgumentException("flow.menu.prompt is required");
             }
-            failurePrompt = failurePrompt == null ? Prompt.text("Sorry, I did not get that.") : failurePrompt;
+            failurePrompt = failurePrompt == null ? Prompt.text(FAILURE_TEXT) : failurePrompt;
             invalidChoice = invalidChoice == null ? Prompt.text("Sorry, that is not a valid choice.") : invalidChoice;
             if (options == null || options.isEmpty()) {
                 throw new IllegalArgumentException("flow.menu.options needs at least one digit");

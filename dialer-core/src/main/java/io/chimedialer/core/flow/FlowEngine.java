@@ -70,7 +70,7 @@ public final class FlowEngine {
     static final String SILENT_HANGUP = "Z";
     static final String INBOUND = "I";
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.-]+)}");
+    static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.-]+)}");
     private static final int MAX_DIGITS_KEPT = 64;
     /** Speak's limit on Text (and SpeakAndGetDigits' on each SpeechParameters.Text). */
     private static final int MAX_TEXT = 1000;
@@ -253,7 +253,7 @@ public final class FlowEngine {
         switch (step.substring(0, 1)) {
             case HUMAN_CHECK -> {
                 FlowConfig.HumanCheck hc = cfg.humanCheck() == null ? FlowConfig.HumanCheck.DEFAULT : cfg.humanCheck();
-                plan.add(getDigits(ctx, hc.prompt(), Prompt.text("Sorry, I did not get that."), "^[0-9#*]$",
+                plan.add(getDigits(ctx, hc.prompt(), Prompt.text(FlowConfig.FAILURE_TEXT), "^[0-9#*]$",
                         hc.terminatorDigit(), hc.attempts(), hc.timeoutMillis()));
             }
             case MESSAGE -> {
@@ -277,7 +277,7 @@ public final class FlowEngine {
             case OPTION -> {
                 MenuOption option = option(cfg, step);
                 plan.add(say(ctx, option != null && option.prompt() != null ? option.prompt()
-                        : Prompt.text("Thank you, your answer has been recorded. Goodbye.")));
+                        : Prompt.text(FlowConfig.CONFIRMED_TEXT)));
                 plan.add(Action.hangup());
             }
             case TRANSFER -> {
@@ -365,7 +365,7 @@ public final class FlowEngine {
             p.put("FailureAudioSource", failure.audio() != null ? s3(failure.audio()) : s3(prompt.audio()));
         } else {
             p.put("SpeechParameters", speech(ctx, prompt));
-            Prompt f = failure.text() != null ? failure : Prompt.text("Sorry, I did not get that.");
+            Prompt f = failure.text() != null ? failure : Prompt.text(FlowConfig.FAILURE_TEXT);
             p.put("FailureSpeechParameters", speech(ctx, f));
         }
         p.put("MinNumberOfDigits", 1);
