@@ -2,6 +2,7 @@ package io.chimedialer.core.campaign;
 
 import io.chimedialer.core.calls.CallEvent;
 import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.pacing.Permit;
 import io.chimedialer.core.util.Masking;
 import org.slf4j.Logger;
@@ -11,7 +12,7 @@ import reactor.core.publisher.Mono;
 /**
  * The webhook side of a run: each call event of the campaign updates the run at once (live calls, permits,
  * counters, follow-ups) and returns its ledger writes as the step's {@code Mono}, which the run's event chain
- * subscribes; the run completes only after they landed.
+ * subscribes; the run completes only after they landed. A failed action is recorded among the attempt's events.
  */
 final class CallOutcomes {
     private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
@@ -36,6 +37,13 @@ final class CallOutcomes {
             }
             return run.writes.track(run.setup.ledger().recordPlaced(started.attemptId(), started.transactionId(),
                     run.now()));
+        }
+        if (event instanceof CallEvent.ActionFailed failed) {
+            // Durable on the attempt: its events carry "Speak failed: AccessDenied: <message>".
+            log.debug("campaign {}: attempt {}: {}", run.id, failed.attemptId(), failed.failure().detail());
+            return run.writes.track(run.setup.ledger().recordEvent(new Ledger.AttemptEvent(failed.transactionId(),
+                    (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, failed.sequence())),
+                    failed.attemptId(), "ACTION_FAILED", failed.at(), failed.failure().detail())));
         }
         if (event instanceof CallEvent.OptedOut optedOut) {
             run.setup.dnc().add(optedOut.number());

@@ -110,7 +110,13 @@ public final class FlowEngine {
             }
         }
         if (ctx.alreadyHungUp()) {
-            // After our Hangup nothing more is said; a repeated failure must not loop.
+            // After our Hangup nothing more is said; a repeated failure must not loop. But an action that failed
+            // before our Hangup made Chime drop the rest of its list, that Hangup included: hang up again (a failed
+            // Hangup, or one whose type is unknown, is not repeated).
+            if (request.kind() == FlowRequest.Kind.ACTION_FAILED && request.actionType() != null
+                    && !"Hangup".equalsIgnoreCase(request.actionType())) {
+                return ctx.decision(List.of(Action.hangup()));
+            }
             return ctx.none();
         }
         FlowConfig cfg = request.config();
@@ -166,6 +172,12 @@ public final class FlowEngine {
         }
         if ("CallAndBridge".equalsIgnoreCase(type)) {
             return ctx.start(AGENT_UNAVAILABLE);
+        }
+        boolean noInput = r.errorType() == null || r.errorType().isBlank()
+                || "InvalidDigitsReceived".equalsIgnoreCase(r.errorType());
+        if ((isGetDigits(type) || "ReceiveDigits".equalsIgnoreCase(type)) && !noInput) {
+            // The prompt itself failed (e.g. AccessDenied for Polly): asking again would fail the same way.
+            return ctx.start(SILENT_HANGUP);
         }
         if (isGetDigits(type) || "InvalidDigitsReceived".equalsIgnoreCase(r.errorType())
                 || "ReceiveDigits".equalsIgnoreCase(type)) {

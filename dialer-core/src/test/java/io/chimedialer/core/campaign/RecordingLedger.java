@@ -20,6 +20,7 @@ final class RecordingLedger implements Ledger {
     final List<String> dnc = new CopyOnWriteArrayList<>();
     final List<String> followUpsTaken = new CopyOnWriteArrayList<>();
     final List<Instant> intentTimes = new CopyOnWriteArrayList<>();
+    final List<AttemptEvent> events = new CopyOnWriteArrayList<>();
 
     @Override
     public Mono<Void> recordIntents(List<Attempt> attempts) {
@@ -37,6 +38,11 @@ final class RecordingLedger implements Ledger {
     @Override
     public Mono<Void> recordResult(CallResult result) {
         return beforeResult.then(Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result)));
+    }
+
+    @Override
+    public Mono<Void> recordEvent(AttemptEvent event) {
+        return Mono.fromRunnable(() -> events.add(event));
     }
 
     @Override

@@ -433,6 +433,30 @@ class FlowEngineTest {
     }
 
     @Test
+    void actionFailed_speakBeforeOurHangup_hangsUpAgainSinceChimeDroppedTheRestOfTheList() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("Hi."));
+        Map<String, String> afterAnswer = decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).attributes();
+        assertThat(afterAnswer).containsEntry(FlowEngine.ATTR_HUNG_UP, "1");
+
+        FlowDecision speakFailed = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ACTION_FAILED, afterAnswer,
+                VARS, "call-a", "Speak", null, "AccessDenied", null, 4, null));
+        FlowDecision hangupFailed = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ACTION_FAILED,
+                speakFailed.attributes(), VARS, "call-a", "Hangup", null, "SystemException", null, 5, null));
+
+        assertThat(types(speakFailed)).containsExactly("Hangup");
+        assertThat(hangupFailed.actions()).isEmpty();
+    }
+
+    @Test
+    void actionFailed_digitPromptDeniedNotNoInput_hangsUpSilently() {
+        FlowDecision first = decide(menuFlow(), FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3);
+        FlowDecision denied = engine.decide(new FlowRequest(menuFlow(), FlowRequest.Kind.ACTION_FAILED,
+                first.attributes(), VARS, "call-a", "SpeakAndGetDigits", null, "AccessDenied", null, 4, null));
+
+        assertThat(types(denied)).containsExactly("Hangup");
+    }
+
+    @Test
     void config_invalidValues_rejectedWithFieldName() {
         assertThatThrownBy(() -> FlowConfig.message(null)).hasMessageContaining("flow.message");
         assertThatThrownBy(() -> FlowConfig.message(Prompt.text("x")).withRepeat(0))
