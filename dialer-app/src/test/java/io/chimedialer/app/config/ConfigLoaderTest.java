@@ -625,4 +625,26 @@ class ConfigLoaderTest {
                 .isLessThan(Duration.ofMinutes(10));
         assertThat(c.campaign("explicit").orElseThrow().maxCallLifetime()).isEqualTo(Duration.ofMinutes(45));
     }
+
+    @Test
+    void load_pauseAfterActionFailures_defaultTwentyZeroAllowedNegativeRejected() throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                campaigns:
+                  default: { regions: [us-east-1] }
+                  never: { regions: [us-east-1], pause-after-action-failures: 0 }
+                  five: { regions: [us-east-1], pause-after-action-failures: 5 }
+                """));
+        Path bad = write("bad.yaml", minimal("""
+                campaigns:
+                  c1: { regions: [us-east-1], pause-after-action-failures: -1 }
+                """));
+
+        DialerConfig c = ConfigLoader.load(ok, Map.of());
+        ConfigException e = failure(bad, Map.of());
+
+        assertThat(c.campaign("default").orElseThrow().pauseAfterActionFailures()).isEqualTo(20);
+        assertThat(c.campaign("never").orElseThrow().pauseAfterActionFailures()).isZero();
+        assertThat(c.campaign("five").orElseThrow().pauseAfterActionFailures()).isEqualTo(5);
+        assertThat(keyPaths(e)).containsExactly("campaigns.c1.pause-after-action-failures");
+    }
 }

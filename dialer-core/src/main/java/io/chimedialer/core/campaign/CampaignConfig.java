@@ -22,10 +22,18 @@ import java.util.Objects;
  * @param maxCallLifetime after this a call without HANGUP is closed as UNKNOWN and its permit returned; null derives
  *                       it from the flow ({@link #derivedMaxCallLifetime})
  * @param redialUnknown  whether UNKNOWN attempts are retried (default false: never redial blindly)
+ * @param pauseAfterActionFailures the run pauses itself after this many answered calls in a row whose actions
+ *                       failed with the same ErrorType (the account's or the configuration's fault, not the callees');
+ *                       0 never pauses (default {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES})
  */
 public record CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
                              CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow,
-                             List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown) {
+                             List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown,
+                             int pauseAfterActionFailures) {
+
+    /** The default of {@code pause-after-action-failures}. */
+    public static final int DEFAULT_PAUSE_AFTER_ACTION_FAILURES = 20;
+
     public CampaignConfig {
         Objects.requireNonNull(name, "name");
         regions = regions == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(regions));
@@ -43,6 +51,18 @@ public record CampaignConfig(String name, String contacts, Map<String, Integer> 
         flow = flow == null ? FlowConfig.DEFAULT : flow;
         dncLists = dncLists == null ? List.of() : List.copyOf(dncLists);
         maxCallLifetime = maxCallLifetime == null ? derivedMaxCallLifetime(flow) : maxCallLifetime;
+        if (pauseAfterActionFailures < 0) {
+            throw new IllegalArgumentException("pause-after-action-failures must be >= 0 (0: never), was "
+                    + pauseAfterActionFailures);
+        }
+    }
+
+    /** A campaign that pauses after {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES} answered calls failing alike. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, DEFAULT_PAUSE_AFTER_ACTION_FAILURES);
     }
 
     /**
