@@ -542,17 +542,21 @@ public final class ConfigLoader {
             }
             return p.toString();
         });
-        Duration lifetime = c.duration("max-call-lifetime", Duration.ofMinutes(30));
-        if (lifetime.isZero() || lifetime.isNegative()) {
+        // Absent: derived from the flow (CampaignConfig.derivedMaxCallLifetime).
+        Duration lifetime = c.duration("max-call-lifetime", null);
+        if (lifetime != null && (lifetime.isZero() || lifetime.isNegative())) {
             c.error("max-call-lifetime", "must be > 0");
         }
+        Integer pauseAfterActionFailures = c.integer("pause-after-action-failures",
+                CampaignConfig.DEFAULT_PAUSE_AFTER_ACTION_FAILURES, 0, Integer.MAX_VALUE);
         c.finish();
         if (problems.size() > before) {
             return null;
         }
         try {
             return new CampaignConfig(name, contacts, weights, defaultRegion, window, retry, flow, dncLists, lifetime,
-                    redialUnknown);
+                    redialUnknown, pauseAfterActionFailures == null ? CampaignConfig.DEFAULT_PAUSE_AFTER_ACTION_FAILURES
+                            : pauseAfterActionFailures);
         } catch (RuntimeException e) {
             constructorError(c, e);
             return null;

@@ -33,6 +33,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Binds a campaign's {@code flow:} mapping to {@link T} generically: kebab-case keys map to record components
@@ -56,6 +58,9 @@ final class FlowBinder<T> {
 
     private static final PropertyNamingStrategies.NamingBase KEBAB =
             (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.KEBAB_CASE;
+
+    /** A problem that names its key: {@code flow.menu.options.1.prompt.text: reason}. */
+    private static final Pattern KEYED_LINE = Pattern.compile("([A-Za-z0-9_.#*-]+): (.+)");
 
     private final Class<T> type;
 
@@ -99,7 +104,7 @@ final class FlowBinder<T> {
         try {
             value = reader.readValue(MAPPER.treeAsTokens(node));
         } catch (JsonMappingException e) {
-            ctx.error(join(path, referencePath(e)), reason(e));
+            report(ctx, path, join(path, referencePath(e)), reason(e));
         } catch (IOException e) {
             ctx.error(path, "cannot read: " + e.getMessage());
         }
@@ -166,6 +171,25 @@ final class FlowBinder<T> {
             return path;
         }
         return sub.startsWith("[") ? path + sub : path + "." + sub;
+    }
+
+    /**
+     * Reports a binding failure at {@code at}, one problem per line of {@code message}. A record's own check may
+     * name the key a line is about ({@code flow.voice.engine: Matthew has no standard voice}, with the binding's
+     * root named as the last segment of {@code path}): that line is reported at that key instead.
+     */
+    private static void report(FileContext ctx, String path, String at, String message) {
+        int dot = path.lastIndexOf('.');
+        String root = path.substring(dot + 1);
+        for (String line : message.split("\n")) {
+            Matcher keyed = KEYED_LINE.matcher(line);
+            if (!root.isEmpty() && keyed.matches()
+                    && (keyed.group(1).equals(root) || keyed.group(1).startsWith(root + "."))) {
+                ctx.error(path + keyed.group(1).substring(root.length()), keyed.group(2));
+            } else {
+                ctx.error(at, line);
+            }
+        }
     }
 
     private static String referencePath(JsonMappingException e) {

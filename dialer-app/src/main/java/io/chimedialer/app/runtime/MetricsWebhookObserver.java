@@ -33,4 +33,9 @@ final class MetricsWebhookObserver implements WebhookObserver {
     public void budgetHangup(String campaignId) {
         metrics.budgetHangup(campaignId);
     }
+
+    @Override
+    public void actionFailed(String campaignId, String action, String errorType) {
+        metrics.actionFailed(campaignId, action, errorType);
+    }
 }

@@ -534,4 +534,134 @@ class ConfigLoaderTest {
                 org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow", "flow.menu is required when flow.type is menu"),
                 org.assertj.core.groups.Tuple.tuple("campaigns.c2.flow.type", "expected one of message, menu"));
     }
+
+    @Test
+    void load_flowVoiceEngineLanguageOrSsmlWrong_eachReportedAtItsKeyWithItsLine() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      voice: { voice-id: Joanna, language-code: fr-FR }
+                      message: { text: "Bonjour" }
+                  c2:
+                    regions: [us-east-1]
+                    flow:
+                      voice: { voice-id: Matthew, engine: standard }
+                      message: { text: "Hi" }
+                  c3:
+                    regions: [us-east-1]
+                    flow:
+                      voice: { text-type: ssml }
+                      message: { text: "<speak>Hello <emphasis>{name}</speak>" }
+                      goodbye: { text: "<p>Bye</p>" }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.voice.language-code", 9),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c2.flow.voice.engine", 14),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c3.flow.message.text", 20),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c3.flow.goodbye.text", 21));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(f));
+        assertThat(e.problems().get(0).message()).startsWith("Joanna speaks en-US, not 'fr-FR'");
+        assertThat(e.problems().get(1).message()).startsWith("Matthew has no standard voice, only neural");
+        assertThat(e.problems().get(2).message()).startsWith("not well-formed SSML (line 1, column");
+        assertThat(e.problems().get(3).message()).isEqualTo("SSML must have <speak> as its root element, was <p>");
+    }
+
+    @Test
+    void load_flowAudioWithoutUsableSource_reportedAtTheAudioKey() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      message: { audio: { bucket: My_Prompts, key: hello.wav } }
+                  c2:
+                    regions: [us-east-1]
+                    flow:
+                      message: { audio: { key: hello.wav } }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::message).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.c1.flow.message.audio",
+                        "audio.bucket must be an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens,"
+                                + " starting and ending with a letter or digit), was 'My_Prompts'"),
+                org.assertj.core.groups.Tuple.tuple("campaigns.c2.flow.message.audio",
+                        "audio needs a bucket and a key"));
+    }
+
+    @Test
+    void load_menuOfferingEveryKey_rejectedAtItsOptionsNamingTheKeyToFree() throws IOException {
+        StringBuilder options = new StringBuilder();
+        for (String key : List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")) {
+            options.append("            \"").append(key).append("\": { action: confirm }\n");
+        }
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  c1:
+                    regions: [us-east-1]
+                    flow:
+                      type: menu
+                      menu:
+                        prompt: { text: "Press any key" }
+                        options:
+                """ + options));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.keyPath()).isEqualTo("campaigns.c1.flow.menu.options");
+            assertThat(p.line()).isEqualTo(12);
+            assertThat(p.message()).startsWith("offers every key, \"#\" included").contains("TerminatorDigits")
+                    .endsWith("remove one option, e.g. \"#\"");
+        });
+    }
+
+    @Test
+    void load_maxCallLifetimeAbsent_derivedFromTheFlow_explicitWins() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  derived:
+                    regions: [us-east-1]
+                    flow: { message: { text: "Your parcel arrives tomorrow." } }
+                  explicit:
+                    regions: [us-east-1]
+                    max-call-lifetime: 45m
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        CampaignConfig derived = c.campaign("derived").orElseThrow();
+        assertThat(derived.maxCallLifetime())
+                .isEqualTo(CampaignConfig.derivedMaxCallLifetime(derived.flow()))
+                .isLessThan(Duration.ofMinutes(10));
+        assertThat(c.campaign("explicit").orElseThrow().maxCallLifetime()).isEqualTo(Duration.ofMinutes(45));
+    }
+
+    @Test
+    void load_pauseAfterActionFailures_defaultTwentyZeroAllowedNegativeRejected() throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                campaigns:
+                  default: { regions: [us-east-1] }
+                  never: { regions: [us-east-1], pause-after-action-failures: 0 }
+                  five: { regions: [us-east-1], pause-after-action-failures: 5 }
+                """));
+        Path bad = write("bad.yaml", minimal("""
+                campaigns:
+                  c1: { regions: [us-east-1], pause-after-action-failures: -1 }
+                """));
+
+        DialerConfig c = ConfigLoader.load(ok, Map.of());
+        ConfigException e = failure(bad, Map.of());
+
+        assertThat(c.campaign("default").orElseThrow().pauseAfterActionFailures()).isEqualTo(20);
+        assertThat(c.campaign("never").orElseThrow().pauseAfterActionFailures()).isZero();
+        assertThat(c.campaign("five").orElseThrow().pauseAfterActionFailures()).isEqualTo(5);
+        assertThat(keyPaths(e)).containsExactly("campaigns.c1.pause-after-action-failures");
+    }
 }

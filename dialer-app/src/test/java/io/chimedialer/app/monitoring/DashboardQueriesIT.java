@@ -103,7 +103,7 @@ class DashboardQueriesIT {
     @Test
     void alertExpressions_evaluated_eachWithoutError() {
         List<String> exprs = RepoFiles.ruleExpressions(RepoFiles.yaml(RepoFiles.ALERTS));
-        assertThat(exprs).hasSize(6);
+        assertThat(exprs).hasSize(8);
 
         List<String> failures = new ArrayList<>();
         for (String expr : exprs) {
@@ -128,7 +128,7 @@ class DashboardQueriesIT {
         }
         assertThat(rules).containsExactlyInAnyOrder("DialerAnswerRateDrop", "DialerThrottleStorm",
                 "DialerCircuitBreakerOpen", "DialerWebhookSlow", "DialerLedgerBacklog", "DialerCampaignStalled",
-                "DialerRegionFailed");
+                "DialerRegionFailed", "DialerActionsFailing");
     }
 
     @Test

@@ -81,6 +81,7 @@ final class SyntheticCampaign {
             metrics.budgetHangup(CAMPAIGN);
             metrics.invocationsPerCall(CAMPAIGN, 990);
         }
+        metrics.actionFailed(CAMPAIGN, "Speak", "AccessDenied");
         metrics.unknownCallInvocation();
         metrics.signatureFailure();
         metrics.ledgerWrite(Duration.ofMillis(4));

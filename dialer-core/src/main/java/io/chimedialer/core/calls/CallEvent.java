@@ -1,6 +1,8 @@
 package io.chimedialer.core.calls;
 
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -51,6 +53,24 @@ public sealed interface CallEvent {
      * @param attemptId  the attempt, or null on an inbound call
      */
     record OptedOut(String campaignId, String number, String attemptId) implements CallEvent {
+    }
+
+    /**
+     * Chime reported an action of the call failed, for a reason that is not the callee's input (see
+     * {@link ActionFailure#isCallOutcome}). At most one per (TransactionId, Sequence).
+     *
+     * @param campaignId    campaign
+     * @param attemptId     attempt
+     * @param transactionId TransactionId
+     * @param sequence      the ACTION_FAILED's Sequence, -1 when it had none
+     * @param failure       what failed
+     * @param at            when the webhook received it
+     */
+    record ActionFailed(String campaignId, String attemptId, String transactionId, long sequence,
+                        ActionFailure failure, Instant at) implements CallEvent {
+        public ActionFailed {
+            Objects.requireNonNull(failure, "failure");
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.chimedialer.core.calls;
 
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import java.time.Duration;
@@ -31,6 +32,14 @@ final class LiveCall {
     Instant startedAt;
     Instant answeredAt;
     Instant endedAt;
+    /** A RINGING invocation was seen: an unanswered HANGUP without SIP code is then NO_ANSWER, else FAILED. */
+    boolean rang;
+    /**
+     * This process saw the call's NEW_OUTBOUND_CALL, hence every invocation after it. When it did not (the call was
+     * taken over after a restart), RINGING may have gone to the previous process: an unanswered HANGUP without SIP
+     * code is then UNKNOWN unless RINGING came here.
+     */
+    boolean sawStart;
     boolean startedPublished;
     boolean answeredPublished;
     boolean ended;
@@ -38,6 +47,8 @@ final class LiveCall {
     /** The attributes of our latest response: the flow's state when an invocation carries none. */
     Map<String, String> lastAttributes = Map.of();
     final StringBuilder digits = new StringBuilder();
+    /** The call's first failed action, or null. */
+    ActionFailure actionFailure;
     private final Map<Long, byte[]> responses = new LinkedHashMap<>(16, 0.75f, false) {
         @java.io.Serial
         private static final long serialVersionUID = 1L;
@@ -111,7 +122,7 @@ final class LiveCall {
         Duration talk = answeredAt == null ? Duration.ZERO : nonNegative(Duration.between(answeredAt, at));
         return new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
                 disposition, sipCode, ring, talk, digits.toString(), (int) Math.min(Integer.MAX_VALUE, invocations),
-                at);
+                at, actionFailure);
     }
 
     /** Marks the call ended once (caller holds the monitor); false when it already was. */

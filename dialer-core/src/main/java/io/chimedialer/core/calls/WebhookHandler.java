@@ -5,6 +5,7 @@ import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.webhook.Invocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.flow.Action;
@@ -270,6 +271,11 @@ public final class WebhookHandler {
                 if (call.startedAt == null) {
                     call.startedAt = registry.now();
                 }
+                if (inv.eventType() == Invocation.EventType.RINGING) {
+                    call.rang = true;
+                } else {
+                    call.sawStart = true;
+                }
             }
             case CALL_ANSWERED -> {
                 if (call.answeredAt == null && !call.ended) {
@@ -284,8 +290,18 @@ public final class WebhookHandler {
             }
             case ACTION_SUCCESSFUL -> kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL
                     : FlowRequest.Kind.ACTION_SUCCESSFUL;
-            case ACTION_FAILED -> kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL
-                    : FlowRequest.Kind.ACTION_FAILED;
+            case ACTION_FAILED -> {
+                kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL : FlowRequest.Kind.ACTION_FAILED;
+                ActionFailure failure = actionFailure(inv);
+                if (failure != null) {
+                    if (call.actionFailure == null) {
+                        call.actionFailure = failure;
+                    }
+                    events.add(new CallEvent.ActionFailed(call.campaignId, attemptId, inv.transactionId(),
+                            inv.sequence(), failure, registry.now()));
+                    observe(o -> o.actionFailed(call.campaignId, failure.action(), failure.errorType()));
+                }
+            }
             case DIGITS_RECEIVED -> kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL
                     : FlowRequest.Kind.DIGITS_RECEIVED;
             case INVALID_LAMBDA_RESPONSE -> kind = cancelled || call.ended ? FlowRequest.Kind.CANCEL
@@ -307,8 +323,11 @@ public final class WebhookHandler {
                     }
                 } else {
                     Integer sip = inv.actionData() == null ? null : inv.actionData().sipResponseCode();
+                    // Without a SIP code: rang -> NO_ANSWER, never rang -> FAILED; not knowable when the call's
+                    // start went to a previous process and no RINGING came here -> UNKNOWN.
                     Disposition disposition = call.answeredAt != null ? Disposition.ANSWERED
-                            : Disposition.ofUnansweredHangup(sip);
+                            : sip == null && !call.rang && !call.sawStart ? Disposition.UNKNOWN
+                            : Disposition.ofUnansweredHangup(sip, call.rang);
                     CallResult result = call.end(disposition, sip, registry.now());
                     if (result != null) {
                         events.add(new CallEvent.CallEnded(result));
@@ -368,6 +387,12 @@ public final class WebhookHandler {
         if (inv.eventType() == Invocation.EventType.HANGUP) {
             call.end(Disposition.ANSWERED, null, registry.now());
         }
+        if (inv.eventType() == Invocation.EventType.ACTION_FAILED) {
+            ActionFailure failure = actionFailure(inv);
+            if (failure != null) {
+                observe(o -> o.actionFailed(EventBus.INBOUND, failure.action(), failure.errorType()));
+            }
+        }
         if (kind == null) {
             return json(inv, List.of(), limited(attrs));
         }
@@ -391,6 +416,15 @@ public final class WebhookHandler {
             actions = List.of(Action.hangup()); // an empty list is an error for NEW_INBOUND_CALL
         }
         return json(inv, actions, decision.attributes());
+    }
+
+    /** The failure an ACTION_FAILED reports, or null when it is an outcome of the call (the callee's input). */
+    private static ActionFailure actionFailure(Invocation inv) {
+        String action = inv.actionData() == null ? null : inv.actionData().type();
+        if (ActionFailure.isCallOutcome(action, inv.errorType())) {
+            return null;
+        }
+        return new ActionFailure(action, inv.errorType(), inv.errorMessage());
     }
 
     private static boolean isBudgetHangup(FlowConfig flow, FlowRequest.Kind kind, Map<String, String> before,

@@ -34,4 +34,14 @@ public interface WebhookObserver {
     /** A call of this campaign was hung up politely because its invocation budget reached the reserve. */
     default void budgetHangup(String campaignId) {
     }
+
+    /**
+     * Chime reported an action failed, for a reason that is not the callee's input (counted once per invocation).
+     *
+     * @param campaignId the call's campaign ({@link EventBus#INBOUND} for an inbound call)
+     * @param action     the failed action's Type
+     * @param errorType  its ErrorType, or null when Chime sent none
+     */
+    default void actionFailed(String campaignId, String action, String errorType) {
+    }
 }

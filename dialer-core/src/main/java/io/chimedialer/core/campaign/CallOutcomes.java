@@ -2,8 +2,11 @@ package io.chimedialer.core.campaign;
 
 import io.chimedialer.core.calls.CallEvent;
 import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
+import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.pacing.Permit;
 import io.chimedialer.core.util.Masking;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -11,17 +14,27 @@ import reactor.core.publisher.Mono;
 /**
  * The webhook side of a run: each call event of the campaign updates the run at once (live calls, permits,
  * counters, follow-ups) and returns its ledger writes as the step's {@code Mono}, which the run's event chain
- * subscribes; the run completes only after they landed.
+ * subscribes; the run completes only after they landed. A failed action is recorded among the attempt's events;
+ * answered calls that all fail alike pause the run ({@link ActionFailureStreak}).
  */
 final class CallOutcomes {
     private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
 
     private final RunContext run;
     private final FollowUps followUps;
+    private final ActionFailureStreak actionFailures;
+    private final Consumer<String> pauseOnError;
 
-    CallOutcomes(RunContext run, FollowUps followUps) {
+    /**
+     * @param actionFailures the run's count of answered calls failing alike
+     * @param pauseOnError   pauses the run with a reason ({@link CampaignRun#pauseOnError})
+     */
+    CallOutcomes(RunContext run, FollowUps followUps, ActionFailureStreak actionFailures,
+                 Consumer<String> pauseOnError) {
         this.run = run;
         this.followUps = followUps;
+        this.actionFailures = actionFailures;
+        this.pauseOnError = pauseOnError;
     }
 
     /** Handles one event; the returned step completes when its ledger writes have landed, and never errors. */
@@ -36,6 +49,13 @@ final class CallOutcomes {
             }
             return run.writes.track(run.setup.ledger().recordPlaced(started.attemptId(), started.transactionId(),
                     run.now()));
+        }
+        if (event instanceof CallEvent.ActionFailed failed) {
+            // Durable on the attempt: its events carry "Speak failed: AccessDenied: <message>".
+            log.debug("campaign {}: attempt {}: {}", run.id, failed.attemptId(), failed.failure().detail());
+            return run.writes.track(run.setup.ledger().recordEvent(new Ledger.AttemptEvent(failed.transactionId(),
+                    (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, failed.sequence())),
+                    failed.attemptId(), "ACTION_FAILED", failed.at(), failed.failure().detail())));
         }
         if (event instanceof CallEvent.OptedOut optedOut) {
             run.setup.dnc().add(optedOut.number());
@@ -62,6 +82,9 @@ final class CallOutcomes {
         }
         run.counters.outcome(result.disposition());
         run.setup.metrics().callEnded(entry.attempt.region(), result);
+        if (result.disposition() == Disposition.ANSWERED) {
+            actionFailures.answered(result.actionFailure()).ifPresent(pauseOnError);
+        }
         Mono<Void> recorded = run.writes.track(run.setup.ledger().recordResult(result));
         boolean followUp = followUps.afterEnd(entry.attempt, result.disposition());
         // a resumed call's contact was counted as resumedDone

@@ -19,12 +19,21 @@ import java.util.Objects;
  * @param retry          follow-up rules
  * @param flow           what the call does once answered
  * @param dncLists       paths of suppression lists checked before each dial; opt-outs are added to the first
- * @param maxCallLifetime after this a call without HANGUP is closed as UNKNOWN and its permit returned
+ * @param maxCallLifetime after this a call without HANGUP is closed as UNKNOWN and its permit returned; null derives
+ *                       it from the flow ({@link #derivedMaxCallLifetime})
  * @param redialUnknown  whether UNKNOWN attempts are retried (default false: never redial blindly)
+ * @param pauseAfterActionFailures the run pauses itself after this many answered calls in a row whose actions
+ *                       failed with the same ErrorType (the account's or the configuration's fault, not the callees');
+ *                       0 never pauses (default {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES})
  */
 public record CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
                              CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow,
-                             List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown) {
+                             List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown,
+                             int pauseAfterActionFailures) {
+
+    /** The default of {@code pause-after-action-failures}. */
+    public static final int DEFAULT_PAUSE_AFTER_ACTION_FAILURES = 20;
+
     public CampaignConfig {
         Objects.requireNonNull(name, "name");
         regions = regions == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(regions));
@@ -41,6 +50,43 @@ public record CampaignConfig(String name, String contacts, Map<String, Integer> 
         retry = retry == null ? RetryConfig.NONE : retry;
         flow = flow == null ? FlowConfig.DEFAULT : flow;
         dncLists = dncLists == null ? List.of() : List.copyOf(dncLists);
-        maxCallLifetime = maxCallLifetime == null ? Duration.ofMinutes(30) : maxCallLifetime;
+        maxCallLifetime = maxCallLifetime == null ? derivedMaxCallLifetime(flow) : maxCallLifetime;
+        if (pauseAfterActionFailures < 0) {
+            throw new IllegalArgumentException("pause-after-action-failures must be >= 0 (0: never), was "
+                    + pauseAfterActionFailures);
+        }
+    }
+
+    /** A campaign that pauses after {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES} answered calls failing alike. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, DEFAULT_PAUSE_AFTER_ACTION_FAILURES);
+    }
+
+    /**
+     * How long Chime may ring a callee before it gives up. Not documented by AWS; carriers end an unanswered call
+     * with 408 or 480 within about two minutes.
+     */
+    public static final Duration RING_ALLOWANCE = Duration.ofMinutes(3);
+    /** Added to the ring allowance and the flow's longest path, for invocation round trips and retries. */
+    public static final Duration LIFETIME_MARGIN = Duration.ofMinutes(2);
+    /** The lifetime of a call whose flow has no bound the configuration can tell (a transfer, an audio prompt). */
+    public static final Duration UNBOUNDED_FLOW_LIFETIME = Duration.ofMinutes(30);
+
+    /**
+     * The default {@code max-call-lifetime}: {@link #RING_ALLOWANCE} + the flow's {@link FlowConfig#longestPath()} +
+     * {@link #LIFETIME_MARGIN}, in whole seconds, or {@link #UNBOUNDED_FLOW_LIFETIME} when the flow has no bound. A
+     * lost HANGUP holds an active-call permit this long, so it should be no longer than the flow needs: 30 minutes
+     * stalls a campaign at Chime's default of 10 active calls after ten lost HANGUPs.
+     */
+    public static Duration derivedMaxCallLifetime(FlowConfig flow) {
+        return flow.longestPath()
+                .map(path -> {
+                    Duration d = RING_ALLOWANCE.plus(path).plus(LIFETIME_MARGIN);
+                    return d.getNano() == 0 ? d : Duration.ofSeconds(d.getSeconds() + 1);
+                })
+                .orElse(UNBOUNDED_FLOW_LIFETIME);
     }
 }

@@ -70,6 +70,7 @@ public final class CampaignRun {
     private final ContactAdmission admission;
     private final Recovery recovery;
     private final DialOutcomes dialOutcomes;
+    private final ActionFailureStreak actionFailures;
     private final CallOutcomes callOutcomes;
     private final AtomicBoolean sourceDone = new AtomicBoolean();
     private final AtomicBoolean dialDone = new AtomicBoolean();
@@ -98,7 +99,8 @@ public final class CampaignRun {
         this.recovery = new Recovery(run, followUps);
         this.dialOutcomes = new DialOutcomes(run, fence, followUps,
                 reason -> pauseOnError(regionsDownReason()));
-        this.callOutcomes = new CallOutcomes(run, followUps);
+        this.actionFailures = new ActionFailureStreak(setup.config().pauseAfterActionFailures());
+        this.callOutcomes = new CallOutcomes(run, followUps, actionFailures, this::pauseOnError);
         paused.tryEmitNext(false);
     }
 
@@ -251,7 +253,8 @@ public final class CampaignRun {
 
     /**
      * Pauses the run by itself for an error that no contact caused and that retrying will not fix (every Region
-     * failed on an account or configuration error): as {@link #pause()}, with the reason shown in the report and
+     * failed on an account or configuration error, or {@code pause-after-action-failures} answered calls in a row
+     * failed an action with the same ErrorType): as {@link #pause()}, with the reason shown in the report and
      * the status, and told to {@link #errorPauses()}. {@link #resume()} clears it.
      */
     public void pauseOnError(String reason) {
@@ -277,7 +280,8 @@ public final class CampaignRun {
 
     /**
      * Resumes a paused run. The campaign's failed Regions are restored first (the operator fixed what failed
-     * them); if it is not fixed, the next Create there fails the Region again.
+     * them); if it is not fixed, the next Create there fails the Region again. The count of answered calls failing
+     * alike starts over.
      */
     public void resume() {
         if (run.state.compareAndSet(State.PAUSED, State.RUNNING)) {
@@ -288,6 +292,7 @@ public final class CampaignRun {
                 }
             }
             pauseReason = null;
+            actionFailures.reset();
             paused.tryEmitNext(false);
             entered(State.RUNNING);
             log.info("campaign {} resumed", id);

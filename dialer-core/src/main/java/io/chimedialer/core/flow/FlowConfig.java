@@ -3,10 +3,13 @@ package io.chimedialer.core.flow;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a campaign's call does once answered (and what an inbound callback hears). An immutable tree of
@@ -59,6 +62,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
     /** Chime's hard limit of invocations per call. */
     public static final int CHIME_INVOCATION_LIMIT = 1000;
 
+    /** The speaking pace {@link #longestPath()} assumes, in characters per second. */
+    public static final double SPEECH_CHARS_PER_SECOND = 8;
+
+    /** What Chime says when a digit prompt gets no valid input (the engine's FailureSpeechParameters default). */
+    static final String FAILURE_TEXT = "Sorry, I did not get that.";
+    /** Said after a confirm option without its own prompt. */
+    static final String CONFIRMED_TEXT = "Thank you, your answer has been recorded. Goodbye.";
+
     public FlowConfig {
         type = type == null ? Type.MESSAGE : type;
         voice = voice == null ? Voice.DEFAULT : voice;
@@ -88,6 +99,114 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             throw new IllegalArgumentException("flow.invocation-reserve must be 0.." + (invocationBudget - 1)
                     + ", was " + invocationReserve);
         }
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Prompt> e : prompts(message, menu, humanCheck, goodbye, optedOut, agentUnavailable,
+                error, inbound).entrySet()) {
+            String text = e.getValue().text();
+            String problem = text == null ? null : Ssml.problem(text, voice.textType());
+            if (problem != null) {
+                problems.add(e.getKey() + ".text: " + problem);
+            }
+        }
+        if (!problems.isEmpty()) {
+            // One line per problem, each starting with its key: the configuration reports each at its key.
+            throw new IllegalArgumentException(String.join("\n", problems));
+        }
+    }
+
+    /**
+     * The longest an answered outbound call can stay in this flow, from CALL_ANSWERED to its last action, or empty
+     * when the configuration does not bound it: a menu with a transfer (the bridged conversation lasts as long as the
+     * agent talks) or an audio prompt (the length of the WAV is not known here). It adds the human check's attempts,
+     * every menu attempt with its longest variant (the message again, or the invalid-choice text) and timeout, and
+     * the longest closing text; speech is estimated at {@value #SPEECH_CHARS_PER_SECOND} characters per second (about
+     * half Polly's usual pace), a text with a {@code {column}} at Speak's full 1,000 characters, an SSML
+     * {@code <break>} at Polly's longest (10 s) and an SSML text with a {@code <prosody rate>} five times slower
+     * (Polly's slowest rate is 20 %).
+     */
+    public Optional<java.time.Duration> longestPath() {
+        Map<String, Prompt> heard = prompts();
+        heard.remove("flow.inbound.prompt");
+        heard.remove("flow.agent-unavailable");
+        if (heard.values().stream().anyMatch(p -> p.audio() != null)) {
+            return Optional.empty();
+        }
+        long ms = 0;
+        if (humanCheck != null) {
+            ms += humanCheck.attempts() * (speechMillis(humanCheck.prompt()) + humanCheck.timeoutMillis()
+                    + speechMillis(Prompt.text(FAILURE_TEXT)));
+        }
+        long messageMs = message == null ? 0 : repeat * speechMillis(message);
+        long closing = Math.max(speechMillis(goodbye), speechMillis(error));
+        if (type == Type.MENU && menu != null) {
+            if (menu.options().values().stream().anyMatch(o -> o.action() == MenuOption.Action.TRANSFER)) {
+                return Optional.empty();
+            }
+            long perAttempt = Math.max(messageMs, speechMillis(menu.invalidChoice())) + speechMillis(menu.prompt())
+                    + menu.timeoutMillis() + speechMillis(menu.failurePrompt());
+            ms += menu.maxAttempts() * perAttempt;
+            closing = Math.max(closing, speechMillis(optedOut));
+            closing = Math.max(closing, speechMillis(Prompt.text(CONFIRMED_TEXT)));
+            for (MenuOption option : menu.options().values()) {
+                if (option.prompt() != null) {
+                    closing = Math.max(closing, speechMillis(option.prompt()));
+                }
+            }
+        } else {
+            ms += messageMs;
+        }
+        return Optional.of(java.time.Duration.ofMillis(ms + closing));
+    }
+
+    /** Estimated speaking time of a text prompt, in milliseconds (see {@link #longestPath()}). */
+    private long speechMillis(Prompt prompt) {
+        String text = prompt.text();
+        int chars = FlowEngine.PLACEHOLDER.matcher(text).find() ? 1000 : text.length();
+        double seconds = chars / SPEECH_CHARS_PER_SECOND;
+        if ("ssml".equals(voice.textType()) && Ssml.isMarkup(text)) {
+            if (text.contains("<prosody") && text.contains("rate")) {
+                seconds *= 5;
+            }
+            int breaks = 0;
+            for (int i = text.indexOf("<break"); i >= 0; i = text.indexOf("<break", i + 1)) {
+                breaks++;
+            }
+            seconds += breaks * 10;
+        }
+        return (long) Math.ceil(seconds * 1000);
+    }
+
+    /** Every prompt of the flow that the callee may hear, by its key ({@code flow.menu.options.1.prompt}). */
+    public Map<String, Prompt> prompts() {
+        return prompts(message, menu, humanCheck, goodbye, optedOut, agentUnavailable, error, inbound);
+    }
+
+    private static Map<String, Prompt> prompts(Prompt message, Menu menu, HumanCheck humanCheck, Prompt goodbye,
+                                               Prompt optedOut, Prompt agentUnavailable, Prompt error,
+                                               Inbound inbound) {
+        Map<String, Prompt> all = new LinkedHashMap<>();
+        if (humanCheck != null) {
+            all.put("flow.human-check.prompt", humanCheck.prompt());
+        }
+        if (message != null) {
+            all.put("flow.message", message);
+        }
+        if (menu != null) {
+            all.put("flow.menu.prompt", menu.prompt());
+            all.put("flow.menu.failure-prompt", menu.failurePrompt());
+            all.put("flow.menu.invalid-choice", menu.invalidChoice());
+            menu.options().forEach((key, option) -> {
+                if (option.prompt() != null) {
+                    all.put("flow.menu.options." + key + ".prompt", option.prompt());
+                }
+            });
+        }
+        all.put("flow.goodbye", goodbye);
+        all.put("flow.opted-out", optedOut);
+        all.put("flow.agent-unavailable", agentUnavailable);
+        all.put("flow.error", error);
+        all.put("flow.inbound.prompt", inbound.prompt());
+        return all;
     }
 
     /** A MESSAGE flow with every other setting at its default. */
@@ -120,6 +239,12 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                 agentUnavailable, error, inbound, budget, reserve);
     }
 
+    /** A copy with another voice. */
+    public FlowConfig withVoice(Voice v) {
+        return new FlowConfig(type, v, callerName, message, repeat, menu, humanCheck, goodbye, optedOut,
+                agentUnavailable, error, inbound, invocationBudget, invocationReserve);
+    }
+
     /** A copy with another inbound flow. */
     public FlowConfig withInbound(Inbound in) {
         return new FlowConfig(type, voice, callerName, message, repeat, menu, humanCheck, goodbye, optedOut,
@@ -137,7 +262,8 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
     }
 
     /**
-     * Polly settings of Speak and SpeakAndGetDigits.
+     * Polly settings of Speak and SpeakAndGetDigits. The voice, its language and its engine must go together as
+     * {@link PollyVoices} lists them (Chime fails the action otherwise).
      *
      * @param voiceId      Polly voice (default Joanna)
      * @param languageCode e.g. en-US (default en-US)
@@ -160,6 +286,9 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (!textType.equals("text") && !textType.equals("ssml")) {
                 throw new IllegalArgumentException("flow.voice.text-type must be text or ssml, was " + textType);
             }
+            PollyVoices.problem(voiceId, languageCode, engine).ifPresent(problem -> {
+                throw new IllegalArgumentException(problem);
+            });
         }
     }
 
@@ -204,6 +333,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (bucket == null || bucket.isBlank() || key == null || key.isBlank()) {
                 throw new IllegalArgumentException("audio needs a bucket and a key");
             }
+            if (!S3_BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
+                throw new IllegalArgumentException("audio.bucket must be an S3 bucket name (3 to 63 lower-case"
+                        + " letters, digits, dots and hyphens, starting and ending with a letter or digit), was '"
+                        + bucket + "'");
+            }
+            if (key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 1024) {
+                throw new IllegalArgumentException("audio.key must be at most 1,024 bytes (S3's limit)");
+            }
         }
     }
 
@@ -224,7 +361,7 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             if (prompt == null) {
                 throw new IllegalArgumentException("flow.menu.prompt is required");
             }
-            failurePrompt = failurePrompt == null ? Prompt.text("Sorry, I did not get that.") : failurePrompt;
+            failurePrompt = failurePrompt == null ? Prompt.text(FAILURE_TEXT) : failurePrompt;
             invalidChoice = invalidChoice == null ? Prompt.text("Sorry, that is not a valid choice.") : invalidChoice;
             if (options == null || options.isEmpty()) {
                 throw new IllegalArgumentException("flow.menu.options needs at least one digit");
@@ -239,6 +376,11 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                 }
             });
             options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
+            if (terminatorAvoiding(options.keySet()) == null) {
+                throw new IllegalArgumentException("flow.menu.options: offers every key, \"#\" included: Chime ends"
+                        + " digit input on a terminator key (TerminatorDigits) and does not report it, so one key must"
+                        + " stay free for that; remove one option, e.g. \"#\"");
+            }
             maxAttempts = maxAttempts == null ? 3 : maxAttempts;
             if (maxAttempts < 1 || maxAttempts > 10) {
                 throw new IllegalArgumentException("flow.menu.max-attempts must be 1..10, was " + maxAttempts);
@@ -253,6 +395,15 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
         /** A menu with default failure texts, attempts and timeout. */
         public static Menu of(Prompt prompt, Map<String, MenuOption> options) {
             return new Menu(prompt, null, null, options, null, null);
+        }
+
+        /**
+         * The key sent as the menu's {@code TerminatorDigits}: {@code #}, or when the menu offers {@code #}, the
+         * first key it does not offer ({@code *}, then 0-9). Chime ends input on it without reporting it, so an
+         * offered key must never be the terminator.
+         */
+        public String terminatorDigit() {
+            return terminatorAvoiding(options.keySet());
         }
     }
 
@@ -330,6 +481,14 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
             onNoInput = onNoInput == null ? NoInput.HANGUP : onNoInput;
         }
 
+        /**
+         * The check's {@code TerminatorDigits}: {@code #}, or {@code *} when {@code #} is the digit to press. That
+         * key ends input without a digit, so pressing it counts as no input.
+         */
+        public String terminatorDigit() {
+            return terminatorAvoiding(java.util.Set.of(digit));
+        }
+
         /** What happens when nobody presses a digit. */
         public enum NoInput {
             HANGUP, MESSAGE;
@@ -370,5 +529,27 @@ public record FlowConfig(Type type, Voice voice, String callerName, Prompt messa
                         + timeoutMillis);
             }
         }
+
+        /** The inbound prompt's {@code TerminatorDigits}: {@code #}, or {@code *} when {@code #} is the opt-out digit. */
+        public String terminatorDigit() {
+            return terminatorAvoiding(java.util.Set.of(optOutDigit));
+        }
+    }
+
+    /** An S3 bucket name: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit. */
+    private static final java.util.regex.Pattern S3_BUCKET =
+            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+
+    /** Terminator keys in order of preference. */
+    private static final List<String> TERMINATORS = List.of("#", "*", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+
+    /** The first key of {@code #}, {@code *}, 0-9 that is not among {@code offered}, or null when all are. */
+    static String terminatorAvoiding(java.util.Collection<String> offered) {
+        for (String key : TERMINATORS) {
+            if (!offered.contains(key)) {
+                return key;
+            }
+        }
+        return null;
     }
 }

@@ -70,8 +70,10 @@ public final class FlowEngine {
     static final String SILENT_HANGUP = "Z";
     static final String INBOUND = "I";
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.-]+)}");
+    static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.-]+)}");
     private static final int MAX_DIGITS_KEPT = 64;
+    /** Speak's limit on Text (and SpeakAndGetDigits' on each SpeechParameters.Text). */
+    private static final int MAX_TEXT = 1000;
 
     /** Creates the engine; it holds no state. */
     public FlowEngine() {
@@ -108,7 +110,13 @@ public final class FlowEngine {
             }
         }
         if (ctx.alreadyHungUp()) {
-            // After our Hangup nothing more is said; a repeated failure must not loop.
+            // After our Hangup nothing more is said; a repeated failure must not loop. But an action that failed
+            // before our Hangup made Chime drop the rest of its list, that Hangup included: hang up again (a failed
+            // Hangup, or one whose type is unknown, is not repeated).
+            if (request.kind() == FlowRequest.Kind.ACTION_FAILED && request.actionType() != null
+                    && !"Hangup".equalsIgnoreCase(request.actionType())) {
+                return ctx.decision(List.of(Action.hangup()));
+            }
             return ctx.none();
         }
         FlowConfig cfg = request.config();
@@ -164,6 +172,12 @@ public final class FlowEngine {
         }
         if ("CallAndBridge".equalsIgnoreCase(type)) {
             return ctx.start(AGENT_UNAVAILABLE);
+        }
+        boolean noInput = r.errorType() == null || r.errorType().isBlank()
+                || "InvalidDigitsReceived".equalsIgnoreCase(r.errorType());
+        if ((isGetDigits(type) || "ReceiveDigits".equalsIgnoreCase(type)) && !noInput) {
+            // The prompt itself failed (e.g. AccessDenied for Polly): asking again would fail the same way.
+            return ctx.start(SILENT_HANGUP);
         }
         if (isGetDigits(type) || "InvalidDigitsReceived".equalsIgnoreCase(r.errorType())
                 || "ReceiveDigits".equalsIgnoreCase(type)) {
@@ -251,8 +265,8 @@ public final class FlowEngine {
         switch (step.substring(0, 1)) {
             case HUMAN_CHECK -> {
                 FlowConfig.HumanCheck hc = cfg.humanCheck() == null ? FlowConfig.HumanCheck.DEFAULT : cfg.humanCheck();
-                plan.add(getDigits(ctx, hc.prompt(), Prompt.text("Sorry, I did not get that."), "^[0-9#*]$",
-                        hc.attempts(), hc.timeoutMillis()));
+                plan.add(getDigits(ctx, hc.prompt(), Prompt.text(FlowConfig.FAILURE_TEXT), "^[0-9#*]$",
+                        hc.terminatorDigit(), hc.attempts(), hc.timeoutMillis()));
             }
             case MESSAGE -> {
                 addMessage(ctx, plan);
@@ -269,13 +283,13 @@ public final class FlowEngine {
                 } else if (step.equals(MENU_INVALID)) {
                     plan.add(say(ctx, menu.invalidChoice()));
                 }
-                plan.add(getDigits(ctx, menu.prompt(), menu.failurePrompt(), menuRegex(menu), 1,
-                        menu.timeoutMillis()));
+                plan.add(getDigits(ctx, menu.prompt(), menu.failurePrompt(), menuRegex(menu), menu.terminatorDigit(),
+                        1, menu.timeoutMillis()));
             }
             case OPTION -> {
                 MenuOption option = option(cfg, step);
                 plan.add(say(ctx, option != null && option.prompt() != null ? option.prompt()
-                        : Prompt.text("Thank you, your answer has been recorded. Goodbye.")));
+                        : Prompt.text(FlowConfig.CONFIRMED_TEXT)));
                 plan.add(Action.hangup());
             }
             case TRANSFER -> {
@@ -306,7 +320,7 @@ public final class FlowEngine {
                 plan.add(Action.hangup());
             }
             case INBOUND -> plan.add(getDigits(ctx, cfg.inbound().prompt(), Prompt.text("Goodbye."),
-                    "^[0-9#*]$", 2, cfg.inbound().timeoutMillis()));
+                    "^[0-9#*]$", cfg.inbound().terminatorDigit(), 2, cfg.inbound().timeoutMillis()));
             case SILENT_HANGUP -> plan.add(Action.hangup());
             default -> {
                 // BRIDGED and unknown steps have no plan.
@@ -352,7 +366,9 @@ public final class FlowEngine {
         return new Action("Speak", p);
     }
 
-    private Action getDigits(Ctx ctx, Prompt prompt, Prompt failure, String regex, int repeat, int timeoutMillis) {
+    /** A GetDigits whose terminator is never a key the step offers (Chime does not report the terminator). */
+    private Action getDigits(Ctx ctx, Prompt prompt, Prompt failure, String regex, String terminator, int repeat,
+                             int timeoutMillis) {
         Map<String, Object> p = target(ctx);
         p.put("InputDigitsRegex", regex);
         boolean audio = prompt.audio() != null;
@@ -361,12 +377,12 @@ public final class FlowEngine {
             p.put("FailureAudioSource", failure.audio() != null ? s3(failure.audio()) : s3(prompt.audio()));
         } else {
             p.put("SpeechParameters", speech(ctx, prompt));
-            Prompt f = failure.text() != null ? failure : Prompt.text("Sorry, I did not get that.");
+            Prompt f = failure.text() != null ? failure : Prompt.text(FlowConfig.FAILURE_TEXT);
             p.put("FailureSpeechParameters", speech(ctx, f));
         }
         p.put("MinNumberOfDigits", 1);
         p.put("MaxNumberOfDigits", 1);
-        p.put("TerminatorDigits", List.of("#"));
+        p.put("TerminatorDigits", List.of(terminator));
         p.put("InBetweenDigitsDurationInMilliseconds", timeoutMillis);
         p.put("Repeat", repeat);
         p.put("RepeatDurationInMilliseconds", timeoutMillis);
@@ -397,7 +413,7 @@ public final class FlowEngine {
     private static Map<String, Object> speech(Ctx ctx, Prompt prompt) {
         FlowConfig.Voice voice = ctx.request.config().voice();
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("Text", render(prompt.text(), ctx.variables));
+        p.put("Text", render(prompt.text(), ctx.variables, "ssml".equals(voice.textType())));
         p.put("Engine", voice.engine());
         p.put("LanguageCode", voice.languageCode());
         p.put("TextType", voice.textType());
@@ -418,6 +434,51 @@ public final class FlowEngine {
      * is cut at Speak's 1,000 characters.
      */
     static String render(String template, Map<String, String> variables) {
+        String text = substitute(template, variables, Integer.MAX_VALUE, false).strip();
+        if (text.isEmpty()) {
+            text = ".";
+        }
+        return text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text;
+    }
+
+    /**
+     * {@link #render(String, Map)} for Speak's {@code TextType}. As SSML ({@code ssml} true), a template that is
+     * markup gets its values XML-escaped (a name like {@code Smith & <Sons>} is spoken, not parsed), and when the
+     * result would exceed 1,000 characters the values are shortened, never the markup, so the document stays
+     * well-formed; a plain-text template is rendered as text and then escaped and wrapped in {@code <speak>}.
+     */
+    static String render(String template, Map<String, String> variables, boolean ssml) {
+        if (!ssml) {
+            return render(template, variables);
+        }
+        if (!Ssml.isMarkup(template)) {
+            return Ssml.wrap(render(template, variables), MAX_TEXT);
+        }
+        String full = substitute(template, variables, Integer.MAX_VALUE, true).strip();
+        if (full.length() <= MAX_TEXT) {
+            return full;
+        }
+        // The longest cap on each value's length that fits; with every value empty the template alone fits
+        // (its length is checked at configuration).
+        int lo = 0;
+        int hi = 0;
+        for (String v : variables.values()) {
+            hi = Math.max(hi, v == null ? 0 : v.length());
+        }
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (substitute(template, variables, mid, true).strip().length() <= MAX_TEXT) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        String text = substitute(template, variables, lo, true).strip();
+        return text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) : text;
+    }
+
+    /** The template with each placeholder replaced by its value cut at {@code cap} characters, escaped or not. */
+    private static String substitute(String template, Map<String, String> variables, int cap, boolean escape) {
         Matcher m = PLACEHOLDER.matcher(template);
         StringBuilder sb = new StringBuilder();
         while (m.find()) {
@@ -425,14 +486,15 @@ public final class FlowEngine {
             if (value == null) {
                 value = variables.get(m.group(1).toLowerCase(Locale.ROOT));
             }
-            m.appendReplacement(sb, Matcher.quoteReplacement(value == null ? "" : value));
+            value = value == null ? "" : value;
+            if (value.length() > cap) {
+                int end = cap > 0 && Character.isHighSurrogate(value.charAt(cap - 1)) ? cap - 1 : cap;
+                value = value.substring(0, end);
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(escape ? Ssml.escape(value) : value));
         }
         m.appendTail(sb);
-        String text = sb.toString().strip();
-        if (text.isEmpty()) {
-            text = ".";
-        }
-        return text.length() > 1000 ? text.substring(0, 1000) : text;
+        return sb.toString();
     }
 
     private static boolean isGetDigits(String type) {

@@ -5,6 +5,7 @@ import io.chimedialer.core.ledger.internal.GroupCommitWriter;
 import io.chimedialer.core.ledger.internal.PostgresBackend;
 import io.chimedialer.core.ledger.internal.SqliteBackend;
 import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import java.sql.Connection;
@@ -52,6 +53,11 @@ public final class JdbcLedger implements Ledger {
     private static final String ATTEMPT_COLUMNS = "attempt_id, campaign_id, contact_key, number, attempt_number, "
             + "region, from_number, transaction_id, intended_at, placed_at, ended_at, disposition, sip_code, "
             + "ring_ms, talk_ms, digits, invocations";
+
+    /** The detail of an attempt's first ACTION_FAILED event (by the index on attempt_events.attempt_id). */
+    private static final String FIRST_ACTION_FAILURE = "(SELECT e.detail FROM attempt_events e"
+            + " WHERE e.attempt_id = attempts.attempt_id AND e.event_type = 'ACTION_FAILED'"
+            + " ORDER BY e.sequence LIMIT 1)";
 
     private final Backend backend;
     private final Clock clock;
@@ -431,11 +437,16 @@ public final class JdbcLedger implements Ledger {
                 statement -> statement.setString(1, attemptId), JdbcLedger::attempt).next();
     }
 
+    /**
+     * {@inheritDoc} Each result carries the attempt's first failed action, read from its {@code ACTION_FAILED}
+     * event ({@link CallResult#actionFailure()}), for the export.
+     */
     @Override
     public Flux<AttemptRecord> attempts(String campaignId) {
         Objects.requireNonNull(campaignId, "campaignId");
-        return query("SELECT " + ATTEMPT_COLUMNS + " FROM attempts WHERE campaign_id = ? ORDER BY seq",
-                statement -> statement.setString(1, campaignId), JdbcLedger::attempt);
+        return query("SELECT " + ATTEMPT_COLUMNS + ", " + FIRST_ACTION_FAILURE
+                        + " FROM attempts WHERE campaign_id = ? ORDER BY seq",
+                statement -> statement.setString(1, campaignId), JdbcLedger::attemptWithActionFailure);
     }
 
     @Override
@@ -666,6 +677,20 @@ public final class JdbcLedger implements Ledger {
         return new AttemptRecord(attemptId, campaignId, rows.getString(3), rows.getString(4), rows.getInt(5),
                 rows.getString(6), rows.getString(7), transactionId, instant(rows, 9), instant(rows, 10), result,
                 withdrawn);
+    }
+
+    /** {@link #attempt} with the 18th column, the first ACTION_FAILED detail, put into its result. */
+    private static AttemptRecord attemptWithActionFailure(ResultSet rows) throws SQLException {
+        AttemptRecord a = attempt(rows);
+        ActionFailure failure = ActionFailure.parse(rows.getString(18));
+        CallResult r = a.result();
+        if (r == null || failure == null) {
+            return a;
+        }
+        return new AttemptRecord(a.attemptId(), a.campaignId(), a.contactKey(), a.number(), a.attemptNumber(),
+                a.region(), a.fromNumber(), a.transactionId(), a.intendedAt(), a.placedAt(),
+                new CallResult(r.attemptId(), r.campaignId(), r.transactionId(), r.disposition(), r.sipCode(), r.ring(),
+                        r.talk(), r.digits(), r.invocations(), r.endedAt(), failure), a.withdrawn());
     }
 
     private static CampaignRecord campaign(ResultSet rows) throws SQLException {

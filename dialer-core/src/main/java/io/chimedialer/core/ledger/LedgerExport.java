@@ -17,16 +17,19 @@ import reactor.core.publisher.Mono;
  * <pre>{@value #HEADER_LINE}</pre>
  *
  * Times are ISO-8601 UTC ({@code 2026-01-02T03:04:05.678Z}), durations are milliseconds; fields of an
- * attempt without a result (live or UNKNOWN after a crash) are empty.
+ * attempt without a result (live or UNKNOWN after a crash) are empty. {@code action_failure} is the attempt's first
+ * failed action as its ACTION_FAILED event recorded it ({@code Speak failed: AccessDenied: <message>}), empty
+ * when none failed.
  */
 public final class LedgerExport {
     /** The header row's columns, in order. */
     public static final List<String> COLUMNS = List.of("attempt_id", "contact_id", "number", "attempt_number",
             "region", "from_number", "transaction_id", "intended_at", "placed_at", "ended_at", "disposition",
-            "sip_code", "ring_ms", "talk_ms", "digits", "invocations");
+            "sip_code", "ring_ms", "talk_ms", "digits", "invocations", "action_failure");
     /** The header row as written. */
     public static final String HEADER_LINE = "attempt_id,contact_id,number,attempt_number,region,from_number,"
-            + "transaction_id,intended_at,placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations";
+            + "transaction_id,intended_at,placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations,"
+            + "action_failure";
 
     private LedgerExport() {
     }
@@ -69,6 +72,7 @@ public final class LedgerExport {
         field(line, result == null ? null : Long.toString(result.talk().toMillis()));
         field(line, result == null ? null : result.digits());
         field(line, result == null ? null : Integer.toString(result.invocations()));
+        field(line, result == null || result.actionFailure() == null ? null : result.actionFailure().detail());
         line.setLength(line.length() - 1);
         return line.append("\r\n").toString();
     }

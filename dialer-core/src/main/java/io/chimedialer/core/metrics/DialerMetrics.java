@@ -50,6 +50,10 @@ public final class DialerMetrics {
     public static final String TAG_OUTCOME = "outcome";
     /** Tag: a {@link RetryReason#tagValue()}. */
     public static final String TAG_REASON = "reason";
+    /** Tag: the Type of a failed SMA action ({@link #ACTIONS}), or {@value #OTHER}. */
+    public static final String TAG_ACTION = "action";
+    /** Tag: the ErrorType of a failed SMA action ({@link #ERROR_TYPES}), {@value #NONE} or {@value #OTHER}. */
+    public static final String TAG_ERROR_TYPE = "error_type";
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -57,6 +61,20 @@ public final class DialerMetrics {
     public static final String NONE = "none";
     /** The {@code event_type} of an invocation whose type is not one of Chime's documented types. */
     public static final String UNRECOGNIZED_EVENT_TYPE = "UNRECOGNIZED";
+
+    /** The value of the {@code action} and {@code error_type} tags for anything outside their documented sets. */
+    public static final String OTHER = "other";
+
+    /** The SMA action types Chime documents (CHIME.md section 4.3); others are tagged {@value #OTHER}. */
+    public static final Set<String> ACTIONS = Set.of("Speak", "SpeakAndGetDigits", "PlayAudio",
+            "PlayAudioAndGetDigits", "ReceiveDigits", "RecordAudio", "Pause", "Hangup", "CallAndBridge",
+            "JoinChimeMeeting", "ModifyChimeMeetingAttendees", "SendDigits", "StartBotConversation", "VoiceFocus",
+            "StartCallRecording", "StopCallRecording", "PauseCallRecording", "ResumeCallRecording");
+
+    /** The action ErrorTypes Chime documents (CHIME.md section 4.3); others are tagged {@value #OTHER}. */
+    public static final Set<String> ERROR_TYPES = Set.of("AccessDenied", "InvalidActionParameter",
+            "MissingRequiredActionParameter", "InvalidAudioSource", "SystemException", "ActionExecutionThrottled",
+            "ResourceNotFound", "ResourceAccessDenied", "CallNotAnswered", "InvalidDigitsReceived");
 
     /** The SMA invocation event types Chime documents (CHIME.md section 3.3); others are tagged as unrecognized. */
     public static final Set<String> EVENT_TYPES = Set.of("NEW_INBOUND_CALL", "NEW_OUTBOUND_CALL",
@@ -118,6 +136,11 @@ public final class DialerMetrics {
         CALLS_BUDGET_HANGUPS("dialer.calls.budget.hangups", "dialer_calls_budget_hangups_total", Type.COUNTER,
                 "calls", "Calls the dialer hung up because they neared the 1,000-invocation budget",
                 TAG_CAMPAIGN),
+        /** Failed SMA actions, by type and ErrorType. */
+        ACTIONS_FAILED("dialer.actions.failed", "dialer_actions_failed_total", Type.COUNTER, "actions",
+                "SMA actions Chime reported failed (ACTION_FAILED), by action and ErrorType; the callee's input and"
+                        + " unanswered transfers are not failures",
+                TAG_CAMPAIGN, TAG_ACTION, TAG_ERROR_TYPE),
         /** Calls in progress per Region. */
         CALLS_ACTIVE("dialer.calls.active", "dialer_calls_active", Type.GAUGE, "calls",
                 "Calls in progress (active-call permits held)",
@@ -353,6 +376,7 @@ public final class DialerMetrics {
     private final Meter.MeterProvider<Timer> talkDuration;
     private final Meter.MeterProvider<DistributionSummary> callInvocations;
     private final Meter.MeterProvider<Counter> budgetHangups;
+    private final Meter.MeterProvider<Counter> actionsFailed;
     private final Meter.MeterProvider<Timer> apiDuration;
     private final Meter.MeterProvider<Counter> apiThrottled;
     private final Meter.MeterProvider<Counter> apiRetries;
@@ -378,6 +402,7 @@ public final class DialerMetrics {
                 .serviceLevelObjectives(2, 3, 5, 10, 20, 50, 100, 200, 500, 900, 1000)
                 .withRegistry(registry);
         budgetHangups = counter(Metric.CALLS_BUDGET_HANGUPS);
+        actionsFailed = counter(Metric.ACTIONS_FAILED);
         apiDuration = timer(Metric.API_REQUEST_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(5))
@@ -525,6 +550,20 @@ public final class DialerMetrics {
      */
     public void budgetHangup(String campaign) {
         budgetHangups.withTags(TAG_CAMPAIGN, name(campaign)).increment();
+    }
+
+    /**
+     * Counts an SMA action that Chime reported failed.
+     *
+     * @param campaign  the campaign's name
+     * @param action    the action's Type; anything but Chime's documented types (and null) is {@value #OTHER}
+     * @param errorType its ErrorType; null is {@value #NONE}, anything but Chime's documented types {@value #OTHER}
+     */
+    public void actionFailed(String campaign, String action, String errorType) {
+        actionsFailed.withTags(TAG_CAMPAIGN, name(campaign),
+                TAG_ACTION, action != null && ACTIONS.contains(action) ? action : OTHER,
+                TAG_ERROR_TYPE, errorType == null || errorType.isBlank() ? NONE
+                        : ERROR_TYPES.contains(errorType) ? errorType : OTHER).increment();
     }
 
     /** Counts an invocation that matched no call of this dialer. */

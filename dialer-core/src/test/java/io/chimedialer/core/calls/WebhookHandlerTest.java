@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
@@ -106,7 +107,7 @@ class WebhookHandlerTest {
     @Test
     void unansweredHangup_sipCodeAsNumberOrString_mappedToDisposition() {
         Object[][] cases = {{486, Disposition.BUSY}, {"480", Disposition.NO_ANSWER}, {"603", Disposition.REJECTED},
-                {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}, {null, Disposition.UNKNOWN}};
+                {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}};
         int i = 0;
         for (Object[] c : cases) {
             String att = "att-" + i;
@@ -120,13 +121,69 @@ class WebhookHandlerTest {
         }
         List<CallEnded> ended = h.eventsOf(CallEnded.class);
         assertThat(ended).extracting(e -> e.result().disposition()).containsExactly(Disposition.BUSY,
-                Disposition.NO_ANSWER, Disposition.REJECTED, Disposition.INVALID_NUMBER, Disposition.FAILED,
-                Disposition.UNKNOWN);
+                Disposition.NO_ANSWER, Disposition.REJECTED, Disposition.INVALID_NUMBER, Disposition.FAILED);
         assertThat(ended.get(0).result().sipCode()).isEqualTo(486);
         assertThat(ended.get(1).result().sipCode()).isEqualTo(480);
-        assertThat(ended.get(5).result().sipCode()).isNull();
         assertThat(ended.get(0).result().ring()).isEqualTo(Duration.ofSeconds(3));
         assertThat(ended.get(0).result().talk()).isZero();
+    }
+
+    @Test
+    void hangupWithoutSipCode_rangNotAnswered_noAnswer() {
+        h.expect("att-r", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-r", "att-r"));
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-r", null));
+        h.clock.advance(Duration.ofSeconds(25));
+
+        h.sendOk(Bodies.hangup(3, "tx-r", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
+            assertThat(e.result().disposition()).isEqualTo(Disposition.NO_ANSWER);
+            assertThat(e.result().sipCode()).isNull();
+            assertThat(e.result().ring()).isEqualTo(Duration.ofSeconds(25));
+        });
+    }
+
+    @Test
+    void hangupWithoutSipCode_neverRang_failed() {
+        h.expect("att-f", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-f", "att-f"));
+
+        h.sendOk(Bodies.hangup(2, "tx-f", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.FAILED));
+    }
+
+    @Test
+    void hangupWithoutSipCode_answered_answered() {
+        h.expect("att-a", FlowConfig.DEFAULT);
+        h.sendOk(Bodies.newOutbound(1, "tx-a", "att-a"));
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-a", null));
+        h.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-a", "Connected"));
+        h.clock.advance(Duration.ofSeconds(12));
+
+        h.sendOk(Bodies.hangup(4, "tx-a", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
+            assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED);
+            assertThat(e.result().talk()).isEqualTo(Duration.ofSeconds(12));
+        });
+    }
+
+    @Test
+    void hangupWithoutSipCode_startSeenByAnotherProcess_unknownUnlessRingingSeenHere() {
+        // Taken over after a restart: NEW_OUTBOUND_CALL (and maybe RINGING) went to the previous process.
+        h.expect("att-u", FlowConfig.DEFAULT);
+        h.registry.placed("att-u", "tx-u");
+        h.sendOk(Bodies.hangup(3, "tx-u", null, Map.of()));
+        h.expect("att-n", FlowConfig.DEFAULT);
+        h.registry.placed("att-n", "tx-n");
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-n", null));
+        h.sendOk(Bodies.hangup(3, "tx-n", null, Map.of()));
+
+        assertThat(h.eventsOf(CallEnded.class)).extracting(e -> e.result().disposition())
+                .containsExactly(Disposition.UNKNOWN, Disposition.NO_ANSWER);
     }
 
     @Test
@@ -357,6 +414,81 @@ class WebhookHandlerTest {
         Bodies.withAttributes(failed, Map.of("s", "M", "l", "Hangup", "a", "att-f"));
         JsonNode r = h.sendOk(failed);
         assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+    }
+
+    @Test
+    void actionFailed_speakAccessDenied_publishedObservedAndOnTheCallsResult() {
+        List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness watched = new Harness(b -> b.observer(new WebhookObserver() {
+            @Override
+            public void actionFailed(String campaignId, String action, String errorType) {
+                observed.add(campaignId + "/" + action + "/" + errorType);
+            }
+        }));
+        try {
+            watched.expect("att-p", FlowConfig.DEFAULT);
+            watched.sendOk(Bodies.newOutbound(1, "tx-p", "att-p"));
+            JsonNode answered = watched.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-p", "Connected"));
+            ObjectNode failed = Bodies.actionFailed(3, "tx-p", "Speak", "AccessDenied", Harness.attributes(answered));
+            ((ObjectNode) failed.get("ActionData")).put("ErrorMessage", "Chime is not authorized to use Polly");
+
+            JsonNode r = watched.sendOk(failed);
+            watched.send(Bodies.bytes(failed)); // Chime retried it: counted once
+            watched.sendOk(Bodies.hangup(4, "tx-p", 0, Harness.attributes(r)));
+
+            assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+            ActionFailure expected = new ActionFailure("Speak", "AccessDenied", "Chime is not authorized to use Polly");
+            assertThat(watched.eventsOf(CallEvent.ActionFailed.class)).singleElement().satisfies(e -> {
+                assertThat(e.failure()).isEqualTo(expected);
+                assertThat(e.failure().detail())
+                        .isEqualTo("Speak failed: AccessDenied: Chime is not authorized to use Polly");
+                assertThat(e.failure().wasAudible()).isTrue();
+                assertThat(e.attemptId()).isEqualTo("att-p");
+                assertThat(e.transactionId()).isEqualTo("tx-p");
+                assertThat(e.sequence()).isEqualTo(3);
+            });
+            assertThat(observed).containsExactly("c1/Speak/AccessDenied");
+            assertThat(watched.eventsOf(CallEnded.class)).singleElement().satisfies(e -> {
+                assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED);
+                assertThat(e.result().actionFailure()).isEqualTo(expected);
+            });
+        } finally {
+            watched.close();
+        }
+    }
+
+    @Test
+    void actionFailed_calleesInputOrUnansweredTransfer_notAFailure() {
+        h.expect("att-d", menuFlow());
+        h.sendOk(Bodies.newOutbound(1, "tx-d", "att-d"));
+        JsonNode answered = h.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-d", "Connected"));
+        JsonNode r = h.sendOk(Bodies.actionFailed(3, "tx-d", "SpeakAndGetDigits", "InvalidDigitsReceived",
+                Harness.attributes(answered)));
+        assertThat(Harness.actionTypes(r)).containsExactly("SpeakAndGetDigits"); // asked again
+        ObjectNode noInput = Bodies.actionFailed(4, "tx-d", "SpeakAndGetDigits", null, Harness.attributes(r));
+        ((ObjectNode) noInput.get("ActionData")).remove("ErrorType");
+        JsonNode r2 = h.sendOk(noInput);
+        JsonNode r3 = h.sendOk(Bodies.actionFailed(5, "tx-d", "CallAndBridge", "CallNotAnswered",
+                Harness.attributes(r2)));
+        h.sendOk(Bodies.hangup(6, "tx-d", 0, Harness.attributes(r3)));
+
+        assertThat(h.eventsOf(CallEvent.ActionFailed.class)).isEmpty();
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().actionFailure()).isNull());
+    }
+
+    @Test
+    void actionFailed_promptOfAMenuDenied_hangsUpInsteadOfAskingAgain() {
+        h.expect("att-g", menuFlow());
+        h.sendOk(Bodies.newOutbound(1, "tx-g", "att-g"));
+        JsonNode answered = h.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-g", "Connected"));
+
+        JsonNode r = h.sendOk(Bodies.actionFailed(3, "tx-g", "SpeakAndGetDigits", "AccessDenied",
+                Harness.attributes(answered)));
+
+        assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+        assertThat(h.eventsOf(CallEvent.ActionFailed.class)).singleElement()
+                .satisfies(e -> assertThat(e.failure().detail()).isEqualTo("SpeakAndGetDigits failed: AccessDenied: failed"));
     }
 
     @Test

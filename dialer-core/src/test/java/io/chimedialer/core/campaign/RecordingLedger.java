@@ -22,6 +22,7 @@ final class RecordingLedger implements Ledger {
     final List<Instant> intentTimes = new CopyOnWriteArrayList<>();
     /** Withdrawn attempts by id: the reason, or the final state and reason ({@code SUPPRESSED: ...}). */
     final Map<String, String> withdrawn = new ConcurrentHashMap<>();
+    final List<AttemptEvent> events = new CopyOnWriteArrayList<>();
 
     @Override
     public Mono<Void> recordIntents(List<Attempt> attempts) {
@@ -39,6 +40,11 @@ final class RecordingLedger implements Ledger {
     @Override
     public Mono<Void> recordResult(CallResult result) {
         return beforeResult.then(Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result)));
+    }
+
+    @Override
+    public Mono<Void> recordEvent(AttemptEvent event) {
+        return Mono.fromRunnable(() -> events.add(event));
     }
 
     @Override

@@ -13,7 +13,7 @@ class FlowConfigBindingTest {
                 {"type":"menu","voice":{"voice-id":"Matthew","engine":"neural"},"caller-name":"Acme",
                  "message":{"text":"Hi {name}"},"repeat":2,
                  "human-check":{"digit":"5","on-no-input":"message"},
-                 "menu":{"prompt":{"audio":{"bucket":"b","key":"menu.wav"}},"max-attempts":2,
+                 "menu":{"prompt":{"audio":{"bucket":"acme-prompts","key":"menu.wav"}},"max-attempts":2,
                          "options":{"1":{"action":"confirm"},"9":{"action":"opt-out"},
                                     "0":{"action":"transfer","transfer-to":"+12065550199","caller-id":"+12065550100"}}},
                  "inbound":{"opt-out-digit":"8"},"invocation-reserve":20,"unknown-key-is-ignored?":null}

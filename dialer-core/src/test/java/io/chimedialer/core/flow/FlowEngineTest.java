@@ -27,6 +27,12 @@ class FlowEngineTest {
                 Menu.of(Prompt.text("Press 1 to confirm."), options));
     }
 
+    /** A message flow whose voice speaks SSML. */
+    static FlowConfig ssmlMessage(Prompt message) {
+        return new FlowConfig(FlowConfig.Type.MESSAGE, new FlowConfig.Voice(null, null, null, "ssml"), null, message,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
     private FlowDecision decide(FlowConfig cfg, FlowRequest.Kind kind, Map<String, String> attrs, String type,
                                 String digits, long used) {
         return engine.decide(new FlowRequest(cfg, kind, attrs, VARS, "call-a", type, digits, null, null, used,
@@ -103,6 +109,50 @@ class FlowEngineTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> speech = (Map<String, Object>) p.get("SpeechParameters");
         assertThat(speech).containsEntry("Text", "Press 1 to confirm.").containsEntry("VoiceId", "Joanna");
+    }
+
+    @Test
+    void menu_offeringHash_terminatorIsAKeyTheMenuDoesNotOffer() {
+        Map<String, MenuOption> options = new LinkedHashMap<>();
+        options.put("1", MenuOption.of(MenuOption.Action.CONFIRM));
+        options.put("#", MenuOption.of(MenuOption.Action.REPEAT));
+        FlowConfig hashMenu = FlowConfig.menu(null, Menu.of(Prompt.text("Press 1, or # to hear it again."), options));
+        options.put("*", MenuOption.of(MenuOption.Action.HANGUP));
+        options.put("0", MenuOption.of(MenuOption.Action.OPT_OUT));
+        FlowConfig hashStarZero = FlowConfig.menu(null, Menu.of(Prompt.text("Press a key."), options));
+
+        assertThat(decide(hashMenu, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*")).containsEntry("InputDigitsRegex", "^[1\\#]$");
+        assertThat(decide(hashStarZero, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0)
+                .parameters()).containsEntry("TerminatorDigits", List.of("2"));
+    }
+
+    @Test
+    void menu_offeringEveryKey_rejectedNamingTheKeyToFree() {
+        Map<String, MenuOption> options = new LinkedHashMap<>();
+        for (String key : List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")) {
+            options.put(key, MenuOption.of(MenuOption.Action.CONFIRM));
+        }
+
+        assertThatThrownBy(() -> Menu.of(Prompt.text("Press any key."), options))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("flow.menu.options: offers every key").hasMessageContaining("\"#\"")
+                .hasMessageContaining("TerminatorDigits");
+    }
+
+    @Test
+    void humanCheckAndInbound_digitIsHash_terminatorIsStar() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("Hi.")).withHumanCheck(
+                new FlowConfig.HumanCheck(null, "#", null, null, null))
+                .withInbound(new FlowConfig.Inbound(null, "#", null));
+
+        assertThat(decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*"));
+        assertThat(decide(cfg, FlowRequest.Kind.INBOUND, Map.of(), null, null, 1).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("*"));
+        assertThat(decide(FlowConfig.message(Prompt.text("Hi.")).withHumanCheck(FlowConfig.HumanCheck.DEFAULT),
+                FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).actions().get(0).parameters())
+                .containsEntry("TerminatorDigits", List.of("#"));
     }
 
     @Test
@@ -341,13 +391,79 @@ class FlowEngineTest {
     }
 
     @Test
+    void render_ssmlTemplate_contactValuesXmlEscaped() {
+        String out = FlowEngine.render("<speak>Hello <emphasis>{name}</emphasis>, {note}</speak>",
+                Map.of("name", "Smith & <Sons>", "note", "\"quoted\" it's"), true);
+
+        assertThat(out).isEqualTo("<speak>Hello <emphasis>Smith &amp; &lt;Sons&gt;</emphasis>, "
+                + "&quot;quoted&quot; it&apos;s</speak>");
+    }
+
+    @Test
+    void render_plainTextTemplate_valuesLeftAsIs() {
+        assertThat(FlowEngine.render("Hello {name}", Map.of("name", "Smith & <Sons>"), false))
+                .isEqualTo("Hello Smith & <Sons>");
+    }
+
+    @Test
+    void render_plainTemplateAsSsml_escapedAndWrappedInSpeak() {
+        assertThat(FlowEngine.render("Goodbye, {name} & co.", Map.of("name", "<Ann>"), true))
+                .isEqualTo("<speak>Goodbye, &lt;Ann&gt; &amp; co.</speak>");
+        String longText = FlowEngine.render("a&b " + "x".repeat(990), Map.of(), true);
+        assertThat(longText).hasSizeLessThanOrEqualTo(1000).startsWith("<speak>a&amp;b x").endsWith("x</speak>");
+    }
+
+    @Test
+    void render_ssmlLongerThan1000_valuesShortenedMarkupKept() {
+        String template = "<speak><p>{a}</p><p>{b}</p></speak>";
+        String out = FlowEngine.render(template, Map.of("a", "&".repeat(600), "b", "y".repeat(600)), true);
+
+        assertThat(out).hasSizeLessThanOrEqualTo(1000).startsWith("<speak><p>&amp;").endsWith("y</p></speak>");
+        assertThat(out).doesNotContain("&amp&").contains("</p><p>y");
+    }
+
+    @Test
+    void answered_ssmlVoice_speakTextIsEscapedSsml() {
+        FlowConfig cfg = ssmlMessage(Prompt.text("<speak>Hello {name}</speak>"));
+        FlowDecision d = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ANSWERED, Map.of(),
+                Map.of("name", "Tom & Jerry"), "call-a", null, null, null, null, 3, null));
+
+        assertThat(d.actions().get(0).parameters()).containsEntry("TextType", "ssml")
+                .containsEntry("Text", "<speak>Hello Tom &amp; Jerry</speak>");
+    }
+
+    @Test
+    void actionFailed_speakBeforeOurHangup_hangsUpAgainSinceChimeDroppedTheRestOfTheList() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("Hi."));
+        Map<String, String> afterAnswer = decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3).attributes();
+        assertThat(afterAnswer).containsEntry(FlowEngine.ATTR_HUNG_UP, "1");
+
+        FlowDecision speakFailed = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ACTION_FAILED, afterAnswer,
+                VARS, "call-a", "Speak", null, "AccessDenied", null, 4, null));
+        FlowDecision hangupFailed = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.ACTION_FAILED,
+                speakFailed.attributes(), VARS, "call-a", "Hangup", null, "SystemException", null, 5, null));
+
+        assertThat(types(speakFailed)).containsExactly("Hangup");
+        assertThat(hangupFailed.actions()).isEmpty();
+    }
+
+    @Test
+    void actionFailed_digitPromptDeniedNotNoInput_hangsUpSilently() {
+        FlowDecision first = decide(menuFlow(), FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3);
+        FlowDecision denied = engine.decide(new FlowRequest(menuFlow(), FlowRequest.Kind.ACTION_FAILED,
+                first.attributes(), VARS, "call-a", "SpeakAndGetDigits", null, "AccessDenied", null, 4, null));
+
+        assertThat(types(denied)).containsExactly("Hangup");
+    }
+
+    @Test
     void config_invalidValues_rejectedWithFieldName() {
         assertThatThrownBy(() -> FlowConfig.message(null)).hasMessageContaining("flow.message");
         assertThatThrownBy(() -> FlowConfig.message(Prompt.text("x")).withRepeat(0))
                 .hasMessageContaining("flow.repeat");
         assertThatThrownBy(() -> FlowConfig.message(Prompt.text("x")).withInvocationLimits(1000, 1000))
                 .hasMessageContaining("flow.invocation-reserve");
-        assertThatThrownBy(() -> new Prompt("x", new FlowConfig.Audio("b", "k"))).hasMessageContaining("exactly one");
+        assertThatThrownBy(() -> new Prompt("x", new FlowConfig.Audio("prompts-bucket", "k"))).hasMessageContaining("exactly one");
         assertThatThrownBy(() -> MenuOption.transfer("12345", null)).hasMessageContaining("transfer-to");
         assertThatThrownBy(() -> Menu.of(Prompt.text("x"), Map.of("12", MenuOption.of(MenuOption.Action.CONFIRM))))
                 .hasMessageContaining("flow.menu.options");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.Contact;
@@ -410,19 +411,30 @@ abstract class LedgerContract {
         ledger.recordResult(result("a1", "tx-1", Disposition.ANSWERED, null)).block(WAIT);
         ledger.recordResult(new CallResult("a2", CAMPAIGN, "tx-2", Disposition.BUSY, 486, Duration.ofMillis(1500),
                 null, "say \"hi\"", 2, T0.plusSeconds(3))).block(WAIT);
+        // a1's first failed action is its export's action_failure; a later one and other events are not.
+        ActionFailure denied = new ActionFailure("Speak", "AccessDenied", "Polly: not authorized, role missing");
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 4, "a1", "ACTION_FAILED", T0.plusSeconds(6),
+                denied.detail())).block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 3, "a1", "CALL_ANSWERED", T0.plusSeconds(5), null))
+                .block(WAIT);
+        ledger.recordEvent(new Ledger.AttemptEvent("tx-1", 6, "a1", "ACTION_FAILED", T0.plusSeconds(7),
+                "Hangup failed: SystemException")).block(WAIT);
         StringWriter out = new StringWriter();
 
         Long rows = LedgerExport.writeCsv(ledger.attempts(CAMPAIGN), out).block(WAIT);
 
         assertThat(rows).isEqualTo(3L);
+        assertThat(ledger.attempts(CAMPAIGN).collectList().block(WAIT)).extracting(a -> a.result() == null ? null
+                : a.result().actionFailure()).containsExactly(denied, null, null);
         assertThat(out.toString()).isEqualTo(
                 "attempt_id,contact_id,number,attempt_number,region,from_number,transaction_id,intended_at,"
-                        + "placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations\r\n"
+                        + "placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations,action_failure\r\n"
                         + "a1,c1,+12065550001,1,us-east-1,+12065550100,tx-1,2026-01-02T03:04:05.678Z,"
-                        + "2026-01-02T03:04:05.928Z,2026-01-02T03:05:05.678Z,ANSWERED,,4200,31500,1#,7\r\n"
+                        + "2026-01-02T03:04:05.928Z,2026-01-02T03:05:05.678Z,ANSWERED,,4200,31500,1#,7,"
+                        + "\"Speak failed: AccessDenied: Polly: not authorized, role missing\"\r\n"
                         + "a2,\"c,2\",+12065550002,1,us-east-1,+12065550100,tx-2,2026-01-02T03:04:05.678Z,"
-                        + "2026-01-02T03:04:05.938Z,2026-01-02T03:04:08.678Z,BUSY,486,1500,0,\"say \"\"hi\"\"\",2\r\n"
-                        + "a3,c3,+12065550003,1,us-east-1,+12065550100,,2026-01-02T03:04:05.678Z,,,,,,,,\r\n");
+                        + "2026-01-02T03:04:05.938Z,2026-01-02T03:04:08.678Z,BUSY,486,1500,0,\"say \"\"hi\"\"\",2,\r\n"
+                        + "a3,c3,+12065550003,1,us-east-1,+12065550100,,2026-01-02T03:04:05.678Z,,,,,,,,,\r\n");
     }
 
     @Test

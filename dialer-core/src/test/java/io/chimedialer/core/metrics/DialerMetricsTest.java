@@ -35,7 +35,8 @@ class DialerMetricsTest {
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Set<String> BOUNDED_TAGS = Set.of(DialerMetrics.TAG_CAMPAIGN, DialerMetrics.TAG_REGION,
             DialerMetrics.TAG_DISPOSITION, DialerMetrics.TAG_EVENT_TYPE, DialerMetrics.TAG_OPERATION,
-            DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON);
+            DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON, DialerMetrics.TAG_ACTION,
+            DialerMetrics.TAG_ERROR_TYPE);
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
@@ -109,6 +110,9 @@ class DialerMetricsTest {
         metrics.signatureFailure();
         metrics.signatureFailure();
         metrics.ledgerWrite(Duration.ofMillis(3));
+        metrics.actionFailed("reminders", "Speak", "AccessDenied");
+        metrics.actionFailed("reminders", "Speak", "AccessDenied");
+        metrics.actionFailed("reminders", "PlayAudio", "InvalidAudioSource");
     }
 
     @Test
@@ -122,7 +126,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(27);
+        assertThat(expectedDialer).hasSize(28);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -175,6 +179,8 @@ class DialerMetricsTest {
                 "dialer_call_invocations_bucket{campaign=reminders,le=1000.0}", 4.0,
                 "dialer_call_invocations_bucket{campaign=reminders,le=900.0}", 3.0,
                 "dialer_calls_budget_hangups_total{campaign=reminders}", 1.0,
+                "dialer_actions_failed_total{action=Speak,campaign=reminders,error_type=AccessDenied}", 2.0,
+                "dialer_actions_failed_total{action=PlayAudio,campaign=reminders,error_type=InvalidAudioSource}", 1.0,
                 "dialer_webhook_invocation_duration_seconds_count{event_type=HANGUP}", 2.0,
                 "dialer_webhook_unknown_call_invocations_total", 1.0,
                 "dialer_webhook_signature_failures_total", 2.0,
@@ -253,6 +259,18 @@ class DialerMetricsTest {
     }
 
     @Test
+    void actionFailed_undocumentedOrMissingValues_taggedOtherOrNone() {
+        metrics.actionFailed("reminders", "Speak", null);
+        metrics.actionFailed("reminders", "FancyNewAction", "SomethingNew: details");
+        metrics.actionFailed("reminders", null, " ");
+
+        expectSamples(samples(registry.scrape()),
+                "dialer_actions_failed_total{action=Speak,campaign=reminders,error_type=none}", 1.0,
+                "dialer_actions_failed_total{action=other,campaign=reminders,error_type=other}", 1.0,
+                "dialer_actions_failed_total{action=other,campaign=reminders,error_type=none}", 1.0);
+    }
+
+    @Test
     void webhookInvocation_undocumentedOrMissingType_taggedUnrecognized() {
         metrics.webhookInvocation("NEW_OUTBOUND_CALL", Duration.ofMillis(1));
         metrics.webhookInvocation("SOMETHING_NEW", Duration.ofMillis(1));
@@ -309,7 +327,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(21);
+        assertThat(Metric.values()).hasSize(22);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
