@@ -229,6 +229,8 @@ public final class DialerRuntime implements AutoCloseable {
             webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                     .observer(new MetricsWebhookObserver(metrics))
                     .ledgerLookup(this::lookUp)
+                    // A HANGUP is answered once its outcome is in the ledger: an acknowledged outcome survives a crash.
+                    .endDurable(result -> ledger.recordResult(result), Duration.ofSeconds(3))
                     .build();
             campaigns = new CampaignManager(this);
             closeables.push(campaigns);

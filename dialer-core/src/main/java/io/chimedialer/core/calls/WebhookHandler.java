@@ -71,6 +71,8 @@ public final class WebhookHandler {
     private final int maxBodyBytes;
     private final WebhookStats stats = new WebhookStats();
     private final WebhookObserver observer;
+    private final Function<CallResult, Mono<Void>> endDurable;
+    private final Duration endDurableWait;
 
     private WebhookHandler(Builder b) {
         this.registry = b.registry;
@@ -84,6 +86,8 @@ public final class WebhookHandler {
         this.inboundFlow = b.inboundFlow;
         this.maxBodyBytes = b.maxBodyBytes;
         this.observer = b.observer;
+        this.endDurable = b.endDurable;
+        this.endDurableWait = b.endDurableWait;
     }
 
     /**
@@ -169,7 +173,7 @@ public final class WebhookHandler {
             }
             LiveCall call = registry.correlate(inv);
             if (call != null) {
-                return Mono.just(answer(call, inv));
+                return durable(call, inv);
             }
             if (inv.eventType() == Invocation.EventType.NEW_INBOUND_CALL) {
                 return Mono.just(answer(registry.inbound(inv.transactionId(), Duration.ofMinutes(30)), inv));
@@ -185,8 +189,8 @@ public final class WebhookHandler {
                         return Mono.just(Optional.empty());
                     })
                     .defaultIfEmpty(Optional.empty())
-                    .map(found -> found.map(expected -> answer(registry.restore(expected, inv), inv))
-                            .orElseGet(() -> unknownCall(inv)))
+                    .flatMap(found -> found.map(expected -> durable(registry.restore(expected, inv), inv))
+                            .orElseGet(() -> Mono.just(unknownCall(inv))))
                     .onErrorResume(e -> Mono.just(safeReply(inv, e)));
         } catch (RuntimeException e) {
             return Mono.just(safeReply(inv, e));
@@ -212,7 +216,34 @@ public final class WebhookHandler {
     }
 
     /** Answers an invocation of a known call; side effects happen once per (TransactionId, Sequence). */
+    /**
+     * Answers an invocation of a known call. The invocation that ends the call (its HANGUP) is answered only once
+     * its outcome is durable ({@link Builder#endDurable}), so that a crash cannot lose an outcome Chime was told
+     * we have; its answer changes nothing for the call, so it can wait. Every other invocation is answered from
+     * memory at once.
+     */
+    private Mono<WebhookReply> durable(LiveCall call, Invocation inv) {
+        CallResult[] ended = new CallResult[1];
+        WebhookReply reply = answer(call, inv, ended);
+        if (ended[0] == null || endDurable == null) {
+            return Mono.just(reply);
+        }
+        return Mono.defer(() -> endDurable.apply(ended[0]))
+                .timeout(endDurableWait, scheduler)
+                .onErrorResume(e -> {
+                    stats.ledgerFailures.increment();
+                    log.warn("call {}: its outcome was not durable within {} ({}); answered all the same",
+                            loggable(inv.transactionId()), endDurableWait, e.toString());
+                    return Mono.empty();
+                })
+                .thenReturn(reply);
+    }
+
     private WebhookReply answer(LiveCall call, Invocation inv) {
+        return answer(call, inv, new CallResult[1]);
+    }
+
+    private WebhookReply answer(LiveCall call, Invocation inv, CallResult[] ended) {
         List<CallEvent> events = new ArrayList<>(2);
         byte[] bytes;
         synchronized (call) {
@@ -227,6 +258,9 @@ public final class WebhookHandler {
             call.remember(inv.sequence(), bytes);
         }
         for (CallEvent e : events) {
+            if (e instanceof CallEvent.CallEnded end) {
+                ended[0] = end.result();
+            }
             registry.publish(e);
         }
         stats.answered.increment();
@@ -521,6 +555,8 @@ public final class WebhookHandler {
         private FlowConfig inboundFlow = FlowConfig.DEFAULT;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private WebhookObserver observer = WebhookObserver.NOOP;
+        private Function<CallResult, Mono<Void>> endDurable;
+        private Duration endDurableWait = Duration.ofSeconds(3);
 
         private Builder(CallRegistry registry, WebhookSignature signature) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -534,6 +570,20 @@ public final class WebhookHandler {
          */
         public Builder ledgerLookup(Function<String, Mono<Optional<ExpectedCall>>> lookup) {
             this.ledgerLookup = Objects.requireNonNull(lookup, "lookup");
+            return this;
+        }
+
+        /**
+         * Makes the outcome of a call that an invocation ended durable (e.g. the ledger's idempotent
+         * {@code recordResult}); that invocation is answered once it completes, or after {@code wait} (default 3 s,
+         * within Chime's 5 s), whichever comes first. Default: none (answered at once).
+         */
+        public Builder endDurable(Function<CallResult, Mono<Void>> durable, Duration wait) {
+            this.endDurable = Objects.requireNonNull(durable, "durable");
+            if (wait.isNegative() || wait.isZero()) {
+                throw new IllegalArgumentException("wait must be > 0, was " + wait);
+            }
+            this.endDurableWait = wait;
             return this;
         }
 

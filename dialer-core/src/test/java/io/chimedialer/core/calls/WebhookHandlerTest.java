@@ -21,6 +21,8 @@ import io.chimedialer.core.flow.FlowConfig.MenuOption;
 import io.chimedialer.core.flow.FlowConfig.Prompt;
 import io.chimedialer.core.flow.FlowEngine;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Sinks;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +104,34 @@ class WebhookHandlerTest {
         assertThat(h.handler.stats().invocations(Invocation.EventType.HANGUP)).isEqualTo(1);
         assertThat(h.handler.stats().invocations(Invocation.EventType.CALL_ANSWERED)).isEqualTo(1);
         assertThat(h.handler.stats().invocations(Invocation.EventType.UNKNOWN)).isZero();
+    }
+
+    @Test
+    void hangup_answeredOnlyOnceItsOutcomeIsDurable_otherInvocationsAtOnce() {
+        Sinks.Empty<Void> commit = Sinks.empty();
+        List<CallResult> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness durable = new Harness(b -> b.endDurable(result -> {
+            made.add(result);
+            return commit.asMono();
+        }, Duration.ofSeconds(3)));
+        durable.expect("att-d", FlowConfig.DEFAULT);
+        durable.registry.placed("att-d", "tx-d");
+        assertThat(durable.sendOk(Bodies.newOutbound(1, "tx-d", "att-d"))).isNotNull();
+        assertThat(made).as("nothing to make durable before the call ends").isEmpty();
+
+        byte[] body = Bodies.bytes(Bodies.hangup(2, "tx-d", 486, Map.of()));
+        long ts = durable.signature.nowSeconds();
+        AtomicReference<WebhookReply> reply = new AtomicReference<>();
+        durable.handler.handle(Long.toString(ts), durable.signature.sign(ts, body), body).subscribe(reply::set);
+
+        assertThat(made).singleElement().satisfies(r -> {
+            assertThat(r.attemptId()).isEqualTo("att-d");
+            assertThat(r.disposition()).isEqualTo(Disposition.BUSY);
+        });
+        assertThat(reply.get()).as("not answered before the outcome is durable").isNull();
+        commit.tryEmitEmpty();
+        assertThat(reply.get()).isNotNull();
+        assertThat(reply.get().status()).isEqualTo(200);
     }
 
     @Test
