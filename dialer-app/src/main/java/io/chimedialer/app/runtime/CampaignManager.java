@@ -190,7 +190,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             throw new ControlException(409, "campaign " + campaign.name() + " is already running");
         }
         if (!Files.isReadable(contacts) && !importedInCluster(campaign.name())) {
-            throw new ControlException(400, "contact list " + contacts + " is not readable");
+            // The path stays in the log: an API client learns which campaign, not where the files are.
+            log.warn("campaign {}: contact list {} is not readable", campaign.name(), contacts);
+            throw new ControlException(400, "the contact list of campaign " + campaign.name() + " is not readable");
         }
         PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
         DncList dnc = new DncList(numbers);
@@ -554,7 +556,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     throw new ControlException(400, "'campaign' is required: the name of a configured campaign");
                 }
                 campaign = cfg.campaign(name).orElseThrow(() -> new ControlException(404,
-                        "no campaign named '" + name + "' in " + cfg.source()));
+                        "no campaign named '" + name + "' is configured" + configuredNames(cfg)));
             }
             Path contacts;
             if (request.hasNonNull("contacts-csv")) {
@@ -570,6 +572,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                             request.hasNonNull("definition") ? request.get("definition").asText() : null);
             return status(run);
         }).subscribeOn(runtime.io());
+    }
+
+    /** The configured campaigns for a 404, e.g. {@code " (configured: demo, reminders)"}; at most 10 names. */
+    private static String configuredNames(DialerConfig cfg) {
+        List<String> names = new ArrayList<>(cfg.campaigns().keySet());
+        if (names.isEmpty()) {
+            return " (none is configured)";
+        }
+        String shown = String.join(", ", names.subList(0, Math.min(10, names.size())));
+        return " (configured: " + shown + (names.size() > 10 ? ", ..." : "") + ")";
     }
 
     @Override

@@ -311,8 +311,16 @@ class ServeControlIT {
 
     @Test
     void controlApi_badRequests_clearStatuses() throws Exception {
-        assertThat(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"nope\"}").statusCode()).isEqualTo(404);
+        HttpResponse<String> unknown = send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"nope\"}");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        // The campaign is named, the configuration file is not.
+        assertThat(error(unknown)).isEqualTo("no campaign named 'nope' is configured (configured: alpha, beta)");
         assertThat(send("POST", "/v1/campaigns", TOKEN, "{not json").statusCode()).isEqualTo(400);
+        // Strict JSON: trailing garbage is refused, and the rate stays.
+        HttpResponse<String> trailing = send("POST", "/v1/regions/us-east-1/rate", TOKEN,
+                "{\"calls-per-second\": 0.5} }{");
+        assertThat(trailing.statusCode()).isEqualTo(400);
+        assertThat(error(trailing)).startsWith("the body is not valid JSON at line 1, column 27");
         assertThat(send("GET", "/v1/campaigns/nope", TOKEN, null).statusCode()).isEqualTo(404);
         assertThat(send("POST", "/v1/regions/eu-west-9/rate", TOKEN, "{\"calls-per-second\":1}").statusCode())
                 .isEqualTo(404);
@@ -323,6 +331,10 @@ class ServeControlIT {
     }
 
     // ---- helpers ----
+
+    private static String error(HttpResponse<String> response) throws IOException {
+        return JSON.readTree(response.body()).path("error").asText();
+    }
 
     private List<CallRecord> callsOf(String campaign) {
         return emulator.calls().stream()
