@@ -624,6 +624,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 default -> throw new ControlException(404, "unknown action '" + action
                         + "'; use pause, resume or cancel");
             }
+            refuseIfNoEffect(campaignId, action, run.state());
             return run;
         }).flatMap(run -> {
             ClusterNode node = cluster;
@@ -683,6 +684,31 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     : node.control().setRate(region, request.get("calls-per-second").asDouble())
                             .subscribeOn(runtime.io()).thenReturn(out);
         });
+    }
+
+    /**
+     * 409 when an action left the run in a state it cannot have asked for: a pause or resume of a run that is
+     * over or being cancelled, a cancel of a run that is over. Repeating an action (pause when paused) is fine.
+     */
+    static void refuseIfNoEffect(String campaignId, String action, CampaignRun.State state) {
+        boolean done = switch (action) {
+            case "pause" -> state == CampaignRun.State.PAUSED;
+            case "resume" -> state == CampaignRun.State.RUNNING;
+            case "cancel" -> state == CampaignRun.State.CANCELLING || state == CampaignRun.State.CANCELLED;
+            default -> true;
+        };
+        if (done) {
+            return;
+        }
+        String why = switch (state) {
+            case CANCELLING -> "it is being cancelled";
+            case CANCELLED -> "it was cancelled; start it again with POST /v1/campaigns";
+            case COMPLETED -> "it has completed; start it again with POST /v1/campaigns";
+            case FAILED -> "it has failed; start it again with POST /v1/campaigns";
+            case CREATED -> "it is starting; try again in a moment";
+            default -> "it is " + state.name().toLowerCase(java.util.Locale.ROOT) + " now";
+        };
+        throw new ControlException(409, "campaign " + campaignId + " cannot " + action + ": " + why);
     }
 
     private CampaignRun require(String campaignId) {

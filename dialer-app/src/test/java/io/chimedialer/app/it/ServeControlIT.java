@@ -330,6 +330,29 @@ class ServeControlIT {
         assertThat(emulator.stats().created()).isZero();
     }
 
+    @Test
+    void resumeOrPauseAfterCancel_409WithTheReason_nothingDialedAgain() throws Exception {
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 5, Duration.ofSeconds(20), "5 calls created");
+        ok(send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null));
+        await(() -> state("alpha").equals("CANCELLED"), Duration.ofSeconds(30), "campaign CANCELLED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        long created = emulator.stats().created();
+
+        HttpResponse<String> resume = send("POST", "/v1/campaigns/alpha/resume", TOKEN, null);
+        HttpResponse<String> pause = send("POST", "/v1/campaigns/alpha/pause", TOKEN, null);
+        HttpResponse<String> cancelAgain = send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null);
+
+        assertThat(resume.statusCode()).isEqualTo(409);
+        assertThat(error(resume)).isEqualTo("campaign alpha cannot resume: it was cancelled; start it again with"
+                + " POST /v1/campaigns");
+        assertThat(pause.statusCode()).isEqualTo(409);
+        assertThat(cancelAgain.statusCode()).as("cancelling twice is harmless").isEqualTo(200);
+        assertThat(state("alpha")).isEqualTo("CANCELLED");
+        Await.holdsFor(Duration.ofSeconds(1), "no Create after the refused resume (" + created + " before)",
+                () -> emulator.stats().created() == created);
+    }
+
     // ---- helpers ----
 
     private static String error(HttpResponse<String> response) throws IOException {
