@@ -172,7 +172,8 @@ public final class DialerRuntime implements AutoCloseable {
             // The cluster node closes after the ledger (runs -> ledger -> node), so its close sits below the ledger's.
             closeables.push(this::closeCluster);
             ensureParentDir(options.ledgerUrl());
-            ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
+            ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock)
+                    .withListener(new MetricsLedgerListener(metrics)));
             closeables.push(ledger);
             metrics.ledgerQueueDepth(ledger::queueDepth);
 
