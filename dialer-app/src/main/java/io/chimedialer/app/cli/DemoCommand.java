@@ -214,7 +214,8 @@ public final class DemoCommand implements Callable<Integer> {
         c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after()), rule.maxAttempts())));
         RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(), scale(c.retry().perNumberWindow()));
         return new CampaignConfig(c.name(), contactList.toString(), new LinkedHashMap<>(c.regions()), c.defaultRegion(),
-                c.callingWindow(), retry, c.flow(), dncLists, c.maxCallLifetime(), c.redialUnknown());
+                c.callingWindow(), retry, c.flow(), dncLists, c.maxCallLifetime(), c.redialUnknown(),
+                c.reconcileGrace());
     }
 
     private Duration scale(Duration d) {

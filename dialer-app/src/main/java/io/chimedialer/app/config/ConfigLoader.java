@@ -537,13 +537,22 @@ public final class ConfigLoader {
         if (lifetime.isZero() || lifetime.isNegative()) {
             c.error("max-call-lifetime", "must be > 0");
         }
+        // Unset, it is 30 s or the call lifetime if shorter (CampaignConfig); set, it must fit in the lifetime.
+        Duration grace = c.duration("reconcile-grace", null);
+        if (grace != null && (grace.isZero() || grace.isNegative())) {
+            c.error("reconcile-grace", "must be > 0: how long an attempt whose Create outcome is unknown waits for"
+                    + " its call to show up before it ends UNKNOWN");
+        } else if (grace != null && lifetime.compareTo(grace) < 0 && !lifetime.isZero() && !lifetime.isNegative()) {
+            c.error("reconcile-grace", "must not be longer than max-call-lifetime (" + lifetime.toString()
+                    .substring(2).toLowerCase(Locale.ROOT) + ")");
+        }
         c.finish();
         if (problems.size() > before) {
             return null;
         }
         try {
             return new CampaignConfig(name, contacts, weights, defaultRegion, window, retry, flow, dncLists, lifetime,
-                    redialUnknown);
+                    redialUnknown, grace);
         } catch (RuntimeException e) {
             constructorError(c, e);
             return null;
