@@ -179,6 +179,7 @@ public final class DialerRuntime implements AutoCloseable {
 
             bus = new EventBus();
             calls = new CallRegistry(bus, clock);
+            metrics.inboundCallsEvicted(calls, CallRegistry::inboundCallsEvicted);
             Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
             closeables.push(sweeper::dispose);
             // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.

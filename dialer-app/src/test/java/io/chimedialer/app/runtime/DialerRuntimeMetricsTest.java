@@ -52,6 +52,18 @@ class DialerRuntimeMetricsTest {
                 .isGreaterThan(0);
     }
 
+    @Test
+    void inboundCallsEvicted_boundToTheCallRegistry_inTheScrape() {
+        runtime = DialerRuntime.start(new DialerRuntime.Options(List.of(new RegionConfig("us-east-1", "sma-1", 1, 1,
+                10, 5, List.of("+12065550100"), URI.create("http://127.0.0.1:9"))),
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("KEY", "secret")),
+                "jdbc:sqlite:" + dir.resolve("ledger.db"), "metrics-secret", "127.0.0.1", 0, null, false, null, null));
+
+        assertThat(runtime.meterRegistry().scrape()).contains("# TYPE dialer_webhook_inbound_calls_evicted_total counter");
+        assertThat(sample(runtime.meterRegistry().scrape(), "dialer_webhook_inbound_calls_evicted_total"))
+                .isEqualTo((double) runtime.calls().inboundCallsEvicted()).isZero();
+    }
+
     private static double sample(String scrape, String name) {
         return scrape.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

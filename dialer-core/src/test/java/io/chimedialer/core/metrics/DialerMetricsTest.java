@@ -41,6 +41,8 @@ class DialerMetricsTest {
     private DialerMetrics metrics;
     // Held by the test: resilience4j's gauges reference the breakers weakly.
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    // Held by the test: the function counter references its source weakly.
+    private final AtomicInteger inboundEvicted = new AtomicInteger(2);
 
     @BeforeEach
     void setUp() {
@@ -107,6 +109,7 @@ class DialerMetricsTest {
         metrics.signatureFailure();
         metrics.signatureFailure();
         metrics.ledgerWrite(Duration.ofMillis(3));
+        metrics.inboundCallsEvicted(inboundEvicted, AtomicInteger::get);
     }
 
     @Test
@@ -120,7 +123,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(26);
+        assertThat(expectedDialer).hasSize(27);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -177,6 +180,7 @@ class DialerMetricsTest {
                 "dialer_webhook_unknown_call_invocations_total", 1.0,
                 "dialer_webhook_signature_failures_total", 2.0,
                 "dialer_ledger_write_duration_seconds_count", 1.0,
+                "dialer_webhook_inbound_calls_evicted_total", 2.0,
                 "resilience4j_circuitbreaker_state{name=us-west-2,state=open}", 1.0,
                 "resilience4j_circuitbreaker_state{name=us-east-1,state=closed}", 1.0);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_calls_ended_total"))).hasSize(6);
@@ -307,7 +311,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(20);
+        assertThat(Metric.values()).hasSize(21);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
