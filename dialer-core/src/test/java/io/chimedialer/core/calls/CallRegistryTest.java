@@ -276,6 +276,28 @@ class CallRegistryTest {
         }
     }
 
+    @Test
+    void lifetimeExpiry_optOutKeyPressedAfterwards_optOutStillPublishedWithTheHangup() {
+        Map<String, FlowConfig.MenuOption> options = new java.util.LinkedHashMap<>();
+        options.put("1", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.CONFIRM));
+        options.put("9", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.OPT_OUT));
+        FlowConfig menu = FlowConfig.menu(null, FlowConfig.Menu.of(FlowConfig.Prompt.text("Press 1."), options));
+        h.expect("att-o", menu);
+        h.registry.placed("att-o", "tx-o");
+        JsonNode answered = h.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-o", "Connected"));
+        h.clock.advance(Duration.ofMinutes(30));
+        assertThat(h.registry.sweep()).as("closed by the lifetime guard").isEqualTo(1);
+
+        JsonNode r = h.sendOk(Bodies.actionSuccessful(3, "tx-o", "SpeakAndGetDigits", "9",
+                Harness.attributes(answered)));
+
+        assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+        assertThat(h.eventsOf(CallEvent.OptedOut.class))
+                .containsExactly(new CallEvent.OptedOut(Harness.CAMPAIGN, Bodies.CALLEE, "att-o"));
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.UNKNOWN));
+    }
+
     // ---- the cap on inbound calls ----
 
     /** A handler over a registry that holds at most {@code cap} inbound calls. */
