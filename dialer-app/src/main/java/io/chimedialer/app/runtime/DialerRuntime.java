@@ -233,6 +233,7 @@ public final class DialerRuntime implements AutoCloseable {
                     .build();
             campaigns = new CampaignManager(this);
             closeables.push(campaigns);
+            campaigns.followInboundOptOuts();
             if (cluster != null) {
                 cluster.start();
                 campaigns.joinCluster(cluster);
