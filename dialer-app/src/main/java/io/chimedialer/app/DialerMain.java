@@ -29,13 +29,29 @@ public final class DialerMain {
     /** Builds the command line; tests call it to run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new DialerMain());
-        cli.setExitCodeExceptionMapper(t -> 1);
+        cli.setExitCodeExceptionMapper(DialerMain::exitCode);
         cli.setParameterExceptionHandler((ex, args) -> {
             ex.getCommandLine().getErr().println("dialer: " + ex.getMessage());
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
             return 2;
         });
         return cli;
+    }
+
+    /**
+     * The exit code of a command that ended with an exception: 130 when it was interrupted (its thread, as
+     * {@code --help} says of an interrupted command), else 1. A signal that the JVM handles (SIGINT to {@code run}
+     * or {@code demo}) ends the process with 128 + the signal's number, 130 for SIGINT; {@code serve} handles
+     * SIGTERM and SIGINT itself (0 or 1, and 130).
+     */
+    static int exitCode(Throwable failure) {
+        // picocli may hand over its own wrapper: look at the causes too.
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return 130;
+            }
+        }
+        return 1;
     }
 
     public static void main(String[] args) {

@@ -215,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
         RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(), scale(c.retry().perNumberWindow()));
         return new CampaignConfig(c.name(), contactList.toString(), new LinkedHashMap<>(c.regions()), c.defaultRegion(),
                 c.callingWindow(), retry, c.flow(), dncLists, c.maxCallLifetime(), c.redialUnknown(),
-                c.pauseAfterActionFailures());
+                c.pauseAfterActionFailures(), c.reconcileGrace());
     }
 
     private Duration scale(Duration d) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -21,7 +22,8 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /**
  * {@code dialer serve}: the webhook, the control API, /metrics, /healthz and /readyz, until SIGTERM. On
- * SIGTERM it stops dialing, lets live calls finish up to {@code --drain-timeout}, and flushes the ledger.
+ * SIGTERM (or SIGINT) it stops dialing, lets live calls finish up to {@code --drain-timeout}, and flushes the
+ * ledger; it then exits 0 (1 when live calls were cut off by the drain timeout), or 130 after SIGINT.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve the webhook, the control API and /metrics; campaigns are started through the API.")
@@ -100,13 +102,59 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.println("dialer serve: listening on " + runtime.scheme() + "://" + config.server().host() + ":"
                 + runtime.port());
         System.out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop(runtime, drain);
-            stopped.countDown();
-        }, "serve-shutdown"));
-        stopped.await();
-        return 0;
+        return awaitStopAndDrain(runtime, drain);
+    }
+
+    /**
+     * Serves until SIGTERM or SIGINT, then drains ({@link #stop}) and returns the exit code: 0 after SIGTERM when
+     * every live call ended in time, 1 when some were cut off, 130 after SIGINT. The signals are handled here
+     * ({@link StopSignals}), not by the JVM's shutdown, whose exit code would be 143 or 130 however clean the stop.
+     * A shutdown hook still drains when the JVM ends another way (SIGHUP, a signal left to the JVM's default),
+     * and then the JVM's code stands.
+     */
+    private static int awaitStopAndDrain(DialerRuntime runtime, Duration drain) throws InterruptedException {
+        AtomicBoolean stopping = new AtomicBoolean();
+        CountDownLatch drained = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            if (stopping.compareAndSet(false, true)) {
+                stop(runtime, drain);
+                drained.countDown();
+            } else {
+                awaitQuietly(drained); // the main thread is draining: the JVM must not end before it has
+            }
+        }, "serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        StopSignals signals = StopSignals.install();
+        if (!signals.installed()) {
+            drained.await();
+            return 0; // not reached in practice: the JVM's shutdown sets the exit code
+        }
+        StopSignals.Stop stop = signals.await();
+        log.info("SIG{} received", stop.name());
+        if (!stopping.compareAndSet(false, true)) {
+            drained.await(); // the JVM is shutting down and its hook drains
+            return stop.exitCode(0);
+        }
+        long left;
+        try {
+            left = stop(runtime, drain);
+        } finally {
+            drained.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting anyway; the hook finds the drain done
+        }
+        return stop.exitCode(left);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -549,6 +549,16 @@ public final class ConfigLoader {
         }
         Integer pauseAfterActionFailures = c.integer("pause-after-action-failures",
                 CampaignConfig.DEFAULT_PAUSE_AFTER_ACTION_FAILURES, 0, Integer.MAX_VALUE);
+        // Unset, it is 30 s or the call lifetime if shorter (CampaignConfig); set, it must fit in the lifetime.
+        Duration grace = c.duration("reconcile-grace", null);
+        if (grace != null && (grace.isZero() || grace.isNegative())) {
+            c.error("reconcile-grace", "must be > 0: how long an attempt whose Create outcome is unknown waits for"
+                    + " its call to show up before it ends UNKNOWN");
+        } else if (grace != null && lifetime != null && lifetime.compareTo(grace) < 0 && !lifetime.isZero()
+                && !lifetime.isNegative()) {
+            c.error("reconcile-grace", "must not be longer than max-call-lifetime (" + lifetime.toString()
+                    .substring(2).toLowerCase(Locale.ROOT) + ")");
+        }
         c.finish();
         if (problems.size() > before) {
             return null;
@@ -556,7 +566,7 @@ public final class ConfigLoader {
         try {
             return new CampaignConfig(name, contacts, weights, defaultRegion, window, retry, flow, dncLists, lifetime,
                     redialUnknown, pauseAfterActionFailures == null ? CampaignConfig.DEFAULT_PAUSE_AFTER_ACTION_FAILURES
-                            : pauseAfterActionFailures);
+                            : pauseAfterActionFailures, grace);
         } catch (RuntimeException e) {
             constructorError(c, e);
             return null;

@@ -1,7 +1,11 @@
 package io.chimedialer.app.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -31,11 +35,18 @@ import reactor.netty.http.server.HttpServerRoutes;
  * {@code /readyz}. Built once, started with {@link #start()}, stopped with {@link #close()}.
  */
 public final class DialerHttpServer implements AutoCloseable {
-    /** Invocation bodies above this size get 413. */
+    /** Request bodies above this size get 413. */
     public static final int MAX_BODY_BYTES = 256 * 1024;
 
+    /** The 413 message, naming the limit. */
+    static final String BODY_TOO_LARGE = "the body is larger than the limit of " + MAX_BODY_BYTES / 1024 + " KiB ("
+            + MAX_BODY_BYTES + " bytes)";
+
     private static final Logger log = LoggerFactory.getLogger(DialerHttpServer.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Control API bodies are strict: one JSON value and nothing after it ({@code {..} }{} is refused). */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private final Settings settings;
     private DisposableServer server;
@@ -167,20 +178,29 @@ public final class DialerHttpServer implements AutoCloseable {
                 .post("/v1/campaigns/{id}/{action}", (req, res) -> control(req, res,
                         api -> api.act(req.param("id"), req.param("action"))))
                 .post("/v1/regions/{region}/rate", (req, res) -> control(req, res,
-                        api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))));
+                        api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))))
+                // Last: whatever no route above serves gets a JSON 404 that says what was asked, not an empty one.
+                .route(req -> true, (req, res) -> json(res, 404,
+                        error("no endpoint " + req.method().name() + " " + pathOf(req.uri()))));
+    }
+
+    private static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        String path = q >= 0 ? uri.substring(0, q) : uri;
+        return path.length() > 200 ? path.substring(0, 200) + "..." : path;
     }
 
     private org.reactivestreams.Publisher<Void> invocation(HttpServerRequest req, HttpServerResponse res) {
         String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null && parseLong(length) > MAX_BODY_BYTES) {
-            return json(res.keepAlive(false), 413, error("body larger than " + MAX_BODY_BYTES + " bytes"));
+            return json(res.keepAlive(false), 413, error(BODY_TOO_LARGE));
         }
         String timestamp = req.requestHeaders().get("X-Dialer-Timestamp");
         String signature = req.requestHeaders().get("X-Dialer-Signature");
         return readLimited(req)
                 .flatMap(body -> settings.webhook().handle(timestamp, signature, body))
                 .onErrorResume(BodyTooLarge.class, e -> Mono.just(new WebhookEndpoint.Reply(413,
-                        bytes(error("body larger than " + MAX_BODY_BYTES + " bytes")))))
+                        bytes(error(BODY_TOO_LARGE)))))
                 .onErrorResume(e -> {
                     log.warn("webhook handler failed: {}", e.toString());
                     return Mono.just(new WebhookEndpoint.Reply(400, bytes(error("bad request"))));
@@ -227,13 +247,24 @@ public final class DialerHttpServer implements AutoCloseable {
             return json(res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer"), 401,
                     error("missing or wrong bearer token"));
         }
-        return call.apply(api)
+        String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null && parseLong(length) > MAX_BODY_BYTES) {
+            return json(res.keepAlive(false), 413, error(BODY_TOO_LARGE));
+        }
+        return Mono.defer(() -> call.apply(api))
                 .flatMap(body -> Mono.from(json(res, 200, body)))
                 .onErrorResume(ControlApi.ControlException.class,
                         e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
+                .onErrorResume(BodyTooLarge.class, e -> Mono.from(json(res.keepAlive(false), 413,
+                        error(BODY_TOO_LARGE))))
+                .onErrorResume(IllegalArgumentException.class, e -> Mono.from(json(res, 400,
+                        error(e.getMessage() == null ? "bad request" : e.getMessage()))))
                 .onErrorResume(e -> {
-                    log.warn("control API failed: {}", e.toString());
-                    return Mono.from(json(res, 400, error(e.getMessage() == null ? e.toString() : e.getMessage())));
+                    // Not the caller's fault: the log has the details, the answer a sentence without class names.
+                    log.warn("control API: {} {} failed", req.method().name(), pathOf(req.uri()), e);
+                    return Mono.from(json(res, 500, error("the request could not be completed"
+                            + (e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + e.getMessage())
+                            + " (the dialer's log has the details)")));
                 });
     }
 
@@ -250,14 +281,50 @@ public final class DialerHttpServer implements AutoCloseable {
                 token.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The body as a JSON object (an empty body is an empty object); 400 for anything else, 413 above the limit. */
     private static Mono<JsonNode> readJson(HttpServerRequest req) {
-        return readLimited(req).map(body -> {
-            try {
-                return body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
-            } catch (java.io.IOException e) {
-                throw new ControlApi.ControlException(400, "malformed JSON");
+        return readLimited(req).map(DialerHttpServer::parseObject);
+    }
+
+    /**
+     * Parses a control request's body strictly: one JSON object and nothing after it.
+     *
+     * @throws ControlApi.ControlException 400 with a message that says what is wrong and where
+     */
+    static JsonNode parseObject(byte[] body) {
+        JsonNode node;
+        try {
+            node = isBlank(body) ? JSON.createObjectNode() : JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            String reason = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
+            if (reason.startsWith("Trailing token")) {
+                throw new ControlApi.ControlException(400, "the body must be one JSON object and nothing after it;"
+                        + " more follows it" + where);
             }
-        });
+            throw new ControlApi.ControlException(400, "the body is not valid JSON" + where
+                    + (reason.isEmpty() ? "" : ": " + reason));
+        } catch (java.io.IOException e) {
+            throw new ControlApi.ControlException(400, "the body could not be read as JSON");
+        }
+        if (node == null || node.isMissingNode()) {
+            return JSON.createObjectNode();
+        }
+        if (!node.isObject()) {
+            throw new ControlApi.ControlException(400, "the body must be a JSON object ({...}), not "
+                    + (node.isArray() ? "an array" : "a single value"));
+        }
+        return node;
+    }
+
+    private static boolean isBlank(byte[] body) {
+        for (byte b : body) {
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ObjectNode error(String message) {

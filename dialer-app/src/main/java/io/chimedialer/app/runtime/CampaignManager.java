@@ -23,6 +23,7 @@ import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
 import io.chimedialer.core.calls.CallEvent;
+import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.util.Masking;
@@ -36,9 +37,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -72,11 +75,14 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
     private volatile ClusterNode cluster;
     private volatile Disposable controlEvents;
-    /** Each clustered run's opt-out announcements, disposed on close (each ends by itself with its run). */
+    /** Each run's opt-out follower, disposed on close (each ends by itself after its run). */
     private final Disposable.Composite optOutFollowers = Disposables.composite();
     /** Serializes the launches of one campaign on this node (a control API start and a cluster LAUNCH). */
     private final Map<String, Object> launchLocks = new ConcurrentHashMap<>();
-    /** The DNC list of each clustered run, by campaign: opt-outs announced by any node are added to it. */
+    /**
+     * The DNC list of each running run, by campaign, with the lists it honours: an opt-out recorded under one of
+     * them (by a run of this node, an inbound caller, or announced by another node) is added to it at once.
+     */
     private final Map<String, OptOutList> optOutLists = new ConcurrentHashMap<>();
     /** Whether LAUNCH commands are followed (from {@link #joinRunning()} on, once the node is configured). */
     private volatile boolean followingLaunches;
@@ -197,7 +203,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             throw new ControlException(409, "campaign " + campaign.name() + " is already running");
         }
         if (!Files.isReadable(contacts) && !importedInCluster(campaign.name())) {
-            throw new ControlException(400, "contact list " + contacts + " is not readable");
+            // The path stays in the log: an API client learns which campaign, not where the files are.
+            log.warn("campaign {}: contact list {} is not readable", campaign.name(), contacts);
+            throw new ControlException(400, "the contact list of campaign " + campaign.name() + " is not readable");
         }
         PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
         DncList dnc = new DncList(numbers);
@@ -211,10 +219,14 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 }
             }
         }
-        String dncListName = campaign.dncLists().isEmpty() ? "campaign:" + campaign.name() : campaign.dncLists().get(0);
-        List<String> optedOut = runtime.ledger().dncNumbers(dncListName).collectList().block(Duration.ofSeconds(30));
-        if (optedOut != null) {
-            optedOut.forEach(dnc::add);
+        String dncListName = optOutListOf(campaign);
+        Set<String> honoured = honouredLists(campaign);
+        // Opt-outs live in the ledger (the DNC files are never written): those of every list the campaign honours.
+        for (String list : honoured) {
+            List<String> optedOut = runtime.ledger().dncNumbers(list).collectList().block(Duration.ofSeconds(30));
+            if (optedOut != null) {
+                optedOut.forEach(dnc::add);
+            }
         }
         long total = cluster == null ? countRows(contacts) : -1; // a clustered run's total is not known here
         CsvOptions csv = CsvOptions.defaults().withDefaultRegion(campaign.defaultRegion());
@@ -298,8 +310,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     && e.command() == ControlEvent.Command.PAUSE)) {
                 run.pause();
             }
-            followOptOuts(node, campaign.name(), report, dnc, dncListName);
         }
+        followOptOuts(campaign.name(), report, dnc, dncListName, honoured);
         return new Started(run, report);
     }
 
@@ -427,35 +439,53 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     }
 
     /**
-     * While a clustered run lasts: its opt-outs are announced to every node, and opt-outs announced by any node
-     * for its DNC list are added to its list.
+     * The ledger's list a campaign's opt-outs are recorded under: its first DNC file (the path, as configured), or
+     * {@code campaign:NAME} when it names none.
      */
-    private void followOptOuts(ClusterNode node, String campaignId, Mono<RunReport> report, DncList dnc,
-                               String listName) {
-        OptOutList list = new OptOutList(listName, dnc);
+    public static String optOutListOf(CampaignConfig campaign) {
+        return campaign.dncLists().isEmpty() ? "campaign:" + campaign.name() : campaign.dncLists().get(0);
+    }
+
+    /**
+     * The ledger's opt-out lists a campaign refuses: every DNC file it names (whichever campaign recorded opt-outs
+     * under it), its own list, and the opt-outs of inbound callers ({@link DialerRuntime#INBOUND_DNC_LIST}).
+     */
+    public static Set<String> honouredLists(CampaignConfig campaign) {
+        Set<String> lists = new LinkedHashSet<>(campaign.dncLists());
+        lists.add(optOutListOf(campaign));
+        lists.add(DialerRuntime.INBOUND_DNC_LIST);
+        return lists;
+    }
+
+    /**
+     * Follows a run's opt-outs: each is recorded in the ledger under the run's list (the run records it too while
+     * it lasts; the write is idempotent, and after the run it is the only one), added at once to every run of this
+     * node that honours that list, and, in a cluster, announced to the other nodes. It goes on for
+     * {@link CallRegistry#DEFAULT_RETENTION} after the run ends: the run's ended calls are remembered that long,
+     * so a callee's opt-out key still arrives. The run's own DNC list is registered (for the opt-outs of other
+     * runs, inbound callers and other nodes) until the run ends.
+     */
+    private void followOptOuts(String campaignId, Mono<RunReport> report, DncList dnc, String listName,
+                               Set<String> honoured) {
+        OptOutList list = new OptOutList(listName, Set.copyOf(honoured), dnc);
         optOutLists.put(campaignId, list);
-        // An opt-out announced while the run was being built (after launch read the ledger's list) came before
-        // the registration above: read the list again, now that any later announcement is applied.
-        Mono<Void> readAgain = runtime.ledger().dncNumbers(listName).doOnNext(dnc::add).then()
+        // An opt-out recorded while the run was being built (after launch read the ledger) came before the
+        // registration above: read the lists again, now that any later one is applied.
+        Mono<Void> readAgain = Flux.fromIterable(honoured).concatMap(name -> runtime.ledger().dncNumbers(name))
+                .doOnNext(dnc::add).then()
                 .onErrorResume(e -> {
-                    log.warn("campaign {}: DNC list {} not read again: {}", campaignId, listName, e.toString());
+                    log.warn("campaign {}: DNC lists not read again: {}", campaignId, e.toString());
                     return Mono.empty();
                 });
-        // The run subscribed first and records the opt-out itself (its DncList, the ledger); this only announces it.
-        Flux<Void> announce = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
-                .flatMap(optedOut -> node.control().optOut(listName, optedOut.number()).then()
-                        .onErrorResume(e -> {
-                            log.warn("campaign {}: opt-out of {} not announced to the other nodes: {}", campaignId,
-                                    Masking.phone(optedOut.number()), e.toString());
-                            return Mono.empty();
-                        }), Integer.MAX_VALUE);
         // Until the run is over, however it ends.
         Mono<Boolean> over = report.then(Mono.just(Boolean.TRUE)).onErrorReturn(Boolean.TRUE);
+        Mono<Void> registered = over.doFinally(signal -> optOutLists.remove(campaignId, list)).then();
+        Flux<Void> follow = runtime.calls().bus().events(campaignId).ofType(CallEvent.OptedOut.class)
+                .flatMap(optedOut -> optedOut(campaignId, listName, optedOut.number()), Integer.MAX_VALUE)
+                .takeUntilOther(over.then(Mono.delay(CallRegistry.DEFAULT_RETENTION, runtime.scheduler())));
         Disposable.Swap follower = Disposables.swap();
         optOutFollowers.add(follower);
-        follower.update(Flux.merge(readAgain, announce)
-                .takeUntilOther(over)
-                .then(over) // the list stays registered until the run is over, even if the events ended first
+        follower.update(Flux.merge(readAgain, registered, follow)
                 .doFinally(signal -> {
                     optOutLists.remove(campaignId, list);
                     optOutFollowers.remove(follower);
@@ -464,17 +494,58 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         e.toString())));
     }
 
-    /** Adds an announced opt-out to every run here whose opt-outs go to its list. */
+    /** One opt-out heard on a call of a campaign run here: recorded, applied to this node's runs, announced. */
+    private Mono<Void> optedOut(String campaignId, String listName, String number) {
+        Mono<Void> record = runtime.ledger().addDnc(listName, number, runtime.clock().instant())
+                .onErrorResume(e -> {
+                    log.warn("campaign {}: opt-out of {} not recorded in the ledger: {}", campaignId,
+                            Masking.phone(number), e.toString());
+                    return Mono.empty();
+                });
+        return record.then(Mono.fromRunnable(() -> applyOptOut(new ControlEvent.OptOut(listName, number))))
+                .then(announce(campaignId, listName, number));
+    }
+
+    /** In a cluster, announces an opt-out to every node (this one included, harmlessly); else nothing. */
+    private Mono<Void> announce(String campaignId, String listName, String number) {
+        ClusterNode node = cluster;
+        if (node == null) {
+            return Mono.empty();
+        }
+        return node.control().optOut(listName, number).then()
+                .onErrorResume(e -> {
+                    log.warn("campaign {}: opt-out of {} not announced to the other nodes: {}", campaignId,
+                            Masking.phone(number), e.toString());
+                    return Mono.empty();
+                });
+    }
+
+    /**
+     * Follows the opt-outs of inbound callers (recorded in the ledger by {@link DialerRuntime}): each is added at
+     * once to every run here, all of which honour that list, and announced to the other nodes in a cluster. Call
+     * once; ends on {@link #close()}.
+     */
+    void followInboundOptOuts() {
+        optOutFollowers.add(runtime.calls().bus().events(io.chimedialer.core.calls.EventBus.INBOUND)
+                .ofType(CallEvent.OptedOut.class)
+                .flatMap(optedOut -> Mono.fromRunnable(() -> applyOptOut(new ControlEvent.OptOut(
+                                DialerRuntime.INBOUND_DNC_LIST, optedOut.number())))
+                        .then(announce("inbound", DialerRuntime.INBOUND_DNC_LIST, optedOut.number())),
+                        Integer.MAX_VALUE)
+                .subscribe(v -> { }, e -> log.warn("inbound opt-outs no longer followed: {}", e.toString())));
+    }
+
+    /** Adds an opt-out recorded under a list to every run here that honours that list. */
     private void applyOptOut(ControlEvent.OptOut optOut) {
         optOutLists.forEach((campaignId, list) -> {
-            if (list.name().equals(optOut.list())) {
+            if (list.honours().contains(optOut.list())) {
                 try {
                     if (list.dnc().add(optOut.number())) {
-                        log.info("campaign {}: {} opted out on another node; refused here from now on", campaignId,
-                                Masking.phone(optOut.number()));
+                        log.info("campaign {}: {} opted out (DNC list {}); not dialed from now on", campaignId,
+                                Masking.phone(optOut.number()), optOut.list());
                     }
                 } catch (IllegalArgumentException e) {
-                    log.warn("campaign {}: announced opt-out of {} ignored: {}", campaignId,
+                    log.warn("campaign {}: opt-out of {} ignored: {}", campaignId,
                             Masking.phone(optOut.number()), e.getMessage());
                 }
             }
@@ -482,16 +553,17 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     }
 
     /**
-     * Whether this node's clustered run of the campaign refuses the number (its DNC list holds it: loaded at launch,
-     * opted out here, or announced by another node). False when this node runs no clustered run of it.
+     * Whether this node's running run of the campaign refuses the number: its DNC list holds it (from its files,
+     * from the ledger at launch, or opted out since on any of the lists it honours). False when this node runs
+     * no run of it.
      */
     public boolean refuses(String campaignId, String number) {
         OptOutList list = optOutLists.get(campaignId);
         return list != null && list.dnc().contains(number);
     }
 
-    /** The DNC list of a clustered run, and the name its opt-outs are recorded under. */
-    private record OptOutList(String name, DncList dnc) {
+    /** A running run's DNC list, the list its opt-outs are recorded under, and the lists it honours. */
+    private record OptOutList(String name, Set<String> honours, DncList dnc) {
     }
 
     /** Logs one progress line of a run: its state, contacts done and left, attempts, live calls, answer rate. */
@@ -575,7 +647,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                     throw new ControlException(400, "'campaign' is required: the name of a configured campaign");
                 }
                 campaign = cfg.campaign(name).orElseThrow(() -> new ControlException(404,
-                        "no campaign named '" + name + "' in " + cfg.source()));
+                        "no campaign named '" + name + "' is configured" + configuredNames(cfg)));
             }
             if (request.hasNonNull("definition")) {
                 definitions.put(name, request.get("definition").asText());
@@ -597,6 +669,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                             request.hasNonNull("definition") ? request.get("definition").asText() : null);
             return status(run);
         }).subscribeOn(runtime.io());
+    }
+
+    /** The configured campaigns for a 404, e.g. {@code " (configured: demo, reminders)"}; at most 10 names. */
+    private static String configuredNames(DialerConfig cfg) {
+        List<String> names = new ArrayList<>(cfg.campaigns().keySet());
+        if (names.isEmpty()) {
+            return " (none is configured)";
+        }
+        String shown = String.join(", ", names.subList(0, Math.min(10, names.size())));
+        return " (configured: " + shown + (names.size() > 10 ? ", ..." : "") + ")";
     }
 
     @Override
@@ -682,6 +764,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 default -> throw new ControlException(404, "unknown action '" + action
                         + "'; use pause, resume or cancel");
             }
+            refuseIfNoEffect(campaignId, action, run.state());
             return run;
         }).flatMap(run -> {
             ClusterNode node = cluster;
@@ -857,6 +940,31 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         node.put("running", false);
         node.set("ledger", view);
         return node;
+    }
+
+    /**
+     * 409 when an action left the run in a state it cannot have asked for: a pause or resume of a run that is
+     * over or being cancelled, a cancel of a run that is over. Repeating an action (pause when paused) is fine.
+     */
+    static void refuseIfNoEffect(String campaignId, String action, CampaignRun.State state) {
+        boolean done = switch (action) {
+            case "pause" -> state == CampaignRun.State.PAUSED;
+            case "resume" -> state == CampaignRun.State.RUNNING;
+            case "cancel" -> state == CampaignRun.State.CANCELLING || state == CampaignRun.State.CANCELLED;
+            default -> true;
+        };
+        if (done) {
+            return;
+        }
+        String why = switch (state) {
+            case CANCELLING -> "it is being cancelled";
+            case CANCELLED -> "it was cancelled; start it again with POST /v1/campaigns";
+            case COMPLETED -> "it has completed; start it again with POST /v1/campaigns";
+            case FAILED -> "it has failed; start it again with POST /v1/campaigns";
+            case CREATED -> "it is starting; try again in a moment";
+            default -> "it is " + state.name().toLowerCase(java.util.Locale.ROOT) + " now";
+        };
+        throw new ControlException(409, "campaign " + campaignId + " cannot " + action + ": " + why);
     }
 
     private CampaignRun require(String campaignId) {

@@ -172,12 +172,14 @@ public final class DialerRuntime implements AutoCloseable {
             // The cluster node closes after the ledger (runs -> ledger -> node), so its close sits below the ledger's.
             closeables.push(this::closeCluster);
             ensureParentDir(options.ledgerUrl());
-            ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock));
+            ledger = JdbcLedger.open(LedgerOptions.of(options.ledgerUrl(), clock)
+                    .withListener(new MetricsLedgerListener(metrics)));
             closeables.push(ledger);
             metrics.ledgerQueueDepth(ledger::queueDepth);
 
             bus = new EventBus();
             calls = new CallRegistry(bus, clock);
+            metrics.inboundCallsEvicted(calls, CallRegistry::inboundCallsEvicted);
             Disposable sweeper = calls.startSweeper(scheduler, Duration.ofSeconds(1));
             closeables.push(sweeper::dispose);
             // Inbound callers who opt out join the "inbound" DNC list; uncorrelated invocations are only counted.
@@ -234,6 +236,7 @@ public final class DialerRuntime implements AutoCloseable {
                     .build();
             campaigns = new CampaignManager(this);
             closeables.push(campaigns);
+            campaigns.followInboundOptOuts();
             if (cluster != null) {
                 cluster.start();
                 campaigns.joinCluster(cluster);

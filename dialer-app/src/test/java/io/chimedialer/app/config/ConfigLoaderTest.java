@@ -93,6 +93,7 @@ class ConfigLoaderTest {
         assertThat(demo.retry().perNumberWindow()).isEqualTo(Duration.ofHours(24));
         assertThat(demo.dncLists()).containsExactly(Path.of("..", "config", "samples", "dnc.txt").toString());
         assertThat(demo.maxCallLifetime()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(demo.reconcileGrace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(demo.redialUnknown()).isFalse();
         assertThat(demo.flow().type()).isEqualTo(FlowConfig.Type.MENU);
         assertThat(demo.flow().callerName()).isEqualTo("Harbor Health");
@@ -343,6 +344,43 @@ class ConfigLoaderTest {
         assertThat(e.problems().get(8).message()).isEqualTo("also a from-number of Region us-east-1 (a number belongs to one Region)");
         assertThat(e.problems().get(15).message()).isEqualTo("not a disposition, did you mean 'BUSY'?");
         assertThat(e.problems().get(20).message()).isEqualTo("unknown key, did you mean 'message'?");
+    }
+
+    @Test
+    void load_reconcileGrace_boundOrDefaultedToTheLifetime() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  set: { regions: [us-east-1], reconcile-grace: 45s }
+                  unset: { regions: [us-east-1] }
+                  shortLife: { regions: [us-east-1], max-call-lifetime: 10s }
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        assertThat(c.campaign("set").orElseThrow().reconcileGrace()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.campaign("unset").orElseThrow().reconcileGrace()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.campaign("shortLife").orElseThrow().reconcileGrace()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void load_reconcileGraceZeroLongerThanLifetimeOrNotADuration_errorsNamingTheKey() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  zero: { regions: [us-east-1], reconcile-grace: 0s }
+                  long: { regions: [us-east-1], max-call-lifetime: 30m, reconcile-grace: 2h }
+                  word: { regions: [us-east-1], reconcile-grace: soon }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.zero.reconcile-grace", 6),
+                org.assertj.core.groups.Tuple.tuple("campaigns.long.reconcile-grace", 7),
+                org.assertj.core.groups.Tuple.tuple("campaigns.word.reconcile-grace", 8));
+        assertThat(e.problems().get(0).message()).isEqualTo("must be > 0: how long an attempt whose Create outcome"
+                + " is unknown waits for its call to show up before it ends UNKNOWN");
+        assertThat(e.problems().get(1).message()).isEqualTo("must not be longer than max-call-lifetime (30m)");
+        assertThat(e.getMessage()).contains("campaigns.word.reconcile-grace");
     }
 
     @Test

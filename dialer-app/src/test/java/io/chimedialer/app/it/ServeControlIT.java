@@ -380,8 +380,16 @@ class ServeControlIT {
 
     @Test
     void controlApi_badRequests_clearStatuses() throws Exception {
-        assertThat(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"nope\"}").statusCode()).isEqualTo(404);
+        HttpResponse<String> unknown = send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"nope\"}");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        // The campaign is named, the configuration file is not.
+        assertThat(error(unknown)).isEqualTo("no campaign named 'nope' is configured (configured: alpha, beta)");
         assertThat(send("POST", "/v1/campaigns", TOKEN, "{not json").statusCode()).isEqualTo(400);
+        // Strict JSON: trailing garbage is refused, and the rate stays.
+        HttpResponse<String> trailing = send("POST", "/v1/regions/us-east-1/rate", TOKEN,
+                "{\"calls-per-second\": 0.5} }{");
+        assertThat(trailing.statusCode()).isEqualTo(400);
+        assertThat(error(trailing)).startsWith("the body is not valid JSON at line 1, column 27");
         assertThat(send("GET", "/v1/campaigns/nope", TOKEN, null).statusCode()).isEqualTo(404);
         assertThat(send("POST", "/v1/regions/eu-west-9/rate", TOKEN, "{\"calls-per-second\":1}").statusCode())
                 .isEqualTo(404);
@@ -391,7 +399,34 @@ class ServeControlIT {
         assertThat(emulator.stats().created()).isZero();
     }
 
+    @Test
+    void resumeOrPauseAfterCancel_409WithTheReason_nothingDialedAgain() throws Exception {
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 5, Duration.ofSeconds(20), "5 calls created");
+        ok(send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null));
+        await(() -> state("alpha").equals("CANCELLED"), Duration.ofSeconds(30), "campaign CANCELLED");
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        long created = emulator.stats().created();
+
+        HttpResponse<String> resume = send("POST", "/v1/campaigns/alpha/resume", TOKEN, null);
+        HttpResponse<String> pause = send("POST", "/v1/campaigns/alpha/pause", TOKEN, null);
+        HttpResponse<String> cancelAgain = send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null);
+
+        assertThat(resume.statusCode()).isEqualTo(409);
+        assertThat(error(resume)).isEqualTo("campaign alpha cannot resume: it was cancelled; start it again with"
+                + " POST /v1/campaigns");
+        assertThat(pause.statusCode()).isEqualTo(409);
+        assertThat(cancelAgain.statusCode()).as("cancelling twice is harmless").isEqualTo(200);
+        assertThat(state("alpha")).isEqualTo("CANCELLED");
+        Await.holdsFor(Duration.ofSeconds(1), "no Create after the refused resume (" + created + " before)",
+                () -> emulator.stats().created() == created);
+    }
+
     // ---- helpers ----
+
+    private static String error(HttpResponse<String> response) throws IOException {
+        return JSON.readTree(response.body()).path("error").asText();
+    }
 
     private List<CallRecord> callsOf(String campaign) {
         return emulator.calls().stream()

@@ -9,13 +9,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
@@ -28,10 +33,14 @@ import reactor.core.scheduler.Scheduler;
  * sweep comes first.
  *
  * <p>Memory is bounded by the live calls: an ended call is kept for {@code retention} (default 2 minutes, so
- * duplicate invocations still get their identical response) and then dropped by {@link #sweep}.
+ * duplicate invocations still get their identical response) and then dropped by {@link #sweep}. Inbound calls
+ * (NEW_INBOUND_CALL), which anybody can start by calling one of the numbers, are also capped at
+ * {@code maxInboundCalls} (default {@value #DEFAULT_MAX_INBOUND_CALLS}): past the cap the oldest is forgotten and
+ * counted ({@link #inboundCallsEvicted()}); a forgotten call's later invocations are unknown calls.
  * Thread-safe; events are published after the call's monitor is released.
  */
 public final class CallRegistry {
+    private static final Logger log = LoggerFactory.getLogger(CallRegistry.class);
 
     /** The ArgumentsMap key of the attempt id that the pipeline sets on CreateSipMediaApplicationCall. */
     public static final String ARGUMENT_ATTEMPT_ID = "attemptId";
@@ -47,6 +56,9 @@ public final class CallRegistry {
     /** Default time an ended call is kept for duplicate invocations. */
     public static final Duration DEFAULT_RETENTION = Duration.ofMinutes(2);
 
+    /** Default cap on the inbound calls held in memory, live or ended within the retention. */
+    public static final int DEFAULT_MAX_INBOUND_CALLS = 10_000;
+
     private final EventBus bus;
     private final Clock clock;
     private final Duration retention;
@@ -56,6 +68,10 @@ public final class CallRegistry {
     private final AtomicInteger live = new AtomicInteger();
     private final LongAdder expired = new LongAdder();
     private final LongAdder conflictingTransactions = new LongAdder();
+    private final int maxInboundCalls;
+    /** The inbound calls held, oldest first; guarded by itself. Their entries in byTransaction follow it. */
+    private final Map<String, LiveCall> inboundCalls = new LinkedHashMap<>();
+    private final LongAdder inboundEvicted = new LongAdder();
 
     /** A registry publishing on {@code bus}, timing with {@code clock}, with the default retention. */
     public CallRegistry(EventBus bus, Clock clock) {
@@ -68,9 +84,23 @@ public final class CallRegistry {
      * @param retention how long an ended call is kept for duplicate invocations
      */
     public CallRegistry(EventBus bus, Clock clock, Duration retention) {
+        this(bus, clock, retention, DEFAULT_MAX_INBOUND_CALLS);
+    }
+
+    /**
+     * @param bus             where call events go
+     * @param clock           the time of starts, answers, ends and lifetimes
+     * @param retention       how long an ended call is kept for duplicate invocations
+     * @param maxInboundCalls the most inbound calls held at once (at least 1); past it the oldest is forgotten
+     */
+    public CallRegistry(EventBus bus, Clock clock, Duration retention, int maxInboundCalls) {
         this.bus = Objects.requireNonNull(bus, "bus");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.retention = Objects.requireNonNull(retention, "retention");
+        if (maxInboundCalls < 1) {
+            throw new IllegalArgumentException("maxInboundCalls must be >= 1, was " + maxInboundCalls);
+        }
+        this.maxInboundCalls = maxInboundCalls;
     }
 
     /** The bus this registry publishes on. */
@@ -234,7 +264,12 @@ public final class CallRegistry {
                 if (call.attemptId() != null) {
                     byAttempt.remove(call.attemptId(), call);
                 }
-                if (call.transactionId != null) {
+                if (call.inbound()) {
+                    synchronized (inboundCalls) {
+                        inboundCalls.remove(call.transactionId, call);
+                        byTransaction.remove(call.transactionId, call);
+                    }
+                } else if (call.transactionId != null) {
                     byTransaction.remove(call.transactionId, call);
                 }
             }
@@ -289,13 +324,19 @@ public final class CallRegistry {
 
     /** Calls held in memory, live or ended within the retention (inbound calls included). */
     public int trackedCalls() {
-        int inbound = 0;
-        for (LiveCall call : byTransaction.values()) {
-            if (call.inbound()) {
-                inbound++;
-            }
+        return byAttempt.size() + inboundCalls();
+    }
+
+    /** Inbound calls held in memory, live or ended within the retention; at most the cap. */
+    public int inboundCalls() {
+        synchronized (inboundCalls) {
+            return inboundCalls.size();
         }
-        return byAttempt.size() + inbound;
+    }
+
+    /** Inbound calls forgotten because the cap was reached. */
+    public long inboundCallsEvicted() {
+        return inboundEvicted.sum();
     }
 
     /** Calls closed as UNKNOWN by {@link #sweep} because their lifetime ran out. */
@@ -377,14 +418,44 @@ public final class CallRegistry {
         return call;
     }
 
-    /** The inbound call of this TransactionId, created on first sight. */
+    /**
+     * The inbound call of this TransactionId, created on first sight; creating one past the cap forgets the oldest
+     * inbound call (counted, and logged at the 1st, 10th, 100th... time).
+     */
     LiveCall inbound(String transactionId, Duration lifetime) {
-        return byTransaction.computeIfAbsent(transactionId,
-                tx -> {
-                    LiveCall c = new LiveCall(null, EventBus.INBOUND, clock.instant(), lifetime, null);
-                    c.transactionId = tx;
-                    return c;
-                });
+        long evicted = 0;
+        LiveCall call;
+        synchronized (inboundCalls) {
+            call = byTransaction.get(transactionId);
+            if (call != null) {
+                return call;
+            }
+            call = new LiveCall(null, EventBus.INBOUND, clock.instant(), lifetime, null);
+            call.transactionId = transactionId;
+            byTransaction.put(transactionId, call);
+            inboundCalls.put(transactionId, call);
+            Iterator<Map.Entry<String, LiveCall>> oldest = inboundCalls.entrySet().iterator();
+            while (inboundCalls.size() > maxInboundCalls && oldest.hasNext()) {
+                Map.Entry<String, LiveCall> e = oldest.next();
+                oldest.remove();
+                byTransaction.remove(e.getKey(), e.getValue());
+                inboundEvicted.increment();
+                evicted = inboundEvicted.sum();
+            }
+        }
+        if (evicted > 0 && isPowerOfTen(evicted)) {
+            log.warn("{} inbound calls forgotten so far: more than {} held at once (their later invocations are"
+                    + " answered as unknown calls)", evicted, maxInboundCalls);
+        }
+        return call;
+    }
+
+    private static boolean isPowerOfTen(long n) {
+        long p = 1;
+        while (p < n && p <= Long.MAX_VALUE / 10) {
+            p *= 10;
+        }
+        return p == n;
     }
 
     /** Binds a TransactionId to a call (caller holds its monitor); returns the CallStarted to publish, or null. */

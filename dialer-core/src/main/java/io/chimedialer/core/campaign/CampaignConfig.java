@@ -25,14 +25,44 @@ import java.util.Objects;
  * @param pauseAfterActionFailures the run pauses itself after this many answered calls in a row whose actions
  *                       failed with the same ErrorType (the account's or the configuration's fault, not the callees');
  *                       0 never pauses (default {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES})
+ * @param reconcileGrace how long an attempt whose Create outcome is unknown (5xx, timeout) waits for a
+ *                       NEW_OUTBOUND_CALL carrying its attempt id before it is closed as UNKNOWN and its permit
+ *                       returned, at most {@code maxCallLifetime}; null gives {@link #DEFAULT_RECONCILE_GRACE}, or
+ *                       {@code maxCallLifetime} when that is shorter
  */
 public record CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
                              CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow,
                              List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown,
-                             int pauseAfterActionFailures) {
+                             int pauseAfterActionFailures, Duration reconcileGrace) {
 
     /** The default of {@code pause-after-action-failures}. */
     public static final int DEFAULT_PAUSE_AFTER_ACTION_FAILURES = 20;
+    /** The reconciliation grace unless configured: 30 s. */
+    public static final Duration DEFAULT_RECONCILE_GRACE = Duration.ofSeconds(30);
+
+    /** A campaign with the default reconciliation grace. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown, int pauseAfterActionFailures) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, pauseAfterActionFailures, null);
+    }
+
+    /** A campaign that pauses after {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES} answered calls failing alike. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown, Duration reconcileGrace) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, DEFAULT_PAUSE_AFTER_ACTION_FAILURES, reconcileGrace);
+    }
+
+    /** A campaign with the defaults of both. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, DEFAULT_PAUSE_AFTER_ACTION_FAILURES, null);
+    }
 
     public CampaignConfig {
         Objects.requireNonNull(name, "name");
@@ -55,14 +85,14 @@ public record CampaignConfig(String name, String contacts, Map<String, Integer> 
             throw new IllegalArgumentException("pause-after-action-failures must be >= 0 (0: never), was "
                     + pauseAfterActionFailures);
         }
-    }
-
-    /** A campaign that pauses after {@value #DEFAULT_PAUSE_AFTER_ACTION_FAILURES} answered calls failing alike. */
-    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
-                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
-                          Duration maxCallLifetime, boolean redialUnknown) {
-        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
-                redialUnknown, DEFAULT_PAUSE_AFTER_ACTION_FAILURES);
+        if (reconcileGrace == null) {
+            reconcileGrace = maxCallLifetime.compareTo(DEFAULT_RECONCILE_GRACE) < 0 ? maxCallLifetime
+                    : DEFAULT_RECONCILE_GRACE;
+        }
+        if (reconcileGrace.isZero() || reconcileGrace.isNegative() || reconcileGrace.compareTo(maxCallLifetime) > 0) {
+            throw new IllegalArgumentException("reconcile-grace must be > 0 and at most max-call-lifetime ("
+                    + maxCallLifetime + "), was " + reconcileGrace);
+        }
     }
 
     /**

@@ -33,8 +33,8 @@ public final class RunSetup {
     public static final long UNKNOWN_TOTAL = -1;
     /** How many contacts may wait for their calling window at once, unless set. */
     public static final int DEFAULT_MAX_WAITING = 10_000;
-    /** How long an UNKNOWN Create waits for its NEW_OUTBOUND_CALL before it is closed, unless set. */
-    public static final Duration DEFAULT_RECONCILE_GRACE = Duration.ofSeconds(30);
+    /** How long an UNKNOWN Create waits for its NEW_OUTBOUND_CALL before it is closed, unless configured. */
+    public static final Duration DEFAULT_RECONCILE_GRACE = CampaignConfig.DEFAULT_RECONCILE_GRACE;
     /**
      * How long a contact waits before it is dialed again after its attempt was not sent, or was refused for
      * throttling or capacity after every retry, unless set.
@@ -221,13 +221,14 @@ public final class RunSetup {
         private Scheduler scheduler;
         private Supplier<String> attemptIds;
         private DialerSettings dialer = DialerSettings.ofDefaults();
-        private Duration reconcileGrace = DEFAULT_RECONCILE_GRACE;
+        private Duration reconcileGrace;
         private Duration redialWithdrawnAfter = DEFAULT_REDIAL_WITHDRAWN_AFTER;
         private boolean resume;
         private Map<String, String> arguments = Map.of();
 
         Builder(CampaignConfig config) {
             this.config = Objects.requireNonNull(config, "config");
+            this.reconcileGrace = config.reconcileGrace();
         }
 
         /** The contact rows, of a list whose size is not known. */
@@ -316,7 +317,7 @@ public final class RunSetup {
             return this;
         }
 
-        /** How long an UNKNOWN Create waits for reconciliation; default {@link #DEFAULT_RECONCILE_GRACE}. */
+        /** How long an UNKNOWN Create waits for reconciliation; default the campaign's {@code reconcileGrace}. */
         public Builder reconcileGrace(Duration grace) {
             this.reconcileGrace = Objects.requireNonNull(grace, "grace");
             return this;

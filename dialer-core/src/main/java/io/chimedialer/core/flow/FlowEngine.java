@@ -96,6 +96,11 @@ public final class FlowEngine {
         Ctx ctx = new Ctx(request, attrs);
         switch (request.kind()) {
             case CANCEL -> {
+                // The call is being closed (its lifetime ran out, its campaign was cancelled), yet a callee who
+                // pressed the opt-out key asked not to be called again: that is heard all the same.
+                if (asksOptOut(ctx, request.receivedDigits())) {
+                    ctx.effects.add(new FlowDecision.OptOut());
+                }
                 return ctx.alreadyHungUp() ? ctx.none() : ctx.start(SILENT_HANGUP);
             }
             case LEG_HANGUP -> {
@@ -233,6 +238,27 @@ public final class FlowEngine {
         }
         // Digits outside a menu (e.g. a stray DIGITS_RECEIVED): recorded, nothing else changes.
         return ctx.none();
+    }
+
+    /**
+     * Whether digits pressed at the call's current step ask to opt out: the inbound flow's opt-out digit, or a
+     * menu key whose option is {@code opt-out}. The same reading as {@link #onDigits}, without its other effects.
+     */
+    private static boolean asksOptOut(Ctx ctx, String digits) {
+        String d = digits == null ? "" : digits.trim();
+        if (d.isEmpty()) {
+            return false;
+        }
+        FlowConfig cfg = ctx.request.config();
+        String step = ctx.attrs.getOrDefault(ATTR_STEP, "");
+        if (INBOUND.equals(step)) {
+            return d.equals(cfg.inbound().optOutDigit());
+        }
+        if (step.startsWith("U") && cfg.menu() != null) {
+            MenuOption option = cfg.menu().options().get(d.substring(0, 1));
+            return option != null && option.action() == MenuOption.Action.OPT_OUT;
+        }
+        return false;
     }
 
     private FlowDecision onFailureNoInputHuman(Ctx ctx, FlowConfig cfg) {

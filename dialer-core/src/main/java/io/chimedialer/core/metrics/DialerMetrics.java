@@ -6,6 +6,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -197,6 +199,10 @@ public final class DialerMetrics {
         WEBHOOK_SIGNATURE_FAILURES("dialer.webhook.signature.failures",
                 "dialer_webhook_signature_failures_total", Type.COUNTER, "requests",
                 "Webhook requests rejected with 401 (bad signature or timestamp out of the 300 s skew)"),
+        /** Inbound calls forgotten because more were held than the cap allows. */
+        WEBHOOK_INBOUND_CALLS_EVICTED("dialer.webhook.inbound.calls.evicted",
+                "dialer_webhook_inbound_calls_evicted_total", Type.COUNTER, "calls",
+                "Inbound calls (NEW_INBOUND_CALL) forgotten, oldest first, because more than the cap were held"),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -639,6 +645,21 @@ public final class DialerMetrics {
      */
     public Registration ledgerQueueDepth(DoubleSupplier depth) {
         return gauges(List.of(gauge(Metric.LEDGER_QUEUE_DEPTH, Tags.empty(), depth)));
+    }
+
+    /**
+     * Registers the counter of inbound calls forgotten at the cap, read from {@code source} at scrape time. The
+     * counter references {@code source} weakly, as Micrometer's function counters do: keep it referenced.
+     *
+     * @param source  what holds the count (the call registry)
+     * @param evicted reads the count, monotonic
+     * @return removes the counter when closed
+     */
+    public <T> Registration inboundCallsEvicted(T source, ToDoubleFunction<T> evicted) {
+        Metric metric = Metric.WEBHOOK_INBOUND_CALLS_EVICTED;
+        return gauges(List.of(FunctionCounter.builder(metric.micrometerName(), source, evicted)
+                .description(metric.description())
+                .register(registry)));
     }
 
     /**

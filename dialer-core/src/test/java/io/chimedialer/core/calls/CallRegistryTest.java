@@ -7,6 +7,11 @@ import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.calls.CallEvent.CallEnded;
 import io.chimedialer.core.flow.FlowConfig;
+import io.chimedialer.core.webhook.WebhookSignature;
+import io.chimedialer.testkit.ManualClock;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -269,5 +274,108 @@ class CallRegistryTest {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    @Test
+    void lifetimeExpiry_optOutKeyPressedAfterwards_optOutStillPublishedWithTheHangup() {
+        Map<String, FlowConfig.MenuOption> options = new java.util.LinkedHashMap<>();
+        options.put("1", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.CONFIRM));
+        options.put("9", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.OPT_OUT));
+        FlowConfig menu = FlowConfig.menu(null, FlowConfig.Menu.of(FlowConfig.Prompt.text("Press 1."), options));
+        h.expect("att-o", menu);
+        h.registry.placed("att-o", "tx-o");
+        JsonNode answered = h.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-o", "Connected"));
+        h.clock.advance(Duration.ofMinutes(30));
+        assertThat(h.registry.sweep()).as("closed by the lifetime guard").isEqualTo(1);
+
+        JsonNode r = h.sendOk(Bodies.actionSuccessful(3, "tx-o", "SpeakAndGetDigits", "9",
+                Harness.attributes(answered)));
+
+        assertThat(Harness.actionTypes(r)).containsExactly("Hangup");
+        assertThat(h.eventsOf(CallEvent.OptedOut.class))
+                .containsExactly(new CallEvent.OptedOut(Harness.CAMPAIGN, Bodies.CALLEE, "att-o"));
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.UNKNOWN));
+    }
+
+    // ---- the cap on inbound calls ----
+
+    /** A handler over a registry that holds at most {@code cap} inbound calls. */
+    private static final class InboundHarness {
+        final ManualClock clock = new ManualClock(Instant.parse("2026-01-05T10:00:00Z"));
+        final CallRegistry registry;
+        final WebhookSignature signature = new WebhookSignature("inbound-cap", clock);
+        final WebhookHandler handler;
+
+        InboundHarness(int cap) {
+            registry = new CallRegistry(new EventBus(1024), clock, CallRegistry.DEFAULT_RETENTION, cap);
+            handler = WebhookHandler.builder(registry, signature).build();
+        }
+
+        JsonNode send(ObjectNode body) {
+            byte[] bytes = Bodies.bytes(body);
+            long ts = signature.nowSeconds();
+            WebhookReply reply = handler.handle(Long.toString(ts), signature.sign(ts, bytes), bytes)
+                    .block(Duration.ofSeconds(5));
+            assertThat(reply).isNotNull();
+            assertThat(reply.status()).isEqualTo(200);
+            return Harness.json(reply);
+        }
+
+        JsonNode newInbound(String tx) {
+            ObjectNode call = Bodies.invocation("NEW_INBOUND_CALL", 1, tx, null);
+            ((ObjectNode) call.at("/CallDetails/Participants/0")).put("From", "+15551230000").put("To", Bodies.FROM)
+                    .put("Direction", "Inbound");
+            return send(call);
+        }
+    }
+
+    @Test
+    void inbound_moreCallsThanTheCap_oldestForgottenAndCounted_itsLaterInvocationsUnknown() {
+        InboundHarness h = new InboundHarness(3);
+        Map<String, JsonNode> first = new java.util.LinkedHashMap<>();
+        for (int i = 1; i <= 5; i++) {
+            JsonNode r = h.newInbound("tx-in-" + i);
+            assertThat(Harness.actionTypes(r)).containsExactly("SpeakAndGetDigits");
+            first.put("tx-in-" + i, r);
+        }
+
+        assertThat(h.registry.inboundCalls()).isEqualTo(3);
+        assertThat(h.registry.trackedCalls()).isEqualTo(3);
+        assertThat(h.registry.inboundCallsEvicted()).isEqualTo(2);
+        // tx-in-1 was forgotten: its digits match no call. tx-in-5 is still held and its flow goes on.
+        JsonNode forgotten = h.send(Bodies.actionSuccessful(2, "tx-in-1", "SpeakAndGetDigits", "9",
+                Harness.attributes(first.get("tx-in-1"))));
+        JsonNode held = h.send(Bodies.actionSuccessful(2, "tx-in-5", "SpeakAndGetDigits", "9",
+                Harness.attributes(first.get("tx-in-5"))));
+        assertThat(forgotten.get("Actions")).isEmpty();
+        assertThat(h.handler.stats().unknownCalls()).isEqualTo(1);
+        assertThat(Harness.actionTypes(held)).containsExactly("Speak", "Hangup");
+        assertThat(h.registry.inboundCalls()).isEqualTo(3);
+    }
+
+    @Test
+    void inbound_endedCallsDroppedAfterRetention_makeRoomWithoutEviction() {
+        InboundHarness h = new InboundHarness(2);
+        h.newInbound("tx-a");
+        h.newInbound("tx-b");
+        h.send(Bodies.hangup(2, "tx-a", 0, Map.of()));
+        h.send(Bodies.hangup(2, "tx-b", 0, Map.of()));
+
+        h.clock.advance(CallRegistry.DEFAULT_RETENTION);
+        h.registry.sweep();
+        assertThat(h.registry.inboundCalls()).isZero();
+        h.newInbound("tx-c");
+        h.newInbound("tx-d");
+
+        assertThat(h.registry.inboundCalls()).isEqualTo(2);
+        assertThat(h.registry.inboundCallsEvicted()).isZero();
+    }
+
+    @Test
+    void constructor_capBelowOne_refused() {
+        assertThatThrownBy(() -> new CallRegistry(new EventBus(), new ManualClock(Instant.EPOCH),
+                CallRegistry.DEFAULT_RETENTION, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxInboundCalls must be >= 1, was 0");
     }
 }

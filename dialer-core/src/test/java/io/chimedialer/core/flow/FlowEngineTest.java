@@ -364,6 +364,44 @@ class FlowEngineTest {
     }
 
     @Test
+    void cancel_optOutKeyPressedInTheMenu_optOutEffectWithTheHangup() {
+        FlowConfig cfg = menuFlow();
+        FlowDecision menu = decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3);
+
+        FlowDecision optOut = decide(cfg, FlowRequest.Kind.CANCEL, menu.attributes(), "ReceiveDigits", "9", 4);
+        FlowDecision confirm = decide(cfg, FlowRequest.Kind.CANCEL, menu.attributes(), "ReceiveDigits", "1", 4);
+        FlowDecision noDigits = decide(cfg, FlowRequest.Kind.CANCEL, menu.attributes(), null, null, 4);
+
+        assertThat(optOut.effects()).containsExactly(new FlowDecision.OptOut());
+        assertThat(types(optOut)).containsExactly("Hangup");
+        assertThat(confirm.effects()).isEmpty();
+        assertThat(noDigits.effects()).isEmpty();
+    }
+
+    @Test
+    void cancel_optOutDigitOfTheInboundFlow_optOutEffect() {
+        FlowConfig cfg = FlowConfig.DEFAULT;
+        FlowDecision d = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.INBOUND, Map.of(),
+                Map.of("from", "+15551234567"), "c", null, null, null, null, 1, null));
+
+        FlowDecision cancelled = engine.decide(new FlowRequest(cfg, FlowRequest.Kind.CANCEL, d.attributes(),
+                Map.of(), "c", "SpeakAndGetDigits", "9", null, null, 2, null));
+
+        assertThat(cancelled.effects()).containsExactly(new FlowDecision.OptOut());
+        assertThat(types(cancelled)).containsExactly("Hangup");
+    }
+
+    @Test
+    void cancel_digitsOutsideAMenu_noOptOut() {
+        FlowConfig cfg = FlowConfig.message(Prompt.text("Hello."));
+        FlowDecision d = decide(cfg, FlowRequest.Kind.ANSWERED, Map.of(), null, null, 3);
+
+        FlowDecision cancelled = decide(cfg, FlowRequest.Kind.CANCEL, d.attributes(), "ReceiveDigits", "9", 4);
+
+        assertThat(cancelled.effects()).isEmpty();
+    }
+
+    @Test
     void invalidResponse_apologizesAndHangsUp() {
         FlowDecision d = decide(menuFlow(), FlowRequest.Kind.INVALID_RESPONSE, Map.of(), null, null, 5);
         assertThat(types(d)).containsExactly("Speak", "Hangup");

@@ -42,6 +42,8 @@ class DialerMetricsTest {
     private DialerMetrics metrics;
     // Held by the test: resilience4j's gauges reference the breakers weakly.
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    // Held by the test: the function counter references its source weakly.
+    private final AtomicInteger inboundEvicted = new AtomicInteger(2);
 
     @BeforeEach
     void setUp() {
@@ -113,6 +115,7 @@ class DialerMetricsTest {
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "PlayAudio", "InvalidAudioSource");
+        metrics.inboundCallsEvicted(inboundEvicted, AtomicInteger::get);
     }
 
     @Test
@@ -126,7 +129,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(28);
+        assertThat(expectedDialer).hasSize(29);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -185,6 +188,7 @@ class DialerMetricsTest {
                 "dialer_webhook_unknown_call_invocations_total", 1.0,
                 "dialer_webhook_signature_failures_total", 2.0,
                 "dialer_ledger_write_duration_seconds_count", 1.0,
+                "dialer_webhook_inbound_calls_evicted_total", 2.0,
                 "resilience4j_circuitbreaker_state{name=us-west-2,state=open}", 1.0,
                 "resilience4j_circuitbreaker_state{name=us-east-1,state=closed}", 1.0);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_calls_ended_total"))).hasSize(6);
@@ -327,7 +331,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(22);
+        assertThat(Metric.values()).hasSize(23);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }

@@ -1,0 +1,219 @@
+package io.chimedialer.app.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/**
+ * The HTTP server's answers to bad requests: strict JSON on the control API, the body limit named in words, and
+ * every error a JSON object whose message is a sentence (no class name), over real HTTP on port 0.
+ */
+class DialerHttpServerErrorsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "errors-test-token";
+
+    private final List<JsonNode> rates = new CopyOnWriteArrayList<>();
+    private PrometheusMeterRegistry registry;
+    private DialerHttpServer server;
+    private HttpClient http;
+    private URI base;
+    /** What the fake control API's list() fails with, when set. */
+    private volatile RuntimeException listFailure;
+
+    @BeforeEach
+    void start() {
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        WebhookEndpoint webhook = (timestamp, signature, body) ->
+                Mono.just(new WebhookEndpoint.Reply(200, "{}".getBytes(StandardCharsets.UTF_8)));
+        server = new DialerHttpServer(new DialerHttpServer.Settings("127.0.0.1", 0, webhook, new FakeControl(), TOKEN,
+                registry, () -> true)).start();
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        base = URI.create("http://127.0.0.1:" + server.port());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        registry.close();
+    }
+
+    @Test
+    void controlBody_trailingGarbage_400AndNothingApplied() throws Exception {
+        HttpResponse<String> r = post("/v1/regions/us-east-1/rate", "{\"calls-per-second\": 0.5} }{");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r)).isEqualTo("the body is not valid JSON at line 1, column 27: Unexpected close marker"
+                + " '}': no open Object to close");
+        assertThat(rates).isEmpty();
+    }
+
+    @Test
+    void controlBody_secondObjectAfterTheFirst_400() throws Exception {
+        HttpResponse<String> r = post("/v1/regions/us-east-1/rate", "{\"calls-per-second\": 0.5}\n{\"x\": 1}");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r)).isEqualTo("the body must be one JSON object and nothing after it; more follows it at"
+                + " line 2, column 1");
+        assertThat(rates).isEmpty();
+    }
+
+    @Test
+    void controlBody_notJson_400SaysWhere() throws Exception {
+        HttpResponse<String> r = post("/v1/campaigns", "{not json");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r)).isEqualTo("the body is not valid JSON at line 1, column 2: Unexpected character ('n'"
+                + " (code 110)): was expecting double-quote to start field name");
+    }
+
+    @Test
+    void controlBody_arrayOrScalar_400() throws Exception {
+        HttpResponse<String> array = post("/v1/regions/us-east-1/rate", "[{\"calls-per-second\": 1}]");
+        HttpResponse<String> scalar = post("/v1/regions/us-east-1/rate", "2");
+
+        assertThat(array.statusCode()).isEqualTo(400);
+        assertThat(error(array)).isEqualTo("the body must be a JSON object ({...}), not an array");
+        assertThat(scalar.statusCode()).isEqualTo(400);
+        assertThat(error(scalar)).isEqualTo("the body must be a JSON object ({...}), not a single value");
+        assertThat(rates).isEmpty();
+    }
+
+    @Test
+    void controlBody_validObject_reachesTheApi() throws Exception {
+        HttpResponse<String> r = post("/v1/regions/us-east-1/rate", " {\"calls-per-second\": 0.5}\n");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(rates).hasSize(1);
+        assertThat(rates.get(0).path("calls-per-second").asDouble()).isEqualTo(0.5);
+    }
+
+    @Test
+    void controlBody_overTheLimit_413NamesTheLimit() throws Exception {
+        byte[] big = ("{\"calls-per-second\": 1, \"pad\": \"" + "x".repeat(DialerHttpServer.MAX_BODY_BYTES) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> r = send(request("/v1/regions/us-east-1/rate")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build());
+
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(error(r)).isEqualTo("the body is larger than the limit of 256 KiB (262144 bytes)");
+        assertThat(rates).isEmpty();
+    }
+
+    @Test
+    void webhookBody_overTheLimit_413NamesTheLimit() throws Exception {
+        byte[] big = new byte[DialerHttpServer.MAX_BODY_BYTES + 1];
+        HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/v1/sma/invocations"))
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build());
+
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(error(r)).isEqualTo("the body is larger than the limit of 256 KiB (262144 bytes)");
+    }
+
+    @Test
+    void controlApi_unexpectedFailureWithoutMessage_500WithASentence() throws Exception {
+        listFailure = new IllegalStateException();
+
+        HttpResponse<String> r = send(request("/v1/campaigns").GET().build());
+
+        assertThat(r.statusCode()).isEqualTo(500);
+        assertThat(error(r)).isEqualTo("the request could not be completed (the dialer's log has the details)");
+    }
+
+    @Test
+    void controlApi_illegalArgument_400WithItsMessage() throws Exception {
+        listFailure = new IllegalArgumentException("'limit' must be a whole number");
+
+        HttpResponse<String> r = send(request("/v1/campaigns").GET().build());
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r)).isEqualTo("'limit' must be a whole number");
+    }
+
+    @Test
+    void unknownPath_json404NamingTheRequest() throws Exception {
+        HttpResponse<String> r = send(request("/v2/nothing?x=1").GET().build());
+
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(error(r)).isEqualTo("no endpoint GET /v2/nothing");
+    }
+
+    @Test
+    void everyErrorAbove_namesNoClass() throws Exception {
+        listFailure = new UnsupportedOperationException();
+        List<HttpResponse<String>> responses = List.of(
+                post("/v1/campaigns", "{\"campaign\": \"x\"} ]"),
+                post("/v1/campaigns", "\u0000"),
+                send(request("/v1/campaigns").GET().build()),
+                send(HttpRequest.newBuilder(base.resolve("/v1/campaigns")).GET().build()));
+
+        for (HttpResponse<String> r : responses) {
+            assertThat(r.statusCode()).isGreaterThanOrEqualTo(400);
+            assertThat(error(r)).as(r.body()).doesNotContain("io.chimedialer", "java.", "com.fasterxml", "$",
+                    "Exception");
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json");
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws Exception {
+        return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private static String error(HttpResponse<String> r) throws Exception {
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        return JSON.readTree(r.body()).path("error").asText();
+    }
+
+    /** A control API that records rate changes and fails list() when told to. */
+    private final class FakeControl implements ControlApi {
+        @Override
+        public Mono<JsonNode> start(JsonNode request) {
+            return Mono.just(request);
+        }
+
+        @Override
+        public Mono<JsonNode> list() {
+            RuntimeException failure = listFailure;
+            return failure == null ? Mono.just(JSON.createObjectNode()) : Mono.error(failure);
+        }
+
+        @Override
+        public Mono<JsonNode> status(String campaignId) {
+            return Mono.just(JSON.createObjectNode());
+        }
+
+        @Override
+        public Mono<JsonNode> act(String campaignId, String action) {
+            return Mono.just(JSON.createObjectNode());
+        }
+
+        @Override
+        public Mono<JsonNode> setRate(String region, JsonNode request) {
+            rates.add(request);
+            return Mono.just(request);
+        }
+    }
+}
