@@ -6,7 +6,7 @@ import io.chimedialer.core.pacing.Permit;
 /** An attempt whose one CallEnded has not arrived yet. */
 final class LiveAttempt {
     final Attempt attempt;
-    /** Taken over from a previous run: holds no permit, and its contact already counts as resumedDone. */
+    /** Taken over from a previous run: its contact already counts as resumedDone (its permit is taken on resume). */
     final boolean resumed;
     private Permit permit;
     private boolean ended;

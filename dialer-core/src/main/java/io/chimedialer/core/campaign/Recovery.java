@@ -6,6 +6,7 @@ import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.pacing.RegionPacing;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -19,8 +20,8 @@ import reactor.core.publisher.Mono;
  * The resume of a run (DESIGN.md section 4): takes over what a previous run of the campaign left open in the
  * ledger before any contact is read. An intent without a TransactionId may or may not have become a call, so it
  * ends as UNKNOWN and follows the UNKNOWN policy (not redialed unless {@code redial-unknown}); an attempt with a
- * TransactionId may still be live, so it is registered again with the rest of its lifetime and ends by its HANGUP
- * or, failing that, by the lifetime guard as UNKNOWN. Follow-ups not yet taken are scheduled again at their
+ * TransactionId may still be live, so it is registered again with the rest of its lifetime, holds an active-call
+ * permit of its Region until it ends, and ends by its HANGUP or, failing that, by the lifetime guard as UNKNOWN. Follow-ups not yet taken are scheduled again at their
  * original due time.
  */
 final class Recovery {
@@ -109,6 +110,16 @@ final class Recovery {
         run.setup.registry().placed(attempt.attemptId(), record.transactionId());
         if (expired) {
             run.setup.registry().markUnknown(attempt.attemptId());
+            return;
+        }
+        // The call counts against its Region's active-call cap until it ends, as it does at Chime.
+        RegionPacing pacing = attempt.region() == null ? null : run.setup.regions().get(attempt.region());
+        if (pacing != null) {
+            pacing.permits().acquireAheadFor(attempt.attemptId()).subscribe(permit -> {
+                if (!entry.holdPermit(permit)) {
+                    permit.release(); // it ended before the permit came
+                }
+            });
         }
     }
 

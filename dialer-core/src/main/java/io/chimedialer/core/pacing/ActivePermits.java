@@ -98,6 +98,15 @@ public final class ActivePermits {
         return acquire(true);
     }
 
+    /**
+     * Like {@link #acquireAhead()}, for a call that is already live (taken over from a previous run): the permit
+     * names its attempt, so that the lifetime guard can close that attempt when it reclaims the permit.
+     */
+    public Mono<Permit> acquireAheadFor(String attemptId) {
+        java.util.Objects.requireNonNull(attemptId, "attemptId");
+        return acquire(true).doOnNext(permit -> permit.bind(attemptId));
+    }
+
     private Mono<Permit> acquire(boolean ahead) {
         return Mono.create(sink -> {
             Waiter waiter = new Waiter(sink);

@@ -153,6 +153,9 @@ class CampaignRunResumeTest {
         };
         advanceUntil(Duration.ofSeconds(5), network, () -> recovered.get() && fake.creates.size() >= 2);
         eventually(network, () -> recovered.get() && fake.creates.size() >= 2);
+        // The previous run's live calls (c2, c3, c8) count against the Region's cap, as they do at Chime.
+        assertThat(pacing.permits().inUse()).as("permits held by the resumed calls (and new live ones)")
+                .isGreaterThanOrEqualTo(3);
         // The previous run's call c2 hangs up now (busy): its invocation correlates by TransactionId.
         send(webhook, signature, invocation("HANGUP", 3, "tx-old-2", null, 486));
         // c8 hangs up after talking: its attributes say it was answered before the restart.
@@ -165,6 +168,7 @@ class CampaignRunResumeTest {
         assertThat(fake.creates).extracting(RecordingOriginator.Create::to).containsExactlyInAnyOrder(number(6),
                 number(7));
         assertThat(open(ledger)).as("at T0+10s only c3's call is open").containsExactly("a3");
+        assertThat(pacing.permits().inUse()).as("c3's permit").isEqualTo(1);
 
         advanceUntil(Duration.ofSeconds(60), network, () -> false); // T0+70s: c2's follow-up (BUSY after 1 min) due
         eventually(network, () -> fake.creates.size() >= 3);
@@ -215,6 +219,7 @@ class CampaignRunResumeTest {
         assertThat(done.outcomes().get(Disposition.BUSY)).isEqualTo(1);
         assertThat(done.outcomes().get(Disposition.NO_ANSWER)).isEqualTo(4);
         assertThat(registry.liveCalls()).isZero();
+        assertThat(pacing.permits().inUse()).isZero();
     }
 
     @Test
