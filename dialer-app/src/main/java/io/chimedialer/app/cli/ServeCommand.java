@@ -36,6 +36,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "HTTP port (default: server.port of the config).")
     Integer port;
 
+    @Option(names = "--node-id", description = "This node's id in a cluster (default: cluster.node-id of the config), "
+            + "so that nodes can share one configuration file.")
+    String nodeId;
+
+    @Option(names = "--public-url", description = "The URL the Lambda bridge reaches this node at (default: "
+            + "server.public-url; with --port and no --public-url, the configured URL with that port).")
+    String publicUrl;
+
     @Option(names = "--no-resume", description = "Do not start again the campaigns that were running when the "
             + "previous serve on this ledger stopped (they are still listed, and resumed by their resume action).")
     boolean noResume;
@@ -55,6 +63,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (config.server().webhookSecret() == null) {
             System.err.println("dialer serve: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
+            return 2;
+        }
+        try {
+            config = withNodeFlags(config, nodeId, publicUrl, port);
+        } catch (IllegalArgumentException e) {
+            System.err.println("dialer serve: " + e.getMessage());
             return 2;
         }
         Duration drain;
@@ -155,6 +169,50 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The configuration with this node's own values from the command line: {@code --node-id} replaces
+     * {@code cluster.node-id}; {@code --public-url} replaces {@code server.public-url}, and without it {@code --port}
+     * moves a configured public URL that named the configured port to the new one.
+     *
+     * @throws IllegalArgumentException naming the flag, for a bad value
+     */
+    public static DialerConfig withNodeFlags(DialerConfig config, String nodeId, String publicUrl, Integer port) {
+        DialerConfig.Server s = config.server();
+        java.net.URI url = s.publicUrl();
+        if (publicUrl != null) {
+            try {
+                url = java.net.URI.create(publicUrl.trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--public-url is not a URL: '" + publicUrl + "'");
+            }
+            if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null) {
+                throw new IllegalArgumentException("--public-url must be an http:// or https:// URL with a host, was '"
+                        + publicUrl + "'");
+            }
+        } else if (port != null && url != null && url.getPort() == s.port()) {
+            try {
+                url = new java.net.URI(url.getScheme(), url.getUserInfo(), url.getHost(), port, url.getPath(),
+                        url.getQuery(), url.getFragment());
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("server.public-url with --port " + port + ": " + e.getMessage());
+            }
+        }
+        DialerConfig.Cluster c = config.cluster();
+        if (nodeId != null) {
+            if (!c.enabled()) {
+                throw new IllegalArgumentException("--node-id needs cluster.enabled: true in the configuration");
+            }
+            if (nodeId.isBlank()) {
+                throw new IllegalArgumentException("--node-id must not be blank");
+            }
+            c = new DialerConfig.Cluster(true, nodeId.trim(), c.heartbeat(), c.nodeTimeout(), c.lease());
+        }
+        DialerConfig.Server server = new DialerConfig.Server(s.host(), port != null ? port : s.port(),
+                s.webhookSecret(), s.controlToken(), s.tls(), url);
+        return new DialerConfig(config.source(), server, config.ledger(), config.regions(), config.campaignsDir(),
+                config.campaigns(), c, config.pacing());
     }
 
     /**

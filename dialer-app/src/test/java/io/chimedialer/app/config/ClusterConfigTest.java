@@ -1,6 +1,7 @@
 package io.chimedialer.app.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.chimedialer.app.cli.ServeCommand;
@@ -65,6 +66,32 @@ class ClusterConfigTest {
         DialerConfig two = ConfigLoader.load(write(""), Map.of());
 
         assertThat(one.cluster().nodeId()).isNotEqualTo(two.cluster().nodeId());
+    }
+
+    @Test
+    void serveFlags_nodeIdAndPublicUrlOrPort_overrideTheSharedFile() throws Exception {
+        DialerConfig shared = ConfigLoader.load(write("""
+                server: { port: 8080, public-url: "http://10.0.0.5:8080/" }
+                ledger: { url: "jdbc:postgresql://db:5432/dialer" }
+                cluster: { enabled: true, node-id: from-file }
+                """), Map.of());
+
+        DialerConfig b = ServeCommand.withNodeFlags(shared, "node-b", null, 8081);
+        assertThat(b.cluster().nodeId()).isEqualTo("node-b");
+        assertThat(b.server().port()).isEqualTo(8081);
+        assertThat(b.server().publicUrl()).hasToString("http://10.0.0.5:8081/");
+        assertThat(ServeCommand.clusterSettings(b).nodeId()).isEqualTo("node-b");
+
+        DialerConfig c = ServeCommand.withNodeFlags(shared, "node-c", "https://node-c.internal:9443", 8082);
+        assertThat(c.server().publicUrl()).hasToString("https://node-c.internal:9443");
+        assertThat(c.server().port()).isEqualTo(8082);
+
+        assertThat(ServeCommand.withNodeFlags(shared, null, null, null)).isEqualTo(shared);
+        assertThatThrownBy(() -> ServeCommand.withNodeFlags(shared, null, "ftp://x", null))
+                .hasMessageContaining("--public-url");
+        DialerConfig single = ConfigLoader.load(write(""), Map.of());
+        assertThatThrownBy(() -> ServeCommand.withNodeFlags(single, "n1", null, null))
+                .hasMessageContaining("--node-id needs cluster.enabled");
     }
 
     @Test
