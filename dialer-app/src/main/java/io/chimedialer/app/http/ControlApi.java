@@ -1,6 +1,7 @@
 package io.chimedialer.app.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -20,6 +21,15 @@ public interface ControlApi {
 
     /** {@code POST /v1/campaigns/{id}/{action}} with action pause, resume or cancel. */
     Mono<JsonNode> act(String campaignId, String action);
+
+    /**
+     * {@code GET /v1/campaigns/{id}/results}: every attempt of the campaign from the ledger (all runs and nodes),
+     * as CSV lines (the header first, each line with its CRLF), streamed. Errors (404 for an unknown campaign)
+     * before the first line.
+     */
+    default Mono<Flux<String>> results(String campaignId) {
+        return Mono.error(new ControlException(404, "this node serves no results"));
+    }
 
     /** {@code POST /v1/regions/{region}/rate}: a live change of a Region's calls per second. */
     Mono<JsonNode> setRate(String region, JsonNode request);

@@ -174,6 +174,7 @@ public final class DialerHttpServer implements AutoCloseable {
                 .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
                 .post("/v1/campaigns", (req, res) -> control(req, res,
                         api -> readJson(req).flatMap(api::start)))
+                .get("/v1/campaigns/{id}/results", this::results)
                 .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))
                 .post("/v1/campaigns/{id}/{action}", (req, res) -> control(req, res,
                         api -> api.act(req.param("id"), req.param("action"))))
@@ -266,6 +267,26 @@ public final class DialerHttpServer implements AutoCloseable {
                             + (e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + e.getMessage())
                             + " (the dialer's log has the details)")));
                 });
+    }
+
+    /** The campaign's attempts as CSV, streamed from the ledger with backpressure (never held whole in memory). */
+    private org.reactivestreams.Publisher<Void> results(HttpServerRequest req, HttpServerResponse res) {
+        ControlApi api = settings.control();
+        if (api == null) {
+            return json(res, 404, error("this process has no control API"));
+        }
+        if (!authorized(req)) {
+            return json(res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer"), 401,
+                    error("missing or wrong bearer token"));
+        }
+        String id = req.param("id");
+        return Mono.defer(() -> api.results(id))
+                .flatMap(lines -> Mono.from(res.header(HttpHeaderNames.CONTENT_TYPE, "text/csv; charset=utf-8")
+                        .header("Content-Disposition", "attachment; filename=\"" + id.replaceAll("[^A-Za-z0-9._-]", "_")
+                                + "-results.csv\"")
+                        .sendString(lines, StandardCharsets.UTF_8)))
+                .onErrorResume(ControlApi.ControlException.class,
+                        e -> Mono.from(json(res, e.status(), error(e.getMessage()))));
     }
 
     private boolean authorized(HttpServerRequest req) {

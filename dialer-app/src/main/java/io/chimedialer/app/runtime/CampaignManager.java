@@ -713,6 +713,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }).subscribeOn(runtime.io());
     }
 
+    @Override
+    public Mono<Flux<String>> results(String campaignId) {
+        return Mono.fromCallable(() -> {
+            Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
+                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                    .block(Duration.ofSeconds(30));
+            if (record == null && !runs.containsKey(campaignId)) {
+                throw new ControlException(404, "no campaign '" + campaignId + "'");
+            }
+            return io.chimedialer.core.ledger.LedgerExport.csvLines(runtime.ledger().attempts(campaignId));
+        }).subscribeOn(runtime.io());
+    }
+
     /** Adds the campaign's whole-life figures from the ledger to a run's status. */
     private ObjectNode withLedger(ObjectNode status) {
         ledgerView(status.path("id").asText()).ifPresent(v -> status.set("ledger", v));

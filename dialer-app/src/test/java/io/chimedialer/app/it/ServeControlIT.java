@@ -354,6 +354,23 @@ class ServeControlIT {
         assertThat(sum(byStatus)).as("contacts in the ledger over the campaign's life").isEqualTo(600);
         assertThat(byStatus.has("IN_PROGRESS") || byStatus.has("WITHDRAWN")).as(byStatus.toString()).isFalse();
         assertThat(status.path("ledger").path("state").asText()).isEqualTo("COMPLETED");
+
+        // The results over the campaign's three processes, from the control API: every call, with its outcome.
+        HttpResponse<String> results = send("GET", "/v1/campaigns/alpha/results", TOKEN, null);
+        assertThat(results.statusCode()).isEqualTo(200);
+        assertThat(results.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                .startsWith("text/csv"));
+        List<String> lines = results.body().lines().toList();
+        assertThat(lines.get(0)).isEqualTo(io.chimedialer.core.ledger.LedgerExport.HEADER_LINE);
+        int tx = io.chimedialer.core.ledger.LedgerExport.COLUMNS.indexOf("transaction_id");
+        int disposition = io.chimedialer.core.ledger.LedgerExport.COLUMNS.indexOf("disposition");
+        List<String[]> calls = lines.stream().skip(1).map(l -> l.split(",", -1))
+                .filter(f -> !f[tx].isEmpty()).toList();
+        assertThat(calls).extracting(f -> f[tx]).containsExactlyInAnyOrderElementsOf(
+                callsOf("alpha").stream().map(CallRecord::transactionId).toList());
+        assertThat(calls).allMatch(f -> !f[disposition].isEmpty() && !f[disposition].equals("WITHDRAWN"));
+        assertThat(send("GET", "/v1/campaigns/nope/results", TOKEN, null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/v1/campaigns/alpha/results", null, null).statusCode()).isEqualTo(401);
     }
 
     /** Both Regions at 4 times their configured rate (the most a live change allows), to finish sooner. */

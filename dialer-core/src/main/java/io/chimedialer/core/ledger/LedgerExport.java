@@ -34,6 +34,11 @@ public final class LedgerExport {
     private LedgerExport() {
     }
 
+    /** The header line, then one CSV line per attempt as they arrive (each with its CRLF): for streaming over HTTP. */
+    public static Flux<String> csvLines(Flux<AttemptRecord> attempts) {
+        return Flux.concat(Flux.just(HEADER_LINE + "\r\n"), attempts.map(LedgerExport::row));
+    }
+
     /**
      * Writes the header, then one row per attempt as they arrive (on the thread that emits them, e.g. the
      * ledger's reader), and flushes at the end. The writer is not closed.
