@@ -207,7 +207,8 @@ public final class ServeCommand implements Callable<Integer> {
             if (nodeId.isBlank()) {
                 throw new IllegalArgumentException("--node-id must not be blank");
             }
-            c = new DialerConfig.Cluster(true, nodeId.trim(), c.heartbeat(), c.nodeTimeout(), c.lease());
+            c = new DialerConfig.Cluster(true, nodeId.trim(), c.heartbeat(), c.nodeTimeout(), c.lease(),
+                    c.claimsAhead());
         }
         DialerConfig.Server server = new DialerConfig.Server(s.host(), port != null ? port : s.port(),
                 s.webhookSecret(), s.controlToken(), s.tls(), url);

@@ -327,6 +327,7 @@ public final class ConfigLoader {
         Duration heartbeat = s.duration("heartbeat", DialerConfig.Cluster.DEFAULT_HEARTBEAT);
         Duration nodeTimeout = s.duration("node-timeout", DialerConfig.Cluster.DEFAULT_NODE_TIMEOUT);
         Duration lease = s.duration("lease", DialerConfig.Cluster.DEFAULT_LEASE);
+        Integer claimsAhead = s.integer("claims-ahead", DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD, 1, 100_000);
         s.finish();
         if (enabled) {
             // The cluster coordinates through the ledger's PostgreSQL and routes each call back to its node.
@@ -342,7 +343,8 @@ public final class ConfigLoader {
             nodeId = defaultNodeId();
         }
         try {
-            return new DialerConfig.Cluster(enabled, nodeId, heartbeat, nodeTimeout, lease);
+            return new DialerConfig.Cluster(enabled, nodeId, heartbeat, nodeTimeout, lease,
+                    claimsAhead == null ? DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD : claimsAhead);
         } catch (RuntimeException e) {
             constructorError(s, e);
             return null;

@@ -84,8 +84,14 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param heartbeat   how often the node refreshes its membership and re-balances its shares (default 2s)
      * @param nodeTimeout a node silent this long is no longer live (default 10s, at least three heartbeats)
      * @param lease       how long a contact claim lasts without renewal (default 30s)
+     * @param claimsAhead how many contacts a node may hold claimed before it dials them, per campaign, waiting
+     *                    callees included (default {@value #DEFAULT_CLAIMS_AHEAD}): what a killed node strands until
+     *                    its lease runs out, and what bounds the contacts waiting for their calling window
      */
-    public record Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease) {
+    public record Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease,
+                          int claimsAhead) {
+        /** Default {@code claims-ahead}. */
+        public static final int DEFAULT_CLAIMS_AHEAD = 200;
         /** Default heartbeat period. */
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
         /** Default node timeout. */
@@ -104,6 +110,14 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
             if (lease.toMillis() < 300) {
                 throw new IllegalArgumentException("lease must be at least 300ms, was " + lease);
             }
+            if (claimsAhead < 1) {
+                throw new IllegalArgumentException("claims-ahead must be >= 1, was " + claimsAhead);
+            }
+        }
+
+        /** With the default claims ahead. */
+        public Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease) {
+            this(enabled, nodeId, heartbeat, nodeTimeout, lease, DEFAULT_CLAIMS_AHEAD);
         }
 
         /** Clustering off. */

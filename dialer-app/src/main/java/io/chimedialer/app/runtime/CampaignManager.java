@@ -89,8 +89,14 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     /** Set by {@link #pauseAll()} on shutdown: that pause is not the operator's and is not written to the ledger. */
     private volatile boolean shuttingDown;
 
-    /** Contacts a clustered run holds claimed but not yet dialed (the claiming source refills below this). */
-    static final int CLUSTER_MAX_WAITING = 1_000;
+    /**
+     * Contacts a clustered run holds claimed but not yet dialed (the claiming source refills below this):
+     * {@code cluster.claims-ahead}.
+     */
+    private int clusterMaxWaiting() {
+        DialerConfig cfg = config;
+        return cfg == null ? DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD : cfg.cluster().claimsAhead();
+    }
 
     /** How often a running campaign's progress is logged at INFO. */
     public static final Duration DEFAULT_PROGRESS_LOG_INTERVAL = Duration.ofMinutes(1);
@@ -248,7 +254,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .contacts(claims == null ? csvRows : claims.rows(), claims == null ? total : RunSetup.UNKNOWN_TOTAL)
                 .dnc(dnc, dncListName)
                 .window(CallingWindow.of(campaign.callingWindow()), now.plus(DEFAULT_HORIZON))
-                .maxWaiting(claims == null ? RunSetup.DEFAULT_MAX_WAITING : CLUSTER_MAX_WAITING)
+                .maxWaiting(claims == null ? RunSetup.DEFAULT_MAX_WAITING : clusterMaxWaiting())
                 .pacing(runtime.regions(), runtime.create(), runtime.originator())
                 .calls(runtime.calls()).ledger(runtime.ledger()).metrics(runtime.metrics()).time(runtime.scheduler())
                 .attemptIds(() -> UUID.randomUUID().toString())

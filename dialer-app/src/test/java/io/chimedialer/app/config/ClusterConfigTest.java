@@ -53,6 +53,7 @@ class ClusterConfigTest {
         ClusterSettings settings = ServeCommand.clusterSettings(config);
         assertThat(settings).isNotNull();
         assertThat(settings.nodeId()).isEqualTo("dialer-1");
+        assertThat(config.cluster().claimsAhead()).isEqualTo(DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD);
         assertThat(settings.url()).isEqualTo("https://dialer-1.internal:8443");
         assertThat(settings.heartbeat()).isEqualTo(Duration.ofSeconds(1));
         assertThat(settings.nodeTimeout()).isEqualTo(Duration.ofSeconds(5));
