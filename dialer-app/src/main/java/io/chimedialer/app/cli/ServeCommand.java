@@ -113,10 +113,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (config.server().controlToken() == null) {
             log.warn("server.control-token is not set: the control API accepts requests without a token");
         }
+        // The handlers are in place before the line that says serve is up: a SIGTERM right after it is ours.
+        StopSignals signals = StopSignals.install();
         System.out.println("dialer serve: listening on " + runtime.scheme() + "://" + config.server().host() + ":"
                 + runtime.port());
         System.out.flush();
-        return awaitStopAndDrain(runtime, drain);
+        return awaitStopAndDrain(runtime, drain, signals);
     }
 
     /**
@@ -126,7 +128,8 @@ public final class ServeCommand implements Callable<Integer> {
      * A shutdown hook still drains when the JVM ends another way (SIGHUP, a signal left to the JVM's default),
      * and then the JVM's code stands.
      */
-    private static int awaitStopAndDrain(DialerRuntime runtime, Duration drain) throws InterruptedException {
+    private static int awaitStopAndDrain(DialerRuntime runtime, Duration drain, StopSignals signals)
+            throws InterruptedException {
         AtomicBoolean stopping = new AtomicBoolean();
         CountDownLatch drained = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -138,7 +141,6 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        StopSignals signals = StopSignals.install();
         if (!signals.installed()) {
             drained.await();
             return 0; // not reached in practice: the JVM's shutdown sets the exit code

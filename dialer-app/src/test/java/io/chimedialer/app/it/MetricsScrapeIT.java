@@ -47,8 +47,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * other {@code dialer_} family; the JVM, process and circuit-breaker meters of {@link DialerMetrics.ExternalMetric}
  * too; and {@code promtool check metrics} finds nothing but two findings on Micrometer's own binders.
  *
- * <p>The campaign meets injected 429s (throttles, retries, API errors) and a tiny invocation budget (budget
- * hang-ups); it is paused when scraped so that its per-campaign gauges are still registered.
+ * <p>The campaign meets injected 429s (throttles, retries, API errors), injected action failures and a tiny
+ * invocation budget (budget hang-ups); it is paused when scraped so that its per-campaign gauges are still registered.
  */
 class MetricsScrapeIT {
     private static final String SECRET = "metrics-it-secret-0123456789abcdef";
@@ -72,7 +72,7 @@ class MetricsScrapeIT {
         }
         emulator = ChimeEmulator.builder().regions(regions)
                 .scenario(Scenario.builder().ringMs(1000, 3000).talkMs(5000, 15000).build())
-                .faults(Faults.builder().create429(0.15).build())
+                .faults(Faults.builder().create429(0.15).actionFailure(0.2).build())
                 .timeScale(0.1).seed(5).start();
         StringBuilder csv = new StringBuilder("id,phone,name\n");
         for (int i = 0; i < 400; i++) {
@@ -100,10 +100,12 @@ class MetricsScrapeIT {
         emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
         CampaignRun run = runtime.campaigns().launch(config.campaign("metered").orElseThrow(),
                 dir.resolve("contacts.csv"), false).run();
-        Await.upTo(Duration.ofSeconds(60), "a throttle, a retry, a budget hang-up and 20 ended calls metered")
+        Await.upTo(Duration.ofSeconds(60), "a throttle, a retry, a budget hang-up, a failed action and 20 ended calls"
+                        + " metered")
                 .pollEvery(Duration.ofMillis(50))
                 .until(() -> count("dialer.api.throttled") > 0 && count("dialer.api.retries") > 0
-                        && count("dialer.calls.budget.hangups") > 0 && count("dialer.calls.ended") >= 20);
+                        && count("dialer.calls.budget.hangups") > 0 && count("dialer.actions.failed") > 0
+                        && count("dialer.calls.ended") >= 20);
         run.pause();
     }
 
