@@ -188,7 +188,7 @@ public final class Dialer {
                 // The Region has not accepted a Create yet: one goes first, the others wait for its outcome.
                 return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, held, round));
             }
-            return create.create(ticket.attempt, ticket.region, ticket.request.arguments())
+            return create.create(ticket.attempt, ticket.region, ticket.request.arguments(), held)
                     .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))
                     .flatMap(outcome -> settle(ticket, outcome, suppressed, held, round));
         });

@@ -74,7 +74,19 @@ public final class ResilientCreate {
      * @param arguments extra ArgumentsMap entries for the call flow
      */
     public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, Map<String, String> arguments) {
-        Mono<CreateOutcome> once = Mono.defer(() -> originator.create(attempt, region.config(), arguments))
+        return create(attempt, region, arguments, () -> false);
+    }
+
+    /**
+     * Like {@link #create(Attempt, RegionPacing, Map)}, with a last check right before each request is sent (after
+     * the rate wait): while {@code held} says so (the campaign was paused meanwhile) nothing is sent and the
+     * outcome is {@link CreateOutcome.Withdrawn}.
+     */
+    public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, Map<String, String> arguments,
+                                      java.util.function.BooleanSupplier held) {
+        Mono<CreateOutcome> once = Mono.defer(() -> held.getAsBoolean()
+                        ? Mono.<CreateOutcome>just(new CreateOutcome.Withdrawn("not sent: the campaign was paused"))
+                        : originator.create(attempt, region.config(), arguments))
                 .transform(call -> withPermit(region.limiter(), scheduler, call))
                 .transform(CircuitBreakerOperator.of(region.breaker()))
                 // Both mean "not sent": an open breaker, or a rate wait beyond the limiter's timeout (which

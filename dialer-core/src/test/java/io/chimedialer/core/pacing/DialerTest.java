@@ -84,6 +84,32 @@ class DialerTest {
     }
 
     @Test
+    void dialRequests_heldWhileWaitingForTheRate_nothingMoreIsSent_theRestComeBackWithdrawn() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+
+        StepVerifier.withVirtualTime(() -> {
+                    RegionPacing r = region("r", 1, 1, 100, Fixtures.pacing());
+                    return hangUpAfter(dialer(fake, r).dialRequests(Fixtures.contacts(5).map(DialRequest::first),
+                            NO_LEDGER, n -> false, held::get), Duration.ofSeconds(1));
+                }, () -> vts, Long.MAX_VALUE)
+                // At 1/s the first Create goes at once and the next ones wait for the rate; the campaign is paused
+                // while they wait: not one of them may reach Chime.
+                .then(() -> held.set(!fake.creates.isEmpty()))
+                .thenAwait(Duration.ofMillis(300))
+                .then(() -> held.set(true))
+                .thenAwait(Duration.ofSeconds(30))
+                .expectNextCount(5)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(1);
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(1);
+        assertThat(count(results, CreateOutcome.Withdrawn.class)).isEqualTo(4);
+        assertThat(results).filteredOn(r -> r.outcome() instanceof CreateOutcome.Withdrawn)
+                .allMatch(r -> !r.holdsPermit());
+    }
+
+    @Test
     void dial_capFive_neverMoreActiveCallsThanTheCap() {
         AtomicInteger maxLive = new AtomicInteger();
         RegionPacing[] holder = new RegionPacing[1];
