@@ -11,15 +11,20 @@ import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import reactor.core.publisher.Mono;
@@ -30,7 +35,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * {@code dialer run}: one campaign from the configuration, to the end, against AWS or (with
- * {@code --sandbox}) the embedded emulator. A campaign the ledger already holds is resumed.
+ * {@code --sandbox}) the embedded emulator. A campaign the ledger already holds is resumed (and the run says so),
+ * unless {@code --fresh}. The sandbox never writes the configured ledger: it uses a temporary SQLite file, deleted
+ * at exit, or the one {@code --ledger} names, so that what it dialed is never skipped by a real run.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run one configured campaign to the end (against AWS, or --sandbox against the embedded emulator).")
@@ -62,6 +69,14 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "HTTP port of the webhook and /metrics (default: server.port of the config).")
     Integer port;
+
+    @Option(names = "--ledger", paramLabel = "URL", description = "Ledger JDBC URL instead of ledger.url of the config "
+            + "(with --sandbox: instead of a temporary SQLite file, deleted at exit).")
+    String ledgerUrl;
+
+    @Option(names = "--fresh", description = "Start the campaign afresh: dial again the contacts the ledger already "
+            + "holds for it (by default a campaign the ledger knows is resumed).")
+    boolean fresh;
 
     @Override
     public Integer call() throws Exception {
@@ -108,15 +123,29 @@ public final class RunCommand implements Callable<Integer> {
         }
         int httpPort = port != null ? port : sandbox ? 0 : config.server().port();
         String host = sandbox ? "127.0.0.1" : config.server().host();
+        // The sandbox's calls are not real: they must never reach the ledger a real run resumes from.
+        Path sandboxDir = null;
+        String ledger = ledgerUrl != null ? ledgerUrl : config.ledger().url();
+        if (sandbox && ledgerUrl == null) {
+            sandboxDir = Files.createTempDirectory("dialer-sandbox-");
+            ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");
+        }
         try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
-                config.ledger().url(), secret, host, httpPort, null, false, config.pacing().settings(), null))) {
+                ledger, secret, host, httpPort, null, false, config.pacing().settings(), null))) {
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
             } else if (config.server().publicUrl() != null) {
                 // As in serve: the Lambda bridge sends each call's invocations to the node that placed it.
                 runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
             }
-            CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), true);
+            if (!fresh) {
+                long known = knownContacts(runtime, campaign.name());
+                if (known > 0) {
+                    System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
+                            + " contacts already (--fresh dials them again)");
+                }
+            }
+            CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
             RunReport report;
             Progress progress = new Progress(started.run(), System.out);
             try {
@@ -152,6 +181,28 @@ public final class RunCommand implements Callable<Integer> {
             if (emulator != null) {
                 emulator.close();
             }
+            if (sandboxDir != null) {
+                deleteTree(sandboxDir);
+            }
+        }
+    }
+
+    /** How many contacts of the campaign the ledger holds already (0 for a campaign it does not know). */
+    private static long knownContacts(DialerRuntime runtime, String campaign) {
+        Map<String, Long> counts = runtime.ledger().contactCounts(campaign)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .block(Duration.ofSeconds(30));
+        return counts == null ? 0 : counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Deletes a directory and what it holds (the sandbox's SQLite file and its -wal and -shm files). */
+    static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("dialer: could not delete the temporary directory " + dir + ": " + e.getMessage());
         }
     }
 }
