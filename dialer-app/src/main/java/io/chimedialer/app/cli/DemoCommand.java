@@ -97,6 +97,8 @@ public final class DemoCommand implements Callable<Integer> {
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private volatile int holdPort = -1;
+    /** The temporary directory of the last run (its ledger and generated lists), deleted when the run ends. */
+    volatile Path workDir;
 
     /**
      * Blocks until the demo holds its HTTP server ({@code --hold}, after the summary) or the timeout passes.
@@ -134,7 +136,15 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("dialer demo: no campaign '" + campaignName + "' in " + config.source());
             return 2;
         }
-        Path workDir = Files.createTempDirectory("dialer-demo-");
+        // The demo's ledger and generated lists are its own: nothing of them outlives the run.
+        try (TemporaryDirectory work = TemporaryDirectory.create("dialer-demo-")) {
+            workDir = work.path();
+            return demo(config, campaign, secret, out, work.path());
+        }
+    }
+
+    private int demo(DialerConfig config, CampaignConfig campaign, String secret, PrintStream out, Path workDir)
+            throws Exception {
         Path contactList = campaign.contacts() == null ? null : Path.of(campaign.contacts());
         List<String> dncLists = campaign.dncLists();
         if (contacts != null) {

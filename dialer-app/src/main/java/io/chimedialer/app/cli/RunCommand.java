@@ -11,20 +11,15 @@ import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import reactor.core.publisher.Mono;
@@ -124,10 +119,10 @@ public final class RunCommand implements Callable<Integer> {
         int httpPort = port != null ? port : sandbox ? 0 : config.server().port();
         String host = sandbox ? "127.0.0.1" : config.server().host();
         // The sandbox's calls are not real: they must never reach the ledger a real run resumes from.
-        Path sandboxDir = null;
+        TemporaryDirectory sandboxDir = null;
         String ledger = ledgerUrl != null ? ledgerUrl : config.ledger().url();
         if (sandbox && ledgerUrl == null) {
-            sandboxDir = Files.createTempDirectory("dialer-sandbox-");
+            sandboxDir = TemporaryDirectory.create("dialer-sandbox-");
             ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");
         }
         try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
@@ -182,7 +177,7 @@ public final class RunCommand implements Callable<Integer> {
                 emulator.close();
             }
             if (sandboxDir != null) {
-                deleteTree(sandboxDir);
+                sandboxDir.close();
             }
         }
     }
@@ -193,16 +188,5 @@ public final class RunCommand implements Callable<Integer> {
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
         return counts == null ? 0 : counts.values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    /** Deletes a directory and what it holds (the sandbox's SQLite file and its -wal and -shm files). */
-    static void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("dialer: could not delete the temporary directory " + dir + ": " + e.getMessage());
-        }
     }
 }
