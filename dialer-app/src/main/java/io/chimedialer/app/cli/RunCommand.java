@@ -11,6 +11,7 @@ import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -125,22 +126,30 @@ public final class RunCommand implements Callable<Integer> {
             sandboxDir = TemporaryDirectory.create("dialer-sandbox-");
             ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");
         }
-        try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
+        try (DialerRuntime runtime = StartFailures.start("run", new DialerRuntime.Options(regions, credentials,
                 ledger, secret, host, httpPort, null, false, config.pacing().settings(), null))) {
+            if (runtime == null) {
+                return StartFailures.EXIT; // the reason is printed
+            }
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
             } else if (config.server().publicUrl() != null) {
                 // As in serve: the Lambda bridge sends each call's invocations to the node that placed it.
                 runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
             }
-            if (!fresh) {
-                long known = knownContacts(runtime, campaign.name());
-                if (known > 0) {
-                    System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
-                            + " contacts already (--fresh dials them again)");
+            CampaignManager.Started started;
+            try {
+                if (!fresh) {
+                    long known = knownContacts(runtime, campaign.name());
+                    if (known > 0) {
+                        System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
+                                + " contacts already (--fresh dials them again)");
+                    }
                 }
+                started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
+            } catch (IOException | RuntimeException e) {
+                return StartFailures.report("run", e);
             }
-            CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
             RunReport report;
             Progress progress = new Progress(started.run(), System.out);
             try {

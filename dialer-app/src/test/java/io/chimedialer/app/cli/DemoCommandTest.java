@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chimedialer.emulator.EmulatorRegion;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,37 @@ class DemoCommandTest {
         JsonNode contacts = Reports.JSON.readTree(dir.resolve("report.json").toFile()).get("contacts");
         assertThat(contacts.get("total").asLong()).isEqualTo(20);
         assertThat(demo.workDir).isNotNull().doesNotExist();
+    }
+
+    @Test
+    void demo_negativeContacts_exit2NamingTheOption() throws Exception {
+        Outcome outcome = execute(new DemoCommand(), args("--contacts", "-5"));
+
+        assertThat(outcome.code).isEqualTo(2);
+        assertThat(outcome.err.strip()).isEqualTo("dialer demo: --contacts must be at least 1, was -5");
+        assertThat(dir.resolve("report.json")).doesNotExist();
+    }
+
+    @Test
+    void demo_negativeCps_exit2NamingTheOption() throws Exception {
+        Outcome outcome = execute(new DemoCommand(), args("--cps", "-1"));
+
+        assertThat(outcome.code).isEqualTo(2);
+        assertThat(outcome.err.strip()).startsWith("dialer demo: --cps must be").endsWith("was -1.0");
+    }
+
+    private record Outcome(int code, String err) {
+    }
+
+    private static Outcome execute(DemoCommand command, String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            return new Outcome(new CommandLine(command).execute(args), buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(old);
+        }
     }
 
     /** The demo's arguments with this test's configuration, report and results files, then {@code more}. */
