@@ -12,14 +12,15 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point of the runnable {@code dialer}. Exit codes: 0 success, 1 runtime failure, 2 usage or
- * configuration error, 3 a run's campaign paused on an account or configuration error, 130 interrupted.
+ * configuration error or a start that failed (one line says why), 3 a run's campaign paused on an account or
+ * configuration error, 130 interrupted.
  */
 @Command(name = "dialer", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Reactive outbound dialer for Amazon Chime SDK PSTN audio.",
         subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, EmulatorCommand.class,
                 ExportCommand.class, ValidateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error",
+        exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error, or the dialer cannot start (a port in use, a ledger that cannot be opened)",
                 "3:run: the campaign paused on an account or configuration error (it resumes on the next run)",
                 "130:interrupted"})
 public final class DialerMain {

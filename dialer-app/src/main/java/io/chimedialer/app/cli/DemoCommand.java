@@ -97,6 +97,8 @@ public final class DemoCommand implements Callable<Integer> {
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private volatile int holdPort = -1;
+    /** The temporary directory of the last run (its ledger and generated lists), deleted when the run ends. */
+    volatile Path workDir;
 
     /**
      * Blocks until the demo holds its HTTP server ({@code --hold}, after the summary) or the timeout passes.
@@ -114,8 +116,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(create429 >= 0 && create429 <= 1)) {
-            System.err.println("dialer demo: --fault-create-429 must be a probability in [0, 1], was " + create429);
+        String bad = badOption();
+        if (bad != null) {
+            System.err.println("dialer demo: " + bad);
             return 2;
         }
         PrintStream out = System.out;
@@ -134,7 +137,15 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("dialer demo: no campaign '" + campaignName + "' in " + config.source());
             return 2;
         }
-        Path workDir = Files.createTempDirectory("dialer-demo-");
+        // The demo's ledger and generated lists are its own: nothing of them outlives the run.
+        try (TemporaryDirectory work = TemporaryDirectory.create("dialer-demo-")) {
+            workDir = work.path();
+            return demo(config, campaign, secret, out, work.path());
+        }
+    }
+
+    private int demo(DialerConfig config, CampaignConfig campaign, String secret, PrintStream out, Path workDir)
+            throws Exception {
         Path contactList = campaign.contacts() == null ? null : Path.of(campaign.contacts());
         List<String> dncLists = campaign.dncLists();
         if (contacts != null) {
@@ -167,12 +178,20 @@ public final class DemoCommand implements Callable<Integer> {
             DialerRuntime.Options options = new DialerRuntime.Options(regions,
                     StaticCredentialsProvider.create(AwsBasicCredentials.create("DEMOACCESSKEY", "demo-secret-key")),
                     "jdbc:sqlite:" + ledger, secret, "127.0.0.1", port, null, false, null, null);
-            try (DialerRuntime runtime = DialerRuntime.start(options)) {
+            try (DialerRuntime runtime = StartFailures.start("demo", options)) {
+                if (runtime == null) {
+                    return StartFailures.EXIT; // the reason is printed
+                }
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
                 out.printf("Demo: emulator %s, dialer webhook and /metrics on http://127.0.0.1:%d%n", emulator.url(),
                         runtime.port());
                 CampaignConfig demo = compress(campaign, contactList, dncLists);
-                CampaignManager.Started started = runtime.campaigns().launch(demo, contactList, false);
+                CampaignManager.Started started;
+                try {
+                    started = runtime.campaigns().launch(demo, contactList, false);
+                } catch (IOException | RuntimeException e) {
+                    return StartFailures.report("demo", e);
+                }
                 RunReport report;
                 Progress progress = new Progress(started.run(), out);
                 try {
@@ -205,6 +224,26 @@ public final class DemoCommand implements Callable<Integer> {
                 return "COMPLETED".equals(report.state()) ? 0 : 1;
             }
         }
+    }
+
+    /** The first option out of its range, as a message naming it, or null when all are usable. */
+    private String badOption() {
+        if (contacts != null && contacts < 1) {
+            return "--contacts must be at least 1, was " + contacts;
+        }
+        if (!(cps > 0) || Double.isInfinite(cps)) {
+            return "--cps must be a number of calls per second > 0, was " + cps;
+        }
+        if (maxActive < 1) {
+            return "--max-active must be at least 1, was " + maxActive;
+        }
+        if (!(timeScale > 0) || Double.isInfinite(timeScale)) {
+            return "--time-scale must be > 0, was " + timeScale;
+        }
+        if (!(create429 >= 0 && create429 <= 1)) {
+            return "--fault-create-429 must be a probability in [0, 1], was " + create429;
+        }
+        return null;
     }
 
     /** The campaign with its contacts and DNC lists resolved and its retry delays scaled like the emulator's time. */

@@ -11,6 +11,7 @@ import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -30,7 +31,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * {@code dialer run}: one campaign from the configuration, to the end, against AWS or (with
- * {@code --sandbox}) the embedded emulator. A campaign the ledger already holds is resumed.
+ * {@code --sandbox}) the embedded emulator. A campaign the ledger already holds is resumed (and the run says so),
+ * unless {@code --fresh}. The sandbox never writes the configured ledger: it uses a temporary SQLite file, deleted
+ * at exit, or the one {@code --ledger} names, so that what it dialed is never skipped by a real run.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run one configured campaign to the end (against AWS, or --sandbox against the embedded emulator).")
@@ -62,6 +65,14 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "HTTP port of the webhook and /metrics (default: server.port of the config).")
     Integer port;
+
+    @Option(names = "--ledger", paramLabel = "URL", description = "Ledger JDBC URL instead of ledger.url of the config "
+            + "(with --sandbox: instead of a temporary SQLite file, deleted at exit).")
+    String ledgerUrl;
+
+    @Option(names = "--fresh", description = "Start the campaign afresh: dial again the contacts the ledger already "
+            + "holds for it (by default a campaign the ledger knows is resumed).")
+    boolean fresh;
 
     @Override
     public Integer call() throws Exception {
@@ -108,15 +119,37 @@ public final class RunCommand implements Callable<Integer> {
         }
         int httpPort = port != null ? port : sandbox ? 0 : config.server().port();
         String host = sandbox ? "127.0.0.1" : config.server().host();
-        try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(regions, credentials,
-                config.ledger().url(), secret, host, httpPort, null, false, config.pacing().settings(), null))) {
+        // The sandbox's calls are not real: they must never reach the ledger a real run resumes from.
+        TemporaryDirectory sandboxDir = null;
+        String ledger = ledgerUrl != null ? ledgerUrl : config.ledger().url();
+        if (sandbox && ledgerUrl == null) {
+            sandboxDir = TemporaryDirectory.create("dialer-sandbox-");
+            ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");
+        }
+        try (DialerRuntime runtime = StartFailures.start("run", new DialerRuntime.Options(regions, credentials,
+                ledger, secret, host, httpPort, null, false, config.pacing().settings(), null))) {
+            if (runtime == null) {
+                return StartFailures.EXIT; // the reason is printed
+            }
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
             } else if (config.server().publicUrl() != null) {
                 // As in serve: the Lambda bridge sends each call's invocations to the node that placed it.
                 runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
             }
-            CampaignManager.Started started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), true);
+            CampaignManager.Started started;
+            try {
+                if (!fresh) {
+                    long known = knownContacts(runtime, campaign.name());
+                    if (known > 0) {
+                        System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
+                                + " contacts already (--fresh dials them again)");
+                    }
+                }
+                started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
+            } catch (IOException | RuntimeException e) {
+                return StartFailures.report("run", e);
+            }
             RunReport report;
             Progress progress = new Progress(started.run(), System.out);
             try {
@@ -152,6 +185,17 @@ public final class RunCommand implements Callable<Integer> {
             if (emulator != null) {
                 emulator.close();
             }
+            if (sandboxDir != null) {
+                sandboxDir.close();
+            }
         }
+    }
+
+    /** How many contacts of the campaign the ledger holds already (0 for a campaign it does not know). */
+    private static long knownContacts(DialerRuntime runtime, String campaign) {
+        Map<String, Long> counts = runtime.ledger().contactCounts(campaign)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .block(Duration.ofSeconds(30));
+        return counts == null ? 0 : counts.values().stream().mapToLong(Long::longValue).sum();
     }
 }

@@ -79,18 +79,22 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         DialerConfig.Tls tls = config.server().tls();
-        DialerRuntime runtime;
+        DialerRuntime.Options options;
         try {
-            runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
+            options = new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
                     DefaultCredentialsProvider.builder().build(), config.ledger().url(),
                     config.server().webhookSecret().reveal(), config.server().host(),
                     port != null ? port : config.server().port(),
                     config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,
                     config.pacing().settings(), null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile()),
-                    clusterSettings(config)));
+                    clusterSettings(config));
         } catch (IllegalArgumentException e) {
             System.err.println("dialer serve: " + e.getMessage());
             return 2;
+        }
+        DialerRuntime runtime = StartFailures.start("serve", options);
+        if (runtime == null) {
+            return StartFailures.EXIT; // the reason is printed
         }
         runtime.campaigns().config(config);
         if (config.server().publicUrl() != null) {

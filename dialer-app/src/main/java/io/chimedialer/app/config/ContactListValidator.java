@@ -26,9 +26,9 @@ import java.util.Objects;
  * dialer-core's {@link ContactSource#csv} with the campaign's default region (the same reader, number
  * normalization and reasons as a run), and each valid row then meets a {@link Deduplicator} and a {@link DncList}
  * in the order a run applies them: a repeated number is a duplicate (even when it is also on a DNC list), and only
- * a number's first row is checked against the DNC list. This class only counts and formats: invalid rows are
- * errors listed by line with the reader's reason; duplicate and suppressed rows are notes, not errors, since a run
- * skips them. A run can also skip rows whose calling window does not open before its horizon, and numbers opted
+ * a number's first row is checked against the DNC list. This class only counts and formats: errors are what
+ * stops a run (a missing or unreadable file, no phone column); invalid rows are warnings listed by line with the
+ * reader's reason, and duplicate and suppressed rows notes, since a run skips them by design and goes on. A run can also skip rows whose calling window does not open before its horizon, and numbers opted
  * out at run time; those depend on the clock and the ledger and are not checked here.
  *
  * <p>Reads the list as a stream. Besides the deduplicator's table it remembers the first line of up to
@@ -95,17 +95,19 @@ public final class ContactListValidator {
      * @param invalidRows     rows that cannot be dialed
      * @param duplicateRows   rows whose number appeared on an earlier row
      * @param suppressedRows  rows whose number is on the DNC list
-     * @param errors          the file's problems and its invalid rows, by line (at most {@link #MAX_LISTED})
+     * @param errors          what stops a run of the list: it cannot be read (missing, empty, no phone column)
+     * @param warnings        invalid rows, which a run skips, by line (at most {@link #MAX_LISTED})
      * @param notes           duplicate and suppressed rows, by line (at most {@link #MAX_LISTED})
      */
     public record Report(Path file, long rows, long invalidRows, long duplicateRows, long suppressedRows,
-                         List<RowProblem> errors, List<RowProblem> notes) {
+                         List<RowProblem> errors, List<RowProblem> warnings, List<RowProblem> notes) {
         public Report {
             errors = List.copyOf(errors);
+            warnings = List.copyOf(warnings);
             notes = List.copyOf(notes);
         }
 
-        /** True when the list has no errors (duplicates and DNC entries are not errors). */
+        /** True when a run can read the list (invalid, duplicate and DNC rows are skipped by a run, not errors). */
         public boolean ok() {
             return errors.isEmpty();
         }
@@ -133,7 +135,7 @@ public final class ContactListValidator {
                     : e.reason()));
         }
         return new Report(csv, tally.rows, tally.invalid, tally.duplicates, tally.suppressed, tally.errors,
-                tally.notes);
+                tally.warnings, tally.notes);
     }
 
     /** The verdicts of one {@link #validate} call; confined to its thread (the source reads on the caller's). */
@@ -141,6 +143,7 @@ public final class ContactListValidator {
         final Deduplicator dedupe = new Deduplicator();
         final Map<String, Long> firstLines = new HashMap<>();
         final List<RowProblem> errors = new ArrayList<>();
+        final List<RowProblem> warnings = new ArrayList<>();
         final List<RowProblem> notes = new ArrayList<>();
         long rows;
         long invalid;
@@ -152,7 +155,7 @@ public final class ContactListValidator {
             rows++;
             if (row instanceof ContactRow.Rejected rejected) {
                 invalid++;
-                add(errors, new RowProblem(rejected.line(), rejected.kind() == RejectKind.INVALID_NUMBER
+                add(warnings, new RowProblem(rejected.line(), rejected.kind() == RejectKind.INVALID_NUMBER
                         ? rejected.reason() + " (" + Masking.phone(rejected.rawNumber()) + ")"
                         : rejected.reason()));
                 return;

@@ -14,16 +14,19 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code dialer validate}: checks a configuration (every key of it and its campaign files) and, optionally, a
- * contact list, printing every problem. Exit codes: {@value #OK} when clean, {@value #INVALID} when the
- * configuration or the contact list has errors (also picocli's code for bad usage), 1 for an unexpected failure.
- * Problems go to standard error as {@code file:line: key.path: reason}; notes (duplicate and DNC rows) and the
- * summary to standard output.
+ * contact list, printing every problem. Errors are what stops a run: a configuration problem, a contact or DNC list
+ * that cannot be read, a list without a phone column. Rows a run skips by design (invalid numbers, and lines of a
+ * DNC list that are not numbers) are warnings, counted; duplicate and DNC rows are notes. Exit codes: {@value #OK}
+ * without errors (warnings or not), {@value #INVALID} with errors (also picocli's code for bad usage), 1 for an
+ * unexpected failure. Errors and warnings go to standard error as {@code file:line: reason} and
+ * {@code file:line: warning: reason}; notes and the summary to standard output.
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Checks a configuration and, optionally, a contact list; prints every problem.",
                 "Without --campaign or --contacts only the configuration is checked (and that each contact list exists)."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:valid", "1:unexpected failure", "2:errors found (or invalid usage)"})
+        exitCodeList = {"0:valid (warnings about rows a run skips do not count)", "1:unexpected failure",
+                "2:errors found (or invalid usage)"})
 public final class ValidateCommand implements Callable<Integer> {
     /** Exit code: nothing wrong. */
     public static final int OK = 0;
@@ -62,6 +65,7 @@ public final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int errors = 0;
+        long warnings = 0;
         DialerConfig loaded = null;
         boolean configGiven = spec.commandLine().getParseResult() != null
                 && spec.commandLine().getParseResult().hasMatchedOption("--config");
@@ -99,14 +103,20 @@ public final class ValidateCommand implements Callable<Integer> {
                 DncList dnc = validator.newDncList();
                 for (String dncFile : c.dncLists()) {
                     ContactListValidator.DncFile d = validator.readDnc(Path.of(dncFile), dnc);
+                    // A DNC list that cannot be read stops a run (line 0); lines that are not numbers it skips.
+                    boolean unreadable = d.listed().stream().anyMatch(p -> p.line() == 0);
                     for (ContactListValidator.RowProblem p : d.listed()) {
-                        err.println(d.file() + (p.line() > 0 ? ":" + p.line() : "") + ": " + p.message());
+                        err.println(d.file() + (p.line() > 0 ? ":" + p.line() + ": warning: " : ": ") + p.message());
                     }
                     if (d.problems() > d.listed().size()) {
-                        err.println(d.file() + ": ... and " + (d.problems() - d.listed().size())
+                        err.println(d.file() + ": warning: ... and " + (d.problems() - d.listed().size())
                                 + " more lines that are not numbers");
                     }
-                    errors += (int) Math.min(Integer.MAX_VALUE, d.problems());
+                    if (unreadable) {
+                        errors++;
+                    } else {
+                        warnings += d.problems();
+                    }
                 }
                 validator = validator.withDnc(dnc, String.join(", ", c.dncLists().stream()
                         .map(f -> Path.of(f).getFileName().toString()).toList()));
@@ -120,20 +130,30 @@ public final class ValidateCommand implements Callable<Integer> {
             for (ContactListValidator.RowProblem p : r.errors()) {
                 err.println(r.file() + (p.line() > 0 ? ":" + p.line() : "") + ": " + p.message());
             }
+            for (ContactListValidator.RowProblem p : r.warnings()) {
+                err.println(r.file() + ":" + p.line() + ": warning: " + p.message());
+            }
             for (ContactListValidator.RowProblem p : r.notes()) {
                 out.println(r.file() + ":" + p.line() + ": note: " + p.message());
             }
-            long unlisted = r.invalidRows() - r.errors().size();
+            long unlisted = r.invalidRows() - r.warnings().size();
             if (unlisted > 0) {
-                err.println(r.file() + ": ... and " + unlisted + " more invalid rows");
+                err.println(r.file() + ": warning: ... and " + unlisted + " more invalid rows");
             }
             out.println(r.file() + ": " + r.rows() + " rows: " + r.dialable() + " to dial, " + r.invalidRows()
                     + " invalid, " + r.duplicateRows() + " duplicate, " + r.suppressedRows() + " on a DNC list");
-            errors += r.errors().size() == 0 ? 0 : Math.max(r.errors().size(), (int) Math.min(Integer.MAX_VALUE, r.invalidRows()));
+            errors += r.errors().size();
+            warnings += r.invalidRows();
         }
+        String warned = warnings == 0 ? "" : warnings + (warnings == 1 ? " warning" : " warnings")
+                + " (rows a run skips)";
         if (errors > 0) {
-            err.println(errors + (errors == 1 ? " problem" : " problems") + " found");
+            err.println(errors + (errors == 1 ? " problem" : " problems") + " found"
+                    + (warned.isEmpty() ? "" : ", and " + warned));
             return INVALID;
+        }
+        if (!warned.isEmpty()) {
+            out.println("No errors; " + warned);
         }
         return OK;
     }

@@ -2,9 +2,12 @@ package io.chimedialer.app.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.chimedialer.emulator.CallRecord;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +74,100 @@ class RunCommandTest {
             assertThat(emulator.calls()).hasSize(2).extracting(CallRecord::arguments)
                     .allSatisfy(args -> assertThat(args).containsEntry("dialerUrl", "https://dialer-1.example.com"));
         }
+    }
+
+    @Test
+    void run_sandboxTwice_neitherWritesTheConfiguredLedgerAndBothDialEveryContact() throws Exception {
+        Path config = sandboxConfig();
+
+        Run first = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.001",
+                "--report", dir.resolve("first.json").toString());
+        Run second = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.001",
+                "--report", dir.resolve("second.json").toString());
+
+        assertThat(first.code).isZero();
+        assertThat(second.code).isZero();
+        assertThat(second.out).doesNotContain("Resuming");
+        for (String report : List.of("first.json", "second.json")) {
+            JsonNode contacts = Reports.JSON.readTree(dir.resolve(report).toFile()).get("contacts");
+            assertThat(contacts.get("dialed").asLong()).as(report).isEqualTo(3);
+            assertThat(contacts.get("alreadyDone").asLong()).as(report).isZero();
+        }
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void run_sandboxWithLedgerTwice_secondResumesAndSaysSo_freshDialsAgain() throws Exception {
+        Path config = sandboxConfig();
+        String ledger = "jdbc:sqlite:" + dir.resolve("sandbox.db");
+        String[] args = {"--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.001",
+                "--ledger", ledger};
+
+        Run first = run(concat(args, "--report", dir.resolve("first.json").toString()));
+        Run resumed = run(concat(args, "--report", dir.resolve("resumed.json").toString()));
+        Run fresh = run(concat(args, "--fresh", "--results", dir.resolve("results.csv").toString()));
+
+        assertThat(first.code).isZero();
+        assertThat(first.out).doesNotContain("Resuming");
+        assertThat(resumed.code).isZero();
+        assertThat(resumed.out).contains("Resuming campaign sb: the ledger holds 3 contacts already");
+        JsonNode contacts = Reports.JSON.readTree(dir.resolve("resumed.json").toFile()).get("contacts");
+        assertThat(contacts.get("dialed").asLong()).isZero();
+        assertThat(contacts.get("alreadyDone").asLong()).isEqualTo(3);
+        assertThat(fresh.code).isZero();
+        assertThat(fresh.out).doesNotContain("Resuming");
+        // The ledger holds the attempts of both runs that dialed: 3 + 3, none from the resumed one.
+        assertThat(Files.readAllLines(dir.resolve("results.csv"), StandardCharsets.UTF_8)).hasSize(1 + 6);
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    /** A campaign of 3 valid contacts whose configured ledger is ./data/ledger.db under the test's directory. */
+    private Path sandboxConfig() throws Exception {
+        EmulatorRegion region = EmulatorRegion.defaults().get(0);
+        Files.writeString(dir.resolve("contacts.csv"),
+                "id,phone\nc1,+14152000001\nc2,+14152000002\nc3,+14152000003\n", StandardCharsets.UTF_8);
+        Path config = dir.resolve("dialer.yaml");
+        Files.writeString(config, """
+                ledger:
+                  url: "jdbc:sqlite:%s"
+                regions:
+                  %s:
+                    sip-media-application-id: "%s"
+                    calls-per-second: 20
+                    burst: 2
+                    max-active-calls: 10
+                    update-calls-per-second: 5
+                    from-numbers: ["%s"]
+                campaigns:
+                  sb:
+                    contacts: contacts.csv
+                    regions: { %s: 1 }
+                """.formatted(dir.resolve("data").resolve("ledger.db"), region.name(), region.sipMediaApplicationId(),
+                region.fromNumbers().get(0), region.name()), StandardCharsets.UTF_8);
+        return config;
+    }
+
+    private record Run(int code, String out) {
+    }
+
+    /** Runs {@code dialer run} in-process with its standard output captured. */
+    private static Run run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new RunCommand()).execute(args);
+        } finally {
+            System.setOut(old);
+        }
+        return new Run(code, buffer.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String[] concat(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
     }
 
     private static void restore(String key, String value) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -53,14 +54,26 @@ class ValidateCommandTest {
     }
 
     @Test
-    void validate_demoCampaign_listsTheSampleBadRowsByLineAndExitsTwo() {
+    void validate_demoCampaign_warnsOfTheSampleBadRowsByLineAndExitsZero() {
         int code = run("--config", ConfigLoaderTest.REFERENCE.toString(), "--campaign", "demo");
 
-        assertThat(code).isEqualTo(2);
-        assertThat(err.toString().lines().filter(l -> l.contains("contacts.csv:")).map(l -> l.replaceAll(".*contacts\\.csv:(\\d+):.*", "$1")))
+        assertThat(code).isZero();
+        assertThat(err.toString().lines().filter(l -> l.contains("contacts.csv:")).map(l -> l.replaceAll(".*contacts\\.csv:(\\d+): warning: .*", "$1")))
                 .containsExactly("12", "35", "58", "81", "104", "127", "150", "173");
-        assertThat(out.toString()).contains("200 rows: 181 to dial, 8 invalid, 6 duplicate, 5 on a DNC list");
-        assertThat(err.toString()).endsWith("8 problems found" + System.lineSeparator());
+        assertThat(out.toString()).contains("200 rows: 181 to dial, 8 invalid, 6 duplicate, 5 on a DNC list")
+                .endsWith("No errors; 8 warnings (rows a run skips)" + System.lineSeparator());
+        assertThat(err.toString()).doesNotContain("problem");
+    }
+
+    @Test
+    void validate_listWithoutPhoneColumn_isAnErrorAndExitsTwo() throws IOException {
+        Path list = dir.resolve("no-phone.csv");
+        Files.writeString(list, "id,name\n1,Ann\n", StandardCharsets.UTF_8);
+
+        int code = run("--contacts", list.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).endsWith("1 problem found" + System.lineSeparator());
     }
 
     @Test

@@ -120,7 +120,8 @@ class ValidateRunAgreementIT {
         validate.setOut(new PrintWriter(out, true));
         validate.setErr(new PrintWriter(err, true));
         int validateCode = validate.execute("validate", "--config", config.toString(), "--campaign", "every-defect");
-        assertThat(validateCode).as(err.toString()).isEqualTo(2);
+        // Invalid rows are warnings (a run skips them), not errors: the list is runnable.
+        assertThat(validateCode).as(err.toString()).isZero();
         Matcher m = SUMMARY.matcher(out.toString());
         assertThat(m.find()).as(out.toString()).isTrue();
         long vRows = Long.parseLong(m.group(1));
