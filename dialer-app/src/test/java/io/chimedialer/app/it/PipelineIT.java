@@ -157,7 +157,15 @@ class PipelineIT {
             assertThat(report.outcomes().values().stream().mapToLong(Long::longValue).sum())
                     .isEqualTo(report.attempts());
 
-            List<Map<String, String>> rows = it.export("faults", report.attempts(), Duration.ofSeconds(60));
+            List<Map<String, String>> all = it.export("faults", report.attempts() + report.withdrawn(),
+                    Duration.ofSeconds(60));
+            // Attempts throttled after every retry are withdrawn (never created, no TransactionId) and their contacts
+            // dialed again: they are not calls.
+            List<Map<String, String>> withdrawn = all.stream().filter(r -> r.get("disposition").equals("WITHDRAWN"))
+                    .toList();
+            assertThat(withdrawn).hasSize((int) report.withdrawn()).allMatch(r -> r.get("transaction_id").isEmpty());
+            List<Map<String, String>> rows = all.stream().filter(r -> !r.get("disposition").equals("WITHDRAWN"))
+                    .toList();
             assertThat(rows).hasSize((int) report.attempts());
             Map<String, Long> rowsPerNumber = rows.stream()
                     .collect(Collectors.groupingBy(r -> r.get("number"), Collectors.counting()));
