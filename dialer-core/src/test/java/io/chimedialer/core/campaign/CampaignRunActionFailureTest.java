@@ -28,6 +28,7 @@ import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
 import io.chimedialer.core.pacing.RetrySettings;
 import io.chimedialer.core.webhook.WebhookSignature;
+import io.chimedialer.testkit.VirtualTimeClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.StringReader;
 import java.time.Clock;
@@ -57,22 +58,7 @@ class CampaignRunActionFailureTest {
     private static final String DENIED = "Chime is not authorized to call Polly";
 
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
-    private final Clock clock = new Clock() {
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS));
-        }
-    };
+    private final Clock clock = new VirtualTimeClock(vts);
     private final EventBus bus = new EventBus();
     private final CallRegistry registry = new CallRegistry(bus, clock);
     private final RecordingLedger ledger = new RecordingLedger();

@@ -21,12 +21,12 @@ import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
 import io.chimedialer.core.pacing.RetrySettings;
+import io.chimedialer.testkit.VirtualTimeClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.StringReader;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,22 +51,7 @@ class CampaignRunRegionFaultTest {
     private static final int CONTACTS = 40;
 
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS));
-        }
-    };
+    private final Clock clock = new VirtualTimeClock(vts);
     private final EventBus bus = new EventBus();
     private final CallRegistry registry = new CallRegistry(bus, clock);
     private final RecordingLedger ledger = new RecordingLedger();
