@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * to one of two Regions refused (AccessDeniedException), the other Region carries the whole campaign.
  */
 class AccountFaultIT {
-    /** {@code -Dscale.account-fault.contacts=N}: 2,000 by default, 10,000 in the {@code scale} Maven profile. */
-    private static final int CONTACTS = Integer.getInteger("scale.account-fault.contacts", 2_000);
+    /** {@code -Dscale.account-fault.contacts=N}: 1,000 by default, 10,000 in the {@code scale} Maven profile. */
+    private static final int CONTACTS = Integer.getInteger("scale.account-fault.contacts", 1_000);
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
 
     @TempDir
