@@ -722,9 +722,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     @Override
     public Mono<Flux<String>> results(String campaignId) {
         return Mono.fromCallable(() -> {
-            Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
-                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
-                    .block(Duration.ofSeconds(30));
+            Ledger.CampaignRecord record = ledgerCampaign(campaignId);
             if (record == null && !runs.containsKey(campaignId)) {
                 throw new ControlException(404, "no campaign '" + campaignId + "'");
             }
@@ -742,9 +740,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     /** Resumes a campaign this node does not run (the ledger holds it paused or running): started again. */
     private Mono<JsonNode> resumeFromLedger(String campaignId) {
         return Mono.fromCallable(() -> {
-            Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
-                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
-                    .block(Duration.ofSeconds(30));
+            Ledger.CampaignRecord record = ledgerCampaign(campaignId);
             if (record == null) {
                 throw new ControlException(404, "no campaign '" + campaignId + "'");
             }
@@ -934,9 +930,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
      * (every run, every node). Empty when the ledger does not hold it.
      */
     private java.util.Optional<ObjectNode> ledgerView(String campaignId) {
-        Ledger.CampaignRecord record = runtime.ledger().campaign(campaignId)
-                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
-                .block(Duration.ofSeconds(30));
+        Ledger.CampaignRecord record = ledgerCampaign(campaignId);
         if (record == null) {
             return java.util.Optional.empty();
         }
@@ -948,6 +942,13 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         node.put("updatedAt", record.updatedAt().toString());
         node.set("contactsByStatus", JSON.valueToTree(counts == null ? Map.of() : counts));
         return java.util.Optional.of(node);
+    }
+
+    /** The campaign as the ledger holds it, or null (blocking: call it off the event loop). */
+    private Ledger.CampaignRecord ledgerCampaign(String campaignId) {
+        return runtime.ledger().campaign(campaignId)
+                .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
+                .block(Duration.ofSeconds(30));
     }
 
     /** The status of a campaign this node does not run: what the ledger holds of it. */

@@ -73,9 +73,11 @@ public sealed interface CreateOutcome {
     }
 
     /**
-     * A final 4xx answer: the call was not created and retrying would not help.
+     * A final 4xx answer that is the contact's fault or unexplained: the call was not created and retrying would not
+     * help. A refusal that is the Region's or the account's fault is a {@link RegionFault} instead.
      *
-     * @param disposition {@link Disposition#INVALID_NUMBER} for a BadRequest, else {@link Disposition#FAILED}
+     * @param disposition {@link Disposition#INVALID_NUMBER} for a BadRequest naming {@code ToPhoneNumber}, else
+     *                    {@link Disposition#FAILED} (unexplained; a run of them fails the Region)
      * @param errorType   the service's error code, e.g. {@code BadRequestException}
      * @param message     the service's message, may be empty
      */
