@@ -462,6 +462,11 @@ public final class ConfigLoader {
             FileContext ctx = regions.ctx();
             if (!Values.regionName(name)) {
                 ctx.error(path, "not an AWS Region name (e.g. us-east-1, us-west-2)");
+            } else if (!Values.chimeVoiceRegion(name)) {
+                List<String> hint = Values.didYouMean(name, Values.CHIME_VOICE_REGIONS);
+                ctx.error(path, "'" + name + "' is not a Region with Amazon Chime SDK PSTN audio"
+                        + (hint.isEmpty() ? "" : ", did you mean '" + hint.get(0) + "'?")
+                        + " (Regions: " + String.join(", ", Values.CHIME_VOICE_REGIONS) + ")");
             }
             Section s = asSection(ctx, path, e.getValue());
             if (s == null) {

@@ -114,6 +114,19 @@ public final class JdbcLedger implements Ledger {
         return new JdbcLedger(backend, options);
     }
 
+    /**
+     * Checks, without creating or changing anything, that {@link #open} could open or create an SQLite ledger at
+     * this URL (the file is an SQLite database and writable, or its directory can be created and written).
+     * PostgreSQL URLs are not checked here: the server is reached at open.
+     *
+     * @throws LedgerException naming the file and the problem
+     */
+    public static void checkWritable(String url) {
+        if (url != null && url.startsWith("jdbc:sqlite:")) {
+            SqliteBackend.checkWritable(SqliteBackend.fileOf(url));
+        }
+    }
+
     /** The database as operators know it: the SQLite file, or the PostgreSQL URL without secrets. */
     public String describe() {
         return backend.describe();

@@ -70,6 +70,20 @@ public final class SqliteBackend extends Backend {
 
     /** Everything that can be checked before SQLite touches the file; throws naming the file. */
     static void preflight(Path file) {
+        preflight(file, true);
+    }
+
+    /**
+     * Whether the ledger could open (or create) this file, without creating or changing anything: the checks of
+     * {@link #open} on an existing file, else that the nearest existing directory above it is writable.
+     *
+     * @throws LedgerException naming the file and the problem
+     */
+    public static void checkWritable(Path file) {
+        preflight(file, false);
+    }
+
+    private static void preflight(Path file, boolean create) {
         if (Files.exists(file)) {
             if (Files.isDirectory(file)) {
                 throw new LedgerException("Ledger database " + file + ": is a directory, not a database file");
@@ -106,6 +120,21 @@ public final class SqliteBackend extends Backend {
         }
         Path dir = file.getParent();
         if (dir == null) {
+            return;
+        }
+        if (!create) {
+            Path existing = dir;
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
+            if (existing != null && !Files.isDirectory(existing)) {
+                throw new LedgerException("Ledger database " + file + ": " + existing + " is not a directory");
+            }
+            if (existing != null && readOnly(existing)) {
+                throw new LedgerException("Ledger database " + file + ": " + (existing.equals(dir) ? "its directory "
+                        : "the directory ") + existing + (existing.equals(dir) ? "" : " above it") + " is read-only; "
+                        + "the ledger cannot create the database there");
+            }
             return;
         }
         try {
