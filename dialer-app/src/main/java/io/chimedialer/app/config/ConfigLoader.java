@@ -76,8 +76,26 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, each with its file, key path and line
      */
     public static DialerConfig load(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, false);
+    }
+
+    /**
+     * Like {@link #load(Path, Map)}, for commands that only read the ledger ({@code export}): the server's secrets
+     * are not needed, so an unset {@code ${NAME}} or a missing secret file in {@code server.webhook-secret} or
+     * {@code server.control-token} leaves that secret unset instead of being an error. Everything else is checked.
+     */
+    public static DialerConfig loadForReading(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, true);
+    }
+
+    private static DialerConfig load(Path file, Map<String, String> env, boolean serverSecretsOptional)
+            throws ConfigException {
         ConfigLoader loader = new ConfigLoader(env);
         DialerConfig config = loader.loadAll(file);
+        if (serverSecretsOptional) {
+            loader.problems.removeIf(p -> p.file().equals(file)
+                    && (p.keyPath().equals("server.webhook-secret") || p.keyPath().equals("server.control-token")));
+        }
         if (!loader.problems.isEmpty() || config == null) {
             // Files in the order they were read, then lines; a stable sort keeps the walk's order within a line.
             Map<Path, Integer> fileOrder = new HashMap<>();
