@@ -218,7 +218,11 @@ public final class StatusCommand implements Callable<Integer> {
         }
     }
 
+    /** Every campaign listed has ended; false for none (a watch waits for the first one). */
     private static boolean allEnded(JsonNode campaigns) {
+        if (campaigns.isEmpty()) {
+            return false;
+        }
         for (JsonNode c : campaigns) {
             if (!FINAL_STATES.contains(c.path("state").asText())) {
                 return false;
