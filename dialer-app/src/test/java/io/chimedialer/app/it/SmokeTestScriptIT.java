@@ -74,8 +74,24 @@ class SmokeTestScriptIT {
         base = "http://127.0.0.1:" + runtime.port();
     }
 
+    /** Contact lists uploaded before the test: those it uploads (under the working directory) are deleted after. */
+    private final java.util.Set<Path> uploadsBefore = uploads();
+
+    private static java.util.Set<Path> uploads() {
+        try (java.util.stream.Stream<Path> files = Files.list(io.chimedialer.app.runtime.CampaignManager.UPLOADS)) {
+            return files.collect(java.util.stream.Collectors.toSet());
+        } catch (IOException e) {
+            return java.util.Set.of();
+        }
+    }
+
     @AfterEach
-    void stop() {
+    void stop() throws IOException {
+        for (Path upload : uploads()) {
+            if (!uploadsBefore.contains(upload)) {
+                Files.deleteIfExists(upload);
+            }
+        }
         if (runtime != null) {
             runtime.close();
         }
