@@ -275,6 +275,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 e -> log.error("campaign {}: adopted follow-ups ended: {}", campaign.name(), e.toString()));
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> Math.max(0, run.remaining()), run::waiting);
+        DialerMetrics.Registration statusGauges = runtime.metrics().campaignStatusGauges(campaign.name(),
+                java.util.Arrays.stream(CampaignRun.State.values()).map(Enum::name).toList(), () -> run.state().name(),
+                run.counters().total::sum, run.counters().dialed::sum, run.counters().live::sum);
         // One INFO line per interval while the run lasts, never one per call; it names no number.
         Disposable progress = Flux.interval(progressLogInterval, progressLogInterval, runtime.scheduler())
                 .subscribe(tick -> logProgress(run));
@@ -282,6 +285,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .doFinally(signal -> {
                     progress.dispose();
                     gauges.close();
+                    statusGauges.close();
                     leaseWatch.dispose();
                     adoptions.dispose();
                     if (source != null) {

@@ -399,6 +399,9 @@ public final class WebhookHandler {
                 events.add(new CallEvent.DigitsCollected(call.campaignId, attemptId, d.digits()));
             } else if (effect instanceof FlowDecision.OptOut) {
                 events.add(new CallEvent.OptedOut(call.campaignId, expected.attempt().contact().number(), attemptId));
+                observe(o -> o.flowResult(call.campaignId, false));
+            } else if (effect instanceof FlowDecision.Confirmed) {
+                observe(o -> o.flowResult(call.campaignId, true));
             }
         }
         call.lastAttributes = decision.attributes();
