@@ -94,7 +94,7 @@ public final class ExportCommand implements Callable<Integer> {
                 System.err.println("dialer export: " + e.getMessage());
                 return StartFailures.EXIT;
             }
-            url = url == null ? config.ledger().url() : url;
+            url = url == null ? config.ledger().jdbcUrl() : url;
         }
         JdbcLedger ledger;
         try {

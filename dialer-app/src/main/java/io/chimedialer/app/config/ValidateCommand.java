@@ -88,7 +88,7 @@ public final class ValidateCommand implements Callable<Integer> {
         if (loaded != null) {
             // What a run or serve would find when it opens the ledger; nothing is created or changed here.
             try {
-                JdbcLedger.checkWritable(loaded.ledger().url());
+                JdbcLedger.checkWritable(loaded.ledger().jdbcUrl());
             } catch (LedgerException e) {
                 err.println(config + ": ledger.url: " + e.getMessage());
                 errors++;
