@@ -144,6 +144,7 @@ public final class DialerRuntime implements AutoCloseable {
 
     private DialerRuntime(Options options) {
         this.options = options;
+        long buildStart = System.nanoTime();
         // The SDK's clients take a good part of the start to build: built beside the ledger's opening and the rest,
         // so that the webhook listens sooner after a restart. Closed with the rest whatever happens.
         java.util.concurrent.CompletableFuture<ChimeClients> sdkClients = java.util.concurrent.CompletableFuture
@@ -270,8 +271,9 @@ public final class DialerRuntime implements AutoCloseable {
             http.start();
             closeables.push(http);
             // From the JVM's start: a restart's gap is the time to the new process plus this (docs/operations.md).
-            log.info("webhook listening after {} ms", System.currentTimeMillis()
-                    - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime());
+            log.info("webhook listening after {} ms (runtime built in {} ms)", System.currentTimeMillis()
+                    - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(),
+                    (System.nanoTime() - buildStart) / 1_000_000);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
