@@ -70,6 +70,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private final DialerRuntime runtime;
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
     private final Map<String, Sinks.One<CampaignRun>> launches = new ConcurrentHashMap<>();
+    /** The configuration of each campaign whose launch has begun here (before its list is read or it resumes). */
+    private final Map<String, CampaignConfig> launching = new ConcurrentHashMap<>();
+    private final Map<String, Sinks.One<CampaignConfig>> launchingSignals = new ConcurrentHashMap<>();
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
@@ -213,6 +216,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             log.warn("campaign {}: contact list {} is not readable", campaign.name(), contacts);
             throw new ControlException(400, "the contact list of campaign " + campaign.name() + " is not readable");
         }
+        // From here the webhook answers invocations of the campaign's calls placed before a restart from memory,
+        // while the launch reads its lists and the run resumes (see launchingConfig).
+        launching.put(campaign.name(), campaign);
+        launchingSignals.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(campaign);
         PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
         DncList dnc = new DncList(numbers);
         for (String list : campaign.dncLists()) {
@@ -624,6 +631,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             return Mono.just(e.run);
         }
         return launches.computeIfAbsent(campaignId, k -> Sinks.one()).asMono();
+    }
+
+    /**
+     * The configuration of this campaign as soon as its launch here has begun (before its lists are read and its
+     * run resumes the previous run's calls), else when it begins. Callers bound the wait.
+     */
+    public Mono<CampaignConfig> launchingConfig(String campaignId) {
+        CampaignConfig config = launching.get(campaignId);
+        if (config != null) {
+            return Mono.just(config);
+        }
+        return launchingSignals.computeIfAbsent(campaignId, k -> Sinks.one()).asMono()
+                .map(first -> launching.getOrDefault(campaignId, first));
     }
 
     /** The configuration of the campaign run in this process under this id, or null. */

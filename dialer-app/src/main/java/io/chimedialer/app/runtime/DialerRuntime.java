@@ -144,6 +144,21 @@ public final class DialerRuntime implements AutoCloseable {
 
     private DialerRuntime(Options options) {
         this.options = options;
+        long buildStart = System.nanoTime();
+        // The SDK's clients take a good part of the start to build: built beside the ledger's opening and the rest,
+        // so that the webhook listens sooner after a restart. Closed with the rest whatever happens.
+        java.util.concurrent.CompletableFuture<ChimeClients> sdkClients = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> ChimeClients.create(options.regions(), options.credentials(), options.clients()),
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "chime-clients-build");
+                            thread.setDaemon(true);
+                            thread.start();
+                        });
+        closeables.push(() -> sdkClients.handle((clients, e) -> clients).thenAccept(clients -> {
+            if (clients != null) {
+                clients.close();
+            }
+        }).join());
         // Whatever fails part-way (a locked ledger, a port in use), what was built so far is closed.
         try {
             registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -196,8 +211,18 @@ public final class DialerRuntime implements AutoCloseable {
             Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
             closeables.push(uncorrelated::dispose);
 
-            ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
-            closeables.push(clients);
+            ChimeClients clients;
+            try {
+                clients = sdkClients.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException cause) {
+                    throw cause;
+                }
+                if (e.getCause() instanceof Error cause) {
+                    throw cause;
+                }
+                throw e;
+            }
             Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
             for (RegionConfig region : options.regions()) {
                 RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
@@ -245,6 +270,10 @@ public final class DialerRuntime implements AutoCloseable {
                     options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
             http.start();
             closeables.push(http);
+            // From the JVM's start: a restart's gap is the time to the new process plus this (docs/operations.md).
+            log.info("webhook listening after {} ms (runtime built in {} ms)", System.currentTimeMillis()
+                    - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(),
+                    (System.nanoTime() - buildStart) / 1_000_000);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -254,22 +283,20 @@ public final class DialerRuntime implements AutoCloseable {
     /**
      * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart)
      * is answered with its campaign's flow when the ledger has the TransactionId, the attempt has no outcome yet
-     * and its campaign runs here. The lookup waits (within the webhook's ledger timeout) until the campaign is
-     * launched and its run has taken over the previous run's open attempts, so the restored call is the one the
-     * run tracks and its outcome reaches the ledger.
+     * and its campaign's launch has begun here. It does not wait for the run to resume (with a large ledger that
+     * takes longer than Chime waits for an answer): the call is restored in the registry and answered from memory,
+     * its outcome recorded by the webhook, and the resuming run takes it over ({@code CallRegistry.takeOver}),
+     * counting its end and scheduling its follow-up even when it ended before. The lookup waits (within the
+     * webhook's ledger timeout) only for the launch to begin.
      */
     private Mono<Optional<ExpectedCall>> lookUp(String transactionId) {
         return ledger.findByTransactionId(transactionId)
                 .filter(record -> record.result() == null)
-                .flatMap(record -> campaigns.launched(record.campaignId()).flatMap(run -> {
-                    CampaignConfig config = campaigns.campaignConfig(record.campaignId());
-                    if (config == null) {
-                        return Mono.empty();
-                    }
+                .flatMap(record -> campaigns.launchingConfig(record.campaignId()).flatMap(config -> {
                     Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
                     Attempt attempt = new Attempt(record.attemptId(), record.campaignId(), contact,
                             record.attemptNumber(), record.region(), record.fromNumber());
-                    return run.recovered().then(Mono.fromSupplier(() -> {
+                    return Mono.fromSupplier(() -> {
                         Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
                         Duration left = config.maxCallLifetime();
                         if (since != null) {
@@ -279,7 +306,7 @@ public final class DialerRuntime implements AutoCloseable {
                             left = Duration.ofSeconds(1);
                         }
                         return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left)));
-                    }));
+                    });
                 }));
     }
 

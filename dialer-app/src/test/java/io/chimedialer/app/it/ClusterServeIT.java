@@ -231,6 +231,16 @@ class ClusterServeIT {
             assertThat(rs.getLong(2)).as("distinct contacts").isEqualTo(CONTACTS);
             assertThat(rs.getLong(3)).as("contacts not final").isZero();
         }
+        // The claims' churn (issue 16: renewals rewrote every claimed row every third of the lease).
+        try (Connection connection = DriverManager.getConnection(url);
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT n_live_tup, n_dead_tup, n_tup_upd FROM pg_stat_user_tables "
+                     + "WHERE relname = 'cluster_contacts' AND schemaname = current_schema()")) {
+            if (rs.next()) {
+                System.out.printf("cluster_contacts: %d live rows, %d dead tuples, %d row updates%n", rs.getLong(1),
+                        rs.getLong(2), rs.getLong(3));
+            }
+        }
     }
 
     @Test
