@@ -317,7 +317,13 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 () -> remaining(run), run::waiting);
         // One INFO line per interval while the run lasts, never one per call; it names no number.
         Disposable progress = Flux.interval(progressLogInterval, progressLogInterval, runtime.scheduler())
-                .subscribe(tick -> logProgress(run, remaining(run) + (node == null ? "" : " (cluster-wide)")));
+                .onBackpressureDrop()
+                .concatMap(tick -> node == null ? Mono.just(Math.max(0, run.remaining()))
+                        : node.spread(campaign.name()).map(ClusterNode.CampaignSpread::remaining)
+                                .doOnNext(n -> remainingCache(campaign.name()).set(n))
+                                .onErrorResume(e -> Mono.fromSupplier(() -> remaining(run))), 1)
+                .subscribe(left -> logProgress(run, left + (node == null ? "" : " (cluster-wide)")),
+                        e -> log.warn("campaign {}: progress no longer logged: {}", campaign.name(), e.toString()));
         Mono<RunReport> report = run.start()
                 .doFinally(signal -> {
                     progress.dispose();

@@ -238,7 +238,7 @@ public final class DialerRuntime implements AutoCloseable {
 
             webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                     .observer(new MetricsWebhookObserver(metrics))
-                    .ledgerLookup(this::lookUp)
+                    .ledgerLookup((transactionId, attemptId) -> lookUp(transactionId, attemptId))
                     // A HANGUP is answered once its outcome is in the ledger: an acknowledged outcome survives a crash.
                     .endDurable(this::endDurable, Duration.ofSeconds(3))
                     .build();
@@ -260,14 +260,22 @@ public final class DialerRuntime implements AutoCloseable {
     }
 
     /**
-     * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart)
-     * is answered with its campaign's flow when the ledger has the TransactionId, the attempt has no outcome yet
+     * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart, or
+     * in a cluster by another node) is answered with its campaign's flow when the ledger has the TransactionId (in
+     * a cluster, or the attempt the invocation names, with no other TransactionId), the attempt has no outcome yet
      * and its campaign runs here. The lookup waits (within the webhook's ledger timeout) until the campaign is
      * launched and its run has taken over the previous run's open attempts, so the restored call is the one the
      * run tracks and its outcome reaches the ledger.
      */
-    private Mono<Optional<ExpectedCall>> lookUp(String transactionId) {
+    private Mono<Optional<ExpectedCall>> lookUp(String transactionId, String attemptId) {
+        // In a cluster, another node's call may reach this node before that node wrote its TransactionId: its
+        // intent (written before the Create) is found by the attempt id the invocation names.
+        Mono<Ledger.AttemptRecord> byAttempt = attemptId == null || cluster == null ? Mono.empty()
+                : ledger.findAttempt(attemptId)
+                        .filter(record -> record.transactionId() == null
+                                || record.transactionId().equals(transactionId));
         return ledger.findByTransactionId(transactionId)
+                .switchIfEmpty(byAttempt)
                 .filter(record -> record.result() == null)
                 .flatMap(record -> campaigns.launched(record.campaignId()).flatMap(run -> {
                     CampaignConfig config = campaigns.campaignConfig(record.campaignId());
