@@ -59,6 +59,13 @@ public final class ConfigLoader {
     }
 
     /**
+     * Whether a campaign's {@code contacts:} file may be missing here: in cluster mode only the node that imports a
+     * list reads it (the others take its contacts from the shared ledger), so its absence is an error only where
+     * the list is imported (the launch says so).
+     */
+    private boolean contactsOnlyWhereImported;
+
+    /**
      * Loads the configuration, taking {@code ${...}} values from the process environment.
      *
      * @see #load(Path, Map)
@@ -126,6 +133,7 @@ public final class ConfigLoader {
     public static CampaignConfig parseCampaign(String name, String text, Path origin, DialerConfig config)
             throws ConfigException {
         ConfigLoader loader = new ConfigLoader(Map.of());
+        loader.contactsOnlyWhereImported = config.cluster().enabled();
         CampaignConfig campaign = null;
         if (!CAMPAIGN_NAME.matcher(name).matches()) {
             loader.problems.add(new ConfigProblem(origin, "campaigns." + name, 0,
@@ -151,6 +159,7 @@ public final class ConfigLoader {
         DialerConfig.Server server = server(root.section("server"));
         DialerConfig.Ledger ledger = ledger(root.section("ledger"));
         DialerConfig.Cluster cluster = cluster(root.section("cluster"), server, ledger);
+        contactsOnlyWhereImported = cluster != null && cluster.enabled();
         DialerConfig.Pacing pacing = pacing(root.section("pacing"));
         Section regionsSection = root.section("regions");
         Map<String, RegionConfig> regions = regions(root, regionsSection);
@@ -539,7 +548,7 @@ public final class ConfigLoader {
         String written = c.string("contacts", null);
         if (written != null) {
             Path p = ctx.resolve(written);
-            if (!Files.isRegularFile(p)) {
+            if (!Files.isRegularFile(p) && !contactsOnlyWhereImported) {
                 c.error("contacts", "file not found: " + p);
             }
             contacts = p.toString();

@@ -63,7 +63,7 @@ public final class WebhookHandler {
     private final InvocationParser parser;
     private final ObjectMapper mapper;
     private final FlowEngine engine = new FlowEngine();
-    private final Function<String, Mono<Optional<ExpectedCall>>> ledgerLookup;
+    private final java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> ledgerLookup;
     private final boolean hasLedgerLookup;
     private final Duration ledgerTimeout;
     private final Scheduler scheduler;
@@ -182,7 +182,7 @@ public final class WebhookHandler {
                 return Mono.just(unknownCall(inv));
             }
             stats.ledgerLookups.increment();
-            return Mono.defer(() -> ledgerLookup.apply(inv.transactionId()))
+            return Mono.defer(() -> ledgerLookup.apply(inv.transactionId(), attemptIdOf(inv)))
                     .timeout(ledgerTimeout, scheduler)
                     .onErrorResume(e -> {
                         stats.ledgerFailures.increment();
@@ -195,6 +195,15 @@ public final class WebhookHandler {
         } catch (RuntimeException e) {
             return Mono.just(safeReply(inv, e));
         }
+    }
+
+    /**
+     * The attempt id an invocation names: NEW_OUTBOUND_CALL's ArgumentsMap, else the attempt the flow keeps in
+     * TransactionAttributes; null when neither has it.
+     */
+    private static String attemptIdOf(Invocation inv) {
+        String attemptId = inv.arguments().get(CallRegistry.ARGUMENT_ATTEMPT_ID);
+        return attemptId != null ? attemptId : inv.transactionAttributes().get(FlowEngine.ATTR_ATTEMPT);
     }
 
     private WebhookReply safeReply(Invocation inv, Throwable e) {
@@ -552,7 +561,7 @@ public final class WebhookHandler {
     public static final class Builder {
         private final CallRegistry registry;
         private final WebhookSignature signature;
-        private Function<String, Mono<Optional<ExpectedCall>>> ledgerLookup;
+        private java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> ledgerLookup;
         private Duration ledgerTimeout = Duration.ofSeconds(2);
         private Scheduler scheduler = Schedulers.parallel();
         private FlowConfig inboundFlow = FlowConfig.DEFAULT;
@@ -572,6 +581,18 @@ public final class WebhookHandler {
          * already have a result. Default: none (unknown-call policy).
          */
         public Builder ledgerLookup(Function<String, Mono<Optional<ExpectedCall>>> lookup) {
+            Objects.requireNonNull(lookup, "lookup");
+            this.ledgerLookup = (transactionId, attemptId) -> lookup.apply(transactionId);
+            return this;
+        }
+
+        /**
+         * Like {@link #ledgerLookup(Function)}, also given the attempt id the invocation names (NEW_OUTBOUND_CALL's
+         * ArgumentsMap, else the flow's TransactionAttributes; null when neither has it): a call whose
+         * TransactionId is not yet in the ledger (its node has not written it yet) is found by its attempt, whose
+         * intent is written before its Create.
+         */
+        public Builder ledgerLookup(java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> lookup) {
             this.ledgerLookup = Objects.requireNonNull(lookup, "lookup");
             return this;
         }

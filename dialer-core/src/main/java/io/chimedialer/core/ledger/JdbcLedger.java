@@ -595,6 +595,20 @@ public final class JdbcLedger implements Ledger {
     }
 
     @Override
+    public Flux<AttemptCount> attemptCounts(String campaignId, Instant recentSince) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        Objects.requireNonNull(recentSince, "recentSince");
+        return query("SELECT region, disposition, CASE WHEN transaction_id IS NULL THEN 0 ELSE 1 END, COUNT(*), "
+                        + "SUM(CASE WHEN placed_at >= ? THEN 1 ELSE 0 END) FROM attempts WHERE campaign_id = ? "
+                        + "GROUP BY region, disposition, CASE WHEN transaction_id IS NULL THEN 0 ELSE 1 END",
+                statement -> {
+                    statement.setLong(1, recentSince.toEpochMilli());
+                    statement.setString(2, campaignId);
+                }, rows -> new AttemptCount(rows.getString(1), rows.getString(2), rows.getInt(3) == 1,
+                        rows.getLong(4), rows.getLong(5)));
+    }
+
+    @Override
     public Mono<Long> pendingFollowUps(String campaignId) {
         Objects.requireNonNull(campaignId, "campaignId");
         return query("SELECT COUNT(*) FROM follow_ups WHERE campaign_id = ? AND taken_at IS NULL",

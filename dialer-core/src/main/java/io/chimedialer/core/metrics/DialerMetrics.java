@@ -68,6 +68,10 @@ public final class DialerMetrics {
     public static final String FLOW_OPT_OUT = "opt_out";
     /** The values of the {@code result} tag. */
     public static final Set<String> FLOW_RESULTS = Set.of(FLOW_CONFIRMED, FLOW_OPT_OUT);
+    /** Tag key of {@link Metric#FOREIGN_CALLS}: {@code answered}, {@code relayed} or {@code released}. */
+    public static final String TAG_KIND = "kind";
+    /** The kinds of {@link Metric#FOREIGN_CALLS}. */
+    public static final Set<String> FOREIGN_CALL_KINDS = Set.of("answered", "relayed", "released");
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -237,6 +241,12 @@ public final class DialerMetrics {
         WEBHOOK_INBOUND_CALLS_EVICTED("dialer.webhook.inbound.calls.evicted",
                 "dialer_webhook_inbound_calls_evicted_total", Type.COUNTER, "calls",
                 "Inbound calls (NEW_INBOUND_CALL) forgotten, oldest first, because more than the cap were held"),
+        /** Calls of other nodes whose invocations reached this node, and their ends passed on. */
+        FOREIGN_CALLS("dialer.foreign.calls", "dialer_foreign_calls_total", Type.COUNTER, "calls",
+                "Calls placed by another node (or by this node before a restart) whose invocations reached this node"
+                        + " (kind=answered), whose end this node told the cluster (relayed), and calls of this node"
+                        + " whose end another node told it (released: the permit came back at once)",
+                TAG_KIND),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -422,6 +432,7 @@ public final class DialerMetrics {
     private final Meter.MeterProvider<Counter> apiThrottled;
     private final Meter.MeterProvider<Counter> apiRetries;
     private final Meter.MeterProvider<Timer> webhookDuration;
+    private final Meter.MeterProvider<Counter> foreignCalls;
     private final Counter unknownCallInvocations;
     private final Counter signatureFailures;
     private final Timer ledgerWrite;
@@ -454,6 +465,7 @@ public final class DialerMetrics {
                 .withRegistry(registry);
         apiThrottled = counter(Metric.API_THROTTLED);
         apiRetries = counter(Metric.API_RETRIES);
+        foreignCalls = counter(Metric.FOREIGN_CALLS);
         webhookDuration = timer(Metric.WEBHOOK_INVOCATION_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
@@ -625,6 +637,18 @@ public final class DialerMetrics {
     /** Counts an invocation that matched no call of this dialer. */
     public void unknownCallInvocation() {
         unknownCallInvocations.increment();
+    }
+
+    /**
+     * Counts a call of another node seen here ({@link Metric#FOREIGN_CALLS}).
+     *
+     * @param kind {@code answered}, {@code relayed} or {@code released}
+     */
+    public void foreignCall(String kind) {
+        if (!FOREIGN_CALL_KINDS.contains(kind)) {
+            throw new IllegalArgumentException("kind must be one of " + FOREIGN_CALL_KINDS + ", was " + kind);
+        }
+        foreignCalls.withTags(TAG_KIND, kind).increment();
     }
 
     /** Counts a webhook request rejected for its signature or timestamp. */

@@ -597,6 +597,30 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void ledgerLookup_withAttemptId_findsAnotherNodesCallByTheAttemptItsInvocationNames() {
+        // Another node's call: its TransactionId is not in the ledger yet, its attempt (the intent) is.
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness node = new Harness(b -> b.ledgerLookup((tx, attemptId) -> {
+            asked.add(tx + "/" + attemptId);
+            return Mono.just("att-x".equals(attemptId) ? Optional.of(expected("att-x")) : Optional.empty());
+        }));
+        try {
+            node.sendOk(Bodies.newOutbound(1, "tx-x", "att-x"));
+            assertThat(node.registry.liveCalls()).isEqualTo(1);
+            node.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-x", "Connected"));
+            assertThat(asked).containsExactly("tx-x/att-x");
+            assertThat(node.handler.stats().unknownCalls()).isZero();
+
+            // Without an attempt id in the invocation, the lookup is by TransactionId alone.
+            node.sendOk(Bodies.invocation("RINGING", 1, "tx-y", "Connected"));
+            assertThat(asked).contains("tx-y/null");
+            assertThat(node.handler.stats().unknownCalls()).isEqualTo(1);
+        } finally {
+            node.close();
+        }
+    }
+
+    @Test
     void ledgerLookup_failingOrHanging_treatedAsUnknownWithinTimeout() {
         VirtualTimeScheduler vts = VirtualTimeScheduler.create();
         Harness failing = new Harness(b -> b.ledgerLookup(tx -> tx.equals("tx-hang") ? Mono.never()

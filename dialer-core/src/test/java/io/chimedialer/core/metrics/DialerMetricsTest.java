@@ -37,7 +37,8 @@ class DialerMetricsTest {
     private static final Set<String> BOUNDED_TAGS = Set.of(DialerMetrics.TAG_CAMPAIGN, DialerMetrics.TAG_REGION,
             DialerMetrics.TAG_DISPOSITION, DialerMetrics.TAG_EVENT_TYPE, DialerMetrics.TAG_OPERATION,
             DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON, DialerMetrics.TAG_ACTION,
-            DialerMetrics.TAG_ERROR_TYPE, DialerMetrics.TAG_STATE, DialerMetrics.TAG_RESULT);
+            DialerMetrics.TAG_ERROR_TYPE, DialerMetrics.TAG_STATE, DialerMetrics.TAG_RESULT,
+            DialerMetrics.TAG_KIND);
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
@@ -123,6 +124,8 @@ class DialerMetricsTest {
         metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
         metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
         metrics.flowResult("reminders", DialerMetrics.FLOW_OPT_OUT);
+        metrics.foreignCall("answered");
+        metrics.foreignCall("relayed");
     }
 
     @Test
@@ -136,7 +139,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(34);
+        assertThat(expectedDialer).hasSize(35);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -366,9 +369,23 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(28);
+        assertThat(Metric.values()).hasSize(29);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void foreignCall_countsByKind_andRefusesOtherKinds() {
+        metrics.foreignCall("answered");
+        metrics.foreignCall("released");
+        metrics.foreignCall("released");
+
+        assertThat(registry.get("dialer.foreign.calls").tag(DialerMetrics.TAG_KIND, "answered").counter().count())
+                .isEqualTo(1);
+        assertThat(registry.get("dialer.foreign.calls").tag(DialerMetrics.TAG_KIND, "released").counter().count())
+                .isEqualTo(2);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> metrics.foreignCall("+14155550100"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
