@@ -97,6 +97,7 @@ public final class Engine implements AutoCloseable {
     final AtomicLong active = new AtomicLong();
     final AtomicLong peakActive = new AtomicLong();
     final AtomicInteger inFlight = new AtomicInteger();
+    final LatencyHistogram webhookLatency = new LatencyHistogram();
     private final ConcurrentHashMap<String, LongAdder> dispositions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> faults = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> actionErrors = new ConcurrentHashMap<>();
@@ -276,7 +277,7 @@ public final class Engine implements AutoCloseable {
                 peakActive.get(), ended.sum(), endedTwice.sum(), duplicateNumbers.sum(), invocations.sum(),
                 redeliveries.sum(), invalidResponses.sum(), budgetExhausted.sum(), webhookFailures.sum(),
                 hangupsDropped.sum(), hangupsWithoutSipCode.sum(), updates.sum(), updatesThrottled.sum(),
-                sums(dispositions), sums(faults), sums(actionErrors), regions);
+                sums(dispositions), sums(faults), sums(actionErrors), regions, webhookLatency.snapshot());
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> m) {
