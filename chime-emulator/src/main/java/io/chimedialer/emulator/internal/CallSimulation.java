@@ -895,14 +895,9 @@ final class CallSimulation implements CallEntry {
                         ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
                         : endpoint.invoke(body);
             }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler)
-                    .doOnNext(answer -> engine.webhookLatency.answered(System.nanoTime() - sent))
-                    .doOnError(e -> {
-                        if (e instanceof java.util.concurrent.TimeoutException) {
-                            engine.webhookLatency.timedOut();
-                        } else {
-                            engine.webhookLatency.failed();
-                        }
-                    });
+                    .doOnNext(answer -> engine.webhookAnswered(entry.type, System.nanoTime() - sent))
+                    .doOnError(e -> engine.webhookNotAnswered(entry.type,
+                            e instanceof java.util.concurrent.TimeoutException));
         });
     }
 

@@ -203,6 +203,9 @@ public final class Bench {
         sub(out, line, "", "  webhook p99.9 ms (emulator's view)", fmt(wl, "p999Ms", "%.2f"), "", "p99.9 < 1 s");
         sub(out, line, "", "  answered after 1 s / after 5 s", fmt(wl, "over1s", "%.0f") + " / "
                 + fmt(wl, "over5s", "%.0f"), "", "0 after 5 s");
+        JsonNode wh = e.path("webhookLatencyHangup");
+        sub(out, line, "", "  of which HANGUP: p99.9 ms; > 1 s / > 5 s", fmt(wh, "p999Ms", "%.2f") + "; "
+                + fmt(wh, "over1s", "%.0f") + " / " + fmt(wh, "over5s", "%.0f"), "", "");
         for (String name : new String[] {"originations", "webhook", "endToEnd"}) {
             JsonNode m2 = r.path(name);
             if (m2.has("rounds")) {

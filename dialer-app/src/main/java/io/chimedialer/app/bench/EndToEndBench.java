@@ -112,8 +112,11 @@ final class EndToEndBench {
                 o.put("webhookFailures", stats.webhookFailures());
                 o.put("applicationHangups", countEndReason(emulator, "applicationHangup"));
                 o.set("webhookLatency", WebhookLatencies.json(json, stats.webhookLatency()));
+                o.set("webhookLatencyHangup", WebhookLatencies.json(json, stats.webhookLatencyHangup()));
                 log.printf("  endToEnd: webhook answers seen by the emulator: %s%n",
                         WebhookLatencies.describe(stats.webhookLatency()));
+                log.printf("  endToEnd: of which HANGUP (answered once its outcome is durable): %s%n",
+                        WebhookLatencies.describe(stats.webhookLatencyHangup()));
                 o.put("ceilingIs", "the raw SDK Create rate against the API-only emulator (one Create per call), "
                         + "measured right before each round");
                 return o;
