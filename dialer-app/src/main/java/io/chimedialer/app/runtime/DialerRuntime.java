@@ -261,8 +261,25 @@ public final class DialerRuntime implements AutoCloseable {
                 }
             });
 
+            // The webhook answers from memory: its events are handed to a thread of their own (a released permit
+            // admits the next contact there, not on the thread answering Chime), and its time bounds run on a timer
+            // of their own, not on a scheduler the pipeline keeps busy.
+            java.util.concurrent.ExecutorService webhookEvents = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "webhook-events");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            closeables.push(() -> {
+                webhookEvents.shutdown();
+                webhookEvents.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            });
+            Scheduler webhookTimer = Schedulers.newSingle("webhook-timer", true);
+            closeables.push(webhookTimer::dispose);
             webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                     .observer(new MetricsWebhookObserver(metrics))
+                    .events(webhookEvents)
+                    .ledgerTimeout(Duration.ofSeconds(2), webhookTimer)
                     .ledgerLookup((transactionId, attemptId) -> lookUp(transactionId, attemptId))
                     // A HANGUP is answered once its outcome is in the ledger: an acknowledged outcome survives a crash.
                     .endDurable(this::endDurable, Duration.ofSeconds(3))

@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -73,6 +74,7 @@ public final class WebhookHandler {
     private final WebhookObserver observer;
     private final Function<CallResult, Mono<Void>> endDurable;
     private final Duration endDurableWait;
+    private final Executor events;
 
     private WebhookHandler(Builder b) {
         this.registry = b.registry;
@@ -88,6 +90,7 @@ public final class WebhookHandler {
         this.observer = b.observer;
         this.endDurable = b.endDurable;
         this.endDurableWait = b.endDurableWait;
+        this.events = b.events;
     }
 
     /**
@@ -270,10 +273,27 @@ public final class WebhookHandler {
             if (e instanceof CallEvent.CallEnded end) {
                 ended[0] = end.result();
             }
-            registry.publish(e);
         }
+        publish(events);
         stats.answered.increment();
         return new WebhookReply(200, bytes);
+    }
+
+    /**
+     * Publishes an invocation's events, in order, on the events executor ({@link Builder#events}): what the
+     * campaign does with them (a permit released, the next contact admitted, ledger writes) does not run on the
+     * thread that answers Chime.
+     */
+    private void publish(List<CallEvent> list) {
+        if (list.isEmpty()) {
+            return;
+        }
+        try {
+            events.execute(() -> list.forEach(registry::publish));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Shutting down: published here, as without an executor.
+            list.forEach(registry::publish);
+        }
     }
 
     private byte[] outbound(LiveCall call, Invocation inv, List<CallEvent> events) {
@@ -569,6 +589,7 @@ public final class WebhookHandler {
         private WebhookObserver observer = WebhookObserver.NOOP;
         private Function<CallResult, Mono<Void>> endDurable;
         private Duration endDurableWait = Duration.ofSeconds(3);
+        private Executor events = Runnable::run;
 
         private Builder(CallRegistry registry, WebhookSignature signature) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -618,6 +639,16 @@ public final class WebhookHandler {
             }
             this.ledgerTimeout = timeout;
             this.scheduler = Objects.requireNonNull(timerScheduler, "timerScheduler");
+            return this;
+        }
+
+        /**
+         * Where the events of an answered invocation are published (default: at once, on the answering thread).
+         * A single-threaded executor keeps them in order and keeps what the campaign does with them off the
+         * thread that answers Chime. The answer never waits for it.
+         */
+        public Builder events(Executor executor) {
+            this.events = Objects.requireNonNull(executor, "executor");
             return this;
         }
 
