@@ -56,6 +56,18 @@ public final class DialerMetrics {
     public static final String TAG_ACTION = "action";
     /** Tag: the ErrorType of a failed SMA action ({@link #ERROR_TYPES}), {@value #NONE} or {@value #OTHER}. */
     public static final String TAG_ERROR_TYPE = "error_type";
+    /** Tag: what became of an event taken from the spill queue ({@link #SPILL_RESULTS}). */
+    public static final String TAG_RESULT = "result";
+
+    /**
+     * What becomes of an event taken from the spill queue: {@code recorded} (handled like a webhook delivery; a
+     * HANGUP's outcome is in the ledger), {@code duplicate} (its call's outcome was recorded already),
+     * {@code unknown} (no call of the ledger has its TransactionId), {@code deferred} (its campaign does not run
+     * here yet, or its outcome is not durable yet: left in the queue for later), {@code rejected} (bad signature
+     * or unreadable; deleted).
+     */
+    public static final Set<String> SPILL_RESULTS = Set.of("recorded", "duplicate", "unknown", "deferred",
+            "rejected");
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -203,6 +215,11 @@ public final class DialerMetrics {
         WEBHOOK_INBOUND_CALLS_EVICTED("dialer.webhook.inbound.calls.evicted",
                 "dialer_webhook_inbound_calls_evicted_total", Type.COUNTER, "calls",
                 "Inbound calls (NEW_INBOUND_CALL) forgotten, oldest first, because more than the cap were held"),
+        /** Events taken from the Lambda bridge's spill queue, by what became of them. */
+        SPILL_EVENTS("dialer.spill.events", "dialer_spill_events_total", Type.COUNTER, "events",
+                "Invocations the Lambda bridge could not deliver, taken from its spill queue (SQS), by result:"
+                        + " recorded, duplicate, unknown, deferred, rejected",
+                TAG_RESULT),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -389,6 +406,7 @@ public final class DialerMetrics {
     private final Meter.MeterProvider<Timer> webhookDuration;
     private final Counter unknownCallInvocations;
     private final Counter signatureFailures;
+    private final Meter.MeterProvider<Counter> spillEvents;
     private final Timer ledgerWrite;
 
     /**
@@ -432,6 +450,7 @@ public final class DialerMetrics {
         signatureFailures = Counter.builder(Metric.WEBHOOK_SIGNATURE_FAILURES.micrometerName())
                 .description(Metric.WEBHOOK_SIGNATURE_FAILURES.description())
                 .register(registry);
+        spillEvents = counter(Metric.SPILL_EVENTS);
         ledgerWrite = timer(Metric.LEDGER_WRITE_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(100_000))
@@ -580,6 +599,15 @@ public final class DialerMetrics {
     /** Counts a webhook request rejected for its signature or timestamp. */
     public void signatureFailure() {
         signatureFailures.increment();
+    }
+
+    /**
+     * Counts an event taken from the spill queue.
+     *
+     * @param result one of {@link #SPILL_RESULTS}; anything else counts as {@value #OTHER}
+     */
+    public void spillEvent(String result) {
+        spillEvents.withTags(TAG_RESULT, SPILL_RESULTS.contains(result) ? result : OTHER).increment();
     }
 
     /**

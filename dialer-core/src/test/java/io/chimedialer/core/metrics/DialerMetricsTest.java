@@ -36,7 +36,7 @@ class DialerMetricsTest {
     private static final Set<String> BOUNDED_TAGS = Set.of(DialerMetrics.TAG_CAMPAIGN, DialerMetrics.TAG_REGION,
             DialerMetrics.TAG_DISPOSITION, DialerMetrics.TAG_EVENT_TYPE, DialerMetrics.TAG_OPERATION,
             DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON, DialerMetrics.TAG_ACTION,
-            DialerMetrics.TAG_ERROR_TYPE);
+            DialerMetrics.TAG_ERROR_TYPE, DialerMetrics.TAG_RESULT);
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
@@ -111,6 +111,8 @@ class DialerMetricsTest {
         metrics.unknownCallInvocation();
         metrics.signatureFailure();
         metrics.signatureFailure();
+        metrics.spillEvent("recorded");
+        metrics.spillEvent("duplicate");
         metrics.ledgerWrite(Duration.ofMillis(3));
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
@@ -129,7 +131,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(29);
+        assertThat(expectedDialer).hasSize(30);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -331,7 +333,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(23);
+        assertThat(Metric.values()).hasSize(24);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
