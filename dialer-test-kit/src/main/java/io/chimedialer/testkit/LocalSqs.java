@@ -46,6 +46,7 @@ public final class LocalSqs implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong deleted = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
+    private final List<String> history = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private LocalSqs(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -102,6 +103,13 @@ public final class LocalSqs implements AutoCloseable {
         return deleted.get();
     }
 
+    /** Every body sent, over all queues, in the order the sends were accepted. */
+    public List<String> sentBodies() {
+        synchronized (history) {
+            return List.copyOf(history);
+        }
+    }
+
     /** The bodies now in a queue, oldest first. */
     public List<String> bodies(String name) {
         Queue q = queues.get(name);
@@ -153,6 +161,7 @@ public final class LocalSqs implements AutoCloseable {
                             e -> attributes.put(e.getKey(), e.getValue().path("StringValue").asText()));
                     Message m = q.add(text, attributes);
                     sent.incrementAndGet();
+                    history.add(text);
                     response.put("MessageId", m.id);
                     response.put("MD5OfMessageBody", md5(text.getBytes(StandardCharsets.UTF_8)));
                     if (!attributes.isEmpty()) {

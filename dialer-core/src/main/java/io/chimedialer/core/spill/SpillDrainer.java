@@ -39,8 +39,10 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
  *       {@code dialer-signature}; the age is not checked, the queue keeps messages for days) and be a readable
  *       invocation, else it is deleted ({@code rejected});</li>
  *   <li>its call is looked up ({@link CallStatus}): not in the ledger, deleted once older than the unknown grace
- *       ({@code unknown}); its outcome recorded already, deleted ({@code duplicate}: it was also delivered
- *       directly, or drained before); its campaign not running here (yet), left in the queue ({@code deferred});</li>
+ *       ({@code unknown}; a NEW_OUTBOUND_CALL is handed to the webhook first, which may reconcile its call by the
+ *       attempt id it carries); its outcome recorded already, deleted ({@code duplicate}: it was also delivered
+ *       directly, or drained before); its campaign not running here (yet), left in the queue ({@code deferred}),
+ *       and so are the call's later events of the round, so that they never overtake it;</li>
  *   <li>otherwise it goes through the webhook's own path ({@code deliver}, which answers a HANGUP only once its
  *       outcome is durable); a HANGUP's message is deleted only when the ledger then holds the call's outcome
  *       (else it comes back after the visibility timeout; after three receipts it is deleted all the same, e.g. a
@@ -147,8 +149,13 @@ public final class SpillDrainer implements AutoCloseable {
     public Mono<Integer> round() {
         return collect(new ArrayList<>(), settings.pollWait())
                 .flatMap(messages -> Flux.fromIterable(byCall(messages))
-                        .flatMap(events -> Flux.fromIterable(events).concatMap(this::handle), 32)
-                        .then(Mono.just(messages.size())));
+                        .flatMap(this::handleCall, 32)
+                        .then(Mono.fromSupplier(() -> {
+                            if (!messages.isEmpty()) {
+                                log.info("spill queue: took {} messages; so far {}", messages.size(), counts());
+                            }
+                            return messages.size();
+                        })));
     }
 
     /** Receives until a receive comes back with fewer than 10 or the round is full; waits only when empty. */
@@ -219,11 +226,26 @@ public final class SpillDrainer implements AutoCloseable {
         }
     }
 
-    private Mono<Void> handle(Object item) {
+    /**
+     * One call's events in order; once one is kept for later, the rest of that call's are kept too, so that a
+     * later event (a HANGUP) is never delivered before an earlier one (its CALL_ANSWERED).
+     */
+    private Mono<Void> handleCall(List<Object> events) {
+        boolean[] held = new boolean[1];
+        return Flux.fromIterable(events).concatMap(item -> {
+            if (held[0] && item instanceof Event) {
+                return keep("deferred");
+            }
+            return handle(item).doOnNext(kept -> held[0] |= kept).then();
+        }).then();
+    }
+
+    /** Handles one message; emits true when it was kept in the queue for later. */
+    private Mono<Boolean> handle(Object item) {
         if (item instanceof Message rejected) {
             log.warn("spill queue: message {} has no valid signature of the bridge or is no invocation; deleted",
                     rejected.messageId());
-            return delete(rejected, "rejected");
+            return delete(rejected, "rejected").thenReturn(false);
         }
         Event e = (Event) item;
         Invocation inv = e.invocation;
@@ -232,29 +254,35 @@ public final class SpillDrainer implements AutoCloseable {
                 .timeout(bound, Mono.just(Status.NOT_HERE))
                 .defaultIfEmpty(Status.UNKNOWN)
                 .flatMap(status -> switch (status) {
-                    case RECORDED -> delete(e.message, "duplicate");
-                    case NOT_HERE -> keep("deferred");
-                    case UNKNOWN -> olderThan(e.message, settings.unknownGrace()) ? delete(e.message, "unknown")
-                            : keep("deferred");
+                    case RECORDED -> delete(e.message, "duplicate").thenReturn(false);
+                    case NOT_HERE -> keep("deferred").thenReturn(true);
+                    // A NEW_OUTBOUND_CALL carries its attempt id: the webhook may reconcile a call whose Create's
+                    // answer never came (so the ledger has no TransactionId for it yet).
+                    case UNKNOWN -> (e.invocation.eventType() == Invocation.EventType.NEW_OUTBOUND_CALL
+                            ? deliver.apply(e.message.body().getBytes(StandardCharsets.UTF_8)).then()
+                            : Mono.<Void>empty())
+                            .then(Mono.defer(() -> olderThan(e.message, settings.unknownGrace())
+                                    ? delete(e.message, "unknown").thenReturn(false)
+                                    : keep("deferred").thenReturn(true)));
                     case READY -> deliver.apply(e.message.body().getBytes(StandardCharsets.UTF_8))
                             .flatMap(reply -> afterDelivery(e, reply));
                 });
     }
 
-    private Mono<Void> afterDelivery(Event e, WebhookReply reply) {
+    private Mono<Boolean> afterDelivery(Event e, WebhookReply reply) {
         if (reply.status() != 200) {
             log.warn("spill queue: the webhook answered {} to call {} {} sequence {}; deleted", reply.status(),
                     e.invocation.transactionId(), e.invocation.rawEventType(), e.invocation.sequence());
-            return delete(e.message, "rejected");
+            return delete(e.message, "rejected").thenReturn(false);
         }
         if (e.invocation.eventType() != Invocation.EventType.HANGUP) {
-            return delete(e.message, "recorded");
+            return delete(e.message, "recorded").thenReturn(false);
         }
         return calls.of(e.invocation.transactionId())
                 .timeout(settings.visibilityTimeout().dividedBy(3), Mono.just(Status.NOT_HERE))
                 .defaultIfEmpty(Status.UNKNOWN)
                 .flatMap(status -> status == Status.RECORDED || receipts(e.message) >= MAX_RECEIPTS
-                        ? delete(e.message, "recorded") : keep("deferred"));
+                        ? delete(e.message, "recorded").thenReturn(false) : keep("deferred").thenReturn(true));
     }
 
     private boolean olderThan(Message m, Duration age) {
@@ -279,8 +307,7 @@ public final class SpillDrainer implements AutoCloseable {
     }
 
     private Mono<Void> keep(String result) {
-        count(result);
-        return Mono.empty();
+        return Mono.fromRunnable(() -> count(result));
     }
 
     private Mono<Void> delete(Message m, String result) {
