@@ -22,9 +22,14 @@ import java.util.Objects;
  * @param fallbackText       what the fallback {@code Speak} says; 1 to 1,000 characters
  * @param allowedUrlPrefixes the prefixes a per-call {@code dialerUrl} must start with (at a path, port,
  *                           query or end boundary); empty means any http(s) URL is followed
+ * @param spillQueueUrl      the Amazon SQS queue an invocation the dialer did not take goes to (its URL, e.g.
+ *                           {@code https://sqs.us-east-1.amazonaws.com/123456789012/chime-dialer-spill}), or
+ *                           {@code null} for none
+ * @param spillTimeout       with a spill queue, the part of {@code timeout} kept back for sending to it (the
+ *                           dialer gets the rest); less than {@code timeout}; default {@link #DEFAULT_SPILL_TIMEOUT}
  */
 public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, String fallbackText,
-                           List<String> allowedUrlPrefixes) {
+                           List<String> allowedUrlPrefixes, URI spillQueueUrl, Duration spillTimeout) {
 
     /** Environment variable: the default webhook URL (required). */
     public static final String ENV_WEBHOOK_URL = "DIALER_WEBHOOK_URL";
@@ -36,6 +41,17 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
     public static final String ENV_FALLBACK_TEXT = "DIALER_FALLBACK_TEXT";
     /** Environment variable: comma-separated allowed prefixes for per-call dialer URLs (optional). */
     public static final String ENV_ALLOWED_URL_PREFIXES = "DIALER_ALLOWED_URL_PREFIXES";
+
+    /** Environment variable: the URL of the SQS queue undelivered invocations go to (optional). */
+    public static final String ENV_SPILL_QUEUE_URL = "DIALER_SPILL_QUEUE_URL";
+    /** Environment variable: milliseconds of the budget kept for the spill queue (optional, default 400). */
+    public static final String ENV_SPILL_TIMEOUT_MS = "DIALER_SPILL_TIMEOUT_MS";
+
+    /**
+     * Default part of the budget kept back for SendMessage when a spill queue is set: 400 ms, many times
+     * SQS's usual latency within a Region, so the whole invocation, spill included, stays within {@link #timeout}.
+     */
+    public static final Duration DEFAULT_SPILL_TIMEOUT = Duration.ofMillis(400);
 
     /** The dialer's webhook path, appended to a URL given without a path. */
     public static final String INVOCATIONS_PATH = "/v1/sma/invocations";
@@ -85,6 +101,34 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
                 throw new IllegalArgumentException("allowedUrlPrefixes: not an http(s) URL prefix: " + prefix);
             }
         }
+        if (spillTimeout == null) {
+            spillTimeout = DEFAULT_SPILL_TIMEOUT;
+        }
+        if (spillQueueUrl != null && (!isHttp(spillQueueUrl) || spillQueueUrl.getRawPath() == null
+                || spillQueueUrl.getRawPath().length() < 2)) {
+            throw new IllegalArgumentException("spillQueueUrl: must be an SQS queue URL (http(s)://host/account/name)");
+        }
+        if (spillQueueUrl != null
+                && (spillTimeout.isNegative() || spillTimeout.isZero() || spillTimeout.compareTo(timeout) >= 0)) {
+            throw new IllegalArgumentException("spillTimeout: must be positive and less than the timeout ("
+                    + timeout.toMillis() + " ms), was " + spillTimeout.toMillis() + " ms");
+        }
+    }
+
+    /** Without a spill queue. */
+    public BridgeConfig(URI webhookUrl, String secret, Duration timeout, String fallbackText,
+                        List<String> allowedUrlPrefixes) {
+        this(webhookUrl, secret, timeout, fallbackText, allowedUrlPrefixes, null, DEFAULT_SPILL_TIMEOUT);
+    }
+
+    /** Whether invocations the dialer does not take are sent to a spill queue. */
+    public boolean spills() {
+        return spillQueueUrl != null;
+    }
+
+    /** How long the bridge waits for the dialer: the whole budget, less the spill's part when it spills. */
+    public Duration forwardTimeout() {
+        return spills() ? timeout.minus(spillTimeout) : timeout;
     }
 
     /**
@@ -156,25 +200,59 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
                 }
             }
         }
+        URI spillUrl = null;
+        String rawSpill = trimmed(env.get(ENV_SPILL_QUEUE_URL));
+        if (rawSpill != null) {
+            spillUrl = parse(rawSpill);
+            if (!isHttp(spillUrl) || spillUrl.getRawPath() == null || spillUrl.getRawPath().length() < 2) {
+                errors.add(ENV_SPILL_QUEUE_URL + ": not an SQS queue URL (http(s)://host/account/name)");
+                spillUrl = null;
+            }
+        }
+        Duration spillTimeout = DEFAULT_SPILL_TIMEOUT;
+        String rawSpillTimeout = trimmed(env.get(ENV_SPILL_TIMEOUT_MS));
+        if (rawSpillTimeout != null) {
+            try {
+                long ms = Long.parseLong(rawSpillTimeout);
+                if (ms <= 0 || ms >= timeout.toMillis()) {
+                    errors.add(ENV_SPILL_TIMEOUT_MS + ": must be 1 to " + (timeout.toMillis() - 1)
+                            + " (less than the budget), was " + ms);
+                } else {
+                    spillTimeout = Duration.ofMillis(ms);
+                }
+            } catch (NumberFormatException e) {
+                errors.add(ENV_SPILL_TIMEOUT_MS + ": not a number of milliseconds: " + rawSpillTimeout);
+            }
+        } else if (spillTimeout.compareTo(timeout) >= 0) {
+            spillTimeout = timeout.dividedBy(2);
+        }
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid bridge configuration: " + String.join("; ", errors));
         }
-        return new BridgeConfig(url, secret, timeout, text, prefixes);
+        return new BridgeConfig(url, secret, timeout, text, prefixes, spillUrl, spillTimeout);
     }
 
-    /** A copy with another budget. */
+    /** A copy with another budget (a spill part not below it is halved to fit). */
     public BridgeConfig withTimeout(Duration newTimeout) {
-        return new BridgeConfig(webhookUrl, secret, newTimeout, fallbackText, allowedUrlPrefixes);
+        Duration spill = spillTimeout.compareTo(newTimeout) < 0 ? spillTimeout : newTimeout.dividedBy(2);
+        return new BridgeConfig(webhookUrl, secret, newTimeout, fallbackText, allowedUrlPrefixes, spillQueueUrl,
+                spill);
     }
 
     /** A copy with another fallback text. */
     public BridgeConfig withFallbackText(String newText) {
-        return new BridgeConfig(webhookUrl, secret, timeout, newText, allowedUrlPrefixes);
+        return new BridgeConfig(webhookUrl, secret, timeout, newText, allowedUrlPrefixes, spillQueueUrl,
+                spillTimeout);
     }
 
     /** A copy with other allowed prefixes for per-call node URLs (empty: any http(s) URL). */
     public BridgeConfig withAllowedUrlPrefixes(List<String> prefixes) {
-        return new BridgeConfig(webhookUrl, secret, timeout, fallbackText, prefixes);
+        return new BridgeConfig(webhookUrl, secret, timeout, fallbackText, prefixes, spillQueueUrl, spillTimeout);
+    }
+
+    /** A copy that sends what the dialer does not take to this SQS queue, keeping {@code part} of the budget for it. */
+    public BridgeConfig withSpillQueue(URI queueUrl, Duration part) {
+        return new BridgeConfig(webhookUrl, secret, timeout, fallbackText, allowedUrlPrefixes, queueUrl, part);
     }
 
     /**
@@ -211,7 +289,8 @@ public record BridgeConfig(URI webhookUrl, String secret, Duration timeout, Stri
     @Override
     public String toString() {
         return "BridgeConfig[webhookUrl=" + webhookUrl + ", secret=****, timeout=" + timeout.toMillis()
-                + " ms, fallbackText=" + fallbackText + ", allowedUrlPrefixes=" + allowedUrlPrefixes + "]";
+                + " ms, fallbackText=" + fallbackText + ", allowedUrlPrefixes=" + allowedUrlPrefixes
+                + ", spillQueueUrl=" + spillQueueUrl + ", spillTimeout=" + spillTimeout.toMillis() + " ms]";
     }
 
     private static boolean startsAtBoundary(String url, String prefix) {

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -38,6 +39,12 @@ import java.util.concurrent.TimeoutException;
  * (the dialer or a load balancer closed it while the function was frozen) is sent once more to the
  * same URL; the dialer is idempotent on {@code (TransactionId, Sequence)}.
  *
+ * <p>Spill queue (issue 16 §3): with {@link BridgeConfig#spillQueueUrl()} set, an invocation the dialer did not
+ * take (no answer in time, no connection, a 5xx or an unreadable answer; not a 4xx, which means the dialer read
+ * it and refused it) is also sent to that Amazon SQS queue ({@link SpillQueue}) before the fallback is returned,
+ * so the dialer can record its outcome when it is back. The dialer then gets the budget less
+ * {@link BridgeConfig#spillTimeout()}, which is kept for the send: the whole invocation stays within the budget.
+ *
  * <p>Lambda uses the no-argument constructor, which reads {@code DIALER_*} environment variables
  * ({@link BridgeConfig#fromEnvironment}). One {@link HttpClient} is shared by all instances and
  * invocations, created on first use. Thread-safe.
@@ -50,25 +57,48 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
     private final BridgeConfig config;
     private final WebhookSignature signature;
     private final Clock clock;
+    private final SpillQueue spill;
 
     /** For the Lambda runtime: configuration from the environment; fails the init if it is invalid. */
     public SmaBridgeHandler() {
-        this(BridgeConfig.fromEnvironment(System.getenv()));
+        this(BridgeConfig.fromEnvironment(System.getenv()), System.getenv(), false);
     }
 
     /**
-     * A handler with an explicit configuration (tests, {@link LocalInvoker}).
+     * A handler with an environment of its own instead of the process's (the emulator's Lambda mode): the
+     * {@code DIALER_*} variables, and for the spill queue {@code AWS_REGION} and, if present,
+     * {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}/{@code AWS_SESSION_TOKEN} as static credentials.
+     *
+     * @param environment the function's environment
+     */
+    public SmaBridgeHandler(Map<String, String> environment) {
+        this(BridgeConfig.fromEnvironment(environment), environment, true);
+    }
+
+    /**
+     * A handler with an explicit configuration (tests, {@link LocalInvoker}); a spill queue uses the SDK's
+     * default credentials.
      *
      * @param config the configuration
      */
     public SmaBridgeHandler(BridgeConfig config) {
-        this(config, Clock.systemUTC());
+        this(config, System.getenv(), false);
+    }
+
+    private SmaBridgeHandler(BridgeConfig config, Map<String, String> environment, boolean ownEnvironment) {
+        this(config, Clock.systemUTC(), config.spills()
+                ? SpillQueue.create(config.spillQueueUrl(), environment, ownEnvironment) : null);
     }
 
     SmaBridgeHandler(BridgeConfig config, Clock clock) {
+        this(config, clock, config.spills() ? SpillQueue.create(config.spillQueueUrl(), System.getenv(), false) : null);
+    }
+
+    SmaBridgeHandler(BridgeConfig config, Clock clock, SpillQueue spill) {
         this.config = Objects.requireNonNull(config, "config");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.signature = new WebhookSignature(config.secret());
+        this.spill = spill;
     }
 
     /** The configuration this handler runs with. */
@@ -98,7 +128,9 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
             long left = context.getRemainingTimeInMillis() - OUTPUT_MARGIN.toMillis();
             budgetMillis = Math.min(budgetMillis, Math.max(0, left));
         }
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+        long end = start + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+        long forwardMillis = spill == null ? budgetMillis : Math.max(0, budgetMillis - config.spillTimeout().toMillis());
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(forwardMillis);
         SmaEvent event = SmaEvent.parse(body);
 
         List<Target> targets = new ArrayList<>(2);
@@ -116,6 +148,7 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
         long timestamp = clock.instant().getEpochSecond();
         String signed = signature.sign(timestamp, body);
         List<String> failures = new ArrayList<>(3);
+        boolean refused = false;
         for (int i = 0; i < targets.size(); i++) {
             Target target = targets.get(i);
             boolean last = i == targets.size() - 1;
@@ -135,14 +168,34 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
                     return outcome.answer;
                 }
                 failures.add(target.label + ": " + outcome.failure);
+                refused |= outcome.refused;
                 if (!outcome.staleConnection) {
                     break;
                 }
             }
         }
-        log(context, "SmaBridge fallback (" + Fallback.kindOf(event.type()) + ") after " + failures + ": "
+        String spilled = spill == null ? "" : refused ? "; not spilled (refused by the dialer)"
+                : spill(body, failures, end);
+        log(context, "SmaBridge fallback (" + Fallback.kindOf(event.type()) + ") after " + failures + spilled + ": "
                 + describe(event));
         return Fallback.answer(event, config.fallbackText());
+    }
+
+    /** Sends the invocation to the spill queue within what is left of the budget; says how it went, for the log. */
+    private String spill(byte[] body, List<String> failures, long end) {
+        long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+        if (left <= 0) {
+            return "; NOT spilled (no time left)";
+        }
+        String text = SpillQueue.body(body);
+        long timestamp = clock.instant().getEpochSecond();
+        String signed = signature.sign(timestamp, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            String id = spill.send(text, timestamp, signed, String.join("; ", failures), Duration.ofMillis(left));
+            return "; spilled as message " + id;
+        } catch (RuntimeException e) {
+            return "; NOT spilled (" + e.getClass().getSimpleName() + ")";
+        }
     }
 
     private Outcome post(URI url, byte[] body, long timestamp, String signed, long timeoutMillis) {
@@ -182,13 +235,14 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
                     cause instanceof IOException);
         }
         if (response.statusCode() != 200) {
-            return Outcome.failed("HTTP " + response.statusCode(), false);
+            int status = response.statusCode();
+            return new Outcome(null, "HTTP " + status, false, status >= 400 && status < 500);
         }
         byte[] answer = response.body();
         if (!Json.isObject(answer)) {
             return Outcome.failed("unreadable answer (" + (answer == null ? 0 : answer.length) + " bytes)", false);
         }
-        return new Outcome(answer, null, false);
+        return new Outcome(answer, null, false, false);
     }
 
     private static String describe(SmaEvent event) {
@@ -208,9 +262,9 @@ public final class SmaBridgeHandler implements RequestStreamHandler {
     private record Target(String label, URI url) {
     }
 
-    private record Outcome(byte[] answer, String failure, boolean staleConnection) {
+    private record Outcome(byte[] answer, String failure, boolean staleConnection, boolean refused) {
         static Outcome failed(String failure, boolean staleConnection) {
-            return new Outcome(null, failure, staleConnection);
+            return new Outcome(null, failure, staleConnection, false);
         }
     }
 

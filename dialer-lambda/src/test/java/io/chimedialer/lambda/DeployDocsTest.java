@@ -41,6 +41,8 @@ class DeployDocsTest {
         assertThat(doc).contains("runtime `" + template.at("/Resources/BridgeFunction/Properties/Runtime").asText() + "`");
         assertThat(doc).contains(BridgeConfig.ENV_WEBHOOK_URL, BridgeConfig.ENV_WEBHOOK_SECRET,
                 BridgeConfig.ENV_TIMEOUT_MS, BridgeConfig.ENV_FALLBACK_TEXT, BridgeConfig.ENV_ALLOWED_URL_PREFIXES,
+                BridgeConfig.ENV_SPILL_QUEUE_URL, BridgeConfig.ENV_SPILL_TIMEOUT_MS, "sqs:ReceiveMessage",
+                "sqs:DeleteMessage", "server.spill-queue.url",
                 BridgeConfig.DEFAULT_FALLBACK_TEXT, "io.chimedialer.lambda.SmaBridgeHandler::handleRequest",
                 "voiceconnector.chime.amazonaws.com", "AWS::Chime::SipMediaApplication");
     }

@@ -79,7 +79,10 @@ class DeployTemplateTest {
                 "SipMediaApplication", "AWS::Chime::SipMediaApplication",
                 "VoiceConnectorServiceLinkedRole", "AWS::IAM::ServiceLinkedRole",
                 "BridgeErrorsAlarm", "AWS::CloudWatch::Alarm",
-                "BridgeThrottlesAlarm", "AWS::CloudWatch::Alarm"));
+                "BridgeThrottlesAlarm", "AWS::CloudWatch::Alarm",
+                "SpillQueue", "AWS::SQS::Queue",
+                "SpillDeadLetterQueue", "AWS::SQS::Queue",
+                "SpillQueuePolicy", "AWS::SQS::QueuePolicy"));
         assertThat(text).doesNotContain("Custom::", "AWS::CloudFormation::CustomResource", "ServiceToken",
                 "InlineCode");
     }
@@ -100,6 +103,36 @@ class DeployTemplateTest {
         assertThat(env.path(BridgeConfig.ENV_ALLOWED_URL_PREFIXES)).isEqualTo(ref("DialerAllowedUrlPrefixes"));
         assertThat(env.path(BridgeConfig.ENV_FALLBACK_TEXT)).isEqualTo(ref("DialerFallbackText"));
         assertThat(env.path(BridgeConfig.ENV_TIMEOUT_MS)).isEqualTo(ref("DialerTimeoutMs"));
+        assertThat(env.path(BridgeConfig.ENV_SPILL_QUEUE_URL)).isEqualTo(ref("SpillQueue"));
+        assertThat(env.path(BridgeConfig.ENV_SPILL_TIMEOUT_MS).asText())
+                .isEqualTo(Long.toString(BridgeConfig.DEFAULT_SPILL_TIMEOUT.toMillis()));
+    }
+
+    @Test
+    void spillQueue_keepsWhatTheBridgeCannotDeliver_sentByTheBridgeOnly() throws IOException {
+        JsonNode queue = resource("SpillQueue").path("Properties");
+        JsonNode dlq = resource("SpillDeadLetterQueue").path("Properties");
+        ObjectMapper json = new ObjectMapper();
+
+        // Retention as a parameter (4 days by default), a dead-letter queue after 20 receipts, encrypted at rest.
+        assertThat(queue.path("MessageRetentionPeriod")).isEqualTo(ref("SpillRetentionSeconds"));
+        assertThat(template.at("/Parameters/SpillRetentionSeconds/Default").asInt()).isEqualTo(345_600);
+        assertThat(template.at("/Parameters/SpillRetentionSeconds/MaxValue").asInt()).isEqualTo(1_209_600);
+        assertThat(queue.at("/RedrivePolicy/deadLetterTargetArn")).isEqualTo(json.readTree(
+                "{\"Fn::GetAtt\":[\"SpillDeadLetterQueue\",\"Arn\"]}"));
+        assertThat(queue.at("/RedrivePolicy/maxReceiveCount").asInt()).isEqualTo(20);
+        assertThat(queue.path("SqsManagedSseEnabled").asBoolean()).isTrue();
+        assertThat(dlq.path("MessageRetentionPeriod").asInt()).isEqualTo(1_209_600);
+        // The bridge's role may send (SAM's SQSSendMessagePolicy template: sqs:SendMessage on that queue) ...
+        assertThat(resource("BridgeFunction").at("/Properties/Policies/0/SQSSendMessagePolicy/QueueName"))
+                .isEqualTo(json.readTree("{\"Fn::GetAtt\":[\"SpillQueue\",\"QueueName\"]}"));
+        // ... and no one else: the queue policy denies SendMessage to every other principal.
+        JsonNode statement = resource("SpillQueuePolicy").at("/Properties/PolicyDocument/Statement/0");
+        assertThat(statement.path("Effect").asText()).isEqualTo("Deny");
+        assertThat(statement.path("Action").asText()).isEqualTo("sqs:SendMessage");
+        assertThat(statement.at("/Condition/ArnNotEquals/aws:PrincipalArn")).isEqualTo(json.readTree(
+                "{\"Fn::GetAtt\":[\"BridgeFunctionRole\",\"Arn\"]}"));
+        assertThat(template.at("/Outputs/SpillQueueUrl/Value")).isEqualTo(ref("SpillQueue"));
     }
 
     @Test
@@ -172,7 +205,7 @@ class DeployTemplateTest {
 
         assertThat(names).containsExactlyInAnyOrder("DialerWebhookUrl", "DialerWebhookSecret",
                 "DialerAllowedUrlPrefixes", "DialerFallbackText", "DialerTimeoutMs", "SipMediaApplicationName",
-                "MemorySize", "CreateVoiceConnectorServiceLinkedRole", "AlarmTopicArn");
+                "MemorySize", "CreateVoiceConnectorServiceLinkedRole", "AlarmTopicArn", "SpillRetentionSeconds");
         assertThat(params.path("DialerWebhookSecret").path("NoEcho").asBoolean()).isTrue();
         assertThat(params.path("DialerWebhookSecret").has("Default")).isFalse();
         assertThat(params.path("DialerWebhookUrl").has("Default")).isFalse();
@@ -325,6 +358,14 @@ class DeployTemplateTest {
      * function with {@code AutoPublishAlias}; they stand for that function here.
      */
     private static String samReferenceTarget(String name) {
+        // SAM names a function's generated execution role <Function>Role.
+        if (name.endsWith("Role") && template.path("Resources").has(name.substring(0, name.length() - 4))) {
+            String function = name.substring(0, name.length() - 4);
+            assertThat(resource(function).path("Type").asText()).isEqualTo("AWS::Serverless::Function");
+            assertThat(resource(function).path("Properties").has("Role")).as("%s has no Role of its own", function)
+                    .isFalse();
+            return function;
+        }
         for (String suffix : List.of(".Alias", ".Version")) {
             if (name.endsWith(suffix)) {
                 String function = name.substring(0, name.length() - suffix.length());
@@ -344,8 +385,8 @@ class DeployTemplateTest {
                 JsonNode value = field.getValue();
                 switch (field.getKey()) {
                     case "Ref" -> out.add(samReferenceTarget(value.asText()));
-                    case "Fn::GetAtt" -> out.add(value.isArray() ? value.get(0).asText()
-                            : value.asText().substring(0, value.asText().indexOf('.')));
+                    case "Fn::GetAtt" -> out.add(samReferenceTarget(value.isArray() ? value.get(0).asText()
+                            : value.asText().substring(0, value.asText().indexOf('.'))));
                     case "Fn::Sub" -> {
                         Matcher m = SUB_VARIABLE.matcher(value.isArray() ? value.get(0).asText() : value.asText());
                         while (m.find()) {

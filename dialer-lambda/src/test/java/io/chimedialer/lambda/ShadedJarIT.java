@@ -25,7 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ShadedJarIT {
 
     static final Path JAR = Path.of("target", "dialer-lambda.jar");
-    static final long FIVE_MB = 5L * 1024 * 1024;
+    /**
+     * The bound on the jar: 8 MB. It was 0.6 MB before the spill queue; the SDK's SQS client with the
+     * URLConnection HTTP client and no other brings it to about 5.8 MB (Lambda's limit is 50 MB zipped).
+     */
+    static final long EIGHT_MB = 8L * 1024 * 1024;
 
     private static List<String> entries;
 
@@ -38,18 +42,23 @@ class ShadedJarIT {
     }
 
     @Test
-    void shadedJar_isUnderFiveMegabytes() throws IOException {
-        assertThat(Files.size(JAR)).isPositive().isLessThan(FIVE_MB);
+    void shadedJar_isUnderEightMegabytes() throws IOException {
+        assertThat(Files.size(JAR)).isPositive().isLessThan(EIGHT_MB);
     }
 
     @Test
-    void shadedJar_holdsTheHandlerAndItsDependenciesButNoSdkOrDatabind() {
+    void shadedJar_holdsTheHandlerAndTheSqsClientButNoOtherSdkHttpClientOrDatabind() {
         assertThat(entries).contains(
                 "io/chimedialer/lambda/SmaBridgeHandler.class",
                 "io/chimedialer/lambda/LocalInvoker.class",
                 "com/amazonaws/services/lambda/runtime/RequestStreamHandler.class",
-                "com/fasterxml/jackson/core/JsonParser.class");
-        assertThat(entries).noneMatch(e -> e.startsWith("software/amazon/awssdk/"))
+                "com/fasterxml/jackson/core/JsonParser.class",
+                "software/amazon/awssdk/services/sqs/SqsClient.class",
+                "software/amazon/awssdk/http/urlconnection/UrlConnectionHttpClient.class");
+        assertThat(entries).noneMatch(e -> e.startsWith("software/amazon/awssdk/http/apache/"))
+                .noneMatch(e -> e.startsWith("software/amazon/awssdk/http/nio/"))
+                .noneMatch(e -> e.startsWith("software/amazon/awssdk/services/chimesdkvoice/"))
+                .noneMatch(e -> e.startsWith("org/apache/http/"))
                 .noneMatch(e -> e.startsWith("com/fasterxml/jackson/databind/"))
                 .noneMatch(e -> e.startsWith("reactor/") || e.startsWith("io/netty/"))
                 .noneMatch(e -> e.endsWith("Test.class") || e.endsWith("IT.class"));

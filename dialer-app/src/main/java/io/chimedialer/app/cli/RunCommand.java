@@ -126,8 +126,10 @@ public final class RunCommand implements Callable<Integer> {
             sandboxDir = TemporaryDirectory.create("dialer-sandbox-");
             ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");
         }
+        // The sandbox's calls are emulated in this process: nothing of them is in a real spill queue.
         try (DialerRuntime runtime = StartFailures.start("run", new DialerRuntime.Options(regions, credentials,
-                ledger, secret, host, httpPort, null, false, config.pacing().settings(), null))) {
+                ledger, secret, host, httpPort, null, false, config.pacing().settings(), null)
+                .withSpillQueue(sandbox ? null : config.server().spillQueue()))) {
             if (runtime == null) {
                 return StartFailures.EXIT; // the reason is printed
             }

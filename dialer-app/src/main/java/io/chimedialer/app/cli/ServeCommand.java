@@ -87,7 +87,7 @@ public final class ServeCommand implements Callable<Integer> {
                     port != null ? port : config.server().port(),
                     config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,
                     config.pacing().settings(), null, tls == null ? null : new DialerHttpServer.Tls(tls.certFile(), tls.keyFile()),
-                    clusterSettings(config));
+                    clusterSettings(config)).withSpillQueue(config.server().spillQueue());
         } catch (IllegalArgumentException e) {
             System.err.println("dialer serve: " + e.getMessage());
             return 2;

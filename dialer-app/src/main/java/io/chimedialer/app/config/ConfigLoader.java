@@ -336,11 +336,37 @@ public final class ConfigLoader {
             }
         }
         URI publicUrl = s.url("public-url", null);
+        io.chimedialer.core.spill.SpillSettings spill = spillQueue(s.section("spill-queue"));
         s.finish();
         try {
-            return new DialerConfig.Server(host, port, webhookSecret, controlToken, tls, publicUrl);
+            return new DialerConfig.Server(host, port, webhookSecret, controlToken, tls, publicUrl, spill);
         } catch (RuntimeException e) {
             constructorError(s, e);
+            return null;
+        }
+    }
+
+    /** {@code server.spill-queue}: absent means no draining. */
+    private io.chimedialer.core.spill.SpillSettings spillQueue(Section q) {
+        if (!q.isPresent()) {
+            return null;
+        }
+        URI url = q.url("url", null);
+        if (url == null) {
+            q.error("url", "required: the SQS queue URL the Lambda bridge spills to (its DIALER_SPILL_QUEUE_URL)");
+        }
+        String region = q.string("region", null);
+        Duration pollWait = q.duration("poll-wait", null);
+        Duration visibility = q.duration("visibility-timeout", null);
+        Duration grace = q.duration("unknown-grace", null);
+        q.finish();
+        if (url == null) {
+            return null;
+        }
+        try {
+            return new io.chimedialer.core.spill.SpillSettings(url, region, pollWait, visibility, grace);
+        } catch (RuntimeException e) {
+            constructorError(q, e);
             return null;
         }
     }

@@ -146,8 +146,10 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param controlToken  the bearer token of the control API, or null when not configured
      * @param tls           certificate and key for HTTPS, or null for plain HTTP
      * @param publicUrl     the URL the webhook is reachable at from outside (the Lambda bridge's target), or null
+     * @param spillQueue    the Lambda bridge's spill queue this process drains ({@code spill-queue}), or null
      */
-    public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+    public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl,
+                         io.chimedialer.core.spill.SpillSettings spillQueue) {
         /** Default port. */
         public static final int DEFAULT_PORT = 8080;
         /** Default interface. */
@@ -158,6 +160,11 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
+        }
+
+        /** Without a spill queue. */
+        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+            this(host, port, webhookSecret, controlToken, tls, publicUrl, null);
         }
 
         /** Defaults everywhere, no secrets, no TLS. */

@@ -29,6 +29,8 @@ import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
 import io.chimedialer.core.pacing.RetrySettings;
+import io.chimedialer.core.spill.SpillDrainer;
+import io.chimedialer.core.spill.SpillSettings;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.micrometer.core.instrument.Metrics;
@@ -58,6 +60,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
  * The composition root: builds registry, schedulers, ledger, AWS clients, pacing, the webhook and the
@@ -84,11 +87,21 @@ public final class DialerRuntime implements AutoCloseable {
      * @param clients       SDK client settings
      * @param tls           certificate and key for HTTPS, or null for plain HTTP
      * @param cluster       this node's cluster settings (the ledger must be PostgreSQL), or null to run alone
+     * @param spillQueue    the Lambda bridge's spill queue to drain (with {@code credentials}), or null
      */
     public record Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
                           String webhookSecret, String host, int port, String controlToken, boolean withControl,
                           PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls,
-                          ClusterSettings cluster) {
+                          ClusterSettings cluster, SpillSettings spillQueue) {
+
+        /** Without a spill queue. */
+        public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
+                       String webhookSecret, String host, int port, String controlToken, boolean withControl,
+                       PacingSettings pacing, ChimeClientSettings clients, DialerHttpServer.Tls tls,
+                       ClusterSettings cluster) {
+            this(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl, pacing, clients,
+                    tls, cluster, null);
+        }
 
         /** Plain HTTP. */
         public Options(Collection<RegionConfig> regions, AwsCredentialsProvider credentials, String ledgerUrl,
@@ -109,7 +122,13 @@ public final class DialerRuntime implements AutoCloseable {
         /** @return a copy that joins a cluster with these settings */
         public Options withCluster(ClusterSettings settings) {
             return new Options(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl,
-                    pacing, clients, tls, settings);
+                    pacing, clients, tls, settings, spillQueue);
+        }
+
+        /** @return a copy that drains this spill queue (null: none) */
+        public Options withSpillQueue(SpillSettings settings) {
+            return new Options(regions, credentials, ledgerUrl, webhookSecret, host, port, controlToken, withControl,
+                    pacing, clients, tls, cluster, settings);
         }
 
         public Options {
@@ -149,6 +168,7 @@ public final class DialerRuntime implements AutoCloseable {
     private static final int MAX_FOREIGN_CALLS = 100_000;
     private static final Duration FOREIGN_CALL_MEMORY = Duration.ofHours(2);
     private static final Duration FOREIGN_WARNING_INTERVAL = Duration.ofMinutes(1);
+    private volatile SpillDrainer spill;
 
     private DialerRuntime(Options options) {
         this.options = options;
@@ -299,6 +319,10 @@ public final class DialerRuntime implements AutoCloseable {
             log.info("webhook listening after {} ms (runtime built in {} ms)", System.currentTimeMillis()
                     - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(),
                     (System.nanoTime() - buildStart) / 1_000_000);
+            if (options.spillQueue() != null) {
+                // Closed first: it stops taking messages before the runs and the ledger close.
+                spill = startSpillDrainer(options.spillQueue());
+            }
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -388,6 +412,41 @@ public final class DialerRuntime implements AutoCloseable {
                         e -> log.warn("the end of call {} (another node's) was not passed on: {}", result.attemptId(),
                                 e.toString()));
         return once;
+     * Drains the Lambda bridge's spill queue (issue 16 §3) from now on: each event goes through the webhook as a
+     * delivery would (signed here with the webhook's secret, after the bridge's signature in the message was
+     * checked); its call is looked up in the ledger, and an event of a campaign this process runs waits (bounded)
+     * until that campaign's run has taken over its previous run's calls.
+     */
+    private SpillDrainer startSpillDrainer(SpillSettings settings) {
+        SqsAsyncClient sqs = SqsAsyncClient.builder()
+                .region(software.amazon.awssdk.regions.Region.of(settings.regionOrDefault()))
+                .endpointOverride(settings.endpoint())
+                .credentialsProvider(options.credentials())
+                .httpClientBuilder(software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient.builder()
+                        .readTimeout(settings.pollWait().plusSeconds(10)))
+                .build();
+        closeables.push(sqs);
+        WebhookSignature signature = new WebhookSignature(options.webhookSecret(), clock);
+        SpillDrainer drainer = new SpillDrainer(sqs, settings, signature,
+                body -> webhook.handle(Long.toString(signature.nowSeconds()), signature.signNow(body), body),
+                this::spillStatus, metrics, clock).start();
+        closeables.push(drainer);
+        return drainer;
+    }
+
+    /** What the drainer needs to know of a call: in the ledger? recorded? its campaign run here and recovered? */
+    private Mono<SpillDrainer.Status> spillStatus(String transactionId) {
+        return ledger.findByTransactionId(transactionId)
+                .map(record -> record.result() != null ? Mono.just(SpillDrainer.Status.RECORDED)
+                        : campaigns.launched(record.campaignId())
+                                .flatMap(run -> run.recovered().thenReturn(SpillDrainer.Status.READY)))
+                .flatMap(m -> m)
+                .defaultIfEmpty(SpillDrainer.Status.UNKNOWN);
+    }
+
+    /** The spill queue's drainer, or null when none is configured. */
+    public SpillDrainer spillDrainer() {
+        return spill;
     }
 
     /** Builds and starts everything; on failure closes what was built and rethrows. */

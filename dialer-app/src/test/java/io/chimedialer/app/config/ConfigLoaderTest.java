@@ -197,6 +197,45 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_spillQueue_offUnlessConfigured_bindsItsSettings_andBadValuesNameTheirKeys() throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                server:
+                  spill-queue:
+                    url: https://sqs.eu-west-1.amazonaws.com/123456789012/chime-dialer-spill
+                    poll-wait: 5s
+                    visibility-timeout: 2m
+                """));
+        Path defaults = write("defaults.yaml", minimal(""));
+        Path bad = write("bad.yaml", minimal("""
+                server:
+                  spill-queue:
+                    poll-wait: 30s
+                    visibility: 1m
+                """));
+        Path badWait = write("bad-wait.yaml", minimal("""
+                server:
+                  spill-queue:
+                    url: https://sqs.eu-west-1.amazonaws.com/123456789012/q
+                    poll-wait: 30s
+                """));
+
+        io.chimedialer.core.spill.SpillSettings spill = ConfigLoader.load(ok, Map.of()).server().spillQueue();
+        assertThat(spill.queueUrl()).isEqualTo(URI.create(
+                "https://sqs.eu-west-1.amazonaws.com/123456789012/chime-dialer-spill"));
+        assertThat(spill.regionOrDefault()).isEqualTo("eu-west-1");
+        assertThat(spill.pollWait()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(spill.visibilityTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(spill.unknownGrace()).isEqualTo(io.chimedialer.core.spill.SpillSettings.DEFAULT_UNKNOWN_GRACE);
+        assertThat(ConfigLoader.load(defaults, Map.of()).server().spillQueue()).isNull();
+        assertThat(keyPaths(failure(bad, Map.of()))).containsExactlyInAnyOrder("server.spill-queue.url",
+                "server.spill-queue.visibility");
+        assertThat(failure(badWait, Map.of()).problems()).singleElement().satisfies(p -> {
+            assertThat(p.keyPath()).isEqualTo("server.spill-queue.poll-wait");
+            assertThat(p.message()).contains("1s to 20s");
+        });
+    }
+
+    @Test
     void load_missingVariableWithoutDefault_isAnErrorNamingTheKeyAndVariable() throws IOException {
         Path f = write("dialer.yaml", minimal("""
                 server:

@@ -72,6 +72,15 @@ public final class DialerMetrics {
     public static final String TAG_KIND = "kind";
     /** The kinds of {@link Metric#FOREIGN_CALLS}. */
     public static final Set<String> FOREIGN_CALL_KINDS = Set.of("answered", "relayed", "released");
+    /**
+     * What becomes of an event taken from the spill queue: {@code recorded} (handled like a webhook delivery; a
+     * HANGUP's outcome is in the ledger), {@code duplicate} (its call's outcome was recorded already),
+     * {@code unknown} (no call of the ledger has its TransactionId), {@code deferred} (its campaign does not run
+     * here yet, or its outcome is not durable yet: left in the queue for later), {@code rejected} (bad signature
+     * or unreadable; deleted).
+     */
+    public static final Set<String> SPILL_RESULTS = Set.of("recorded", "duplicate", "unknown", "deferred",
+            "rejected");
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -247,6 +256,11 @@ public final class DialerMetrics {
                         + " (kind=answered), whose end this node told the cluster (relayed), and calls of this node"
                         + " whose end another node told it (released: the permit came back at once)",
                 TAG_KIND),
+        /** Events taken from the Lambda bridge's spill queue, by what became of them. */
+        SPILL_EVENTS("dialer.spill.events", "dialer_spill_events_total", Type.COUNTER, "events",
+                "Invocations the Lambda bridge could not deliver, taken from its spill queue (SQS), by result:"
+                        + " recorded, duplicate, unknown, deferred, rejected",
+                TAG_RESULT),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -435,6 +449,7 @@ public final class DialerMetrics {
     private final Meter.MeterProvider<Counter> foreignCalls;
     private final Counter unknownCallInvocations;
     private final Counter signatureFailures;
+    private final Meter.MeterProvider<Counter> spillEvents;
     private final Timer ledgerWrite;
 
     /**
@@ -480,6 +495,7 @@ public final class DialerMetrics {
         signatureFailures = Counter.builder(Metric.WEBHOOK_SIGNATURE_FAILURES.micrometerName())
                 .description(Metric.WEBHOOK_SIGNATURE_FAILURES.description())
                 .register(registry);
+        spillEvents = counter(Metric.SPILL_EVENTS);
         ledgerWrite = timer(Metric.LEDGER_WRITE_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(100_000))
@@ -654,6 +670,15 @@ public final class DialerMetrics {
     /** Counts a webhook request rejected for its signature or timestamp. */
     public void signatureFailure() {
         signatureFailures.increment();
+    }
+
+    /**
+     * Counts an event taken from the spill queue.
+     *
+     * @param result one of {@link #SPILL_RESULTS}; anything else counts as {@value #OTHER}
+     */
+    public void spillEvent(String result) {
+        spillEvents.withTags(TAG_RESULT, SPILL_RESULTS.contains(result) ? result : OTHER).increment();
     }
 
     /**

@@ -78,11 +78,11 @@ class MigrationRunnerTest {
     }
 
     @Test
-    void load_clusterSet_itsTwoScriptsAsTheLedgerHadThem() {
+    void load_clusterSet_itsScriptsInOrder() {
         List<MigrationRunner.Migration> cluster = MigrationRunner.load("db/cluster", "postgresql", "Cluster");
 
         assertThat(cluster).extracting(MigrationRunner.Migration::name)
-                .containsExactly("V1__cluster.sql", "V2__control_payload.sql");
+                .containsExactly("V1__cluster.sql", "V2__control_payload.sql", "V3__claim_leases.sql");
         assertThat(cluster.get(0).statements()).hasSize(7);
         assertThat(cluster.get(1).statements()).containsExactly("ALTER TABLE campaign_control ADD COLUMN payload TEXT");
     }

@@ -115,6 +115,8 @@ class DialerMetricsTest {
         metrics.unknownCallInvocation();
         metrics.signatureFailure();
         metrics.signatureFailure();
+        metrics.spillEvent("recorded");
+        metrics.spillEvent("duplicate");
         metrics.ledgerWrite(Duration.ofMillis(3));
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
@@ -139,7 +141,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(35);
+        assertThat(expectedDialer).hasSize(36);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -369,7 +371,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(29);
+        assertThat(Metric.values()).hasSize(30);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
