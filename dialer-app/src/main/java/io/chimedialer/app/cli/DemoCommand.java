@@ -248,16 +248,26 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The campaign with its contacts and DNC lists resolved and its retry delays scaled like the emulator's time. */
     private CampaignConfig compress(CampaignConfig c, Path contactList, List<String> dncLists) {
+        return compress(c, contactList.toString(), dncLists, timeScale);
+    }
+
+    /**
+     * A campaign whose retry delays (each rule's {@code after} and the per-number window) are scaled by
+     * {@code timeScale}, as the emulator scales its durations: {@code demo} and {@code run --sandbox}.
+     */
+    static CampaignConfig compress(CampaignConfig c, String contactList, List<String> dncLists, double timeScale) {
         Map<io.chimedialer.core.domain.Disposition, RetryConfig.Rule> rules =
                 new EnumMap<>(io.chimedialer.core.domain.Disposition.class);
-        c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after()), rule.maxAttempts())));
-        RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(), scale(c.retry().perNumberWindow()));
-        return new CampaignConfig(c.name(), contactList.toString(), new LinkedHashMap<>(c.regions()), c.defaultRegion(),
+        c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after(), timeScale),
+                rule.maxAttempts())));
+        RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(),
+                scale(c.retry().perNumberWindow(), timeScale));
+        return new CampaignConfig(c.name(), contactList, new LinkedHashMap<>(c.regions()), c.defaultRegion(),
                 c.callingWindow(), retry, c.flow(), dncLists, c.maxCallLifetime(), c.redialUnknown(),
                 c.pauseAfterActionFailures(), c.reconcileGrace());
     }
 
-    private Duration scale(Duration d) {
+    private static Duration scale(Duration d, double timeScale) {
         return Duration.ofNanos((long) (d.toNanos() * timeScale));
     }
 

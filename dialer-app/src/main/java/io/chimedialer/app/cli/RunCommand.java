@@ -51,7 +51,7 @@ public final class RunCommand implements Callable<Integer> {
     boolean sandbox;
 
     @Option(names = "--time-scale", defaultValue = "0.01",
-            description = "With --sandbox: multiplier of emulated durations (default: ${DEFAULT-VALUE}).")
+            description = "With --sandbox: multiplier of emulated durations and of retry delays (default: ${DEFAULT-VALUE}).")
     double timeScale;
 
     @Option(names = "--dry-run", description = "Validate the configuration and the contact list; dial nothing.")
@@ -112,6 +112,10 @@ public final class RunCommand implements Callable<Integer> {
                         r.maxActiveCalls(), r.updateCallsPerSecond(), r.fromNumbers(), emulator.url()));
             }
             regions = local;
+            // As in demo: retry delays pass at the emulator's pace (NO_ANSWER after 2h is 72 s at 0.01).
+            campaign = DemoCommand.compress(campaign, campaign.contacts(), campaign.dncLists(), timeScale);
+            System.out.println("Sandbox: emulated call durations and retry delays scaled by " + timeScale
+                    + " (--time-scale)");
             credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("SANDBOXKEY", "sandbox-secret"));
         } else if (secret == null) {
             System.err.println("dialer run: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");

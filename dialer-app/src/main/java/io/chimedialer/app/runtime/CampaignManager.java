@@ -579,11 +579,13 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         long answered = r.outcomes().getOrDefault(io.chimedialer.core.domain.Disposition.ANSWERED, 0L);
         StringBuilder regions = new StringBuilder();
         r.regions().forEach((name, g) -> regions.append(' ').append(name).append('=').append(g.attempts())
-                .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.achievedCps())));
-        log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting, {} attempts, {} live,"
-                        + " answer rate {}%, attempts by Region:{}", run.id(), r.state(), r.contacts().dialed(),
-                r.contacts().total(), run.remaining(), run.waiting(), r.attempts(), run.counters().live.sum(),
-                ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
+                .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.recentCps())));
+        log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting for their window,"
+                        + " {} follow-ups pending (next due {}), {} attempts, {} live, {} answered of {} ended ({}%),"
+                        + " attempts by Region (and Creates per second over the last 10 s):{}", run.id(), r.state(),
+                r.contacts().dialed(), r.contacts().total(), run.remaining(), run.waiting(), r.followUps().pending(),
+                r.followUps().nextDue() == null ? "-" : r.followUps().nextDue(), r.attempts(), run.placedCalls(),
+                answered, ended, ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
     }
 
     /** A started run and its report. */
@@ -1000,7 +1002,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         RunReport report = run.report();
         ObjectNode node = JSON.valueToTree(report);
         node.put("id", run.id());
-        node.put("live", run.counters().live.sum());
+        node.put("live", run.placedCalls());
         node.put("remaining", run.remaining());
         node.put("followUpsPending", run.counters().followUpsPending.sum());
         node.put("claimsLost", run.counters().claimsLost.sum());

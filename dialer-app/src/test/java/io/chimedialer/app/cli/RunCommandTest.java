@@ -121,8 +121,36 @@ class RunCommandTest {
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void run_sandbox_retryDelaysScaledAsDemoDoes_twoHourFollowUpsDialedWithinSeconds() throws Exception {
+        Path config = sandboxConfig("""
+                    retry:
+                      ANSWERED: { after: 2h, max-attempts: 2 }
+                      BUSY: { after: 2h, max-attempts: 2 }
+                      NO_ANSWER: { after: 2h, max-attempts: 2 }
+                      REJECTED: { after: 2h, max-attempts: 2 }
+                      FAILED: { after: 2h, max-attempts: 2 }
+                """);
+
+        // 2 h at 0.0005 is 3.6 s: unscaled, the run would wait two hours for its follow-ups.
+        Run run = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.0005",
+                "--report", dir.resolve("report.json").toString());
+
+        assertThat(run.code).as(run.out).isZero();
+        assertThat(run.out).contains("retry delays scaled by 5.0E-4");
+        JsonNode report = Reports.JSON.readTree(dir.resolve("report.json").toFile());
+        assertThat(report.get("attempts").asLong()).as("3 first attempts and 3 follow-ups").isEqualTo(6);
+        assertThat(report.at("/followUps/pending").asLong()).isZero();
+    }
+
     /** A campaign of 3 valid contacts whose configured ledger is ./data/ledger.db under the test's directory. */
     private Path sandboxConfig() throws Exception {
+        return sandboxConfig("");
+    }
+
+    /** As {@link #sandboxConfig()}, with more keys of the campaign (indented under it). */
+    private Path sandboxConfig(String campaignKeys) throws Exception {
         EmulatorRegion region = EmulatorRegion.defaults().get(0);
         Files.writeString(dir.resolve("contacts.csv"),
                 "id,phone\nc1,+14152000001\nc2,+14152000002\nc3,+14152000003\n", StandardCharsets.UTF_8);
@@ -143,7 +171,7 @@ class RunCommandTest {
                     contacts: contacts.csv
                     regions: { %s: 1 }
                 """.formatted(dir.resolve("data").resolve("ledger.db"), region.name(), region.sipMediaApplicationId(),
-                region.fromNumbers().get(0), region.name()), StandardCharsets.UTF_8);
+                region.fromNumbers().get(0), region.name()) + campaignKeys, StandardCharsets.UTF_8);
         return config;
     }
 
