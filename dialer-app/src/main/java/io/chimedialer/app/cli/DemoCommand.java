@@ -186,26 +186,40 @@ public final class DemoCommand implements Callable<Integer> {
                 out.printf("Demo: emulator %s, dialer webhook and /metrics on http://127.0.0.1:%d%n", emulator.url(),
                         runtime.port());
                 CampaignConfig demo = compress(campaign, contactList, dncLists);
-                CampaignManager.Started started;
-                try {
-                    started = runtime.campaigns().launch(demo, contactList, false);
-                } catch (IOException | RuntimeException e) {
-                    return StartFailures.report("demo", e);
+                Interrupts.Outcome outcome;
+                // SIGINT and SIGTERM interrupt the demo: the summary so far and the report, then 130 or 143.
+                try (StopSignals signals = StopSignals.install()) {
+                    CampaignManager.Started started;
+                    try {
+                        started = runtime.campaigns().launch(demo, contactList, false);
+                    } catch (IOException | RuntimeException e) {
+                        return StartFailures.report("demo", e);
+                    }
+                    Progress progress = new Progress(started.run(), out);
+                    try {
+                        outcome = Interrupts.await(started.report(), started.run(), signals, Duration.ofHours(1),
+                                "dialer demo", System.err);
+                    } finally {
+                        progress.close();
+                    }
+                    RunReport report = outcome.report();
+                    if (outcome.stop() == null) {
+                        emulator.awaitIdle(Duration.ofSeconds(10));
+                    }
+                    JsonNode emulatorStats = fetch(emulator.url().resolve("/emulator/v1/stats"));
+                    Reports.printSummary(report, out);
+                    Reports.writeJson(reportFile.toAbsolutePath(), Reports.json(report, emulatorStats));
+                    long rows = Reports.writeResults(runtime.ledger(), demo.name(), resultsFile.toAbsolutePath());
+                    out.printf("%n  Report:  %s%n  Results: %s (%d attempts)%n", reportFile.toAbsolutePath(),
+                            resultsFile.toAbsolutePath(), rows);
+                    if (outcome.stop() != null) {
+                        out.flush();
+                        System.err.println("dialer demo: interrupted (" + outcome.stop().signalName()
+                                + "): the summary, report and results above are of the calls made so far");
+                        return outcome.exitCode();
+                    }
                 }
-                RunReport report;
-                Progress progress = new Progress(started.run(), out);
-                try {
-                    report = started.report().block(Duration.ofHours(1));
-                } finally {
-                    progress.close();
-                }
-                emulator.awaitIdle(Duration.ofSeconds(10));
-                JsonNode emulatorStats = fetch(emulator.url().resolve("/emulator/v1/stats"));
-                Reports.printSummary(report, out);
-                Reports.writeJson(reportFile.toAbsolutePath(), Reports.json(report, emulatorStats));
-                long rows = Reports.writeResults(runtime.ledger(), demo.name(), resultsFile.toAbsolutePath());
-                out.printf("%n  Report:  %s%n  Results: %s (%d attempts)%n", reportFile.toAbsolutePath(),
-                        resultsFile.toAbsolutePath(), rows);
+                RunReport report = outcome.report();
                 if (hold) {
                     out.printf("Holding the HTTP server on http://127.0.0.1:%d (metrics at /metrics); Ctrl-C to stop.%n",
                             runtime.port());
