@@ -199,6 +199,10 @@ public final class DemoCommand implements Callable<Integer> {
                     try {
                         outcome = Interrupts.await(started.report(), started.run(), signals, Duration.ofHours(1),
                                 "dialer demo", System.err);
+                    } catch (io.chimedialer.core.contacts.ContactSourceException e) {
+                        progress.close();
+                        System.err.println("dialer demo: " + e.getMessage());
+                        return 2;
                     } finally {
                         progress.close();
                     }

@@ -28,6 +28,7 @@ final class Progress implements AutoCloseable {
     private final PrintStream out;
     private final boolean tty;
     private final ScheduledExecutorService timer;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     Progress(CampaignRun run, PrintStream out) {
         this.run = run;
@@ -155,6 +156,9 @@ final class Progress implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         timer.shutdownNow();
         print();
         if (tty) {

@@ -178,6 +178,11 @@ public final class RunCommand implements Callable<Integer> {
             outcome = Interrupts.await(Mono.firstWithSignal(started.report(),
                             started.run().errorPauses().next().map(reason -> started.run().report())),
                     started.run(), signals, Duration.ofDays(30), "dialer run", System.err);
+        } catch (io.chimedialer.core.contacts.ContactSourceException e) {
+            // The list turned out unreadable mid-way (e.g. its encoding changes at a line): said in one line.
+            progress.close();
+            System.err.println("dialer run: " + e.getMessage());
+            return 2;
         } finally {
             progress.close();
         }

@@ -217,7 +217,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         DncList dnc = new DncList(numbers);
         for (String list : campaign.dncLists()) {
             Path path = Path.of(list);
-            try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            try (Reader reader = io.chimedialer.core.contacts.ListReader.open(path)) {
                 DncList.LoadReport report = dnc.load(list, reader);
                 if (report.badLineCount() > 0) {
                     log.warn("DNC list {}: {} bad lines skipped (first: line {}: {})", list, report.badLineCount(),
@@ -240,7 +240,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runtime.ledger().upsertCampaign(campaign.name(), storedDefinition(campaign.name(), contacts), now)
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
-        Flux<ContactRow> csvRows = ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8),
+        Flux<ContactRow> csvRows = ContactSource.csv(() -> io.chimedialer.core.contacts.ListReader.open(contacts),
                 contacts.toString(), csv).subscribeOn(runtime.io());
         ClusterNode node = cluster;
         ClaimingSource claims = null;
@@ -594,7 +594,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     /** Counts the data rows of a CSV (lines after the header); -1 when it cannot be read. */
     static long countRows(Path csv) {
-        try (BufferedReader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+        try (BufferedReader reader = new BufferedReader(io.chimedialer.core.contacts.ListReader.open(csv))) {
             long lines = 0;
             while (reader.readLine() != null) {
                 lines++;
