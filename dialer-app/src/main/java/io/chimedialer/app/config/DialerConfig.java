@@ -147,17 +147,28 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param tls           certificate and key for HTTPS, or null for plain HTTP
      * @param publicUrl     the URL the webhook is reachable at from outside (the Lambda bridge's target), or null
      */
-    public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+    public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl,
+                         long maxUploadSize) {
         /** Default port. */
         public static final int DEFAULT_PORT = 8080;
         /** Default interface. */
         public static final String DEFAULT_HOST = "0.0.0.0";
+        /** Default {@code max-upload-size}: the largest contact list uploaded through the control API, 1 GiB. */
+        public static final long DEFAULT_MAX_UPLOAD_SIZE = 1L << 30;
 
         public Server {
             host = host == null || host.isBlank() ? DEFAULT_HOST : host;
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
+            if (maxUploadSize < 1) {
+                throw new IllegalArgumentException("max-upload-size must be at least 1 byte, was " + maxUploadSize);
+            }
+        }
+
+        /** A server with the default {@code max-upload-size}. */
+        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+            this(host, port, webhookSecret, controlToken, tls, publicUrl, DEFAULT_MAX_UPLOAD_SIZE);
         }
 
         /** Defaults everywhere, no secrets, no TLS. */

@@ -634,6 +634,27 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> start(JsonNode request) {
+        return start(request, null);
+    }
+
+    @Override
+    public Mono<JsonNode> startWithList(JsonNode request, Path contacts) {
+        return start(request, Objects.requireNonNull(contacts, "contacts"));
+    }
+
+    @Override
+    public Path uploadDirectory() {
+        return UPLOADS;
+    }
+
+    @Override
+    public long maxUploadBytes() {
+        DialerConfig cfg = config;
+        return cfg == null ? DialerConfig.Server.DEFAULT_MAX_UPLOAD_SIZE : cfg.server().maxUploadSize();
+    }
+
+    /** Starts a campaign; {@code uploaded}, when not null, is its list as the control API wrote it to disk. */
+    private Mono<JsonNode> start(JsonNode request, Path uploaded) {
         return Mono.<JsonNode>fromCallable(() -> {
             DialerConfig cfg = config;
             if (cfg == null) {
@@ -663,7 +684,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 definitions.remove(name);
             }
             Path contacts;
-            if (request.hasNonNull("contacts-csv")) {
+            if (uploaded != null) {
+                contacts = uploaded;
+            } else if (request.hasNonNull("contacts-csv")) {
                 // Kept (not a temporary file), so that a restarted serve can resume the campaign from it.
                 Files.createDirectories(UPLOADS);
                 contacts = Files.createTempFile(UPLOADS, name + "-", ".csv");
