@@ -28,13 +28,17 @@ import java.util.Map;
  * @param faults            injected faults by kind
  * @param actionErrors      ACTION_FAILED invocations by ErrorType (parameter errors, injected failures, CallNotAnswered, InvalidDigitsReceived, ...)
  * @param regions           the per-Region counters, keyed by Region name
+ * @param webhookLatency    how fast the SMA endpoint answered each delivery (p50, p99, p99.9, over 1 s, over 5 s)
+ * @param webhookLatencyHangup the same for the deliveries of HANGUP invocations only (which the dialer answers once
+ *                          the call's outcome is durable); {@code webhookLatency} includes them
  */
 public record EmulatorStats(long created, long throttled, long rejected, long resourceLimited, long active,
                             long peakActive, long ended, long endedTwice, long duplicateNumbers, long invocations,
                             long redeliveries, long invalidResponses, long budgetExhausted, long webhookFailures,
                             long hangupsDropped, long hangupsWithoutSipCode, long updates, long updatesThrottled,
                             Map<String, Long> dispositions, Map<String, Long> faults, Map<String, Long> actionErrors,
-                            Map<String, RegionStats> regions) {
+                            Map<String, RegionStats> regions, WebhookLatency webhookLatency,
+                            WebhookLatency webhookLatencyHangup) {
 
     /**
      * Counters of one Region.

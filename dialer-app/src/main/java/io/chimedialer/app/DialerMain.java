@@ -6,6 +6,7 @@ import io.chimedialer.app.cli.EmulatorCommand;
 import io.chimedialer.app.cli.ExportCommand;
 import io.chimedialer.app.cli.RunCommand;
 import io.chimedialer.app.cli.ServeCommand;
+import io.chimedialer.app.cli.StatusCommand;
 import io.chimedialer.app.config.ValidateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,10 +18,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dialer", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Reactive outbound dialer for Amazon Chime SDK PSTN audio.",
-        subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, EmulatorCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, StatusCommand.class, EmulatorCommand.class,
                 ExportCommand.class, ValidateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error, or the dialer cannot start (a port in use, a ledger that cannot be opened)",
+        exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error, or the dialer cannot start (a port in use, a ledger that cannot be opened); status: the server cannot be reached, refuses the token or does not know the campaign",
                 "3:run: the campaign paused on an account or configuration error (it resumes on the next run)",
                 "130:interrupted (SIGINT, Ctrl-C; run and demo print the summary so far and write the report)",
                 "143:run, demo: stopped by SIGTERM (the summary so far and the report, as after SIGINT)"})

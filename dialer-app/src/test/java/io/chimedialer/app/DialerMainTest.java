@@ -13,7 +13,7 @@ class DialerMainTest {
     void exitCodeMapper_ofEveryCommand_interrupted130_otherFailure1() {
         CommandLine cli = DialerMain.commandLine();
 
-        for (String name : List.of("run", "demo", "serve", "export", "validate", "emulator", "bench")) {
+        for (String name : List.of("run", "demo", "serve", "status", "export", "validate", "emulator", "bench")) {
             CommandLine.IExitCodeExceptionMapper mapper = cli.getSubcommands().get(name).getExitCodeExceptionMapper();
             assertThat(mapper.getExitCode(new InterruptedException())).as(name).isEqualTo(130);
             assertThat(mapper.getExitCode(new ExecutionException(new InterruptedException()))).as(name)

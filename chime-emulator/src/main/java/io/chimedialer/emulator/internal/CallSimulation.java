@@ -885,13 +885,20 @@ final class CallSimulation implements CallEntry {
     /** One delivery attempt of a body to the endpoint, bounded by the webhook timeout. */
     private Mono<byte[]> deliver(InvocationLog entry, byte[] body) {
         return Mono.defer(() -> {
-            // Read on every attempt, so a retry goes to an endpoint set in the meantime.
-            SmaEndpoint endpoint = engine.endpoint();
-            entry.deliveries.incrementAndGet();
-            return endpoint == null
-                    ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
-                    : endpoint.invoke(body);
-        }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler);
+            // Timed per attempt (a retry and a duplicate each get their own send time), as Chime sees the answer.
+            long sent = System.nanoTime();
+            return Mono.defer(() -> {
+                // Read on every attempt, so a retry goes to an endpoint set in the meantime.
+                SmaEndpoint endpoint = engine.endpoint();
+                entry.deliveries.incrementAndGet();
+                return endpoint == null
+                        ? Mono.<byte[]>error(new IllegalStateException("no SMA endpoint configured"))
+                        : endpoint.invoke(body);
+            }).defaultIfEmpty(EMPTY).timeout(engine.config.webhookTimeout(), engine.scheduler)
+                    .doOnNext(answer -> engine.webhookAnswered(entry.type, System.nanoTime() - sent))
+                    .doOnError(e -> engine.webhookNotAnswered(entry.type,
+                            e instanceof java.util.concurrent.TimeoutException));
+        });
     }
 
     private byte[] serialise(ObjectNode envelope) {

@@ -97,6 +97,8 @@ public final class Engine implements AutoCloseable {
     final AtomicLong active = new AtomicLong();
     final AtomicLong peakActive = new AtomicLong();
     final AtomicInteger inFlight = new AtomicInteger();
+    private final LatencyHistogram webhookLatency = new LatencyHistogram();
+    private final LatencyHistogram webhookLatencyHangup = new LatencyHistogram();
     private final ConcurrentHashMap<String, LongAdder> dispositions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> faults = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> actionErrors = new ConcurrentHashMap<>();
@@ -195,6 +197,26 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** A delivery of an invocation of this type was answered {@code nanos} after its send. */
+    void webhookAnswered(String type, long nanos) {
+        webhookLatency.answered(nanos);
+        if ("HANGUP".equals(type)) {
+            webhookLatencyHangup.answered(nanos);
+        }
+    }
+
+    /** A delivery of an invocation of this type got no answer: timed out, or failed before the timeout. */
+    void webhookNotAnswered(String type, boolean timedOut) {
+        for (LatencyHistogram h : "HANGUP".equals(type)
+                ? List.of(webhookLatency, webhookLatencyHangup) : List.of(webhookLatency)) {
+            if (timedOut) {
+                h.timedOut();
+            } else {
+                h.failed();
+            }
+        }
+    }
+
     void releaseActive(RegionState r) {
         r.active.decrementAndGet();
         active.decrementAndGet();
@@ -276,7 +298,8 @@ public final class Engine implements AutoCloseable {
                 peakActive.get(), ended.sum(), endedTwice.sum(), duplicateNumbers.sum(), invocations.sum(),
                 redeliveries.sum(), invalidResponses.sum(), budgetExhausted.sum(), webhookFailures.sum(),
                 hangupsDropped.sum(), hangupsWithoutSipCode.sum(), updates.sum(), updatesThrottled.sum(),
-                sums(dispositions), sums(faults), sums(actionErrors), regions);
+                sums(dispositions), sums(faults), sums(actionErrors), regions, webhookLatency.snapshot(),
+                webhookLatencyHangup.snapshot());
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> m) {

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -329,7 +328,8 @@ public final class RestApi {
         }
         return res.status(status)
                 .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .header("x-amzn-RequestId", UUID.randomUUID().toString())
+                // Not UUID.randomUUID(): its SecureRandom is one lock that every Create of every event loop would queue on.
+                .header("x-amzn-RequestId", Engine.uuid())
                 .sendByteArray(Mono.just(bytes))
                 .then();
     }

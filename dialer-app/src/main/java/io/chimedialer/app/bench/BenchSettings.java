@@ -16,29 +16,37 @@ import java.time.Duration;
  * @param pacing              how long the pacing measurement runs
  * @param memoryRows          rows of the synthetic contact list streamed under {@code memoryHeap}
  * @param memoryHeap          the child JVM's -Xmx, e.g. {@code 256m}
- * @param endToEndCalls       contacts of the end-to-end campaign (calls are counted for {@code originations} after
- *                            {@code warmup}, or until the list is done)
+ * @param endToEndCalls       contacts of each end-to-end round's campaign (calls are counted for
+ *                            {@code originations} after {@code warmup}, or until the list is done)
+ * @param rounds              interleaved rounds (ceiling, then measured side) of the originations, end-to-end and
+ *                            webhook measurements; their ratio is the median of the rounds
  */
 public record BenchSettings(Duration warmup, Duration originations, int sdkInFlight, int originationContacts,
                             int webhookFixedRate, Duration webhookPhase, int webhookConnections,
                             double pacingRate, Duration pacing, long memoryRows, String memoryHeap,
-                            int endToEndCalls) {
+                            int endToEndCalls, int rounds) {
+
+    public BenchSettings {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be >= 1, was " + rounds);
+        }
+    }
 
     /** The full run: the sizes issue 9 names (30 s of pacing, 10,000,000 rows, 10,000/s offered). */
     public static BenchSettings full() {
         return new BenchSettings(Duration.ofSeconds(3), Duration.ofSeconds(10), 64, 400_000, 10_000,
-                Duration.ofSeconds(10), 64, 500, Duration.ofSeconds(30), 10_000_000, "256m", 200_000);
+                Duration.ofSeconds(10), 64, 500, Duration.ofSeconds(30), 10_000_000, "256m", 200_000, 7);
     }
 
-    /** {@code --quick}: every measurement briefly, under two minutes in all. */
+    /** {@code --quick}: every measurement briefly (three rounds of each ratio), about three minutes in all. */
     public static BenchSettings quick() {
-        return new BenchSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), 64, 100_000, 2_000,
-                Duration.ofSeconds(3), 64, 500, Duration.ofSeconds(5), 1_000_000, "256m", 20_000);
+        return new BenchSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), 64, 100_000, 2_000,
+                Duration.ofSeconds(3), 64, 500, Duration.ofSeconds(5), 1_000_000, "256m", 20_000, 3);
     }
 
     /** Tiny sizes for a smoke test of the harness itself (figures meaningless). */
     public static BenchSettings tiny() {
         return new BenchSettings(Duration.ofMillis(200), Duration.ofSeconds(1), 16, 5_000, 300,
-                Duration.ofSeconds(1), 8, 100, Duration.ofSeconds(1), 20_000, "256m", 40);
+                Duration.ofSeconds(1), 8, 100, Duration.ofSeconds(1), 20_000, "256m", 40, 2);
     }
 }

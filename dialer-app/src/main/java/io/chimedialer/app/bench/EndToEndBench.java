@@ -1,6 +1,5 @@
 package io.chimedialer.app.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.app.runtime.CampaignManager;
@@ -12,6 +11,7 @@ import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.flow.FlowConfig;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
+import io.chimedialer.emulator.EmulatorStats;
 import io.chimedialer.emulator.Scenario;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,8 +29,8 @@ import java.util.concurrent.TimeoutException;
  * Measurement 5: whole calls (Create, NEW_OUTBOUND_CALL, RINGING, CALL_ANSWERED, Speak, SpeakAndGetDigits,
  * the callee's digit, the goodbye, the application's Hangup, HANGUP, the ledger's final record) per second,
  * with an in-process emulator at time scale 1e-6 (effectively 0) whose callees all answer, press 1 and never hang
- * up first. Counted over the same
- * window as the originations, after the same warm-up.
+ * up first. Counted over the same window as the originations, after the same warm-up, in rounds interleaved with
+ * the raw SDK ceiling ({@link SdkCeiling}). The emulator, as Chime would, also times every webhook answer.
  */
 final class EndToEndBench {
     private static final String SECRET = "bench-e2e-secret";
@@ -41,7 +41,7 @@ final class EndToEndBench {
     private EndToEndBench() {
     }
 
-    static ObjectNode run(BenchSettings s, Path work, ObjectMapper json, PrintStream log, double sdkCeiling)
+    static ObjectNode run(BenchSettings s, Path work, ObjectMapper json, PrintStream log, SdkCeiling ceiling)
             throws Exception {
         Path csv = work.resolve("e2e.csv");
         Synthetic.write(csv, s.endToEndCalls(), false, null);
@@ -60,69 +60,111 @@ final class EndToEndBench {
         FlowConfig flow = FlowConfig.menu(FlowConfig.Prompt.text("Hello {name}, this is a reminder of your appointment."),
                 FlowConfig.Menu.of(FlowConfig.Prompt.text("Press 1 to confirm."),
                         Map.of("1", FlowConfig.MenuOption.of(FlowConfig.MenuOption.Action.CONFIRM))));
+        // The ceiling's JIT first; the rate is then a few times the warmed-up raw ceiling, so it does not bind.
+        double warmCeiling = ceiling.measure(s.warmup())[0];
+        double rate = Math.max(OriginationsBench.MIN_RATE, Math.ceil(OriginationsBench.RATE_FACTOR * warmCeiling));
         try (ChimeEmulator emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(List.of(emulated))
                 .scenario(scenario).timeScale(TIME_SCALE).seed(9).start()) {
-            RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 1_000_000, 1_000,
+            RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, rate, 1_000,
                     maxActive, 1_000_000, OriginationsBench.FROM, emulator.url());
             try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(List.of(region),
                     OriginationsBench.CREDENTIALS, "jdbc:sqlite:" + work.resolve("e2e.db"), SECRET, "127.0.0.1", 0,
                     null, false, null, null))) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
-                CampaignConfig campaign = new CampaignConfig("bench-e2e", csv.toString(),
-                        Map.of(OriginationsBench.REGION, 1), "US", null, null, flow, List.of(), Duration.ofMinutes(10),
-                        false);
-                CampaignManager.Started started = runtime.campaigns().launch(campaign, csv, false);
-                // Counted in a window after a warm-up (like the originations), or until the list is done.
-                MeterRegistry registry = runtime.meterRegistry();
-                CompletableFuture<RunReport> finished = started.report().toFuture();
-                // The warm-up starts at the first ended call, so start-up time is not counted.
-                RunReport report = null;
-                for (long deadline = System.nanoTime() + 60_000_000_000L;
-                     report == null && ended(registry) == 0 && System.nanoTime() < deadline; ) {
-                    report = await(finished, Duration.ofMillis(20));
+                // The pipeline's and the flow's JIT: one round that is not counted.
+                Window warm = window(s, runtime, emulator, csv, flow, 0, s.warmup());
+                log.printf("  endToEnd: warm-up %,.0f calls/s (rate %,.0f/s, %,d active calls at most)%n",
+                        warm.perSecond, rate, maxActive);
+                EmulatorStats before = emulator.stats();
+                Rounds rounds = new Rounds();
+                long calls = 0;
+                long answered = 0;
+                boolean allFinished = true;
+                for (int i = 1; i <= s.rounds(); i++) {
+                    double[] sdk = ceiling.measure(s.originations());
+                    Window w = window(s, runtime, emulator, csv, flow, i, s.originations());
+                    log.printf("  endToEnd round %d: raw SDK %,.0f Creates/s, %,d calls ended in %.1f s: %,.0f/s%n", i,
+                            sdk[0], w.completed, w.seconds, w.perSecond);
+                    ObjectNode d = Rounds.detail();
+                    d.put("calls", w.completed);
+                    d.put("seconds", w.seconds);
+                    d.put("campaignFinished", w.finished);
+                    rounds.add(sdk[0], w.perSecond, d);
+                    calls += w.completed;
+                    allFinished &= w.finished;
                 }
-                long firstEnded = System.nanoTime();
-                if (report == null) {
-                    report = await(finished, s.warmup());
-                }
-                double c0 = ended(registry);
-                long start = System.nanoTime();
-                if (report == null) {
-                    report = await(finished, s.originations());
-                } else {
-                    // The list was done within the warm-up (a short list on a fast machine): the window is the
-                    // whole run from the first ended call, so that the figure is still a measurement.
-                    c0 = 0;
-                    start = firstEnded;
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                long completed = (long) (ended(registry) - c0);
-                started.run().pause();
-                JsonNode stats = OriginationsBench.fetch(emulator.url().resolve("/emulator/v1/stats"), json);
-                long answered = (long) answered(registry);
-                double perSecond = completed / seconds;
-                log.printf("  endToEnd: %,d calls ended (%,d answered in all) in %.1f s: %,.0f/s%n", completed, answered, seconds,
-                        perSecond);
+                answered = (long) answered(runtime.meterRegistry());
+                EmulatorStats stats = emulator.stats();
+                log.printf("  endToEnd: ratio %s%n", rounds.describeRatio());
                 ObjectNode o = json.createObjectNode();
-                o.put("completedPerSecond", perSecond);
-                o.put("calls", completed);
+                rounds.writeTo(o, "completedPerSecond");
+                o.put("calls", calls);
                 o.put("answered", answered);
-                o.put("seconds", seconds);
-                o.put("campaignFinished", report != null);
+                o.put("campaignFinished", allFinished);
+                o.put("configuredRate", rate);
                 o.put("maxActiveCalls", maxActive);
                 o.put("timeScale", TIME_SCALE);
-                o.put("invocations", stats.path("invocations").asLong());
-                long emulatedEnded = stats.path("ended").asLong();
-                o.put("invocationsPerCall", emulatedEnded > 0 ? stats.path("invocations").asDouble() / emulatedEnded : 0);
-                o.put("invalidResponses", stats.path("invalidResponses").asLong());
-                o.put("webhookFailures", stats.path("webhookFailures").asLong());
+                long invocations = stats.invocations() - before.invocations();
+                long ended = stats.ended() - before.ended();
+                o.put("invocations", invocations);
+                o.put("invocationsPerCall", ended > 0 ? (double) invocations / ended : 0);
+                o.put("invalidResponses", stats.invalidResponses());
+                o.put("webhookFailures", stats.webhookFailures());
                 o.put("applicationHangups", countEndReason(emulator, "applicationHangup"));
-                o.put("ceiling", sdkCeiling);
-                o.put("ceilingIs", "the raw SDK Create rate of the originations measurement (one Create per call)");
-                o.put("ratio", sdkCeiling > 0 ? perSecond / sdkCeiling : 0);
+                o.set("webhookLatency", WebhookLatencies.json(json, stats.webhookLatency()));
+                o.set("webhookLatencyHangup", WebhookLatencies.json(json, stats.webhookLatencyHangup()));
+                log.printf("  endToEnd: webhook answers seen by the emulator: %s%n",
+                        WebhookLatencies.describe(stats.webhookLatency()));
+                log.printf("  endToEnd: of which HANGUP (answered once its outcome is durable): %s%n",
+                        WebhookLatencies.describe(stats.webhookLatencyHangup()));
+                o.put("ceilingIs", "the raw SDK Create rate against the API-only emulator (one Create per call), "
+                        + "measured right before each round");
                 return o;
             }
         }
+    }
+
+    /** One counted window of calls. */
+    private record Window(double perSecond, long completed, double seconds, boolean finished) {
+    }
+
+    /**
+     * One round: a new campaign on the same runtime and emulator, counted over {@code window} after a warm-up that
+     * starts at its first ended call (or over its whole run, when the list is done before), then paused; returns
+     * once its live calls ended.
+     */
+    private static Window window(BenchSettings s, DialerRuntime runtime, ChimeEmulator emulator, Path csv,
+                                 FlowConfig flow, int round, Duration window) throws Exception {
+        CampaignConfig campaign = new CampaignConfig("bench-e2e-" + round, csv.toString(),
+                Map.of(OriginationsBench.REGION, 1), "US", null, null, flow, List.of(), Duration.ofMinutes(10), false);
+        double before = ended(runtime.meterRegistry());
+        CampaignManager.Started started = runtime.campaigns().launch(campaign, csv, false);
+        MeterRegistry registry = runtime.meterRegistry();
+        CompletableFuture<RunReport> finished = started.report().toFuture();
+        RunReport report = null;
+        for (long deadline = System.nanoTime() + 60_000_000_000L;
+             report == null && ended(registry) == before && System.nanoTime() < deadline; ) {
+            report = await(finished, Duration.ofMillis(20));
+        }
+        long firstEnded = System.nanoTime();
+        if (report == null) {
+            report = await(finished, s.warmup());
+        }
+        double c0 = ended(registry);
+        long start = System.nanoTime();
+        if (report == null) {
+            report = await(finished, window);
+        } else {
+            // The list was done within the warm-up (a short list on a fast machine): the window is the
+            // whole run from the first ended call, so that the figure is still a measurement.
+            c0 = before;
+            start = firstEnded;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long completed = (long) (ended(registry) - c0);
+        started.run().pause();
+        emulator.awaitIdle(Duration.ofSeconds(30));
+        return new Window(completed / seconds, completed, seconds, report != null);
     }
 
     private static RunReport await(CompletableFuture<RunReport> report, Duration d) throws Exception {

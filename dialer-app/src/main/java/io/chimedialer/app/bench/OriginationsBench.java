@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
-import io.chimedialer.core.chime.ChimeClientSettings;
-import io.chimedialer.core.chime.ChimeClients;
 import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.flow.FlowConfig;
@@ -23,20 +21,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClient;
-import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplicationCallRequest;
 
 /**
  * Measurement 1: Creates per second through the whole pipeline (CampaignRun: CSV, validation, dedupe,
- * ledger intents on SQLite, pacing at a rate far above what can be reached, the resilience chain, metrics)
- * against an API-only emulator in another process, beside a bare loop of the same SDK client (retries off,
- * a bounded number of requests in flight) against the same emulator.
+ * ledger intents on SQLite, pacing at a few times the raw ceiling, the resilience chain, metrics) against an
+ * API-only emulator in another process, beside a bare loop of the same SDK client (retries off, a bounded number
+ * of requests in flight) against the same emulator ({@link SdkCeiling}), in interleaved rounds.
  */
 final class OriginationsBench {
     static final String REGION = "us-east-1";
@@ -48,118 +40,131 @@ final class OriginationsBench {
     private OriginationsBench() {
     }
 
-    /** The result, and the raw SDK ceiling (creates per second) for the end-to-end ratio. */
+    /** How far above the round's raw ceiling the pipeline's rate is configured (so that pacing never binds). */
+    static final double RATE_FACTOR = 3;
+    /** The pipeline's rate is never configured below this, calls per second. */
+    static final double MIN_RATE = 1_000;
+
+    /** The result, and the raw SDK ceiling (median of the rounds, creates per second) for the end-to-end ratio. */
     record Result(ObjectNode json, double sdkCeiling) {
     }
 
-    static Result run(BenchSettings s, Path work, ObjectMapper json, PrintStream log) throws Exception {
-        try (Children.Child emulator = Children.Child.start(List.of(Children.java(), "-Xmx1g", "-cp",
-                Children.classPath(), "io.chimedialer.app.DialerMain", "emulator", "--port", "0", "--api-only",
-                "--create-tps", "100000000", "--update-tps", "100000000", "--max-active-calls", "1000000000"))) {
-            URI url = emulator.awaitUrl(60_000);
-            log.printf("  originations: emulator (API-only, separate process) at %s%n", url);
-
-            double[] sdk = sdkLoop(s, url);
-            log.printf("  originations: raw SDK loop %,.0f Creates/s (%d in flight)%n", sdk[0], s.sdkInFlight());
-            double[] pipeline = pipeline(s, url, work);
-            log.printf("  originations: pipeline %,.0f Creates/s (ledger: %.0f commits, %.1f writes per commit, "
-                    + "mean write %.1f ms)%n", pipeline[0], pipeline[3], pipeline[3] > 0 ? pipeline[4] / pipeline[3] : 0,
-                    pipeline[5]);
-            JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
-
-            ObjectNode o = json.createObjectNode();
-            o.put("perSecond", pipeline[0]);
-            o.put("created", (long) pipeline[1]);
-            o.put("seconds", pipeline[2]);
-            o.put("sdkInFlight", s.sdkInFlight());
-            o.put("ledgerCommits", (long) pipeline[3]);
-            o.put("ledgerWrites", (long) pipeline[4]);
-            o.put("ledgerWritesPerCommit", pipeline[3] > 0 ? pipeline[4] / pipeline[3] : 0);
-            o.put("ledgerMeanWriteMs", pipeline[5]);
-            o.put("ledgerMaxCommitMs", pipeline[6]);
-            o.put("ceiling", sdk[0]);
-            o.put("ceilingIs", "bare ChimeSdkVoiceAsyncClient loop, same emulator, Creates/s");
-            o.put("ceilingCreated", (long) sdk[1]);
-            o.put("ceilingErrors", (long) sdk[2]);
-            o.put("emulatorCreated", stats.path("created").asLong());
-            o.put("emulatorThrottled", stats.path("throttled").asLong());
-            o.put("ratio", sdk[0] > 0 ? pipeline[0] / sdk[0] : 0);
-            return new Result(o, sdk[0]);
-        }
-    }
-
-    /** {perSecond, created, errors}. */
-    private static double[] sdkLoop(BenchSettings s, URI url) {
-        RegionConfig region = new RegionConfig(REGION, SMA, 1_000_000, 1, 256, 1_000_000, FROM, url);
-        try (ChimeClients clients = ChimeClients.create(List.of(region), CREDENTIALS, ChimeClientSettings.ofDefaults())) {
-            ChimeSdkVoiceAsyncClient client = clients.client(REGION);
-            AtomicLong seq = new AtomicLong();
-            loop(client, s.sdkInFlight(), s.warmup(), seq, new AtomicLong(), new AtomicLong());
-            AtomicLong ok = new AtomicLong();
-            AtomicLong errors = new AtomicLong();
-            long start = System.nanoTime();
-            loop(client, s.sdkInFlight(), s.originations(), seq, ok, errors);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            return new double[] {ok.get() / seconds, ok.get(), errors.get()};
-        }
-    }
-
-    private static void loop(ChimeSdkVoiceAsyncClient client, int inFlight, Duration duration, AtomicLong seq,
-                             AtomicLong ok, AtomicLong errors) {
-        long end = System.nanoTime() + duration.toNanos();
-        Flux.range(0, inFlight)
-                .flatMap(w -> Mono.defer(() -> {
-                    long n = seq.getAndIncrement();
-                    CreateSipMediaApplicationCallRequest request = CreateSipMediaApplicationCallRequest.builder()
-                            .sipMediaApplicationId(SMA)
-                            .fromPhoneNumber(FROM.get((int) (n % FROM.size())))
-                            .toPhoneNumber(Synthetic.number(n))
-                            .argumentsMap(Map.of("campaignId", "bench-sdk", "attemptId", UUID.randomUUID().toString()))
-                            .build();
-                    return Mono.fromFuture(() -> client.createSipMediaApplicationCall(request))
-                            .doOnNext(r -> ok.incrementAndGet())
-                            .then()
-                            .onErrorResume(e -> {
-                                errors.incrementAndGet();
-                                return Mono.empty();
-                            });
-                }).repeat(() -> System.nanoTime() < end), inFlight)
-                .then()
-                .block(duration.plusSeconds(60));
-    }
-
-    /** {perSecond, created, seconds, ledger commits, ledger writes, mean write ms, max commit ms}. */
-    private static double[] pipeline(BenchSettings s, URI url, Path work) throws Exception {
+    static Result run(BenchSettings s, Path work, ObjectMapper json, PrintStream log, SdkCeiling ceiling)
+            throws Exception {
+        URI url = ceiling.url();
         Path csv = work.resolve("originations.csv");
         Synthetic.write(csv, s.originationContacts(), false, null);
-        RegionConfig region = new RegionConfig(REGION, SMA, 1_000_000, 1_000, 100_000_000, 1_000_000, FROM, url);
+        // The pipeline's JIT: one round that is not counted, at the rate the warmed-up ceiling calls for.
+        double[] warm = ceiling.measure(s.warmup());
+        Pipeline warmPipeline = pipeline(s, url, work, csv, 0, warm[0], s.warmup());
+        log.printf("  originations: pipeline warm-up %,.0f Creates/s (rate %,.0f/s, cap %,d)%n",
+                warmPipeline.perSecond, warmPipeline.rate, warmPipeline.cap);
+        Rounds rounds = new Rounds();
+        long ceilingErrors = 0;
+        for (int i = 1; i <= s.rounds(); i++) {
+            double[] sdk = ceiling.measure(s.originations());
+            ceilingErrors += (long) sdk[2];
+            Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations());
+            log.printf("  originations round %d: raw SDK %,.0f Creates/s (%d in flight), pipeline %,.0f Creates/s "
+                            + "(rate %,.0f/s, cap %,d; ledger: %d commits, %.1f writes per commit, mean write %.1f ms)%n",
+                    i, sdk[0], s.sdkInFlight(), p.perSecond, p.rate, p.cap, p.commits,
+                    p.commits > 0 ? (double) p.writes / p.commits : 0, p.meanWriteMs);
+            ObjectNode d = Rounds.detail();
+            d.put("ceilingCreated", (long) sdk[1]);
+            d.put("ceilingErrors", (long) sdk[2]);
+            d.put("created", p.created);
+            d.put("seconds", p.seconds);
+            d.put("configuredRate", p.rate);
+            d.put("maxActiveCalls", p.cap);
+            d.put("ledgerCommits", p.commits);
+            d.put("ledgerWrites", p.writes);
+            d.put("ledgerWritesPerCommit", p.commits > 0 ? (double) p.writes / p.commits : 0);
+            d.put("ledgerMeanWriteMs", p.meanWriteMs);
+            d.put("ledgerMaxCommitMs", p.maxCommitMs);
+            rounds.add(sdk[0], p.perSecond, d);
+        }
+        JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
+        log.printf("  originations: ratio %s; CPU per raw Create: emulator %.0f us, SDK client %.0f us%n",
+                rounds.describeRatio(), ceiling.emulatorCpuMicrosPerCreate(), ceiling.clientCpuMicrosPerCreate());
+
+        ObjectNode o = json.createObjectNode();
+        rounds.writeTo(o, "perSecond");
+        List<Rounds.Round> all = rounds.rounds();
+        Rounds.Round last = all.get(all.size() - 1);
+        long created = 0;
+        long commits = 0;
+        long writes = 0;
+        for (Rounds.Round r : all) {
+            created += r.detail().path("created").asLong();
+            commits += r.detail().path("ledgerCommits").asLong();
+            writes += r.detail().path("ledgerWrites").asLong();
+        }
+        o.put("created", created);
+        o.put("sdkInFlight", s.sdkInFlight());
+        o.put("rateFactor", RATE_FACTOR);
+        o.put("configuredRate", last.detail().path("configuredRate").asDouble());
+        o.put("maxActiveCalls", last.detail().path("maxActiveCalls").asLong());
+        o.put("ledgerCommits", commits);
+        o.put("ledgerWrites", writes);
+        o.put("ledgerWritesPerCommit", commits > 0 ? (double) writes / commits : 0);
+        o.put("ledgerMeanWriteMs", Rounds.median(all.stream()
+                .mapToDouble(r -> r.detail().path("ledgerMeanWriteMs").asDouble()).toArray()));
+        o.put("ceilingIs", "bare ChimeSdkVoiceAsyncClient loop, same emulator, Creates/s (median of the rounds)");
+        o.put("ceilingErrors", ceilingErrors);
+        o.put("emulatorCpuMicrosPerCreate", ceiling.emulatorCpuMicrosPerCreate());
+        o.put("clientCpuMicrosPerCreate", ceiling.clientCpuMicrosPerCreate());
+        o.put("emulatorCreated", stats.path("created").asLong());
+        o.put("emulatorThrottled", stats.path("throttled").asLong());
+        return new Result(o, rounds.medianCeiling());
+    }
+
+    /** One pipeline round's figures. */
+    private record Pipeline(double perSecond, long created, double seconds, double rate, int cap, long commits,
+                            long writes, double meanWriteMs, double maxCommitMs) {
+    }
+
+    /**
+     * One pipeline round as a user would run it: a fresh runtime and ledger, one campaign, the Region's rate
+     * {@link #RATE_FACTOR} times the raw ceiling just measured (so pacing does not bind, yet the rate limiter
+     * is sized as for a real rate), and a cap of active calls sized to what the round creates (API-only calls
+     * never end, so every Create keeps its permit): never reached. Creates are counted over {@code window}
+     * after a warm-up that starts at the first Create.
+     */
+    private static Pipeline pipeline(BenchSettings s, URI url, Path work, Path csv, int round, double rawCeiling,
+                                     Duration window) throws Exception {
+        double rate = Math.max(MIN_RATE, Math.ceil(RATE_FACTOR * rawCeiling));
+        double seconds = s.warmup().plus(window).toNanos() / 1e9 + 5;
+        int cap = (int) Math.min(50_000_000L, Math.max(10_000L, (long) Math.ceil(rate * seconds)));
+        RegionConfig region = new RegionConfig(REGION, SMA, rate, 1_000, cap, 1_000_000, FROM, url);
         DialerRuntime.Options options = new DialerRuntime.Options(List.of(region), CREDENTIALS,
-                "jdbc:sqlite:" + work.resolve("originations.db"), "bench-webhook-secret", "127.0.0.1", 0, null,
-                false, null, null);
+                "jdbc:sqlite:" + work.resolve("originations-" + round + ".db"), "bench-webhook-secret", "127.0.0.1", 0,
+                null, false, null, null);
         try (DialerRuntime runtime = DialerRuntime.start(options)) {
-            CampaignConfig campaign = new CampaignConfig("bench-originations", csv.toString(), Map.of(REGION, 1), "US",
-                    null, null, FlowConfig.DEFAULT, List.of(), Duration.ofHours(1), false);
+            CampaignConfig campaign = new CampaignConfig("bench-originations-" + round, csv.toString(),
+                    Map.of(REGION, 1), "US", null, null, FlowConfig.DEFAULT, List.of(), Duration.ofHours(1), false);
             CampaignManager.Started started = runtime.campaigns().launch(campaign, csv, false);
             MeterRegistry registry = runtime.meterRegistry();
             // The warm-up starts at the first Create, so start-up time (counting the list, the ledger) is not counted.
             for (long deadline = System.nanoTime() + 60_000_000_000L;
                  originated(registry) == 0 && System.nanoTime() < deadline; ) {
-                Thread.sleep(10);
+                Thread.sleep(5);
             }
             Thread.sleep(s.warmup().toMillis());
             double c0 = originated(registry);
             LedgerStats l0 = runtime.ledger().stats();
             long t0 = System.nanoTime();
-            Thread.sleep(s.originations().toMillis());
+            Thread.sleep(window.toMillis());
             double c1 = originated(registry);
             LedgerStats l1 = runtime.ledger().stats();
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double measured = (System.nanoTime() - t0) / 1e9;
             started.run().pause();
+            // Let the Creates already sent come back before the runtime (and its SDK client) closes.
+            Thread.sleep(500);
             long batches = l1.batches() - l0.batches();
             long ops = l1.opsCommitted() - l0.opsCommitted();
             double writeNanos = l1.totalWriteLatency().toNanos() - l0.totalWriteLatency().toNanos();
-            return new double[] {(c1 - c0) / seconds, c1 - c0, seconds, batches, ops,
-                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6};
+            return new Pipeline((c1 - c0) / measured, (long) (c1 - c0), measured, rate, cap, batches, ops,
+                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6);
         }
     }
 

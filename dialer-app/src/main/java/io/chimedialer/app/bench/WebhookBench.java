@@ -59,49 +59,119 @@ final class WebhookBench {
 
     static ObjectNode run(BenchSettings s, Path work, ObjectMapper json, PrintStream log) throws Exception {
         long phaseSeconds = Math.max(1, s.webhookPhase().toSeconds());
-        long expected = (s.webhookFixedRate() + 80_000L) * phaseSeconds * 2 + 80_000L * s.warmup().toSeconds();
+        long expected = (s.webhookFixedRate() * phaseSeconds + 80_000L * phaseSeconds * s.rounds()
+                + 80_000L * s.warmup().toSeconds()) * 2;
         int calls = (int) Math.max(1_000, expected / 800);
         Bodies bodies = new Bodies(calls);
         LoopResources loops = LoopResources.create("bench-load", 2, true);
-        try {
-            ObjectNode bare;
-            DisposableServer bareServer = bareServer(json);
-            try {
-                bare = phases(s, URI.create("http://127.0.0.1:" + bareServer.port()), bodies, loops, log, "bare handler");
-            } finally {
-                bareServer.disposeNow(Duration.ofSeconds(10));
+        DisposableServer bareServer = bareServer(json);
+        RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 100, 1, 1_000,
+                5, OriginationsBench.FROM, URI.create("http://127.0.0.1:9"));
+        try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(List.of(region),
+                OriginationsBench.CREDENTIALS, "jdbc:sqlite:" + work.resolve("webhook.db"), SECRET, "127.0.0.1", 0,
+                null, false, null, null));
+             Side bare = new Side(s, URI.create("http://127.0.0.1:" + bareServer.port()), bodies, loops, "bare handler");
+             Side dialerSide = new Side(s, URI.create("http://127.0.0.1:" + runtime.port()), bodies, loops, "dialer")) {
+            bodies.register(runtime.calls());
+            // Both servers' JIT first, then the fixed offered load once each, then the interleaved saturation rounds.
+            bare.load.closed(s.webhookConnections(), s.warmup());
+            dialerSide.load.closed(s.webhookConnections(), s.warmup());
+            Stats bareFixed = bare.load.open(s.webhookFixedRate(), s.webhookPhase());
+            Stats dialerFixed = dialerSide.load.open(s.webhookFixedRate(), s.webhookPhase());
+            for (Side side : List.of(bare, dialerSide)) {
+                Stats f = side == bare ? bareFixed : dialerFixed;
+                log.printf("  webhook %-12s fixed %,d/s offered: %,.0f/s p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, "
+                                + "%d after 1 s, %d after 5 s (%d errors)%n", side.name, s.webhookFixedRate(),
+                        f.perSecond, f.p50Ms, f.p99Ms, f.p999Ms, f.over1s, f.over5s, f.errors);
             }
-            RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 100, 1, 1_000,
-                    5, OriginationsBench.FROM, URI.create("http://127.0.0.1:9"));
-            ObjectNode dialer;
-            try (DialerRuntime runtime = DialerRuntime.start(new DialerRuntime.Options(List.of(region),
-                    OriginationsBench.CREDENTIALS, "jdbc:sqlite:" + work.resolve("webhook.db"), SECRET, "127.0.0.1", 0,
-                    null, false, null, null))) {
-                bodies.register(runtime.calls());
-                dialer = phases(s, URI.create("http://127.0.0.1:" + runtime.port()), bodies, loops, log, "dialer");
-                dialer.put("handlerAnswered", runtime.webhook().stats().answered());
-                dialer.put("handlerUnknownCalls", runtime.webhook().stats().unknownCalls());
-                dialer.put("handlerUnauthorized", runtime.webhook().stats().unauthorized());
+            Rounds rounds = new Rounds();
+            long bareErrors = 0;
+            long dialerErrors = 0;
+            for (int i = 1; i <= s.rounds(); i++) {
+                Stats b = bare.load.closed(s.webhookConnections(), s.webhookPhase());
+                Stats d = dialerSide.load.closed(s.webhookConnections(), s.webhookPhase());
+                log.printf("  webhook round %d: saturation bare %,.0f/s (p99 %.2f ms), dialer %,.0f/s (p99 %.2f ms)%n",
+                        i, b.perSecond, b.p99Ms, d.perSecond, d.p99Ms);
+                ObjectNode detail = Rounds.detail();
+                detail.put("p50Ms", d.p50Ms);
+                detail.put("p99Ms", d.p99Ms);
+                detail.put("p999Ms", d.p999Ms);
+                detail.put("errors", d.errors);
+                detail.put("bareP50Ms", b.p50Ms);
+                detail.put("bareP99Ms", b.p99Ms);
+                detail.put("bareErrors", b.errors);
+                rounds.add(b.perSecond, d.perSecond, detail);
+                bareErrors += b.errors;
+                dialerErrors += d.errors;
             }
+            log.printf("  webhook: ratio %s%n", rounds.describeRatio());
+            ObjectNode dialer = sideJson(dialerFixed, rounds, "", dialerErrors);
+            dialer.put("handlerAnswered", runtime.webhook().stats().answered());
+            dialer.put("handlerUnknownCalls", runtime.webhook().stats().unknownCalls());
+            dialer.put("handlerUnauthorized", runtime.webhook().stats().unauthorized());
+            ObjectNode bareJson = sideJson(bareFixed, rounds, "bare", bareErrors);
+            bareJson.put("saturationPerSecond", rounds.medianCeiling());
             ObjectNode o = json.createObjectNode();
-            o.put("perSecond", dialer.get("saturationPerSecond").asDouble());
+            rounds.writeTo(o, "perSecond");
             o.put("p50Ms", dialer.get("saturationP50Ms").asDouble());
             o.put("p99Ms", dialer.get("saturationP99Ms").asDouble());
             o.put("fixedOfferedPerSecond", s.webhookFixedRate());
-            o.put("fixedPerSecond", dialer.get("fixedPerSecond").asDouble());
-            o.put("fixedP50Ms", dialer.get("fixedP50Ms").asDouble());
-            o.put("fixedP99Ms", dialer.get("fixedP99Ms").asDouble());
+            o.put("fixedPerSecond", dialerFixed.perSecond);
+            o.put("fixedP50Ms", dialerFixed.p50Ms);
+            o.put("fixedP99Ms", dialerFixed.p99Ms);
+            o.put("fixedP999Ms", dialerFixed.p999Ms);
+            o.put("fixedOver1s", dialerFixed.over1s);
+            o.put("fixedOver5s", dialerFixed.over5s);
             o.put("connections", s.webhookConnections());
             o.put("bodyBytes", bodies.typicalSize());
             o.set("dialer", dialer);
-            o.put("ceiling", bare.get("saturationPerSecond").asDouble());
-            o.put("ceilingIs", "bare reactor-netty handler parsing the same JSON with Jackson, requests/s at saturation");
-            o.set("bare", bare);
-            double ceiling = bare.get("saturationPerSecond").asDouble();
-            o.put("ratio", ceiling > 0 ? dialer.get("saturationPerSecond").asDouble() / ceiling : 0);
+            o.put("ceilingIs", "bare reactor-netty handler parsing the same JSON with Jackson, requests/s at saturation "
+                    + "(median of the rounds)");
+            o.set("bare", bareJson);
             return o;
         } finally {
+            bareServer.disposeNow(Duration.ofSeconds(10));
             loops.disposeLater().block(Duration.ofSeconds(10));
+        }
+    }
+
+    /** One server's figures: its fixed-load phase, and the medians of its saturation rounds. */
+    private static ObjectNode sideJson(Stats fixed, Rounds rounds, String prefix, long saturationErrors) {
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("fixedPerSecond", fixed.perSecond);
+        o.put("fixedP50Ms", fixed.p50Ms);
+        o.put("fixedP99Ms", fixed.p99Ms);
+        o.put("fixedP999Ms", fixed.p999Ms);
+        o.put("fixedOver1s", fixed.over1s);
+        o.put("fixedOver5s", fixed.over5s);
+        o.put("fixedErrors", fixed.errors);
+        String p50 = prefix.isEmpty() ? "p50Ms" : prefix + "P50Ms";
+        String p99 = prefix.isEmpty() ? "p99Ms" : prefix + "P99Ms";
+        o.put("saturationPerSecond", rounds.medianMeasured());
+        o.put("saturationP50Ms", Rounds.median(rounds.rounds().stream()
+                .mapToDouble(r -> r.detail().path(p50).asDouble()).toArray()));
+        o.put("saturationP99Ms", Rounds.median(rounds.rounds().stream()
+                .mapToDouble(r -> r.detail().path(p99).asDouble()).toArray()));
+        o.put("saturationErrors", saturationErrors);
+        return o;
+    }
+
+    /** A load generator with its own connection pool, aimed at one server. */
+    private static final class Side implements AutoCloseable {
+        final String name;
+        final ConnectionProvider pool;
+        final Load load;
+
+        Side(BenchSettings s, URI base, Bodies bodies, LoopResources loops, String name) {
+            this.name = name;
+            this.pool = ConnectionProvider.builder("bench-" + name.replace(' ', '-'))
+                    .maxConnections(s.webhookConnections()).pendingAcquireMaxCount(-1).build();
+            this.load = new Load(HttpClient.create(pool).runOn(loops).baseUrl(base.toString()), bodies);
+        }
+
+        @Override
+        public void close() {
+            pool.disposeLater().block(Duration.ofSeconds(10));
         }
     }
 
@@ -123,37 +193,9 @@ final class WebhookBench {
                 .bindNow(Duration.ofSeconds(10));
     }
 
-    private static ObjectNode phases(BenchSettings s, URI base, Bodies bodies, LoopResources loops, PrintStream log,
-                                     String name) throws InterruptedException {
-        ConnectionProvider pool = ConnectionProvider.builder("bench-" + name.replace(' ', '-'))
-                .maxConnections(s.webhookConnections()).pendingAcquireMaxCount(-1).build();
-        try {
-            HttpClient client = HttpClient.create(pool).runOn(loops).baseUrl(base.toString());
-            Load load = new Load(client, bodies);
-            load.closed(s.webhookConnections(), s.warmup());
-            Stats fixed = load.open(s.webhookFixedRate(), s.webhookPhase());
-            Stats saturation = load.closed(s.webhookConnections(), s.webhookPhase());
-            log.printf("  webhook %-12s fixed %,d/s offered: %,.0f/s p50 %.2f ms p99 %.2f ms (%d errors); "
-                            + "saturation %,.0f/s p50 %.2f ms p99 %.2f ms (%d errors)%n", name, s.webhookFixedRate(),
-                    fixed.perSecond, fixed.p50Ms, fixed.p99Ms, fixed.errors, saturation.perSecond, saturation.p50Ms,
-                    saturation.p99Ms, saturation.errors);
-            ObjectNode o = new ObjectMapper().createObjectNode();
-            o.put("fixedPerSecond", fixed.perSecond);
-            o.put("fixedP50Ms", fixed.p50Ms);
-            o.put("fixedP99Ms", fixed.p99Ms);
-            o.put("fixedErrors", fixed.errors);
-            o.put("saturationPerSecond", saturation.perSecond);
-            o.put("saturationP50Ms", saturation.p50Ms);
-            o.put("saturationP99Ms", saturation.p99Ms);
-            o.put("saturationErrors", saturation.errors);
-            return o;
-        } finally {
-            pool.disposeLater().block(Duration.ofSeconds(10));
-        }
-    }
-
     /** Figures of one phase. */
-    record Stats(double perSecond, double p50Ms, double p99Ms, long errors) {
+    record Stats(double perSecond, double p50Ms, double p99Ms, double p999Ms, long over1s, long over5s,
+                 long errors) {
     }
 
     /** Invocation bodies for a fixed set of calls; request n goes to call n mod calls with a fresh Sequence. */
@@ -340,14 +382,28 @@ final class WebhookBench {
             return stats(latencies, Math.min(n, latencies.length), n / seconds, errors.get());
         }
 
-        private static Stats stats(long[] latencies, int n, double perSecond, long errors) {
+        static Stats stats(long[] latencies, int n, double perSecond, long errors) {
             if (n == 0) {
-                return new Stats(perSecond, 0, 0, errors);
+                return new Stats(perSecond, 0, 0, 0, 0, 0, errors);
             }
             long[] sorted = Arrays.copyOf(latencies, n);
             Arrays.sort(sorted);
-            return new Stats(perSecond, sorted[(int) Math.min(n - 1, Math.floor(n * 0.50))] / 1e6,
-                    sorted[(int) Math.min(n - 1, Math.floor(n * 0.99))] / 1e6, errors);
+            long over1s = 0;
+            long over5s = 0;
+            for (int i = n - 1; i >= 0 && sorted[i] > 1_000_000_000L; i--) {
+                over1s++;
+                if (sorted[i] > 5_000_000_000L) {
+                    over5s++;
+                }
+            }
+            return new Stats(perSecond, quantile(sorted, 0.50) / 1e6, quantile(sorted, 0.99) / 1e6,
+                    quantile(sorted, 0.999) / 1e6, over1s, over5s, errors);
+        }
+
+        /** The value at quantile q of sorted values (nearest rank). */
+        static long quantile(long[] sorted, double q) {
+            int n = sorted.length;
+            return sorted[(int) Math.min(n - 1, Math.max(0, Math.ceil(n * q) - 1))];
         }
     }
 }

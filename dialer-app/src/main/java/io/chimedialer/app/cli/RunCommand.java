@@ -125,7 +125,7 @@ public final class RunCommand implements Callable<Integer> {
         String host = sandbox ? "127.0.0.1" : config.server().host();
         // The sandbox's calls are not real: they must never reach the ledger a real run resumes from.
         TemporaryDirectory sandboxDir = null;
-        String ledger = ledgerUrl != null ? ledgerUrl : config.ledger().url();
+        String ledger = ledgerUrl != null ? ledgerUrl : config.ledger().jdbcUrl();
         if (sandbox && ledgerUrl == null) {
             sandboxDir = TemporaryDirectory.create("dialer-sandbox-");
             ledger = "jdbc:sqlite:" + sandboxDir.resolve("sandbox.db");

@@ -82,7 +82,7 @@ public final class ServeCommand implements Callable<Integer> {
         DialerRuntime.Options options;
         try {
             options = new DialerRuntime.Options(new ArrayList<>(config.regions().values()),
-                    DefaultCredentialsProvider.builder().build(), config.ledger().url(),
+                    DefaultCredentialsProvider.builder().build(), config.ledger().jdbcUrl(),
                     config.server().webhookSecret().reveal(), config.server().host(),
                     port != null ? port : config.server().port(),
                     config.server().controlToken() == null ? null : config.server().controlToken().reveal(), true,

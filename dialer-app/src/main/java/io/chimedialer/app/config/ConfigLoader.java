@@ -59,6 +59,13 @@ public final class ConfigLoader {
     }
 
     /**
+     * Whether a campaign's {@code contacts:} file may be missing here: in cluster mode only the node that imports a
+     * list reads it (the others take its contacts from the shared ledger), so its absence is an error only where
+     * the list is imported (the launch says so).
+     */
+    private boolean contactsOnlyWhereImported;
+
+    /**
      * Loads the configuration, taking {@code ${...}} values from the process environment.
      *
      * @see #load(Path, Map)
@@ -76,8 +83,26 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem found, each with its file, key path and line
      */
     public static DialerConfig load(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, false);
+    }
+
+    /**
+     * Like {@link #load(Path, Map)}, for commands that only read the ledger ({@code export}): the server's secrets
+     * are not needed, so an unset {@code ${NAME}} or a missing secret file in {@code server.webhook-secret} or
+     * {@code server.control-token} leaves that secret unset instead of being an error. Everything else is checked.
+     */
+    public static DialerConfig loadForReading(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, true);
+    }
+
+    private static DialerConfig load(Path file, Map<String, String> env, boolean serverSecretsOptional)
+            throws ConfigException {
         ConfigLoader loader = new ConfigLoader(env);
         DialerConfig config = loader.loadAll(file);
+        if (serverSecretsOptional) {
+            loader.problems.removeIf(p -> p.file().equals(file)
+                    && (p.keyPath().equals("server.webhook-secret") || p.keyPath().equals("server.control-token")));
+        }
         if (!loader.problems.isEmpty() || config == null) {
             // Files in the order they were read, then lines; a stable sort keeps the walk's order within a line.
             Map<Path, Integer> fileOrder = new HashMap<>();
@@ -108,6 +133,7 @@ public final class ConfigLoader {
     public static CampaignConfig parseCampaign(String name, String text, Path origin, DialerConfig config)
             throws ConfigException {
         ConfigLoader loader = new ConfigLoader(Map.of());
+        loader.contactsOnlyWhereImported = config.cluster().enabled();
         CampaignConfig campaign = null;
         if (!CAMPAIGN_NAME.matcher(name).matches()) {
             loader.problems.add(new ConfigProblem(origin, "campaigns." + name, 0,
@@ -133,6 +159,7 @@ public final class ConfigLoader {
         DialerConfig.Server server = server(root.section("server"));
         DialerConfig.Ledger ledger = ledger(root.section("ledger"));
         DialerConfig.Cluster cluster = cluster(root.section("cluster"), server, ledger);
+        contactsOnlyWhereImported = cluster != null && cluster.enabled();
         DialerConfig.Pacing pacing = pacing(root.section("pacing"));
         Section regionsSection = root.section("regions");
         Map<String, RegionConfig> regions = regions(root, regionsSection);
@@ -495,6 +522,11 @@ public final class ConfigLoader {
             FileContext ctx = regions.ctx();
             if (!Values.regionName(name)) {
                 ctx.error(path, "not an AWS Region name (e.g. us-east-1, us-west-2)");
+            } else if (!Values.chimeVoiceRegion(name)) {
+                List<String> hint = Values.didYouMean(name, Values.CHIME_VOICE_REGIONS);
+                ctx.error(path, "'" + name + "' is not a Region with Amazon Chime SDK PSTN audio"
+                        + (hint.isEmpty() ? "" : ", did you mean '" + hint.get(0) + "'?")
+                        + " (Regions: " + String.join(", ", Values.CHIME_VOICE_REGIONS) + ")");
             }
             Section s = asSection(ctx, path, e.getValue());
             if (s == null) {
@@ -549,7 +581,7 @@ public final class ConfigLoader {
         String written = c.string("contacts", null);
         if (written != null) {
             Path p = ctx.resolve(written);
-            if (!Files.isRegularFile(p)) {
+            if (!Files.isRegularFile(p) && !contactsOnlyWhereImported) {
                 c.error("contacts", "file not found: " + p);
             }
             contacts = p.toString();

@@ -211,6 +211,30 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
             return new Ledger(DEFAULT_URL, null, null);
         }
 
+        /**
+         * The URL the ledger opens: {@link #url}, with {@code username} and {@code password} added as the
+         * PostgreSQL driver's {@code user} and {@code password} parameters when they are set (a URL that names
+         * its own {@code user=} or {@code password=} keeps it). SQLite ignores both.
+         */
+        public String jdbcUrl() {
+            if (!url.startsWith("jdbc:postgresql:")) {
+                return url;
+            }
+            StringBuilder out = new StringBuilder(url);
+            String lower = url.toLowerCase(java.util.Locale.ROOT);
+            if (username != null && !username.isBlank() && !lower.matches(".*[?&]user=.*")) {
+                out.append(out.indexOf("?") < 0 ? '?' : '&').append("user=").append(encode(username));
+            }
+            if (password != null && !lower.matches(".*[?&]password=.*")) {
+                out.append(out.indexOf("?") < 0 ? '?' : '&').append("password=").append(encode(password.reveal()));
+            }
+            return out.toString();
+        }
+
+        private static String encode(String value) {
+            return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
         /** Shows the URL with any {@code password=} parameter masked, and never the password. */
         @Override
         public String toString() {

@@ -2,6 +2,8 @@ package io.chimedialer.app.config;
 
 import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.contacts.DncList;
+import io.chimedialer.core.ledger.JdbcLedger;
+import io.chimedialer.core.ledger.LedgerException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code dialer validate}: checks a configuration (every key of it and its campaign files) and, optionally, a
- * contact list, printing every problem. Errors are what stops a run: a configuration problem, a contact or DNC list
+ * {@code dialer validate}: checks a configuration (every key of it and its campaign files, that each Region is
+ * one with Chime SDK PSTN audio, and that an SQLite ledger's location can be written, without creating anything)
+ * and, optionally, a contact list, printing every problem. Errors are what stops a run: a configuration problem, a contact or DNC list
  * that cannot be read, a list without a phone column. Rows a run skips by design (invalid numbers, and lines of a
  * DNC list that are not numbers) are warnings, counted; duplicate and DNC rows are notes. Exit codes: {@value #OK}
  * without errors (warnings or not), {@value #INVALID} with errors (also picocli's code for bad usage), 1 for an
@@ -80,6 +83,15 @@ public final class ValidateCommand implements Callable<Integer> {
                     err.println(p);
                 }
                 errors += e.problems().size();
+            }
+        }
+        if (loaded != null) {
+            // What a run or serve would find when it opens the ledger; nothing is created or changed here.
+            try {
+                JdbcLedger.checkWritable(loaded.ledger().jdbcUrl());
+            } catch (LedgerException e) {
+                err.println(config + ": ledger.url: " + e.getMessage());
+                errors++;
             }
         }
 

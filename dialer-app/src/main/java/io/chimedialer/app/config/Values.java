@@ -158,6 +158,19 @@ final class Values {
         return s;
     }
 
+    /**
+     * The AWS Regions with an Amazon Chime SDK voice endpoint ({@code voice-chime.REGION.amazonaws.com}), where
+     * SIP media applications and so PSTN audio calls exist. Chime-owned phone numbers (from-numbers) are offered in
+     * us-east-1 and us-west-2 only.
+     */
+    static final List<String> CHIME_VOICE_REGIONS = List.of("us-east-1", "us-west-2", "ca-central-1", "eu-central-1",
+            "eu-west-1", "eu-west-2", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2");
+
+    /** True when the name is one of {@link #CHIME_VOICE_REGIONS}. */
+    static boolean chimeVoiceRegion(String name) {
+        return CHIME_VOICE_REGIONS.contains(name);
+    }
+
     /** True when the name looks like an AWS Region name, e.g. {@code us-east-1}. */
     static boolean regionName(String name) {
         return REGION.matcher(name).matches();

@@ -70,6 +70,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private final DialerRuntime runtime;
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
     private final Map<String, Sinks.One<CampaignRun>> launches = new ConcurrentHashMap<>();
+    /** The configuration of each campaign whose launch has begun here (before its list is read or it resumes). */
+    private final Map<String, CampaignConfig> launching = new ConcurrentHashMap<>();
+    private final Map<String, Sinks.One<CampaignConfig>> launchingSignals = new ConcurrentHashMap<>();
     private volatile DialerConfig config;
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
@@ -155,6 +158,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             event.optOut().ifPresent(this::applyOptOut);
             return;
         }
+        if (event.command() == ControlEvent.Command.ENDED) {
+            if (node == null || !node.nodeId().equals(event.issuedBy())) {
+                event.callEnd().ifPresent(this::releaseEnded);
+            }
+            return;
+        }
         if (event.command() == ControlEvent.Command.RATE) {
             if (node != null && event.region() != null && event.value() != null) {
                 node.limits().setTotalRate(event.region(), event.value());
@@ -174,6 +183,25 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             default -> { }
         }
         log.info("campaign {}: {} from node {}", event.campaignId(), event.command(), event.issuedBy());
+    }
+
+    /**
+     * Another node recorded the end of a call (Chime sent its invocations there): if this node holds the call, it
+     * ends here with that outcome, so that its permit and live-call count come back at once.
+     */
+    private void releaseEnded(ControlEvent.CallEnd end) {
+        io.chimedialer.core.domain.Disposition disposition;
+        try {
+            disposition = io.chimedialer.core.domain.Disposition.valueOf(end.disposition());
+        } catch (IllegalArgumentException e) {
+            log.warn("call {}: its end from another node names no disposition ('{}'); left to its lifetime",
+                    end.attemptId(), end.disposition());
+            return;
+        }
+        if (runtime.calls().close(end.attemptId(), disposition, end.sipCode())) {
+            runtime.metrics().foreignCall("released");
+            log.debug("call {} ended on another node ({}); its permit released here", end.attemptId(), disposition);
+        }
     }
 
     /** The loaded configuration, for campaigns started by name through the control API. */
@@ -210,9 +238,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }
         if (!Files.isReadable(contacts) && !importedInCluster(campaign.name())) {
             // The path stays in the log: an API client learns which campaign, not where the files are.
-            log.warn("campaign {}: contact list {} is not readable", campaign.name(), contacts);
-            throw new ControlException(400, "the contact list of campaign " + campaign.name() + " is not readable");
+            log.warn("campaign {}: contact list {} is not readable{}", campaign.name(), contacts, cluster == null ? ""
+                    : " on this node, and no node has imported it yet (start the campaign on a node that has it)");
+            throw new ControlException(400, "the contact list of campaign " + campaign.name() + " is not readable"
+                    + (cluster == null ? "" : " on this node, and no node of the cluster has imported it yet: start "
+                    + "it on a node that has the file"));
         }
+        // From here the webhook answers invocations of the campaign's calls placed before a restart from memory,
+        // while the launch reads its lists and the run resumes (see launchingConfig).
+        launching.put(campaign.name(), campaign);
+        launchingSignals.computeIfAbsent(campaign.name(), k -> Sinks.one()).tryEmitValue(campaign);
         PhoneNumbers numbers = PhoneNumbers.forRegion(campaign.defaultRegion());
         DncList dnc = new DncList(numbers);
         for (String list : campaign.dncLists()) {
@@ -273,15 +308,37 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         // thread, before the claiming source can complete (the adopted contacts stay claimed by this node).
         Disposable adoptions = source == null ? () -> { } : source.adoptedFollowUps().subscribe(run::adoptFollowUp,
                 e -> log.error("campaign {}: adopted follow-ups ended: {}", campaign.name(), e.toString()));
+        if (node != null) {
+            // The cluster's count, so that the gauge, the log and the API never show an unknown -1.
+            try {
+                ClusterNode.CampaignSpread spread = node.spread(campaign.name()).block(Duration.ofSeconds(30));
+                if (spread != null) {
+                    remainingCache(campaign.name()).set(spread.remaining());
+                }
+            } catch (RuntimeException e) {
+                log.warn("campaign {}: the cluster's remaining contacts could not be read: {}", campaign.name(),
+                        e.toString());
+            }
+        }
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
-                () -> Math.max(0, run.remaining()), run::waiting);
+                () -> remaining(run), run::waiting);
+        DialerMetrics.Registration statusGauges = runtime.metrics().campaignStatusGauges(campaign.name(),
+                java.util.Arrays.stream(CampaignRun.State.values()).map(Enum::name).toList(), () -> run.state().name(),
+                run.counters().total::sum, run.counters().dialed::sum, run.counters().live::sum);
         // One INFO line per interval while the run lasts, never one per call; it names no number.
         Disposable progress = Flux.interval(progressLogInterval, progressLogInterval, runtime.scheduler())
-                .subscribe(tick -> logProgress(run));
+                .onBackpressureDrop()
+                .concatMap(tick -> node == null ? Mono.just(Math.max(0, run.remaining()))
+                        : node.spread(campaign.name()).map(ClusterNode.CampaignSpread::remaining)
+                                .doOnNext(n -> remainingCache(campaign.name()).set(n))
+                                .onErrorResume(e -> Mono.fromSupplier(() -> remaining(run))), 1)
+                .subscribe(left -> logProgress(run, left + (node == null ? "" : " (cluster-wide)")),
+                        e -> log.warn("campaign {}: progress no longer logged: {}", campaign.name(), e.toString()));
         Mono<RunReport> report = run.start()
                 .doFinally(signal -> {
                     progress.dispose();
                     gauges.close();
+                    statusGauges.close();
                     leaseWatch.dispose();
                     adoptions.dispose();
                     if (source != null) {
@@ -573,7 +630,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     }
 
     /** Logs one progress line of a run: its state, contacts done and left, attempts, live calls, answer rate. */
-    static void logProgress(CampaignRun run) {
+    static void logProgress(CampaignRun run, String remaining) {
         RunReport r = run.report();
         long ended = r.outcomes().values().stream().mapToLong(Long::longValue).sum();
         long answered = r.outcomes().getOrDefault(io.chimedialer.core.domain.Disposition.ANSWERED, 0L);
@@ -583,7 +640,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting for their window,"
                         + " {} follow-ups pending (next due {}), {} attempts, {} live, {} answered of {} ended ({}%),"
                         + " attempts by Region (and Creates per second over the last 10 s):{}", run.id(), r.state(),
-                r.contacts().dialed(), r.contacts().total(), run.remaining(), run.waiting(), r.followUps().pending(),
+                r.contacts().dialed(), r.contacts().total(), remaining, run.waiting(), r.followUps().pending(),
                 r.followUps().nextDue() == null ? "-" : r.followUps().nextDue(), r.attempts(), run.placedCalls(),
                 answered, ended, ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
     }
@@ -622,6 +679,19 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             return Mono.just(e.run);
         }
         return launches.computeIfAbsent(campaignId, k -> Sinks.one()).asMono();
+    }
+
+    /**
+     * The configuration of this campaign as soon as its launch here has begun (before its lists are read and its
+     * run resumes the previous run's calls), else when it begins. Callers bound the wait.
+     */
+    public Mono<CampaignConfig> launchingConfig(String campaignId) {
+        CampaignConfig config = launching.get(campaignId);
+        if (config != null) {
+            return Mono.just(config);
+        }
+        return launchingSignals.computeIfAbsent(campaignId, k -> Sinks.one()).asMono()
+                .map(first -> launching.getOrDefault(campaignId, first));
     }
 
     /** The configuration of the campaign run in this process under this id, or null. */
@@ -698,7 +768,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             CampaignRun run = cluster == null ? launch(campaign, contacts, resume).run()
                     : launchEverywhere(campaign, contacts, resume,
                             request.hasNonNull("definition") ? request.get("definition").asText() : null);
-            return status(run);
+            return cluster == null ? status(run) : withLedger(status(run));
         }).subscribeOn(runtime.io());
     }
 
@@ -755,11 +825,169 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }).subscribeOn(runtime.io());
     }
 
-    /** Adds the campaign's whole-life figures from the ledger to a run's status. */
+    /**
+     * Adds the campaign's whole-life figures from the ledger to a run's status and, in a cluster, its cluster-wide
+     * view ({@link #clusterView}); a clustered run's {@code remaining} is the cluster's (its list's size is not
+     * known to one node). Blocking: call it off the event loop.
+     */
     private ObjectNode withLedger(ObjectNode status) {
-        ledgerView(status.path("id").asText()).ifPresent(v -> status.set("ledger", v));
+        String campaignId = status.path("id").asText();
+        ledgerView(campaignId).ifPresent(v -> status.set("ledger", v));
         status.put("running", true);
+        withCluster(campaignId, status);
         return status;
+    }
+
+    /** In a cluster: adds {@code node}, {@code cluster} and the cluster's {@code remaining} to a status. */
+    private void withCluster(String campaignId, ObjectNode status) {
+        ClusterNode node = cluster;
+        if (node == null) {
+            return;
+        }
+        status.put("node", node.nodeId());
+        clusterView(campaignId).ifPresent(view -> {
+            status.set("cluster", view);
+            if (!status.has("remaining") || status.path("remaining").asLong() < 0) {
+                status.put("remaining", view.path("remaining").asLong());
+            }
+        });
+    }
+
+    /** The window over which {@code cluster.regions.*.callsPerSecond} is measured. */
+    static final Duration RATE_WINDOW = Duration.ofMinutes(1);
+
+    /**
+     * The campaign over the whole cluster, the same on every node: contacts by state in the shared list, attempts
+     * and outcomes from the ledger (every node's), the answer rate, per Region its attempts, calls in progress and
+     * Creates per second over the last {@link #RATE_WINDOW}, and per node what it holds. Empty when this node is
+     * not clustered or the cluster cannot be read (logged). Blocking.
+     */
+    private java.util.Optional<ObjectNode> clusterView(String campaignId) {
+        ClusterNode node = cluster;
+        if (node == null) {
+            return java.util.Optional.empty();
+        }
+        ClusterNode.CampaignSpread spread;
+        List<Ledger.AttemptCount> counts;
+        Instant now = runtime.clock().instant();
+        try {
+            spread = node.spread(campaignId).block(Duration.ofSeconds(30));
+            counts = runtime.ledger().attemptCounts(campaignId, now.minus(RATE_WINDOW)).collectList()
+                    .block(Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            log.warn("campaign {}: its cluster-wide view could not be read: {}", campaignId, e.toString());
+            return java.util.Optional.empty();
+        }
+        if (spread == null || counts == null) {
+            return java.util.Optional.empty();
+        }
+        remainingCache(campaignId).set(spread.remaining());
+        ObjectNode view = JSON.createObjectNode();
+        ObjectNode contacts = view.putObject("contacts");
+        contacts.put("total", spread.total());
+        new java.util.TreeMap<>(spread.contacts()).forEach(contacts::put);
+        view.put("remaining", spread.remaining());
+        long attempts = 0;
+        long withdrawn = 0;
+        long live = 0;
+        Map<String, Long> outcomes = new java.util.TreeMap<>();
+        Map<String, long[]> regions = new java.util.TreeMap<>();
+        for (Ledger.AttemptCount c : counts) {
+            if (io.chimedialer.core.ledger.JdbcLedger.WITHDRAWN.equals(c.result())) {
+                withdrawn += c.count();
+                continue;
+            }
+            attempts += c.count();
+            long[] region = c.region() == null ? null : regions.computeIfAbsent(c.region(), k -> new long[3]);
+            if (region != null) {
+                region[0] += c.count();
+                region[2] += c.placedSince();
+            }
+            if (c.result() == null) {
+                if (c.placed()) {
+                    live += c.count();
+                    if (region != null) {
+                        region[1] += c.count();
+                    }
+                }
+            } else {
+                outcomes.merge(c.result(), c.count(), Long::sum);
+            }
+        }
+        view.put("attempts", attempts);
+        view.put("withdrawn", withdrawn);
+        view.put("live", live);
+        view.set("outcomes", JSON.valueToTree(outcomes));
+        long ended = outcomes.values().stream().mapToLong(Long::longValue).sum();
+        long answered = outcomes.getOrDefault(io.chimedialer.core.domain.Disposition.ANSWERED.name(), 0L);
+        view.put("answerRate", ended == 0 ? 0.0 : Math.round(1000.0 * answered / ended) / 1000.0);
+        ObjectNode byRegion = view.putObject("regions");
+        Map<String, io.chimedialer.core.cluster.RegionShare> totals = node.limits().totals();
+        regions.forEach((name, v) -> {
+            ObjectNode r = byRegion.putObject(name);
+            r.put("attempts", v[0]);
+            r.put("live", v[1]);
+            r.put("callsPerSecond", Math.round(100.0 * v[2] / RATE_WINDOW.toSeconds()) / 100.0);
+            io.chimedialer.core.cluster.RegionShare total = totals.get(name);
+            if (total != null) {
+                r.put("configuredCallsPerSecond", total.callsPerSecond());
+                r.put("maxActiveCalls", total.maxActiveCalls());
+            }
+        });
+        ObjectNode byNode = view.putObject("nodes");
+        spread.nodes().forEach((id, h) -> {
+            ObjectNode n = byNode.putObject(id);
+            n.put("claimed", h.claimed());
+            n.put("live", h.live());
+        });
+        return java.util.Optional.of(view);
+    }
+
+    /** Contacts of a clustered campaign not yet final anywhere, as last read (refreshed every few seconds). */
+    private final Map<String, ClusterRemaining> remaining = new ConcurrentHashMap<>();
+
+    private ClusterRemaining remainingCache(String campaignId) {
+        return remaining.computeIfAbsent(campaignId, ClusterRemaining::new);
+    }
+
+    /**
+     * A run's contacts not yet in a final state: its own count when its list's size is known here, else (a
+     * clustered run) the cluster's, as last read; never negative.
+     */
+    long remaining(CampaignRun run) {
+        long own = run.remaining();
+        if (own >= 0 || cluster == null) {
+            return Math.max(0, own);
+        }
+        return remainingCache(run.id()).get();
+    }
+
+    /** The cluster's remaining contacts of one campaign, read again at most every {@link #REFRESH}, off the caller. */
+    private final class ClusterRemaining {
+        private static final long REFRESH = Duration.ofSeconds(5).toNanos();
+        private final String campaignId;
+        private final java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile long value;
+        private volatile long readAt = System.nanoTime() - REFRESH;
+
+        ClusterRemaining(String campaignId) {
+            this.campaignId = campaignId;
+        }
+
+        void set(long remaining) {
+            value = remaining;
+            readAt = System.nanoTime();
+        }
+
+        long get() {
+            ClusterNode node = cluster;
+            if (node != null && System.nanoTime() - readAt >= REFRESH && reading.compareAndSet(false, true)) {
+                node.spread(campaignId).doFinally(signal -> reading.set(false))
+                        .subscribe(s -> set(s.remaining()), e -> log.debug("campaign {}: remaining not read: {}",
+                                campaignId, e.toString()));
+            }
+            return value;
+        }
     }
 
     /** Resumes a campaign this node does not run (the ledger holds it paused or running): started again. */
@@ -815,7 +1043,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             ControlEvent.Command command = ControlEvent.Command.valueOf(action.toUpperCase(java.util.Locale.ROOT));
             return node.control().publish(command, campaignId, null, null)
                     .subscribeOn(runtime.io())
-                    .then(Mono.fromSupplier(() -> status(run)));
+                    .then(Mono.fromCallable(() -> (JsonNode) withLedger(status(run))).subscribeOn(runtime.io()));
         });
     }
 
@@ -984,6 +1212,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         node.put("state", view.path("state").asText());
         node.put("running", false);
         node.set("ledger", view);
+        withCluster(campaignId, node);
         return node;
     }
 

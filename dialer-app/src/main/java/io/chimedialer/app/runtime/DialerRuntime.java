@@ -141,9 +141,32 @@ public final class DialerRuntime implements AutoCloseable {
     private final Options options;
     private volatile ClusterNode cluster;
     private volatile Scheduler clusterListener;
+    /** Calls of other nodes this node answers, by attempt id, with when it first did ({@link #adoptedForeign}). */
+    private final Map<String, Long> foreign = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong lastForeignWarning = new java.util.concurrent.atomic.AtomicLong(
+            Long.MIN_VALUE / 2);
+    private final java.util.concurrent.atomic.AtomicLong foreignSinceWarning = new java.util.concurrent.atomic.AtomicLong();
+    private static final int MAX_FOREIGN_CALLS = 100_000;
+    private static final Duration FOREIGN_CALL_MEMORY = Duration.ofHours(2);
+    private static final Duration FOREIGN_WARNING_INTERVAL = Duration.ofMinutes(1);
 
     private DialerRuntime(Options options) {
         this.options = options;
+        long buildStart = System.nanoTime();
+        // The SDK's clients take a good part of the start to build: built beside the ledger's opening and the rest,
+        // so that the webhook listens sooner after a restart. Closed with the rest whatever happens.
+        java.util.concurrent.CompletableFuture<ChimeClients> sdkClients = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> ChimeClients.create(options.regions(), options.credentials(), options.clients()),
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "chime-clients-build");
+                            thread.setDaemon(true);
+                            thread.start();
+                        });
+        closeables.push(() -> sdkClients.handle((clients, e) -> clients).thenAccept(clients -> {
+            if (clients != null) {
+                clients.close();
+            }
+        }).join());
         // Whatever fails part-way (a locked ledger, a port in use), what was built so far is closed.
         try {
             registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -196,8 +219,18 @@ public final class DialerRuntime implements AutoCloseable {
             Disposable uncorrelated = bus.events(EventBus.UNCORRELATED).subscribe(event -> { });
             closeables.push(uncorrelated::dispose);
 
-            ChimeClients clients = ChimeClients.create(options.regions(), options.credentials(), options.clients());
-            closeables.push(clients);
+            ChimeClients clients;
+            try {
+                clients = sdkClients.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException cause) {
+                    throw cause;
+                }
+                if (e.getCause() instanceof Error cause) {
+                    throw cause;
+                }
+                throw e;
+            }
             Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
             for (RegionConfig region : options.regions()) {
                 RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
@@ -228,11 +261,28 @@ public final class DialerRuntime implements AutoCloseable {
                 }
             });
 
+            // The webhook answers from memory: its events are handed to a thread of their own (a released permit
+            // admits the next contact there, not on the thread answering Chime), and its time bounds run on a timer
+            // of their own, not on a scheduler the pipeline keeps busy.
+            java.util.concurrent.ExecutorService webhookEvents = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "webhook-events");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            closeables.push(() -> {
+                webhookEvents.shutdown();
+                webhookEvents.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            });
+            Scheduler webhookTimer = Schedulers.newSingle("webhook-timer", true);
+            closeables.push(webhookTimer::dispose);
             webhook = WebhookHandler.builder(calls, new WebhookSignature(options.webhookSecret(), clock))
                     .observer(new MetricsWebhookObserver(metrics))
-                    .ledgerLookup(this::lookUp)
+                    .events(webhookEvents)
+                    .ledgerTimeout(Duration.ofSeconds(2), webhookTimer)
+                    .ledgerLookup((transactionId, attemptId) -> lookUp(transactionId, attemptId))
                     // A HANGUP is answered once its outcome is in the ledger: an acknowledged outcome survives a crash.
-                    .endDurable(result -> ledger.recordResult(result), Duration.ofSeconds(3))
+                    .endDurable(this::endDurable, Duration.ofSeconds(3))
                     .build();
             campaigns = new CampaignManager(this);
             closeables.push(campaigns);
@@ -245,6 +295,10 @@ public final class DialerRuntime implements AutoCloseable {
                     options.withControl() ? campaigns : null, options.controlToken(), registry, () -> true, options.tls()));
             http.start();
             closeables.push(http);
+            // From the JVM's start: a restart's gap is the time to the new process plus this (docs/operations.md).
+            log.info("webhook listening after {} ms (runtime built in {} ms)", System.currentTimeMillis()
+                    - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(),
+                    (System.nanoTime() - buildStart) / 1_000_000);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -252,24 +306,30 @@ public final class DialerRuntime implements AutoCloseable {
     }
 
     /**
-     * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart)
-     * is answered with its campaign's flow when the ledger has the TransactionId, the attempt has no outcome yet
-     * and its campaign runs here. The lookup waits (within the webhook's ledger timeout) until the campaign is
-     * launched and its run has taken over the previous run's open attempts, so the restored call is the one the
-     * run tracks and its outcome reaches the ledger.
+     * The webhook's ledger lookup: an invocation of a call this process does not hold (placed before a restart, or
+     * in a cluster by another node) is answered with its campaign's flow when the ledger has the TransactionId (in
+     * a cluster, or the attempt the invocation names, with no other TransactionId), the attempt has no outcome yet
+     * and its campaign's launch has begun here. It does not wait for the run to resume (with a large ledger that
+     * takes longer than Chime waits for an answer): the call is restored in the registry and answered from memory,
+     * its outcome recorded by the webhook, and the resuming run takes it over ({@code CallRegistry.takeOver}),
+     * counting its end and scheduling its follow-up even when it ended before. The lookup waits (within the
+     * webhook's ledger timeout) only for the launch to begin.
      */
-    private Mono<Optional<ExpectedCall>> lookUp(String transactionId) {
+    private Mono<Optional<ExpectedCall>> lookUp(String transactionId, String attemptId) {
+        // In a cluster, another node's call may reach this node before that node wrote its TransactionId: its
+        // intent (written before the Create) is found by the attempt id the invocation names.
+        Mono<Ledger.AttemptRecord> byAttempt = attemptId == null || cluster == null ? Mono.empty()
+                : ledger.findAttempt(attemptId)
+                        .filter(record -> record.transactionId() == null
+                                || record.transactionId().equals(transactionId));
         return ledger.findByTransactionId(transactionId)
+                .switchIfEmpty(byAttempt)
                 .filter(record -> record.result() == null)
-                .flatMap(record -> campaigns.launched(record.campaignId()).flatMap(run -> {
-                    CampaignConfig config = campaigns.campaignConfig(record.campaignId());
-                    if (config == null) {
-                        return Mono.empty();
-                    }
+                .flatMap(record -> campaigns.launchingConfig(record.campaignId()).flatMap(config -> {
                     Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
                     Attempt attempt = new Attempt(record.attemptId(), record.campaignId(), contact,
                             record.attemptNumber(), record.region(), record.fromNumber());
-                    return run.recovered().then(Mono.fromSupplier(() -> {
+                    return Mono.fromSupplier(() -> {
                         Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
                         Duration left = config.maxCallLifetime();
                         if (since != null) {
@@ -278,9 +338,56 @@ public final class DialerRuntime implements AutoCloseable {
                         if (left.compareTo(Duration.ofSeconds(1)) < 0) {
                             left = Duration.ofSeconds(1);
                         }
+                        adoptedForeign(record.attemptId());
                         return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left)));
-                    }));
+                    });
                 }));
+    }
+
+    /**
+     * In a cluster, notes a call this node answers although it did not place it (Chime sent its invocations here,
+     * not to its node): counted, warned about at most once a minute, and its end passed on ({@link #endDurable}).
+     */
+    private void adoptedForeign(String attemptId) {
+        if (cluster == null) {
+            return;
+        }
+        long now = clock.millis();
+        if (foreign.size() >= MAX_FOREIGN_CALLS) {
+            foreign.values().removeIf(since -> now - since > FOREIGN_CALL_MEMORY.toMillis());
+        }
+        if (foreign.putIfAbsent(attemptId, now) != null) {
+            return;
+        }
+        metrics.foreignCall("answered");
+        foreignSinceWarning.incrementAndGet();
+        long last = lastForeignWarning.get();
+        if (now - last >= FOREIGN_WARNING_INTERVAL.toMillis() && lastForeignWarning.compareAndSet(last, now)) {
+            log.warn("node {} answers calls placed by other nodes ({} since the last warning): Chime sends their "
+                    + "invocations here, not to the node that placed them. Their ends are passed on to their nodes "
+                    + "through the cluster's control channel; route each call to its node with the Lambda bridge "
+                    + "(docs/scale-out.md)", cluster.nodeId(), foreignSinceWarning.getAndSet(0));
+        }
+    }
+
+    /**
+     * The webhook's durable end of a call: its outcome written to the ledger; for a call of another node
+     * ({@link #adoptedForeign}), then told to the cluster, so that the node holding the call ends it and releases
+     * its permit at once rather than at the end of the call's lifetime.
+     */
+    private Mono<Void> endDurable(io.chimedialer.core.domain.CallResult result) {
+        Mono<Void> written = ledger.recordResult(result);
+        ClusterNode node = cluster;
+        if (node == null || foreign.remove(result.attemptId()) == null || result.campaignId() == null) {
+            return written;
+        }
+        Mono<Void> once = written.cache();
+        once.then(node.control().callEnded(result.campaignId(), result.attemptId(), result.disposition().name(),
+                        result.sipCode()))
+                .subscribe(event -> metrics.foreignCall("relayed"),
+                        e -> log.warn("the end of call {} (another node's) was not passed on: {}", result.attemptId(),
+                                e.toString()));
+        return once;
     }
 
     /** Builds and starts everything; on failure closes what was built and rethrows. */

@@ -38,4 +38,9 @@ final class MetricsWebhookObserver implements WebhookObserver {
     public void actionFailed(String campaignId, String action, String errorType) {
         metrics.actionFailed(campaignId, action, errorType);
     }
+
+    @Override
+    public void flowResult(String campaignId, boolean confirmed) {
+        metrics.flowResult(campaignId, confirmed ? DialerMetrics.FLOW_CONFIRMED : DialerMetrics.FLOW_OPT_OUT);
+    }
 }

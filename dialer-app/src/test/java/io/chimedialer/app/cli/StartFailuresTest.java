@@ -91,6 +91,25 @@ class StartFailuresTest {
     }
 
     @Test
+    void runSandbox_ledgerInAReadOnlyDirectory_exit2WithOneLineNamingTheDirectory() throws Exception {
+        Path config = config();
+        Path readOnly = Files.createDirectory(dir.resolve("read-only"));
+        readOnly.toFile().setWritable(false, false);
+        try {
+            Outcome outcome = execute(new RunCommand(), "--config", config.toString(), "--campaign", "sb",
+                    "--sandbox", "--ledger", "jdbc:sqlite:" + readOnly.resolve("ledger.db"));
+
+            assertThat(outcome.code).isEqualTo(2);
+            assertThat(outcome.commandLines()).singleElement().asString()
+                    .startsWith("dialer run: Ledger database " + readOnly.resolve("ledger.db"))
+                    .contains("its directory " + readOnly + " is read-only");
+            assertThat(outcome.err).doesNotContain("\tat ");
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
     void describe_causeWithoutAPort_keepsBothMessagesOnOneLine() {
         RuntimeException failure = new IllegalStateException("cannot open the ledger\nat /x",
                 new IOException("Permission denied"));

@@ -62,6 +62,36 @@ class ClusterConfigTest {
     }
 
     @Test
+    void load_missingContactFile_isAnErrorAloneButNotInClusterMode() throws Exception {
+        String campaign = """
+                campaigns:
+                  reminders:
+                    contacts: lists/not-on-this-node.csv
+                    regions: { us-east-1: 1 }
+                """;
+        Path alone = write(campaign);
+        ConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.load(alone, Map.of()));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).anySatisfy(p -> {
+            assertThat(p.keyPath()).isEqualTo("campaigns.reminders.contacts");
+            assertThat(p.message()).startsWith("file not found: ").endsWith("not-on-this-node.csv");
+        });
+
+        // A node of a cluster needs the file only if it imports the list: it loads, the path kept for that case.
+        DialerConfig clustered = ConfigLoader.load(write("""
+                server: { public-url: "http://10.0.0.5:8080/" }
+                ledger: { url: "jdbc:postgresql://db:5432/dialer" }
+                cluster: { enabled: true }
+                """ + campaign), Map.of());
+        assertThat(clustered.campaign("reminders")).get()
+                .satisfies(c -> assertThat(c.contacts()).endsWith("not-on-this-node.csv"));
+        // So does a campaign defined through the control API on such a node.
+        assertThat(ConfigLoader.parseCampaign("adhoc", "contacts: /nowhere/list.csv\nregions: { us-east-1: 1 }\n", null, clustered).contacts())
+                .isEqualTo(Path.of("/nowhere/list.csv").toString());
+    }
+
+    @Test
     void load_defaultNodeIds_differBetweenNodesOnOneHost() throws Exception {
         DialerConfig one = ConfigLoader.load(write(""), Map.of());
         DialerConfig two = ConfigLoader.load(write(""), Map.of());

@@ -122,6 +122,20 @@ class ConfigLoaderTest {
         assertThat(c.ledger().toString()).doesNotContain("pw123").contains("password=****");
     }
 
+    @Test
+    void ledgerJdbcUrl_usernameAndPasswordKeys_reachThePostgresDriver() throws Exception {
+        DialerConfig.Ledger keys = new DialerConfig.Ledger("jdbc:postgresql://db:5432/dialer", "dialer",
+                Secret.of("p&ss w"));
+        DialerConfig.Ledger inUrl = new DialerConfig.Ledger("jdbc:postgresql://db/d?user=u&password=x", "other",
+                Secret.of("y"));
+        DialerConfig.Ledger sqlite = new DialerConfig.Ledger("jdbc:sqlite:./d.db", "dialer", Secret.of("y"));
+
+        assertThat(keys.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/dialer?user=dialer&password=p%26ss+w");
+        assertThat(inUrl.jdbcUrl()).isEqualTo("jdbc:postgresql://db/d?user=u&password=x");
+        assertThat(sqlite.jdbcUrl()).isEqualTo("jdbc:sqlite:./d.db");
+        assertThat(keys.toString()).doesNotContain("p&ss");
+    }
+
     // ------------------------------------------------------------------ the acceptance item
 
     @Test

@@ -119,4 +119,74 @@ class ValidateCommandTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("missing.yaml: file not found");
     }
+
+    /** A small configuration with this Region name and ledger URL. */
+    private Path config(String region, String ledgerUrl) throws IOException {
+        Path config = dir.resolve("dialer.yaml");
+        Files.writeString(config, """
+                ledger:
+                  url: "%s"
+                regions:
+                  %s:
+                    sip-media-application-id: "11111111-1111-4111-8111-111111111111"
+                    from-numbers: ["+17035550100"]
+                """.formatted(ledgerUrl, region), StandardCharsets.UTF_8);
+        return config;
+    }
+
+    @Test
+    void validate_regionWithoutChimeVoice_isAnErrorNamingTheKey() throws IOException {
+        Path config = config("us-west-9", "jdbc:sqlite:" + dir.resolve("ledger.db"));
+
+        int code = run("--config", config.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().lines().toList()).containsExactly(
+                config + ":4: regions.us-west-9: 'us-west-9' is not a Region with Amazon Chime SDK PSTN audio, "
+                        + "did you mean 'us-west-2'? (Regions: us-east-1, us-west-2, ca-central-1, eu-central-1, "
+                        + "eu-west-1, eu-west-2, ap-northeast-1, ap-northeast-2, ap-southeast-1, ap-southeast-2)",
+                "1 problem found");
+    }
+
+    @Test
+    void validate_ledgerInAReadOnlyDirectory_isAnErrorNamingTheDirectory() throws IOException {
+        Path readOnly = Files.createDirectory(dir.resolve("read-only"));
+        Path config = config("us-east-1", "jdbc:sqlite:" + readOnly.resolve("ledger.db"));
+        readOnly.toFile().setWritable(false, false);
+        try {
+            int code = run("--config", config.toString());
+
+            assertThat(code).isEqualTo(2);
+            assertThat(err.toString().lines().toList()).containsExactly(
+                    config + ": ledger.url: Ledger database " + readOnly.resolve("ledger.db") + ": its directory "
+                            + readOnly + " is read-only; the ledger cannot create the database there",
+                    "1 problem found");
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
+    void validate_ledgerFileNotADatabase_isAnErrorAndTheFileIsUntouched() throws IOException {
+        Path garbage = dir.resolve("garbage.db");
+        Files.writeString(garbage, "not a database\n".repeat(10), StandardCharsets.UTF_8);
+        Path config = config("us-east-1", "jdbc:sqlite:" + garbage);
+
+        int code = run("--config", config.toString());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains(config + ": ledger.url: Ledger database " + garbage
+                + ": not an SQLite database");
+        assertThat(Files.readString(garbage, StandardCharsets.UTF_8)).isEqualTo("not a database\n".repeat(10));
+    }
+
+    @Test
+    void validate_ledgerWhoseDirectoryIsMissing_passesAndCreatesNothing() throws IOException {
+        Path config = config("us-east-1", "jdbc:sqlite:" + dir.resolve("data/sub/ledger.db"));
+
+        int code = run("--config", config.toString());
+
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 class BenchIT {
 
     @Test
-    @Timeout(value = 180)
+    @Timeout(value = 300)
     void run_tinySettings_everyMeasurementHasNumericFiguresCeilingAndRatio() throws Exception {
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         Bench bench = new Bench(BenchSettings.tiny(), new PrintStream(progress, true, StandardCharsets.UTF_8));
@@ -67,6 +67,31 @@ class BenchIT {
         assertThat(json.get("endToEnd").get("calls").asLong()).isPositive();
         assertThat(json.get("endToEnd").get("webhookFailures").asLong()).isZero();
         assertThat(json.get("machine").get("nproc").asInt()).isPositive();
+        // The ratios with a ceiling come from interleaved rounds: every round kept, the median within the spread.
+        for (String name : new String[] {"originations", "webhook", "endToEnd"}) {
+            JsonNode o = json.get(name);
+            assertThat(o.get("roundsCount").asInt()).as(name + ".roundsCount").isEqualTo(tiny.rounds());
+            assertThat(o.get("rounds")).as(name + ".rounds").hasSize(tiny.rounds());
+            assertThat(o.get("ratioMin").asDouble()).as(name + ".ratioMin")
+                    .isLessThanOrEqualTo(o.get("ratio").asDouble());
+            assertThat(o.get("ratioMax").asDouble()).as(name + ".ratioMax")
+                    .isGreaterThanOrEqualTo(o.get("ratio").asDouble());
+            for (JsonNode round : o.get("rounds")) {
+                assertThat(round.get("ceiling").isNumber()).as(name + " round ceiling").isTrue();
+                assertThat(round.get("ratio").isNumber()).as(name + " round ratio").isTrue();
+            }
+        }
+        assertThat(json.get("originations").get("configuredRate").asDouble())
+                .as("the pipeline's rate is above the raw ceiling, so pacing does not bind")
+                .isGreaterThan(json.get("originations").get("ceiling").asDouble());
+        assertNumber(json, "webhook", "fixedP999Ms");
+        assertNumber(json, "webhook", "fixedOver1s");
+        assertNumber(json, "webhook", "fixedOver5s");
+        JsonNode latency = json.get("endToEnd").get("webhookLatency");
+        assertThat(latency.get("answered").asLong()).as("the emulator timed the webhook's answers").isPositive();
+        assertThat(latency.get("p999Ms").isNumber()).isTrue();
+        assertThat(latency.get("over1s").isNumber()).isTrue();
+        assertThat(latency.get("over5s").isNumber()).isTrue();
 
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         Bench.printTable(json, new PrintStream(table, true, StandardCharsets.UTF_8));

@@ -70,6 +70,11 @@ class ClusterServeIT {
     private static final double RATE = 30;
     private static final int CAP = 120;
     private static final Duration RUN_LIMIT = Duration.ofSeconds(180);
+    /** The three-node run: 3,000 in the {@code scale} profile. */
+    private static final int THREE_NODE_CONTACTS = Integer.getInteger("scale.clusterserve.threenode.contacts", 450);
+    private static final int THREE_NODE_CAP = 30;
+    /** Shorter than the run would take if permits were held for a call's lifetime. */
+    private static final Duration THREE_NODE_LIFETIME = Duration.ofSeconds(45);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -231,6 +236,154 @@ class ClusterServeIT {
             assertThat(rs.getLong(2)).as("distinct contacts").isEqualTo(CONTACTS);
             assertThat(rs.getLong(3)).as("contacts not final").isZero();
         }
+        // The claims' churn (issue 16: renewals rewrote every claimed row every third of the lease).
+        try (Connection connection = DriverManager.getConnection(url);
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT n_live_tup, n_dead_tup, n_tup_upd FROM pg_stat_user_tables "
+                     + "WHERE relname = 'cluster_contacts' AND schemaname = current_schema()")) {
+            if (rs.next()) {
+                System.out.printf("cluster_contacts: %d live rows, %d dead tuples, %d row updates%n", rs.getLong(1),
+                        rs.getLong(2), rs.getLong(3));
+            }
+        }
+    }
+
+    /**
+     * Issue 18: three nodes, and Chime's invocations all go to node A (the emulator's webhook points at it; no
+     * bridge routes them). Node A answers the other nodes' calls from the ledger and tells them each call's end
+     * through the control channel, so every permit comes back when its call ends: no call of any node reaches its
+     * lifetime (without the relay, nodes B and C would hold each permit for that lifetime and crawl). The
+     * campaign's view is the same on every node and adds up to the emulator's ground truth; the ledger says
+     * COMPLETED; its results come from any node.
+     */
+    @Test
+    void threeNodes_eventsToOneNodeOnly_permitsReleasedAndOneViewEverywhere() throws Exception {
+        int contactCount = THREE_NODE_CONTACTS;
+        Scenario scenario = Scenario.builder().ringMs(1_000, 4_000).talkMs(2_000, 10_000).noAnswerMs(10_000)
+                .dtmf(0.6, List.of("1")).build();
+        List<EmulatorRegion> emulated = new ArrayList<>();
+        for (EmulatorRegion r : EmulatorRegion.defaults()) {
+            emulated.add(r.withQuotas(200, 50, 1_000));
+        }
+        emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated).scenario(scenario)
+                .timeScale(0.002).seed(29).webhookTimeout(Duration.ofSeconds(19)).start();
+        List<RegionConfig> regions = new ArrayList<>();
+        for (EmulatorRegion r : emulated) {
+            // A small cap (10 per node and Region): a node whose permits were held for a call's lifetime would stall.
+            regions.add(new RegionConfig(r.name(), r.sipMediaApplicationId(), RATE, 1, THREE_NODE_CAP, 5,
+                    r.fromNumbers(), emulator.url()));
+        }
+        DialerRuntime a = node("node-a", regions);
+        DialerRuntime b = node("node-b", regions);
+        DialerRuntime c = node("node-c", regions);
+        emulator.webhook(webhook(a), SECRET);
+        await(Duration.ofSeconds(20), "three nodes live and unfenced", () -> nodes.stream().allMatch(n ->
+                n.cluster().membership().current() != null && n.cluster().membership().current().live().size() == 3
+                        && !n.cluster().limits().fenced()));
+
+        Path contacts = contacts(contactCount);
+        CampaignConfig campaign = campaign(THREE_NODE_LIFETIME);
+        // Nodes C and B claim first, so that most calls are theirs while all of their invocations reach node A.
+        List<CampaignManager.Started> runs = new ArrayList<>(List.of(c.campaigns().launch(campaign, contacts, true),
+                b.campaigns().launch(campaign, contacts, true), a.campaigns().launch(campaign, contacts, true)));
+        java.util.Collections.reverse(runs);
+        long launchedAt = System.nanoTime();
+        // While it runs, a node's view never says -1 remaining, and names the nodes that hold contacts.
+        await(Duration.ofSeconds(30), "calls under way", () -> emulator.stats().created() >= contactCount / 4);
+        JsonNode midway = get(c, "/v1/campaigns/" + CAMPAIGN);
+        assertThat(midway.get("node").asText()).isEqualTo("node-c");
+        assertThat(midway.get("remaining").asLong()).isBetween(0L, (long) contactCount);
+        assertThat(midway.at("/cluster/contacts/total").asLong()).isEqualTo(contactCount);
+
+        List<RunReport> reports = new ArrayList<>();
+        for (CampaignManager.Started started : runs) {
+            RunReport report = started.report().block(RUN_LIMIT);
+            assertThat(report).isNotNull();
+            assertThat(report.state()).isEqualTo("COMPLETED");
+            reports.add(report);
+        }
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        EmulatorStats stats = emulator.stats();
+        assertThat(stats.created()).isEqualTo(contactCount);
+        assertThat(stats.duplicateNumbers()).isZero();
+        assertThat(reports.stream().mapToLong(RunReport::attempts).sum()).isEqualTo(contactCount);
+        assertThat(reports.get(1).attempts() + reports.get(2).attempts()).as("calls placed by nodes B and C")
+                .isPositive();
+        System.out.printf("three nodes, events to node A only: %d contacts in %d ms; attempts by node %d/%d/%d%n",
+                contactCount, Duration.ofNanos(System.nanoTime() - launchedAt).toMillis(), reports.get(0).attempts(),
+                reports.get(1).attempts(), reports.get(2).attempts());
+
+        // Only node A heard Chime; nodes B and C heard of their calls' ends from it.
+        assertThat(b.webhook().stats().requests()).isZero();
+        assertThat(c.webhook().stats().requests()).isZero();
+        assertThat(foreign(a, "answered")).isPositive();
+        assertThat(foreign(a, "relayed")).isPositive();
+        assertThat(foreign(b, "released") + foreign(c, "released")).isPositive();
+        // No permit was held past its call: no call ran into its lifetime, none ended UNKNOWN, every permit is back.
+        for (DialerRuntime n : nodes) {
+            String id = n.cluster().nodeId();
+            assertThat(n.calls().expiredCalls()).as("%s's calls closed by their lifetime", id).isZero();
+            assertThat(n.calls().liveCalls()).as("%s's live calls", id).isZero();
+            n.regions().forEach((region, pacing) -> assertThat(pacing.permits().inUse())
+                    .as("%s's permits in use in %s", id, region).isZero());
+        }
+        reports.forEach(r -> assertThat(r.outcomes().getOrDefault(io.chimedialer.core.domain.Disposition.UNKNOWN,
+                0L)).isZero());
+        assertThat(a.ledger().attempts(CAMPAIGN).filter(Ledger.AttemptRecord::open).count()
+                .block(Duration.ofSeconds(30))).as("attempts left open").isZero();
+
+        // One view: the cluster-wide figures are the same on every node and add up to the ground truth.
+        List<JsonNode> views = new ArrayList<>();
+        for (DialerRuntime n : nodes) {
+            JsonNode status = get(n, "/v1/campaigns/" + CAMPAIGN);
+            assertThat(status.get("remaining").asLong()).isZero();
+            assertThat(status.at("/ledger/state").asText()).as("the ledger's state").isEqualTo("COMPLETED");
+            views.add(comparable(status.get("cluster")));
+        }
+        assertThat(views.get(1)).isEqualTo(views.get(0));
+        assertThat(views.get(2)).isEqualTo(views.get(0));
+        JsonNode view = views.get(0);
+        assertThat(view.at("/contacts/total").asLong()).isEqualTo(contactCount);
+        assertThat(view.at("/contacts/DONE").asLong()).isEqualTo(contactCount);
+        assertThat(view.get("remaining").asLong()).isZero();
+        assertThat(view.get("live").asLong()).isZero();
+        assertThat(view.get("attempts").asLong()).isEqualTo(stats.created());
+        long outcomes = 0;
+        for (JsonNode n : view.get("outcomes")) {
+            outcomes += n.asLong();
+        }
+        assertThat(outcomes).isEqualTo(stats.created());
+        assertThat(view.at("/outcomes/ANSWERED").asLong()).isEqualTo(stats.dispositions().getOrDefault("answered", 0L));
+        long byRegion = 0;
+        for (Map.Entry<String, EmulatorStats.RegionStats> r : stats.regions().entrySet()) {
+            assertThat(view.at("/regions/" + r.getKey() + "/attempts").asLong()).as("attempts in %s", r.getKey())
+                    .isEqualTo(r.getValue().created());
+            byRegion += view.at("/regions/" + r.getKey() + "/attempts").asLong();
+        }
+        assertThat(byRegion).isEqualTo(stats.created());
+
+        // Results from any node: every attempt, one CSV row each after the header.
+        for (DialerRuntime n : nodes) {
+            HttpResponse<String> results = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + n.port() + "/v1/campaigns/" + CAMPAIGN + "/results"))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(results.statusCode()).isEqualTo(200);
+            assertThat(results.body().lines().count() - 1).as("result rows from %s", n.cluster().nodeId())
+                    .isEqualTo(view.get("attempts").asLong() + view.get("withdrawn").asLong());
+        }
+    }
+
+    /** A cluster view without its time-dependent figures (Creates per second over the last minute). */
+    private static JsonNode comparable(JsonNode view) {
+        assertThat(view).as("the cluster view").isNotNull();
+        com.fasterxml.jackson.databind.node.ObjectNode copy = view.deepCopy();
+        copy.get("regions").forEach(r -> ((com.fasterxml.jackson.databind.node.ObjectNode) r).remove("callsPerSecond"));
+        return copy;
+    }
+
+    private static double foreign(DialerRuntime node, String kind) {
+        var counter = node.meterRegistry().find("dialer.foreign.calls").tag("kind", kind).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
@@ -272,10 +425,14 @@ class ClusterServeIT {
     }
 
     private Path contacts() throws Exception {
+        return contacts(CONTACTS);
+    }
+
+    private Path contacts(int count) throws Exception {
         Path csv = dir.resolve("contacts.csv");
         try (Writer out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
             out.write("id,phone,name\n");
-            for (int i = 0; i < CONTACTS; i++) {
+            for (int i = 0; i < count; i++) {
                 out.write("c" + i + "," + String.format("+1415%03d%04d", 300 + i / 10_000, i % 10_000) + ",Person "
                         + i + "\n");
             }
@@ -284,6 +441,10 @@ class ClusterServeIT {
     }
 
     private static CampaignConfig campaign() {
+        return campaign(Duration.ofMinutes(2));
+    }
+
+    private static CampaignConfig campaign(Duration lifetime) {
         Map<String, MenuOption> options = new LinkedHashMap<>();
         options.put("1", MenuOption.of(MenuOption.Action.CONFIRM));
         FlowConfig flow = FlowConfig.menu(null, Menu.of(Prompt.text("Hello {name}. Press 1 to confirm."), options));
@@ -291,7 +452,7 @@ class ClusterServeIT {
         weights.put("us-east-1", 1);
         weights.put("us-west-2", 1);
         return new CampaignConfig(CAMPAIGN, null, weights, "US", CallingWindowConfig.ALWAYS, RetryConfig.NONE, flow,
-                List.of(), Duration.ofMinutes(2), false);
+                List.of(), lifetime, false);
     }
 
     private static JsonNode get(DialerRuntime node, String path) throws Exception {

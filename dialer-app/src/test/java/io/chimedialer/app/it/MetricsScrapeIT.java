@@ -48,7 +48,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * too; and {@code promtool check metrics} finds nothing but two findings on Micrometer's own binders.
  *
  * <p>The campaign meets injected 429s (throttles, retries, API errors), injected action failures and a tiny
- * invocation budget (budget hang-ups); it is paused when scraped so that its per-campaign gauges are still registered.
+ * invocation budget (budget hang-ups), beside a second campaign with a menu (confirms and opt-outs: flow results);
+ * both are paused when scraped so that their per-campaign gauges are still registered.
  */
 class MetricsScrapeIT {
     private static final String SECRET = "metrics-it-secret-0123456789abcdef";
@@ -80,6 +81,14 @@ class MetricsScrapeIT {
                     .append(String.format("%04d", i % 10_000)).append(",P").append(i).append('\n');
         }
         Files.writeString(dir.resolve("contacts.csv"), csv, StandardCharsets.UTF_8);
+        // A second campaign with a menu (1 confirms, 9 opts out; the emulator's callees press 1, 2 or 9): its flow
+        // results are metered. The first campaign's invocation budget of 3 ends its calls before any menu.
+        StringBuilder menuCsv = new StringBuilder("id,phone,name\n");
+        for (int i = 0; i < 200; i++) {
+            menuCsv.append('m').append(i).append(",+1415").append(400 + i / 10_000)
+                    .append(String.format("%04d", i % 10_000)).append(",M").append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("menu.csv"), menuCsv, StandardCharsets.UTF_8);
         StringBuilder yaml = new StringBuilder("server:\n  webhook-secret: ${S}\nledger:\n  url: \"jdbc:sqlite:")
                 .append(dir.resolve("ledger.db")).append("\"\nregions:\n");
         for (EmulatorRegion r : regions) {
@@ -90,7 +99,12 @@ class MetricsScrapeIT {
         }
         yaml.append("campaigns:\n  metered:\n    contacts: contacts.csv\n    regions: [us-east-1, us-west-2]\n")
                 .append("    flow:\n      type: message\n      message: { text: \"Hello {name}.\" }\n"
-                        + "      invocation-budget: 3\n      invocation-reserve: 1\n");
+                        + "      invocation-budget: 3\n      invocation-reserve: 1\n")
+                .append("  menu:\n    contacts: menu.csv\n    regions: [us-east-1, us-west-2]\n")
+                .append("    flow:\n      type: menu\n      message: { text: \"Hello {name}.\" }\n"
+                        + "      menu:\n        prompt: { text: \"Press 1 to confirm or 9 to stop these calls.\" }\n"
+                        + "        options:\n          \"1\": { action: confirm }\n"
+                        + "          \"9\": { action: opt-out }\n");
         Files.writeString(dir.resolve("dialer.yaml"), yaml, StandardCharsets.UTF_8);
         DialerConfig config = ConfigLoader.load(dir.resolve("dialer.yaml"),
                 Map.of("S", SECRET, "EMU", emulator.url().toString()));
@@ -100,13 +114,16 @@ class MetricsScrapeIT {
         emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
         CampaignRun run = runtime.campaigns().launch(config.campaign("metered").orElseThrow(),
                 dir.resolve("contacts.csv"), false).run();
-        Await.upTo(Duration.ofSeconds(60), "a throttle, a retry, a budget hang-up, a failed action and 20 ended calls"
-                        + " metered")
+        CampaignRun menu = runtime.campaigns().launch(config.campaign("menu").orElseThrow(),
+                dir.resolve("menu.csv"), false).run();
+        Await.upTo(Duration.ofSeconds(60), "a throttle, a retry, a budget hang-up, a failed action, 20 ended calls"
+                        + " and a flow result metered")
                 .pollEvery(Duration.ofMillis(50))
                 .until(() -> count("dialer.api.throttled") > 0 && count("dialer.api.retries") > 0
                         && count("dialer.calls.budget.hangups") > 0 && count("dialer.actions.failed") > 0
-                        && count("dialer.calls.ended") >= 20);
+                        && count("dialer.calls.ended") >= 20 && count("dialer.call.flow.results") > 0);
         run.pause();
+        menu.pause();
     }
 
     @AfterEach

@@ -188,6 +188,48 @@ class DashboardQueriesIT {
     }
 
     @Test
+    void campaignStatusPanels_equalSyntheticGroundTruth() {
+        JsonNode dashboard = RepoFiles.json(RepoFiles.DASHBOARD);
+
+        JsonNode state = panelResult(dashboard, "Campaign state", 0);
+        assertThat(state).hasSize(1);
+        assertThat(state.get(0).path("metric").path("campaign").asText()).isEqualTo(SyntheticCampaign.CAMPAIGN);
+        assertThat(state.get(0).path("metric").path("state").asText()).isEqualTo("RUNNING");
+
+        JsonNode read = panelResult(dashboard, "Contacts by campaign", 0);
+        assertThat(read).hasSize(1);
+        assertThat(read.get(0).path("value").get(1).asDouble()).isEqualTo(SyntheticCampaign.CONTACTS);
+        // dialed + remaining = read: the synthetic campaign dials each contact it takes off the remaining ones.
+        double dialed = panelResult(dashboard, "Contacts by campaign", 1).get(0).path("value").get(1).asDouble();
+        double remaining = panelResult(dashboard, "Contacts by campaign", 2).get(0).path("value").get(1).asDouble();
+        assertThat(dialed).isPositive();
+        assertThat(dialed + remaining).isEqualTo(SyntheticCampaign.CONTACTS);
+
+        JsonNode regions = panelResult(dashboard, "Failed Regions", 0);
+        assertThat(regions).hasSize(2);
+        for (JsonNode series : regions) {
+            double expected = series.path("metric").path("region").asText().equals("us-west-2") ? 0 : 1;
+            assertThat(series.path("value").get(1).asDouble()).as(series.toString()).isEqualTo(expected);
+        }
+
+        assertThat(panelResult(dashboard, "Live calls by campaign", 0).get(0).path("value").get(1).asDouble())
+                .isEqualTo(15);
+        for (int target = 0; target < 2; target++) {
+            JsonNode rate = panelResult(dashboard, "Opt-out and confirm rates", target);
+            assertThat(rate).hasSize(1);
+            // A quarter of the answered calls each (4 answered, 1 confirm, 1 opt-out every two steps); the
+            // increases are extrapolated from series that started one step apart, hence the bounds.
+            assertThat(rate.get(0).path("value").get(1).asDouble()).isBetween(0.1, 0.5);
+        }
+    }
+
+    private static JsonNode panelResult(JsonNode dashboard, String title, int target) {
+        String expr = RepoFiles.queryPanels(dashboard).stream().filter(p -> p.path("title").asText().equals(title))
+                .findFirst().orElseThrow().path("targets").get(target).path("expr").asText();
+        return prometheus.query(PromQl.substituteGrafanaVariables(expr, WINDOW)).path("data").path("result");
+    }
+
+    @Test
     void variableQueries_labelValues_listTheCampaignAndRegions() {
         List<String> queries = RepoFiles.variableQueries(RepoFiles.json(RepoFiles.DASHBOARD));
         for (String query : queries) {

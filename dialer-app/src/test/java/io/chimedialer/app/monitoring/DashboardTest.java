@@ -72,7 +72,7 @@ class DashboardTest {
         for (JsonNode panel : panels) {
             String title = panel.path("title").asText();
             assertThat(title).isNotBlank();
-            assertThat(panel.path("type").asText()).as(title).isIn("timeseries", "stat");
+            assertThat(panel.path("type").asText()).as(title).isIn("timeseries", "stat", "bargauge");
             assertThat(panel.path("datasource").path("type").asText()).as(title).isEqualTo("prometheus");
             assertThat(panel.path("datasource").path("uid").asText()).as(title).isEqualTo("${datasource}");
             assertThat(panel.path("targets").size()).as(title).isPositive();
@@ -104,7 +104,8 @@ class DashboardTest {
         assertThat(titles).contains("Answer rate by campaign and Region", "Achieved vs configured calls per second",
                 "Active calls vs cap", "Dispositions over time", "ASR", "ACD", "API latency p50 / p99", "API errors",
                 "Throttles and retries", "Circuit breaker state", "Webhook p99 vs Chime's 5 s limit",
-                "Invocations per call", "Campaign progress", "Campaign ETA");
+                "Invocations per call", "Campaign progress", "Campaign ETA", "Campaign state", "Contacts by campaign",
+                "Opt-out and confirm rates", "Live calls by campaign", "Failed Regions");
     }
 
     @Test
@@ -143,7 +144,9 @@ class DashboardTest {
                 "dialer_calls_active", "dialer_calls_active_limit", "dialer_api_request_duration_seconds_bucket",
                 "dialer_api_throttled_total", "resilience4j_circuitbreaker_state",
                 "dialer_webhook_invocation_duration_seconds_bucket", "dialer_call_invocations_bucket",
-                "dialer_campaign_contacts_remaining", "dialer_ledger_queue_depth");
+                "dialer_campaign_contacts_remaining", "dialer_ledger_queue_depth", "dialer_campaign_state",
+                "dialer_campaign_contacts_read", "dialer_campaign_contacts_dialed", "dialer_campaign_contacts_waiting",
+                "dialer_campaign_calls_live", "dialer_call_flow_results_total", "dialer_region_up");
     }
 
     @Test

@@ -30,7 +30,11 @@ import picocli.CommandLine;
  *
  * <p>The demo runs config/campaigns/demo.yaml with two test-only changes so that every panel has data: the
  * emulator answers 5% of Creates with 429 ({@code --fault-create-429}: throttles, retries, API errors) and the
- * flow's invocation budget is 4 (budget hang-ups).
+ * flow's invocation budget is 6, so that calls whose callee answers the menu at once confirm or opt out (flow
+ * results) while those that hear it a second time are hung up by the budget (budget hang-ups). The emulator runs at
+ * time scale 0.02 instead of the demo's 0.002, so that callees stay on the line through the message and the menu
+ * (at 0.002 a few milliseconds of webhook latency are seconds of a call, and callees hung up before the menu), its
+ * message is one short sentence and the no-answers' follow-up comes after 10 minutes (12 s) instead of 2 hours.
  */
 class DemoDashboardQueriesIT {
     private static final String WINDOW = "5m";
@@ -51,7 +55,7 @@ class DemoDashboardQueriesIT {
         demo = new DemoCommand();
         CommandLine cli = new CommandLine(demo);
         exit = CompletableFuture.supplyAsync(() -> cli.execute("--config", config.toString(), "--hold",
-                "--port", Integer.toString(port), "--fault-create-429", "0.05",
+                "--port", Integer.toString(port), "--fault-create-429", "0.05", "--time-scale", "0.02",
                 "--report", dir.resolve("report.json").toString(), "--results", dir.resolve("results.csv").toString()));
         int held = demo.awaitHolding(Duration.ofSeconds(120));
         assertThat(held).as("the demo holds its server").isEqualTo(port);
@@ -103,7 +107,20 @@ class DemoDashboardQueriesIT {
         String demoYaml = Files.readString(repo.resolve("config/campaigns/demo.yaml"), StandardCharsets.UTF_8)
                 .replace("../samples/", repo.resolve("config/samples").toString() + "/");
         // flow: is the file's last block; these two keys join it.
-        demoYaml = demoYaml.stripTrailing() + "\n  invocation-budget: 4\n  invocation-reserve: 1\n";
+        // Budget 6 - reserve 1: the first menu answer (invocation 4: NEW_OUTBOUND_CALL, RINGING, CALL_ANSWERED, then
+        // SpeakAndGetDigits' result) is heard, confirms and opt-outs included; a second round of the menu (2 pressed,
+        // or no input) is cut short by the budget at invocation 5.
+        demoYaml = demoYaml.stripTrailing() + "\n  invocation-budget: 6\n  invocation-reserve: 1\n";
+        // At time scale 0.02 the no-answers' 2 h follow-up would take 144 s: 10 min (12 s) like the busies'.
+        String noAnswer = "NO_ANSWER: { after: 2h, max-attempts: 2 }";
+        assertThat(demoYaml).contains(noAnswer);
+        demoYaml = demoYaml.replace(noAnswer, "NO_ANSWER: { after: 10m, max-attempts: 2 }");
+        // A one-second message instead of the nine-second reminder: callees who heard the menu once stay for its
+        // second round often enough that the budget cuts some calls short.
+        String shortened = demoYaml.replaceFirst("(?m)^(    text: )\"Hello \\{name\\}, this is [^\n]*$",
+                "$1\"Hello {name}.\"");
+        assertThat(shortened).as("the demo's message line").isNotEqualTo(demoYaml);
+        demoYaml = shortened;
         Files.writeString(campaigns.resolve("demo.yaml"), demoYaml, StandardCharsets.UTF_8);
         return dir.resolve("dialer.yaml");
     }

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Drives {@link DialerMetrics} like a small running campaign, one step at a time, so that every meter the
  * dashboard and the alert rules use has series and every counter grows between scrapes. Each step ends 3 calls
- * per Region, one of them answered: the answer ratio is exactly 1/3 whatever the number of steps.
+ * per Region, one of them answered: the answer ratio is exactly 1/3 whatever the number of steps; of the step's two
+ * answered calls one confirms (odd steps) or opts out (even steps). The campaign is RUNNING.
  */
 final class SyntheticCampaign {
     static final String CAMPAIGN = "reminders";
@@ -38,6 +39,8 @@ final class SyntheticCampaign {
         metrics.regionHealthGauge("us-east-1", () -> 1);
         metrics.regionHealthGauge("us-west-2", () -> 0);
         metrics.campaignGauges(CAMPAIGN, remaining::get, () -> 40);
+        metrics.campaignStatusGauges(CAMPAIGN, List.of("RUNNING", "PAUSED", "COMPLETED"), () -> "RUNNING",
+                () -> CONTACTS, () -> CONTACTS - remaining.get(), () -> 15);
         metrics.ledgerQueueDepth(() -> 2);
         metrics.bindCircuitBreakers(breakers);
         breakers.circuitBreaker("us-east-1");
@@ -82,6 +85,8 @@ final class SyntheticCampaign {
             metrics.invocationsPerCall(CAMPAIGN, 990);
         }
         metrics.actionFailed(CAMPAIGN, "Speak", "AccessDenied");
+        // Of the step's 2 answered calls, 1 confirms (odd steps) or opts out (even steps).
+        metrics.flowResult(CAMPAIGN, step % 2 == 0 ? DialerMetrics.FLOW_OPT_OUT : DialerMetrics.FLOW_CONFIRMED);
         metrics.unknownCallInvocation();
         metrics.signatureFailure();
         metrics.ledgerWrite(Duration.ofMillis(4));

@@ -72,6 +72,19 @@ public final class CallRegistry {
     /** The inbound calls held, oldest first; guarded by itself. Their entries in byTransaction follow it. */
     private final Map<String, LiveCall> inboundCalls = new LinkedHashMap<>();
     private final LongAdder inboundEvicted = new LongAdder();
+    /**
+     * Calls restored from the ledger by an invocation that ended before any run took them over (their campaign's
+     * resume had not reached them yet): kept for {@link #takeRestoredEnded}, dropped by the sweep after
+     * {@link #RESTORED_ENDED_RETENTION}.
+     */
+    private final ConcurrentMap<String, LiveCall> restoredEnded = new ConcurrentHashMap<>();
+
+    /** How long a restored call that ended waits for its campaign's resume to take it over. */
+    public static final Duration RESTORED_ENDED_RETENTION = Duration.ofMinutes(30);
+
+    /** A call restored from the ledger that ended before a run took it over: its attempt and its result. */
+    public record EndedCall(Attempt attempt, CallResult result) {
+    }
 
     /** A registry publishing on {@code bus}, timing with {@code clock}, with the default retention. */
     public CallRegistry(EventBus bus, Clock clock) {
@@ -131,6 +144,79 @@ public final class CallRegistry {
     }
 
     /**
+     * A resumed run takes over a call of the previous run that the ledger holds open with a TransactionId: it is
+     * registered (as {@link #expect} then {@link #placed}) unless an invocation already restored it from the
+     * ledger ({@code WebhookHandler}'s ledger lookup answers such calls from memory while the resume is under way),
+     * in which case that call is kept and its end reaches the run on the bus.
+     *
+     * @return the call's result when the restored call has already ended (the caller handles that end; it is
+     *         not published again), else null
+     */
+    public CallResult takeOver(Attempt attempt, CallContext context, String transactionId) {
+        for (int tries = 0; tries < 3; tries++) {
+            LiveCall existing = byAttempt.get(attempt.attemptId());
+            if (existing != null) {
+                synchronized (existing) {
+                    if (!existing.ended) {
+                        existing.takenOver = true;
+                        return null;
+                    }
+                    if (existing.restored && existing.result != null) {
+                        existing.takenOver = true;
+                        restoredEnded.remove(attempt.attemptId(), existing);
+                        return existing.result;
+                    }
+                }
+            }
+            try {
+                expect(attempt, context);
+            } catch (IllegalStateException restoredMeanwhile) {
+                continue; // an invocation restored it between the look and the registration: look again
+            }
+            LiveCall call = byAttempt.get(attempt.attemptId());
+            if (call != null) {
+                synchronized (call) {
+                    call.takenOver = true;
+                }
+            }
+            placed(attempt.attemptId(), transactionId);
+            return null;
+        }
+        throw new IllegalStateException("attempt " + attempt.attemptId() + " could not be taken over");
+    }
+
+    /**
+     * The calls of this campaign restored from the ledger by an invocation that ended before a run took them over
+     * ({@link #takeOver}), each returned once: the resume handles their ends (counts, follow-ups) as its own.
+     */
+    public List<EndedCall> takeRestoredEnded(String campaignId) {
+        List<EndedCall> ended = new ArrayList<>();
+        for (LiveCall call : restoredEnded.values()) {
+            synchronized (call) {
+                if (campaignId.equals(call.campaignId) && !call.takenOver
+                        && restoredEnded.remove(call.expected.attempt().attemptId(), call)) {
+                    call.takenOver = true;
+                    ended.add(new EndedCall(call.expected.attempt(), call.result));
+                }
+            }
+        }
+        return ended;
+    }
+
+    /** Keeps a restored call that ended before any run took it over, for {@link #takeRestoredEnded}. */
+    private void noteEnded(CallResult result) {
+        LiveCall call = byAttempt.get(result.attemptId());
+        if (call == null) {
+            return;
+        }
+        synchronized (call) {
+            if (call.restored && !call.takenOver && call.result != null) {
+                restoredEnded.put(result.attemptId(), call);
+            }
+        }
+    }
+
+    /**
      * Records Create's TransactionId. Publishes {@link CallEvent.CallStarted} unless NEW_OUTBOUND_CALL already did.
      * A second, different TransactionId for the same attempt (a duplicated Create) is counted and not bound.
      *
@@ -179,6 +265,7 @@ public final class CallRegistry {
         if (result == null) {
             return false;
         }
+        noteEnded(result);
         bus.publish(new CallEvent.CallEnded(result));
         return true;
     }
@@ -258,6 +345,7 @@ public final class CallRegistry {
             }
             if (result != null) {
                 closed++;
+                noteEnded(result);
                 bus.publish(new CallEvent.CallEnded(result));
             }
             if (drop) {
@@ -274,6 +362,8 @@ public final class CallRegistry {
                 }
             }
         }
+        Instant forgotten = now.minus(RESTORED_ENDED_RETENTION);
+        restoredEnded.values().removeIf(call -> call.endedAt != null && call.endedAt.isBefore(forgotten));
         return closed;
     }
 
@@ -390,6 +480,7 @@ public final class CallRegistry {
         if (call == null) {
             LiveCall fresh = new LiveCall(expected, expected.attempt().campaignId(), clock.instant(),
                     expected.context().maxLifetime(), live);
+            fresh.restored = true; // not shared yet: published by the map
             LiveCall existing = byAttempt.putIfAbsent(expected.attempt().attemptId(), fresh);
             if (existing != null) {
                 live.decrementAndGet(); // a concurrent restore won; this copy was never registered
@@ -484,6 +575,9 @@ public final class CallRegistry {
 
     void publish(CallEvent event) {
         if (event != null) {
+            if (event instanceof CallEvent.CallEnded ended) {
+                noteEnded(ended.result());
+            }
             bus.publish(event);
         }
     }

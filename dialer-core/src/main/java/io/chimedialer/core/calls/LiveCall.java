@@ -43,6 +43,12 @@ final class LiveCall {
     boolean startedPublished;
     boolean answeredPublished;
     boolean ended;
+    /** The result of {@link #end}, once ended with one. */
+    CallResult result;
+    /** Recreated from the ledger by an invocation after a restart ({@code CallRegistry.restore}). */
+    boolean restored;
+    /** A run tracks this call (its end reaches the run on the bus): set by {@code CallRegistry.takeOver}. */
+    boolean takenOver;
     long invocations;
     /** The attributes of our latest response: the flow's state when an invocation carries none. */
     Map<String, String> lastAttributes = Map.of();
@@ -120,9 +126,10 @@ final class LiveCall {
             ring = nonNegative(Duration.between(ringStart, ringEnd));
         }
         Duration talk = answeredAt == null ? Duration.ZERO : nonNegative(Duration.between(answeredAt, at));
-        return new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
+        result = new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
                 disposition, sipCode, ring, talk, digits.toString(), (int) Math.min(Integer.MAX_VALUE, invocations),
                 at, actionFailure);
+        return result;
     }
 
     /** Marks the call ended once (caller holds the monitor); false when it already was. */

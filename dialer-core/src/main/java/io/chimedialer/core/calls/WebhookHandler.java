@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -63,7 +64,7 @@ public final class WebhookHandler {
     private final InvocationParser parser;
     private final ObjectMapper mapper;
     private final FlowEngine engine = new FlowEngine();
-    private final Function<String, Mono<Optional<ExpectedCall>>> ledgerLookup;
+    private final java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> ledgerLookup;
     private final boolean hasLedgerLookup;
     private final Duration ledgerTimeout;
     private final Scheduler scheduler;
@@ -73,6 +74,7 @@ public final class WebhookHandler {
     private final WebhookObserver observer;
     private final Function<CallResult, Mono<Void>> endDurable;
     private final Duration endDurableWait;
+    private final Executor events;
 
     private WebhookHandler(Builder b) {
         this.registry = b.registry;
@@ -88,6 +90,7 @@ public final class WebhookHandler {
         this.observer = b.observer;
         this.endDurable = b.endDurable;
         this.endDurableWait = b.endDurableWait;
+        this.events = b.events;
     }
 
     /**
@@ -182,7 +185,7 @@ public final class WebhookHandler {
                 return Mono.just(unknownCall(inv));
             }
             stats.ledgerLookups.increment();
-            return Mono.defer(() -> ledgerLookup.apply(inv.transactionId()))
+            return Mono.defer(() -> ledgerLookup.apply(inv.transactionId(), attemptIdOf(inv)))
                     .timeout(ledgerTimeout, scheduler)
                     .onErrorResume(e -> {
                         stats.ledgerFailures.increment();
@@ -195,6 +198,15 @@ public final class WebhookHandler {
         } catch (RuntimeException e) {
             return Mono.just(safeReply(inv, e));
         }
+    }
+
+    /**
+     * The attempt id an invocation names: NEW_OUTBOUND_CALL's ArgumentsMap, else the attempt the flow keeps in
+     * TransactionAttributes; null when neither has it.
+     */
+    private static String attemptIdOf(Invocation inv) {
+        String attemptId = inv.arguments().get(CallRegistry.ARGUMENT_ATTEMPT_ID);
+        return attemptId != null ? attemptId : inv.transactionAttributes().get(FlowEngine.ATTR_ATTEMPT);
     }
 
     private WebhookReply safeReply(Invocation inv, Throwable e) {
@@ -261,10 +273,27 @@ public final class WebhookHandler {
             if (e instanceof CallEvent.CallEnded end) {
                 ended[0] = end.result();
             }
-            registry.publish(e);
         }
+        publish(events);
         stats.answered.increment();
         return new WebhookReply(200, bytes);
+    }
+
+    /**
+     * Publishes an invocation's events, in order, on the events executor ({@link Builder#events}): what the
+     * campaign does with them (a permit released, the next contact admitted, ledger writes) does not run on the
+     * thread that answers Chime.
+     */
+    private void publish(List<CallEvent> list) {
+        if (list.isEmpty()) {
+            return;
+        }
+        try {
+            events.execute(() -> list.forEach(registry::publish));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Shutting down: published here, as without an executor.
+            list.forEach(registry::publish);
+        }
     }
 
     private byte[] outbound(LiveCall call, Invocation inv, List<CallEvent> events) {
@@ -399,6 +428,9 @@ public final class WebhookHandler {
                 events.add(new CallEvent.DigitsCollected(call.campaignId, attemptId, d.digits()));
             } else if (effect instanceof FlowDecision.OptOut) {
                 events.add(new CallEvent.OptedOut(call.campaignId, expected.attempt().contact().number(), attemptId));
+                observe(o -> o.flowResult(call.campaignId, false));
+            } else if (effect instanceof FlowDecision.Confirmed) {
+                observe(o -> o.flowResult(call.campaignId, true));
             }
         }
         call.lastAttributes = decision.attributes();
@@ -549,7 +581,7 @@ public final class WebhookHandler {
     public static final class Builder {
         private final CallRegistry registry;
         private final WebhookSignature signature;
-        private Function<String, Mono<Optional<ExpectedCall>>> ledgerLookup;
+        private java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> ledgerLookup;
         private Duration ledgerTimeout = Duration.ofSeconds(2);
         private Scheduler scheduler = Schedulers.parallel();
         private FlowConfig inboundFlow = FlowConfig.DEFAULT;
@@ -557,6 +589,7 @@ public final class WebhookHandler {
         private WebhookObserver observer = WebhookObserver.NOOP;
         private Function<CallResult, Mono<Void>> endDurable;
         private Duration endDurableWait = Duration.ofSeconds(3);
+        private Executor events = Runnable::run;
 
         private Builder(CallRegistry registry, WebhookSignature signature) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -569,6 +602,18 @@ public final class WebhookHandler {
          * already have a result. Default: none (unknown-call policy).
          */
         public Builder ledgerLookup(Function<String, Mono<Optional<ExpectedCall>>> lookup) {
+            Objects.requireNonNull(lookup, "lookup");
+            this.ledgerLookup = (transactionId, attemptId) -> lookup.apply(transactionId);
+            return this;
+        }
+
+        /**
+         * Like {@link #ledgerLookup(Function)}, also given the attempt id the invocation names (NEW_OUTBOUND_CALL's
+         * ArgumentsMap, else the flow's TransactionAttributes; null when neither has it): a call whose
+         * TransactionId is not yet in the ledger (its node has not written it yet) is found by its attempt, whose
+         * intent is written before its Create.
+         */
+        public Builder ledgerLookup(java.util.function.BiFunction<String, String, Mono<Optional<ExpectedCall>>> lookup) {
             this.ledgerLookup = Objects.requireNonNull(lookup, "lookup");
             return this;
         }
@@ -594,6 +639,16 @@ public final class WebhookHandler {
             }
             this.ledgerTimeout = timeout;
             this.scheduler = Objects.requireNonNull(timerScheduler, "timerScheduler");
+            return this;
+        }
+
+        /**
+         * Where the events of an answered invocation are published (default: at once, on the answering thread).
+         * A single-threaded executor keeps them in order and keeps what the campaign does with them off the
+         * thread that answers Chime. The answer never waits for it.
+         */
+        public Builder events(Executor executor) {
+            this.events = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

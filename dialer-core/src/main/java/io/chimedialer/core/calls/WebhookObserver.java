@@ -44,4 +44,14 @@ public interface WebhookObserver {
      */
     default void actionFailed(String campaignId, String action, String errorType) {
     }
+
+    /**
+     * An outbound call's flow reached a result (counted once per invocation that reached it).
+     *
+     * @param campaignId the call's campaign
+     * @param confirmed  true when the callee confirmed (a menu key whose option is confirm), false when the callee
+     *                   opted out
+     */
+    default void flowResult(String campaignId, boolean confirmed) {
+    }
 }

@@ -67,6 +67,11 @@ final class CallOutcomes {
         return Mono.empty();
     }
 
+    /** The end of a call this run tracks (in {@code run.live}), as its CallEnded would be handled. */
+    Mono<Void> ended(CallResult result) {
+        return onEnded(result);
+    }
+
     private Mono<Void> onEnded(CallResult result) {
         LiveAttempt entry = run.live.remove(result.attemptId());
         if (entry == null) {

@@ -96,11 +96,11 @@ public final class CampaignRun {
             sourceDone.set(true);
             checkDone();
         });
-        this.recovery = new Recovery(run, followUps);
         this.dialOutcomes = new DialOutcomes(run, fence, followUps,
                 reason -> pauseOnError(regionsDownReason()));
         this.actionFailures = new ActionFailureStreak(setup.config().pauseAfterActionFailures());
         this.callOutcomes = new CallOutcomes(run, followUps, actionFailures, this::pauseOnError);
+        this.recovery = new Recovery(run, followUps, callOutcomes::ended);
         paused.tryEmitNext(false);
     }
 

@@ -9,7 +9,10 @@ import io.chimedialer.core.ledger.Ledger;
 import io.chimedialer.core.pacing.RegionPacing;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,16 +26,27 @@ import reactor.core.publisher.Mono;
  * TransactionId may still be live, so it is registered again with the rest of its lifetime, holds an active-call
  * permit of its Region until it ends, and ends by its HANGUP or, failing that, by the lifetime guard as UNKNOWN. Follow-ups not yet taken are scheduled again at their
  * original due time.
+ *
+ * <p>The webhook listens before the resume begins: an invocation of a previous run's call that arrives meanwhile
+ * is answered from memory, its call restored from the ledger ({@code CallRegistry.restore}) and its outcome recorded
+ * by the webhook. The resume takes such a call over ({@code CallRegistry.takeOver}); one that ended before it was
+ * taken over is handled as this run's end (counted, its follow-up scheduled) once the ledger's follow-ups are read,
+ * so that a follow-up is never scheduled twice.
  */
 final class Recovery {
     private static final Logger log = LoggerFactory.getLogger(CampaignRun.class);
 
     private final RunContext run;
     private final FollowUps followUps;
+    private final Function<CallResult, Mono<Void>> ended;
 
-    Recovery(RunContext run, FollowUps followUps) {
+    /**
+     * @param ended handles the end of a call in {@code run.live} as the run's CallEnded would
+     */
+    Recovery(RunContext run, FollowUps followUps, Function<CallResult, Mono<Void>> ended) {
         this.run = run;
         this.followUps = followUps;
+        this.ended = ended;
     }
 
     /** Completes once the previous run's open work is taken over; at once for a run that does not resume. */
@@ -45,6 +59,8 @@ final class Recovery {
         AtomicLong unknown = new AtomicLong();
         AtomicLong relive = new AtomicLong();
         AtomicLong rescheduled = new AtomicLong();
+        List<Ledger.AttemptRecord> endedBefore = new CopyOnWriteArrayList<>();
+        List<CallResult> endedResults = new CopyOnWriteArrayList<>();
         Mono<Void> attempts = ledger.openAttempts(run.id)
                 .onErrorResume(UnsupportedOperationException.class, e -> Flux.empty())
                 .retryWhen(run.ledgerOutage())
@@ -54,7 +70,11 @@ final class Recovery {
                         return endUnplaced(record, run.now());
                     }
                     relive.incrementAndGet();
-                    track(record, run.now());
+                    CallResult result = track(record, run.now());
+                    if (result != null) {
+                        endedBefore.add(record);
+                        endedResults.add(result);
+                    }
                     return Mono.<Void>empty();
                 }, 256)
                 .then();
@@ -70,7 +90,24 @@ final class Recovery {
                     followUps.takeOver(f);
                 })
                 .then();
-        return attempts.then(followUpsDue)
+        // Calls restored by the webhook that ended before they were taken over: after the follow-ups are read, so
+        // that the follow-up their end schedules is not also read back and scheduled twice.
+        Mono<Void> endedMeanwhile = Flux.defer(() -> {
+            List<Mono<Void>> ends = new java.util.ArrayList<>();
+            for (int i = 0; i < endedBefore.size(); i++) {
+                ends.add(endTrackedLate(attempt(endedBefore.get(i)), endedResults.get(i)));
+            }
+            for (io.chimedialer.core.calls.CallRegistry.EndedCall call
+                    : run.setup.registry().takeRestoredEnded(run.id)) {
+                ends.add(endTrackedLate(call.attempt(), call.result()));
+            }
+            if (!ends.isEmpty()) {
+                log.info("campaign {}: {} calls of the previous run ended while it resumed; their outcomes came"
+                        + " through the webhook", run.id, ends.size());
+            }
+            return Flux.concat(ends);
+        }).then();
+        return attempts.then(followUpsDue).then(endedMeanwhile)
                 .doOnSuccess(v -> log.info("campaign {} resumed: {} intents without TransactionId ended UNKNOWN, {} "
                         + "placed calls tracked again, {} follow-ups rescheduled", run.id, unknown.get(),
                         relive.get(), rescheduled.get()));
@@ -86,8 +123,22 @@ final class Recovery {
                 .then(Mono.fromRunnable(() -> followUps.afterEnd(attempt(record), Disposition.UNKNOWN)));
     }
 
-    /** A call of the previous run with a TransactionId: live until its HANGUP or the rest of its lifetime. */
-    private void track(Ledger.AttemptRecord record, Instant now) {
+    /** A call of the previous run that ended before this run took it over: handled as the run's own end. */
+    private Mono<Void> endTrackedLate(Attempt attempt, CallResult result) {
+        LiveAttempt entry = new LiveAttempt(attempt, true);
+        entry.transactionId = result.transactionId();
+        run.live.put(attempt.attemptId(), entry);
+        run.counters.live.increment();
+        run.pending.incrementAndGet();
+        return ended.apply(result);
+    }
+
+    /**
+     * A call of the previous run with a TransactionId: live until its HANGUP or the rest of its lifetime.
+     *
+     * @return its result when the webhook restored it and it ended before this (the caller handles that end)
+     */
+    private CallResult track(Ledger.AttemptRecord record, Instant now) {
         Attempt attempt = attempt(record);
         Instant since = record.placedAt() != null ? record.placedAt() : record.intendedAt();
         Duration left = run.setup.config().maxCallLifetime();
@@ -102,15 +153,18 @@ final class Recovery {
         boolean expired = left.compareTo(Duration.ofMillis(1)) < 0;
         CallContext context = CallContext.of(attempt, run.setup.config().flow(),
                 expired ? Duration.ofMillis(1) : left);
-        try {
-            run.setup.registry().expect(attempt, context);
-        } catch (IllegalStateException e) {
-            // Already restored from the ledger by an invocation: the registry holds it, its end reaches the run.
+        // Registered, or kept as an invocation restored it from the ledger (its end then reaches the run).
+        CallResult endedAlready = run.setup.registry().takeOver(attempt, context, record.transactionId());
+        if (endedAlready != null) {
+            // It ended before this run took it over: handled with the other such ends, after the follow-ups.
+            run.live.remove(attempt.attemptId(), entry);
+            run.counters.live.decrement();
+            run.pending.decrementAndGet();
+            return endedAlready;
         }
-        run.setup.registry().placed(attempt.attemptId(), record.transactionId());
         if (expired) {
             run.setup.registry().markUnknown(attempt.attemptId());
-            return;
+            return null;
         }
         // The call counts against its Region's active-call cap until it ends, as it does at Chime.
         RegionPacing pacing = attempt.region() == null ? null : run.setup.regions().get(attempt.region());
@@ -121,6 +175,7 @@ final class Recovery {
                 }
             });
         }
+        return null;
     }
 
     private Attempt attempt(Ledger.AttemptRecord record) {

@@ -27,12 +27,32 @@ final class ClaimStore {
     private static final String RETURNED = "c.contact_key, c.seq, c.kind, c.line, c.number, c.name, c.timezone, "
             + "c.variables, c.reason, c.reject_kind, c.claims";
 
+    /**
+     * The condition that the claim of the {@code cluster_contacts} row aliased {@code c} has lapsed at a time bound
+     * twice: its own lease (set by the claim, extended by a confirmation) and its holder's lease row are both past.
+     */
+    private static String lapsed(String c) {
+        return "(" + c + ".lease_until < ? AND NOT EXISTS (SELECT 1 FROM cluster_leases l WHERE l.holder = " + c
+                + ".holder AND l.lease_until >= ?))";
+    }
+
     private final String campaignId;
     private final String nodeId;
+    private final String holder;
 
-    ClaimStore(String campaignId, String nodeId) {
+    /**
+     * @param holder this claiming run's lease row ({@code cluster_leases.holder}): unique per run, so that a restarted
+     *               node does not keep its predecessor's claims alive
+     */
+    ClaimStore(String campaignId, String nodeId, String holder) {
         this.campaignId = campaignId;
         this.nodeId = nodeId;
+        this.holder = holder;
+    }
+
+    /** This run's lease row. */
+    String holder() {
+        return holder;
     }
 
     /** A claimed row and the lease its claim set. */
@@ -71,28 +91,60 @@ final class ClaimStore {
                 withAttempts ? LedgerQueries.withOpenAttempt(c, campaignId, keys) : Set.of());
     }
 
-    /** Extends this node's claims on these contacts to at least {@code until}; returns those it still holds. */
+    /**
+     * Extends this node's claims on these contacts to at least {@code until} (their own lease, whatever the holder's
+     * lease row says) and makes them this run's; returns those it still holds.
+     */
     Set<String> confirm(Connection c, List<String> keys, long until) throws SQLException {
         try (PreparedStatement confirm = c.prepareStatement("UPDATE cluster_contacts SET lease_until = "
-                + "GREATEST(lease_until, ?) WHERE campaign_id = ? AND contact_key = ANY (?) AND state = 'CLAIMED' "
-                + "AND claimed_by = ? RETURNING contact_key")) {
+                + "GREATEST(lease_until, ?), holder = ? WHERE campaign_id = ? AND contact_key = ANY (?) "
+                + "AND state = 'CLAIMED' AND claimed_by = ? RETURNING contact_key")) {
             confirm.setLong(1, until);
-            confirm.setString(2, campaignId);
-            confirm.setArray(3, array(c, keys));
-            confirm.setString(4, nodeId);
+            confirm.setString(2, holder);
+            confirm.setString(3, campaignId);
+            confirm.setArray(4, array(c, keys));
+            confirm.setString(5, nodeId);
             return keySet(confirm);
         }
     }
 
-    /** This node's unexpired claims run until {@code until}; returns how many it holds. */
-    int renew(Connection c, long now, long until) throws SQLException {
-        try (PreparedStatement renew = c.prepareStatement("UPDATE cluster_contacts SET lease_until = ? "
-                + "WHERE campaign_id = ? AND state = 'CLAIMED' AND claimed_by = ? AND lease_until >= ?")) {
-            renew.setLong(1, until);
-            renew.setString(2, campaignId);
-            renew.setString(3, nodeId);
-            renew.setLong(4, now);
-            return renew.executeUpdate();
+    /**
+     * This run's lease row runs until at least {@code until}: every claim it holds stays valid until then. One row
+     * is written, however many contacts the run holds.
+     */
+    void renew(Connection c, long until) throws SQLException {
+        try (PreparedStatement renew = c.prepareStatement("INSERT INTO cluster_leases (holder, node_id, campaign_id, "
+                + "lease_until) VALUES (?, ?, ?, ?) ON CONFLICT (holder) DO UPDATE SET lease_until = "
+                + "GREATEST(cluster_leases.lease_until, excluded.lease_until)")) {
+            renew.setString(1, holder);
+            renew.setString(2, nodeId);
+            renew.setString(3, campaignId);
+            renew.setLong(4, until);
+            renew.executeUpdate();
+        }
+    }
+
+    /** How many claims this run holds. */
+    int held(Connection c) throws SQLException {
+        try (PreparedStatement query = c.prepareStatement("SELECT COUNT(*) FROM cluster_contacts "
+                + "WHERE campaign_id = ? AND state = 'CLAIMED' AND holder = ?")) {
+            query.setString(1, campaignId);
+            query.setString(2, holder);
+            try (ResultSet rs = query.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** Deletes this run's lease row (its claims were given back), and the campaign's rows that lapsed a day ago. */
+    void dropLease(Connection c, long now) throws SQLException {
+        try (PreparedStatement drop = c.prepareStatement("DELETE FROM cluster_leases WHERE holder = ? "
+                + "OR (campaign_id = ? AND lease_until < ?)")) {
+            drop.setString(1, holder);
+            drop.setString(2, campaignId);
+            drop.setLong(3, now - 86_400_000L);
+            drop.executeUpdate();
         }
     }
 
@@ -121,7 +173,7 @@ final class ClaimStore {
 
     /** This node's claims on these contacts go back to PENDING, for any node; returns how many. */
     int releaseOwn(Connection c, Collection<String> keys) throws SQLException {
-        return leave(c, keys, "state = 'PENDING', claimed_by = NULL, lease_until = NULL", null);
+        return leave(c, keys, "state = 'PENDING', claimed_by = NULL, lease_until = NULL, holder = NULL", null);
     }
 
     /** This node's claims on these contacts become ORPHANED; returns how many. */
@@ -149,10 +201,11 @@ final class ClaimStore {
     /** The claims of any node whose lease ran out before {@code now}: contact to the node that held it. */
     Map<String, String> expired(Connection c, long now) throws SQLException {
         Map<String, String> expired = new LinkedHashMap<>();
-        try (PreparedStatement query = c.prepareStatement("SELECT contact_key, claimed_by FROM cluster_contacts "
-                + "WHERE campaign_id = ? AND state = 'CLAIMED' AND lease_until < ?")) {
+        try (PreparedStatement query = c.prepareStatement("SELECT c.contact_key, c.claimed_by FROM cluster_contacts c "
+                + "WHERE c.campaign_id = ? AND c.state = 'CLAIMED' AND " + lapsed("c"))) {
             query.setString(1, campaignId);
             query.setLong(2, now);
+            query.setLong(3, now);
             try (ResultSet rs = query.executeQuery()) {
                 while (rs.next()) {
                     expired.put(rs.getString(1), rs.getString(2));
@@ -164,26 +217,28 @@ final class ClaimStore {
 
     /** These expired claims (of any node) become DONE; returns the contacts that changed. */
     List<String> doneExpired(Connection c, Collection<String> keys, long now) throws SQLException {
-        try (PreparedStatement update = c.prepareStatement("UPDATE cluster_contacts SET state = 'DONE', "
-                + "done_at = ? WHERE campaign_id = ? AND contact_key = ANY (?) AND state = 'CLAIMED' "
-                + "AND lease_until < ? RETURNING contact_key")) {
+        try (PreparedStatement update = c.prepareStatement("UPDATE cluster_contacts c SET state = 'DONE', "
+                + "done_at = ? WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' "
+                + "AND " + lapsed("c") + " RETURNING c.contact_key")) {
             update.setLong(1, now);
             update.setString(2, campaignId);
             update.setArray(3, array(c, keys));
             update.setLong(4, now);
+            update.setLong(5, now);
             return keyList(update);
         }
     }
 
     /** These expired claims (of any node) become ORPHANED; returns how many. */
     int orphanExpired(Connection c, Collection<String> keys, long now) throws SQLException {
-        try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts SET state = 'ORPHANED', "
-                + "done_at = ? WHERE campaign_id = ? AND contact_key = ANY (?) AND state = 'CLAIMED' "
-                + "AND lease_until < ?")) {
+        try (PreparedStatement orphan = c.prepareStatement("UPDATE cluster_contacts c SET state = 'ORPHANED', "
+                + "done_at = ? WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' "
+                + "AND " + lapsed("c"))) {
             orphan.setLong(1, now);
             orphan.setString(2, campaignId);
             orphan.setArray(3, array(c, keys));
             orphan.setLong(4, now);
+            orphan.setLong(5, now);
             return orphan.executeUpdate();
         }
     }
@@ -194,18 +249,20 @@ final class ClaimStore {
      */
     List<String> adopt(Connection c, Collection<String> keys, long now, long until, int limit) throws SQLException {
         try (PreparedStatement adopt = c.prepareStatement("WITH picked AS (SELECT c.contact_key FROM cluster_contacts c "
-                + "WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' AND c.lease_until < ? "
-                + "AND c.claimed_by <> ? ORDER BY c.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
-                + "UPDATE cluster_contacts u SET claimed_by = ?, claimed_at = ?, lease_until = ?, claims = u.claims + 1 "
-                + "FROM picked WHERE u.campaign_id = ? AND u.contact_key = picked.contact_key "
+                + "WHERE c.campaign_id = ? AND c.contact_key = ANY (?) AND c.state = 'CLAIMED' AND " + lapsed("c")
+                + " AND c.claimed_by <> ? ORDER BY c.seq LIMIT ? FOR UPDATE OF c SKIP LOCKED) "
+                + "UPDATE cluster_contacts u SET claimed_by = ?, holder = ?, claimed_at = ?, lease_until = ?, "
+                + "claims = u.claims + 1 FROM picked WHERE u.campaign_id = ? AND u.contact_key = picked.contact_key "
                 + "RETURNING u.contact_key")) {
             int i = 1;
             adopt.setString(i++, campaignId);
             adopt.setArray(i++, array(c, keys));
             adopt.setLong(i++, now);
+            adopt.setLong(i++, now);
             adopt.setString(i++, nodeId);
             adopt.setInt(i++, limit);
             adopt.setString(i++, nodeId);
+            adopt.setString(i++, holder);
             adopt.setLong(i++, now);
             adopt.setLong(i++, until);
             adopt.setString(i, campaignId);
@@ -216,7 +273,7 @@ final class ClaimStore {
     /** Claims up to {@code limit} of these contacts whose claim expired before {@code now}, in list order. */
     List<Held> claimExpired(Connection c, Collection<String> keys, long now, int limit, long claimedAt, long until)
             throws SQLException {
-        return claim(c, "c2.contact_key = ANY (?) AND c2.state = 'CLAIMED' AND c2.lease_until < ?", keys, now, limit,
+        return claim(c, "c2.contact_key = ANY (?) AND c2.state = 'CLAIMED' AND " + lapsed("c2"), keys, now, limit,
                 claimedAt, until);
     }
 
@@ -228,9 +285,10 @@ final class ClaimStore {
     private List<Held> claim(Connection c, String condition, Collection<String> keys, Long now, int limit,
                              long claimedAt, long until) throws SQLException {
         try (PreparedStatement claim = c.prepareStatement("WITH picked AS (SELECT c2.contact_key FROM cluster_contacts c2 "
-                + "WHERE c2.campaign_id = ? AND " + condition + " ORDER BY c2.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
-                + "UPDATE cluster_contacts c SET state = 'CLAIMED', claimed_by = ?, claimed_at = ?, lease_until = ?, "
-                + "claims = c.claims + 1 FROM picked WHERE c.campaign_id = ? AND c.contact_key = picked.contact_key "
+                + "WHERE c2.campaign_id = ? AND " + condition + " ORDER BY c2.seq LIMIT ? FOR UPDATE OF c2 SKIP LOCKED) "
+                + "UPDATE cluster_contacts c SET state = 'CLAIMED', claimed_by = ?, holder = ?, claimed_at = ?, "
+                + "lease_until = ?, claims = c.claims + 1 FROM picked WHERE c.campaign_id = ? "
+                + "AND c.contact_key = picked.contact_key "
                 + "RETURNING " + RETURNED)) {
             int i = 1;
             claim.setString(i++, campaignId);
@@ -239,9 +297,11 @@ final class ClaimStore {
             }
             if (now != null) {
                 claim.setLong(i++, now);
+                claim.setLong(i++, now);
             }
             claim.setInt(i++, limit);
             claim.setString(i++, nodeId);
+            claim.setString(i++, holder);
             claim.setLong(i++, claimedAt);
             claim.setLong(i++, until);
             claim.setString(i, campaignId);

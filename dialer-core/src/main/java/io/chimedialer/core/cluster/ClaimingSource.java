@@ -29,8 +29,10 @@ import reactor.util.retry.Retry;
  * docs/scale-out.md ("Contacts: claimed once, never dialed twice"); the SQL is in {@link ClaimStore}.
  *
  * <ul>
- * <li><b>Claims</b>: a batch at a time as the run asks (one batch ahead at most), with a lease renewed every third
- * of the lease until {@link #close()}.
+ * <li><b>Claims</b>: a batch at a time as the run asks (one batch ahead at most). Each claim carries a lease of its
+ * own, set when claimed and extended by {@link #confirm}, and the lease of this run's row in {@code cluster_leases},
+ * renewed every third of the lease until {@link #close()}: one row written per renewal however many contacts the
+ * run holds. A claim lapses when both have run out, so a dead node's claims pass one lease after its last renewal.
  * <li><b>Expired claims</b> (of any node) are settled against the ledger first, in the same transaction: DONE when
  * it holds the contact's final state; <i>adopted</i> when another node's contact has a follow-up pending and no
  * open attempt (its follow-ups are emitted on {@link #adoptedFollowUps()}); ORPHANED when its attempt is open
@@ -85,7 +87,9 @@ public final class ClaimingSource implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        this.store = new ClaimStore(campaignId, settings.nodeId());
+        // this run's lease row: a restarted node (same id) is a new holder, so its predecessor's claims lapse
+        this.store = new ClaimStore(campaignId, settings.nodeId(), settings.nodeId() + "/"
+                + java.util.UUID.randomUUID());
         this.rounds = new ClaimRounds(store, campaignId, settings, clock, outstanding);
         Duration period = settings.lease().dividedBy(3);
         this.renewals = started.asMono()
@@ -254,7 +258,11 @@ public final class ClaimingSource implements AutoCloseable {
         renewals.dispose();
         adoptedFollowUps.tryEmitComplete();
         try {
-            int[] counts = transact("release claims", rounds::leave);
+            int[] counts = transact("release claims", c -> {
+                int[] left = rounds.leave(c);
+                store.dropLease(c, clock.millis());
+                return left;
+            });
             log.info("campaign {}: node {} left its claims: {} done, {} released, {} orphaned", campaignId,
                     settings.nodeId(), counts[0], counts[1], counts[2]);
         } catch (ClusterException e) {
@@ -293,7 +301,9 @@ public final class ClaimingSource implements AutoCloseable {
             long now = clock.millis();
             rounds.markDone(c, now);
             long until = now + settings.lease().toMillis();
-            int held = store.renew(c, now, until);
+            // one row: every claim of this run is valid while its lease row is (see ClaimStore)
+            store.renew(c, until);
+            int held = store.held(c);
             long previous = renewedUntil;
             renewedUntil = until;
             long gap = now - (previous - settings.lease().toMillis());

@@ -29,7 +29,7 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * Control commands (launch, pause, resume, cancel, rate, opt-out) that reach every node: {@link #publish} inserts the command in
+ * Control commands (launch, pause, resume, cancel, rate, opt-out, a call's end) that reach every node: {@link #publish} inserts the command in
  * {@code campaign_control} and sends {@code NOTIFY dialer_control} in the same transaction; every node's
  * listener, on a dedicated connection, wakes on the notification and reads the new rows in order.
  *
@@ -139,6 +139,21 @@ public final class ClusterControl implements AutoCloseable {
         return publish(ControlEvent.Command.DNC, null, null, null, new ControlEvent.OptOut(list, number).toJson());
     }
 
+    /**
+     * Tells every node that a call ended here although another node placed it (Chime sent its invocations here):
+     * the node that holds the call ends it with this outcome and releases its permit at once, instead of holding
+     * it for the call's lifetime. Logged at DEBUG only (one per such call).
+     *
+     * @param campaignId  the call's campaign
+     * @param attemptId   its attempt
+     * @param disposition its disposition's name
+     * @param sipCode     its SIP code, or null
+     */
+    public Mono<ControlEvent> callEnded(String campaignId, String attemptId, String disposition, Integer sipCode) {
+        return publish(ControlEvent.Command.ENDED, Objects.requireNonNull(campaignId, "campaignId"), null, null,
+                new ControlEvent.CallEnd(attemptId, disposition, sipCode).toJson());
+    }
+
     /** Issues a pause of a campaign to every node. */
     public Mono<ControlEvent> pause(String campaignId) {
         return publish(ControlEvent.Command.PAUSE, Objects.requireNonNull(campaignId, "campaignId"), null, null);
@@ -207,7 +222,11 @@ public final class ClusterControl implements AutoCloseable {
             }
             ControlEvent event = new ControlEvent(seq, command, campaignId, region, value, payload, settings.nodeId(),
                     Instant.ofEpochMilli(now));
-            log.info("node {} issued control #{} {} {}", settings.nodeId(), seq, command, describe(event));
+            if (command == ControlEvent.Command.ENDED) {
+                log.debug("node {} issued control #{} {} {}", settings.nodeId(), seq, command, describe(event));
+            } else {
+                log.info("node {} issued control #{} {} {}", settings.nodeId(), seq, command, describe(event));
+            }
             return event;
         })).subscribeOn(io);
     }
@@ -263,6 +282,8 @@ public final class ClusterControl implements AutoCloseable {
             case RATE -> e.region() + "=" + e.value();
             case DNC -> String.valueOf(e.optOut().orElse(null));
             case LAUNCH -> e.campaignId() + (e.payload() == null ? " (configured)" : " (definition attached)");
+            case ENDED -> e.campaignId() + " " + e.callEnd().map(end -> end.attemptId() + "=" + end.disposition())
+                    .orElse("?");
             default -> e.campaignId();
         };
     }

@@ -142,6 +142,86 @@ public final class ClusterNode implements AutoCloseable, MeterBinder {
         })).subscribeOn(io);
     }
 
+    /**
+     * One campaign over the whole cluster, from {@code cluster_contacts} and the ledger's {@code attempts} (the same
+     * database): its contacts by state, and per node the contacts it holds claimed now (unexpired) and the calls in
+     * progress of the contacts it holds (placed, no outcome yet; a dead node's orphans stay under its id).
+     */
+    public Mono<CampaignSpread> spread(String campaignId) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        return Mono.fromCallable(() -> db.transact("campaign spread", c -> {
+            long now = clock.millis();
+            Map<String, Long> states = new java.util.TreeMap<>();
+            try (PreparedStatement query = c.prepareStatement("SELECT state, COUNT(*) FROM cluster_contacts "
+                    + "WHERE campaign_id = ? GROUP BY state")) {
+                query.setString(1, campaignId);
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        states.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            Map<String, long[]> byNode = new java.util.TreeMap<>();
+            try (PreparedStatement query = c.prepareStatement("SELECT claimed_by, COUNT(*) FROM cluster_contacts "
+                    + "WHERE campaign_id = ? AND state = 'CLAIMED' AND lease_until >= ? GROUP BY claimed_by")) {
+                query.setString(1, campaignId);
+                query.setLong(2, now);
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        byNode.computeIfAbsent(rs.getString(1), k -> new long[2])[0] = rs.getLong(2);
+                    }
+                }
+            }
+            try (PreparedStatement query = c.prepareStatement("SELECT c.claimed_by, COUNT(*) FROM attempts a "
+                    + "JOIN cluster_contacts c ON c.campaign_id = a.campaign_id AND c.contact_key = a.contact_key "
+                    + "WHERE a.campaign_id = ? AND a.disposition IS NULL AND a.transaction_id IS NOT NULL "
+                    + "AND c.claimed_by IS NOT NULL GROUP BY c.claimed_by")) {
+                query.setString(1, campaignId);
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        byNode.computeIfAbsent(rs.getString(1), k -> new long[2])[1] = rs.getLong(2);
+                    }
+                }
+            }
+            Map<String, Holding> nodes = new java.util.TreeMap<>();
+            byNode.forEach((node, v) -> nodes.put(node, new Holding(v[0], v[1])));
+            return new CampaignSpread(states, nodes);
+        })).subscribeOn(io);
+    }
+
+    /**
+     * A campaign over the cluster ({@link #spread}).
+     *
+     * @param contacts its contacts in {@code cluster_contacts} by state ({@code PENDING}, {@code CLAIMED},
+     *                 {@code DONE}, {@code ORPHANED})
+     * @param nodes    by node id, what each holds
+     */
+    public record CampaignSpread(Map<String, Long> contacts, Map<String, Holding> nodes) {
+        public CampaignSpread {
+            contacts = Map.copyOf(contacts);
+            nodes = Map.copyOf(nodes);
+        }
+
+        /** Contacts not yet final anywhere: {@code PENDING} or {@code CLAIMED}. */
+        public long remaining() {
+            return contacts.getOrDefault("PENDING", 0L) + contacts.getOrDefault("CLAIMED", 0L);
+        }
+
+        /** Every contact the list put in {@code cluster_contacts}. */
+        public long total() {
+            return contacts.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /**
+     * What one node holds of a campaign.
+     *
+     * @param claimed contacts it holds claimed now (unexpired lease)
+     * @param live    calls in progress of the contacts it holds
+     */
+    public record Holding(long claimed, long live) {
+    }
+
     /** Whether the campaign's list was imported completely by some node (see {@link ContactImporter#isImported}). */
     public Mono<Boolean> isImported(String campaignId) {
         return new ContactImporter(db, ledger, settings.nodeId(), clock, io).isImported(campaignId);

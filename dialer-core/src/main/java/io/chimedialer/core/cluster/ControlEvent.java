@@ -11,11 +11,12 @@ import java.util.Optional;
  *
  * @param seq        its order in the cluster (increasing)
  * @param command    what to do
- * @param campaignId the campaign, for LAUNCH, PAUSE, RESUME and CANCEL; null for RATE and DNC
+ * @param campaignId the campaign, for LAUNCH, PAUSE, RESUME, CANCEL and ENDED; null for RATE and DNC
  * @param region     the Region, for RATE; null otherwise
  * @param value      the new calls per second, for RATE; null otherwise
  * @param payload    for LAUNCH, the campaign's definition (YAML) when it is not in the shared configuration, else
- *                   null; for DNC, the list and the number ({@link #optOut()}); null otherwise
+ *                   null; for DNC, the list and the number ({@link #optOut()}); for ENDED, the attempt and its
+ *                   outcome ({@link #callEnd()}); null otherwise
  * @param issuedBy   the node that published it
  * @param issuedAt   when (the issuing node's clock)
  */
@@ -46,7 +47,56 @@ public record ControlEvent(long seq, Command command, String campaignId, String 
         /** Set a Region's configured (total) rate: {@link ClusterLimits#setTotalRate}. */
         RATE,
         /** A number opted out: every run whose opt-outs go to this DNC list refuses it from now on. */
-        DNC
+        DNC,
+        /**
+         * A call ended on a node that did not place it (its invocations reached that node): the node that holds
+         * the call ends it with this outcome, releasing its permit ({@link #callEnd()}).
+         */
+        ENDED
+    }
+
+    /**
+     * The end of a call carried by an ENDED command.
+     *
+     * @param attemptId   the attempt
+     * @param disposition its disposition's name ({@code io.chimedialer.core.domain.Disposition})
+     * @param sipCode     its SIP code, or null
+     */
+    public record CallEnd(String attemptId, String disposition, Integer sipCode) {
+        public CallEnd {
+            Objects.requireNonNull(attemptId, "attemptId");
+            Objects.requireNonNull(disposition, "disposition");
+        }
+
+        String toJson() {
+            Map<String, String> fields = new java.util.LinkedHashMap<>();
+            fields.put("attemptId", attemptId);
+            fields.put("disposition", disposition);
+            if (sipCode != null) {
+                fields.put("sipCode", sipCode.toString());
+            }
+            return Json.write(fields);
+        }
+    }
+
+    /** The call end of an ENDED command; empty for any other command (or an ENDED whose payload lacks a field). */
+    public Optional<CallEnd> callEnd() {
+        if (command != Command.ENDED || payload == null) {
+            return Optional.empty();
+        }
+        Map<String, String> fields = Json.strings(payload);
+        String attemptId = fields.get("attemptId");
+        String disposition = fields.get("disposition");
+        if (attemptId == null || disposition == null) {
+            return Optional.empty();
+        }
+        Integer sip = null;
+        try {
+            sip = fields.get("sipCode") == null ? null : Integer.valueOf(fields.get("sipCode"));
+        } catch (NumberFormatException e) {
+            // a SIP code is informational
+        }
+        return Optional.of(new CallEnd(attemptId, disposition, sip));
     }
 
     /**

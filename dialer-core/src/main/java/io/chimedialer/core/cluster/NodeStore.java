@@ -82,9 +82,13 @@ final class NodeStore {
     /** The unexpired claims at {@code now}: node to campaign to count. */
     Map<String, Map<String, Long>> unexpiredClaims(Connection c, long now) throws SQLException {
         Map<String, Map<String, Long>> claims = new HashMap<>();
-        try (PreparedStatement query = c.prepareStatement("SELECT claimed_by, campaign_id, COUNT(*) FROM "
-                + "cluster_contacts WHERE state = 'CLAIMED' AND lease_until >= ? GROUP BY claimed_by, campaign_id")) {
+        // a claim is unexpired while its own lease or its holder's lease row is not past (see ClaimStore)
+        try (PreparedStatement query = c.prepareStatement("SELECT c.claimed_by, c.campaign_id, COUNT(*) FROM "
+                + "cluster_contacts c WHERE c.state = 'CLAIMED' AND (c.lease_until >= ? OR EXISTS (SELECT 1 FROM "
+                + "cluster_leases l WHERE l.holder = c.holder AND l.lease_until >= ?)) GROUP BY c.claimed_by, "
+                + "c.campaign_id")) {
             query.setLong(1, now);
+            query.setLong(2, now);
             try (ResultSet rs = query.executeQuery()) {
                 while (rs.next()) {
                     claims.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));

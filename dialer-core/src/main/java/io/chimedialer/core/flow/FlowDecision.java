@@ -23,7 +23,7 @@ public record FlowDecision(List<Action> actions, Map<String, String> attributes,
     }
 
     /** A side effect of a flow step. */
-    public sealed interface Effect permits DigitsCollected, OptOut {
+    public sealed interface Effect permits DigitsCollected, OptOut, Confirmed {
     }
 
     /**
@@ -36,5 +36,13 @@ public record FlowDecision(List<Action> actions, Map<String, String> attributes,
 
     /** The callee asked never to be called again. */
     public record OptOut() implements Effect {
+    }
+
+    /**
+     * The callee pressed a menu key whose option is {@code confirm}.
+     *
+     * @param key the key
+     */
+    public record Confirmed(String key) implements Effect {
     }
 }

@@ -226,7 +226,10 @@ public final class FlowEngine {
                 return menuAgain(ctx, MENU_INVALID);
             }
             return switch (option.action()) {
-                case CONFIRM -> ctx.start(OPTION + key);
+                case CONFIRM -> {
+                    ctx.effects.add(new FlowDecision.Confirmed(key));
+                    yield ctx.start(OPTION + key);
+                }
                 case REPEAT -> menuAgain(ctx, MENU_FIRST);
                 case TRANSFER -> ctx.start(TRANSFER + key);
                 case OPT_OUT -> {

@@ -114,6 +114,64 @@ public final class JdbcLedger implements Ledger {
         return new JdbcLedger(backend, options);
     }
 
+    /**
+     * Opens an existing ledger for reading only ({@code dialer export}): nothing is created (an SQLite file that
+     * does not exist is an error), migrated or converted (an SQLite file's journal mode is left as it is), and
+     * every connection is read-only. The database must hold the dialer's ledger with every current migration
+     * applied; any write on the returned ledger fails.
+     *
+     * @throws LedgerUnavailableException when the database cannot be reached
+     * @throws LedgerException            when it is missing, not a database, not a dialer's ledger, or older than
+     *                                    this dialer
+     */
+    public static JdbcLedger openReadOnly(LedgerOptions options) {
+        Objects.requireNonNull(options, "options");
+        String url = options.url();
+        Backend backend;
+        if (url.startsWith("jdbc:sqlite:")) {
+            backend = SqliteBackend.openReadOnly(options);
+        } else if (url.startsWith("jdbc:postgresql:")) {
+            backend = PostgresBackend.openReadOnly(options);
+        } else {
+            throw new LedgerException("Ledger URL " + PostgresBackend.redact(url)
+                    + ": unsupported; use jdbc:sqlite:<file> or jdbc:postgresql://<host>/<db>");
+        }
+        try (Connection connection = backend.reader()) {
+            Set<Integer> applied;
+            try {
+                applied = MigrationRunner.appliedVersions(connection);
+            } catch (SQLException e) {
+                throw new LedgerException("Ledger database " + backend.describe() + ": not a ledger of the dialer "
+                        + "(it has no schema_version table); nothing was changed");
+            }
+            List<String> missing = MigrationRunner.requiredVersions(backend.dialect()).stream()
+                    .filter(v -> !applied.contains(v)).map(v -> "V" + v).toList();
+            if (!missing.isEmpty()) {
+                throw new LedgerException("Ledger database " + backend.describe() + ": written by an older dialer "
+                        + "(schema " + String.join(", ", missing) + " not applied); open it once with run or serve "
+                        + "to migrate it");
+            }
+        } catch (SQLException | RuntimeException e) {
+            LedgerException error = backend.translate("open", e);
+            backend.close();
+            throw error;
+        }
+        return new JdbcLedger(backend, options);
+    }
+
+    /**
+     * Checks, without creating or changing anything, that {@link #open} could open or create an SQLite ledger at
+     * this URL (the file is an SQLite database and writable, or its directory can be created and written).
+     * PostgreSQL URLs are not checked here: the server is reached at open.
+     *
+     * @throws LedgerException naming the file and the problem
+     */
+    public static void checkWritable(String url) {
+        if (url != null && url.startsWith("jdbc:sqlite:")) {
+            SqliteBackend.checkWritable(SqliteBackend.fileOf(url));
+        }
+    }
+
     /** The database as operators know it: the SQLite file, or the PostgreSQL URL without secrets. */
     public String describe() {
         return backend.describe();
@@ -534,6 +592,20 @@ public final class JdbcLedger implements Ledger {
                 statement -> statement.setString(1, campaignId),
                 rows -> Map.entry(rows.getString(1), rows.getLong(2)))
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue, java.util.TreeMap::new);
+    }
+
+    @Override
+    public Flux<AttemptCount> attemptCounts(String campaignId, Instant recentSince) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        Objects.requireNonNull(recentSince, "recentSince");
+        return query("SELECT region, disposition, CASE WHEN transaction_id IS NULL THEN 0 ELSE 1 END, COUNT(*), "
+                        + "SUM(CASE WHEN placed_at >= ? THEN 1 ELSE 0 END) FROM attempts WHERE campaign_id = ? "
+                        + "GROUP BY region, disposition, CASE WHEN transaction_id IS NULL THEN 0 ELSE 1 END",
+                statement -> {
+                    statement.setLong(1, recentSince.toEpochMilli());
+                    statement.setString(2, campaignId);
+                }, rows -> new AttemptCount(rows.getString(1), rows.getString(2), rows.getInt(3) == 1,
+                        rows.getLong(4), rows.getLong(5)));
     }
 
     @Override

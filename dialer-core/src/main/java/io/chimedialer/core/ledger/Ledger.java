@@ -174,6 +174,27 @@ public interface Ledger extends AutoCloseable {
         return Mono.error(unsupported("contactCounts"));
     }
 
+    /**
+     * The attempts of a campaign over its whole life (every run and node), counted by Region and result: one row
+     * per (Region, result, placed) with how many and how many were placed at or after {@code recentSince} (a rate's
+     * window).
+     */
+    default Flux<AttemptCount> attemptCounts(String campaignId, Instant recentSince) {
+        return Flux.error(unsupported("attemptCounts"));
+    }
+
+    /**
+     * One group of {@link #attemptCounts}.
+     *
+     * @param region      the Region, or null (an attempt refused before a Region was chosen)
+     * @param result      the disposition's name, {@code WITHDRAWN}, or null while open (live, or Create in flight)
+     * @param placed      whether the attempts have a TransactionId (Chime accepted their Create)
+     * @param count       how many
+     * @param placedSince how many of them were placed at or after the window's start
+     */
+    record AttemptCount(String region, String result, boolean placed, long count, long placedSince) {
+    }
+
     // ---- follow-ups -----------------------------------------------------------------------------------
 
     /**

@@ -31,7 +31,42 @@ public final class LedgerExport {
             + "transaction_id,intended_at,placed_at,ended_at,disposition,sip_code,ring_ms,talk_ms,digits,invocations,"
             + "action_failure";
 
+    /** The header row of {@link #writeContactsCsv}, as written. */
+    public static final String CONTACTS_HEADER_LINE = "contact_id,number,status,reason,attempts,last_attempt_id,updated_at";
+
     private LedgerExport() {
+    }
+
+    /**
+     * Writes each contact's final status, one row per contact of the campaign the ledger holds after a header
+     * row ({@value #CONTACTS_HEADER_LINE}), in the same CSV form as the attempts: {@code status} is the last
+     * attempt's disposition, {@code IN_PROGRESS}, {@code WITHDRAWN}, or the reason a row was never dialed
+     * ({@code INVALID}, its {@code contact_id} {@code line-N}; {@code DUPLICATE}; {@code SUPPRESSED};
+     * {@code WINDOW_EXPIRED}), with {@code reason} for those. The writer is not closed.
+     *
+     * @param contacts e.g. {@link Ledger#contacts(String)}
+     * @return the number of rows written (without the header), once all are written and flushed
+     */
+    public static Mono<Long> writeContactsCsv(Flux<Ledger.ContactProgress> contacts, Writer out) {
+        return Mono.defer(() -> {
+            write(out, CONTACTS_HEADER_LINE + "\r\n");
+            return contacts.doOnNext(contact -> write(out, contactRow(contact)))
+                    .count()
+                    .doOnSuccess(count -> flush(out));
+        });
+    }
+
+    static String contactRow(Ledger.ContactProgress contact) {
+        StringBuilder line = new StringBuilder(120);
+        field(line, contact.contactKey());
+        field(line, contact.number());
+        field(line, contact.status());
+        field(line, contact.reason());
+        field(line, Integer.toString(contact.attempts()));
+        field(line, contact.lastAttemptId());
+        field(line, time(contact.updatedAt()));
+        line.setLength(line.length() - 1);
+        return line.append("\r\n").toString();
     }
 
     /** The header line, then one CSV line per attempt as they arrive (each with its CRLF): for streaming over HTTP. */

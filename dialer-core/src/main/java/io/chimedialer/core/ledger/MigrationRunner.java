@@ -394,6 +394,14 @@ public final class MigrationRunner {
         return versions;
     }
 
+    /**
+     * The ledger's migrations for a dialect that a reader needs applied: every one that is not retired. A ledger
+     * missing one was written by an older dialer.
+     */
+    static List<Integer> requiredVersions(String dialect) {
+        return load(dialect).stream().filter(m -> !m.retired()).map(Migration::version).toList();
+    }
+
     /** The versions recorded in the ledger's {@code schema_version}. */
     static Set<Integer> appliedVersions(Connection connection) throws SQLException {
         Set<Integer> versions = new HashSet<>();

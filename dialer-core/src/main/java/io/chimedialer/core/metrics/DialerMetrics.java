@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,6 +57,21 @@ public final class DialerMetrics {
     public static final String TAG_ACTION = "action";
     /** Tag: the ErrorType of a failed SMA action ({@link #ERROR_TYPES}), {@value #NONE} or {@value #OTHER}. */
     public static final String TAG_ERROR_TYPE = "error_type";
+    /** Tag: a campaign's state (a {@code CampaignRun.State} name, e.g. {@code RUNNING}). */
+    public static final String TAG_STATE = "state";
+    /** Tag: a call flow's result, one of {@link #FLOW_RESULTS}. */
+    public static final String TAG_RESULT = "result";
+
+    /** A callee pressed a menu key whose option is {@code confirm}. */
+    public static final String FLOW_CONFIRMED = "confirmed";
+    /** A callee asked not to be called again (a menu's {@code opt-out} option). */
+    public static final String FLOW_OPT_OUT = "opt_out";
+    /** The values of the {@code result} tag. */
+    public static final Set<String> FLOW_RESULTS = Set.of(FLOW_CONFIRMED, FLOW_OPT_OUT);
+    /** Tag key of {@link Metric#FOREIGN_CALLS}: {@code answered}, {@code relayed} or {@code released}. */
+    public static final String TAG_KIND = "kind";
+    /** The kinds of {@link Metric#FOREIGN_CALLS}. */
+    public static final Set<String> FOREIGN_CALL_KINDS = Set.of("answered", "relayed", "released");
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -138,6 +154,11 @@ public final class DialerMetrics {
         CALLS_BUDGET_HANGUPS("dialer.calls.budget.hangups", "dialer_calls_budget_hangups_total", Type.COUNTER,
                 "calls", "Calls the dialer hung up because they neared the 1,000-invocation budget",
                 TAG_CAMPAIGN),
+        /** Outbound calls whose flow reached a result: confirmed or opted out. */
+        CALL_FLOW_RESULTS("dialer.call.flow.results", "dialer_call_flow_results_total", Type.COUNTER, "calls",
+                "Outbound calls whose flow reached a result: confirmed (a menu key whose option is confirm) or opt_out"
+                        + " (the callee asked not to be called again); divide by answered calls for the rates",
+                TAG_CAMPAIGN, TAG_RESULT),
         /** Failed SMA actions, by type and ErrorType. */
         ACTIONS_FAILED("dialer.actions.failed", "dialer_actions_failed_total", Type.COUNTER, "actions",
                 "SMA actions Chime reported failed (ACTION_FAILED), by action and ErrorType; the callee's input and"
@@ -174,6 +195,23 @@ public final class DialerMetrics {
         CAMPAIGN_CONTACTS_WAITING("dialer.campaign.contacts.waiting", "dialer_campaign_contacts_waiting",
                 Type.GAUGE, "contacts", "Contacts waiting for their calling window to open",
                 TAG_CAMPAIGN),
+        /** The campaign's state: 1 for the current one. */
+        CAMPAIGN_STATE("dialer.campaign.state", "dialer_campaign_state", Type.GAUGE, "boolean",
+                "1 for the state the campaign is in (tag state: CREATED, RUNNING, PAUSED, CANCELLING, ...), 0 for the"
+                        + " others; while this node runs the campaign",
+                TAG_CAMPAIGN, TAG_STATE),
+        /** Contacts read from the campaign's list so far (the status's contacts.total). */
+        CAMPAIGN_CONTACTS_READ("dialer.campaign.contacts.read", "dialer_campaign_contacts_read", Type.GAUGE,
+                "contacts", "Contacts read from the campaign's list so far, valid or not (the status's contacts.total)",
+                TAG_CAMPAIGN),
+        /** Contacts dialed at least once. */
+        CAMPAIGN_CONTACTS_DIALED("dialer.campaign.contacts.dialed", "dialer_campaign_contacts_dialed", Type.GAUGE,
+                "contacts", "Contacts of the campaign dialed at least once by this run",
+                TAG_CAMPAIGN),
+        /** The campaign's calls in progress. */
+        CAMPAIGN_CALLS_LIVE("dialer.campaign.calls.live", "dialer_campaign_calls_live", Type.GAUGE, "calls",
+                "The campaign's calls in progress (Create sent, not ended)",
+                TAG_CAMPAIGN),
         /** Chime API latency, with the outcome. */
         API_REQUEST_DURATION("dialer.api.request.duration", "dialer_api_request_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Latency of Chime SDK Voice API requests, by operation, Region and outcome",
@@ -203,6 +241,12 @@ public final class DialerMetrics {
         WEBHOOK_INBOUND_CALLS_EVICTED("dialer.webhook.inbound.calls.evicted",
                 "dialer_webhook_inbound_calls_evicted_total", Type.COUNTER, "calls",
                 "Inbound calls (NEW_INBOUND_CALL) forgotten, oldest first, because more than the cap were held"),
+        /** Calls of other nodes whose invocations reached this node, and their ends passed on. */
+        FOREIGN_CALLS("dialer.foreign.calls", "dialer_foreign_calls_total", Type.COUNTER, "calls",
+                "Calls placed by another node (or by this node before a restart) whose invocations reached this node"
+                        + " (kind=answered), whose end this node told the cluster (relayed), and calls of this node"
+                        + " whose end another node told it (released: the permit came back at once)",
+                TAG_KIND),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -383,10 +427,12 @@ public final class DialerMetrics {
     private final Meter.MeterProvider<DistributionSummary> callInvocations;
     private final Meter.MeterProvider<Counter> budgetHangups;
     private final Meter.MeterProvider<Counter> actionsFailed;
+    private final Meter.MeterProvider<Counter> flowResults;
     private final Meter.MeterProvider<Timer> apiDuration;
     private final Meter.MeterProvider<Counter> apiThrottled;
     private final Meter.MeterProvider<Counter> apiRetries;
     private final Meter.MeterProvider<Timer> webhookDuration;
+    private final Meter.MeterProvider<Counter> foreignCalls;
     private final Counter unknownCallInvocations;
     private final Counter signatureFailures;
     private final Timer ledgerWrite;
@@ -409,6 +455,7 @@ public final class DialerMetrics {
                 .withRegistry(registry);
         budgetHangups = counter(Metric.CALLS_BUDGET_HANGUPS);
         actionsFailed = counter(Metric.ACTIONS_FAILED);
+        flowResults = counter(Metric.CALL_FLOW_RESULTS);
         apiDuration = timer(Metric.API_REQUEST_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(5))
@@ -418,6 +465,7 @@ public final class DialerMetrics {
                 .withRegistry(registry);
         apiThrottled = counter(Metric.API_THROTTLED);
         apiRetries = counter(Metric.API_RETRIES);
+        foreignCalls = counter(Metric.FOREIGN_CALLS);
         webhookDuration = timer(Metric.WEBHOOK_INVOCATION_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
@@ -572,9 +620,35 @@ public final class DialerMetrics {
                         : ERROR_TYPES.contains(errorType) ? errorType : OTHER).increment();
     }
 
+    /**
+     * Counts an outbound call whose flow reached a result.
+     *
+     * @param campaign the campaign's name
+     * @param result   {@value #FLOW_CONFIRMED} or {@value #FLOW_OPT_OUT}
+     * @throws IllegalArgumentException for another result (the tag's values are fixed)
+     */
+    public void flowResult(String campaign, String result) {
+        if (!FLOW_RESULTS.contains(result)) {
+            throw new IllegalArgumentException("flow result must be one of " + FLOW_RESULTS + ", was " + result);
+        }
+        flowResults.withTags(TAG_CAMPAIGN, name(campaign), TAG_RESULT, result).increment();
+    }
+
     /** Counts an invocation that matched no call of this dialer. */
     public void unknownCallInvocation() {
         unknownCallInvocations.increment();
+    }
+
+    /**
+     * Counts a call of another node seen here ({@link Metric#FOREIGN_CALLS}).
+     *
+     * @param kind {@code answered}, {@code relayed} or {@code released}
+     */
+    public void foreignCall(String kind) {
+        if (!FOREIGN_CALL_KINDS.contains(kind)) {
+            throw new IllegalArgumentException("kind must be one of " + FOREIGN_CALL_KINDS + ", was " + kind);
+        }
+        foreignCalls.withTags(TAG_KIND, kind).increment();
     }
 
     /** Counts a webhook request rejected for its signature or timestamp. */
@@ -635,6 +709,32 @@ public final class DialerMetrics {
         return gauges(List.of(
                 gauge(Metric.CAMPAIGN_CONTACTS_REMAINING, tags, remaining),
                 gauge(Metric.CAMPAIGN_CONTACTS_WAITING, tags, waiting)));
+    }
+
+    /**
+     * Registers a campaign's status gauges: its state (one gauge per possible state, 1 for the current one), the
+     * contacts read and dialed, and its live calls.
+     *
+     * @param campaign the campaign's name
+     * @param states   every state the campaign can be in (the values of the {@code state} tag)
+     * @param state    the current state, one of {@code states}
+     * @param read     contacts read from the list so far
+     * @param dialed   contacts dialed at least once
+     * @param live     calls in progress
+     * @return removes these gauges when closed (when the campaign ends)
+     */
+    public Registration campaignStatusGauges(String campaign, List<String> states, Supplier<String> state,
+                                             DoubleSupplier read, DoubleSupplier dialed, DoubleSupplier live) {
+        Objects.requireNonNull(state, "state");
+        Tags tags = Tags.of(TAG_CAMPAIGN, name(campaign));
+        List<Meter> meters = new ArrayList<>();
+        for (String s : states) {
+            meters.add(gauge(Metric.CAMPAIGN_STATE, tags.and(TAG_STATE, s), () -> s.equals(state.get()) ? 1 : 0));
+        }
+        meters.add(gauge(Metric.CAMPAIGN_CONTACTS_READ, tags, read));
+        meters.add(gauge(Metric.CAMPAIGN_CONTACTS_DIALED, tags, dialed));
+        meters.add(gauge(Metric.CAMPAIGN_CALLS_LIVE, tags, live));
+        return gauges(meters);
     }
 
     /**

@@ -122,7 +122,7 @@ public final class Dialer {
     }
 
     private Mono<Ticket> admit(DialRequest request) {
-        return router.next().flatMap(region -> region.permits().acquire()
+        return router.next(this::rateWait).flatMap(region -> region.permits().acquire()
                 .flatMap(permit -> untilRateAllows(region).thenReturn(permit)
                         // Given up while waiting for the rate: the permit was never used.
                         .doOnCancel(permit::release))
@@ -146,10 +146,18 @@ public final class Dialer {
      */
     private Mono<Void> untilRateAllows(RegionPacing region) {
         return Mono.defer(() -> {
-            long wait = region.limiter().nanosToPermit(pending(region).get() + 1) - lookaheadNanos;
+            long wait = rateWait(region);
             return wait <= 0 ? Mono.<Void>empty()
                     : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region));
         });
+    }
+
+    /**
+     * How long one more call admitted in the Region now would wait for its rate beyond the lookahead (0 or
+     * less: none). The router routes by it too, so that a rate-bound Region does not hold back the others.
+     */
+    private long rateWait(RegionPacing region) {
+        return region.limiter().nanosToPermit(pending(region).get() + 1) - lookaheadNanos;
     }
 
     private AtomicInteger pending(RegionPacing region) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.ToLongFunction;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -15,11 +16,21 @@ import reactor.core.scheduler.Scheduler;
  * pick adds each candidate's weight to its score, takes the highest, and subtracts the candidates' total
  * from the winner), so a 2:1 weighting gives A, B, A, A, B, A ... rather than runs.
  *
- * <p>Candidates are the Regions that have not failed ({@link RegionHealth}) and whose circuit breaker lets calls
- * through; among them, those with a free
- * active-call permit are preferred, so a full Region does not hold up the others. While a Region's breaker
- * is open the others take its share; when every breaker is open, {@link #next()} waits (polling on the
- * scheduler) until one lets calls through. Thread-safe.
+ * <p><b>Work-conserving.</b> Weights share the work among the Regions that can take a call now; a Region that
+ * cannot does not hold back the others. Candidates are the Regions that have not failed ({@link RegionHealth})
+ * and whose circuit breaker lets calls through (while a Region's breaker is open or it failed, the others
+ * take its share; when every one is, {@link #next} waits, polling on the scheduler). Among them, in order of
+ * preference:
+ * <ol>
+ *   <li>those with a free active-call permit whose rate would let the call go now (the caller's rate wait,
+ *       {@link #next(ToLongFunction)}, is 0 or less): the weights decide among these;</li>
+ *   <li>else those with a free permit whose rate lets a call go soonest (every Region is rate-bound: each
+ *       then dials at its own rate, whatever the weights);</li>
+ *   <li>else all of them (every Region is full: the weights decide which to wait for).</li>
+ * </ol>
+ * So with us-east-1 at 0.5/s weighted 2 and us-west-2 at 5/s weighted 1, us-east-1 dials at 0.5/s and
+ * us-west-2 takes the rest, up to its 5/s; with neither rate binding, two calls go to us-east-1 for each one
+ * to us-west-2. Thread-safe.
  */
 public final class RegionRouter {
 
@@ -56,14 +67,34 @@ public final class RegionRouter {
         return lanes.stream().noneMatch(l -> l.region.health().up());
     }
 
-    /** The next Region to dial in; waits while every Region's breaker is open or every Region failed. */
+    /**
+     * The next Region to dial in, judging each Region's rate by its limiter alone ({@code nanosToPermit(1)});
+     * waits while every Region's breaker is open or every Region failed.
+     */
     public Mono<RegionPacing> next() {
-        return Mono.fromSupplier(this::pick)
+        return next(region -> region.limiter().nanosToPermit(1));
+    }
+
+    /**
+     * The next Region to dial in; waits while every Region's breaker is open or every Region failed.
+     *
+     * @param rateWait how many nanoseconds a call routed to a Region now would wait for that Region's rate
+     *                 (0 or less: none); the caller's own admission gate, so that it counts the calls it has
+     *                 admitted but not yet sent
+     */
+    public Mono<RegionPacing> next(ToLongFunction<RegionPacing> rateWait) {
+        Objects.requireNonNull(rateWait, "rateWait");
+        return Mono.fromSupplier(() -> pick(rateWait))
                 .repeatWhenEmpty(ticks -> ticks.concatMap(t -> Mono.delay(poll, scheduler)));
     }
 
+    /** {@link #pick(ToLongFunction)} with the limiters' own rate waits. */
+    RegionPacing pick() {
+        return pick(region -> region.limiter().nanosToPermit(1));
+    }
+
     /** The next Region, or {@code null} when every breaker is open or every Region failed. */
-    synchronized RegionPacing pick() {
+    synchronized RegionPacing pick(ToLongFunction<RegionPacing> rateWait) {
         List<Lane> open = new ArrayList<>(lanes.size());
         for (Lane lane : lanes) {
             if (lane.region.health().up() && letsCallsThrough(lane.region.breaker())) {
@@ -73,8 +104,7 @@ public final class RegionRouter {
         if (open.isEmpty()) {
             return null;
         }
-        List<Lane> free = open.stream().filter(l -> l.region.permits().available() > 0).toList();
-        List<Lane> candidates = free.isEmpty() ? open : free;
+        List<Lane> candidates = ready(open, rateWait);
         int total = 0;
         Lane best = null;
         for (Lane lane : candidates) {
@@ -86,6 +116,29 @@ public final class RegionRouter {
         }
         best.score -= total;
         return best.region;
+    }
+
+    /**
+     * Of the open lanes: those with a free permit and no rate wait; else those with a free permit and the
+     * shortest rate wait; else all of them.
+     */
+    private static List<Lane> ready(List<Lane> open, ToLongFunction<RegionPacing> rateWait) {
+        List<Lane> soonest = new ArrayList<>(open.size());
+        long shortest = Long.MAX_VALUE;
+        for (Lane lane : open) {
+            if (lane.region.permits().available() <= 0) {
+                continue;
+            }
+            long wait = Math.max(0L, rateWait.applyAsLong(lane.region));
+            if (wait < shortest) {
+                soonest.clear();
+                shortest = wait;
+            }
+            if (wait == shortest) {
+                soonest.add(lane);
+            }
+        }
+        return soonest.isEmpty() ? open : soonest;
     }
 
     private static boolean letsCallsThrough(CircuitBreaker breaker) {

@@ -3,6 +3,8 @@ package io.chimedialer.core.calls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.calls.CallEvent.CallEnded;
@@ -35,6 +37,49 @@ class CallRegistryTest {
     @AfterEach
     void close() {
         h.close();
+    }
+
+    /**
+     * Calls of a previous run restored from the ledger by an invocation before the resume took them over: one that
+     * ended is handed to the resume by takeOver or by takeRestoredEnded, not both; one still live is kept
+     * as restored (not registered twice) and its end reaches the run.
+     */
+    @Test
+    void takeOver_callsRestoredBeforeTheResume_endedOnesHandedOverOnce_liveOneKept() {
+        Map<String, Attempt> ledger = new java.util.HashMap<>();
+        for (String id : List.of("r1", "r2", "r3")) {
+            Contact contact = new Contact(1, "k-" + id, Bodies.CALLEE, "", null, Map.of());
+            ledger.put("tx-" + id, new Attempt(id, Harness.CAMPAIGN, contact, 1, "us-east-1", Bodies.FROM));
+        }
+        try (Harness restored = new Harness(b -> b.ledgerLookup(tx -> reactor.core.publisher.Mono.justOrEmpty(
+                java.util.Optional.ofNullable(ledger.get(tx)).map(a -> java.util.Optional.of(new ExpectedCall(a,
+                        CallContext.of(a, FlowConfig.DEFAULT, Duration.ofMinutes(30))))))))) {
+            restored.sendOk(Bodies.hangup(5, "tx-r1", 486, Map.of()));
+            restored.sendOk(Bodies.hangup(5, "tx-r2", 480, Map.of()));
+            restored.sendOk(Bodies.invocation("CALL_ANSWERED", 3, "tx-r3", "Connected"));
+            CallRegistry registry = restored.registry;
+            assertThat(registry.liveCalls()).isEqualTo(1);
+            CallContext context = CallContext.of(ledger.get("tx-r1"), FlowConfig.DEFAULT, Duration.ofMinutes(30));
+
+            // r1: the resume meets it (its open attempt was read before the HANGUP's result landed)
+            CallResult r1 = registry.takeOver(ledger.get("tx-r1"), context, "tx-r1");
+            assertThat(r1).isNotNull();
+            assertThat(r1.disposition()).isEqualTo(Disposition.BUSY);
+            // r3: live, kept as restored; not registered again
+            assertThat(registry.takeOver(ledger.get("tx-r3"), context, "tx-r3")).isNull();
+            assertThat(registry.liveCalls()).isEqualTo(1);
+            // r2: not among the open attempts any more; handed over by takeRestoredEnded, once, and r1 not again
+            assertThat(registry.takeRestoredEnded(Harness.CAMPAIGN)).singleElement().satisfies(e -> {
+                assertThat(e.attempt().attemptId()).isEqualTo("r2");
+                assertThat(e.result().disposition()).isEqualTo(Disposition.NO_ANSWER);
+            });
+            assertThat(registry.takeRestoredEnded(Harness.CAMPAIGN)).isEmpty();
+
+            // r3's HANGUP reaches the run on the bus, and is not kept for a later resume
+            restored.sendOk(Bodies.hangup(6, "tx-r3", 0, Map.of()));
+            assertThat(restored.eventsOf(CallEnded.class)).extracting(e -> e.result().attemptId()).contains("r3");
+            assertThat(registry.takeRestoredEnded(Harness.CAMPAIGN)).isEmpty();
+        }
     }
 
     @Test

@@ -135,6 +135,31 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void eventsExecutor_answerDoesNotWaitForTheCampaign_eventsPublishedInOrderOnTheExecutor() {
+        // An executor that holds every task until the test runs it: the answer must come while the events wait.
+        java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Harness queued = new Harness(b -> b.events(held::add));
+        try {
+            queued.expect("att-e", FlowConfig.DEFAULT);
+            queued.registry.placed("att-e", "tx-e");
+            int before = queued.events.size();
+
+            assertThat(queued.sendOk(Bodies.newOutbound(1, "tx-e", "att-e"))).isNotNull();
+            JsonNode hangup = queued.sendOk(Bodies.hangup(2, "tx-e", 486, Map.of()));
+
+            assertThat(hangup.get("Actions")).isEmpty();
+            assertThat(queued.events).as("nothing published on the answering thread").hasSize(before);
+            assertThat(held).as("one task per invocation that had events").hasSize(1);
+            held.forEach(Runnable::run);
+            assertThat(queued.events.subList(before, queued.events.size()))
+                    .singleElement().isInstanceOfSatisfying(CallEnded.class,
+                            e -> assertThat(e.result().disposition()).isEqualTo(Disposition.BUSY));
+        } finally {
+            queued.close();
+        }
+    }
+
+    @Test
     void unansweredHangup_sipCodeAsNumberOrString_mappedToDisposition() {
         Object[][] cases = {{486, Disposition.BUSY}, {"480", Disposition.NO_ANSWER}, {"603", Disposition.REJECTED},
                 {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}};
@@ -593,6 +618,30 @@ class WebhookHandlerTest {
             assertThat(restarted.handler.stats().unknownCalls()).isEqualTo(1);
         } finally {
             restarted.close();
+        }
+    }
+
+    @Test
+    void ledgerLookup_withAttemptId_findsAnotherNodesCallByTheAttemptItsInvocationNames() {
+        // Another node's call: its TransactionId is not in the ledger yet, its attempt (the intent) is.
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness node = new Harness(b -> b.ledgerLookup((tx, attemptId) -> {
+            asked.add(tx + "/" + attemptId);
+            return Mono.just("att-x".equals(attemptId) ? Optional.of(expected("att-x")) : Optional.empty());
+        }));
+        try {
+            node.sendOk(Bodies.newOutbound(1, "tx-x", "att-x"));
+            assertThat(node.registry.liveCalls()).isEqualTo(1);
+            node.sendOk(Bodies.invocation("CALL_ANSWERED", 2, "tx-x", "Connected"));
+            assertThat(asked).containsExactly("tx-x/att-x");
+            assertThat(node.handler.stats().unknownCalls()).isZero();
+
+            // Without an attempt id in the invocation, the lookup is by TransactionId alone.
+            node.sendOk(Bodies.invocation("RINGING", 1, "tx-y", "Connected"));
+            assertThat(asked).contains("tx-y/null");
+            assertThat(node.handler.stats().unknownCalls()).isEqualTo(1);
+        } finally {
+            node.close();
         }
     }
 

@@ -134,8 +134,11 @@ class CampaignRunRegionFaultTest {
         assertThat(sent.get("us-east-1")).hasSize(CONTACTS);
         // the failed Region got no Create after its first refusal answered (admission runs ahead by at most a few)
         assertThat(sent.get("us-west-2")).isNotEmpty().hasSizeLessThanOrEqualTo(2);
-        assertThat(r.withdrawn()).isEqualTo(sent.get("us-west-2").size());
-        assertThat(ledger.withdrawn).hasSize(sent.get("us-west-2").size());
+        // every attempt admitted there is withdrawn, the refused ones and those that never went out
+        long admittedInWest = ledger.intents.values().stream().filter(a -> a.region().equals("us-west-2")).count();
+        assertThat(admittedInWest).isGreaterThanOrEqualTo(sent.get("us-west-2").size()).isLessThanOrEqualTo(2);
+        assertThat(r.withdrawn()).isEqualTo(admittedInWest);
+        assertThat(ledger.withdrawn).hasSize((int) admittedInWest);
         assertThat(ledger.withdrawn.values()).allMatch(reason -> reason.startsWith("Region us-west-2 failed: "
                 + "AccessDeniedException"));
         assertThat(r.outcomes()).containsEntry(Disposition.ANSWERED, (long) CONTACTS)

@@ -17,7 +17,9 @@ import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.contacts.ContactRow;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.calls.CallContext;
 import io.chimedialer.core.calls.CallRegistry;
+import io.chimedialer.core.calls.ExpectedCall;
 import io.chimedialer.core.calls.EventBus;
 import io.chimedialer.core.calls.WebhookHandler;
 import io.chimedialer.core.calls.WebhookReply;
@@ -42,6 +44,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -218,6 +221,103 @@ class CampaignRunResumeTest {
         assertThat(done.outcomes().get(Disposition.UNKNOWN)).isEqualTo(2);
         assertThat(done.outcomes().get(Disposition.BUSY)).isEqualTo(1);
         assertThat(done.outcomes().get(Disposition.NO_ANSWER)).isEqualTo(4);
+        assertThat(registry.liveCalls()).isZero();
+        assertThat(pacing.permits().inUse()).isZero();
+    }
+
+    /**
+     * The webhook listens before the resume: invocations of the previous run's calls that arrive before the run has
+     * taken them over are answered from memory (restored from the ledger) and their outcomes recorded; the resume
+     * then counts each such end once and schedules its follow-up once.
+     */
+    @Test
+    void resume_invocationsBeforeTheRunTookTheCallsOver_answeredRecordedCountedAndFollowedUpOnce() throws Exception {
+        time.advanceTimeTo(T0);
+        Clock clock = new VirtualTimeClock(time);
+        JdbcLedger ledger = JdbcLedger.open(LedgerOptions.of("jdbc:sqlite:" + dir.resolve("early.db"), clock));
+        closeables.add(ledger);
+        block(ledger.upsertCampaign(CAMPAIGN, null, T0.minusSeconds(600)));
+        block(ledger.recordIntents(List.of(attempt("a2", 2, 1), attempt("a3", 3, 1), attempt("a8", 8, 1))));
+        block(ledger.recordPlaced("a2", "tx-old-2", T0.minusSeconds(60)));
+        block(ledger.recordPlaced("a3", "tx-old-3", T0.minusSeconds(60)));
+        block(ledger.recordPlaced("a8", "tx-old-8", T0.minusSeconds(60)));
+
+        RetryConfig retry = new RetryConfig(Map.of(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(1), 2)),
+                3, Duration.ofMinutes(1));
+        CampaignConfig config = new CampaignConfig(CAMPAIGN, null, Map.of(REGION, 1), "US",
+                CallingWindowConfig.ALWAYS, retry, null, List.of(), Duration.ofMinutes(10), false);
+        EventBus bus = new EventBus();
+        CallRegistry registry = new CallRegistry(bus, clock);
+        Disposable sweeper = registry.startSweeper(time, Duration.ofSeconds(1));
+        closeables.add(sweeper::dispose);
+        WebhookSignature signature = new WebhookSignature(SECRET, clock);
+        // As the runtime's lookup: restored from the ledger at once, without waiting for the run's resume.
+        WebhookHandler webhook = WebhookHandler.builder(registry, signature)
+                .ledgerLookup(tx -> ledger.findByTransactionId(tx).filter(r -> r.result() == null).map(r -> {
+                    Attempt a = new Attempt(r.attemptId(), r.campaignId(), new Contact(0, r.contactKey(), r.number(),
+                            "", null, Map.of()), r.attemptNumber(), r.region(), r.fromNumber());
+                    return Optional.of(new ExpectedCall(a, CallContext.of(a, config.flow(), Duration.ofMinutes(9))));
+                }))
+                .endDurable(ledger::recordResult, Duration.ofSeconds(3))
+                .build();
+
+        // Before the run exists: c2's call hangs up busy, c8's call is answered.
+        send(webhook, signature, invocation("HANGUP", 3, "tx-old-2", null, 486));
+        send(webhook, signature, invocation("CALL_ANSWERED", 3, "tx-old-8", null, null));
+        assertThat(webhook.stats().unknownCalls()).as("answered from memory, not as unknown calls").isZero();
+        assertThat(block(ledger.findAttempt("a2")).result().disposition()).isEqualTo(Disposition.BUSY);
+
+        RegionConfig region = new RegionConfig(REGION, "sma-1", 10, 10, 50, 5, List.of("+12065550100"), null);
+        RegionPacing pacing = RegionPacing.create(region, PacingSettings.ofDefaults(), time,
+                permit -> registry.markUnknown(permit.attemptId()));
+        RecordingOriginator fake = new RecordingOriginator(time);
+        DialerMetrics metrics = new DialerMetrics(new SimpleMeterRegistry());
+        MeteredOriginator originator = new MeteredOriginator(fake, metrics, time);
+        List<ContactRow> rows = List.of(new ContactRow.Valid(contact(2)), new ContactRow.Valid(contact(3)),
+                new ContactRow.Valid(contact(6)), new ContactRow.Valid(contact(8)));
+        int[] ids = {0};
+        CampaignRun run = CampaignRun.setup(config).contacts(Flux.fromIterable(rows), rows.size())
+                .dnc(new DncList(PhoneNumbers.forRegion("US")), "campaign:" + CAMPAIGN)
+                .window(CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7))).maxWaiting(100)
+                .pacing(Map.of(REGION, pacing), new ResilientCreate(originator, RetrySettings.ofDefaults(), time),
+                        originator)
+                .calls(registry).ledger(ledger).metrics(metrics).time(time).attemptIds(() -> "n" + (++ids[0]))
+                .dialer(new DialerSettings(8, Duration.ofMillis(5), 20, Duration.ofMillis(50))).resume(true).newRun();
+        closeables.add(run::dispose);
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        AtomicReference<Boolean> recovered = new AtomicReference<>(false);
+        run.recovered().subscribe(null, null, () -> recovered.set(true));
+        run.start().subscribe(report::set, e -> { throw new AssertionError("run failed", e); });
+        Set<String> answered = ConcurrentHashMap.newKeySet();
+        Runnable network = () -> {
+            for (RecordingOriginator.Create c : fake.creates) {
+                if (answered.add(c.attemptId())) {
+                    send(webhook, signature,
+                            invocation("NEW_OUTBOUND_CALL", 1, c.transactionId(), c.attemptId(), null));
+                    send(webhook, signature, invocation("HANGUP", 2, c.transactionId(), null, 480));
+                }
+            }
+        };
+        advanceUntil(Duration.ofSeconds(5), network, () -> recovered.get() && fake.creates.size() >= 1);
+        eventually(network, () -> recovered.get() && fake.creates.size() >= 1);
+        // c8's call (taken over live) and c3's call end now
+        send(webhook, signature, invocation("HANGUP", 7, "tx-old-8", null, 0));
+        send(webhook, signature, invocation("HANGUP", 4, "tx-old-3", null, 480));
+        advanceUntil(Duration.ofSeconds(70), network, () -> false); // c2's follow-up (BUSY after 1 min) is due
+        eventually(network, () -> report.get() != null);
+
+        assertThat(fake.creates).extracting(RecordingOriginator.Create::to)
+                .as("c6 once, c2's follow-up once, no call of the previous run again")
+                .containsExactlyInAnyOrder(number(6), number(2));
+        RunReport done = report.get();
+        assertThat(done).isNotNull();
+        assertThat(done.state()).isEqualTo("COMPLETED");
+        assertThat(done.outcomes().get(Disposition.BUSY)).as("c2's end before the resume, counted once").isEqualTo(1);
+        assertThat(done.outcomes().get(Disposition.ANSWERED)).isEqualTo(1);
+        assertThat(done.outcomes().get(Disposition.NO_ANSWER)).isEqualTo(3);
+        assertThat(done.outcomes().getOrDefault(Disposition.UNKNOWN, 0L)).isZero();
+        assertThat(block(ledger.findAttempt("a8")).result().disposition()).isEqualTo(Disposition.ANSWERED);
+        assertThat(webhook.stats().unknownCalls()).isZero();
         assertThat(registry.liveCalls()).isZero();
         assertThat(pacing.permits().inUse()).isZero();
     }

@@ -136,6 +136,14 @@ class ClusterIT {
         return out;
     }
 
+    private String text(String sql) throws SQLException {
+        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     private long scalar(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
@@ -312,6 +320,58 @@ class ClusterIT {
         assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts WHERE claims = 2 AND claimed_by = 'b'"))
                 .isEqualTo(aClaimed - 20);
         assertThat(scalar("SELECT COUNT(*) FROM attempts")).as("no attempt was written again").isEqualTo(20);
+    }
+
+    @Test
+    void renew_liveRunsClaimsStayValidByItsLeaseRowAlone_aRestartedNodesPredecessorsClaimsLapse() throws Exception {
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-02T03:00:00Z"));
+        // Only the test renews: with a lease of an hour of real time, no timed renewal runs during the test.
+        Duration lease = Duration.ofHours(1);
+        new ContactImporter(database(), ledger, "a", clock, scheduler("import"))
+                .importOnce(CAMPAIGN, "list.csv", Flux.fromIterable(contacts(300))).block(WAIT);
+        ClusterSettings a = ClusterSettings.of("a", null).withClaimBatch(100).withLease(lease)
+                .withPollInterval(Duration.ofMillis(50));
+        Scheduler aScheduler = Schedulers.newBoundedElastic(4, 1000, "node-a");
+        ClusterDatabase aDb = ClusterDatabase.open(url, 3, Duration.ofSeconds(3));
+        ClaimingSource nodeA = new ClaimingSource(aDb, CAMPAIGN, a, clock, aScheduler);
+        List<String> aKeys = nodeA.rows().take(100).map(ClusterIT::key).collectList().block(WAIT);
+        long aClaimed = scalar("SELECT COUNT(*) FROM cluster_contacts WHERE state = 'CLAIMED' AND claimed_by = 'a'");
+        assertThat(aClaimed).isBetween(100L, 200L);
+        String versions = "SELECT string_agg(contact_key || ':' || xmin::text, ',' ORDER BY contact_key) "
+                + "FROM cluster_contacts WHERE claimed_by = 'a'";
+        String before = text(versions);
+
+        // a renews for three leases: its claims stay valid though their own lease ran out long ago
+        for (int i = 0; i < 9; i++) {
+            clock.advance(lease.dividedBy(3));
+            assertThat(nodeA.renew().block(WAIT)).isEqualTo((int) aClaimed);
+        }
+        assertThat(text(versions)).as("renewals rewrite no claimed row").isEqualTo(before);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_leases")).as("one lease row for a's run").isEqualTo(1);
+        ClaimingSource nodeB = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("b", null)
+                .withClaimBatch(100).withLease(lease).withPollInterval(Duration.ofMillis(50)), clock,
+                scheduler("node-b")));
+        List<String> bKeys = nodeB.rows().take(300 - aClaimed).map(ClusterIT::key).collectList().block(WAIT);
+        assertThat(bKeys).hasSize((int) (300 - aClaimed)).doesNotContainAnyElementsOf(aKeys);
+        assertThat(nodeA.confirm(aKeys).block(WAIT).contactKeys()).containsExactlyInAnyOrderElementsOf(aKeys);
+
+        // a dies; a new run of a (same node id) starts: it does not keep its predecessor's claims alive
+        aScheduler.disposeGracefully().block(WAIT);
+        aDb.close();
+        ClaimingSource nodeA2 = closing(new ClaimingSource(database(), CAMPAIGN, a, clock, scheduler("node-a2")));
+        nodeA2.renew().block(WAIT);
+        clock.advance(lease.plusMillis(1)); // the dead run's lease row and its claims' own leases have run out
+        nodeA2.renew().block(WAIT);
+        nodeB.renew().block(WAIT);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_contacts c WHERE state = 'CLAIMED' AND claimed_by = 'a' "
+                + "AND NOT EXISTS (SELECT 1 FROM cluster_leases l WHERE l.holder = c.holder AND l.lease_until >= "
+                + clock.millis() + ")")).as("the predecessor's claims lapsed").isEqualTo(aClaimed);
+        ClaimingSource nodeC = closing(new ClaimingSource(database(), CAMPAIGN, ClusterSettings.of("c", null)
+                .withClaimBatch(100).withLease(lease).withPollInterval(Duration.ofMillis(50)), clock,
+                scheduler("node-c")));
+        List<String> cKeys = nodeC.rows().take(aClaimed).map(ClusterIT::key).collectList().block(WAIT);
+        assertThat(cKeys).as("a survivor takes the dead run's claims").hasSize((int) aClaimed)
+                .containsAll(aKeys);
     }
 
     @Test
@@ -1012,8 +1072,8 @@ class ClusterIT {
         // the ledger keeps its retired rows, and recorded the checksums of the others
         assertThat(scalar("SELECT COUNT(*) FROM schema_version")).isEqualTo(4);
         assertThat(scalar("SELECT COUNT(*) FROM schema_version WHERE checksum IS NULL")).isEqualTo(2);
-        database(); // and again, now from its own history
-        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(2);
+        database(); // and again, now from its own history (V3 and later run once, on the first open)
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(3);
     }
 
     @Test
@@ -1022,8 +1082,9 @@ class ClusterIT {
 
         database();
 
-        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(2);
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_schema_version")).isEqualTo(3);
         assertThat(scalar("SELECT COUNT(*) FROM campaign_control")).isZero();
+        assertThat(scalar("SELECT COUNT(*) FROM cluster_leases")).isZero();
     }
 
     /** A migration script's statements (its comment lines dropped). */

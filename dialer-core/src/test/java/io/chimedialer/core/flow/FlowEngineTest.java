@@ -202,7 +202,7 @@ class FlowEngineTest {
         FlowDecision d = decide(cfg, FlowRequest.Kind.ACTION_SUCCESSFUL, start.attributes(), "SpeakAndGetDigits",
                 "1", 4);
         assertThat(types(d)).containsExactly("Speak", "Hangup");
-        assertThat(d.effects()).containsExactly(new FlowDecision.DigitsCollected("1"));
+        assertThat(d.effects()).containsExactly(new FlowDecision.DigitsCollected("1"), new FlowDecision.Confirmed("1"));
         assertThat(d.attributes()).containsEntry(FlowEngine.ATTR_DIGITS, "1");
     }
 

@@ -103,6 +103,33 @@ abstract class LedgerContract {
     }
 
     @Test
+    void openReadOnly_readsWhatWasCommitted_andRefusesEveryWrite() {
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
+        ledger.recordSkipped(CAMPAIGN, "line-3", "12345", "INVALID", "not a phone number").block(WAIT);
+
+        try (JdbcLedger reader = JdbcLedger.openReadOnly(options())) {
+            assertThat(reader.attempts(CAMPAIGN).map(AttemptRecord::attemptId).collectList().block(WAIT))
+                    .containsExactly("a1");
+            assertThat(reader.contacts(CAMPAIGN).map(Ledger.ContactProgress::status).collectList().block(WAIT))
+                    .containsExactly("IN_PROGRESS", "INVALID");
+            List<Attempt> write = List.of(attempt("a2", "c2", "+12065550002", 1));
+            assertThatThrownBy(() -> reader.recordIntents(write).block(WAIT)).isInstanceOf(LedgerException.class);
+        }
+        assertThat(ledger.attempts(CAMPAIGN).collectList().block(WAIT)).hasSize(1);
+    }
+
+    @Test
+    void openReadOnly_ledgerOfAnOlderDialer_isRefusedNamingTheMissingMigration() throws SQLException {
+        try (Connection c = raw(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM schema_version WHERE version = 3");
+        }
+
+        assertThatThrownBy(() -> JdbcLedger.openReadOnly(options())).isInstanceOf(LedgerException.class)
+                .hasMessageEndingWith("written by an older dialer (schema V3 not applied); open it once with run "
+                        + "or serve to migrate it");
+    }
+
+    @Test
     void recordIntents_sameAttemptTwice_keepsTheFirstIntent() {
         ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
         clock.advance(Duration.ofMinutes(5));

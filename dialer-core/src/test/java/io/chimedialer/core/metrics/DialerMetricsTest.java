@@ -1,6 +1,7 @@
 package io.chimedialer.core.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.chimedialer.core.domain.CallResult;
@@ -36,7 +37,8 @@ class DialerMetricsTest {
     private static final Set<String> BOUNDED_TAGS = Set.of(DialerMetrics.TAG_CAMPAIGN, DialerMetrics.TAG_REGION,
             DialerMetrics.TAG_DISPOSITION, DialerMetrics.TAG_EVENT_TYPE, DialerMetrics.TAG_OPERATION,
             DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON, DialerMetrics.TAG_ACTION,
-            DialerMetrics.TAG_ERROR_TYPE);
+            DialerMetrics.TAG_ERROR_TYPE, DialerMetrics.TAG_STATE, DialerMetrics.TAG_RESULT,
+            DialerMetrics.TAG_KIND);
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
@@ -67,6 +69,8 @@ class DialerMetricsTest {
         metrics.regionHealthGauge("us-east-1", () -> 1);
         metrics.regionHealthGauge("us-west-2", () -> 0);
         metrics.campaignGauges("reminders", remaining::get, () -> 4);
+        metrics.campaignStatusGauges("reminders", List.of("RUNNING", "PAUSED", "COMPLETED"), () -> "PAUSED",
+                () -> 10, () -> 8, () -> 1);
         metrics.ledgerQueueDepth(() -> 7);
         metrics.bindCircuitBreakers(breakers);
         breakers.circuitBreaker("us-east-1");
@@ -116,6 +120,12 @@ class DialerMetricsTest {
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "PlayAudio", "InvalidAudioSource");
         metrics.inboundCallsEvicted(inboundEvicted, AtomicInteger::get);
+        // Of the 4 answered calls, 2 confirmed and 1 opted out.
+        metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
+        metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
+        metrics.flowResult("reminders", DialerMetrics.FLOW_OPT_OUT);
+        metrics.foreignCall("answered");
+        metrics.foreignCall("relayed");
     }
 
     @Test
@@ -129,7 +139,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(29);
+        assertThat(expectedDialer).hasSize(35);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -189,9 +199,37 @@ class DialerMetricsTest {
                 "dialer_webhook_signature_failures_total", 2.0,
                 "dialer_ledger_write_duration_seconds_count", 1.0,
                 "dialer_webhook_inbound_calls_evicted_total", 2.0,
+                "dialer_call_flow_results_total{campaign=reminders,result=confirmed}", 2.0,
+                "dialer_call_flow_results_total{campaign=reminders,result=opt_out}", 1.0,
+                "dialer_campaign_state{campaign=reminders,state=PAUSED}", 1.0,
+                "dialer_campaign_state{campaign=reminders,state=RUNNING}", 0.0,
+                "dialer_campaign_state{campaign=reminders,state=COMPLETED}", 0.0,
+                "dialer_campaign_contacts_read{campaign=reminders}", 10.0,
+                "dialer_campaign_contacts_dialed{campaign=reminders}", 8.0,
+                "dialer_campaign_calls_live{campaign=reminders}", 1.0,
                 "resilience4j_circuitbreaker_state{name=us-west-2,state=open}", 1.0,
                 "resilience4j_circuitbreaker_state{name=us-east-1,state=closed}", 1.0);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_calls_ended_total"))).hasSize(6);
+        assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_campaign_state"))).hasSize(3);
+    }
+
+    @Test
+    void flowResult_outsideTheFixedSet_refused_andStatusGaugesFollowTheState() {
+        assertThatThrownBy(() -> metrics.flowResult("reminders", "+13125550100"))
+                .isInstanceOf(IllegalArgumentException.class);
+        java.util.concurrent.atomic.AtomicReference<String> state = new java.util.concurrent.atomic.AtomicReference<>(
+                "RUNNING");
+        DialerMetrics.Registration gauges = metrics.campaignStatusGauges("reminders", List.of("RUNNING", "PAUSED"),
+                state::get, () -> 1, () -> 1, () -> 0);
+        assertThat(samples(registry.scrape())).containsEntry("dialer_campaign_state{campaign=reminders,state=RUNNING}",
+                1.0).containsEntry("dialer_campaign_state{campaign=reminders,state=PAUSED}", 0.0);
+
+        state.set("PAUSED");
+
+        assertThat(samples(registry.scrape())).containsEntry("dialer_campaign_state{campaign=reminders,state=RUNNING}",
+                0.0).containsEntry("dialer_campaign_state{campaign=reminders,state=PAUSED}", 1.0);
+        gauges.close();
+        assertThat(registry.scrape()).doesNotContain("dialer_campaign_state").doesNotContain("dialer_campaign_calls");
     }
 
     @Test
@@ -331,9 +369,23 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(23);
+        assertThat(Metric.values()).hasSize(29);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void foreignCall_countsByKind_andRefusesOtherKinds() {
+        metrics.foreignCall("answered");
+        metrics.foreignCall("released");
+        metrics.foreignCall("released");
+
+        assertThat(registry.get("dialer.foreign.calls").tag(DialerMetrics.TAG_KIND, "answered").counter().count())
+                .isEqualTo(1);
+        assertThat(registry.get("dialer.foreign.calls").tag(DialerMetrics.TAG_KIND, "released").counter().count())
+                .isEqualTo(2);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> metrics.foreignCall("+14155550100"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

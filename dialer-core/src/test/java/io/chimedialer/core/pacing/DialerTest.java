@@ -42,6 +42,10 @@ class DialerTest {
         for (RegionPacing r : regions) {
             weights.put(r, 1);
         }
+        return dialer(originator, weights);
+    }
+
+    private Dialer dialer(Originator originator, Map<RegionPacing, Integer> weights) {
         return new Dialer("camp-1", new RegionRouter(weights, SECOND, vts),
                 new ResilientCreate(originator, RetrySettings.ofDefaults(), vts), Fixtures.dialer(),
                 Fixtures.attemptIds(), vts);
@@ -388,5 +392,48 @@ class DialerTest {
         assertThat(reclaimed).extracting(Permit::attemptId).containsExactlyInAnyOrder("a-1", "a-2", "a-3");
         assertThat(holder[0].permits().reclaimed()).isEqualTo(3);
         assertThat(holder[0].permits().inUse()).isEqualTo(3);
+    }
+
+    @Test
+    void dial_slowRegionWeightedTwoToOne_doesNotHoldBackTheFastOne() {
+        // The case: us-east-1 at 0.5/s weighted 2, us-west-2 at 5/s weighted 1. Strict weights gave
+        // us-west-2 about 0.3/s; work-conserving routing gives each Region its own rate.
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        Map<RegionPacing, Integer> weights = new LinkedHashMap<>();
+        weights.put(region("us-east-1", 0.5, 1, 1000, Fixtures.pacing()), 2);
+        weights.put(region("us-west-2", 5, 1, 1000, Fixtures.pacing()), 1);
+
+        var run = hangUpAfter(dialer(fake, weights).dial(Fixtures.contacts(10_000), NO_LEDGER, n -> false),
+                Duration.ofSeconds(2)).subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(61));
+        run.dispose();
+
+        // Over the 60 s from 1 s on: the slow Region keeps its 0.5/s, the fast one reaches its 5/s.
+        long east = fake.countBetween("us-east-1", SECOND, Duration.ofSeconds(61));
+        long west = fake.countBetween("us-west-2", SECOND, Duration.ofSeconds(61));
+        assertThat(east).isBetween(29L, 31L);
+        assertThat(west).isBetween(290L, 301L);
+        assertThat(fake.maxInAnyWindow("us-east-1", Duration.ofSeconds(2))).isEqualTo(1);
+        assertThat(fake.maxInAnyWindow("us-west-2", SECOND)).isLessThanOrEqualTo(5);
+    }
+
+    @Test
+    void dial_neitherRegionBindsWeightedTwoToOne_weightsShareTheWork() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        Map<RegionPacing, Integer> weights = new LinkedHashMap<>();
+        weights.put(region("us-east-1", 10, 1, 1000, Fixtures.pacing()), 2);
+        weights.put(region("us-west-2", 10, 1, 1000, Fixtures.pacing()), 1);
+        // Three contacts a second: far below either Region's rate, so the weights alone decide.
+        Flux<io.chimedialer.core.contacts.Contact> trickle = Flux.interval(Duration.ofMillis(333), vts)
+                .take(300).map(i -> Fixtures.contact(i.intValue() + 1));
+
+        var run = hangUpAfter(dialer(fake, weights).dial(trickle, NO_LEDGER, n -> false), Duration.ofSeconds(2))
+                .subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(120));
+        run.dispose();
+
+        assertThat(fake.creates).hasSize(300);
+        assertThat(fake.timesIn("us-east-1")).hasSize(200);
+        assertThat(fake.timesIn("us-west-2")).hasSize(100);
     }
 }

@@ -76,4 +76,38 @@ class RegionRouterTest {
                 .expectNextMatches(r -> r == east || r == west)
                 .verifyComplete();
     }
+
+    @Test
+    void pick_regionRateBound_othersTakeTheWork_weightsResumeWhenItIsFree() {
+        RegionRouter router = router(2, 1);
+        Map<RegionPacing, Long> wait = new java.util.HashMap<>(Map.of(east, 1_000_000_000L, west, 0L));
+
+        for (int i = 0; i < 30; i++) {
+            assertThat(router.pick(wait::get)).isSameAs(west);
+        }
+        wait.put(east, 0L);
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            picks.add(router.pick(wait::get).name());
+        }
+        assertThat(picks.stream().filter("us-east-1"::equals).count()).isEqualTo(200);
+    }
+
+    @Test
+    void pick_everyRegionRateBound_theOneFreeSoonestIsPicked() {
+        RegionRouter router = router(2, 1);
+
+        assertThat(router.pick(r -> r == east ? 2_000_000_000L : 200_000_000L)).isSameAs(west);
+        assertThat(router.pick(r -> r == east ? 100_000_000L : 200_000_000L)).isSameAs(east);
+    }
+
+    @Test
+    void pick_regionFailed_othersTakeItsShare() {
+        RegionRouter router = router(2, 1);
+        east.health().fail("AccessDenied", "not allowed", java.time.Instant.EPOCH);
+
+        for (int i = 0; i < 30; i++) {
+            assertThat(router.pick(r -> 0L)).isSameAs(west);
+        }
+    }
 }

@@ -23,10 +23,11 @@ public final class PostgresBackend extends Backend {
     private final HikariDataSource pool;
     private final int readers;
 
-    private PostgresBackend(LedgerOptions options) {
+    private PostgresBackend(LedgerOptions options, boolean readOnly) {
         this.description = redact(options.url());
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(options.url());
+        config.setReadOnly(readOnly);
         config.setPoolName("ledger");
         config.setMaximumPoolSize(options.poolSize());
         config.setMinimumIdle(1);
@@ -50,7 +51,12 @@ public final class PostgresBackend extends Backend {
     }
 
     public static PostgresBackend open(LedgerOptions options) {
-        return new PostgresBackend(options);
+        return new PostgresBackend(options, false);
+    }
+
+    /** A pool whose connections are all read-only (the server refuses any write). */
+    public static PostgresBackend openReadOnly(LedgerOptions options) {
+        return new PostgresBackend(options, true);
     }
 
     /** The URL without a password (query parameter or user-info). */

@@ -35,11 +35,14 @@ public final class SqliteBackend extends Backend {
     private final int lockTimeoutMillis;
     private final Connection writer;
 
-    private SqliteBackend(Path file, int lockTimeoutMillis) {
+    private final boolean readOnly;
+
+    private SqliteBackend(Path file, int lockTimeoutMillis, boolean readOnly) {
         this.file = file;
         this.url = "jdbc:sqlite:" + file;
         this.lockTimeoutMillis = lockTimeoutMillis;
-        this.writer = openWriter();
+        this.readOnly = readOnly;
+        this.writer = readOnly ? openReadOnly() : openWriter();
     }
 
     /**
@@ -49,7 +52,37 @@ public final class SqliteBackend extends Backend {
     public static SqliteBackend open(LedgerOptions options) {
         Path file = fileOf(options.url());
         preflight(file);
-        return new SqliteBackend(file, (int) Math.min(Integer.MAX_VALUE, options.lockTimeout().toMillis()));
+        return new SqliteBackend(file, (int) Math.min(Integer.MAX_VALUE, options.lockTimeout().toMillis()), false);
+    }
+
+    /**
+     * Opens an existing ledger file for reading only: nothing is created (a missing file is an error), the
+     * journal mode is left as it is (no switch to WAL), and every connection is read-only, so a file that is
+     * not the dialer's stays byte for byte as it was.
+     */
+    public static SqliteBackend openReadOnly(LedgerOptions options) {
+        Path file = fileOf(options.url());
+        if (!Files.exists(file)) {
+            throw new LedgerException("Ledger database " + file + ": no such file (nothing is created when reading "
+                    + "a ledger: give the ledger of the run with --ledger jdbc:sqlite:FILE or ledger.url)");
+        }
+        if (Files.isDirectory(file)) {
+            throw new LedgerException("Ledger database " + file + ": is a directory, not a database file");
+        }
+        try {
+            byte[] header = new byte[HEADER.length];
+            int read;
+            try (InputStream in = Files.newInputStream(file)) {
+                read = in.readNBytes(header, 0, header.length);
+            }
+            if (read < HEADER.length || !Arrays.equals(header, HEADER)) {
+                throw new LedgerException("Ledger database " + file + ": not an SQLite database (its "
+                        + Files.size(file) + " bytes do not start with the SQLite header)");
+            }
+        } catch (IOException e) {
+            throw new LedgerException("Ledger database " + file + ": cannot be read (" + e + ")", e);
+        }
+        return new SqliteBackend(file, (int) Math.min(Integer.MAX_VALUE, options.lockTimeout().toMillis()), true);
     }
 
     public static Path fileOf(String url) {
@@ -70,6 +103,20 @@ public final class SqliteBackend extends Backend {
 
     /** Everything that can be checked before SQLite touches the file; throws naming the file. */
     static void preflight(Path file) {
+        preflight(file, true);
+    }
+
+    /**
+     * Whether the ledger could open (or create) this file, without creating or changing anything: the checks of
+     * {@link #open} on an existing file, else that the nearest existing directory above it is writable.
+     *
+     * @throws LedgerException naming the file and the problem
+     */
+    public static void checkWritable(Path file) {
+        preflight(file, false);
+    }
+
+    private static void preflight(Path file, boolean create) {
         if (Files.exists(file)) {
             if (Files.isDirectory(file)) {
                 throw new LedgerException("Ledger database " + file + ": is a directory, not a database file");
@@ -106,6 +153,21 @@ public final class SqliteBackend extends Backend {
         }
         Path dir = file.getParent();
         if (dir == null) {
+            return;
+        }
+        if (!create) {
+            Path existing = dir;
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
+            if (existing != null && !Files.isDirectory(existing)) {
+                throw new LedgerException("Ledger database " + file + ": " + existing + " is not a directory");
+            }
+            if (existing != null && readOnly(existing)) {
+                throw new LedgerException("Ledger database " + file + ": " + (existing.equals(dir) ? "its directory "
+                        : "the directory ") + existing + (existing.equals(dir) ? "" : " above it") + " is read-only; "
+                        + "the ledger cannot create the database there");
+            }
             return;
         }
         try {
@@ -153,6 +215,23 @@ public final class SqliteBackend extends Backend {
         } catch (SQLException e) {
             throw translate("open", e);
         }
+    }
+
+    private Connection openReadOnly() {
+        SQLiteConfig config = baseConfig();
+        config.setReadOnly(true);
+        try {
+            Connection connection = config.createConnection(url);
+            connection.setAutoCommit(true);
+            return connection;
+        } catch (SQLException e) {
+            throw translate("open", e);
+        }
+    }
+
+    /** Whether this backend was opened with {@link #openReadOnly}. */
+    public boolean readOnly() {
+        return readOnly;
     }
 
     private SQLiteConfig baseConfig() {

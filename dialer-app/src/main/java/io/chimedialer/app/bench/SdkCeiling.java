@@ -1,0 +1,163 @@
+package io.chimedialer.app.bench;
+
+import io.chimedialer.core.chime.ChimeClientSettings;
+import io.chimedialer.core.chime.ChimeClients;
+import io.chimedialer.core.chime.RegionConfig;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClient;
+import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplicationCallRequest;
+
+/**
+ * The raw SDK ceiling shared by the originations and end-to-end measurements: an API-only emulator in a child
+ * JVM (its quotas out of the way) and a bare loop of the dialer's own {@code ChimeSdkVoiceAsyncClient} (built by
+ * {@code ChimeClients}, SDK retries off) with a fixed number of Creates in flight. Started on first use, kept
+ * for the whole run, so that each round of a measurement can take its ceiling right before its measured side.
+ * Not thread-safe.
+ */
+final class SdkCeiling implements AutoCloseable {
+    /** The raw loop warms up until it made this many Creates ... */
+    static final long WARM_UP_CREATES = 20_000;
+    /** ... or for this many times the settings' warm-up, whichever comes first. */
+    static final int WARM_UP_MAX_FACTOR = 8;
+    private final BenchSettings settings;
+    private final Path jfrDir;
+    private final PrintStream log;
+    private Children.Child emulator;
+    private ChimeClients clients;
+    private URI url;
+    private final AtomicLong seq = new AtomicLong();
+    private long emulatorCpuNanos;
+    private long clientCpuNanos;
+    private long measuredCreates;
+
+    /**
+     * @param jfrDir when not null, the emulator child records itself with JDK Flight Recorder into
+     *               {@code <jfrDir>/emulator.jfr} (written when the child exits)
+     */
+    SdkCeiling(BenchSettings settings, Path jfrDir, PrintStream log) {
+        this.settings = settings;
+        this.jfrDir = jfrDir;
+        this.log = log;
+    }
+
+    /** The emulator's URL, starting it (and warming both sides up) on first use. */
+    URI url() throws Exception {
+        if (url == null) {
+            List<String> command = new ArrayList<>(List.of(Children.java(), "-Xmx1g"));
+            if (jfrDir != null) {
+                java.nio.file.Files.createDirectories(jfrDir);
+                command.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+                        + jfrDir.resolve("emulator.jfr").toAbsolutePath());
+            }
+            command.addAll(List.of("-cp", Children.classPath(), "io.chimedialer.app.DialerMain", "emulator", "--port",
+                    "0", "--api-only", "--create-tps", "100000000", "--update-tps", "100000000",
+                    "--max-active-calls", "1000000000"));
+            emulator = Children.Child.start(command);
+            url = emulator.awaitUrl(60_000);
+            log.printf("  emulator (API-only, separate process) at %s%n", url);
+            RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 1_000_000, 1, 256,
+                    1_000_000, OriginationsBench.FROM, url);
+            clients = ChimeClients.create(List.of(region), OriginationsBench.CREDENTIALS,
+                    ChimeClientSettings.ofDefaults());
+            // JIT of the client and of the emulator before anything is measured: by count (compiled code needs
+            // thousands of calls), bounded in time for a starved machine.
+            long deadline = System.nanoTime() + settings.warmup().multipliedBy(WARM_UP_MAX_FACTOR).toNanos();
+            long created = 0;
+            double[] warm;
+            do {
+                warm = loop(settings.warmup());
+                created += (long) warm[1];
+            } while (created < WARM_UP_CREATES && System.nanoTime() < deadline);
+            log.printf("  raw SDK loop warm-up: %,d Creates, the last %,.0f Creates/s%n", created, warm[0]);
+        }
+        return url;
+    }
+
+    /** One measured ceiling: {perSecond, ok, errors} over {@code duration}. */
+    double[] measure(Duration duration) throws Exception {
+        url();
+        long emulator0 = emulatorCpuNanos();
+        long client0 = clientCpuNanos();
+        double[] r = loop(duration);
+        long emulator1 = emulatorCpuNanos();
+        long client1 = clientCpuNanos();
+        if (emulator0 >= 0 && emulator1 >= 0 && client0 >= 0 && client1 >= 0) {
+            emulatorCpuNanos += emulator1 - emulator0;
+            clientCpuNanos += client1 - client0;
+            measuredCreates += (long) r[1];
+        }
+        return r;
+    }
+
+    /**
+     * CPU time the emulator process spent per Create over the measured loops, microseconds (-1 when the OS does
+     * not tell). Its inverse is what one core of the emulator could serve: whether it bounds the ceiling.
+     */
+    double emulatorCpuMicrosPerCreate() {
+        return measuredCreates > 0 ? emulatorCpuNanos / 1e3 / measuredCreates : -1;
+    }
+
+    /** CPU time this process (the SDK client's loop) spent per Create over the measured loops, microseconds. */
+    double clientCpuMicrosPerCreate() {
+        return measuredCreates > 0 ? clientCpuNanos / 1e3 / measuredCreates : -1;
+    }
+
+    private long emulatorCpuNanos() {
+        return emulator.process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+    }
+
+    private static long clientCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
+
+    private double[] loop(Duration duration) {
+        ChimeSdkVoiceAsyncClient client = clients.client(OriginationsBench.REGION);
+        int inFlight = settings.sdkInFlight();
+        AtomicLong ok = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        Flux.range(0, inFlight)
+                .flatMap(w -> Mono.defer(() -> {
+                    long n = seq.getAndIncrement();
+                    CreateSipMediaApplicationCallRequest request = CreateSipMediaApplicationCallRequest.builder()
+                            .sipMediaApplicationId(OriginationsBench.SMA)
+                            .fromPhoneNumber(OriginationsBench.FROM.get((int) (n % OriginationsBench.FROM.size())))
+                            .toPhoneNumber(Synthetic.number(n))
+                            .argumentsMap(Map.of("campaignId", "bench-sdk", "attemptId", UUID.randomUUID().toString()))
+                            .build();
+                    return Mono.fromFuture(() -> client.createSipMediaApplicationCall(request))
+                            .doOnNext(r -> ok.incrementAndGet())
+                            .then()
+                            .onErrorResume(e -> {
+                                errors.incrementAndGet();
+                                return Mono.empty();
+                            });
+                }).repeat(() -> System.nanoTime() < end), inFlight)
+                .then()
+                .block(duration.plusSeconds(60));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new double[] {ok.get() / seconds, ok.get(), errors.get()};
+    }
+
+    @Override
+    public void close() {
+        if (clients != null) {
+            clients.close();
+        }
+        if (emulator != null) {
+            emulator.close();
+        }
+    }
+}
