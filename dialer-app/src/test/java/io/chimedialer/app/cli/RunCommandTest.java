@@ -144,6 +144,29 @@ class RunCommandTest {
         assertThat(report.at("/followUps/pending").asLong()).isZero();
     }
 
+    @Test
+    void run_sandbox_listWhoseEncodingChangesMidway_oneLineNamingTheLine_exit2() throws Exception {
+        Path config = sandboxConfig();
+        byte[] utf8 = "id,phone,name\nc1,+14152000001,Zo\u00eb\nc2,+14152000002,Jos".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = java.util.Arrays.copyOf(utf8, utf8.length + 2);
+        bytes[utf8.length] = (byte) 0xE9; // Windows-1252 after UTF-8
+        bytes[utf8.length + 1] = '\n';
+        Files.write(dir.resolve("contacts.csv"), bytes);
+        java.io.PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        Run run;
+        try {
+            run = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.001");
+        } finally {
+            System.setErr(oldErr);
+        }
+
+        assertThat(run.code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("dialer run: contact list ")
+                .contains("line 3 is not valid UTF-8 text (byte 0xE9)").doesNotContain("\tat ");
+    }
+
     /** A campaign of 3 valid contacts whose configured ledger is ./data/ledger.db under the test's directory. */
     private Path sandboxConfig() throws Exception {
         return sandboxConfig("");
