@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:runtime failure", "2:usage or configuration error, or the dialer cannot start (a port in use, a ledger that cannot be opened); status: the server cannot be reached, refuses the token or does not know the campaign",
                 "3:run: the campaign paused on an account or configuration error (it resumes on the next run)",
-                "130:interrupted"})
+                "130:interrupted (SIGINT, Ctrl-C; run and demo print the summary so far and write the report)",
+                "143:run, demo: stopped by SIGTERM (the summary so far and the report, as after SIGINT)"})
 public final class DialerMain {
     private DialerMain() {
     }
@@ -42,9 +43,9 @@ public final class DialerMain {
 
     /**
      * The exit code of a command that ended with an exception: 130 when it was interrupted (its thread, as
-     * {@code --help} says of an interrupted command), else 1. A signal that the JVM handles (SIGINT to {@code run}
-     * or {@code demo}) ends the process with 128 + the signal's number, 130 for SIGINT; {@code serve} handles
-     * SIGTERM and SIGINT itself (0 or 1, and 130).
+     * {@code --help} says of an interrupted command), else 1. {@code run} and {@code demo} handle SIGINT and
+     * SIGTERM themselves while they dial (130 and 143, after the summary so far and the report), {@code serve}
+     * too (0 or 1, and 130); elsewhere the JVM ends the process with 128 + the signal's number.
      */
     static int exitCode(Throwable failure) {
         // picocli may hand over its own wrapper: look at the causes too.

@@ -186,26 +186,44 @@ public final class DemoCommand implements Callable<Integer> {
                 out.printf("Demo: emulator %s, dialer webhook and /metrics on http://127.0.0.1:%d%n", emulator.url(),
                         runtime.port());
                 CampaignConfig demo = compress(campaign, contactList, dncLists);
-                CampaignManager.Started started;
-                try {
-                    started = runtime.campaigns().launch(demo, contactList, false);
-                } catch (IOException | RuntimeException e) {
-                    return StartFailures.report("demo", e);
+                Interrupts.Outcome outcome;
+                // SIGINT and SIGTERM interrupt the demo: the summary so far and the report, then 130 or 143.
+                try (StopSignals signals = StopSignals.install()) {
+                    CampaignManager.Started started;
+                    try {
+                        started = runtime.campaigns().launch(demo, contactList, false);
+                    } catch (IOException | RuntimeException e) {
+                        return StartFailures.report("demo", e);
+                    }
+                    Progress progress = new Progress(started.run(), out);
+                    try {
+                        outcome = Interrupts.await(started.report(), started.run(), signals, Duration.ofHours(1),
+                                "dialer demo", System.err);
+                    } catch (io.chimedialer.core.contacts.ContactSourceException e) {
+                        progress.close();
+                        System.err.println("dialer demo: " + e.getMessage());
+                        return 2;
+                    } finally {
+                        progress.close();
+                    }
+                    RunReport report = outcome.report();
+                    if (outcome.stop() == null) {
+                        emulator.awaitIdle(Duration.ofSeconds(10));
+                    }
+                    JsonNode emulatorStats = fetch(emulator.url().resolve("/emulator/v1/stats"));
+                    Reports.printSummary(report, out);
+                    Reports.writeJson(reportFile.toAbsolutePath(), Reports.json(report, emulatorStats));
+                    long rows = Reports.writeResults(runtime.ledger(), demo.name(), resultsFile.toAbsolutePath());
+                    out.printf("%n  Report:  %s%n  Results: %s (%d attempts)%n", reportFile.toAbsolutePath(),
+                            resultsFile.toAbsolutePath(), rows);
+                    if (outcome.stop() != null) {
+                        out.flush();
+                        System.err.println("dialer demo: interrupted (" + outcome.stop().signalName()
+                                + "): the summary, report and results above are of the calls made so far");
+                        return outcome.exitCode();
+                    }
                 }
-                RunReport report;
-                Progress progress = new Progress(started.run(), out);
-                try {
-                    report = started.report().block(Duration.ofHours(1));
-                } finally {
-                    progress.close();
-                }
-                emulator.awaitIdle(Duration.ofSeconds(10));
-                JsonNode emulatorStats = fetch(emulator.url().resolve("/emulator/v1/stats"));
-                Reports.printSummary(report, out);
-                Reports.writeJson(reportFile.toAbsolutePath(), Reports.json(report, emulatorStats));
-                long rows = Reports.writeResults(runtime.ledger(), demo.name(), resultsFile.toAbsolutePath());
-                out.printf("%n  Report:  %s%n  Results: %s (%d attempts)%n", reportFile.toAbsolutePath(),
-                        resultsFile.toAbsolutePath(), rows);
+                RunReport report = outcome.report();
                 if (hold) {
                     out.printf("Holding the HTTP server on http://127.0.0.1:%d (metrics at /metrics); Ctrl-C to stop.%n",
                             runtime.port());
@@ -248,16 +266,26 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The campaign with its contacts and DNC lists resolved and its retry delays scaled like the emulator's time. */
     private CampaignConfig compress(CampaignConfig c, Path contactList, List<String> dncLists) {
+        return compress(c, contactList.toString(), dncLists, timeScale);
+    }
+
+    /**
+     * A campaign whose retry delays (each rule's {@code after} and the per-number window) are scaled by
+     * {@code timeScale}, as the emulator scales its durations: {@code demo} and {@code run --sandbox}.
+     */
+    static CampaignConfig compress(CampaignConfig c, String contactList, List<String> dncLists, double timeScale) {
         Map<io.chimedialer.core.domain.Disposition, RetryConfig.Rule> rules =
                 new EnumMap<>(io.chimedialer.core.domain.Disposition.class);
-        c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after()), rule.maxAttempts())));
-        RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(), scale(c.retry().perNumberWindow()));
-        return new CampaignConfig(c.name(), contactList.toString(), new LinkedHashMap<>(c.regions()), c.defaultRegion(),
+        c.retry().rules().forEach((d, rule) -> rules.put(d, new RetryConfig.Rule(scale(rule.after(), timeScale),
+                rule.maxAttempts())));
+        RetryConfig retry = new RetryConfig(rules, c.retry().maxAttemptsPerNumber(),
+                scale(c.retry().perNumberWindow(), timeScale));
+        return new CampaignConfig(c.name(), contactList, new LinkedHashMap<>(c.regions()), c.defaultRegion(),
                 c.callingWindow(), retry, c.flow(), dncLists, c.maxCallLifetime(), c.redialUnknown(),
                 c.pauseAfterActionFailures(), c.reconcileGrace());
     }
 
-    private Duration scale(Duration d) {
+    private static Duration scale(Duration d, double timeScale) {
         return Duration.ofNanos((long) (d.toNanos() * timeScale));
     }
 

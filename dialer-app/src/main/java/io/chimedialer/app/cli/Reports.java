@@ -81,6 +81,11 @@ final class Reports {
         if (c.notReached() > 0) {
             row(out, "not reached", c.notReached());
         }
+        RunReport.FollowUps f = r.followUps();
+        if (f != null && f.pending() > 0) {
+            out.printf(Locale.ROOT, "  Follow-ups pending %d (next due %s, last due %s)%n", f.pending(),
+                    f.nextDue() == null ? "?" : f.nextDue(), f.lastDue() == null ? "?" : f.lastDue());
+        }
         out.printf(Locale.ROOT, "  Attempts %d%n", r.attempts());
         if (r.withdrawn() > 0) {
             out.printf(Locale.ROOT, "  Withdrawn %d (not sent or refused for a reason not the contact's; dialed again)%n",
@@ -94,6 +99,7 @@ final class Reports {
             }
         }
         out.println("  Regions                 attempts throttled  cps (cfg / achieved)  peak active / cap");
+        // achieved: Creates / seconds from the first Create to the last, counted as at least 10 s (docs/operations.md)
         r.regions().forEach((name, g) -> out.printf(Locale.ROOT, "    %-20s %8d %9d  %7.1f / %-8.1f    %6d / %d%n",
                 name, g.attempts(), g.throttled(), g.configuredCps(), g.achievedCps(), g.peakActive(), g.maxActive()));
         r.regions().forEach((name, g) -> {

@@ -51,7 +51,7 @@ public final class RunCommand implements Callable<Integer> {
     boolean sandbox;
 
     @Option(names = "--time-scale", defaultValue = "0.01",
-            description = "With --sandbox: multiplier of emulated durations (default: ${DEFAULT-VALUE}).")
+            description = "With --sandbox: multiplier of emulated durations and of retry delays (default: ${DEFAULT-VALUE}).")
     double timeScale;
 
     @Option(names = "--dry-run", description = "Validate the configuration and the contact list; dial nothing.")
@@ -112,6 +112,10 @@ public final class RunCommand implements Callable<Integer> {
                         r.maxActiveCalls(), r.updateCallsPerSecond(), r.fromNumbers(), emulator.url()));
             }
             regions = local;
+            // As in demo: retry delays pass at the emulator's pace (NO_ANSWER after 2h is 72 s at 0.01).
+            campaign = DemoCommand.compress(campaign, campaign.contacts(), campaign.dncLists(), timeScale);
+            System.out.println("Sandbox: emulated call durations and retry delays scaled by " + timeScale
+                    + " (--time-scale)");
             credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("SANDBOXKEY", "sandbox-secret"));
         } else if (secret == null) {
             System.err.println("dialer run: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
@@ -139,50 +143,10 @@ public final class RunCommand implements Callable<Integer> {
                 // As in serve: the Lambda bridge sends each call's invocations to the node that placed it.
                 runtime.campaigns().callArguments(Map.of("dialerUrl", config.server().publicUrl().toString()));
             }
-            CampaignManager.Started started;
-            try {
-                if (!fresh) {
-                    long known = knownContacts(runtime, campaign.name());
-                    if (known > 0) {
-                        System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
-                                + " contacts already (--fresh dials them again)");
-                    }
-                }
-                started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
-            } catch (IOException | RuntimeException e) {
-                return StartFailures.report("run", e);
+            // From here SIGINT and SIGTERM interrupt the run: the summary so far and the report, then 130 or 143.
+            try (StopSignals signals = StopSignals.install()) {
+                return dial(runtime, campaign, emulator, sandboxDir != null, signals);
             }
-            RunReport report;
-            Progress progress = new Progress(started.run(), System.out);
-            try {
-                // A campaign that pauses by itself (every Region failed on an account or configuration error) cannot
-                // go on without the operator: the run stops there, its contacts kept for the next run.
-                report = Mono.firstWithSignal(started.report(),
-                                started.run().errorPauses().next().map(reason -> started.run().report()))
-                        .block(Duration.ofDays(30));
-            } finally {
-                progress.close();
-            }
-            Reports.printSummary(report, System.out);
-            JsonNode emulatorStats = null;
-            if (emulator != null) {
-                emulator.awaitIdle(Duration.ofSeconds(10));
-            }
-            if (reportFile != null) {
-                Reports.writeJson(reportFile, Reports.json(report, emulatorStats));
-                System.out.println("  Report:  " + reportFile.toAbsolutePath());
-            }
-            if (resultsFile != null) {
-                long rows = Reports.writeResults(runtime.ledger(), campaign.name(), resultsFile);
-                System.out.println("  Results: " + resultsFile.toAbsolutePath() + " (" + rows + " attempts)");
-            }
-            if (report.pauseReason() != null) {
-                System.err.println("dialer run: campaign " + campaign.name() + " paused: " + report.pauseReason());
-                System.err.println("dialer run: no contact was charged with it. Fix the configuration or the account, "
-                        + "then run the same command again: it resumes the campaign.");
-                return EXIT_PAUSED;
-            }
-            return "COMPLETED".equals(report.state()) ? 0 : 1;
         } finally {
             if (emulator != null) {
                 emulator.close();
@@ -191,6 +155,68 @@ public final class RunCommand implements Callable<Integer> {
                 sandboxDir.close();
             }
         }
+    }
+
+    private int dial(DialerRuntime runtime, CampaignConfig campaign, ChimeEmulator emulator, boolean temporaryLedger,
+                     StopSignals signals) throws Exception {
+        CampaignManager.Started started;
+        try {
+            if (!fresh) {
+                long known = knownContacts(runtime, campaign.name());
+                if (known > 0) {
+                    System.out.println("Resuming campaign " + campaign.name() + ": the ledger holds " + known
+                            + " contacts already (--fresh dials them again)");
+                }
+            }
+            started = runtime.campaigns().launch(campaign, Path.of(campaign.contacts()), !fresh);
+        } catch (IOException | RuntimeException e) {
+            return StartFailures.report("run", e);
+        }
+        Interrupts.Outcome outcome;
+        Progress progress = new Progress(started.run(), System.out);
+        try {
+            // A campaign that pauses by itself (every Region failed on an account or configuration error) cannot
+            // go on without the operator: the run stops there, its contacts kept for the next run.
+            outcome = Interrupts.await(Mono.firstWithSignal(started.report(),
+                            started.run().errorPauses().next().map(reason -> started.run().report())),
+                    started.run(), signals, Duration.ofDays(30), "dialer run", System.err);
+        } catch (io.chimedialer.core.contacts.ContactSourceException e) {
+            // The list turned out unreadable mid-way (e.g. its encoding changes at a line): said in one line.
+            progress.close();
+            System.err.println("dialer run: " + e.getMessage());
+            return 2;
+        } finally {
+            progress.close();
+        }
+        RunReport report = outcome.report();
+        Reports.printSummary(report, System.out);
+        JsonNode emulatorStats = null;
+        if (emulator != null && outcome.stop() == null) {
+            emulator.awaitIdle(Duration.ofSeconds(10));
+        }
+        if (reportFile != null) {
+            Reports.writeJson(reportFile, Reports.json(report, emulatorStats));
+            System.out.println("  Report:  " + reportFile.toAbsolutePath());
+        }
+        if (resultsFile != null) {
+            long rows = Reports.writeResults(runtime.ledger(), campaign.name(), resultsFile);
+            System.out.println("  Results: " + resultsFile.toAbsolutePath() + " (" + rows + " attempts)");
+        }
+        if (outcome.stop() != null) {
+            long left = started.run().remaining();
+            System.err.println("dialer run: interrupted (" + outcome.stop().signalName() + "): campaign "
+                    + campaign.name() + " stopped" + (left >= 0 ? " with " + left + " contacts not done" : "") + "; "
+                    + (temporaryLedger ? "the sandbox's temporary ledger is deleted (--ledger keeps one to resume)"
+                    : "run the same command again to resume it"));
+            return outcome.exitCode();
+        }
+        if (report.pauseReason() != null) {
+            System.err.println("dialer run: campaign " + campaign.name() + " paused: " + report.pauseReason());
+            System.err.println("dialer run: no contact was charged with it. Fix the configuration or the account, "
+                    + "then run the same command again: it resumes the campaign.");
+            return EXIT_PAUSED;
+        }
+        return "COMPLETED".equals(report.state()) ? 0 : 1;
     }
 
     /** How many contacts of the campaign the ledger holds already (0 for a campaign it does not know). */

@@ -317,6 +317,37 @@ public final class ConfigLoader {
 
     // ---------------------------------------------------------------- server, ledger
 
+    /** A size such as {@code 1GiB}, {@code 500MB}, {@code 256KiB} or a number of bytes; at least 1 byte. */
+    static long byteSize(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d+)\\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?\\s*")
+                .matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a size: '" + text + "' (use e.g. 1GiB, 500MB, 256KiB or bytes)");
+        }
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        long factor = switch (unit) {
+            case "kb" -> 1_000L;
+            case "kib" -> 1L << 10;
+            case "mb" -> 1_000_000L;
+            case "mib" -> 1L << 20;
+            case "gb" -> 1_000_000_000L;
+            case "gib" -> 1L << 30;
+            case "tb" -> 1_000_000_000_000L;
+            case "tib" -> 1L << 40;
+            default -> 1L;
+        };
+        long n;
+        try {
+            n = Math.multiplyExact(Long.parseLong(m.group(1)), factor);
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException("too large: '" + text + "'");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("must be at least 1 byte, was '" + text + "'");
+        }
+        return n;
+    }
+
     private DialerConfig.Server server(Section s) {
         int port = s.integer("port", DialerConfig.Server.DEFAULT_PORT, 0, 65535);
         String host = s.string("host", DialerConfig.Server.DEFAULT_HOST);
@@ -336,10 +367,12 @@ public final class ConfigLoader {
             }
         }
         URI publicUrl = s.url("public-url", null);
+        Long maxUpload = s.parsed("max-upload-size", DialerConfig.Server.DEFAULT_MAX_UPLOAD_SIZE, ConfigLoader::byteSize);
         io.chimedialer.core.spill.SpillSettings spill = spillQueue(s.section("spill-queue"));
         s.finish();
         try {
-            return new DialerConfig.Server(host, port, webhookSecret, controlToken, tls, publicUrl, spill);
+            return new DialerConfig.Server(host, port, webhookSecret, controlToken, tls, publicUrl,
+                    maxUpload == null ? DialerConfig.Server.DEFAULT_MAX_UPLOAD_SIZE : maxUpload, spill);
         } catch (RuntimeException e) {
             constructorError(s, e);
             return null;

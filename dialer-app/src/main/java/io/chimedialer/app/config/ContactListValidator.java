@@ -125,7 +125,7 @@ public final class ContactListValidator {
     public Report validate(Path csv) {
         Tally tally = new Tally();
         try {
-            ContactSource.csv(() -> Files.newBufferedReader(csv, StandardCharsets.UTF_8), csv.toString(), options)
+            ContactSource.csv(() -> io.chimedialer.core.contacts.ListReader.open(csv), csv.toString(), options)
                     .doOnNext(tally::count)
                     .then()
                     .block();
@@ -189,7 +189,7 @@ public final class ContactListValidator {
     public DncFile readDnc(Path file, DncList into) {
         List<RowProblem> problems = new ArrayList<>();
         long badLines = 0;
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (Reader reader = io.chimedialer.core.contacts.ListReader.open(file)) {
             DncList.LoadReport report = into.load(file.toString(), reader);
             for (DncList.BadLine bad : report.badLines()) {
                 problems.add(new RowProblem(bad.line(), bad.text().isEmpty() ? bad.reason()

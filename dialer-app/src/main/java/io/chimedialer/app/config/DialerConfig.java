@@ -146,25 +146,43 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param controlToken  the bearer token of the control API, or null when not configured
      * @param tls           certificate and key for HTTPS, or null for plain HTTP
      * @param publicUrl     the URL the webhook is reachable at from outside (the Lambda bridge's target), or null
+     * @param maxUploadSize the largest contact list the control API takes as a {@code text/csv} upload, in bytes
      * @param spillQueue    the Lambda bridge's spill queue this process drains ({@code spill-queue}), or null
      */
     public record Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl,
-                         io.chimedialer.core.spill.SpillSettings spillQueue) {
+                         long maxUploadSize, io.chimedialer.core.spill.SpillSettings spillQueue) {
         /** Default port. */
         public static final int DEFAULT_PORT = 8080;
         /** Default interface. */
         public static final String DEFAULT_HOST = "0.0.0.0";
+        /** Default {@code max-upload-size}: the largest contact list uploaded through the control API, 1 GiB. */
+        public static final long DEFAULT_MAX_UPLOAD_SIZE = 1L << 30;
 
         public Server {
             host = host == null || host.isBlank() ? DEFAULT_HOST : host;
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
+            if (maxUploadSize < 1) {
+                throw new IllegalArgumentException("max-upload-size must be at least 1 byte, was " + maxUploadSize);
+            }
+        }
+
+        /** A server with the default {@code max-upload-size} and no spill queue. */
+        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
+            this(host, port, webhookSecret, controlToken, tls, publicUrl, DEFAULT_MAX_UPLOAD_SIZE, null);
         }
 
         /** Without a spill queue. */
-        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl) {
-            this(host, port, webhookSecret, controlToken, tls, publicUrl, null);
+        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl,
+                      long maxUploadSize) {
+            this(host, port, webhookSecret, controlToken, tls, publicUrl, maxUploadSize, null);
+        }
+
+        /** With the default {@code max-upload-size}. */
+        public Server(String host, int port, Secret webhookSecret, Secret controlToken, Tls tls, URI publicUrl,
+                      io.chimedialer.core.spill.SpillSettings spillQueue) {
+            this(host, port, webhookSecret, controlToken, tls, publicUrl, DEFAULT_MAX_UPLOAD_SIZE, spillQueue);
         }
 
         /** Defaults everywhere, no secrets, no TLS. */

@@ -13,6 +13,25 @@ public interface ControlApi {
     /** {@code POST /v1/campaigns}: starts a campaign from config (or an uploaded contact list). */
     Mono<JsonNode> start(JsonNode request);
 
+    /**
+     * {@code POST /v1/campaigns?campaign=NAME} with a {@code text/csv} body: starts a campaign with the list the
+     * server wrote to {@code contacts} (under {@link #uploadDirectory()}) as it arrived. The request holds
+     * {@code campaign} and, when given, {@code resume}. The file is the caller's to delete when this fails.
+     */
+    default Mono<JsonNode> startWithList(JsonNode request, java.nio.file.Path contacts) {
+        return Mono.error(new ControlException(404, "this node takes no uploaded lists"));
+    }
+
+    /** Where uploaded lists are written (kept, so that a restarted node resumes from them). */
+    default java.nio.file.Path uploadDirectory() {
+        return java.nio.file.Path.of("data", "uploads");
+    }
+
+    /** The largest list accepted as an upload, in bytes ({@code server.max-upload-size}). */
+    default long maxUploadBytes() {
+        return 1L << 30;
+    }
+
     /** {@code GET /v1/campaigns}: every campaign this node knows. */
     Mono<JsonNode> list();
 

@@ -40,7 +40,8 @@ public final class DialerHttpServer implements AutoCloseable {
 
     /** The 413 message, naming the limit. */
     static final String BODY_TOO_LARGE = "the body is larger than the limit of " + MAX_BODY_BYTES / 1024 + " KiB ("
-            + MAX_BODY_BYTES + " bytes)";
+            + MAX_BODY_BYTES + " bytes); upload a large contact list as a text/csv body: "
+            + "POST /v1/campaigns?campaign=NAME";
 
     private static final Logger log = LoggerFactory.getLogger(DialerHttpServer.class);
     /** Control API bodies are strict: one JSON value and nothing after it ({@code {..} }{} is refused). */
@@ -172,7 +173,7 @@ public final class DialerHttpServer implements AutoCloseable {
                         : json(res, 503, JSON.createObjectNode().put("status", "NOT_READY")))
                 .get("/v1/campaigns", (req, res) -> control(req, res, api -> api.list()))
                 .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
-                .post("/v1/campaigns", (req, res) -> control(req, res,
+                .post("/v1/campaigns", (req, res) -> isCsv(req) ? upload(req, res) : control(req, res,
                         api -> readJson(req).flatMap(api::start)))
                 .get("/v1/campaigns/{id}/results", this::results)
                 .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))
@@ -269,6 +270,109 @@ public final class DialerHttpServer implements AutoCloseable {
                 });
     }
 
+    private static boolean isCsv(HttpServerRequest req) {
+        String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("text/csv");
+    }
+
+    /** The message of a list larger than {@code server.max-upload-size}. */
+    static String uploadTooLarge(long limit) {
+        String size = limit % (1L << 30) == 0 ? limit / (1L << 30) + " GiB" : limit % (1L << 20) == 0
+                ? limit / (1L << 20) + " MiB" : limit % 1024 == 0 ? limit / 1024 + " KiB" : limit + " bytes";
+        return "the list is larger than " + size + " (server.max-upload-size)";
+    }
+
+    /**
+     * {@code POST /v1/campaigns?campaign=NAME[&resume=false]} with a {@code text/csv} body: the list is written to
+     * a file under the control API's upload directory as it arrives (never held whole in memory), at most
+     * {@link ControlApi#maxUploadBytes()} bytes, then the campaign starts with it. The file is kept for a resume,
+     * and deleted when the upload or the start fails.
+     */
+    private org.reactivestreams.Publisher<Void> upload(HttpServerRequest req, HttpServerResponse res) {
+        ControlApi api = settings.control();
+        if (api == null) {
+            return json(res, 404, error("this process has no control API"));
+        }
+        if (!authorized(req)) {
+            return json(res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer"), 401,
+                    error("missing or wrong bearer token"));
+        }
+        long limit = api.maxUploadBytes();
+        String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null && parseLong(length) > limit) {
+            return json(res.keepAlive(false), 413, error(uploadTooLarge(limit)));
+        }
+        java.util.Map<String, java.util.List<String>> query =
+                new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters();
+        String campaign = query.containsKey("campaign") ? query.get("campaign").get(0) : null;
+        if (campaign == null || campaign.isBlank()) {
+            return json(res, 400, error("'campaign' is required: POST /v1/campaigns?campaign=NAME with the list as"
+                    + " the text/csv body"));
+        }
+        ObjectNode request = JSON.createObjectNode().put("campaign", campaign);
+        if (query.containsKey("resume")) {
+            request.put("resume", !"false".equalsIgnoreCase(query.get("resume").get(0)));
+        }
+        String prefix = campaign.replaceAll("[^A-Za-z0-9._-]", "_") + "-";
+        return Mono.fromCallable(() -> {
+                    java.nio.file.Files.createDirectories(api.uploadDirectory());
+                    return java.nio.file.Files.createTempFile(api.uploadDirectory(), prefix, ".csv");
+                })
+                .subscribeOn(Schedulers.boundedElastic())
+                .flatMap(file -> writeUpload(req, file, limit)
+                        .then(Mono.defer(() -> api.startWithList(request, file)))
+                        .onErrorResume(e -> {
+                            deleteQuietly(file);
+                            return Mono.error(e);
+                        }))
+                .flatMap(body -> Mono.from(json(res, 200, body)))
+                .onErrorResume(ControlApi.ControlException.class,
+                        e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
+                .onErrorResume(UploadTooLarge.class, e -> Mono.from(json(res.keepAlive(false), 413,
+                        error(uploadTooLarge(limit)))))
+                .onErrorResume(e -> {
+                    log.warn("control API: upload of a list for campaign {} failed", campaign, e);
+                    return Mono.from(json(res, 500, error("the list could not be stored (the dialer's log has the "
+                            + "details)")));
+                });
+    }
+
+    /** Writes the request's body to {@code file} chunk by chunk, failing with {@link UploadTooLarge} past the limit. */
+    private static Mono<Void> writeUpload(HttpServerRequest req, java.nio.file.Path file, long limit) {
+        return Mono.using(() -> java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE),
+                channel -> req.receive().asByteArray()
+                        .publishOn(Schedulers.boundedElastic(), 4)
+                        .doOnNext(chunk -> {
+                            try {
+                                if (channel.size() + chunk.length > limit) {
+                                    throw new UploadTooLarge();
+                                }
+                                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(chunk);
+                                while (buffer.hasRemaining()) {
+                                    channel.write(buffer);
+                                }
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        })
+                        .then(),
+                channel -> {
+                    try {
+                        channel.close();
+                    } catch (java.io.IOException e) {
+                        log.debug("closing an uploaded list failed: {}", e.toString());
+                    }
+                });
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            log.warn("an uploaded list that was not used could not be deleted: {}", e.toString());
+        }
+    }
+
     /** The campaign's attempts as CSV, streamed from the ledger with backpressure (never held whole in memory). */
     private org.reactivestreams.Publisher<Void> results(HttpServerRequest req, HttpServerResponse res) {
         ControlApi api = settings.control();
@@ -286,7 +390,12 @@ public final class DialerHttpServer implements AutoCloseable {
                                 + "-results.csv\"")
                         .sendString(lines, StandardCharsets.UTF_8)))
                 .onErrorResume(ControlApi.ControlException.class,
-                        e -> Mono.from(json(res, e.status(), error(e.getMessage()))));
+                        e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
+                .onErrorResume(e -> !(e instanceof ControlApi.ControlException), e -> {
+                    log.warn("control API: results of campaign {} failed", id, e);
+                    return Mono.from(json(res, 500, error("the results could not be read (the dialer's log has the "
+                            + "details)")));
+                });
     }
 
     private boolean authorized(HttpServerRequest req) {
@@ -371,6 +480,15 @@ public final class DialerHttpServer implements AutoCloseable {
         if (server != null) {
             server.disposeNow(java.time.Duration.ofSeconds(5));
             server = null;
+        }
+    }
+
+    /** An uploaded list passed {@code server.max-upload-size}. */
+    private static final class UploadTooLarge extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UploadTooLarge() {
+            super(null, null, false, false);
         }
     }
 

@@ -252,7 +252,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         DncList dnc = new DncList(numbers);
         for (String list : campaign.dncLists()) {
             Path path = Path.of(list);
-            try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            try (Reader reader = io.chimedialer.core.contacts.ListReader.open(path)) {
                 DncList.LoadReport report = dnc.load(list, reader);
                 if (report.badLineCount() > 0) {
                     log.warn("DNC list {}: {} bad lines skipped (first: line {}: {})", list, report.badLineCount(),
@@ -275,7 +275,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runtime.ledger().upsertCampaign(campaign.name(), storedDefinition(campaign.name(), contacts), now)
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
-        Flux<ContactRow> csvRows = ContactSource.csv(() -> Files.newBufferedReader(contacts, StandardCharsets.UTF_8),
+        Flux<ContactRow> csvRows = ContactSource.csv(() -> io.chimedialer.core.contacts.ListReader.open(contacts),
                 contacts.toString(), csv).subscribeOn(runtime.io());
         ClusterNode node = cluster;
         ClaimingSource claims = null;
@@ -636,11 +636,13 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         long answered = r.outcomes().getOrDefault(io.chimedialer.core.domain.Disposition.ANSWERED, 0L);
         StringBuilder regions = new StringBuilder();
         r.regions().forEach((name, g) -> regions.append(' ').append(name).append('=').append(g.attempts())
-                .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.achievedCps())));
-        log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting, {} attempts, {} live,"
-                        + " answer rate {}%, attempts by Region:{}", run.id(), r.state(), r.contacts().dialed(),
-                r.contacts().total(), remaining, run.waiting(), r.attempts(), run.counters().live.sum(),
-                ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
+                .append(String.format(java.util.Locale.ROOT, "@%.1f/s", g.recentCps())));
+        log.info("campaign {} progress: {}, {} of {} contacts dialed, {} remaining, {} waiting for their window,"
+                        + " {} follow-ups pending (next due {}), {} attempts, {} live, {} answered of {} ended ({}%),"
+                        + " attempts by Region (and Creates per second over the last 10 s):{}", run.id(), r.state(),
+                r.contacts().dialed(), r.contacts().total(), remaining, run.waiting(), r.followUps().pending(),
+                r.followUps().nextDue() == null ? "-" : r.followUps().nextDue(), r.attempts(), run.placedCalls(),
+                answered, ended, ended == 0 ? 0 : Math.round(100.0 * answered / ended), regions);
     }
 
     /** A started run and its report. */
@@ -649,7 +651,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     /** Counts the data rows of a CSV (lines after the header); -1 when it cannot be read. */
     static long countRows(Path csv) {
-        try (BufferedReader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+        try (BufferedReader reader = new BufferedReader(io.chimedialer.core.contacts.ListReader.open(csv))) {
             long lines = 0;
             while (reader.readLine() != null) {
                 lines++;
@@ -702,6 +704,27 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
 
     @Override
     public Mono<JsonNode> start(JsonNode request) {
+        return start(request, null);
+    }
+
+    @Override
+    public Mono<JsonNode> startWithList(JsonNode request, Path contacts) {
+        return start(request, Objects.requireNonNull(contacts, "contacts"));
+    }
+
+    @Override
+    public Path uploadDirectory() {
+        return UPLOADS;
+    }
+
+    @Override
+    public long maxUploadBytes() {
+        DialerConfig cfg = config;
+        return cfg == null ? DialerConfig.Server.DEFAULT_MAX_UPLOAD_SIZE : cfg.server().maxUploadSize();
+    }
+
+    /** Starts a campaign; {@code uploaded}, when not null, is its list as the control API wrote it to disk. */
+    private Mono<JsonNode> start(JsonNode request, Path uploaded) {
         return Mono.<JsonNode>fromCallable(() -> {
             DialerConfig cfg = config;
             if (cfg == null) {
@@ -731,7 +754,9 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 definitions.remove(name);
             }
             Path contacts;
-            if (request.hasNonNull("contacts-csv")) {
+            if (uploaded != null) {
+                contacts = uploaded;
+            } else if (request.hasNonNull("contacts-csv")) {
                 // Kept (not a temporary file), so that a restarted serve can resume the campaign from it.
                 Files.createDirectories(UPLOADS);
                 contacts = Files.createTempFile(UPLOADS, name + "-", ".csv");
@@ -1229,7 +1254,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         RunReport report = run.report();
         ObjectNode node = JSON.valueToTree(report);
         node.put("id", run.id());
-        node.put("live", run.counters().live.sum());
+        node.put("live", run.placedCalls());
         node.put("remaining", run.remaining());
         node.put("followUpsPending", run.counters().followUpsPending.sum());
         node.put("claimsLost", run.counters().claimsLost.sum());

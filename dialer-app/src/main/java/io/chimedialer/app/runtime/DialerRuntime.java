@@ -412,6 +412,9 @@ public final class DialerRuntime implements AutoCloseable {
                         e -> log.warn("the end of call {} (another node's) was not passed on: {}", result.attemptId(),
                                 e.toString()));
         return once;
+    }
+
+    /**
      * Drains the Lambda bridge's spill queue (issue 16 §3) from now on: each event goes through the webhook as a
      * delivery would (signed here with the webhook's secret, after the bridge's signature in the message was
      * checked); its call is looked up in the ledger, and an event of a campaign this process runs waits (bounded)

@@ -121,8 +121,59 @@ class RunCommandTest {
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void run_sandbox_retryDelaysScaledAsDemoDoes_twoHourFollowUpsDialedWithinSeconds() throws Exception {
+        Path config = sandboxConfig("""
+                    retry:
+                      ANSWERED: { after: 2h, max-attempts: 2 }
+                      BUSY: { after: 2h, max-attempts: 2 }
+                      NO_ANSWER: { after: 2h, max-attempts: 2 }
+                      REJECTED: { after: 2h, max-attempts: 2 }
+                      FAILED: { after: 2h, max-attempts: 2 }
+                """);
+
+        // 2 h at 0.0005 is 3.6 s: unscaled, the run would wait two hours for its follow-ups.
+        Run run = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.0005",
+                "--report", dir.resolve("report.json").toString());
+
+        assertThat(run.code).as(run.out).isZero();
+        assertThat(run.out).contains("retry delays scaled by 5.0E-4");
+        JsonNode report = Reports.JSON.readTree(dir.resolve("report.json").toFile());
+        assertThat(report.get("attempts").asLong()).as("3 first attempts and 3 follow-ups").isEqualTo(6);
+        assertThat(report.at("/followUps/pending").asLong()).isZero();
+    }
+
+    @Test
+    void run_sandbox_listWhoseEncodingChangesMidway_oneLineNamingTheLine_exit2() throws Exception {
+        Path config = sandboxConfig();
+        byte[] utf8 = "id,phone,name\nc1,+14152000001,Zo\u00eb\nc2,+14152000002,Jos".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = java.util.Arrays.copyOf(utf8, utf8.length + 2);
+        bytes[utf8.length] = (byte) 0xE9; // Windows-1252 after UTF-8
+        bytes[utf8.length + 1] = '\n';
+        Files.write(dir.resolve("contacts.csv"), bytes);
+        java.io.PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        Run run;
+        try {
+            run = run("--config", config.toString(), "--campaign", "sb", "--sandbox", "--time-scale", "0.001");
+        } finally {
+            System.setErr(oldErr);
+        }
+
+        assertThat(run.code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("dialer run: contact list ")
+                .contains("line 3 is not valid UTF-8 text (byte 0xE9)").doesNotContain("\tat ");
+    }
+
     /** A campaign of 3 valid contacts whose configured ledger is ./data/ledger.db under the test's directory. */
     private Path sandboxConfig() throws Exception {
+        return sandboxConfig("");
+    }
+
+    /** As {@link #sandboxConfig()}, with more keys of the campaign (indented under it). */
+    private Path sandboxConfig(String campaignKeys) throws Exception {
         EmulatorRegion region = EmulatorRegion.defaults().get(0);
         Files.writeString(dir.resolve("contacts.csv"),
                 "id,phone\nc1,+14152000001\nc2,+14152000002\nc3,+14152000003\n", StandardCharsets.UTF_8);
@@ -143,7 +194,7 @@ class RunCommandTest {
                     contacts: contacts.csv
                     regions: { %s: 1 }
                 """.formatted(dir.resolve("data").resolve("ledger.db"), region.name(), region.sipMediaApplicationId(),
-                region.fromNumbers().get(0), region.name()), StandardCharsets.UTF_8);
+                region.fromNumbers().get(0), region.name()) + campaignKeys, StandardCharsets.UTF_8);
         return config;
     }
 

@@ -32,6 +32,11 @@ class DialerHttpServerErrorsTest {
     private DialerHttpServer server;
     private HttpClient http;
     private URI base;
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path uploadDir;
+    private volatile long uploadLimit = 8L * 1024 * 1024;
+    private final List<java.nio.file.Path> uploads = new CopyOnWriteArrayList<>();
+    private final List<JsonNode> uploadRequests = new CopyOnWriteArrayList<>();
     /** What the fake control API's list() fails with, when set. */
     private volatile RuntimeException listFailure;
 
@@ -110,7 +115,8 @@ class DialerHttpServerErrorsTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build());
 
         assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(error(r)).isEqualTo("the body is larger than the limit of 256 KiB (262144 bytes)");
+        assertThat(error(r)).startsWith("the body is larger than the limit of 256 KiB (262144 bytes); upload a large"
+                + " contact list as a text/csv body: POST /v1/campaigns?campaign=NAME");
         assertThat(rates).isEmpty();
     }
 
@@ -122,7 +128,7 @@ class DialerHttpServerErrorsTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build());
 
         assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(error(r)).isEqualTo("the body is larger than the limit of 256 KiB (262144 bytes)");
+        assertThat(error(r)).startsWith("the body is larger than the limit of 256 KiB (262144 bytes)");
     }
 
     @Test
@@ -151,6 +157,70 @@ class DialerHttpServerErrorsTest {
 
         assertThat(r.statusCode()).isEqualTo(404);
         assertThat(error(r)).isEqualTo("no endpoint GET /v2/nothing");
+    }
+
+    @Test
+    void upload_csvFarLargerThanAJsonBody_streamedToAFileUnderTheUploads_campaignStartedWithIt() throws Exception {
+        StringBuilder csv = new StringBuilder("id,phone\n");
+        for (int i = 0; csv.length() < 3 * 1024 * 1024; i++) {
+            csv.append('c').append(i).append(",+1212555").append(String.format("%04d", i % 10_000)).append('\n');
+        }
+        byte[] body = csv.toString().getBytes(StandardCharsets.UTF_8);
+
+        // Chunked (no Content-Length), as curl -T - sends a list it reads from a pipe.
+        HttpResponse<String> r = send(csvRequest("/v1/campaigns?campaign=big&resume=false")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build());
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(uploads).singleElement().satisfies(file -> {
+            assertThat(file.getParent()).isEqualTo(uploadDir);
+            assertThat(file.getFileName().toString()).startsWith("big-").endsWith(".csv");
+            assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(body);
+        });
+        assertThat(uploadRequests).singleElement().satisfies(q -> {
+            assertThat(q.path("campaign").asText()).isEqualTo("big");
+            assertThat(q.path("resume").asBoolean(true)).isFalse();
+        });
+    }
+
+    @Test
+    void upload_overMaxUploadSize_413NamesTheSetting_noFileLeft() throws Exception {
+        uploadLimit = 1024 * 1024;
+        byte[] body = ("id,phone\n" + "c,+12125550101\n".repeat(150_000)).getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> declared = send(csvRequest("/v1/campaigns?campaign=big")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertThat(declared.statusCode()).isEqualTo(413);
+        assertThat(error(declared)).isEqualTo("the list is larger than 1 MiB (server.max-upload-size)");
+
+        try {
+            HttpResponse<String> streamed = send(csvRequest("/v1/campaigns?campaign=big")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+                    .build());
+            assertThat(streamed.statusCode()).isEqualTo(413);
+            assertThat(error(streamed)).isEqualTo("the list is larger than 1 MiB (server.max-upload-size)");
+        } catch (java.io.IOException closedMidUpload) {
+            // The server may close the connection before the client has sent the rest: also a refusal.
+        }
+        assertThat(uploads).isEmpty();
+        try (var left = java.nio.file.Files.list(uploadDir)) {
+            assertThat(left).as("no partial upload is left").isEmpty();
+        }
+    }
+
+    @Test
+    void upload_withoutCampaign_400SaysHow() throws Exception {
+        HttpResponse<String> r = send(csvRequest("/v1/campaigns")
+                .POST(HttpRequest.BodyPublishers.ofString("id,phone\n")).build());
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r)).isEqualTo("'campaign' is required: POST /v1/campaigns?campaign=NAME with the list as the"
+                + " text/csv body");
+    }
+
+    private HttpRequest.Builder csvRequest(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "text/csv");
     }
 
     @Test
@@ -192,6 +262,23 @@ class DialerHttpServerErrorsTest {
         @Override
         public Mono<JsonNode> start(JsonNode request) {
             return Mono.just(request);
+        }
+
+        @Override
+        public Mono<JsonNode> startWithList(JsonNode request, java.nio.file.Path contacts) {
+            uploads.add(contacts);
+            uploadRequests.add(request);
+            return Mono.just(request);
+        }
+
+        @Override
+        public java.nio.file.Path uploadDirectory() {
+            return uploadDir;
+        }
+
+        @Override
+        public long maxUploadBytes() {
+            return uploadLimit;
         }
 
         @Override

@@ -64,16 +64,45 @@ class SignalExitIT {
     }
 
     @Test
-    void runSandbox_sigintWhileDialing_exits130() throws Exception {
+    void runSandbox_sigintWhileDialing_exits130_withTheSummarySoFarAndTheReport() throws Exception {
         assumeSigintCanBeRestored();
+        Path report = dir.resolve("run-report.json");
         process = start(true, "run", "--sandbox", "--config", config().toString(), "--campaign", "slow",
-                "--time-scale", "0.05");
+                "--time-scale", "0.05", "--report", report.toString());
         awaitLog("campaign slow started", "the run to start");
 
         signal("INT");
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("run exits; log:\n%s", tail()).isTrue();
         assertThat(process.exitValue()).as("exit code; log:\n%s", tail()).isEqualTo(130);
+        assertInterrupted(report, "dialer run: interrupted (SIGINT)", "Campaign slow: PAUSED");
+    }
+
+    @Test
+    void demo_sigintWhileDialing_exits130_withTheSummarySoFarAndTheReport() throws Exception {
+        assumeSigintCanBeRestored();
+        Path report = dir.resolve("demo-report.json");
+        process = start(true, "demo", "--config", config().toString(), "--campaign", "slow", "--cps", "1",
+                "--report", report.toString(), "--results", dir.resolve("demo-results.csv").toString());
+        awaitLog("campaign slow started", "the demo to start");
+
+        signal("INT");
+
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("demo exits; log:\n%s", tail()).isTrue();
+        assertThat(process.exitValue()).as("exit code; log:\n%s", tail()).isEqualTo(130);
+        assertInterrupted(report, "dialer demo: interrupted (SIGINT)", "Campaign slow: PAUSED");
+        assertThat(dir.resolve("demo-results.csv")).exists();
+    }
+
+    /** The message, the summary of the calls made so far and the report, of a run stopped before its end. */
+    private void assertInterrupted(Path report, String message, String summary) throws IOException {
+        assertThat(log()).contains(message).contains(summary);
+        assertThat(report).as("the report of the calls so far").exists();
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(report.toFile());
+        assertThat(json.path("state").asText()).isEqualTo("PAUSED");
+        assertThat(json.path("contacts").path("total").asLong()).isPositive();
+        assertThat(json.path("contacts").path("dialed").asLong()).isLessThan(500);
     }
 
     private Path config() throws IOException {

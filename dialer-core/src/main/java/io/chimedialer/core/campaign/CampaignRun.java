@@ -426,10 +426,10 @@ public final class CampaignRun {
             String failure = pacing.health().failure().map(RegionHealth.Failure::describe).orElse(null);
             regions.put(name, new RunReport.RegionReport(t.attempts.get(), setup.originator().throttled(name),
                     pacing.config().callsPerSecond(), t.achievedCps(), pacing.rate().effectiveRate(),
-                    pacing.permits().peak(), pacing.permits().configuredCap(), failure));
+                    pacing.permits().peak(), pacing.permits().configuredCap(), failure, t.recentCps(run.nanos())));
         }
         Map<Disposition, Long> outcomes = new EnumMap<>(counters.outcomes());
         return new RunReport(id, run.state.get().name(), contacts, counters.attempts.sum(), outcomes, regions,
-                Math.max(0, seconds), counters.withdrawn.sum(), pauseReason);
+                Math.max(0, seconds), counters.withdrawn.sum(), pauseReason, followUps.pending());
     }
 }

@@ -29,6 +29,10 @@ final class FollowUps {
     private static final Duration SERIALIZE_FOR = Duration.ofSeconds(1);
 
     private final RunContext run;
+    /** The due times (scheduler nanos) of the follow-ups not yet released, each under its own sequence number. */
+    private final java.util.concurrent.ConcurrentSkipListSet<long[]> dueTimes = new java.util.concurrent.ConcurrentSkipListSet<>(
+            (a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+    private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
     private final Sinks.Many<DialRequest> due = Sinks.many().unicast().onBackpressureBuffer();
     private final Sinks.Many<Mono<Void>> timers = Sinks.many().unicast().onBackpressureBuffer();
 
@@ -116,18 +120,45 @@ final class FollowUps {
                 delay.isNegative() ? Duration.ZERO : delay, Mono.empty());
     }
 
+    /**
+     * The follow-ups scheduled and not yet dialed: how many, and when the earliest and the latest are due (a
+     * follow-up that waits for its callee's calling window is due when the window opens).
+     */
+    RunReport.FollowUps pending() {
+        long n = run.counters.followUpsPending.sum();
+        long[] first;
+        long[] last;
+        try {
+            first = dueTimes.first();
+            last = dueTimes.last();
+        } catch (java.util.NoSuchElementException e) {
+            return n <= 0 ? RunReport.NO_FOLLOW_UPS : new RunReport.FollowUps(n, null, null);
+        }
+        Instant now = run.now();
+        long nanos = run.nanos();
+        return new RunReport.FollowUps(Math.max(n, 0), now.plusNanos(first[0] - nanos).toString(),
+                now.plusNanos(last[0] - nanos).toString());
+    }
+
     /** Releases the follow-up after {@code delay} (counted from now), alongside its ledger record. */
     private void schedule(DialRequest request, Duration delay, Mono<Void> recorded) {
         run.counters.followUpsPending.increment();
         long dueAt = run.nanos() + delay.toNanos();
+        long[] key = {dueAt, sequence.incrementAndGet()};
+        dueTimes.add(key);
         Mono<Void> wait = Mono.defer(() -> Mono.delay(Duration.ofNanos(Math.max(0, dueAt - run.nanos())),
                         run.setup.scheduler()))
-                .then(Mono.defer(() -> release(request)));
+                .then(Mono.defer(() -> release(request, key)));
         timers.emitNext(Mono.when(recorded, wait), serialize());
     }
 
-    /** A follow-up is due: it waits for the callee's calling window, then joins the dial queue. */
-    private Mono<Void> release(DialRequest request) {
+    /**
+     * A follow-up is due: it waits for the callee's calling window, then joins the dial queue.
+     *
+     * @param key its entry in {@link #dueTimes}, replaced by the window's opening while it waits for it
+     */
+    private Mono<Void> release(DialRequest request, long[] key) {
+        dueTimes.remove(key);
         if (!run.active()) {
             // cancelled meanwhile: the follow-up is dropped and the contact is final
             run.counters.followUpsPending.decrement();
@@ -137,8 +168,10 @@ final class FollowUps {
         Instant at = run.now();
         Instant opening = run.setup.window().nextOpening(request.contact(), at);
         if (opening.isAfter(at) && opening.isBefore(run.setup.horizon())) {
+            long[] windowKey = {run.nanos() + Duration.between(at, opening).toNanos(), key[1]};
+            dueTimes.add(windowKey);
             return Mono.delay(Duration.between(at, opening), run.setup.scheduler())
-                    .then(Mono.defer(() -> release(request)));
+                    .then(Mono.defer(() -> release(request, windowKey)));
         }
         run.counters.followUpsPending.decrement();
         if (!opening.isAfter(at)) {

@@ -17,10 +17,25 @@ import java.util.Map;
  * @param withdrawn       attempts withdrawn (never sent, or refused for a reason not the contact's; each contact is
  *                        dialed again): not counted in {@code attempts}
  * @param pauseReason     why the campaign paused by itself (e.g. every Region failed), or null
+ * @param followUps       the further attempts scheduled and not yet dialed (retries waiting for their delay)
  */
 public record RunReport(String campaign, String state, Contacts contacts, long attempts, Map<Disposition, Long> outcomes,
                         Map<String, RegionReport> regions, double durationSeconds, long withdrawn,
-                        String pauseReason) {
+                        String pauseReason, FollowUps followUps) {
+
+    /** No follow-up pending. */
+    public static final FollowUps NO_FOLLOW_UPS = new FollowUps(0, null, null);
+
+    /**
+     * The follow-ups (retries) scheduled and not yet dialed: their contacts are not done, and the run does not end
+     * before the last one has been dialed and has ended.
+     *
+     * @param pending the number of follow-ups waiting for their due time (or for their callee's calling window)
+     * @param nextDue when the earliest is due (ISO-8601 instant), or null when none is pending
+     * @param lastDue when the latest is due (ISO-8601 instant): the run cannot end before it; null when none
+     */
+    public record FollowUps(long pending, String nextDue, String lastDue) {
+    }
 
     /**
      * What became of the contact list. {@code total = invalid + duplicate + suppressed + windowExpired +
@@ -46,14 +61,16 @@ public record RunReport(String campaign, String state, Contacts contacts, long a
      * @param attempts      Creates sent there (each retry of a throttled Create counts once)
      * @param throttled     429 answers
      * @param configuredCps the configured calls per second
-     * @param achievedCps   attempts divided by the time from the first to the last Create
+     * @param achievedCps   attempts divided by the seconds from the first to the last Create, that span counted as
+     *                      at least 10 s (so that a short list's burst is not read as a rate)
      * @param effectiveCps  the AIMD-adjusted rate at the end
      * @param peakActive    the highest number of simultaneous active-call permits held
      * @param maxActive     the active-call cap
      * @param failure       why the Region failed (error type and message; no Create is sent there until the
      *                      campaign is resumed), or null while it is up
+     * @param recentCps     Creates sent there in the last 10 s, divided by 10: the rate the Region holds now
      */
     public record RegionReport(long attempts, long throttled, double configuredCps, double achievedCps,
-                               double effectiveCps, int peakActive, int maxActive, String failure) {
+                               double effectiveCps, int peakActive, int maxActive, String failure, double recentCps) {
     }
 }

@@ -41,9 +41,16 @@ final class CsvContactReader {
                 return new ContactRow.Rejected(malformed.line(), "", malformed.reason(), RejectKind.MALFORMED_ROW);
             }
             return toRow((CsvRecords.Fields) record);
+        } catch (ListReader.EncodingException e) {
+            throw new ContactSourceException("contact list " + sourceName + ": " + e.getMessage(), e.line(),
+                    e.getMessage(), e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ContactSourceException("contact list " + sourceName + " is not UTF-8 text (after line "
+                    + records.lines() + "); save it as UTF-8 CSV", records.lines() + 1,
+                    "not UTF-8 text (after line " + records.lines() + "); save it as UTF-8 CSV", e);
         } catch (IOException e) {
-            throw new ContactSourceException("contact list " + sourceName + " cannot be read: " + e, 0,
-                    "cannot be read: " + e, e);
+            throw new ContactSourceException("contact list " + sourceName + " cannot be read: " + e.getMessage(), 0,
+                    "cannot be read: " + e.getMessage(), e);
         }
     }
 
@@ -67,21 +74,57 @@ final class CsvContactReader {
             normalized[i] = name.isEmpty() ? "column" + (i + 1) : name;
         }
         for (String candidate : options.numberColumns()) {
-            numberIndex = indexOf(normalized, candidate);
+            numberIndex = indexOfLoosely(normalized, candidate);
             if (numberIndex >= 0) {
                 break;
             }
         }
         if (numberIndex < 0) {
+            String hint = separatorHint(normalized);
             throw new ContactSourceException("contact list " + sourceName + " has no number column: expected one of "
-                    + options.numberColumns() + " in the header, found " + List.of(normalized), first.line(),
+                    + options.numberColumns() + " in the header, found " + List.of(normalized) + hint, first.line(),
                     "no number column: the header needs one of " + String.join(", ", options.numberColumns())
-                            + " (found: " + String.join(", ", normalized) + ")", null);
+                            + " (any case; spaces, '_' and '-' alike) (found: " + String.join(", ", normalized) + ")"
+                            + hint, null);
         }
         idIndex = indexOf(normalized, options.idColumn());
         nameIndex = indexOf(normalized, options.nameColumn());
         timezoneIndex = indexOf(normalized, options.timezoneColumn());
         header = normalized;
+    }
+
+    /**
+     * When the header is one column holding another common separator, a hint that the list is separated by it;
+     * else "".
+     */
+    private String separatorHint(String[] names) {
+        if (names.length != 1) {
+            return "";
+        }
+        for (char candidate : new char[] {';', '\t', '|', ','}) {
+            if (candidate != options.separator() && names[0].indexOf(candidate) >= 0) {
+                String name = candidate == '\t' ? "tabs" : candidate == ';' ? "semicolons (';')"
+                        : "'" + candidate + "'";
+                return "; the header seems separated by " + name + ", not '" + options.separator()
+                        + "': save the list as comma-separated CSV";
+            }
+        }
+        return "";
+    }
+
+    /** The first column whose name is {@code name} once case, spaces, '_' and '-' are ignored, or -1. */
+    private static int indexOfLoosely(String[] names, String name) {
+        String wanted = loose(name);
+        for (int i = 0; i < names.length; i++) {
+            if (loose(names[i]).equals(wanted)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String loose(String name) {
+        return name.replaceAll("[\\s_\\-.]+", "");
     }
 
     private static int indexOf(String[] names, String name) {

@@ -8,9 +8,12 @@ import java.util.Objects;
  * How a contact list CSV is read.
  *
  * <p>Header names are matched case-insensitively after trimming. The number column is the first header that
- * matches one of {@code numberColumns}, in that list's order.
+ * matches one of {@code numberColumns}, in that list's order, spaces, {@code _}, {@code -} and {@code .} ignored
+ * ({@code Phone Number}, {@code phone_number} and {@code PhoneNumber} are one name).
  *
- * @param numberColumns  accepted names of the phone-number column (default {@code phone, number, phone_number, to})
+ * @param numberColumns  accepted names of the phone-number column (default {@link #DEFAULT_NUMBER_COLUMNS}: phone,
+ *                       number, phone_number, to, phone number, mobile, mobile phone, mobile number, cell, cell phone,
+ *                       cellphone, telephone, tel, msisdn)
  * @param idColumn       name of the optional id column (default {@code id}); rows without one get {@code line-N}
  * @param nameColumn     name of the optional name column (default {@code name})
  * @param timezoneColumn name of the optional time zone column (default {@code timezone}), an IANA zone id that
@@ -22,7 +25,9 @@ import java.util.Objects;
 public record CsvOptions(List<String> numberColumns, String idColumn, String nameColumn, String timezoneColumn,
                          String defaultRegion, char separator, int maxRowChars) {
     /** The default number column names. */
-    public static final List<String> DEFAULT_NUMBER_COLUMNS = List.of("phone", "number", "phone_number", "to");
+    public static final List<String> DEFAULT_NUMBER_COLUMNS = List.of("phone", "number", "phone_number", "to",
+            "phone number", "mobile", "mobile phone", "mobile number", "cell", "cell phone", "cellphone", "telephone",
+            "tel", "msisdn");
 
     public CsvOptions {
         numberColumns = numberColumns == null || numberColumns.isEmpty()

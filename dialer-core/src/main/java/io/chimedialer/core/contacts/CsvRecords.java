@@ -65,6 +65,11 @@ final class CsvRecords implements Closeable {
         this.schema = CsvSchema.emptySchema().withColumnSeparator(separator).withQuoteChar(QUOTE);
     }
 
+    /** The physical lines read so far. */
+    long lines() {
+        return lineNumber;
+    }
+
     /** The next record, or {@code null} at the end of the input. Blank lines are skipped. */
     Record next() throws IOException {
         while (true) {

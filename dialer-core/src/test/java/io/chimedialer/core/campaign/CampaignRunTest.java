@@ -264,6 +264,33 @@ class CampaignRunTest {
     }
 
     @Test
+    void report_followUpsWaitingForTheirDelay_countedWithTheirDueTimes_untilDialed() throws Exception {
+        // b is busy on its first attempt (a call of 1 s) and retried 2 h later; the others answer.
+        callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),
+                attempt.contact().number().endsWith("2") && attempt.attemptNumber() == 1 ? Disposition.BUSY
+                        : Disposition.ANSWERED, 0), 1, TimeUnit.SECONDS);
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofHours(2), 3));
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "");
+        AtomicReference<RunReport> end = new AtomicReference<>();
+        run.start().subscribe(end::set);
+        assertThat(run.report().followUps()).isEqualTo(RunReport.NO_FOLLOW_UPS);
+
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+        long busyEnded = createdAt.get(created.indexOf("+13125550102")) + 1_000;
+        String due = Instant.ofEpochMilli(busyEnded).plus(Duration.ofHours(2)).toString();
+        RunReport waiting = run.report();
+        assertThat(waiting.state()).isEqualTo("RUNNING");
+        assertThat(waiting.followUps()).isEqualTo(new RunReport.FollowUps(1, due, due));
+        assertThat(run.remaining()).as("b is not done").isEqualTo(1);
+
+        vts.advanceTimeBy(Duration.ofHours(2));
+        assertThat(end.get()).isNotNull();
+        assertThat(end.get().followUps()).isEqualTo(RunReport.NO_FOLLOW_UPS);
+        assertThat(created).containsOnlyOnce("+12125550101").filteredOn("+13125550102"::equals).hasSize(2);
+    }
+
+    @Test
     void guardClaims_contactsAnotherNodeTookAreNeitherWrittenNorDialed_lateIntentsAreNotSentAndEndUnknown()
             throws Exception {
         CampaignRun run = run(RetryConfig.NONE, "");

@@ -217,7 +217,7 @@ class ContactSourceTest {
                 .expectErrorSatisfies(error -> assertThat(error)
                         .isInstanceOf(ContactSourceException.class)
                         .hasMessageContaining("test.csv")
-                        .hasMessageContaining("[phone, number, phone_number, to]")
+                        .hasMessageContaining("[phone, number, phone_number, to, phone number, mobile, ")
                         .hasMessageContaining("[id, name, email]"))
                 .verify(TIMEOUT);
     }
