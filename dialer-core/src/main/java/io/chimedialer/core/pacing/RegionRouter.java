@@ -58,26 +58,39 @@ public final class RegionRouter {
 
     /** The next Region to dial in; waits while every Region's breaker is open or every Region failed. */
     public Mono<RegionPacing> next() {
+        RegionPacing now = pick();
+        return now != null ? Mono.just(now) : waitForNext();
+    }
+
+    private Mono<RegionPacing> waitForNext() {
         return Mono.fromSupplier(this::pick)
                 .repeatWhenEmpty(ticks -> ticks.concatMap(t -> Mono.delay(poll, scheduler)));
     }
 
     /** The next Region, or {@code null} when every breaker is open or every Region failed. */
     synchronized RegionPacing pick() {
-        List<Lane> open = new ArrayList<>(lanes.size());
-        for (Lane lane : lanes) {
-            if (lane.region.health().up() && letsCallsThrough(lane.region.breaker())) {
-                open.add(lane);
-            }
+        if (lanes.size() == 1) {
+            Lane only = lanes.get(0);
+            return only.region.health().up() && letsCallsThrough(only.region.breaker()) ? only.region : null;
         }
-        if (open.isEmpty()) {
+        // Candidates: the open lanes with a free permit if any, else every open lane (no allocation per pick).
+        boolean anyOpen = false;
+        boolean anyFree = false;
+        for (Lane lane : lanes) {
+            lane.open = lane.region.health().up() && letsCallsThrough(lane.region.breaker());
+            lane.free = lane.open && lane.region.permits().available() > 0;
+            anyOpen |= lane.open;
+            anyFree |= lane.free;
+        }
+        if (!anyOpen) {
             return null;
         }
-        List<Lane> free = open.stream().filter(l -> l.region.permits().available() > 0).toList();
-        List<Lane> candidates = free.isEmpty() ? open : free;
         int total = 0;
         Lane best = null;
-        for (Lane lane : candidates) {
+        for (Lane lane : lanes) {
+            if (anyFree ? !lane.free : !lane.open) {
+                continue;
+            }
             lane.score += lane.weight;
             total += lane.weight;
             if (best == null || lane.score > best.score) {
@@ -108,6 +121,8 @@ public final class RegionRouter {
         final RegionPacing region;
         final int weight;
         int score;
+        boolean open;
+        boolean free;
 
         Lane(RegionPacing region, int weight) {
             this.region = region;

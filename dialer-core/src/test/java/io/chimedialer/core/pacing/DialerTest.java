@@ -303,12 +303,12 @@ class DialerTest {
                 .singleElement()
                 .satisfies(r -> assertThat(r.outcome()).isEqualTo(new CreateOutcome.Placed("tx-a-8")));
         assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(20);
-        // All 10 permits were taken at once; at a-8's AtCapacity the 9 others were live: the cap drops to 9,
-        // a-8 waits, and goes again (ahead of the queue) when the cap recovers by one step 1 s after the
-        // shrink, which came after the 5 ms batch window; no call has ended by then (they end at 2 s).
-        assertThat(capAtHalfSecond).containsExactly(9);
+        // The ledger answers at once, so each attempt goes as soon as it is admitted: at a-8's AtCapacity the 7
+        // calls before it are live, the cap drops to 7, a-8 waits, and goes again (ahead of the queue) when the cap
+        // recovers by one step 1 s after the shrink; no call has ended by then (they end at 2 s).
+        assertThat(capAtHalfSecond).containsExactly(7);
         assertThat(fake.creates.stream().filter(c -> c.attemptId().equals("a-8")).map(FakeOriginator.Create::atNanos))
-                .hasSize(2).last().isEqualTo(Duration.ofMillis(1005).toNanos());
+                .hasSize(2).last().isEqualTo(Duration.ofMillis(1000).toNanos());
         assertThat(capsSeen).hasSize(21);
         assertThat(holder[0].permits().cap()).isEqualTo(10);
     }

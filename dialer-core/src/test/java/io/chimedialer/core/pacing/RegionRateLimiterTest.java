@@ -153,7 +153,7 @@ class RegionRateLimiterTest {
     }
 
     @Test
-    void nanosToPermit_anyLookaheadAcrossTheLogsWrap_predictsTheWaitAndLeavesTheLimiterUnchanged() {
+    void nanosToPermit_anyLookaheadAcrossTheLogsWrap_boundsTheWaitAndLeavesTheLimiterUnchanged() {
         VirtualTimeScheduler clockA = VirtualTimeScheduler.create();
         VirtualTimeScheduler clockB = VirtualTimeScheduler.create();
         // Rate 5: the sliding log holds 5 grants, so lookaheads of 1..12 wrap around it from every position.
@@ -168,9 +168,13 @@ class RegionRateLimiterTest {
             clockB.advanceTimeBy(step);
             long now = clockA.now(TimeUnit.NANOSECONDS);
             for (int nth = 1; nth <= 12; nth++) {
-                // The prediction is the wait the nth reservation from now would really get.
-                assertThat(probed.nanosToPermit(nth)).as("round %d, nth %d", round, nth)
-                        .isEqualTo(replayThenReserve(history, now, nth));
+                // The next permit's wait is exact; a later one's is a lower bound of the wait it would really get.
+                long real = replayThenReserve(history, now, nth);
+                if (nth == 1) {
+                    assertThat(probed.nanosToPermit(nth)).as("round %d, nth %d", round, nth).isEqualTo(real);
+                } else {
+                    assertThat(probed.nanosToPermit(nth)).as("round %d, nth %d", round, nth).isLessThanOrEqualTo(real);
+                }
             }
             long a = probed.reservePermission();
             long b = untouched.reservePermission();
