@@ -199,4 +199,34 @@ class RegionRateLimiterTest {
         }
         return wait;
     }
+
+    @Test
+    void nanosToSend_reservationsServedLate_spacedAgainAndNeverMoreThanRateWithinASecond() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 5, 1, Duration.ofMinutes(1), clock);
+        List<Long> sends = new ArrayList<>();
+
+        // Five reservations, due at 0, 200, ..., 800 ms; a stall wakes them all at 900 ms.
+        for (int i = 0; i < 5; i++) {
+            limiter.reservePermission();
+        }
+        clock.advanceTimeBy(Duration.ofMillis(900));
+        List<Long> waits = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            waits.add(TimeUnit.NANOSECONDS.toMillis(limiter.nanosToSend()));
+        }
+        // The bucket on send times lets the burst (1) plus one interval of slack go at once; the rest must wait.
+        assertThat(waits).containsExactly(0L, 0L, 200L, 200L, 200L);
+
+        // Sending as told, the send log holds at most 5 within any 1 s (plus the guard).
+        for (int step = 0; step < 400; step++) {
+            long wait = limiter.nanosToSend();
+            if (wait == 0) {
+                sends.add(clock.now(TimeUnit.NANOSECONDS));
+            } else {
+                clock.advanceTimeBy(Duration.ofNanos(wait));
+            }
+        }
+        assertThat(Windows.maxInAnyWindow(sends, SECOND.plus(RegionRateLimiter.SEND_GUARD))).isEqualTo(5);
+    }
 }

@@ -39,8 +39,10 @@ import reactor.core.scheduler.Scheduler;
  * So the caller confirms with {@link #nanosToSend()} right before it sends: a second sliding log holds the times
  * calls were really sent, and a send is allowed only if fewer than {@code floor(rate)} sends fall within the
  * last second plus {@link #SEND_GUARD} (which absorbs the scheduler clock's millisecond resolution and the
- * jitter between here and the service); otherwise the caller waits the returned time and asks again. No 1 s
- * window of sends ever holds more than the rate, whatever the timers do.
+ * jitter between here and the service), and if a token bucket on the send times (the configured burst, plus
+ * one interval or the guard of slack for timers that fire a little late) lets it go; otherwise the caller
+ * waits the returned time and asks again. No 1 s window of sends ever holds more than the rate, whatever the
+ * timers do, and the calls a stall delayed go out spaced, not at once.
  *
  * <p>Both logs grow with the rate actually used (up to {@code floor(maxRate)} entries), and every operation on
  * the path of a call is O(1). Thread-safe (a short lock per reservation).
@@ -70,6 +72,7 @@ public final class RegionRateLimiter implements RateLimiter {
 
     private volatile Duration timeout;
     private long tat = Long.MIN_VALUE;
+    private long sendTat = Long.MIN_VALUE;
     private long lastNow = Long.MIN_VALUE;
     private long granted;
 
@@ -191,14 +194,20 @@ public final class RegionRateLimiter implements RateLimiter {
     public synchronized long nanosToSend() {
         long now = now();
         double r = currentRate();
+        long interval = interval(r);
         int n = Math.min(windowCount(r), maxWindow);
-        long window = window(r, interval(r)) + SEND_GUARD.toNanos();
+        long window = window(r, interval) + SEND_GUARD.toNanos();
+        // The bucket on send times allows the configured burst plus some slack for timers that fire a little late
+        // (so that lateness does not accumulate into a lower rate); after a stall it spaces the delayed calls out.
+        long tolerance = (long) (burst - 1) * interval + Math.max(interval, SEND_GUARD.toNanos());
+        long free = sendTat == Long.MIN_VALUE ? now : sendTat - tolerance;
         if (sends.count >= n) {
-            long free = sends.back(n) + window;
-            if (free > now) {
-                return free - now;
-            }
+            free = Math.max(free, sends.back(n) + window);
         }
+        if (free > now) {
+            return free - now;
+        }
+        sendTat = Math.max(now, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
         sends.add(now, n);
         return 0L;
     }
