@@ -153,7 +153,9 @@ class ClusterPacingIT {
             sb.append(c.arguments().get("node").substring(5)).append('@')
                     .append(Duration.between(t0, c.created()).toMillis()).append(' ');
         }
-        return best + " in the busiest second, by node " + byNode + ": " + sb;
+        String span = sorted.isEmpty() ? "" : " (" + sorted.size() + " Creates over "
+                + Duration.between(sorted.get(0).created(), sorted.get(sorted.size() - 1).created()).toMillis() + " ms)";
+        return best + " in the busiest second" + span + ", by node " + byNode + ": " + sb;
     }
 
     /** The most events in any window [t, t + window), t ranging over the events. */
