@@ -116,10 +116,22 @@ class ClusterPacingIT {
                     + worstWindow(emulator.calls().stream().filter(c -> id.equals(c.arguments().get("node"))).toList()));
         }
         String busiest = worstWindow(emulator.calls());
+        // What the nodes let out: each node's most Creates within any second, as its limiter confirmed them right
+        // before sending. Their sum bounds every second of the cluster's sends.
+        int sent = 0;
+        for (DialerRuntime n : nodes) {
+            int most = n.regions().get(REGION).limiter().maxSentInOneSecond();
+            assertThat(most).as("%s's Creates in any 1 s", n.cluster().nodeId()).isLessThanOrEqualTo(13);
+            sent += most;
+        }
+        assertThat(sent).as("the nodes' Creates in any 1 s, summed").isLessThanOrEqualTo((int) RATE);
+        // What the emulator saw. On an idle machine, the same bound. Arrivals bunch after the send when the machine is
+        // starved (at load 22 to 34 on 2 cores this test saw 50 to 60 in one second, each node's own Creates spread
+        // over its second by the dialer, 17 to 26 of them arriving within one): half the rate is allowed for that.
         assertThat(max).as("Creates in any 1 s at the emulator (its nanoTime); %s", busiest)
-                .isLessThanOrEqualTo((long) RATE);
+                .isLessThanOrEqualTo((long) (RATE * 1.5));
         assertThat(recorded).as("Creates in any 1 s at the emulator (recorded times); %s", busiest)
-                .isLessThanOrEqualTo((int) RATE);
+                .isLessThanOrEqualTo((int) (RATE * 1.5));
         // All three nodes dialed at once near the global rate: more than two nodes' shares within one second.
         assertThat(max).isGreaterThan((long) (2 * RATE / NODES));
         for (DialerRuntime n : nodes) {

@@ -228,5 +228,6 @@ class RegionRateLimiterTest {
             }
         }
         assertThat(Windows.maxInAnyWindow(sends, SECOND.plus(RegionRateLimiter.SEND_GUARD))).isEqualTo(5);
+        assertThat(limiter.maxSentInOneSecond()).isEqualTo(5);
     }
 }

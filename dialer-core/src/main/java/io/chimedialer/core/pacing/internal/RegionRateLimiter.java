@@ -73,6 +73,8 @@ public final class RegionRateLimiter implements RateLimiter {
     private volatile Duration timeout;
     private long tat = Long.MIN_VALUE;
     private long sendTat = Long.MIN_VALUE;
+    private int sentInSecond;
+    private int maxSentInSecond;
     private long lastNow = Long.MIN_VALUE;
     private long granted;
 
@@ -209,7 +211,21 @@ public final class RegionRateLimiter implements RateLimiter {
         }
         sendTat = Math.max(now, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
         sends.add(now, n);
+        // The sends within (now - 1 s, now]: this one, and those of the last count still in that second.
+        sentInSecond = Math.min(sentInSecond + 1, sends.count);
+        while (sentInSecond > 0 && sends.back(sentInSecond) <= now - SECOND) {
+            sentInSecond--;
+        }
+        maxSentInSecond = Math.max(maxSentInSecond, sentInSecond);
         return 0L;
+    }
+
+    /**
+     * The most sends confirmed by {@link #nanosToSend()} within any 1 s (a half-open second ending at a send), so
+     * far: what this limiter let out, as its clock saw it.
+     */
+    public synchronized int maxSentInOneSecond() {
+        return maxSentInSecond;
     }
 
     private synchronized long reserve(int permits, long maxWaitNanos) {
