@@ -118,8 +118,11 @@ public final class Dialer {
         Objects.requireNonNull(beforePlace, "beforePlace");
         Objects.requireNonNull(suppressed, "suppressed");
         Objects.requireNonNull(held, "held");
+        // A commit completes on the ledger's writer thread: the batch's Creates go on the dialer's scheduler, so
+        // that the writer is free for the next commit instead of sending hundreds of requests first.
         NaturalBatches<Ticket> intents = new NaturalBatches<>(settings.batchSize(), settings.commitsInFlight(),
-                batch -> beforePlace.apply(batch.stream().map(Ticket::attempt).toList()), this::drop);
+                batch -> beforePlace.apply(batch.stream().map(Ticket::attempt).toList()).publishOn(scheduler),
+                this::drop);
         // prefetch 0: the next request is asked for only when the previous one holds its permit. Admission goes
         // on while intents commit: each commit takes what was admitted meanwhile.
         return requests
