@@ -119,7 +119,7 @@ class ClusterServeIT {
                 .timeScale(0.002).seed(23).webhookTimeout(Duration.ofSeconds(19)).start();
         List<RegionConfig> regions = new ArrayList<>();
         for (EmulatorRegion r : emulated) {
-                        // burst 1: each node's limiter may start `burst` calls at once after an idle time (docs/scale-out.md).
+            // burst 1: each node's limiter may start `burst` calls at once after an idle time (docs/scale-out.md).
             regions.add(new RegionConfig(r.name(), r.sipMediaApplicationId(), RATE, 1, CAP, 5, r.fromNumbers(),
                     emulator.url()));
         }
@@ -201,8 +201,8 @@ class ClusterServeIT {
         stats.regions().forEach((region, r) -> {
             assertThat(r.created()).as("Creates in %s", region).isPositive();
             assertThat(r.peakActive()).as("peak active calls in %s", region).isLessThanOrEqualTo(CAP);
-            // The documented bound over the cluster is the rate plus one burst (1) per node; the emulator counts
-            // arrivals, which bunch up by a few on a loaded machine, so a fifth of the rate is allowed for that.
+            // The documented bound over the cluster is the rate (each node checks its share at send time); the
+            // emulator counts arrivals, which bunch up on a loaded machine, so a fifth of the rate is allowed for that.
             // Unsplit shares (each node at the full rate) would show about twice the rate.
             assertThat(r.maxCreatesInOneSecond()).as("Creates in one second in %s", region)
                     .isLessThanOrEqualTo((long) (RATE + nodes.size() + RATE / 5));

@@ -25,15 +25,22 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>For each request, in order: a Region from the {@link RegionRouter}; an active-call permit of that
  * Region (waiting if none is free); an {@link Attempt} with a new id and the Region's next from-number;
- * then, for a small batch collected within {@code batchWindow}, {@code beforePlace} (the ledger writes the
- * intents) is awaited, and no attempt of the batch is sent before it completes; then, right before each
- * dial, the DNC check and the Region's health (a failed Region's admitted attempts are {@link
- * CreateOutcome.Withdrawn}, not sent); then {@link ResilientCreate}, whose outcome the Region's
- * {@link RegionHealth} judges (a refusal that is the account's or the Region's fault fails the Region).
+ * then {@code beforePlace} (the ledger writes the intents) is awaited for the attempt's batch, and no attempt is
+ * sent before its own batch's {@code beforePlace} completed; then, right before each dial, the DNC check and the
+ * Region's health (a failed Region's admitted attempts are {@link CreateOutcome.Withdrawn}, not sent); then
+ * {@link ResilientCreate}, whose outcome the Region's {@link RegionHealth} judges (a refusal that is the
+ * account's or the Region's fault fails the Region).
+ *
+ * <p><b>Natural batching.</b> Admission does not wait for the ledger: contacts go on being routed, permitted
+ * and paced while intents commit. Whenever fewer than {@code commitsInFlight} batches are being written, the
+ * attempts admitted meanwhile (at most {@code batchSize}) form the next batch, so a batch is one attempt when the
+ * ledger is quick and grows with its latency under load; batches may commit in any order (see
+ * {@link DialerSettings}).
  *
  * <p><b>Backpressure.</b> The contact {@code Flux} is asked for one contact at a time, and only after the
- * previous contact got its permit: it is never asked for more than the held permits plus one. Memory does
- * not grow with the list.
+ * previous contact got its permit (and its Region's rate would let it go within the admission lookahead): it is
+ * never asked for more than the held permits plus one. Admitted attempts waiting for their commit hold their
+ * permits, so memory does not grow with the list.
  *
  * <p><b>Permits.</b> Placed and Unknown keep their permit (the call may be live; its HANGUP or the
  * lifetime guard releases it); every other outcome releases it before the result is emitted. AtCapacity
@@ -41,7 +48,8 @@ import reactor.core.scheduler.Scheduler;
  * live, and the same attempt waits for a permit and is sent again, up to {@code maxAtCapacityRounds}.
  *
  * <p><b>Failures.</b> Per-call failures are outcomes. If {@code beforePlace} fails, no attempt of its batch
- * is sent, their permits are released, and the returned Flux errors (the pipeline's failure is an event).
+ * is sent, nor any admitted attempt whose batch had not committed yet (the other commits in flight are
+ * cancelled); their permits are released, and the returned Flux errors (the pipeline's failure is an event).
  */
 public final class Dialer {
     /** How often an attempt waiting for an unproven Region's probe looks again. */
@@ -55,7 +63,9 @@ public final class Dialer {
     private final Scheduler scheduler;
     private final int concurrency;
     private final long lookaheadNanos;
-    private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
+    private final Map<String, PendingCount> pending = new ConcurrentHashMap<>();
+    /** The router's view of each Region's rate: this Dialer's own admission gate, counting what it admitted. */
+    private final java.util.function.ToLongFunction<RegionPacing> routeWait = region -> rateWait(region, pending(region));
 
     /**
      * @param campaignId the campaign (sent in every call's ArgumentsMap)
@@ -63,7 +73,7 @@ public final class Dialer {
      * @param create     the resilience chain
      * @param settings   batching and capacity handling
      * @param attemptIds a new, globally unique attempt id per call
-     * @param scheduler  the time source of batching
+     * @param scheduler  the time source of the rate gate and the probe wait
      */
     public Dialer(String campaignId, RegionRouter router, ResilientCreate create, DialerSettings settings,
                   Supplier<String> attemptIds, Scheduler scheduler) {
@@ -110,31 +120,40 @@ public final class Dialer {
         Objects.requireNonNull(beforePlace, "beforePlace");
         Objects.requireNonNull(suppressed, "suppressed");
         Objects.requireNonNull(held, "held");
-        // prefetch 0: the next request is asked for only when the previous one holds its permit.
+        // A commit completes on the ledger's writer thread: the batch's Creates go on the dialer's scheduler, so
+        // that the writer is free for the next commit instead of sending hundreds of requests first.
+        NaturalBatches<Ticket> intents = new NaturalBatches<>(settings.batchSize(), settings.commitsInFlight(),
+                batch -> beforePlace.apply(batch.stream().map(Ticket::attempt).toList()).publishOn(scheduler),
+                this::drop);
+        // prefetch 0: the next request is asked for only when the previous one holds its permit. Admission goes
+        // on while intents commit: each commit takes what was admitted meanwhile.
         return requests
                 .concatMap(this::admit, 0)
-                .bufferTimeout(settings.batchSize(), settings.batchWindow(), scheduler, true)
-                .concatMap(batch -> recordIntents(batch, beforePlace), 0)
-                .flatMapIterable(Function.identity())
+                .transform(intents::apply)
                 .flatMap(ticket -> place(ticket, suppressed, held, 0), concurrency)
-                // Tickets dropped by a cancel or an error (in the batch buffer, say) were never sent.
+                // Tickets dropped by a cancel or an error (admitted, not yet committed) were never sent.
                 .doOnDiscard(Ticket.class, this::drop);
     }
 
     private Mono<Ticket> admit(DialRequest request) {
-        return router.next(this::rateWait).flatMap(region -> region.permits().acquire()
-                .flatMap(permit -> untilRateAllows(region).thenReturn(permit)
-                        // Given up while waiting for the rate: the permit was never used.
-                        .doOnCancel(permit::release))
-                .map(permit -> ticket(region, request, permit)));
+        return router.next(routeWait).flatMap(region -> region.permits().acquire().flatMap(permit -> {
+            PendingCount pending = pending(region);
+            if (rateWait(region, pending) <= 0) {
+                return Mono.just(ticket(region, pending, request, permit));
+            }
+            return untilRateAllows(region, pending)
+                    .then(Mono.fromSupplier(() -> ticket(region, pending, request, permit)))
+                    // Given up while waiting for the rate: the permit was never used.
+                    .doOnCancel(permit::release);
+        }));
     }
 
-    private Ticket ticket(RegionPacing region, DialRequest request, Permit permit) {
+    private Ticket ticket(RegionPacing region, PendingCount pending, DialRequest request, Permit permit) {
         Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
                 region.name(), region.nextFromNumber());
         permit.bind(attempt.attemptId());
-        pending(region).incrementAndGet();
-        return new Ticket(region, attempt, request, permit, new AtomicBoolean());
+        pending.count.incrementAndGet();
+        return new Ticket(region, pending, attempt, request, permit, new AtomicBoolean());
     }
 
     /**
@@ -142,13 +161,13 @@ public final class Dialer {
      * admitted there but not yet sent. Without this gate, contacts admitted by active-call permits alone
      * would queue inside the limiter (up to a cap's worth of seconds), routed and past the breaker long
      * before they are sent. The chain still takes its own rate permit when it runs; this only keeps
-     * admission in step with it.
+     * admission in step with it. One O(1) look at the limiter per check, whatever the rate.
      */
-    private Mono<Void> untilRateAllows(RegionPacing region) {
+    private Mono<Void> untilRateAllows(RegionPacing region, PendingCount pending) {
         return Mono.defer(() -> {
-            long wait = rateWait(region);
+            long wait = rateWait(region, pending);
             return wait <= 0 ? Mono.<Void>empty()
-                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region));
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region, pending));
         });
     }
 
@@ -156,20 +175,13 @@ public final class Dialer {
      * How long one more call admitted in the Region now would wait for its rate beyond the lookahead (0 or
      * less: none). The router routes by it too, so that a rate-bound Region does not hold back the others.
      */
-    private long rateWait(RegionPacing region) {
-        return region.limiter().nanosToPermit(pending(region).get() + 1) - lookaheadNanos;
+    private long rateWait(RegionPacing region, PendingCount pending) {
+        return region.limiter().nanosToPermit(pending.count.get() + 1) - lookaheadNanos;
     }
 
-    private AtomicInteger pending(RegionPacing region) {
-        return pending.computeIfAbsent(region.name(), k -> new AtomicInteger());
-    }
-
-    private Mono<List<Ticket>> recordIntents(List<Ticket> batch, Function<List<Attempt>, Mono<Void>> beforePlace) {
-        List<Attempt> attempts = batch.stream().map(Ticket::attempt).toList();
-        return Mono.defer(() -> beforePlace.apply(attempts))
-                .doOnError(e -> batch.forEach(this::drop))
-                .doOnCancel(() -> batch.forEach(this::drop))
-                .thenReturn(batch);
+    private PendingCount pending(RegionPacing region) {
+        PendingCount known = pending.get(region.name());
+        return known != null ? known : pending.computeIfAbsent(region.name(), k -> new PendingCount());
     }
 
     private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, BooleanSupplier held, int round) {
@@ -228,15 +240,20 @@ public final class Dialer {
 
     private void leave(Ticket ticket) {
         if (ticket.left.compareAndSet(false, true)) {
-            pending(ticket.region).decrementAndGet();
+            ticket.pending.count.decrementAndGet();
         }
     }
 
+    /** Attempts admitted to a Region and not yet sent (nor dropped). */
+    private static final class PendingCount {
+        final AtomicInteger count = new AtomicInteger();
+    }
+
     /** An admitted attempt; {@code left} turns true once it stops counting as pending admission. */
-    private record Ticket(RegionPacing region, Attempt attempt, DialRequest request, Permit permit,
-                          AtomicBoolean left) {
+    private record Ticket(RegionPacing region, PendingCount pending, Attempt attempt, DialRequest request,
+                          Permit permit, AtomicBoolean left) {
         Ticket withPermit(Permit other) {
-            return new Ticket(region, attempt, request, other, left);
+            return new Ticket(region, pending, attempt, request, other, left);
         }
     }
 }

@@ -6,8 +6,12 @@ import java.util.Objects;
 /**
  * How the {@link Dialer} batches intents and handles a full account quota.
  *
- * @param batchSize           attempts handed to {@code beforePlace} at once, at most (default 64)
- * @param batchWindow         how long a batch may wait to fill (default 5 ms)
+ * @param batchSize           attempts handed to {@code beforePlace} at once, at most (default 512). Batches form
+ *                            naturally: a batch takes the attempts admitted while earlier batches committed, so
+ *                            it is one attempt on a quick ledger and grows with the ledger's latency
+ * @param commitsInFlight     batches whose {@code beforePlace} may run at once (default 4); admission goes on
+ *                            meanwhile. The ledger's single writer groups concurrent batches into one
+ *                            transaction, so more than one in flight keeps it busy while a batch's Creates go
  * @param maxAtCapacityRounds how often one attempt may meet ResourceLimitExceeded and wait for a permit
  *                            again before its AtCapacity outcome is final (default 20)
  * @param admissionLookahead  a contact is admitted to a Region only if its rate permit would be free within
@@ -15,16 +19,15 @@ import java.util.Objects;
  *                            50 ms: enough to fill a batch at high rates, short enough that routing and the
  *                            breaker's verdict are current when the call goes)
  */
-public record DialerSettings(int batchSize, Duration batchWindow, int maxAtCapacityRounds,
+public record DialerSettings(int batchSize, int commitsInFlight, int maxAtCapacityRounds,
                              Duration admissionLookahead) {
 
     public DialerSettings {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
         }
-        Objects.requireNonNull(batchWindow, "batchWindow");
-        if (batchWindow.isNegative() || batchWindow.isZero()) {
-            throw new IllegalArgumentException("batchWindow must be > 0, was " + batchWindow);
+        if (commitsInFlight < 1) {
+            throw new IllegalArgumentException("commitsInFlight must be >= 1, was " + commitsInFlight);
         }
         if (maxAtCapacityRounds < 0) {
             throw new IllegalArgumentException("maxAtCapacityRounds must be >= 0, was " + maxAtCapacityRounds);
@@ -37,6 +40,6 @@ public record DialerSettings(int batchSize, Duration batchWindow, int maxAtCapac
 
     /** The defaults listed on the record's components. */
     public static DialerSettings ofDefaults() {
-        return new DialerSettings(64, Duration.ofMillis(5), 20, Duration.ofMillis(50));
+        return new DialerSettings(512, 4, 20, Duration.ofMillis(50));
     }
 }

@@ -37,6 +37,7 @@ public final class RegionRouter {
     private final List<Lane> lanes = new ArrayList<>();
     private final Duration poll;
     private final Scheduler scheduler;
+    private static final ToLongFunction<RegionPacing> LIMITER_WAIT = region -> region.limiter().nanosToPermit(1);
 
     /**
      * @param weights   each Region's pacing and its weight (&gt;= 1), in a stable order
@@ -72,7 +73,7 @@ public final class RegionRouter {
      * waits while every Region's breaker is open or every Region failed.
      */
     public Mono<RegionPacing> next() {
-        return next(region -> region.limiter().nanosToPermit(1));
+        return next(LIMITER_WAIT);
     }
 
     /**
@@ -84,30 +85,48 @@ public final class RegionRouter {
      */
     public Mono<RegionPacing> next(ToLongFunction<RegionPacing> rateWait) {
         Objects.requireNonNull(rateWait, "rateWait");
-        return Mono.fromSupplier(() -> pick(rateWait))
+        RegionPacing now = pick(rateWait);
+        return now != null ? Mono.just(now) : Mono.fromSupplier(() -> pick(rateWait))
                 .repeatWhenEmpty(ticks -> ticks.concatMap(t -> Mono.delay(poll, scheduler)));
     }
 
     /** {@link #pick(ToLongFunction)} with the limiters' own rate waits. */
     RegionPacing pick() {
-        return pick(region -> region.limiter().nanosToPermit(1));
+        return pick(LIMITER_WAIT);
     }
 
-    /** The next Region, or {@code null} when every breaker is open or every Region failed. */
+    /**
+     * The next Region, or {@code null} when every breaker is open or every Region failed. The weights share the
+     * work among the candidates: the open Regions with a free permit and the shortest rate wait (none, when one
+     * has none), so that a rate-bound Region does not hold back the others; else every open Region. No
+     * allocation per pick.
+     */
     synchronized RegionPacing pick(ToLongFunction<RegionPacing> rateWait) {
-        List<Lane> open = new ArrayList<>(lanes.size());
+        if (lanes.size() == 1) {
+            Lane only = lanes.get(0);
+            return only.region.health().up() && letsCallsThrough(only.region.breaker()) ? only.region : null;
+        }
+        boolean anyOpen = false;
+        long shortest = Long.MAX_VALUE;
         for (Lane lane : lanes) {
-            if (lane.region.health().up() && letsCallsThrough(lane.region.breaker())) {
-                open.add(lane);
+            lane.open = lane.region.health().up() && letsCallsThrough(lane.region.breaker());
+            lane.free = lane.open && lane.region.permits().available() > 0;
+            anyOpen |= lane.open;
+            if (lane.free) {
+                lane.wait = Math.max(0L, rateWait.applyAsLong(lane.region));
+                shortest = Math.min(shortest, lane.wait);
             }
         }
-        if (open.isEmpty()) {
+        if (!anyOpen) {
             return null;
         }
-        List<Lane> candidates = ready(open, rateWait);
+        boolean anyFree = shortest != Long.MAX_VALUE;
         int total = 0;
         Lane best = null;
-        for (Lane lane : candidates) {
+        for (Lane lane : lanes) {
+            if (anyFree ? !lane.free || lane.wait != shortest : !lane.open) {
+                continue;
+            }
             lane.score += lane.weight;
             total += lane.weight;
             if (best == null || lane.score > best.score) {
@@ -116,29 +135,6 @@ public final class RegionRouter {
         }
         best.score -= total;
         return best.region;
-    }
-
-    /**
-     * Of the open lanes: those with a free permit and no rate wait; else those with a free permit and the
-     * shortest rate wait; else all of them.
-     */
-    private static List<Lane> ready(List<Lane> open, ToLongFunction<RegionPacing> rateWait) {
-        List<Lane> soonest = new ArrayList<>(open.size());
-        long shortest = Long.MAX_VALUE;
-        for (Lane lane : open) {
-            if (lane.region.permits().available() <= 0) {
-                continue;
-            }
-            long wait = Math.max(0L, rateWait.applyAsLong(lane.region));
-            if (wait < shortest) {
-                soonest.clear();
-                shortest = wait;
-            }
-            if (wait == shortest) {
-                soonest.add(lane);
-            }
-        }
-        return soonest.isEmpty() ? open : soonest;
     }
 
     private static boolean letsCallsThrough(CircuitBreaker breaker) {
@@ -161,6 +157,9 @@ public final class RegionRouter {
         final RegionPacing region;
         final int weight;
         int score;
+        boolean open;
+        boolean free;
+        long wait;
 
         Lane(RegionPacing region, int weight) {
             this.region = region;

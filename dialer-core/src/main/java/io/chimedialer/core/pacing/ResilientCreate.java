@@ -3,6 +3,7 @@ package io.chimedialer.core.pacing;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
@@ -24,7 +25,8 @@ import reactor.util.retry.Retry;
  *   <li><b>CircuitBreaker</b> of the Region (resilience4j's {@link CircuitBreakerOperator}); it records
  *       Unknown and NotSent as failures. When it is open the call is not sent: NotSent.</li>
  *   <li><b>RateLimiter</b> of the Region: the permit is reserved when this call's Mono is subscribed, and the
- *       wait runs on the injected scheduler. A wait longer than the limiter's timeout: NotSent.</li>
+ *       wait runs on the injected scheduler. A wait longer than the limiter's timeout: NotSent. Right before
+ *       the request the rate is checked again on the times calls were really sent (a late wake-up waits on).</li>
  *   <li>{@link Originator#create}, one request per subscription.</li>
  * </ol>
  * A Throttled outcome also lowers the Region's {@link AdaptiveRate}. The returned Mono never errors for a
@@ -123,15 +125,26 @@ public final class ResilientCreate {
      * Applies a resilience4j {@link RateLimiter} to one call: a permit is reserved on subscription, the wait
      * (if any) runs on {@code scheduler}, then {@code call} is subscribed. Errors with
      * {@link RequestNotPermitted} when the wait would exceed the limiter's timeout. A cancel during the wait
-     * cancels the call (the reserved slot is not reused).
+     * cancels the call (the reserved slot is not reused). With a {@link RegionRateLimiter}, the rate is checked
+     * again right before the call ({@link RegionRateLimiter#nanosToSend()}): a wait that ended late (a stalled
+     * scheduler) does not send a call above the rate, it waits on.
      */
     public static <T> Mono<T> withPermit(RateLimiter limiter, Scheduler scheduler, Mono<T> call) {
+        Mono<T> send = limiter instanceof RegionRateLimiter region ? atSendTime(region, scheduler, call) : call;
         return Mono.defer(() -> {
             long waitNanos = limiter.reservePermission();
             if (waitNanos < 0) {
                 return Mono.error(RequestNotPermitted.createRequestNotPermitted(limiter));
             }
-            return waitNanos == 0 ? call : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(call);
+            return waitNanos == 0 ? send : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(send);
+        });
+    }
+
+    private static <T> Mono<T> atSendTime(RegionRateLimiter limiter, Scheduler scheduler, Mono<T> call) {
+        return Mono.defer(() -> {
+            long wait = limiter.nanosToSend();
+            return wait == 0 ? call
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(atSendTime(limiter, scheduler, call));
         });
     }
 

@@ -136,7 +136,7 @@ class CampaignRunResumeTest {
                 .window(CallingWindow.of(CallingWindowConfig.ALWAYS), T0.plus(Duration.ofDays(7))).maxWaiting(100)
                 .pacing(Map.of(REGION, pacing), create, originator).calls(registry).ledger(ledger).metrics(metrics)
                 .time(time).attemptIds(() -> "n" + (++ids[0]))
-                .dialer(new DialerSettings(8, Duration.ofMillis(5), 20, Duration.ofMillis(50))).resume(true).newRun();
+                .dialer(new DialerSettings(8, 2, 20, Duration.ofMillis(50))).resume(true).newRun();
         closeables.add(run::dispose);
         AtomicReference<RunReport> report = new AtomicReference<>();
         AtomicReference<Boolean> recovered = new AtomicReference<>(false);
@@ -282,7 +282,7 @@ class CampaignRunResumeTest {
                 .pacing(Map.of(REGION, pacing), new ResilientCreate(originator, RetrySettings.ofDefaults(), time),
                         originator)
                 .calls(registry).ledger(ledger).metrics(metrics).time(time).attemptIds(() -> "n" + (++ids[0]))
-                .dialer(new DialerSettings(8, Duration.ofMillis(5), 20, Duration.ofMillis(50))).resume(true).newRun();
+                .dialer(new DialerSettings(8, 2, 20, Duration.ofMillis(50))).resume(true).newRun();
         closeables.add(run::dispose);
         AtomicReference<RunReport> report = new AtomicReference<>();
         AtomicReference<Boolean> recovered = new AtomicReference<>(false);

@@ -307,12 +307,12 @@ class DialerTest {
                 .singleElement()
                 .satisfies(r -> assertThat(r.outcome()).isEqualTo(new CreateOutcome.Placed("tx-a-8")));
         assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(20);
-        // All 10 permits were taken at once; at a-8's AtCapacity the 9 others were live: the cap drops to 9,
-        // a-8 waits, and goes again (ahead of the queue) when the cap recovers by one step 1 s after the
-        // shrink, which came after the 5 ms batch window; no call has ended by then (they end at 2 s).
-        assertThat(capAtHalfSecond).containsExactly(9);
+        // The ledger answers at once, so each attempt goes as soon as it is admitted: at a-8's AtCapacity the 7
+        // calls before it are live, the cap drops to 7, a-8 waits, and goes again (ahead of the queue) when the cap
+        // recovers by one step 1 s after the shrink; no call has ended by then (they end at 2 s).
+        assertThat(capAtHalfSecond).containsExactly(7);
         assertThat(fake.creates.stream().filter(c -> c.attemptId().equals("a-8")).map(FakeOriginator.Create::atNanos))
-                .hasSize(2).last().isEqualTo(Duration.ofMillis(1005).toNanos());
+                .hasSize(2).last().isEqualTo(Duration.ofMillis(1000).toNanos());
         assertThat(capsSeen).hasSize(21);
         assertThat(holder[0].permits().cap()).isEqualTo(10);
     }
@@ -435,5 +435,108 @@ class DialerTest {
         assertThat(fake.creates).hasSize(300);
         assertThat(fake.timesIn("us-east-1")).hasSize(200);
         assertThat(fake.timesIn("us-west-2")).hasSize(100);
+    }
+
+    @Test
+    void dial_slowCommitsCompletingOutOfOrder_noCreateBeforeItsIntent_admissionGoesOnMeanwhile() {
+        Map<String, Long> intentDoneAt = new ConcurrentHashMap<>();
+        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        List<Integer> completionOrder = new CopyOnWriteArrayList<>();
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        AtomicInteger admittedDuringCommits = new AtomicInteger();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        Function<List<Attempt>, Mono<Void>> ledger = attempts -> {
+            int batch = batchSizes.size();
+            batchSizes.add(attempts.size());
+            if (inFlight.get() > 0) {
+                admittedDuringCommits.addAndGet(attempts.size());
+            }
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            // Even batches take 300 ms, odd ones 40 ms: a later batch commits before an earlier one.
+            Duration latency = Duration.ofMillis(batch % 2 == 0 ? 300 : 40);
+            return Mono.delay(latency, vts)
+                    .doOnNext(t -> {
+                        inFlight.decrementAndGet();
+                        completionOrder.add(batch);
+                        attempts.forEach(a -> intentDoneAt.put(a.attemptId(), vts.now(TimeUnit.NANOSECONDS)));
+                    })
+                    .then();
+        };
+
+        StepVerifier.withVirtualTime(() -> hangUpAfter(dialer(fake, region("r", 200, 20, 400, Fixtures.pacing()))
+                        .dial(Fixtures.contacts(300), ledger, n -> false), SECOND), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(30))
+                .expectNextCount(300)
+                .verifyComplete();
+
+        // At most once: every Create went after its own intent committed.
+        assertThat(fake.creates).hasSize(300).allSatisfy(c -> {
+            assertThat(intentDoneAt).containsKey(c.attemptId());
+            assertThat(c.atNanos()).isGreaterThanOrEqualTo(intentDoneAt.get(c.attemptId()));
+        });
+        assertThat(fake.creates.stream().map(FakeOriginator.Create::attemptId).distinct()).hasSize(300);
+        assertThat(batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(300);
+        // Admission went on while intents committed: batches grew past one, two commits ran at once (the limit
+        // of Fixtures.dialer()), and they completed out of order.
+        assertThat(batchSizes.stream().mapToInt(Integer::intValue).max().orElseThrow()).isGreaterThan(1)
+                .isLessThanOrEqualTo(Fixtures.dialer().batchSize());
+        assertThat(maxInFlight.get()).isEqualTo(Fixtures.dialer().commitsInFlight());
+        assertThat(admittedDuringCommits.get()).isGreaterThan(150);
+        assertThat(completionOrder).isNotEqualTo(completionOrder.stream().sorted().toList());
+        assertThat(fake.maxInAnyWindow("r", SECOND)).isLessThanOrEqualTo(200);
+    }
+
+    @Test
+    void dial_oneCommitFailsWhileAnotherIsSlow_neitherBatchNorAnythingUncommittedIsSent() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] holder = new RegionPacing[1];
+        List<List<Attempt>> written = new CopyOnWriteArrayList<>();
+
+        StepVerifier.withVirtualTime(() -> {
+                    holder[0] = region("r", 100, 10, 50, Fixtures.pacing());
+                    return dialer(fake, holder[0]).dial(Fixtures.contacts(30), attempts -> {
+                        written.add(attempts);
+                        // The first commit is slow (and would succeed); the second fails first.
+                        return written.size() == 1 ? Mono.delay(Duration.ofMillis(500), vts).then()
+                                : Mono.delay(Duration.ofMillis(20), vts).then(Mono.error(new IllegalStateException("ledger down")));
+                    }, n -> false);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(SECOND)
+                .expectErrorMessage("ledger down")
+                .verify(Duration.ofSeconds(10));
+
+        assertThat(written).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(fake.creates).isEmpty();
+        assertThat(holder[0].permits().inUse()).isZero();
+    }
+
+    @Test
+    void dial_schedulerStalls_sendsDelayedByTheStallDoNotCatchUpAboveTheRate() {
+        // Timers due between 2.05 s and 3.55 s all fire at 3.55 s, as on a machine whose CPU was taken.
+        StallingScheduler stalling = new StallingScheduler(vts, Duration.ofMillis(2050), Duration.ofMillis(3550));
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+
+        StepVerifier.withVirtualTime(() -> {
+                    // Half a second of calls waits inside the limiter (the look-ahead): all of it is due when the
+                    // stall ends, and the limiter's log has them at the times they were due.
+                    RegionPacing r = RegionPacing.create(Fixtures.region("r", 10, 1, 1000), Fixtures.pacing(),
+                            stalling, p -> { });
+                    Dialer dialer = new Dialer("camp-1", new RegionRouter(Map.of(r, 1), SECOND, stalling),
+                            new ResilientCreate(fake, RetrySettings.ofDefaults(), stalling),
+                            new DialerSettings(16, 2, 20, Duration.ofMillis(500)), Fixtures.attemptIds(), stalling);
+                    return hangUpAfter(dialer.dial(Fixtures.contacts(60), NO_LEDGER, n -> false), SECOND);
+                }, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(30))
+                .expectNextCount(60)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(60);
+        // Nothing was sent during the stall, what it delayed did not go out above the rate afterwards (without the
+        // send-time check, the 6 calls due during the stall and the next 9 fell within one second), and it went
+        // out spaced: the burst of 1 plus one interval of slack at once, at most.
+        assertThat(fake.countBetween("r", Duration.ofMillis(2050), Duration.ofMillis(3550))).isZero();
+        assertThat(fake.maxInAnyWindow("r", SECOND)).isLessThanOrEqualTo(10);
+        assertThat(fake.maxInAnyWindow("r", Duration.ofMillis(100))).isLessThanOrEqualTo(2);
     }
 }

@@ -38,6 +38,6 @@ final class Fixtures {
     }
 
     static DialerSettings dialer() {
-        return new DialerSettings(16, Duration.ofMillis(5), 20, Duration.ofMillis(50));
+        return new DialerSettings(16, 2, 20, Duration.ofMillis(50));
     }
 }

@@ -32,12 +32,30 @@ import reactor.core.scheduler.Scheduler;
  * </ol>
  * The rate is read from a supplier on every reservation (the Region's {@link AdaptiveRate}); it is capped at
  * {@code maxRate}. Reservations are granted in order: {@link #reservePermission(int)} returns how long the
- * caller must wait, or -1 when that exceeds the timeout (then nothing is reserved). Thread-safe (a short
- * lock per reservation).
+ * caller must wait, or -1 when that exceeds the timeout (then nothing is reserved).
+ *
+ * <p><b>At send time.</b> A reservation is a promise about the future; a caller that wakes late (a stalled
+ * scheduler, a busy CPU) would send late, and the calls delayed together would go together, above the rate.
+ * So the caller confirms with {@link #nanosToSend()} right before it sends: a second sliding log holds the times
+ * calls were really sent, and a send is allowed only if fewer than {@code floor(rate)} sends fall within the
+ * last second plus {@link #SEND_GUARD} (which absorbs the scheduler clock's millisecond resolution and the
+ * jitter between here and the service), and if a token bucket on the send times (the configured burst, plus
+ * one interval or the guard of slack for timers that fire a little late) lets it go; otherwise the caller
+ * waits the returned time and asks again. No 1 s window of sends ever holds more than the rate, whatever the
+ * timers do, and the calls a stall delayed go out spaced, not at once.
+ *
+ * <p>Both logs grow with the rate actually used (up to {@code floor(maxRate)} entries), and every operation on
+ * the path of a call is O(1). Thread-safe (a short lock per reservation).
  */
 public final class RegionRateLimiter implements RateLimiter {
 
     private static final long SECOND = 1_000_000_000L;
+
+    /**
+     * Added to the 1 s window of the send-time check: sends are spaced so that none of them sees {@code
+     * floor(rate)} others within the last 1.005 s (costs at most 0.5% of the rate when it is saturated).
+     */
+    public static final Duration SEND_GUARD = Duration.ofMillis(5);
 
     private final String name;
     private final DoubleSupplier rate;
@@ -46,12 +64,17 @@ public final class RegionRateLimiter implements RateLimiter {
     private final Scheduler clock;
     private final Map<String, String> tags;
     private final Events events = new Events();
-    private final long[] ring;
+    private final int maxWindow;
+    /** Reserved grant times (the future included). */
+    private final TimeLog grants;
+    /** Times calls were really sent (confirmed by {@link #nanosToSend()}). */
+    private final TimeLog sends;
 
     private volatile Duration timeout;
-    private int head;
-    private int count;
     private long tat = Long.MIN_VALUE;
+    private long sendTat = Long.MIN_VALUE;
+    private int sentInSecond;
+    private int maxSentInSecond;
     private long lastNow = Long.MIN_VALUE;
     private long granted;
 
@@ -78,7 +101,9 @@ public final class RegionRateLimiter implements RateLimiter {
         this.timeout = requireNonNegative(timeout);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.tags = Map.of();
-        this.ring = new long[windowCount(maxRate)];
+        this.maxWindow = windowCount(maxRate);
+        this.grants = new TimeLog(maxWindow);
+        this.sends = new TimeLog(maxWindow);
     }
 
     /** A limiter at a fixed rate. */
@@ -134,31 +159,73 @@ public final class RegionRateLimiter implements RateLimiter {
     /**
      * How long until the {@code nth} next permit could be granted, without reserving anything (0: it is
      * free now). Lets a caller keep work from running ahead of the Region's rate instead of queueing it
-     * inside the limiter.
+     * inside the limiter. Exact for {@code nth = 1}; for later permits a lower bound (each rule's own
+     * earliest time, the later of the two), computed in O(1 + nth / rate) whatever the rate's ceiling.
      */
     public synchronized long nanosToPermit(int nth) {
-        // Save only the log slots the trial reservation overwrites: the log holds floor(maxRate) entries,
-        // and copying all of it on every call made admission cost O(maxRate) (32 MB per call at 1M/s).
-        int touched = Math.min(Math.max(nth, 0), ring.length);
-        long[] saved = new long[touched];
-        int savedHead = head;
-        for (int i = 0; i < touched; i++) {
-            saved[i] = ring[(savedHead + i) % ring.length];
+        if (nth < 1) {
+            throw new IllegalArgumentException("nth must be >= 1, was " + nth);
         }
-        int savedCount = count;
-        long savedTat = tat;
-        long savedGranted = granted;
-        try {
-            return reserve(nth, Long.MAX_VALUE);
-        } finally {
-            for (int i = 0; i < touched; i++) {
-                ring[(savedHead + i) % ring.length] = saved[i];
-            }
-            head = savedHead;
-            count = savedCount;
-            tat = savedTat;
-            granted = savedGranted;
+        long now = now();
+        double r = currentRate();
+        long interval = interval(r);
+        long tolerance = (long) (burst - 1) * interval;
+        long base = tat == Long.MIN_VALUE ? now : Math.max(tat, now);
+        int n = Math.min(windowCount(r), maxWindow);
+        long window = window(r, interval);
+        // The kth grant from now is no earlier than the token bucket alone allows ((k - 1) intervals after the
+        // first), nor than the grant n before it (a logged one, or the (k - n)th from now) plus the window. Walk
+        // up from the first k of the chain nth, nth - n, ... (one step when nth is within a window's worth).
+        int k = (nth - 1) % n + 1;
+        int back = n - k + 1;
+        long grant = Math.max(now, base - tolerance + (long) (k - 1) * interval);
+        if (back <= grants.count) {
+            grant = Math.max(grant, grants.back(back) + window);
         }
+        for (k += n; k <= nth; k += n) {
+            grant = Math.max(Math.max(now, base - tolerance + (long) (k - 1) * interval), grant + window);
+        }
+        return grant - now;
+    }
+
+    /**
+     * Confirms a send now, when the limiter allows it: 0 when fewer than {@code floor(rate)} calls were sent
+     * within the last second plus {@link #SEND_GUARD} (the send is then recorded); otherwise how long to wait
+     * before asking again (nothing is recorded). Call it right before sending, after the reservation's wait.
+     */
+    public synchronized long nanosToSend() {
+        long now = now();
+        double r = currentRate();
+        long interval = interval(r);
+        int n = Math.min(windowCount(r), maxWindow);
+        long window = window(r, interval) + SEND_GUARD.toNanos();
+        // The bucket on send times allows the configured burst plus some slack for timers that fire a little late
+        // (so that lateness does not accumulate into a lower rate); after a stall it spaces the delayed calls out.
+        long tolerance = (long) (burst - 1) * interval + Math.max(interval, SEND_GUARD.toNanos());
+        long free = sendTat == Long.MIN_VALUE ? now : sendTat - tolerance;
+        if (sends.count >= n) {
+            free = Math.max(free, sends.back(n) + window);
+        }
+        if (free > now) {
+            return free - now;
+        }
+        sendTat = Math.max(now, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
+        sends.add(now, n);
+        // The sends within (now - 1 s, now]: this one, and those of the last count still in that second.
+        sentInSecond = Math.min(sentInSecond + 1, sends.count);
+        while (sentInSecond > 0 && sends.back(sentInSecond) <= now - SECOND) {
+            sentInSecond--;
+        }
+        maxSentInSecond = Math.max(maxSentInSecond, sentInSecond);
+        return 0L;
+    }
+
+    /**
+     * The most sends confirmed by {@link #nanosToSend()} within any 1 s (a half-open second ending at a send), so
+     * far: what this limiter let out, as its clock saw it.
+     */
+    public synchronized int maxSentInOneSecond() {
+        return maxSentInSecond;
     }
 
     private synchronized long reserve(int permits, long maxWaitNanos) {
@@ -169,32 +236,26 @@ public final class RegionRateLimiter implements RateLimiter {
         double r = currentRate();
         long interval = interval(r);
         long tolerance = (long) (burst - 1) * interval;
-        int n = Math.min(windowCount(r), ring.length);
-        long window = r >= 1 ? SECOND : interval;
-        long[] saved = permits > 1 ? ring.clone() : null;
-        int savedHead = head;
-        int savedCount = count;
+        int n = Math.min(windowCount(r), maxWindow);
+        long window = window(r, interval);
+        grants.ensure(n);
+        // Several permits at once (rare: resilience4j's API) save the slots they overwrite, to undo a refusal.
+        TimeLog.Mark mark = permits > 1 ? grants.mark(permits) : null;
         long savedTat = tat;
         long grant = now;
         for (int i = 0; i < permits; i++) {
             grant = Math.max(now, tat == Long.MIN_VALUE ? now : tat - tolerance);
-            if (count >= n) {
-                grant = Math.max(grant, ring[Math.floorMod(head - n, ring.length)] + window);
+            if (grants.count >= n) {
+                grant = Math.max(grant, grants.back(n) + window);
             }
-            if (grant - now > maxWaitNanos && i == 0 && permits == 1) {
+            if (grant - now > maxWaitNanos && permits == 1) {
                 return -1L;
             }
             tat = Math.max(grant, tat == Long.MIN_VALUE ? grant : tat) + interval;
-            ring[head] = grant;
-            head = (head + 1) % ring.length;
-            count = Math.min(count + 1, ring.length);
+            grants.add(grant, n);
         }
         if (grant - now > maxWaitNanos) {
-            if (saved != null) {
-                System.arraycopy(saved, 0, ring, 0, ring.length);
-            }
-            head = savedHead;
-            count = savedCount;
+            grants.reset(mark);
             tat = savedTat;
             return -1L;
         }
@@ -211,6 +272,11 @@ public final class RegionRateLimiter implements RateLimiter {
 
     private static long interval(double rate) {
         return (long) Math.ceil(SECOND / rate);
+    }
+
+    /** The sliding log's window: 1 s, or one interval for rates below 1. */
+    private static long window(double rate, long interval) {
+        return rate >= 1 ? SECOND : interval;
     }
 
     private static int windowCount(double rate) {
@@ -264,8 +330,8 @@ public final class RegionRateLimiter implements RateLimiter {
     synchronized int waiting() {
         long now = now();
         int waiting = 0;
-        for (int i = 1; i <= count; i++) {
-            if (ring[Math.floorMod(head - i, ring.length)] > now) {
+        for (int i = 1; i <= grants.count; i++) {
+            if (grants.back(i) > now) {
                 waiting++;
             }
         }
@@ -277,11 +343,11 @@ public final class RegionRateLimiter implements RateLimiter {
         long now = now();
         double r = currentRate();
         long interval = interval(r);
-        int n = Math.min(windowCount(r), ring.length);
-        long window = r >= 1 ? SECOND : interval;
+        int n = Math.min(windowCount(r), maxWindow);
+        long window = window(r, interval);
         int inWindow = 0;
-        for (int i = 1; i <= Math.min(count, n); i++) {
-            if (ring[Math.floorMod(head - i, ring.length)] > now - window) {
+        for (int i = 1; i <= Math.min(grants.count, n); i++) {
+            if (grants.back(i) > now - window) {
                 inWindow++;
             }
         }
@@ -298,6 +364,76 @@ public final class RegionRateLimiter implements RateLimiter {
     @Override
     public String toString() {
         return "RegionRateLimiter{" + name + ", rate=" + currentRate() + ", burst=" + burst + "}";
+    }
+
+    /**
+     * A ring of the latest times, newest last, that grows (to at most {@code max} entries) as the rate in use
+     * needs: a limiter configured for a high ceiling does not hold that ceiling's log until it is used.
+     */
+    private static final class TimeLog {
+        private final int max;
+        private long[] ring;
+        private int head;
+        int count;
+
+        TimeLog(int max) {
+            this.max = max;
+            this.ring = new long[Math.min(max, 64)];
+        }
+
+        /** The {@code k}-th latest time, 1 &lt;= k &lt;= count. */
+        long back(int k) {
+            int i = head - k;
+            return ring[i < 0 ? i + ring.length : i];
+        }
+
+        /** Makes room for the latest {@code n} times. */
+        void ensure(int n) {
+            if (n <= ring.length || ring.length >= max) {
+                return;
+            }
+            long[] grown = new long[Math.min(max, Math.max(n, ring.length * 2))];
+            for (int k = count; k >= 1; k--) {
+                grown[count - k] = back(k);
+            }
+            ring = grown;
+            head = count % grown.length;
+        }
+
+        /** Appends a time, keeping at least the latest {@code n}. */
+        void add(long time, int n) {
+            ensure(n);
+            ring[head] = time;
+            head = head + 1 == ring.length ? 0 : head + 1;
+            count = Math.min(count + 1, ring.length);
+        }
+
+        /** The state before appending up to {@code appends} times, to {@link #reset} to. */
+        Mark mark(int appends) {
+            int touched = Math.min(appends, ring.length);
+            long[] saved = new long[touched];
+            for (int i = 0; i < touched; i++) {
+                saved[i] = ring[(head + i) % ring.length];
+            }
+            return new Mark(ring, head, count, saved);
+        }
+
+        void reset(Mark mark) {
+            if (mark == null) {
+                return;
+            }
+            if (ring == mark.ring) {
+                for (int i = 0; i < mark.saved.length; i++) {
+                    ring[(mark.head + i) % ring.length] = mark.saved[i];
+                }
+            }
+            // A ring grown meanwhile (a rate raised between two reservations, never within one) keeps its times.
+            head = ring == mark.ring ? mark.head : head;
+            count = ring == mark.ring ? mark.count : count;
+        }
+
+        record Mark(long[] ring, int head, int count, long[] saved) {
+        }
     }
 
     /**
