@@ -42,6 +42,23 @@ final class ContactLists {
         return String.format("+1%s%03d%04d", area, exchange, k % 10_000);
     }
 
+    /**
+     * Writes {@code count} distinct valid numbers ({@link #number}) as {@code id,phone,name} rows with ids
+     * {@code k1}, {@code k2}, ... and returns them.
+     */
+    static Set<String> writeDistinct(Path csv, int count) throws IOException {
+        Set<String> numbers = new LinkedHashSet<>();
+        try (Writer out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
+            out.write("id,phone,name\n");
+            for (int i = 0; i < count; i++) {
+                String number = number(i);
+                numbers.add(number);
+                out.write("k" + (i + 1) + "," + number + ",Contact " + (i + 1) + "\n");
+            }
+        }
+        return numbers;
+    }
+
     /** True when libphonenumber considers the E.164 number valid. */
     static boolean valid(String e164) {
         try {

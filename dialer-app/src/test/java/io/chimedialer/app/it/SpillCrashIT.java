@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.chimedialer.core.calls.CallRegistry;
-import io.chimedialer.core.contacts.PhoneNumbers;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
@@ -18,7 +17,6 @@ import io.chimedialer.emulator.Scenario;
 import io.chimedialer.lambda.BridgeConfig;
 import io.chimedialer.testkit.Await;
 import io.chimedialer.testkit.LocalSqs;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +27,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -124,7 +121,7 @@ class SpillCrashIT {
                 getClass().getClassLoader()), FUNCTION_TIMEOUT, LambdaEndpoint.DEFAULT_CONCURRENCY);
         emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(REGIONS).timeScale(0.05).seed(SEED)
                 .scenario(SCENARIO).webhookTimeout(EMULATOR_RETRY_AFTER).endpoint(lambda).start();
-        Set<String> numbers = writeContacts(dir.resolve("contacts.csv"));
+        Set<String> numbers = ContactLists.writeDistinct(dir.resolve("contacts.csv"), CONTACTS);
         String ledgerUrl = "jdbc:sqlite:" + dir.resolve("ledger.db");
         Path config = writeConfig(dir.resolve("dialer.yaml"), ledgerUrl, port, emulator.url(), queue);
 
@@ -264,25 +261,6 @@ class SpillCrashIT {
                 .failFastIf(() -> !dialer.isAlive(), () -> "it exited (" + dialer.exitValue()
                         + ") before the kill point; log:\n" + ChildProcesses.tail(log))
                 .untilValue(() -> emulator.stats().created(), created -> created >= target);
-    }
-
-    private Set<String> writeContacts(Path csv) throws IOException {
-        PhoneNumbers parser = PhoneNumbers.forRegion("US");
-        String[] areaCodes = {"202", "206", "212", "213", "305", "312", "415", "503", "617", "703", "713", "808"};
-        Set<String> numbers = new HashSet<>();
-        try (BufferedWriter out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
-            out.write("id,phone,name\n");
-            int i = 0;
-            for (int n = 0; numbers.size() < CONTACTS; n++) {
-                String area = areaCodes[n % areaCodes.length];
-                int rest = n / areaCodes.length;
-                String number = "+1" + area + (234 + rest / 10_000) + String.format(Locale.ROOT, "%04d", rest % 10_000);
-                assertThat(parser.normalize(number).isValid()).as("generated number %s is valid", number).isTrue();
-                numbers.add(number);
-                out.write("k" + (++i) + "," + number + ",Contact " + i + "\n");
-            }
-        }
-        return numbers;
     }
 
     private static Path writeConfig(Path file, String ledgerUrl, int port, URI endpoint, URI queue)
