@@ -496,6 +496,10 @@ public final class DialerMetrics {
                 .description(Metric.WEBHOOK_SIGNATURE_FAILURES.description())
                 .register(registry);
         spillEvents = counter(Metric.SPILL_EVENTS);
+        // Both are bounded by their tag's few values and rare: present at 0 from the start, so that a dashboard
+        // or an alert reads 0 rather than no data, and increase() sees the first event.
+        FOREIGN_CALL_KINDS.forEach(kind -> foreignCalls.withTags(TAG_KIND, kind));
+        SPILL_RESULTS.forEach(result -> spillEvents.withTags(TAG_RESULT, result));
         ledgerWrite = timer(Metric.LEDGER_WRITE_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(100_000))

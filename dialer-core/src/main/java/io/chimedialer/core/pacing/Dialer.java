@@ -84,9 +84,10 @@ public final class Dialer {
         this.attemptIds = Objects.requireNonNull(attemptIds, "attemptIds");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.lookaheadNanos = settings.admissionLookahead().toNanos();
-        // Every call in flight holds a permit, so the Regions' caps bound the concurrency anyway.
+        // Creates in flight: every one holds a permit, so the Regions' caps bound them; and so does what the SDK's
+        // HTTP clients carry (a request beyond a client's pool and its waiters is refused at once as NotSent).
         this.concurrency = Math.max(1, router.regions().stream()
-                .mapToInt(r -> r.permits().configuredCap()).sum());
+                .mapToInt(r -> Math.min(r.permits().configuredCap(), settings.createsInFlight())).sum());
     }
 
     /**

@@ -18,9 +18,21 @@ import java.util.Objects;
  *                            this time, counting the contacts admitted there but not yet sent (default
  *                            50 ms: enough to fill a batch at high rates, short enough that routing and the
  *                            breaker's verdict are current when the call goes)
+ * @param createsInFlight     Creates sent and not yet answered, at most, per Region of the campaign (default 256,
+ *                            the Chime client's default connection pool): beyond its pool and four times its size
+ *                            in waiters, the SDK's HTTP client refuses a request at once (NotSent), which counts
+ *                            against the Region's breaker; a fast pipeline must wait for a connection instead
  */
 public record DialerSettings(int batchSize, int commitsInFlight, int maxAtCapacityRounds,
-                             Duration admissionLookahead) {
+                             Duration admissionLookahead, int createsInFlight) {
+
+    /** The default {@code createsInFlight}: the Chime client's default connection pool. */
+    public static final int DEFAULT_CREATES_IN_FLIGHT = 256;
+
+    /** With the default {@code createsInFlight}. */
+    public DialerSettings(int batchSize, int commitsInFlight, int maxAtCapacityRounds, Duration admissionLookahead) {
+        this(batchSize, commitsInFlight, maxAtCapacityRounds, admissionLookahead, DEFAULT_CREATES_IN_FLIGHT);
+    }
 
     public DialerSettings {
         if (batchSize < 1) {
@@ -33,6 +45,9 @@ public record DialerSettings(int batchSize, int commitsInFlight, int maxAtCapaci
             throw new IllegalArgumentException("maxAtCapacityRounds must be >= 0, was " + maxAtCapacityRounds);
         }
         Objects.requireNonNull(admissionLookahead, "admissionLookahead");
+        if (createsInFlight < 1) {
+            throw new IllegalArgumentException("createsInFlight must be >= 1, was " + createsInFlight);
+        }
         if (admissionLookahead.isNegative()) {
             throw new IllegalArgumentException("admissionLookahead must be >= 0, was " + admissionLookahead);
         }

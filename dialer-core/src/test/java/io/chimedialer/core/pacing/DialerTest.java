@@ -66,6 +66,45 @@ class DialerTest {
     }
 
     @Test
+    void dial_slowCreatesAtAHighRate_neverMoreCreatesInFlightThanTheSetting() {
+        // Each Create takes 1 s; the rate (1,000/s) and the cap (10,000) would let hundreds go at once, more than
+        // an SDK client's connection pool carries (beyond it, requests are refused at once as NotSent).
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        Originator slow = new Originator() {
+            @Override
+            public Mono<CreateOutcome> create(Attempt attempt, io.chimedialer.core.chime.RegionConfig region,
+                                              Map<String, String> arguments) {
+                return Mono.defer(() -> {
+                    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                    // Answered: no longer in flight (before the answer reaches the Dialer, which may send the next).
+                    return Mono.delay(SECOND, vts).doOnNext(t -> inFlight.decrementAndGet())
+                            .then(fake.create(attempt, region, arguments));
+                });
+            }
+
+            @Override
+            public Mono<io.chimedialer.core.chime.UpdateOutcome> hangUp(io.chimedialer.core.chime.RegionConfig region,
+                                                                       String transactionId) {
+                return fake.hangUp(region, transactionId);
+            }
+        };
+        RegionPacing r = region("r", 1000, 1000, 10_000, Fixtures.pacing());
+        Dialer dialer = new Dialer("camp-1", new RegionRouter(Map.of(r, 1), SECOND, vts),
+                new ResilientCreate(slow, RetrySettings.ofDefaults(), vts),
+                new DialerSettings(16, 2, 20, Duration.ofMillis(50), 8), Fixtures.attemptIds(), vts);
+
+        var run = hangUpAfter(dialer.dial(Fixtures.contacts(200), NO_LEDGER, n -> false), Duration.ofSeconds(2))
+                .subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(60));
+        run.dispose();
+
+        assertThat(fake.creates).hasSize(200);
+        assertThat(maxInFlight.get()).isEqualTo(8);
+    }
+
+    @Test
     void dial_tenPerSecond_neverMoreThanTenCreatesInAnyOneSecondWindow() {
         FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
 
