@@ -230,17 +230,24 @@ class CrashResumeIT {
         Map<String, String> emulatorOutcome = new HashMap<>();
         Map<String, Integer> creationIndex = new HashMap<>();
         Map<String, String> endReason = new HashMap<>();
+        Set<String> hangupAcknowledged = new HashSet<>();
         for (int i = 0; i < calls.size(); i++) {
             CallRecord c = calls.get(i);
             String attemptId = c.arguments().get(CallRegistry.ARGUMENT_ATTEMPT_ID);
             emulatorOutcome.put(attemptId, c.disposition());
             creationIndex.put(attemptId, i);
             endReason.put(attemptId, c.endReason());
+            if (c.invocations().stream().anyMatch(inv -> "HANGUP".equals(inv.eventType()) && "ok".equals(inv.result()))) {
+                hangupAcknowledged.add(attemptId);
+            }
         }
         // Where the UNKNOWN calls sit: how many creations before the nearest following kill, and why they ended.
         Map<String, Integer> unknownBySpan = new java.util.TreeMap<>();
         Map<String, Integer> unknownByEnd = new java.util.TreeMap<>();
         List<String> mismatches = new ArrayList<>();
+        // Webhook mode (issue 16 section 3): a call whose HANGUP a dialer acknowledged has its outcome durable, so
+        // an UNKNOWN with a TransactionId is only a call whose HANGUP never reached a dialer.
+        List<String> unknownHangupAcknowledged = new ArrayList<>();
         int unknownCreated = 0;
         int neverCreated = 0;
         int endedWhileDown = 0;
@@ -255,6 +262,9 @@ class CrashResumeIT {
             if (d == Disposition.UNKNOWN) {
                 if (truth != null) {
                     unknownCreated++;
+                    if (hangupAcknowledged.contains(a.attemptId())) {
+                        unknownHangupAcknowledged.add(a.attemptId() + " (" + endReason.get(a.attemptId()) + ")");
+                    }
                     long index = creationIndex.get(a.attemptId());
                     long before = Long.MAX_VALUE;
                     for (long k : createdAtKill) {
@@ -279,6 +289,7 @@ class CrashResumeIT {
             }
         }
         assertThat(mismatches).as("ledger outcomes that differ from the emulator's").isEmpty();
+        assertThat(unknownHangupAcknowledged).as("UNKNOWN attempts whose HANGUP a dialer acknowledged").isEmpty();
         int unknown = outcomes.getOrDefault(Disposition.UNKNOWN, 0);
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf(Locale.ROOT, "CrashResumeIT[%s]: %d contacts, kills at %s, %d calls created, UNKNOWN %d "
