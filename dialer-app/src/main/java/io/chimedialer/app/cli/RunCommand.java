@@ -137,6 +137,10 @@ public final class RunCommand implements Callable<Integer> {
             if (runtime == null) {
                 return StartFailures.EXIT; // the reason is printed
             }
+            if (!sandbox) {
+                // The sandbox's calls are not real: no receiver hears of its campaigns.
+                runtime.campaigns().notifications(config.notifications());
+            }
             if (emulator != null) {
                 emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), secret);
             } else if (config.server().publicUrl() != null) {
@@ -190,6 +194,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         RunReport report = outcome.report();
         Reports.printSummary(report, System.out);
+        awaitNotice(runtime, signals);
         JsonNode emulatorStats = null;
         if (emulator != null && outcome.stop() == null) {
             emulator.awaitIdle(Duration.ofSeconds(10));
@@ -217,6 +222,36 @@ public final class RunCommand implements Callable<Integer> {
             return EXIT_PAUSED;
         }
         return "COMPLETED".equals(report.state()) ? 0 : 1;
+    }
+
+    /**
+     * Waits for the campaign's completion notice (if any is due) to be delivered or given up, for at most its whole
+     * retry schedule; a stop signal ends the wait (the notice is then abandoned, and logged so).
+     */
+    private static void awaitNotice(DialerRuntime runtime, StopSignals signals) {
+        DialerConfig.Notifications settings = runtime.campaigns().notificationSettings();
+        if (settings == null) {
+            return;
+        }
+        Duration bound = settings.timeout().multipliedBy(settings.maxAttempts());
+        Duration wait = settings.initialBackoff();
+        for (int i = 1; i < settings.maxAttempts(); i++) {
+            bound = bound.plus(wait);
+            wait = wait.multipliedBy(2).compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff()
+                    : wait.multipliedBy(2);
+        }
+        if (runtime.campaigns().noticesDue() == 0) {
+            return;
+        }
+        Mono<Void> idle = runtime.campaigns().noticesIdle();
+        System.out.println("  Notice:  sending the completion notice to " + settings.describeUrl() + " (at most "
+                + bound.toSeconds() + " s; Ctrl-C stops waiting)");
+        try {
+            Mono.firstWithSignal(idle, Mono.fromFuture(signals.requested()).then())
+                    .block(bound.plusSeconds(5));
+        } catch (IllegalStateException timedOut) {
+            // given up: closing the runtime abandons it, with a warning
+        }
     }
 
     /** How many contacts of the campaign the ledger holds already (0 for a campaign it does not know). */

@@ -219,7 +219,7 @@ public final class ServeCommand implements Callable<Integer> {
         DialerConfig.Server server = new DialerConfig.Server(s.host(), port != null ? port : s.port(),
                 s.webhookSecret(), s.controlToken(), s.tls(), url, s.maxUploadSize(), s.spillQueue());
         return new DialerConfig(config.source(), server, config.ledger(), config.regions(), config.campaignsDir(),
-                config.campaigns(), c, config.pacing());
+                config.campaigns(), c, config.pacing(), config.notifications());
     }
 
     /**

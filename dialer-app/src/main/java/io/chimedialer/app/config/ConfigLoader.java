@@ -161,6 +161,7 @@ public final class ConfigLoader {
         DialerConfig.Cluster cluster = cluster(root.section("cluster"), server, ledger);
         contactsOnlyWhereImported = cluster != null && cluster.enabled();
         DialerConfig.Pacing pacing = pacing(root.section("pacing"));
+        DialerConfig.Notifications notifications = notifications(root.section("notifications"));
         Section regionsSection = root.section("regions");
         Map<String, RegionConfig> regions = regions(root, regionsSection);
         Set<String> regionNames = new LinkedHashSet<>(regionsSection.keys());
@@ -208,7 +209,43 @@ public final class ConfigLoader {
         if (server == null || ledger == null || cluster == null) {
             return null;
         }
-        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns, cluster, pacing);
+        return new DialerConfig(file, server, ledger, regions, campaignsDir, campaigns, cluster, pacing,
+                notifications);
+    }
+
+    /** {@code notifications:}: absent means no completion notices; present, it needs {@code url} and {@code secret}. */
+    private DialerConfig.Notifications notifications(Section s) {
+        if (!s.isPresent()) {
+            return null;
+        }
+        URI url = s.url("url", null);
+        if (url == null && !s.has("url")) {
+            s.error("url", "required: the http:// or https:// URL completion notices are POSTed to");
+        }
+        int before = problems.size();
+        Secret secret = secret(s, "secret");
+        boolean missingVariable = s.ctx().refsIn(s.path("secret")).stream()
+                .anyMatch(r -> r.source() == EnvSubstitution.Source.MISSING);
+        if (secret == null && problems.size() == before && !missingVariable) {
+            s.error("secret", s.has("secret") ? "is empty: completion notices are always signed"
+                    : "required: the HMAC key that signs each notice, as ${NAME} or file:PATH");
+        }
+        Integer maxAttempts = s.integer("max-attempts", DialerConfig.Notifications.DEFAULT_MAX_ATTEMPTS, 1, 100);
+        Duration initialBackoff = s.duration("initial-backoff", DialerConfig.Notifications.DEFAULT_INITIAL_BACKOFF);
+        Duration maxBackoff = s.duration("max-backoff", DialerConfig.Notifications.DEFAULT_MAX_BACKOFF);
+        Duration timeout = s.duration("timeout", DialerConfig.Notifications.DEFAULT_TIMEOUT);
+        s.finish();
+        if (url == null || secret == null) {
+            return null;
+        }
+        try {
+            return new DialerConfig.Notifications(url, secret,
+                    maxAttempts == null ? DialerConfig.Notifications.DEFAULT_MAX_ATTEMPTS : maxAttempts,
+                    initialBackoff, maxBackoff, timeout);
+        } catch (RuntimeException e) {
+            constructorError(s, e);
+            return null;
+        }
     }
 
     /** {@code pacing:}: how Regions are judged; every key optional. */

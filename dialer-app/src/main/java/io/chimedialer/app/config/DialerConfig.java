@@ -22,9 +22,12 @@ import java.util.Optional;
  * @param campaignsDir the directory whose {@code *.yaml} files were read as campaigns, or null when there was none
  * @param campaigns    campaign name -> campaign, from {@code campaigns:} and from {@code campaignsDir}
  * @param cluster      scale-out over the ledger's PostgreSQL (default: off)
+ * @param pacing       how Regions are judged
+ * @param notifications where completion notices go ({@code notifications:}), or null when none is configured
  */
 public record DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
-                           Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster, Pacing pacing) {
+                           Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster, Pacing pacing,
+                           Notifications notifications) {
     public DialerConfig {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(server, "server");
@@ -35,16 +38,22 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
         campaigns = Collections.unmodifiableMap(new LinkedHashMap<>(campaigns));
     }
 
+    /** Without completion notices. */
+    public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
+                        Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster, Pacing pacing) {
+        this(source, server, ledger, regions, campaignsDir, campaigns, cluster, pacing, null);
+    }
+
     /** Without clustering. */
     public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
                         Path campaignsDir, Map<String, CampaignConfig> campaigns) {
-        this(source, server, ledger, regions, campaignsDir, campaigns, null, null);
+        this(source, server, ledger, regions, campaignsDir, campaigns, null, null, null);
     }
 
     /** With the default pacing. */
     public DialerConfig(Path source, Server server, Ledger ledger, Map<String, RegionConfig> regions,
                         Path campaignsDir, Map<String, CampaignConfig> campaigns, Cluster cluster) {
-        this(source, server, ledger, regions, campaignsDir, campaigns, cluster, null);
+        this(source, server, ledger, regions, campaignsDir, campaigns, cluster, null, null);
     }
 
     /**
@@ -71,6 +80,77 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
         /** The core's pacing settings with these. */
         public io.chimedialer.core.pacing.PacingSettings settings() {
             return io.chimedialer.core.pacing.PacingSettings.ofDefaults().withRegionFaultAfter(regionFaultAfter);
+        }
+    }
+
+    /**
+     * {@code notifications:}: the URL a signed JSON summary is POSTed to when a campaign completes, is cancelled or
+     * pauses on an error (docs/operations.md, "Completion notices"). Its {@code toString()} shows the URL without
+     * its query string and never the secret.
+     *
+     * @param url            where notices are POSTed, {@code http} or {@code https}
+     * @param secret         the HMAC-SHA256 key of the {@code X-Dialer-Signature} header
+     * @param maxAttempts    attempts per notice before it is given up (default {@value #DEFAULT_MAX_ATTEMPTS})
+     * @param initialBackoff the wait after the first failed attempt, doubled after each further one (default 1s)
+     * @param maxBackoff     the longest wait between two attempts (default 5m)
+     * @param timeout        how long one attempt may take, connecting included (default 10s)
+     */
+    public record Notifications(URI url, Secret secret, int maxAttempts, Duration initialBackoff, Duration maxBackoff,
+                                Duration timeout) {
+        /** Default {@code max-attempts}. */
+        public static final int DEFAULT_MAX_ATTEMPTS = 8;
+        /** Default {@code initial-backoff}. */
+        public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
+        /** Default {@code max-backoff}. */
+        public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMinutes(5);
+        /** Default {@code timeout}. */
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+        public Notifications {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(secret, "secret");
+            String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || url.getHost() == null) {
+                throw new IllegalArgumentException("url must be an http:// or https:// URL, was " + redacted(url));
+            }
+            initialBackoff = initialBackoff == null ? DEFAULT_INITIAL_BACKOFF : initialBackoff;
+            maxBackoff = maxBackoff == null ? DEFAULT_MAX_BACKOFF : maxBackoff;
+            timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("max-attempts must be >= 1, was " + maxAttempts);
+            }
+            if (initialBackoff.isNegative() || initialBackoff.isZero()) {
+                throw new IllegalArgumentException("initial-backoff must be positive, was " + initialBackoff);
+            }
+            if (maxBackoff.compareTo(initialBackoff) < 0) {
+                throw new IllegalArgumentException("max-backoff must be at least initial-backoff (" + initialBackoff
+                        + "), was " + maxBackoff);
+            }
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+            }
+        }
+
+        /** With the default attempts, backoff and timeout. */
+        public static Notifications of(URI url, Secret secret) {
+            return new Notifications(url, secret, DEFAULT_MAX_ATTEMPTS, null, null, null);
+        }
+
+        /** The URL without its user info, query string and fragment, for logs (a query may carry a token). */
+        public String describeUrl() {
+            return redacted(url);
+        }
+
+        private static String redacted(URI url) {
+            return (url.getScheme() == null ? "" : url.getScheme() + "://") + url.getHost()
+                    + (url.getPort() < 0 ? "" : ":" + url.getPort()) + (url.getRawPath() == null ? "" : url.getRawPath());
+        }
+
+        @Override
+        public String toString() {
+            return "Notifications[url=" + describeUrl() + ", secret=" + secret + ", maxAttempts=" + maxAttempts
+                    + ", initialBackoff=" + initialBackoff + ", maxBackoff=" + maxBackoff + ", timeout=" + timeout
+                    + "]";
         }
     }
 

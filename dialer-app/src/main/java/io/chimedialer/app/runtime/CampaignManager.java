@@ -8,6 +8,9 @@ import io.chimedialer.app.config.ConfigException;
 import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.http.ControlApi;
+import io.chimedialer.app.notifications.CompletionNotice;
+import io.chimedialer.app.notifications.CompletionNotifier;
+import io.chimedialer.app.notifications.NoticeEvent;
 import io.chimedialer.core.campaign.CampaignRun;
 import io.chimedialer.core.campaign.RunReport;
 import io.chimedialer.core.campaign.RunSetup;
@@ -77,6 +80,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     private volatile Map<String, String> callArguments = Map.of();
     private volatile Duration progressLogInterval = DEFAULT_PROGRESS_LOG_INTERVAL;
     private volatile ClusterNode cluster;
+    /** Where completion notices go, or null when none are sent. */
+    private volatile CompletionNotifier notifier;
     private volatile Disposable controlEvents;
     /** Each run's opt-out follower, disposed on close (each ends by itself after its run). */
     private final Disposable.Composite optOutFollowers = Disposables.composite();
@@ -204,9 +209,15 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }
     }
 
-    /** The loaded configuration, for campaigns started by name through the control API. */
+    /**
+     * The loaded configuration, for campaigns started by name through the control API; its {@code notifications:}
+     * are applied ({@link #notifications}).
+     */
     public void config(DialerConfig config) {
         this.config = config;
+        if (config != null && !Objects.equals(config.notifications(), notificationSettings())) {
+            notifications(config.notifications());
+        }
     }
 
     /** Extra ArgumentsMap entries for every call (e.g. this node's URL for the Lambda bridge). */
@@ -348,17 +359,25 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .cache();
         // The ledger's campaigns.state follows the run (RUNNING, PAUSED, CANCELLED, COMPLETED), in order; a shutdown's
         // pause is left out, so that the ledger still says RUNNING for a campaign that was running when the node
-        // stopped.
+        // stopped. A completion notice is due when the run completes, is cancelled or pauses on an error, and is
+        // sent by the writer that changed the ledger's state: of the nodes of a cluster reaching the same end, one.
+        String runId = UUID.randomUUID().toString();
+        Instant startedAt = runtime.clock().instant();
         run.states()
                 .filter(state -> !(state == CampaignRun.State.PAUSED && shuttingDown))
-                .concatMap(state -> ledgerState(state) == null ? Mono.<Void>empty()
-                        : runtime.ledger().setCampaignState(campaign.name(), ledgerState(state),
-                                        runtime.clock().instant())
+                // Taken as the state is entered (on the run's thread): the report then, and the notice announced
+                // before the run's report completes, so that a caller awaiting the notices sees it.
+                .map(state -> seen(run, state))
+                .concatMap(seen -> ledgerState(seen.state()) == null ? Mono.<Void>empty()
+                        : runtime.ledger().transitionCampaignState(campaign.name(), ledgerState(seen.state()),
+                                        seen.at())
                                 .onErrorResume(e -> {
                                     log.warn("campaign {}: could not record its state {} in the ledger: {}",
-                                            campaign.name(), state, e.toString());
-                                    return Mono.empty();
-                                }))
+                                            campaign.name(), seen.state(), e.toString());
+                                    // Unknown whether another node recorded it: a notice too many beats none.
+                                    return Mono.just(Boolean.TRUE);
+                                })
+                                .flatMap(changed -> notice(campaign.name(), runId, startedAt, seen, changed)))
                 .subscribe();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
@@ -376,6 +395,103 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }
         followOptOuts(campaign.name(), report, dnc, dncListName, honoured);
         return new Started(run, report);
+    }
+
+    // ---- completion notices ----
+
+    /**
+     * Sends a completion notice to {@code notifications.url} for every campaign run here from now on that
+     * completes, is cancelled or pauses on an error (docs/operations.md, "Completion notices"); null: none. A
+     * notifier set before replaces this one (its deliveries in progress are abandoned).
+     */
+    public void notifications(DialerConfig.Notifications settings) {
+        CompletionNotifier next = null;
+        if (settings != null) {
+            next = CompletionNotifier.create(settings, runtime.metrics(), runtime.scheduler(), runtime.clock());
+            next.start();
+            log.info("completion notices go to {}", settings.describeUrl());
+        }
+        CompletionNotifier previous = notifier;
+        notifier = next;
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    /**
+     * Completes once no completion notice is due or being delivered (at once without {@code notifications:}). A
+     * notice becomes due as its run enters its state, before its report completes.
+     */
+    public Mono<Void> noticesIdle() {
+        CompletionNotifier n = notifier;
+        return n == null ? Mono.empty() : n.idle();
+    }
+
+    /** Completion notices due or being delivered now. */
+    public int noticesDue() {
+        CompletionNotifier n = notifier;
+        return n == null ? 0 : n.inFlight();
+    }
+
+    /** The completion notices' settings, or null when none are sent. */
+    public DialerConfig.Notifications notificationSettings() {
+        CompletionNotifier n = notifier;
+        return n == null ? null : n.settings();
+    }
+
+    /**
+     * A state a run entered, with what a completion notice needs of that moment.
+     *
+     * @param pending the notice announced for it, or null when the state calls for none
+     */
+    private record StateSeen(CampaignRun.State state, Instant at, NoticeEvent event, RunReport report,
+                             CompletionNotifier.Pending pending) {
+    }
+
+    private StateSeen seen(CampaignRun run, CampaignRun.State state) {
+        Instant at = runtime.clock().instant();
+        NoticeEvent event = switch (state) {
+            case COMPLETED -> NoticeEvent.COMPLETED;
+            case CANCELLED -> NoticeEvent.CANCELLED;
+            // pauseOnError sets the reason before the state is entered; an operator's pause has none.
+            case PAUSED -> run.pauseReason() != null ? NoticeEvent.PAUSED_ON_ERROR : null;
+            default -> null;
+        };
+        CompletionNotifier n = notifier;
+        if (event == null || n == null) {
+            return new StateSeen(state, at, null, null, null);
+        }
+        return new StateSeen(state, at, event, run.report(), n.expect());
+    }
+
+    /**
+     * The notice of a state, when it calls for one: built (with the campaign's contacts from the ledger) and
+     * queued when this node's write changed the ledger's state, else dropped.
+     */
+    private Mono<Void> notice(String campaignId, String runId, Instant startedAt, StateSeen seen, boolean changed) {
+        CompletionNotifier.Pending pending = seen.pending();
+        if (pending == null) {
+            return Mono.empty();
+        }
+        if (!changed) {
+            log.info("campaign {}: its {} notice is left to the node that recorded the state first", campaignId,
+                    seen.event().wireName());
+            pending.drop();
+            return Mono.empty();
+        }
+        ClusterNode node = cluster;
+        return runtime.ledger().contactCounts(campaignId)
+                .onErrorResume(e -> {
+                    log.warn("campaign {}: its contacts by status not read for its {} notice: {}", campaignId,
+                            seen.event().wireName(), e.toString());
+                    return Mono.just(Map.of());
+                })
+                .defaultIfEmpty(Map.of())
+                .map(counts -> new CompletionNotice(UUID.randomUUID().toString(), seen.event(), campaignId, runId,
+                        node == null ? null : node.nodeId(), seen.at(), startedAt, seen.report(), counts))
+                .doOnNext(pending::send)
+                .doFinally(signal -> pending.drop()) // a no-op once sent
+                .then();
     }
 
     // ---- cluster: launch on every node, opt-outs to every node ----
@@ -1303,7 +1419,16 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }
         optOutFollowers.dispose();
         runs.values().forEach(e -> e.run.dispose());
+        CompletionNotifier n = notifier;
+        if (n != null) {
+            // A notice due as the dialer stops gets a moment to arrive; one still retrying is abandoned (logged).
+            n.awaitIdle(CLOSE_NOTICE_GRACE);
+            n.close();
+        }
     }
+
+    /** How long {@link #close()} waits for completion notices in progress. */
+    static final Duration CLOSE_NOTICE_GRACE = Duration.ofSeconds(5);
 
     private record Entry(CampaignRun run, Mono<RunReport> report, CampaignConfig config, Path contacts) {
         boolean finished() {

@@ -173,6 +173,74 @@ class RunCommandTest {
     }
 
     /** As {@link #sandboxConfig()}, with more keys of the campaign (indented under it). */
+    @Test
+    void run_withNotifications_waitsUntilTheCompletionNoticeIsDelivered_aRetryIncluded() throws Exception {
+        EmulatorRegion region = EmulatorRegion.defaults().get(0);
+        java.util.List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        // The receiver answers 503 first: run exits only after the retry got its 200.
+        reactor.netty.DisposableServer receiver = reactor.netty.http.server.HttpServer.create().host("127.0.0.1")
+                .port(0).route(routes -> routes.post("/hook", (request, response) -> request.receive().aggregate()
+                        .asString().defaultIfEmpty("").flatMap(body -> {
+                            bodies.add(body);
+                            return response.status(answered.getAndIncrement() == 0 ? 503 : 200).send().then();
+                        }))).bindNow(Duration.ofSeconds(10));
+        try (ChimeEmulator emulator = ChimeEmulator.builder().port(0).regions(List.of(region)).start()) {
+            Files.writeString(dir.resolve("contacts.csv"), "id,phone,name\nc1,+14152000001,A\n",
+                    StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("secret"), "run-command-test-secret\n", StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("notify-secret"), "run-notify-secret\n", StandardCharsets.UTF_8);
+            Path config = dir.resolve("dialer.yaml");
+            Files.writeString(config, """
+                    server:
+                      host: 127.0.0.1
+                      port: 0
+                      webhook-secret: "file:%s"
+                    ledger:
+                      url: "jdbc:sqlite:%s"
+                    notifications:
+                      url: "http://127.0.0.1:%d/hook"
+                      secret: "file:%s"
+                      initial-backoff: 100ms
+                    regions:
+                      %s:
+                        sip-media-application-id: "%s"
+                        calls-per-second: 10
+                        burst: 2
+                        max-active-calls: 10
+                        update-calls-per-second: 5
+                        from-numbers: ["%s"]
+                        endpoint: "%s"
+                    campaigns:
+                      told:
+                        contacts: contacts.csv
+                        regions: { %s: 1 }
+                        max-call-lifetime: 1s
+                    """.formatted(dir.resolve("secret"), dir.resolve("ledger.db"), receiver.port(),
+                    dir.resolve("notify-secret"), region.name(), region.sipMediaApplicationId(),
+                    region.fromNumbers().get(0), emulator.url(), region.name()), StandardCharsets.UTF_8);
+            String oldKey = System.getProperty("aws.accessKeyId");
+            String oldSecret = System.getProperty("aws.secretAccessKey");
+            System.setProperty("aws.accessKeyId", "RUNTESTACCESSKEY");
+            System.setProperty("aws.secretAccessKey", "run-test-secret-key");
+            Run run;
+            try {
+                run = run("--config", config.toString(), "--campaign", "told");
+            } finally {
+                restore("aws.accessKeyId", oldKey);
+                restore("aws.secretAccessKey", oldSecret);
+            }
+
+            assertThat(run.code()).isZero();
+            assertThat(bodies).hasSize(2).allSatisfy(body -> assertThat(body).contains("\"event\":\"completed\"")
+                    .contains("\"campaign\":\"told\""));
+            assertThat(run.out()).contains("Notice:  sending the completion notice to http://127.0.0.1:"
+                    + receiver.port() + "/hook");
+        } finally {
+            receiver.disposeNow(Duration.ofSeconds(10));
+        }
+    }
+
     private Path sandboxConfig(String campaignKeys) throws Exception {
         EmulatorRegion region = EmulatorRegion.defaults().get(0);
         Files.writeString(dir.resolve("contacts.csv"),

@@ -236,6 +236,65 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_notifications_offUnlessConfigured_bindsWithDefaults_secretFromEnvNeverShown() throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                notifications:
+                  url: https://hooks.example.com/dialer?token=abc
+                  secret: ${NOTIFY_SECRET}
+                  max-attempts: 5
+                  timeout: 3s
+                """));
+        Path defaults = write("defaults.yaml", minimal(""));
+
+        DialerConfig.Notifications n = ConfigLoader.load(ok, Map.of("NOTIFY_SECRET", "hush-0123")).notifications();
+
+        assertThat(n.url()).isEqualTo(URI.create("https://hooks.example.com/dialer?token=abc"));
+        assertThat(n.secret().reveal()).isEqualTo("hush-0123");
+        assertThat(n.maxAttempts()).isEqualTo(5);
+        assertThat(n.initialBackoff()).isEqualTo(java.time.Duration.ofSeconds(1));
+        assertThat(n.maxBackoff()).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(n.timeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(n.toString()).doesNotContain("hush").doesNotContain("token=abc")
+                .contains("https://hooks.example.com/dialer");
+        assertThat(n.describeUrl()).isEqualTo("https://hooks.example.com/dialer");
+        assertThat(ConfigLoader.load(defaults, Map.of()).notifications()).isNull();
+    }
+
+    @Test
+    void load_notificationsMistakes_eachNamesItsKey_andALiteralSecretIsRefused() throws Exception {
+        Path missing = write("missing.yaml", minimal("""
+                notifications:
+                  max-attempts: 0
+                  initial-backoff: 10s
+                  max-backoff: 1s
+                """));
+        Path literal = write("literal.yaml", minimal("""
+                notifications:
+                  url: ftp://hooks.example.com/dialer
+                  secret: written-in-the-file
+                  retries: 3
+                """));
+        Path backoff = write("backoff.yaml", minimal("""
+                notifications:
+                  url: http://127.0.0.1:9000/hook
+                  secret: ${NOTIFY_SECRET}
+                  initial-backoff: 10s
+                  max-backoff: 1s
+                """));
+
+        assertThat(keyPaths(failure(missing, Map.of()))).containsExactlyInAnyOrder("notifications.url",
+                "notifications.secret", "notifications.max-attempts");
+        ConfigException refused = failure(literal, Map.of());
+        assertThat(keyPaths(refused)).containsExactlyInAnyOrder("notifications.url", "notifications.secret",
+                "notifications.retries");
+        assertThat(refused.getMessage()).doesNotContain("written-in-the-file");
+        assertThat(failure(backoff, Map.of("NOTIFY_SECRET", "k")).problems()).singleElement().satisfies(p -> {
+            assertThat(p.keyPath()).isEqualTo("notifications.max-backoff");
+            assertThat(p.message()).contains("initial-backoff");
+        });
+    }
+
+    @Test
     void load_missingVariableWithoutDefault_isAnErrorNamingTheKeyAndVariable() throws IOException {
         Path f = write("dialer.yaml", minimal("""
                 server:

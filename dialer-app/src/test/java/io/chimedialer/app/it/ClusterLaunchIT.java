@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
+import io.chimedialer.app.config.Secret;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.campaign.CampaignRun;
@@ -67,6 +68,7 @@ class ClusterLaunchIT {
     private String url;
     private ChimeEmulator emulator;
     private LambdaEndpoint lambda;
+    private NoticeReceiver receiver;
     private DialerConfig config;
     private final List<DialerRuntime> nodes = new ArrayList<>();
     /** What each node's {@code joinRunning()} launched when it started. */
@@ -99,17 +101,26 @@ class ClusterLaunchIT {
             lambda.close();
         }
         nodes.forEach(DialerRuntime::close);
+        if (receiver != null) {
+            receiver.close();
+        }
         if (schema != null) {
             schema.close();
         }
     }
 
     @Test
-    void adHocStartOnNodeA_nodeBLaunchesItFromTheSharedList_bothDialEachNumberOnce() throws Exception {
+    void adHocStartOnNodeA_nodeBLaunchesItFromTheSharedList_bothDialEachNumberOnce_oneCompletionNotice()
+            throws Exception {
         DialerRuntime a = node("node-a");
         DialerRuntime b = node("node-b");
         bridge(a);
         awaitLive(2);
+        // Both nodes send completion notices to one receiver: the node that records COMPLETED first sends it.
+        Secret noticeSecret = Secret.of("cluster-notice-secret-0123");
+        receiver = new NoticeReceiver();
+        a.campaigns().notifications(receiver.settings(noticeSecret));
+        b.campaigns().notifications(receiver.settings(noticeSecret));
 
         // An ad-hoc campaign: its definition and its list reach node A only; node B has neither.
         ObjectNode request = JSON.createObjectNode();
@@ -139,6 +150,19 @@ class ClusterLaunchIT {
         assertThat(b.webhook().stats().requests()).isPositive();
         // A re-announced launch of a campaign a node runs or finished is no error and starts nothing.
         assertThat(b.campaigns().joinRunning()).isEmpty();
+        a.campaigns().noticesIdle().block(Duration.ofSeconds(30));
+        b.campaigns().noticesIdle().block(Duration.ofSeconds(30));
+        assertThat(receiver.received()).hasSize(1);
+        NoticeReceiver.Received notice = receiver.received().get(0);
+        NotificationIT.assertSigned(notice, noticeSecret);
+        JsonNode json = notice.json();
+        assertThat(json.path("event").asText()).isEqualTo("completed");
+        assertThat(json.path("nodeId").asText()).isIn("node-a", "node-b");
+        long inLedger = 0;
+        for (JsonNode count : json.path("ledger").path("contactsByStatus")) {
+            inLedger += count.asLong();
+        }
+        assertThat(inLedger).as("the campaign's contacts over both nodes").isEqualTo(CONTACTS);
     }
 
     @Test

@@ -433,6 +433,37 @@ public final class JdbcLedger implements Ledger {
     }
 
     @Override
+    public Mono<Boolean> transitionCampaignState(String campaignId, CampaignState state, Instant at) {
+        Objects.requireNonNull(campaignId, "campaignId");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(at, "at");
+        // Set by the write itself (again if its batch is replayed), read once the write is committed.
+        java.util.concurrent.atomic.AtomicBoolean changed = new java.util.concurrent.atomic.AtomicBoolean();
+        return writer.submit(tx -> {
+            // PostgreSQL re-reads the row a concurrent writer updated before evaluating the condition (read
+            // committed), so of two nodes recording the same state only the first one's update counts.
+            PreparedStatement update = tx.prepare("UPDATE campaigns SET state = ?, updated_at = ? "
+                    + "WHERE campaign_id = ? AND state <> ?");
+            update.setString(1, state.name());
+            update.setLong(2, at.toEpochMilli());
+            update.setString(3, campaignId);
+            update.setString(4, state.name());
+            int rows = update.executeUpdate();
+            if (rows == 0) {
+                PreparedStatement known = tx.prepare("SELECT 1 FROM campaigns WHERE campaign_id = ?");
+                known.setString(1, campaignId);
+                try (java.sql.ResultSet rs = known.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new LedgerException("Ledger database " + backend.describe() + ": no campaign "
+                                + campaignId);
+                    }
+                }
+            }
+            changed.set(rows > 0);
+        }).then(Mono.fromSupplier(changed::get));
+    }
+
+    @Override
     public Mono<Void> scheduleFollowUp(String campaignId, String contactKey, String number, int attemptNumber,
                                        Instant due) {
         Objects.requireNonNull(campaignId, "campaignId");

@@ -140,6 +140,17 @@ public interface Ledger extends AutoCloseable {
         return Mono.error(unsupported("setCampaignState"));
     }
 
+    /**
+     * Sets the state of an existing campaign unless it is that state already, in one conditional update: of
+     * several writers (the nodes of a cluster sharing the ledger) racing to record the same state, exactly one
+     * sees {@code true}. Fails with {@link LedgerException} when the campaign is unknown.
+     *
+     * @return whether this call changed the state
+     */
+    default Mono<Boolean> transitionCampaignState(String campaignId, CampaignState state, Instant at) {
+        return Mono.error(unsupported("transitionCampaignState"));
+    }
+
     /** The campaign, or empty when the ledger does not hold it. */
     default Mono<CampaignRecord> campaign(String campaignId) {
         return Mono.error(unsupported("campaign"));

@@ -81,6 +81,16 @@ public final class DialerMetrics {
      */
     public static final Set<String> SPILL_RESULTS = Set.of("recorded", "duplicate", "unknown", "deferred",
             "rejected");
+    /** Tag key of {@link Metric#NOTIFICATIONS}: the campaign event a completion notice tells. */
+    public static final String TAG_EVENT = "event";
+    /** The events of {@link Metric#NOTIFICATIONS}: a campaign completed, was cancelled, or paused on an error. */
+    public static final Set<String> NOTIFICATION_EVENTS = Set.of("completed", "cancelled", "paused-on-error");
+    /**
+     * What became of a completion notice's delivery: {@code delivered} (a 2xx answer), {@code retried} (an attempt
+     * failed and another follows, counted per attempt), {@code failed} (every attempt failed, or the dialer stopped
+     * first), {@code rejected} (the receiver answered a 4xx other than 408 and 429: not retried).
+     */
+    public static final Set<String> NOTIFICATION_RESULTS = Set.of("delivered", "retried", "failed", "rejected");
 
     /** The value that replaces a tag value that looks like a phone number. */
     public static final String REDACTED = "redacted";
@@ -261,6 +271,11 @@ public final class DialerMetrics {
                 "Invocations the Lambda bridge could not deliver, taken from its spill queue (SQS), by result:"
                         + " recorded, duplicate, unknown, deferred, rejected",
                 TAG_RESULT),
+        /** Completion notices POSTed to {@code notifications.url}, by event and by what became of them. */
+        NOTIFICATIONS("dialer.notifications", "dialer_notifications_total", Type.COUNTER, "notices",
+                "Completion notices sent to notifications.url by campaign event (completed, cancelled,"
+                        + " paused-on-error) and result: delivered, retried (per attempt), failed, rejected",
+                TAG_EVENT, TAG_RESULT),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -450,6 +465,7 @@ public final class DialerMetrics {
     private final Counter unknownCallInvocations;
     private final Counter signatureFailures;
     private final Meter.MeterProvider<Counter> spillEvents;
+    private final Meter.MeterProvider<Counter> notifications;
     private final Timer ledgerWrite;
 
     /**
@@ -496,10 +512,13 @@ public final class DialerMetrics {
                 .description(Metric.WEBHOOK_SIGNATURE_FAILURES.description())
                 .register(registry);
         spillEvents = counter(Metric.SPILL_EVENTS);
+        notifications = counter(Metric.NOTIFICATIONS);
         // Both are bounded by their tag's few values and rare: present at 0 from the start, so that a dashboard
         // or an alert reads 0 rather than no data, and increase() sees the first event.
         FOREIGN_CALL_KINDS.forEach(kind -> foreignCalls.withTags(TAG_KIND, kind));
         SPILL_RESULTS.forEach(result -> spillEvents.withTags(TAG_RESULT, result));
+        NOTIFICATION_EVENTS.forEach(event -> NOTIFICATION_RESULTS.forEach(result ->
+                notifications.withTags(TAG_EVENT, event, TAG_RESULT, result)));
         ledgerWrite = timer(Metric.LEDGER_WRITE_DURATION)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(100_000))
@@ -683,6 +702,21 @@ public final class DialerMetrics {
      */
     public void spillEvent(String result) {
         spillEvents.withTags(TAG_RESULT, SPILL_RESULTS.contains(result) ? result : OTHER).increment();
+    }
+
+    /**
+     * Counts what became of a completion notice's delivery ({@link Metric#NOTIFICATIONS}).
+     *
+     * @param event  one of {@link #NOTIFICATION_EVENTS}
+     * @param result one of {@link #NOTIFICATION_RESULTS}
+     * @throws IllegalArgumentException for any other value
+     */
+    public void notification(String event, String result) {
+        if (!NOTIFICATION_EVENTS.contains(event) || !NOTIFICATION_RESULTS.contains(result)) {
+            throw new IllegalArgumentException("event must be one of " + NOTIFICATION_EVENTS + " and result one of "
+                    + NOTIFICATION_RESULTS + ", were " + event + ", " + result);
+        }
+        notifications.withTags(TAG_EVENT, event, TAG_RESULT, result).increment();
     }
 
     /**

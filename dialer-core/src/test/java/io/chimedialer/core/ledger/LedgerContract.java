@@ -430,6 +430,22 @@ abstract class LedgerContract {
     }
 
     @Test
+    void transitionCampaignState_sameStateTwice_onlyTheFirstChangesIt() {
+        ledger.upsertCampaign(CAMPAIGN, null, T0).block(WAIT);
+
+        assertThat(ledger.transitionCampaignState(CAMPAIGN, CampaignState.COMPLETED, T0.plusSeconds(1)).block(WAIT))
+                .isTrue();
+        assertThat(ledger.transitionCampaignState(CAMPAIGN, CampaignState.COMPLETED, T0.plusSeconds(2)).block(WAIT))
+                .isFalse();
+        assertThat(ledger.campaign(CAMPAIGN).block(WAIT))
+                .isEqualTo(new CampaignRecord(CAMPAIGN, null, CampaignState.COMPLETED, T0, T0.plusSeconds(1)));
+        assertThat(ledger.transitionCampaignState(CAMPAIGN, CampaignState.RUNNING, T0.plusSeconds(3)).block(WAIT))
+                .isTrue();
+        assertThatThrownBy(() -> ledger.transitionCampaignState("missing", CampaignState.PAUSED, T0).block(WAIT))
+                .isInstanceOf(LedgerException.class).hasMessageContaining("missing");
+    }
+
+    @Test
     void writeCsv_exportsOneRowPerAttemptWithHeader_exactly() {
         ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1), attempt("a2", "c,2", "+12065550002", 1),
                 attempt("a3", "c3", "+12065550003", 1))).block(WAIT);

@@ -38,7 +38,7 @@ class DialerMetricsTest {
             DialerMetrics.TAG_DISPOSITION, DialerMetrics.TAG_EVENT_TYPE, DialerMetrics.TAG_OPERATION,
             DialerMetrics.TAG_OUTCOME, DialerMetrics.TAG_REASON, DialerMetrics.TAG_ACTION,
             DialerMetrics.TAG_ERROR_TYPE, DialerMetrics.TAG_STATE, DialerMetrics.TAG_RESULT,
-            DialerMetrics.TAG_KIND);
+            DialerMetrics.TAG_KIND, DialerMetrics.TAG_EVENT);
 
     private PrometheusMeterRegistry registry;
     private DialerMetrics metrics;
@@ -117,6 +117,8 @@ class DialerMetricsTest {
         metrics.signatureFailure();
         metrics.spillEvent("recorded");
         metrics.spillEvent("duplicate");
+        metrics.notification("completed", "retried");
+        metrics.notification("completed", "delivered");
         metrics.ledgerWrite(Duration.ofMillis(3));
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
@@ -141,7 +143,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(36);
+        assertThat(expectedDialer).hasSize(37);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -199,6 +201,10 @@ class DialerMetricsTest {
                 "dialer_webhook_invocation_duration_seconds_count{event_type=HANGUP}", 2.0,
                 "dialer_webhook_unknown_call_invocations_total", 1.0,
                 "dialer_webhook_signature_failures_total", 2.0,
+                "dialer_notifications_total{event=completed,result=delivered}", 1.0,
+                "dialer_notifications_total{event=completed,result=retried}", 1.0,
+                // Present at 0 from the start: every event and result, so that increase() sees the first failure.
+                "dialer_notifications_total{event=paused-on-error,result=failed}", 0.0,
                 "dialer_ledger_write_duration_seconds_count", 1.0,
                 "dialer_webhook_inbound_calls_evicted_total", 2.0,
                 "dialer_call_flow_results_total{campaign=reminders,result=confirmed}", 2.0,
@@ -213,6 +219,7 @@ class DialerMetricsTest {
                 "resilience4j_circuitbreaker_state{name=us-east-1,state=closed}", 1.0);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_calls_ended_total"))).hasSize(6);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_campaign_state"))).hasSize(3);
+        assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_notifications_total"))).hasSize(12);
     }
 
     @Test
@@ -371,7 +378,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(30);
+        assertThat(Metric.values()).hasSize(31);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }
@@ -387,6 +394,18 @@ class DialerMetricsTest {
         assertThat(registry.get("dialer.foreign.calls").tag(DialerMetrics.TAG_KIND, "released").counter().count())
                 .isEqualTo(2);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> metrics.foreignCall("+14155550100"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void notification_countsByEventAndResult_andRefusesOtherValues() {
+        metrics.notification("cancelled", "rejected");
+
+        assertThat(registry.get("dialer.notifications").tag(DialerMetrics.TAG_EVENT, "cancelled")
+                .tag(DialerMetrics.TAG_RESULT, "rejected").counter().count()).isEqualTo(1);
+        assertThatThrownBy(() -> metrics.notification("started", "delivered"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> metrics.notification("completed", "lost"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
