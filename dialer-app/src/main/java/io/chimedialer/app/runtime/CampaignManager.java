@@ -1223,7 +1223,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     static void refuseIfNoEffect(String campaignId, String action, CampaignRun.State state) {
         boolean done = switch (action) {
             case "pause" -> state == CampaignRun.State.PAUSED;
-            case "resume" -> state == CampaignRun.State.RUNNING;
+            case "resume" -> state == CampaignRun.State.RUNNING || state == CampaignRun.State.SCHEDULED;
             case "cancel" -> state == CampaignRun.State.CANCELLING || state == CampaignRun.State.CANCELLED;
             default -> true;
         };
@@ -1234,6 +1234,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             case CANCELLING -> "it is being cancelled";
             case CANCELLED -> "it was cancelled; start it again with POST /v1/campaigns";
             case COMPLETED -> "it has completed; start it again with POST /v1/campaigns";
+            case ENDING, ENDED -> "it reached its scheduled end; start it again with a later end";
             case FAILED -> "it has failed; start it again with POST /v1/campaigns";
             case CREATED -> "it is starting; try again in a moment";
             default -> "it is " + state.name().toLowerCase(java.util.Locale.ROOT) + " now";
@@ -1309,7 +1310,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         boolean finished() {
             CampaignRun.State s = run.state();
             return s == CampaignRun.State.COMPLETED || s == CampaignRun.State.CANCELLED
-                    || s == CampaignRun.State.FAILED;
+                    || s == CampaignRun.State.ENDED || s == CampaignRun.State.FAILED;
         }
     }
 

@@ -65,10 +65,16 @@ final class RunContext {
         return s == State.CANCELLING || s == State.CANCELLED;
     }
 
-    /** Running or paused: new work may still start. */
+    /** Scheduled, running or paused: new work may still start. */
     boolean active() {
         State s = state.get();
-        return s == State.RUNNING || s == State.PAUSED;
+        return s == State.SCHEDULED || s == State.RUNNING || s == State.PAUSED;
+    }
+
+    /** Stopped at its scheduled end: no new call; what is left is recorded for a later run, not dialed. */
+    boolean ending() {
+        State s = state.get();
+        return s == State.ENDING || s == State.ENDED;
     }
 
     /** Whether every Region of the campaign has failed ({@code RegionHealth}): nothing can be dialed. */

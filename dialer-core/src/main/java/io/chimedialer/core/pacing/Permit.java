@@ -1,6 +1,7 @@
 package io.chimedialer.core.pacing;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.Disposable;
 
 /**
@@ -15,6 +16,8 @@ public final class Permit {
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile String attemptId;
     private volatile Disposable lifetimeGuard;
+    /** Released with this one: the campaign's own live-call permit, when the campaign has a cap. */
+    private final AtomicReference<Permit> companion = new AtomicReference<>();
 
     Permit(ActivePermits owner, long id, long acquiredAtNanos) {
         this.owner = owner;
@@ -56,6 +59,25 @@ public final class Permit {
         return owner.release(this);
     }
 
+    /**
+     * Ties another permit (the campaign's live-call permit) to this one: whatever releases this one (the call's end,
+     * the lifetime guard) releases it too. Tied to a permit already released, it is released at once.
+     */
+    void tie(Permit other) {
+        companion.set(other);
+        if (released.get()) {
+            Permit tied = companion.getAndSet(null);
+            if (tied != null) {
+                tied.release();
+            }
+        }
+    }
+
+    /** Unties the permit tied to this one, to tie it to another (an attempt sent again after AtCapacity). */
+    Permit untie() {
+        return companion.getAndSet(null);
+    }
+
     void bind(String attempt) {
         this.attemptId = attempt;
     }
@@ -66,6 +88,10 @@ public final class Permit {
             Disposable guard = lifetimeGuard;
             if (guard != null) {
                 guard.dispose();
+            }
+            Permit tied = companion.getAndSet(null);
+            if (tied != null) {
+                tied.release();
             }
         }
         return first;
