@@ -153,6 +153,7 @@ public final class ActivePermits {
             served = dispatchLocked();
         }
         served.forEach(w -> deliver(w, w.granted));
+        permit.releaseTied();
         return true;
     }
 

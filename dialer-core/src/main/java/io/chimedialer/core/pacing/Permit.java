@@ -73,6 +73,17 @@ public final class Permit {
         }
     }
 
+    /**
+     * Releases the permit tied to this one, once this one is back with its owner (so that a campaign's waiter that the
+     * campaign permit lets go never sees this Region permit still in use).
+     */
+    void releaseTied() {
+        Permit tied = companion.getAndSet(null);
+        if (tied != null) {
+            tied.release();
+        }
+    }
+
     /** Unties the permit tied to this one, to tie it to another (an attempt sent again after AtCapacity). */
     Permit untie() {
         return companion.getAndSet(null);
@@ -88,10 +99,6 @@ public final class Permit {
             Disposable guard = lifetimeGuard;
             if (guard != null) {
                 guard.dispose();
-            }
-            Permit tied = companion.getAndSet(null);
-            if (tied != null) {
-                tied.release();
             }
         }
         return first;
