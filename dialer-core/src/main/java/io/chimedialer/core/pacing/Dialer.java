@@ -48,6 +48,15 @@ import reactor.core.scheduler.Scheduler;
  * (the account's active-call quota is full; the call was not created) shrinks the Region's cap to what is
  * live, and the same attempt waits for a permit and is sent again, up to {@code maxAtCapacityRounds}.
  *
+ * <p><b>The campaign's own limits and priority</b> ({@link CampaignPacing}). Before a Region is chosen, a contact
+ * waits for a live-call permit of the campaign's {@code max-active-calls} (tied to the Region permit it then gets, so
+ * both come back together) and for the campaign's {@code calls-per-second} (counting the calls it admitted and has
+ * not sent), so that a campaign held by its own caps takes nothing of a shared Region meanwhile. In the Region, its
+ * active-call permit is queued by the campaign's priority, and its rate gate counts ahead of its own calls those of
+ * every campaign of a higher priority there, admitted or waiting ({@link RegionDemand}: strict, work-conserving).
+ * The Create then takes a permit of the campaign's rate and of the Region's ({@link ResilientCreate}). A Dialer
+ * dials once: its demand leaves the Regions when the returned Flux terminates.
+ *
  * <p><b>Failures.</b> Per-call failures are outcomes. If {@code beforePlace} fails, no attempt of its batch
  * is sent, nor any admitted attempt whose batch had not committed yet (the other commits in flight are
  * cancelled); their permits are released, and the returned Flux errors (the pipeline's failure is an event).
