@@ -320,6 +320,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         e.toString());
             }
         }
+        // In a cluster the campaign's own caps are split between the nodes, as the Regions' are.
+        Runnable unshare = node == null ? () -> { } : node.limits().share(run.pacing());
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> remaining(run), run::waiting);
         DialerMetrics.Registration statusGauges = runtime.metrics().campaignStatusGauges(campaign.name(),
@@ -336,6 +338,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         e -> log.warn("campaign {}: progress no longer logged: {}", campaign.name(), e.toString()));
         Mono<RunReport> report = run.start()
                 .doFinally(signal -> {
+                    unshare.run();
                     progress.dispose();
                     gauges.close();
                     statusGauges.close();

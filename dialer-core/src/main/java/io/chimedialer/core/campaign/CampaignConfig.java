@@ -29,7 +29,8 @@ import java.util.Objects;
  *                       NEW_OUTBOUND_CALL carrying its attempt id before it is closed as UNKNOWN and its permit
  *                       returned, at most {@code maxCallLifetime}; null gives {@link #DEFAULT_RECONCILE_GRACE}, or
  *                       {@code maxCallLifetime} when that is shorter
- * @param schedule       when the campaign may place calls ({@code start}, {@code end}); null: {@link CampaignSchedule#NONE}
+ * @param schedule       when the campaign may place calls ({@code start}, {@code end}); null:
+ *                       {@link CampaignSchedule#NONE}
  * @param limits         the campaign's own {@code calls-per-second} and {@code max-active-calls}, and its
  *                       {@code priority}; null: {@link CampaignLimits#NONE}
  */

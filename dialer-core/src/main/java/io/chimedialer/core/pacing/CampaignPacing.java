@@ -32,6 +32,8 @@ public final class CampaignPacing {
     private final Integer maxActiveCalls;
     private final RegionRateLimiter rate;
     private final ActivePermits liveCalls;
+    /** The rate this process paces the campaign at: its {@code calls-per-second}, or its share in a cluster. */
+    private volatile double rateShare;
 
     private CampaignPacing(String campaign, int priority, Double callsPerSecond, Integer maxActiveCalls,
                            RegionRateLimiter rate, ActivePermits liveCalls) {
@@ -41,6 +43,7 @@ public final class CampaignPacing {
         this.maxActiveCalls = maxActiveCalls;
         this.rate = rate;
         this.liveCalls = liveCalls;
+        this.rateShare = callsPerSecond == null ? 0 : callsPerSecond;
     }
 
     /** A campaign held only by its Regions' limits, of priority 0. */
@@ -62,12 +65,8 @@ public final class CampaignPacing {
                                     Duration maxCallLifetime, Scheduler scheduler) {
         Objects.requireNonNull(campaign, "campaign");
         Objects.requireNonNull(scheduler, "scheduler");
-        RegionRateLimiter rate = null;
-        if (callsPerSecond != null) {
-            if (!(callsPerSecond > 0) || callsPerSecond.isInfinite()) {
-                throw new IllegalArgumentException("calls-per-second must be > 0, was " + callsPerSecond);
-            }
-            rate = RegionRateLimiter.fixed("campaign:" + campaign, callsPerSecond, 1, MAX_RATE_WAIT, scheduler);
+        if (callsPerSecond != null && (!(callsPerSecond > 0) || callsPerSecond.isInfinite())) {
+            throw new IllegalArgumentException("calls-per-second must be > 0, was " + callsPerSecond);
         }
         ActivePermits live = null;
         if (maxActiveCalls != null) {
@@ -78,7 +77,36 @@ public final class CampaignPacing {
                     Objects.requireNonNull(maxCallLifetime, "maxCallLifetime").plus(LIFETIME_MARGIN),
                     Duration.ofSeconds(1), 1, scheduler, permit -> { });
         }
-        return new CampaignPacing(campaign, priority, callsPerSecond, maxActiveCalls, rate, live);
+        CampaignPacing[] self = new CampaignPacing[1];
+        RegionRateLimiter rate = callsPerSecond == null ? null : new RegionRateLimiter("campaign:" + campaign,
+                () -> self[0].rateShare, callsPerSecond, 1, MAX_RATE_WAIT, scheduler);
+        self[0] = new CampaignPacing(campaign, priority, callsPerSecond, maxActiveCalls, rate, live);
+        return self[0];
+    }
+
+    /**
+     * Sets this process's share of the campaign's caps, when several processes (a cluster's nodes) run it: the rate
+     * it paces the campaign at (at most its {@code calls-per-second}) and the live calls it may hold (0 stops new
+     * calls here). A cap the campaign does not have is ignored.
+     *
+     * @param callsPerSecond the share of the rate (&gt; 0)
+     * @param maxActiveCalls the share of the live calls (&gt;= 0)
+     */
+    public void setShare(double callsPerSecond, int maxActiveCalls) {
+        if (rate != null) {
+            if (!(callsPerSecond > 0)) {
+                throw new IllegalArgumentException("callsPerSecond must be > 0, was " + callsPerSecond);
+            }
+            rateShare = Math.min(callsPerSecond, this.callsPerSecond);
+        }
+        if (liveCalls != null) {
+            liveCalls.setConfiguredCap(Math.min(maxActiveCalls, this.maxActiveCalls));
+        }
+    }
+
+    /** The rate this process paces the campaign at now (its share in a cluster), when it has a rate. */
+    public OptionalDouble rateShare() {
+        return rate == null ? OptionalDouble.empty() : OptionalDouble.of(rateShare);
     }
 
     /** The campaign. */

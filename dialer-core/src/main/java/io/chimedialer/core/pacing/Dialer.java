@@ -180,19 +180,22 @@ public final class Dialer {
     }
 
     private Mono<Ticket> admitToRegion(DialRequest request, Permit ownPermit) {
-        return router.next(routeWait).flatMap(region -> region.permits().acquire(campaign.priority()).flatMap(permit -> {
-            RegionDemand.Lane lane = lane(region);
-            if (rateWait(region, lane) <= 0) {
-                return Mono.just(ticket(region, lane, request, permit, ownPermit));
-            }
-            // Waiting for the Region's rate: campaigns of a lower priority count this contact ahead of theirs.
-            lane.waiting.incrementAndGet();
-            return untilRateAllows(region, lane)
-                    .then(Mono.fromSupplier(() -> ticket(region, lane, request, permit, ownPermit)))
-                    .doFinally(signal -> lane.waiting.decrementAndGet())
-                    // Given up while waiting for the rate: the permit was never used.
-                    .doOnCancel(permit::release);
-        }));
+        return router.next(routeWait).flatMap(region -> region.permits().acquire(campaign.priority())
+                .flatMap(permit -> whenRateAllows(region, request, permit, ownPermit)));
+    }
+
+    private Mono<Ticket> whenRateAllows(RegionPacing region, DialRequest request, Permit permit, Permit ownPermit) {
+        RegionDemand.Lane lane = lane(region);
+        if (rateWait(region, lane) <= 0) {
+            return Mono.just(ticket(region, lane, request, permit, ownPermit));
+        }
+        // Waiting for the Region's rate: campaigns of a lower priority count this contact ahead of theirs.
+        lane.waiting.incrementAndGet();
+        return untilRateAllows(region, lane)
+                .then(Mono.fromSupplier(() -> ticket(region, lane, request, permit, ownPermit)))
+                .doFinally(signal -> lane.waiting.decrementAndGet())
+                // Given up while waiting for the rate: the permit was never used.
+                .doOnCancel(permit::release);
     }
 
     /** Completes when the campaign's own rate would let one more call go within the lookahead. */
