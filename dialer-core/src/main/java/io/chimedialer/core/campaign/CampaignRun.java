@@ -110,9 +110,7 @@ public final class CampaignRun {
         this.actionFailures = new ActionFailureStreak(setup.config().pauseAfterActionFailures());
         this.callOutcomes = new CallOutcomes(run, followUps, actionFailures, this::pauseOnError);
         this.recovery = new Recovery(run, followUps, callOutcomes::ended);
-        CampaignLimits limits = setup.config().limits();
-        this.pacing = CampaignPacing.of(id, limits.callsPerSecond(), limits.maxActiveCalls(), limits.priority(),
-                setup.config().maxCallLifetime(), setup.scheduler());
+        this.pacing = run.pacing;
         paused.tryEmitNext(false);
     }
 

@@ -104,6 +104,19 @@ public final class CampaignPacing {
         }
     }
 
+    /**
+     * Counts a call that is already live (taken over from a previous run) against the campaign's live-call cap, ahead
+     * of every waiter: a permit of the cap is tied to the call's Region permit and comes back with it. Nothing without
+     * a cap.
+     */
+    public void holdLive(Permit regionPermit) {
+        Objects.requireNonNull(regionPermit, "regionPermit");
+        if (liveCalls != null) {
+            liveCalls.acquireAheadFor(regionPermit.attemptId() == null ? "" : regionPermit.attemptId())
+                    .subscribe(regionPermit::tie);
+        }
+    }
+
     /** The rate this process paces the campaign at now (its share in a cluster), when it has a rate. */
     public OptionalDouble rateShare() {
         return rate == null ? OptionalDouble.empty() : OptionalDouble.of(rateShare);

@@ -186,4 +186,26 @@ class CampaignPacingTest {
         assertThat(between(timesOf("low"), Duration.ofSeconds(1), Duration.ofSeconds(21))).isBetween(185L, 191L);
         assertThat(fake.maxInAnyWindow("r", SECOND)).isEqualTo(10);
     }
+
+    @Test
+    void holdLive_callTakenOverFromAPreviousRun_countsAgainstTheCampaignCapUntilItsRegionPermitComesBack() {
+        RegionPacing r = region("r", 10, 10);
+        CampaignPacing campaign = CampaignPacing.of("c", null, 1, 0, Duration.ofMinutes(10), vts);
+        ActivePermits own = campaign.liveCalls().orElseThrow();
+        Permit live = r.permits().acquireAheadFor("a-previous").block();
+
+        campaign.holdLive(live);
+        // The campaign's one live call is the taken-over one: a new call of it waits.
+        assertThat(own.inUse()).isEqualTo(1);
+        dial(dialer(campaign, r), Fixtures.contacts(1), Duration.ofSeconds(2));
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        assertThat(fake.creates).isEmpty();
+
+        live.release();
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        finish();
+
+        assertThat(fake.creates).hasSize(1);
+        assertThat(own.inUse()).isZero();
+    }
 }
