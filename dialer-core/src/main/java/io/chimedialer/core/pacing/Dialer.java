@@ -260,7 +260,7 @@ public final class Dialer {
             if (held.getAsBoolean()) {
                 ticket.permit.release();
                 return Mono.just(new DialResult(ticket.attempt,
-                        new CreateOutcome.Withdrawn("not sent: the campaign was paused"), ticket.permit));
+                        new CreateOutcome.Withdrawn(ResilientCreate.HELD), ticket.permit));
             }
             if (suppressed.test(ticket.attempt.contact().number())) {
                 ticket.permit.release();

@@ -41,6 +41,9 @@ import reactor.util.retry.Retry;
  */
 public final class ResilientCreate {
 
+    /** The reason of an attempt not sent because its campaign holds its calls (paused, or at its scheduled end). */
+    static final String HELD = "not sent: the campaign was paused or reached its scheduled end";
+
     private final Originator originator;
     private final RetrySettings retry;
     private final Scheduler scheduler;
@@ -100,7 +103,7 @@ public final class ResilientCreate {
     public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, RegionRateLimiter campaignRate,
                                       Map<String, String> arguments, java.util.function.BooleanSupplier held) {
         Mono<CreateOutcome> once = Mono.defer(() -> held.getAsBoolean()
-                        ? Mono.<CreateOutcome>just(new CreateOutcome.Withdrawn("not sent: the campaign was paused"))
+                        ? Mono.<CreateOutcome>just(new CreateOutcome.Withdrawn(HELD))
                         : originator.create(attempt, region.config(), arguments))
                 .transform(call -> campaignRate == null ? withPermit(region.limiter(), scheduler, call)
                         : withPermits(campaignRate, region.limiter(), scheduler, call))
