@@ -68,7 +68,7 @@ final class Progress implements AutoCloseable {
     static String line(RunReport report, long remaining, long live, Instant now) {
         RunReport.Contacts contacts = report.contacts();
         boolean over = switch (report.state()) {
-            case "COMPLETED", "CANCELLED", "FAILED" -> true;
+            case "COMPLETED", "CANCELLED", "ENDED", "FAILED" -> true;
             default -> false;
         };
         long total = contacts.total();
@@ -76,6 +76,9 @@ final class Progress implements AutoCloseable {
         String bar = bar(done, total, "COMPLETED".equals(report.state()));
         if (report.pauseReason() != null) {
             return String.format(Locale.ROOT, "%s PAUSED: %s", bar, report.pauseReason());
+        }
+        if ("SCHEDULED".equals(report.state()) && report.schedule() != null) {
+            return String.format(Locale.ROOT, "%s SCHEDULED: waits for its start %s", bar, report.schedule().start());
         }
         long ended = report.outcomes().values().stream().mapToLong(Long::longValue).sum();
         long answered = report.outcomes().getOrDefault(Disposition.ANSWERED, 0L);
@@ -97,6 +100,9 @@ final class Progress implements AutoCloseable {
         report.regions().forEach((name, r) -> line.append(" | ").append(r.failure() != null ? name + " FAILED"
                 : String.format(Locale.ROOT, "%s %.1f/s of %s", name, r.recentCps(), number(r.configuredCps()))));
         line.append(" | ETA ").append(over ? "0m00s" : eta(report, remaining, now));
+        if (report.schedule() != null && report.schedule().endReason() != null) {
+            line.append(" | ").append(report.schedule().endReason());
+        }
         return line.toString();
     }
 

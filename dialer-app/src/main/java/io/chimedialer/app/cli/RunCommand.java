@@ -221,6 +221,12 @@ public final class RunCommand implements Callable<Integer> {
                     + "then run the same command again: it resumes the campaign.");
             return EXIT_PAUSED;
         }
+        if (report.schedule() != null && report.schedule().endReason() != null) {
+            long left = started.run().remaining();
+            System.err.println("dialer run: campaign " + campaign.name() + " " + report.schedule().endReason()
+                    + (left >= 0 ? "; " + left + " contacts not done stay dialable" : "")
+                    + ": give it a later end and run the same command again to resume it");
+        }
         return "COMPLETED".equals(report.state()) ? 0 : 1;
     }
 

@@ -41,7 +41,7 @@ public final class StatusCommand implements Callable<Integer> {
     /** Exit code of a failed request (no server, a refused token, an unknown campaign). */
     static final int EXIT_FAILED = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> FINAL_STATES = Set.of("COMPLETED", "CANCELLED", "FAILED");
+    private static final Set<String> FINAL_STATES = Set.of("COMPLETED", "CANCELLED", "ENDED", "FAILED");
     private static final String LOCAL = "http://127.0.0.1:" + DialerConfig.Server.DEFAULT_PORT;
 
     @Spec
@@ -282,6 +282,14 @@ public final class StatusCommand implements Callable<Integer> {
         s.append('\n');
         if (c.hasNonNull("pauseReason")) {
             s.append("  paused because: ").append(c.get("pauseReason").asText()).append('\n');
+        }
+        JsonNode schedule = c.path("schedule");
+        if (schedule.isObject()) {
+            s.append("  schedule    start ").append(schedule.path("start").asText("-")).append(", end ")
+                    .append(schedule.path("end").asText("-")).append('\n');
+            if (schedule.hasNonNull("endReason")) {
+                s.append("  ").append(schedule.get("endReason").asText()).append('\n');
+            }
         }
         s.append("  progress    ").append(f.progress()).append(", ").append(f.done()).append(" done, remaining ")
                 .append(f.remainingText()).append('\n');

@@ -5,6 +5,8 @@ import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.CallingWindowConfig;
 import io.chimedialer.core.contacts.PhoneNumbers;
 import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignLimits;
+import io.chimedialer.core.campaign.CampaignSchedule;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.core.flow.FlowConfig;
@@ -16,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.time.Duration;
+import java.time.ZonedDateTime;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -689,6 +692,10 @@ public final class ConfigLoader {
             c.error("reconcile-grace", "must not be longer than max-call-lifetime (" + lifetime.toString()
                     .substring(2).toLowerCase(Locale.ROOT) + ")");
         }
+        CampaignSchedule schedule = schedule(c);
+        CampaignLimits limits = new CampaignLimits(c.positive("calls-per-second", null),
+                c.integer("max-active-calls", null, 1, Integer.MAX_VALUE),
+                c.integer("priority", 0, Integer.MIN_VALUE, Integer.MAX_VALUE));
         c.finish();
         if (problems.size() > before) {
             return null;
@@ -696,11 +703,22 @@ public final class ConfigLoader {
         try {
             return new CampaignConfig(name, contacts, weights, defaultRegion, window, retry, flow, dncLists, lifetime,
                     redialUnknown, pauseAfterActionFailures == null ? CampaignConfig.DEFAULT_PAUSE_AFTER_ACTION_FAILURES
-                            : pauseAfterActionFailures, grace);
+                            : pauseAfterActionFailures, grace, schedule, limits);
         } catch (RuntimeException e) {
             constructorError(c, e);
             return null;
         }
+    }
+
+    /** The campaign's {@code start} and {@code end}; an end not after the start is an error on {@code end}. */
+    private static CampaignSchedule schedule(Section c) {
+        ZonedDateTime start = c.parsed("start", null, Values::dateTime);
+        ZonedDateTime end = c.parsed("end", null, Values::dateTime);
+        if (start != null && end != null && !end.toInstant().isAfter(start.toInstant())) {
+            c.error("end", "must be after start (" + start + "), was " + end);
+            return CampaignSchedule.NONE;
+        }
+        return new CampaignSchedule(start, end);
     }
 
     private static Map<String, Integer> weights(Section c, Set<String> regionNames) {

@@ -26,6 +26,52 @@ final class Values {
     private Values() {
     }
 
+    /** ISO-8601 local date-time, then an optional offset, then an optional [zone]. */
+    private static final java.time.format.DateTimeFormatter DATE_TIME = new java.time.format.DateTimeFormatterBuilder()
+            .append(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+            .optionalStart().appendOffsetId().optionalEnd()
+            .optionalStart().appendLiteral('[').parseCaseSensitive().appendZoneRegionId().appendLiteral(']')
+            .optionalEnd()
+            .toFormatter(Locale.ROOT);
+
+    /**
+     * Parses an ISO-8601 date and time with an offset or a zone (or both): {@code 2026-12-07T09:00:00-05:00},
+     * {@code 2026-12-07T14:00Z}, {@code 2026-12-07T09:00[America/New_York]}. With a zone and no offset, a local time
+     * that falls in a daylight-saving gap or overlap resolves as {@link java.time.ZonedDateTime#ofLocal} does (the
+     * earlier offset); with both, the offset must be valid in the zone.
+     */
+    static java.time.ZonedDateTime dateTime(String text) {
+        String s = text.trim();
+        String example = " (e.g. 2026-12-07T09:00:00-05:00 or 2026-12-07T09:00[America/New_York])";
+        java.time.temporal.TemporalAccessor parsed;
+        try {
+            parsed = DATE_TIME.parse(s);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("not an ISO-8601 date and time: '" + text + "'" + example);
+        }
+        java.time.LocalDateTime local = java.time.LocalDateTime.from(parsed);
+        java.time.ZoneOffset offset = parsed.query(java.time.temporal.TemporalQueries.offset());
+        ZoneId zone = parsed.query(java.time.temporal.TemporalQueries.zoneId());
+        if (zone instanceof java.time.ZoneOffset) {
+            zone = null;
+        }
+        if (offset == null && zone == null) {
+            throw new IllegalArgumentException("'" + text + "' has no offset or zone: say which clock it is on"
+                    + example);
+        }
+        if (zone == null) {
+            return java.time.ZonedDateTime.of(local, offset);
+        }
+        if (offset != null) {
+            if (!zone.getRules().isValidOffset(local, offset)) {
+                throw new IllegalArgumentException("'" + text + "': offset " + offset + " is not valid in " + zone
+                        + " at that time");
+            }
+            return java.time.ZonedDateTime.ofLocal(local, zone, offset);
+        }
+        return java.time.ZonedDateTime.ofLocal(local, zone, null);
+    }
+
     /**
      * Parses {@code 500ms}, {@code 10s}, {@code 10m}, {@code 2h}, {@code 1d}, combinations such as {@code 1h30m},
      * a plain {@code 0}, or ISO-8601 ({@code PT10M}).

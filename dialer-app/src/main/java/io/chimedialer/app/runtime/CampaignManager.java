@@ -331,6 +331,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         e.toString());
             }
         }
+        // In a cluster the campaign's own caps are split between the nodes, as the Regions' are.
+        Runnable unshare = node == null ? () -> { } : node.limits().share(run.pacing());
         DialerMetrics.Registration gauges = runtime.metrics().campaignGauges(campaign.name(),
                 () -> remaining(run), run::waiting);
         DialerMetrics.Registration statusGauges = runtime.metrics().campaignStatusGauges(campaign.name(),
@@ -347,6 +349,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                         e -> log.warn("campaign {}: progress no longer logged: {}", campaign.name(), e.toString()));
         Mono<RunReport> report = run.start()
                 .doFinally(signal -> {
+                    unshare.run();
                     progress.dispose();
                     gauges.close();
                     statusGauges.close();
@@ -1339,7 +1342,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     static void refuseIfNoEffect(String campaignId, String action, CampaignRun.State state) {
         boolean done = switch (action) {
             case "pause" -> state == CampaignRun.State.PAUSED;
-            case "resume" -> state == CampaignRun.State.RUNNING;
+            case "resume" -> state == CampaignRun.State.RUNNING || state == CampaignRun.State.SCHEDULED;
             case "cancel" -> state == CampaignRun.State.CANCELLING || state == CampaignRun.State.CANCELLED;
             default -> true;
         };
@@ -1350,6 +1353,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             case CANCELLING -> "it is being cancelled";
             case CANCELLED -> "it was cancelled; start it again with POST /v1/campaigns";
             case COMPLETED -> "it has completed; start it again with POST /v1/campaigns";
+            case ENDING, ENDED -> "it reached its scheduled end; start it again with a later end";
             case FAILED -> "it has failed; start it again with POST /v1/campaigns";
             case CREATED -> "it is starting; try again in a moment";
             default -> "it is " + state.name().toLowerCase(java.util.Locale.ROOT) + " now";
@@ -1434,7 +1438,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         boolean finished() {
             CampaignRun.State s = run.state();
             return s == CampaignRun.State.COMPLETED || s == CampaignRun.State.CANCELLED
-                    || s == CampaignRun.State.FAILED;
+                    || s == CampaignRun.State.ENDED || s == CampaignRun.State.FAILED;
         }
     }
 

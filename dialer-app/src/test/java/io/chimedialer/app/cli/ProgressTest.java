@@ -55,6 +55,25 @@ class ProgressTest {
         assertThat(Progress.eta(report, 50, NOW)).isEqualTo("1m40s");
     }
 
+    @Test
+    void line_scheduledOrEndedAtItsEnd_saysWhen() {
+        RunReport waiting = withSchedule(report("SCHEDULED", 100, 0, 0, 0, 0, RunReport.NO_FOLLOW_UPS),
+                new RunReport.Schedule("2026-12-07T09:00-05:00", "2026-12-07T17:00-05:00", null));
+        RunReport ended = withSchedule(report("ENDED", 100, 0, 60, 60, 0, RunReport.NO_FOLLOW_UPS),
+                new RunReport.Schedule(null, "2026-12-07T17:00-05:00",
+                        "ended at its scheduled end 2026-12-07T17:00-05:00"));
+
+        assertThat(Progress.line(waiting, 100, 0, NOW))
+                .endsWith("SCHEDULED: waits for its start 2026-12-07T09:00-05:00");
+        assertThat(Progress.line(ended, 40, 0, NOW)).contains("ETA 0m00s")
+                .endsWith("| ended at its scheduled end 2026-12-07T17:00-05:00");
+    }
+
+    private static RunReport withSchedule(RunReport r, RunReport.Schedule schedule) {
+        return new RunReport(r.campaign(), r.state(), r.contacts(), r.attempts(), r.outcomes(), r.regions(),
+                r.durationSeconds(), r.withdrawn(), r.pauseReason(), r.followUps(), schedule, null);
+    }
+
     /** A report with {@code ended} attempts ended, 16 of them answered (when at least 16 ended). */
     private static RunReport report(String state, long total, long alreadyDone, long attempts, long ended,
                                     long waitingFollowUps, RunReport.FollowUps followUps) {

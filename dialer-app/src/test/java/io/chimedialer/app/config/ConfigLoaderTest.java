@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.campaign.CampaignConfig;
+import io.chimedialer.core.campaign.CampaignLimits;
+import io.chimedialer.core.campaign.CampaignSchedule;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.campaign.RetryConfig;
 import io.chimedialer.core.flow.FlowConfig;
@@ -14,6 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.time.LocalTime;
 import java.util.EnumSet;
 import java.util.List;
@@ -493,6 +498,65 @@ class ConfigLoaderTest {
                 + " is unknown waits for its call to show up before it ends UNKNOWN");
         assertThat(e.problems().get(1).message()).isEqualTo("must not be longer than max-call-lifetime (30m)");
         assertThat(e.getMessage()).contains("campaigns.word.reconcile-grace");
+    }
+
+    @Test
+    void load_scheduleCapsAndPriority_bound() throws Exception {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  offset:
+                    regions: [us-east-1]
+                    start: 2026-12-07T09:00:00-05:00
+                    end: "2026-12-07T17:30:00-05:00"
+                    calls-per-second: 0.5
+                    max-active-calls: 4
+                    priority: 10
+                  zone: { regions: [us-east-1], start: "2026-12-07T09:00[America/New_York]", priority: -2 }
+                  plain: { regions: [us-east-1] }
+                """));
+
+        DialerConfig c = ConfigLoader.load(f, Map.of());
+
+        CampaignConfig offset = c.campaign("offset").orElseThrow();
+        assertThat(offset.schedule().start()).isEqualTo(ZonedDateTime.parse("2026-12-07T09:00:00-05:00"));
+        assertThat(offset.schedule().endInstant()).contains(Instant.parse("2026-12-07T22:30:00Z"));
+        assertThat(offset.limits()).isEqualTo(new CampaignLimits(0.5, 4, 10));
+        CampaignConfig zone = c.campaign("zone").orElseThrow();
+        assertThat(zone.schedule().start().getZone()).isEqualTo(ZoneId.of("America/New_York"));
+        assertThat(zone.schedule().startInstant()).contains(Instant.parse("2026-12-07T14:00:00Z"));
+        assertThat(zone.schedule().end()).isNull();
+        assertThat(zone.limits()).isEqualTo(new CampaignLimits(null, null, -2));
+        CampaignConfig plain = c.campaign("plain").orElseThrow();
+        assertThat(plain.schedule()).isEqualTo(CampaignSchedule.NONE);
+        assertThat(plain.limits()).isEqualTo(CampaignLimits.NONE);
+    }
+
+    @Test
+    void load_badScheduleCapsOrPriority_errorsNamingEachKey() throws IOException {
+        Path f = write("dialer.yaml", minimal("""
+                campaigns:
+                  backwards: { regions: [us-east-1], start: "2026-12-07T17:00Z", end: "2026-12-07T09:00-05:00" }
+                  same: { regions: [us-east-1], start: "2026-12-07T14:00Z", end: "2026-12-07T09:00-05:00" }
+                  noZone: { regions: [us-east-1], start: "2026-12-07T09:00" }
+                  word: { regions: [us-east-1], end: tomorrow }
+                  caps: { regions: [us-east-1], calls-per-second: 0, max-active-calls: 0, priority: 1.5 }
+                """));
+
+        ConfigException e = failure(f, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::keyPath, ConfigProblem::line).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("campaigns.backwards.end", 6),
+                org.assertj.core.groups.Tuple.tuple("campaigns.same.end", 7),
+                org.assertj.core.groups.Tuple.tuple("campaigns.noZone.start", 8),
+                org.assertj.core.groups.Tuple.tuple("campaigns.word.end", 9),
+                org.assertj.core.groups.Tuple.tuple("campaigns.caps.calls-per-second", 10),
+                org.assertj.core.groups.Tuple.tuple("campaigns.caps.max-active-calls", 10),
+                org.assertj.core.groups.Tuple.tuple("campaigns.caps.priority", 10));
+        assertThat(e.problems().get(0).message()).isEqualTo(
+                "must be after start (2026-12-07T17:00Z), was 2026-12-07T09:00-05:00");
+        assertThat(e.problems().get(2).message()).startsWith("'2026-12-07T09:00' has no offset or zone");
+        assertThat(e.problems().get(3).message()).startsWith("not an ISO-8601 date and time: 'tomorrow'");
+        assertThat(e.problems().get(6).message()).startsWith("expected a whole number");
     }
 
     @Test

@@ -29,16 +29,30 @@ import java.util.Objects;
  *                       NEW_OUTBOUND_CALL carrying its attempt id before it is closed as UNKNOWN and its permit
  *                       returned, at most {@code maxCallLifetime}; null gives {@link #DEFAULT_RECONCILE_GRACE}, or
  *                       {@code maxCallLifetime} when that is shorter
+ * @param schedule       when the campaign may place calls ({@code start}, {@code end}); null:
+ *                       {@link CampaignSchedule#NONE}
+ * @param limits         the campaign's own {@code calls-per-second} and {@code max-active-calls}, and its
+ *                       {@code priority}; null: {@link CampaignLimits#NONE}
  */
 public record CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
                              CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow,
                              List<String> dncLists, Duration maxCallLifetime, boolean redialUnknown,
-                             int pauseAfterActionFailures, Duration reconcileGrace) {
+                             int pauseAfterActionFailures, Duration reconcileGrace, CampaignSchedule schedule,
+                             CampaignLimits limits) {
 
     /** The default of {@code pause-after-action-failures}. */
     public static final int DEFAULT_PAUSE_AFTER_ACTION_FAILURES = 20;
     /** The reconciliation grace unless configured: 30 s. */
     public static final Duration DEFAULT_RECONCILE_GRACE = Duration.ofSeconds(30);
+
+    /** A campaign without a schedule or limits of its own, at priority 0. */
+    public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
+                          CallingWindowConfig callingWindow, RetryConfig retry, FlowConfig flow, List<String> dncLists,
+                          Duration maxCallLifetime, boolean redialUnknown, int pauseAfterActionFailures,
+                          Duration reconcileGrace) {
+        this(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists, maxCallLifetime,
+                redialUnknown, pauseAfterActionFailures, reconcileGrace, null, null);
+    }
 
     /** A campaign with the default reconciliation grace. */
     public CampaignConfig(String name, String contacts, Map<String, Integer> regions, String defaultRegion,
@@ -93,6 +107,8 @@ public record CampaignConfig(String name, String contacts, Map<String, Integer> 
             throw new IllegalArgumentException("reconcile-grace must be > 0 and at most max-call-lifetime ("
                     + maxCallLifetime + "), was " + reconcileGrace);
         }
+        schedule = schedule == null ? CampaignSchedule.NONE : schedule;
+        limits = limits == null ? CampaignLimits.NONE : limits;
     }
 
     /**
@@ -118,5 +134,17 @@ public record CampaignConfig(String name, String contacts, Map<String, Integer> 
                     return d.getNano() == 0 ? d : Duration.ofSeconds(d.getSeconds() + 1);
                 })
                 .orElse(UNBOUNDED_FLOW_LIFETIME);
+    }
+
+    /** This campaign with another schedule. */
+    public CampaignConfig withSchedule(CampaignSchedule other) {
+        return new CampaignConfig(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists,
+                maxCallLifetime, redialUnknown, pauseAfterActionFailures, reconcileGrace, other, limits);
+    }
+
+    /** This campaign with other limits of its own. */
+    public CampaignConfig withLimits(CampaignLimits other) {
+        return new CampaignConfig(name, contacts, regions, defaultRegion, callingWindow, retry, flow, dncLists,
+                maxCallLifetime, redialUnknown, pauseAfterActionFailures, reconcileGrace, schedule, other);
     }
 }

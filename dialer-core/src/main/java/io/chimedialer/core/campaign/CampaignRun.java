@@ -5,12 +5,15 @@ import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.contacts.ClaimGuard;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.ledger.Ledger;
+import io.chimedialer.core.pacing.ActivePermits;
+import io.chimedialer.core.pacing.CampaignPacing;
 import io.chimedialer.core.pacing.DialRequest;
 import io.chimedialer.core.pacing.Dialer;
 import io.chimedialer.core.pacing.RegionHealth;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.RegionRouter;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,8 +56,11 @@ public final class CampaignRun {
     /** How often the Region router looks again at Regions that were all busy. */
     private static final Duration ROUTER_RECHECK = Duration.ofMillis(100);
 
-    /** The lifecycle of a run. */
-    public enum State { CREATED, RUNNING, PAUSED, CANCELLING, CANCELLED, COMPLETED, FAILED }
+    /**
+     * The lifecycle of a run. SCHEDULED: waiting for its scheduled start (no call). ENDING: its scheduled end came;
+     * no new call starts, the calls in progress finish; then ENDED, with {@link #endReason()}.
+     */
+    public enum State { CREATED, SCHEDULED, RUNNING, PAUSED, ENDING, CANCELLING, CANCELLED, COMPLETED, ENDED, FAILED }
 
     /** Starts a run's setup; see {@link RunSetup} for what it needs and its defaults. */
     public static RunSetup.Builder setup(CampaignConfig config) {
@@ -79,7 +85,10 @@ public final class CampaignRun {
     /** Every state the run enters, in order; the latest is replayed to a late subscriber. */
     private final Sinks.Many<State> states = Sinks.many().replay().latest();
     private volatile String pauseReason;
+    private volatile String endReason;
+    private final CampaignPacing pacing;
     private final Sinks.Empty<Void> cancelSignal = Sinks.empty();
+    private final Sinks.Empty<Void> endSignal = Sinks.empty();
     private final Sinks.Empty<Void> done = Sinks.empty();
     private final Sinks.Empty<Void> recovered = Sinks.empty();
     private final Disposable.Composite subscriptions = Disposables.composite();
@@ -101,6 +110,7 @@ public final class CampaignRun {
         this.actionFailures = new ActionFailureStreak(setup.config().pauseAfterActionFailures());
         this.callOutcomes = new CallOutcomes(run, followUps, actionFailures, this::pauseOnError);
         this.recovery = new Recovery(run, followUps, callOutcomes::ended);
+        this.pacing = run.pacing;
         paused.tryEmitNext(false);
     }
 
@@ -151,12 +161,31 @@ public final class CampaignRun {
      * when the pipeline itself fails (e.g. the ledger refuses intents for good).
      */
     public Mono<RunReport> start() {
-        if (!run.state.compareAndSet(State.CREATED, State.RUNNING)) {
+        CampaignSchedule schedule = setup.config().schedule();
+        Instant now = run.now();
+        Duration untilStart = schedule.startInstant().map(at -> Duration.between(now, at))
+                .filter(d -> !d.isNegative() && !d.isZero()).orElse(Duration.ZERO);
+        State first = untilStart.isZero() ? State.RUNNING : State.SCHEDULED;
+        if (!run.state.compareAndSet(State.CREATED, first)) {
             return Mono.error(new IllegalStateException("campaign " + id + " was already started"));
         }
         startedAtNanos = run.nanos();
-        entered(State.RUNNING);
-        log.info("campaign {} started", id);
+        entered(first);
+        if (first == State.SCHEDULED) {
+            log.info("campaign {} scheduled: it waits for its start {} (in {})", id, schedule.start(),
+                    untilStart.toString().substring(2).toLowerCase(Locale.ROOT));
+            subscriptions.add(Mono.delay(untilStart, setup.scheduler()).subscribe(t -> onScheduledStart()));
+        } else {
+            log.info("campaign {} started", id);
+        }
+        schedule.endInstant().ifPresent(end -> {
+            Duration untilEnd = Duration.between(now, end);
+            if (untilEnd.isNegative() || untilEnd.isZero()) {
+                endAtSchedule();
+            } else {
+                subscriptions.add(Mono.delay(untilEnd, setup.scheduler()).subscribe(t -> endAtSchedule()));
+            }
+        });
         // Each event's step updates the run at once, in event order, and its writes are part of the chain.
         subscriptions.add(setup.registry().bus().events(id)
                 .flatMap(callOutcomes::onEvent, UNBOUNDED)
@@ -164,8 +193,10 @@ public final class CampaignRun {
         subscriptions.add(followUps.timers()
                 .subscribe(v -> { }, e -> log.error("campaign {}: follow-ups failed", id, e)));
         // On resume, the previous run's open attempts and follow-ups are taken over before any contact is read.
+        // A scheduled run takes over the previous run's open work at once, and reads no contact before its start.
         Flux<DialRequest> input = recovery.recoverPrevious()
                 .doFinally(signal -> recovered.tryEmitEmpty())
+                .then(untilStart.isZero() ? Mono.<Void>empty() : Mono.delay(untilStart, setup.scheduler()).then())
                 .thenMany(Flux.merge(1, admission.firstAttempts(), followUps.due()))
                 .takeUntilOther(cancelSignal.asMono())
                 .concatMap(request -> Mono.defer(() -> {
@@ -173,13 +204,19 @@ public final class CampaignRun {
                         pauseOnError(regionsDownReason());
                     }
                     return whileRunning();
-                }).thenReturn(request), 0);
-        Dialer dialer = new Dialer(id, router(), setup.create(), setup.dialer(), setup.attemptIds(), setup.scheduler());
+                }).thenReturn(request), 0)
+                // At the scheduled end, even a request held by a pause: it was not written, it stays dialable.
+                .takeUntilOther(endSignal.asMono());
+        Dialer dialer = new Dialer(pacing, router(), setup.create(), setup.dialer(), setup.attemptIds(),
+                setup.scheduler());
         // Calls admitted before a pause are not sent: withdrawn, their contacts queued again before admission (where
         // the pause holds them, with no open intent); after a cancel they are withheld, never sent.
         subscriptions.add(dialer.dialRequests(input, fence::beforePlace,
                         number -> run.cancelling() || fence.withheld(number) || setup.dnc().contains(number),
-                        () -> run.state.get() == State.PAUSED)
+                        () -> {
+                            State s = run.state.get();
+                            return s == State.PAUSED || s == State.ENDING;
+                        })
                 .flatMap(dialOutcomes::onDialResult, UNBOUNDED)
                 .subscribe(v -> { }, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
@@ -244,7 +281,8 @@ public final class CampaignRun {
      * resume, and a stopped process leaves no open intent for them); live calls go on.
      */
     public void pause() {
-        if (run.state.compareAndSet(State.RUNNING, State.PAUSED)) {
+        State before = run.state.getAndUpdate(s -> s == State.RUNNING || s == State.SCHEDULED ? State.PAUSED : s);
+        if (before == State.RUNNING || before == State.SCHEDULED) {
             paused.tryEmitNext(true);
             entered(State.PAUSED);
             log.info("campaign {} paused", id);
@@ -284,7 +322,8 @@ public final class CampaignRun {
      * alike starts over.
      */
     public void resume() {
-        if (run.state.compareAndSet(State.PAUSED, State.RUNNING)) {
+        State next = beforeStart() ? State.SCHEDULED : State.RUNNING;
+        if (run.state.compareAndSet(State.PAUSED, next)) {
             for (String name : setup.config().regions().keySet()) {
                 RegionPacing pacing = setup.regions().get(name);
                 if (pacing != null && pacing.health().restore()) {
@@ -294,9 +333,51 @@ public final class CampaignRun {
             pauseReason = null;
             actionFailures.reset();
             paused.tryEmitNext(false);
-            entered(State.RUNNING);
-            log.info("campaign {} resumed", id);
+            entered(next);
+            log.info("campaign {} resumed{}", id, next == State.SCHEDULED ? ": it waits for its scheduled start "
+                    + setup.config().schedule().start() : "");
         }
+    }
+
+    private boolean beforeStart() {
+        return setup.config().schedule().startInstant().map(start -> run.now().isBefore(start)).orElse(false);
+    }
+
+    /** The scheduled start came: a run waiting for it dials from now (a paused one once resumed). */
+    private void onScheduledStart() {
+        if (run.state.compareAndSet(State.SCHEDULED, State.RUNNING)) {
+            entered(State.RUNNING);
+            log.info("campaign {} started at its scheduled start {}", id, setup.config().schedule().start());
+        }
+    }
+
+    /**
+     * The scheduled end came: no new call starts (admitted calls not yet sent are withdrawn, follow-ups are left in
+     * the ledger for a later run, contacts not read stay unread), the calls in progress finish and their outcomes
+     * are recorded; then the run is ENDED with the reason.
+     */
+    private void endAtSchedule() {
+        State before = run.state.getAndUpdate(s -> s == State.SCHEDULED || s == State.RUNNING || s == State.PAUSED
+                ? State.ENDING : s);
+        if (before != State.SCHEDULED && before != State.RUNNING && before != State.PAUSED) {
+            return;
+        }
+        endReason = "ended at its scheduled end " + setup.config().schedule().end();
+        entered(State.ENDING);
+        log.info("campaign {} {}: no new calls; {} calls in progress finish, contacts not dialed stay dialable", id,
+                endReason, placedCalls());
+        endSignal.tryEmitEmpty();
+        checkDone();
+    }
+
+    /** Why the run stopped placing calls by itself ("ended at its scheduled end ..."), or null. */
+    public String endReason() {
+        return endReason;
+    }
+
+    /** The campaign's own pacing: its caps beside the Regions' and its priority. */
+    public CampaignPacing pacing() {
+        return pacing;
     }
 
     private String regionsDownReason() {
@@ -315,8 +396,9 @@ public final class CampaignRun {
      * live call has ended.
      */
     public void cancel() {
-        State before = run.state.getAndUpdate(s -> s == State.RUNNING || s == State.PAUSED ? State.CANCELLING : s);
-        if (before != State.RUNNING && before != State.PAUSED) {
+        State before = run.state.getAndUpdate(s -> s == State.RUNNING || s == State.PAUSED || s == State.SCHEDULED
+                || s == State.ENDING ? State.CANCELLING : s);
+        if (before != State.RUNNING && before != State.PAUSED && before != State.SCHEDULED && before != State.ENDING) {
             return;
         }
         entered(State.CANCELLING);
@@ -369,6 +451,12 @@ public final class CampaignRun {
             }
             return;
         }
+        if (s == State.ENDING) {
+            if (dialDone.get() && run.live.isEmpty() && run.writes.idle()) {
+                finish(State.ENDED);
+            }
+            return;
+        }
         if (sourceDone.get() && run.pending.get() == 0) {
             followUps.complete();
             if (dialDone.get() && run.writes.idle()) {
@@ -378,17 +466,20 @@ public final class CampaignRun {
     }
 
     private void finish(State end) {
-        State before = run.state.getAndUpdate(s -> s == State.COMPLETED || s == State.CANCELLED || s == State.FAILED
-                ? s : end);
-        if (before == State.COMPLETED || before == State.CANCELLED || before == State.FAILED) {
+        State before = run.state.getAndUpdate(s -> isFinal(s) ? s : end);
+        if (isFinal(before)) {
             return;
         }
-        log.info("campaign {} {}: {} attempts, outcomes {}", id, end.name().toLowerCase(Locale.ROOT),
-                counters.attempts.sum(), counters.outcomes());
+        log.info("campaign {} {}: {} attempts, outcomes {}", id, end == State.ENDED ? endReason
+                : end.name().toLowerCase(Locale.ROOT), counters.attempts.sum(), counters.outcomes());
         subscriptions.dispose();
         entered(end);
         states.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
         done.tryEmitEmpty();
+    }
+
+    private static boolean isFinal(State s) {
+        return s == State.COMPLETED || s == State.CANCELLED || s == State.ENDED || s == State.FAILED;
     }
 
     /** Tells {@link #states()} a state the run entered; transitions are serialized by the busy-looping handler. */
@@ -397,8 +488,9 @@ public final class CampaignRun {
     }
 
     /**
-     * The states the run enters, as they happen (the current one first): RUNNING, PAUSED (by an operator or
-     * {@link #pauseOnError}), CANCELLING, and the final COMPLETED, CANCELLED or FAILED, after which it completes.
+     * The states the run enters, as they happen (the current one first): SCHEDULED (waiting for its start),
+     * RUNNING, PAUSED (by an operator or {@link #pauseOnError}), ENDING (its scheduled end came), CANCELLING, and the
+     * final COMPLETED, ENDED, CANCELLED or FAILED, after which it completes.
      */
     public Flux<State> states() {
         return states.asFlux();
@@ -429,7 +521,16 @@ public final class CampaignRun {
                     pacing.permits().peak(), pacing.permits().configuredCap(), failure, t.recentCps(run.nanos())));
         }
         Map<Disposition, Long> outcomes = new EnumMap<>(counters.outcomes());
+        CampaignSchedule schedule = setup.config().schedule();
+        RunReport.Schedule scheduleReport = schedule.isScheduled() || endReason != null
+                ? new RunReport.Schedule(schedule.start() == null ? null : schedule.start().toString(),
+                        schedule.end() == null ? null : schedule.end().toString(), endReason)
+                : null;
+        CampaignLimits limits = setup.config().limits();
+        RunReport.Limits limitsReport = new RunReport.Limits(limits.callsPerSecond(), limits.maxActiveCalls(),
+                limits.priority(), pacing.liveCalls().map(ActivePermits::peak).orElse(null));
         return new RunReport(id, run.state.get().name(), contacts, counters.attempts.sum(), outcomes, regions,
-                Math.max(0, seconds), counters.withdrawn.sum(), pauseReason, followUps.pending());
+                Math.max(0, seconds), counters.withdrawn.sum(), pauseReason, followUps.pending(), scheduleReport,
+                limitsReport);
     }
 }

@@ -73,7 +73,8 @@ final class FollowUps {
      * @return whether a follow-up was scheduled (else the contact is final)
      */
     boolean afterEnd(Attempt attempt, Disposition disposition) {
-        if (!run.active()) {
+        boolean ending = run.ending();
+        if (!run.active() && !ending) {
             return false;
         }
         CampaignConfig config = run.setup.config();
@@ -90,6 +91,15 @@ final class FollowUps {
             delay = retry.perNumberWindow(); // the per-number cap: no more attempts within its window
         }
         int next = attempt.attemptNumber() + 1;
+        if (ending) {
+            // Past the scheduled end: the follow-up is recorded for a later run of the campaign, not dialed by this
+            // one; the contact is not final. Its write is part of the run (the run ends once it has landed).
+            timers.emitNext(run.writes.track(run.setup.ledger()
+                    .scheduleFollowUp(run.id, attempt.contact().id(), attempt.contact().number(), next,
+                            run.now().plus(delay))
+                    .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())), serialize());
+            return true;
+        }
         run.pending.incrementAndGet();
         Mono<Void> recorded = run.writes.track(run.setup.ledger()
                 .scheduleFollowUp(run.id, attempt.contact().id(), attempt.contact().number(), next,
@@ -160,9 +170,10 @@ final class FollowUps {
     private Mono<Void> release(DialRequest request, long[] key) {
         dueTimes.remove(key);
         if (!run.active()) {
-            // cancelled meanwhile: the follow-up is dropped and the contact is final
+            // cancelled meanwhile: the follow-up is dropped and the contact is final; at the scheduled end, it stays
+            // in the ledger for a later run
             run.counters.followUpsPending.decrement();
-            run.workEnded(true);
+            run.workEnded(!run.ending());
             return Mono.empty();
         }
         Instant at = run.now();

@@ -170,6 +170,8 @@ final class Recovery {
         RegionPacing pacing = attempt.region() == null ? null : run.setup.regions().get(attempt.region());
         if (pacing != null) {
             pacing.permits().acquireAheadFor(attempt.attemptId()).subscribe(permit -> {
+                // ... and against the campaign's own cap, if it has one.
+                run.pacing.holdLive(permit);
                 if (!entry.holdPermit(permit)) {
                     permit.release(); // it ended before the permit came
                 }

@@ -2,6 +2,7 @@ package io.chimedialer.core.campaign;
 
 import io.chimedialer.core.campaign.CampaignRun.State;
 import io.chimedialer.core.ledger.LedgerUnavailableException;
+import io.chimedialer.core.pacing.CampaignPacing;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -36,6 +37,8 @@ final class RunContext {
      * withdrawn, never a call): when the list reaches them they are not counted as done in an earlier run.
      */
     final Set<String> redialedFirstAttempts = ConcurrentHashMap.newKeySet();
+    /** The campaign's own caps and priority. */
+    final CampaignPacing pacing;
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final Runnable checkDone;
 
@@ -44,6 +47,9 @@ final class RunContext {
         this.id = setup.config().name();
         this.checkDone = checkDone;
         this.writes = new LedgerWrites(id, counters.ledgerWriteFailures, checkDone);
+        CampaignLimits limits = setup.config().limits();
+        this.pacing = CampaignPacing.of(id, limits.callsPerSecond(), limits.maxActiveCalls(), limits.priority(),
+                setup.config().maxCallLifetime(), setup.scheduler());
     }
 
     /** Lets the run check whether it is over, after a piece of work ended. */
@@ -65,10 +71,16 @@ final class RunContext {
         return s == State.CANCELLING || s == State.CANCELLED;
     }
 
-    /** Running or paused: new work may still start. */
+    /** Scheduled, running or paused: new work may still start. */
     boolean active() {
         State s = state.get();
-        return s == State.RUNNING || s == State.PAUSED;
+        return s == State.SCHEDULED || s == State.RUNNING || s == State.PAUSED;
+    }
+
+    /** Stopped at its scheduled end: no new call; what is left is recorded for a later run, not dialed. */
+    boolean ending() {
+        State s = state.get();
+        return s == State.ENDING || s == State.ENDED;
     }
 
     /** Whether every Region of the campaign has failed ({@code RegionHealth}): nothing can be dialed. */

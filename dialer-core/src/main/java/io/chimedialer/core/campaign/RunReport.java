@@ -18,10 +18,42 @@ import java.util.Map;
  *                        dialed again): not counted in {@code attempts}
  * @param pauseReason     why the campaign paused by itself (e.g. every Region failed), or null
  * @param followUps       the further attempts scheduled and not yet dialed (retries waiting for their delay)
+ * @param schedule        the campaign's scheduled start and end and why it stopped at its end, or null when it has
+ *                        no schedule
+ * @param limits          the campaign's own caps and priority (null in reports made before they existed)
  */
 public record RunReport(String campaign, String state, Contacts contacts, long attempts, Map<Disposition, Long> outcomes,
                         Map<String, RegionReport> regions, double durationSeconds, long withdrawn,
-                        String pauseReason, FollowUps followUps) {
+                        String pauseReason, FollowUps followUps, Schedule schedule, Limits limits) {
+
+    /** A report of a campaign without a schedule, whose limits are not reported. */
+    public RunReport(String campaign, String state, Contacts contacts, long attempts, Map<Disposition, Long> outcomes,
+                     Map<String, RegionReport> regions, double durationSeconds, long withdrawn, String pauseReason,
+                     FollowUps followUps) {
+        this(campaign, state, contacts, attempts, outcomes, regions, durationSeconds, withdrawn, pauseReason,
+                followUps, null, null);
+    }
+
+    /**
+     * The campaign's schedule.
+     *
+     * @param start     the scheduled start as configured (ISO-8601 with its offset or zone), or null
+     * @param end       the scheduled end as configured, or null
+     * @param endReason set once the end came: "ended at its scheduled end ..."; null before
+     */
+    public record Schedule(String start, String end, String endReason) {
+    }
+
+    /**
+     * The campaign's own limits, beside its Regions'.
+     *
+     * @param callsPerSecond its Creates per second over all its Regions, or null for none
+     * @param maxActiveCalls its live calls at most, or null for none
+     * @param priority       its priority in Regions shared with other campaigns
+     * @param peakActive     the most live calls it held at once under its own cap, or null without one
+     */
+    public record Limits(Double callsPerSecond, Integer maxActiveCalls, int priority, Integer peakActive) {
+    }
 
     /** No follow-up pending. */
     public static final FollowUps NO_FOLLOW_UPS = new FollowUps(0, null, null);

@@ -1,5 +1,6 @@
 package io.chimedialer.core.cluster;
 
+import io.chimedialer.core.pacing.CampaignPacing;
 import io.chimedialer.core.pacing.RegionPacing;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,6 +71,8 @@ public final class ClusterLimits {
 
     private final String nodeId;
     private final Map<String, Region> regions = new LinkedHashMap<>();
+    /** The campaigns this node runs with caps of their own: each gets its share as the Regions do. */
+    private final List<CampaignPacing> campaigns = new ArrayList<>();
     private List<String> members = List.of();
     private boolean fenced;
 
@@ -99,6 +102,33 @@ public final class ClusterLimits {
             RegionShare total = totals.get(name);
             regions.put(name, new Region(target, total.callsPerSecond(), total.maxActiveCalls()));
         });
+    }
+
+    /**
+     * Splits a campaign's own caps ({@code calls-per-second}, {@code max-active-calls}) between the live nodes as the
+     * Regions' are: each node paces it at {@code rate / n} and holds at most its share of the cap. Every node that
+     * runs the campaign must share it so; a node that does not run it leaves its share unused. The share follows
+     * every heartbeat, lowered and raised at once (a node that joins may overlap the others for one heartbeat).
+     *
+     * @return ends the sharing (when the run is over)
+     */
+    public synchronized Runnable share(CampaignPacing campaign) {
+        Objects.requireNonNull(campaign, "campaign");
+        campaigns.add(campaign);
+        if (!members.isEmpty()) {
+            shareCampaign(campaign, members);
+        }
+        return () -> {
+            synchronized (this) {
+                campaigns.remove(campaign);
+            }
+        };
+    }
+
+    private void shareCampaign(CampaignPacing campaign, List<String> now) {
+        RegionShare share = share(now, nodeId, campaign.callsPerSecond().orElse(1.0),
+                campaign.maxActiveCalls().orElse(0));
+        campaign.setShare(share.callsPerSecond(), share.maxActiveCalls());
     }
 
     /** This node. */
@@ -192,6 +222,9 @@ public final class ClusterLimits {
                 r.target.cap(cap);
                 changed = true;
             }
+        }
+        for (CampaignPacing campaign : campaigns) {
+            shareCampaign(campaign, now);
         }
         if (fenced && acknowledged) {
             fenced = false;

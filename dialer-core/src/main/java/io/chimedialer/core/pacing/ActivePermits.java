@@ -1,9 +1,9 @@
 package io.chimedialer.core.pacing;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.LinkedList;
+import java.util.ListIterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +17,8 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * A Region's active-call permits: at most {@link #cap()} calls are live at once. Non-blocking: {@link #acquire()}
- * completes when a permit is free, waiters are served first come first served.
+ * completes when a permit is free, waiters are served first come first served within a priority, and a waiter of a
+ * higher priority ({@link #acquire(int)}: a campaign's {@code priority}) before every waiter of a lower one.
  *
  * <p><b>Capacity shrink.</b> When Chime answers ResourceLimitExceeded the account's quota is full (it may
  * be shared with other users), so {@link #shrinkTo(int)} drops the cap to the number of calls that are
@@ -41,7 +42,8 @@ public final class ActivePermits {
     private final int recoveryStep;
     private final Scheduler scheduler;
     private final Consumer<Permit> onReclaim;
-    private final Deque<Waiter> waiters = new ArrayDeque<>();
+    /** Waiters in the order they are served: by priority (highest first), then first come first served. */
+    private final LinkedList<Waiter> waiters = new LinkedList<>();
 
     private int cap;
     private int inUse;
@@ -87,7 +89,15 @@ public final class ActivePermits {
      * granted to a cancelled waiter goes back to the pool.
      */
     public Mono<Permit> acquire() {
-        return acquire(false);
+        return acquire(0);
+    }
+
+    /**
+     * Like {@link #acquire()}, served before every waiter of a lower priority (after those of the same or a higher
+     * one): how campaigns sharing a Region get its live calls by their {@code priority}.
+     */
+    public Mono<Permit> acquire(int priority) {
+        return acquire(false, priority);
     }
 
     /**
@@ -95,7 +105,7 @@ public final class ActivePermits {
      * the ledger) that must be sent again after the account's quota was found full.
      */
     public Mono<Permit> acquireAhead() {
-        return acquire(true);
+        return acquire(true, Integer.MAX_VALUE);
     }
 
     /**
@@ -104,19 +114,19 @@ public final class ActivePermits {
      */
     public Mono<Permit> acquireAheadFor(String attemptId) {
         java.util.Objects.requireNonNull(attemptId, "attemptId");
-        return acquire(true).doOnNext(permit -> permit.bind(attemptId));
+        return acquire(true, Integer.MAX_VALUE).doOnNext(permit -> permit.bind(attemptId));
     }
 
-    private Mono<Permit> acquire(boolean ahead) {
+    private Mono<Permit> acquire(boolean ahead, int priority) {
         return Mono.create(sink -> {
-            Waiter waiter = new Waiter(sink);
+            Waiter waiter = new Waiter(sink, priority);
             Permit now;
             synchronized (this) {
                 now = (ahead || waiters.isEmpty()) && inUse < cap ? grantLocked() : null;
                 if (now == null && ahead) {
                     waiters.addFirst(waiter);
                 } else if (now == null) {
-                    waiters.addLast(waiter);
+                    enqueueLocked(waiter);
                 } else {
                     waiter.granted = now;
                 }
@@ -143,6 +153,7 @@ public final class ActivePermits {
             served = dispatchLocked();
         }
         served.forEach(w -> deliver(w, w.granted));
+        permit.releaseTied();
         return true;
     }
 
@@ -236,6 +247,22 @@ public final class ActivePermits {
         served.forEach(w -> deliver(w, w.granted));
     }
 
+    /** Queues a waiter behind every waiter of its priority or a higher one. */
+    private void enqueueLocked(Waiter waiter) {
+        if (waiters.isEmpty() || waiters.getLast().priority >= waiter.priority) {
+            waiters.addLast(waiter);
+            return;
+        }
+        ListIterator<Waiter> it = waiters.listIterator(waiters.size());
+        while (it.hasPrevious()) {
+            if (it.previous().priority >= waiter.priority) {
+                it.next();
+                break;
+            }
+        }
+        it.add(waiter);
+    }
+
     private Permit grantLocked() {
         inUse++;
         peak = Math.max(peak, inUse);
@@ -294,11 +321,13 @@ public final class ActivePermits {
 
     private static final class Waiter {
         final MonoSink<Permit> sink;
+        final int priority;
         Permit granted;
         boolean delivering;
 
-        Waiter(MonoSink<Permit> sink) {
+        Waiter(MonoSink<Permit> sink, int priority) {
             this.sink = sink;
+            this.priority = priority;
         }
     }
 }

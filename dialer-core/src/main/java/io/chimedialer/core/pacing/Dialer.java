@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -47,6 +48,15 @@ import reactor.core.scheduler.Scheduler;
  * (the account's active-call quota is full; the call was not created) shrinks the Region's cap to what is
  * live, and the same attempt waits for a permit and is sent again, up to {@code maxAtCapacityRounds}.
  *
+ * <p><b>The campaign's own limits and priority</b> ({@link CampaignPacing}). Before a Region is chosen, a contact
+ * waits for a live-call permit of the campaign's {@code max-active-calls} (tied to the Region permit it then gets, so
+ * both come back together) and for the campaign's {@code calls-per-second} (counting the calls it admitted and has
+ * not sent), so that a campaign held by its own caps takes nothing of a shared Region meanwhile. In the Region, its
+ * active-call permit is queued by the campaign's priority, and its rate gate counts ahead of its own calls those of
+ * every campaign of a higher priority there, admitted or waiting ({@link RegionDemand}: strict, work-conserving).
+ * The Create then takes a permit of the campaign's rate and of the Region's ({@link ResilientCreate}). A Dialer
+ * dials once: its demand leaves the Regions when the returned Flux terminates.
+ *
  * <p><b>Failures.</b> Per-call failures are outcomes. If {@code beforePlace} fails, no attempt of its batch
  * is sent, nor any admitted attempt whose batch had not committed yet (the other commits in flight are
  * cancelled); their permits are released, and the returned Flux errors (the pipeline's failure is an event).
@@ -63,9 +73,13 @@ public final class Dialer {
     private final Scheduler scheduler;
     private final int concurrency;
     private final long lookaheadNanos;
-    private final Map<String, PendingCount> pending = new ConcurrentHashMap<>();
+    private final CampaignPacing campaign;
+    /** This campaign's demand in each of its Regions, by Region name (see {@link RegionDemand}). */
+    private final Map<String, RegionDemand.Lane> lanes = new ConcurrentHashMap<>();
+    /** Calls admitted to any Region and not yet sent: what the campaign's own rate gate counts. */
+    private final AtomicInteger admitted = new AtomicInteger();
     /** The router's view of each Region's rate: this Dialer's own admission gate, counting what it admitted. */
-    private final java.util.function.ToLongFunction<RegionPacing> routeWait = region -> rateWait(region, pending(region));
+    private final java.util.function.ToLongFunction<RegionPacing> routeWait = region -> rateWait(region, lane(region));
 
     /**
      * @param campaignId the campaign (sent in every call's ArgumentsMap)
@@ -77,7 +91,18 @@ public final class Dialer {
      */
     public Dialer(String campaignId, RegionRouter router, ResilientCreate create, DialerSettings settings,
                   Supplier<String> attemptIds, Scheduler scheduler) {
-        this.campaignId = Objects.requireNonNull(campaignId, "campaignId");
+        this(CampaignPacing.unlimited(campaignId), router, create, settings, attemptIds, scheduler);
+    }
+
+    /**
+     * A Dialer that also holds the campaign's own limits and takes its Regions' rate by its priority.
+     *
+     * @param campaign   the campaign's pacing; its name is sent in every call's ArgumentsMap
+     */
+    public Dialer(CampaignPacing campaign, RegionRouter router, ResilientCreate create, DialerSettings settings,
+                  Supplier<String> attemptIds, Scheduler scheduler) {
+        this.campaign = Objects.requireNonNull(campaign, "campaign");
+        this.campaignId = campaign.campaign();
         this.router = Objects.requireNonNull(router, "router");
         this.create = Objects.requireNonNull(create, "create");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -133,28 +158,70 @@ public final class Dialer {
                 .transform(intents::apply)
                 .flatMap(ticket -> place(ticket, suppressed, held, 0), concurrency)
                 // Tickets dropped by a cancel or an error (admitted, not yet committed) were never sent.
-                .doOnDiscard(Ticket.class, this::drop);
+                .doOnDiscard(Ticket.class, this::drop)
+                // The campaign no longer takes any Region's rate: lower priorities get all of it.
+                .doFinally(signal -> lanes.forEach((name, lane) -> router.regions().stream()
+                        .filter(r -> r.name().equals(name)).forEach(r -> r.demand().leave(lane))));
     }
 
+    /**
+     * The campaign's own limits first (a live-call permit of its cap, then its rate), so that a campaign held by
+     * them takes nothing of a Region meanwhile; then a Region, its active-call permit (by priority) and its rate.
+     */
     private Mono<Ticket> admit(DialRequest request) {
-        return router.next(routeWait).flatMap(region -> region.permits().acquire().flatMap(permit -> {
-            PendingCount pending = pending(region);
-            if (rateWait(region, pending) <= 0) {
-                return Mono.just(ticket(region, pending, request, permit));
-            }
-            return untilRateAllows(region, pending)
-                    .then(Mono.fromSupplier(() -> ticket(region, pending, request, permit)))
-                    // Given up while waiting for the rate: the permit was never used.
-                    .doOnCancel(permit::release);
-        }));
+        Optional<ActivePermits> own = campaign.liveCalls();
+        if (own.isEmpty()) {
+            return untilCampaignRateAllows().then(Mono.defer(() -> admitToRegion(request, null)));
+        }
+        return own.get().acquire().flatMap(ownPermit -> untilCampaignRateAllows()
+                .then(Mono.defer(() -> admitToRegion(request, ownPermit)))
+                // Given up before its call was admitted: the campaign's permit was never used.
+                .doOnCancel(ownPermit::release));
     }
 
-    private Ticket ticket(RegionPacing region, PendingCount pending, DialRequest request, Permit permit) {
+    private Mono<Ticket> admitToRegion(DialRequest request, Permit ownPermit) {
+        return router.next(routeWait).flatMap(region -> region.permits().acquire(campaign.priority())
+                .flatMap(permit -> whenRateAllows(region, request, permit, ownPermit)));
+    }
+
+    private Mono<Ticket> whenRateAllows(RegionPacing region, DialRequest request, Permit permit, Permit ownPermit) {
+        RegionDemand.Lane lane = lane(region);
+        if (rateWait(region, lane) <= 0) {
+            return Mono.just(ticket(region, lane, request, permit, ownPermit));
+        }
+        // Waiting for the Region's rate: campaigns of a lower priority count this contact ahead of theirs.
+        lane.waiting.incrementAndGet();
+        return untilRateAllows(region, lane)
+                .then(Mono.fromSupplier(() -> ticket(region, lane, request, permit, ownPermit)))
+                .doFinally(signal -> lane.waiting.decrementAndGet())
+                // Given up while waiting for the rate: the permit was never used.
+                .doOnCancel(permit::release);
+    }
+
+    /** Completes when the campaign's own rate would let one more call go within the lookahead. */
+    private Mono<Void> untilCampaignRateAllows() {
+        if (campaign.rate() == null) {
+            return Mono.empty();
+        }
+        return Mono.defer(() -> {
+            long wait = campaign.rate().nanosToPermit(admitted.get() + 1) - lookaheadNanos;
+            return wait <= 0 ? Mono.<Void>empty()
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilCampaignRateAllows());
+        });
+    }
+
+    private Ticket ticket(RegionPacing region, RegionDemand.Lane lane, DialRequest request, Permit permit,
+                          Permit ownPermit) {
         Attempt attempt = new Attempt(attemptIds.get(), campaignId, request.contact(), request.attemptNumber(),
                 region.name(), region.nextFromNumber());
         permit.bind(attempt.attemptId());
-        pending.count.incrementAndGet();
-        return new Ticket(region, pending, attempt, request, permit, new AtomicBoolean());
+        if (ownPermit != null) {
+            ownPermit.bind(attempt.attemptId());
+            permit.tie(ownPermit);
+        }
+        lane.pending.incrementAndGet();
+        admitted.incrementAndGet();
+        return new Ticket(region, lane, attempt, request, permit, new AtomicBoolean());
     }
 
     /**
@@ -164,25 +231,27 @@ public final class Dialer {
      * before they are sent. The chain still takes its own rate permit when it runs; this only keeps
      * admission in step with it. One O(1) look at the limiter per check, whatever the rate.
      */
-    private Mono<Void> untilRateAllows(RegionPacing region, PendingCount pending) {
+    private Mono<Void> untilRateAllows(RegionPacing region, RegionDemand.Lane lane) {
         return Mono.defer(() -> {
-            long wait = rateWait(region, pending);
+            long wait = rateWait(region, lane);
             return wait <= 0 ? Mono.<Void>empty()
-                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region, pending));
+                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(untilRateAllows(region, lane));
         });
     }
 
     /**
      * How long one more call admitted in the Region now would wait for its rate beyond the lookahead (0 or
-     * less: none). The router routes by it too, so that a rate-bound Region does not hold back the others.
+     * less: none). The router routes by it too, so that a rate-bound Region does not hold back the others. The
+     * calls of campaigns of a higher priority in the Region, admitted or waiting, go first ({@link RegionDemand}).
      */
-    private long rateWait(RegionPacing region, PendingCount pending) {
-        return region.limiter().nanosToPermit(pending.count.get() + 1) - lookaheadNanos;
+    private long rateWait(RegionPacing region, RegionDemand.Lane lane) {
+        return region.limiter().nanosToPermit(lane.pending.get() + region.demand().ahead(lane) + 1) - lookaheadNanos;
     }
 
-    private PendingCount pending(RegionPacing region) {
-        PendingCount known = pending.get(region.name());
-        return known != null ? known : pending.computeIfAbsent(region.name(), k -> new PendingCount());
+    private RegionDemand.Lane lane(RegionPacing region) {
+        RegionDemand.Lane known = lanes.get(region.name());
+        return known != null ? known
+                : lanes.computeIfAbsent(region.name(), k -> region.demand().join(campaign.priority()));
     }
 
     private Mono<DialResult> place(Ticket ticket, Predicate<String> suppressed, BooleanSupplier held, int round) {
@@ -191,7 +260,7 @@ public final class Dialer {
             if (held.getAsBoolean()) {
                 ticket.permit.release();
                 return Mono.just(new DialResult(ticket.attempt,
-                        new CreateOutcome.Withdrawn("not sent: the campaign was paused"), ticket.permit));
+                        new CreateOutcome.Withdrawn(ResilientCreate.HELD), ticket.permit));
             }
             if (suppressed.test(ticket.attempt.contact().number())) {
                 ticket.permit.release();
@@ -209,7 +278,7 @@ public final class Dialer {
                 // The Region has not accepted a Create yet: one goes first, the others wait for its outcome.
                 return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, held, round));
             }
-            return create.create(ticket.attempt, ticket.region, ticket.request.arguments(), held)
+            return create.create(ticket.attempt, ticket.region, campaign.rate(), ticket.request.arguments(), held)
                     .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))
                     .flatMap(outcome -> settle(ticket, outcome, suppressed, held, round));
         });
@@ -219,11 +288,16 @@ public final class Dialer {
                                     BooleanSupplier held, int round) {
         if (outcome instanceof CreateOutcome.AtCapacity && round < settings.maxAtCapacityRounds()) {
             ActivePermits permits = ticket.region.permits();
-            // Shrink before releasing: released first, the permit would go straight to a waiter.
+            // Shrink before releasing: released first, the permit would go straight to a waiter. The campaign's own
+            // live-call permit stays with the attempt.
             permits.shrinkTo(permits.inUse() - 1);
+            Permit own = ticket.permit.untie();
             ticket.permit.release();
             return permits.acquireAhead().flatMap(permit -> {
                 permit.bind(ticket.attempt.attemptId());
+                if (own != null) {
+                    permit.tie(own);
+                }
                 return place(ticket.withPermit(permit), suppressed, held, round + 1);
             });
         }
@@ -241,20 +315,16 @@ public final class Dialer {
 
     private void leave(Ticket ticket) {
         if (ticket.left.compareAndSet(false, true)) {
-            ticket.pending.count.decrementAndGet();
+            ticket.lane.pending.decrementAndGet();
+            admitted.decrementAndGet();
         }
     }
 
-    /** Attempts admitted to a Region and not yet sent (nor dropped). */
-    private static final class PendingCount {
-        final AtomicInteger count = new AtomicInteger();
-    }
-
     /** An admitted attempt; {@code left} turns true once it stops counting as pending admission. */
-    private record Ticket(RegionPacing region, PendingCount pending, Attempt attempt, DialRequest request,
+    private record Ticket(RegionPacing region, RegionDemand.Lane lane, Attempt attempt, DialRequest request,
                           Permit permit, AtomicBoolean left) {
         Ticket withPermit(Permit other) {
-            return new Ticket(region, pending, attempt, request, other, left);
+            return new Ticket(region, lane, attempt, request, other, left);
         }
     }
 }

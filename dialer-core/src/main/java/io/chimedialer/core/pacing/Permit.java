@@ -1,6 +1,7 @@
 package io.chimedialer.core.pacing;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.Disposable;
 
 /**
@@ -15,6 +16,8 @@ public final class Permit {
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile String attemptId;
     private volatile Disposable lifetimeGuard;
+    /** Released with this one: the campaign's own live-call permit, when the campaign has a cap. */
+    private final AtomicReference<Permit> companion = new AtomicReference<>();
 
     Permit(ActivePermits owner, long id, long acquiredAtNanos) {
         this.owner = owner;
@@ -54,6 +57,36 @@ public final class Permit {
      */
     public boolean release() {
         return owner.release(this);
+    }
+
+    /**
+     * Ties another permit (the campaign's live-call permit) to this one: whatever releases this one (the call's end,
+     * the lifetime guard) releases it too. Tied to a permit already released, it is released at once.
+     */
+    void tie(Permit other) {
+        companion.set(other);
+        if (released.get()) {
+            Permit tied = companion.getAndSet(null);
+            if (tied != null) {
+                tied.release();
+            }
+        }
+    }
+
+    /**
+     * Releases the permit tied to this one, once this one is back with its owner (so that a campaign's waiter that the
+     * campaign permit lets go never sees this Region permit still in use).
+     */
+    void releaseTied() {
+        Permit tied = companion.getAndSet(null);
+        if (tied != null) {
+            tied.release();
+        }
+    }
+
+    /** Unties the permit tied to this one, to tie it to another (an attempt sent again after AtCapacity). */
+    Permit untie() {
+        return companion.getAndSet(null);
     }
 
     void bind(String attempt) {

@@ -22,7 +22,8 @@ import reactor.core.scheduler.Scheduler;
 /**
  * Everything that paces one Region, shared by every campaign that dials there: its {@link AdaptiveRate},
  * its create {@link RegionRateLimiter} (named after the Region), its {@link CircuitBreaker} (named after the
- * Region), its {@link ActivePermits}, its {@link RegionHealth}, the hang-up limiter, and the from-number rotation.
+ * Region), its {@link ActivePermits}, its {@link RegionHealth}, the hang-up limiter, the from-number rotation, and the
+ * share of its rate between the campaigns by priority ({@link RegionDemand}).
  * All of it runs on
  * the given scheduler's time. Thread-safe.
  */
@@ -38,6 +39,7 @@ public final class RegionPacing {
     private final CircuitBreaker breaker;
     private final ActivePermits permits;
     private final RegionHealth health;
+    private final RegionDemand demand = new RegionDemand();
     private final AtomicLong fromCursor = new AtomicLong();
 
     private RegionPacing(RegionConfig config, AdaptiveRate rate, RegionRateLimiter limiter,
@@ -144,6 +146,11 @@ public final class RegionPacing {
     /** The active-call permits. */
     public ActivePermits permits() {
         return permits;
+    }
+
+    /** How the campaigns dialing here share the rate by priority. */
+    RegionDemand demand() {
+        return demand;
     }
 
     /** The next from-number of the Region's pool, round robin. */

@@ -41,6 +41,9 @@ import reactor.util.retry.Retry;
  */
 public final class ResilientCreate {
 
+    /** The reason of an attempt not sent because its campaign holds its calls (paused, or at its scheduled end). */
+    static final String HELD = "not sent: the campaign was paused or reached its scheduled end";
+
     private final Originator originator;
     private final RetrySettings retry;
     private final Scheduler scheduler;
@@ -86,10 +89,24 @@ public final class ResilientCreate {
      */
     public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, Map<String, String> arguments,
                                       java.util.function.BooleanSupplier held) {
+        return create(attempt, region, null, arguments, held);
+    }
+
+    /**
+     * Like {@link #create(Attempt, RegionPacing, Map, java.util.function.BooleanSupplier)}, under the campaign's
+     * own rate as well as the Region's: in the limiter step the campaign's permit is reserved (and waited for)
+     * first, then the Region's, and right before the request both are confirmed at once
+     * ({@link RegionRateLimiter#nanosToSendBoth}). Each retry takes a new permit of both.
+     *
+     * @param campaignRate the campaign's {@code calls-per-second} limiter, or null when it has none
+     */
+    public Mono<CreateOutcome> create(Attempt attempt, RegionPacing region, RegionRateLimiter campaignRate,
+                                      Map<String, String> arguments, java.util.function.BooleanSupplier held) {
         Mono<CreateOutcome> once = Mono.defer(() -> held.getAsBoolean()
-                        ? Mono.<CreateOutcome>just(new CreateOutcome.Withdrawn("not sent: the campaign was paused"))
+                        ? Mono.<CreateOutcome>just(new CreateOutcome.Withdrawn(HELD))
                         : originator.create(attempt, region.config(), arguments))
-                .transform(call -> withPermit(region.limiter(), scheduler, call))
+                .transform(call -> campaignRate == null ? withPermit(region.limiter(), scheduler, call)
+                        : withPermits(campaignRate, region.limiter(), scheduler, call))
                 .transform(CircuitBreakerOperator.of(region.breaker()))
                 // Both mean "not sent": an open breaker, or a rate wait beyond the limiter's timeout (which
                 // the breaker ignores: it is local congestion, not the Region's health).
@@ -137,6 +154,40 @@ public final class ResilientCreate {
                 return Mono.error(RequestNotPermitted.createRequestNotPermitted(limiter));
             }
             return waitNanos == 0 ? send : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(send);
+        });
+    }
+
+    /**
+     * Like {@link #withPermit}, under two limiters: a permit of {@code campaign} is reserved and waited for, then
+     * one of {@code region}; right before the call both confirm the send at once. A wait beyond either limiter's
+     * timeout errors with {@link RequestNotPermitted}.
+     */
+    static <T> Mono<T> withPermits(RegionRateLimiter campaign, RegionRateLimiter region, Scheduler scheduler,
+                                   Mono<T> call) {
+        Mono<T> send = atSendTime(campaign, region, scheduler, call);
+        Mono<T> regionThenSend = Mono.defer(() -> {
+            long waitNanos = region.reservePermission();
+            if (waitNanos < 0) {
+                return Mono.error(RequestNotPermitted.createRequestNotPermitted(region));
+            }
+            return waitNanos == 0 ? send : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(send);
+        });
+        return Mono.defer(() -> {
+            long waitNanos = campaign.reservePermission();
+            if (waitNanos < 0) {
+                return Mono.error(RequestNotPermitted.createRequestNotPermitted(campaign));
+            }
+            return waitNanos == 0 ? regionThenSend
+                    : Mono.delay(Duration.ofNanos(waitNanos), scheduler).then(regionThenSend);
+        });
+    }
+
+    private static <T> Mono<T> atSendTime(RegionRateLimiter campaign, RegionRateLimiter region, Scheduler scheduler,
+                                          Mono<T> call) {
+        return Mono.defer(() -> {
+            long wait = RegionRateLimiter.nanosToSendBoth(campaign, region);
+            return wait == 0 ? call : Mono.delay(Duration.ofNanos(wait), scheduler)
+                    .then(atSendTime(campaign, region, scheduler, call));
         });
     }
 

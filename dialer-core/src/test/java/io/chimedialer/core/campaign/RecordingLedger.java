@@ -62,6 +62,15 @@ final class RecordingLedger implements Ledger {
         return Mono.fromRunnable(() -> withdrawn.putIfAbsent(attempt.attemptId(), state + ": " + reason));
     }
 
+    /** Follow-ups scheduled, as {@code contactKey#attemptNumber}. */
+    final List<String> followUpsScheduled = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Mono<Void> scheduleFollowUp(String campaignId, String contactKey, String number, int attemptNumber,
+                                       Instant due) {
+        return Mono.fromRunnable(() -> followUpsScheduled.add(contactKey + "#" + attemptNumber));
+    }
+
     @Override
     public Mono<Void> markFollowUpTaken(String campaignId, String contactKey, int attemptNumber, Instant at) {
         return Mono.fromRunnable(() -> followUpsTaken.add(contactKey + "#" + attemptNumber));

@@ -153,4 +153,26 @@ class ClusterLimitsTest {
         limits.apply(List.of(node("a"), node("b", "a", "b")), Map.of());
         assertThat(limits.shares().get(EAST)).as("released once the calls ended").isEqualTo(new RegionShare(4.5, 5));
     }
+
+    @Test
+    void share_campaignWithCapsOfItsOwn_eachNodePacesItAtItsShare_andTheFullCapsWhenAlone() {
+        ClusterLimits limits = limits("b");
+        io.chimedialer.core.pacing.CampaignPacing campaign = io.chimedialer.core.pacing.CampaignPacing.of("c", 6.0, 5,
+                0, java.time.Duration.ofMinutes(10), reactor.test.scheduler.VirtualTimeScheduler.create());
+        Runnable unshare = limits.share(campaign);
+
+        limits.apply(List.of(node("a", "a", "b", "c"), node("c", "a", "b", "c")));
+
+        // Three nodes: 2/s each; 5 live calls split 2, 2, 1 in node-id order ("b" is second).
+        assertThat(campaign.rateShare()).hasValue(2.0);
+        assertThat(campaign.liveCalls().orElseThrow().configuredCap()).isEqualTo(2);
+
+        limits.apply(List.of());
+        assertThat(campaign.rateShare()).hasValue(6.0);
+        assertThat(campaign.liveCalls().orElseThrow().configuredCap()).isEqualTo(5);
+
+        unshare.run();
+        limits.apply(List.of(node("a", "a", "b"), node("c", "a", "b", "c")));
+        assertThat(campaign.rateShare()).hasValue(6.0);
+    }
 }

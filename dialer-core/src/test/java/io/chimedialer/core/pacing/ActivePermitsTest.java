@@ -175,4 +175,43 @@ class ActivePermitsTest {
         assertThat(permits.cap()).isEqualTo(4);
         assertThat(permits.configuredCap()).isEqualTo(4);
     }
+
+    @Test
+    void acquire_waitersOfSeveralPriorities_higherServedFirstThenFirstComeFirstServed() {
+        ActivePermits permits = permits(1, 1);
+        AtomicReference<Permit> held = new AtomicReference<>();
+        permits.acquire().subscribe(held::set);
+        List<String> served = new CopyOnWriteArrayList<>();
+        AtomicReference<Permit> last = new AtomicReference<>();
+        for (String name : List.of("low-1:0", "high-1:5", "low-2:0", "mid:2", "high-2:5")) {
+            int priority = Integer.parseInt(name.substring(name.indexOf(':') + 1));
+            permits.acquire(priority).subscribe(p -> {
+                served.add(name);
+                last.set(p);
+            });
+        }
+
+        held.get().release();
+        for (int i = 0; i < 4; i++) {
+            last.get().release();
+        }
+
+        assertThat(served).containsExactly("high-1:5", "high-2:5", "mid:2", "low-1:0", "low-2:0");
+    }
+
+    @Test
+    void release_ofARegionPermitWithATiedCampaignPermit_releasesBoth() {
+        ActivePermits region = permits(5, 1);
+        ActivePermits campaign = permits(1, 1);
+        AtomicReference<Permit> regionPermit = new AtomicReference<>();
+        AtomicReference<Permit> campaignPermit = new AtomicReference<>();
+        region.acquire().subscribe(regionPermit::set);
+        campaign.acquire().subscribe(campaignPermit::set);
+        regionPermit.get().tie(campaignPermit.get());
+
+        regionPermit.get().release();
+
+        assertThat(campaign.inUse()).isZero();
+        assertThat(campaignPermit.get().isReleased()).isTrue();
+    }
 }

@@ -195,6 +195,39 @@ public final class RegionRateLimiter implements RateLimiter {
      */
     public synchronized long nanosToSend() {
         long now = now();
+        long wait = sendWait(now);
+        if (wait > 0) {
+            return wait;
+        }
+        recordSend(now);
+        return 0L;
+    }
+
+    /**
+     * Like {@link #nanosToSend()} on two limiters at once (a campaign's own rate and its Region's): the send is
+     * recorded in both only when both allow it now; otherwise nothing is recorded and the longer wait is returned.
+     * Recording one and then waiting for the other would log a send that really goes later, and a later send than
+     * logged could put more calls in a second than the rate. Locks {@code outer}, then {@code inner}: pass a
+     * campaign's limiter as {@code outer} and a Region's as {@code inner}, always in that order.
+     */
+    public static long nanosToSendBoth(RegionRateLimiter outer, RegionRateLimiter inner) {
+        synchronized (outer) {
+            synchronized (inner) {
+                long outerNow = outer.now();
+                long innerNow = inner.now();
+                long wait = Math.max(outer.sendWait(outerNow), inner.sendWait(innerNow));
+                if (wait > 0) {
+                    return wait;
+                }
+                outer.recordSend(outerNow);
+                inner.recordSend(innerNow);
+                return 0L;
+            }
+        }
+    }
+
+    /** How long until a send is allowed at {@code now} (0 or less: now); records nothing. Holds the lock. */
+    private long sendWait(long now) {
         double r = currentRate();
         long interval = interval(r);
         int n = Math.min(windowCount(r), maxWindow);
@@ -206,9 +239,14 @@ public final class RegionRateLimiter implements RateLimiter {
         if (sends.count >= n) {
             free = Math.max(free, sends.back(n) + window);
         }
-        if (free > now) {
-            return free - now;
-        }
+        return free > now ? free - now : 0L;
+    }
+
+    /** Records a send at {@code now}. Holds the lock. */
+    private void recordSend(long now) {
+        double r = currentRate();
+        long interval = interval(r);
+        int n = Math.min(windowCount(r), maxWindow);
         sendTat = Math.max(now, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
         sends.add(now, n);
         // The sends within (now - 1 s, now]: this one, and those of the last count still in that second.
@@ -217,7 +255,6 @@ public final class RegionRateLimiter implements RateLimiter {
             sentInSecond--;
         }
         maxSentInSecond = Math.max(maxSentInSecond, sentInSecond);
-        return 0L;
     }
 
     /**
