@@ -7,7 +7,9 @@ public enum NoticeEvent {
     /** An operator cancelled the campaign and its last live call ended. */
     CANCELLED("cancelled"),
     /** The campaign paused by itself on an error no contact caused (e.g. every Region failed). */
-    PAUSED_ON_ERROR("paused-on-error");
+    PAUSED_ON_ERROR("paused-on-error"),
+    /** The campaign reached its scheduled {@code end} (its last live call ended); undialed contacts stay dialable. */
+    ENDED("ended");
 
     private final String wireName;
 

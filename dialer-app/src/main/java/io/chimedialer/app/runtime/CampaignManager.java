@@ -456,6 +456,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         NoticeEvent event = switch (state) {
             case COMPLETED -> NoticeEvent.COMPLETED;
             case CANCELLED -> NoticeEvent.CANCELLED;
+            case ENDED -> NoticeEvent.ENDED;
             // pauseOnError sets the reason before the state is entered; an operator's pause has none.
             case PAUSED -> run.pauseReason() != null ? NoticeEvent.PAUSED_ON_ERROR : null;
             default -> null;
@@ -1116,7 +1117,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             if (record == null) {
                 throw new ControlException(404, "no campaign '" + campaignId + "'");
             }
-            if (record.state() == Ledger.CampaignState.CANCELLED || record.state() == Ledger.CampaignState.COMPLETED) {
+            if (record.state() == Ledger.CampaignState.CANCELLED || record.state() == Ledger.CampaignState.COMPLETED
+                    || record.state() == Ledger.CampaignState.ENDED) {
                 throw new ControlException(409, "campaign '" + campaignId + "' is " + record.state()
                         + ": nothing to resume; start it again to dial its contacts afresh");
             }
@@ -1392,6 +1394,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             case PAUSED -> Ledger.CampaignState.PAUSED;
             case CANCELLED -> Ledger.CampaignState.CANCELLED;
             case COMPLETED -> Ledger.CampaignState.COMPLETED;
+            case ENDED -> Ledger.CampaignState.ENDED;
             default -> null;
         };
     }

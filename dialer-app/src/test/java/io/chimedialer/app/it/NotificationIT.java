@@ -149,4 +149,33 @@ class NotificationIT {
                     .doesNotContain("token=it").doesNotContain(SECRET.reveal());
         }
     }
+
+    @Test
+    void scheduledEndAlreadyPast_runEndsWithoutACall_ledgerSaysEnded_oneEndedNotice() throws Exception {
+        ContactLists.Generated list = ContactLists.write(dir, "late", 20, 43, 0, 0, 0);
+        try (EmulatedDialer it = EmulatedDialer.start(dir, EmulatedDialer.twoRegions(50, 20, 50, 20),
+                Scenario.defaults(), Faults.none(), 0.001, 43, null)) {
+            it.runtime().campaigns().notifications(settings());
+            java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+            CampaignConfig campaign = EmulatedDialer.campaign("late", list.csv(),
+                    Map.of("us-east-1", 1, "us-west-2", 1), null, List.of(), null)
+                    .withSchedule(new io.chimedialer.core.campaign.CampaignSchedule(now.minusHours(2),
+                            now.minusHours(1)));
+
+            RunReport report = it.run(campaign, list.csv(), Duration.ofMinutes(1));
+            it.runtime().campaigns().noticesIdle().block(Duration.ofSeconds(30));
+
+            assertThat(report.state()).isEqualTo("ENDED");
+            assertThat(report.attempts()).as("no call after the end").isZero();
+            assertThat(it.emulator().stats().created()).isZero();
+            assertThat(it.runtime().ledger().campaign("late").block(Duration.ofSeconds(10)).state())
+                    .isEqualTo(io.chimedialer.core.ledger.Ledger.CampaignState.ENDED);
+            List<NoticeReceiver.Received> received = receiver.received();
+            assertThat(received).hasSize(1);
+            assertSigned(received.get(0), SECRET);
+            assertThat(received.get(0).json().path("event").asText()).isEqualTo("ended");
+            assertThat(received.get(0).json().path("state").asText()).isEqualTo("ENDED");
+            assertThat(notices(it, "ended", "delivered")).isEqualTo(1);
+        }
+    }
 }

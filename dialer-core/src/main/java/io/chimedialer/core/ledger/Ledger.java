@@ -321,7 +321,9 @@ public interface Ledger extends AutoCloseable {
         /** Stopped by an operator; not resumed. */
         CANCELLED,
         /** Every contact reached a final state. */
-        COMPLETED
+        COMPLETED,
+        /** The campaign reached its scheduled {@code end}; its undialed contacts stay dialable by a new start. */
+        ENDED
     }
 
     /**

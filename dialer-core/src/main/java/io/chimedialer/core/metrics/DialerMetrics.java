@@ -83,8 +83,8 @@ public final class DialerMetrics {
             "rejected");
     /** Tag key of {@link Metric#NOTIFICATIONS}: the campaign event a completion notice tells. */
     public static final String TAG_EVENT = "event";
-    /** The events of {@link Metric#NOTIFICATIONS}: a campaign completed, was cancelled, or paused on an error. */
-    public static final Set<String> NOTIFICATION_EVENTS = Set.of("completed", "cancelled", "paused-on-error");
+    /** The events of {@link Metric#NOTIFICATIONS}: a campaign completed, was cancelled, paused on an error, or reached its scheduled end. */
+    public static final Set<String> NOTIFICATION_EVENTS = Set.of("completed", "cancelled", "paused-on-error", "ended");
     /**
      * What became of a completion notice's delivery: {@code delivered} (a 2xx answer), {@code retried} (an attempt
      * failed and another follows, counted per attempt), {@code failed} (every attempt failed, or the dialer stopped
@@ -274,7 +274,7 @@ public final class DialerMetrics {
         /** Completion notices POSTed to {@code notifications.url}, by event and by what became of them. */
         NOTIFICATIONS("dialer.notifications", "dialer_notifications_total", Type.COUNTER, "notices",
                 "Completion notices sent to notifications.url by campaign event (completed, cancelled,"
-                        + " paused-on-error) and result: delivered, retried (per attempt), failed, rejected",
+                        + " paused-on-error, ended) and result: delivered, retried (per attempt), failed, rejected",
                 TAG_EVENT, TAG_RESULT),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",

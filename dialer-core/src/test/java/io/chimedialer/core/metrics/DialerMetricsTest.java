@@ -219,7 +219,7 @@ class DialerMetricsTest {
                 "resilience4j_circuitbreaker_state{name=us-east-1,state=closed}", 1.0);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_calls_ended_total"))).hasSize(6);
         assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_campaign_state"))).hasSize(3);
-        assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_notifications_total"))).hasSize(12);
+        assertThat(samples.keySet().stream().filter(k -> k.startsWith("dialer_notifications_total"))).hasSize(16);
     }
 
     @Test
