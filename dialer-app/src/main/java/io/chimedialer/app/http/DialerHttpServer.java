@@ -50,6 +50,8 @@ public final class DialerHttpServer implements AutoCloseable {
             .build();
 
     private final Settings settings;
+    /** The operator's console over the control API, or null when this process has no control API. */
+    private final io.chimedialer.app.console.OperatorConsole console;
     private DisposableServer server;
 
     /**
@@ -95,6 +97,8 @@ public final class DialerHttpServer implements AutoCloseable {
 
     public DialerHttpServer(Settings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.console = settings.control() == null ? null : new io.chimedialer.app.console.OperatorConsole(
+                settings.control(), settings.controlToken(), settings.tls() != null, java.time.Clock.systemUTC());
     }
 
     /**
@@ -134,8 +138,11 @@ public final class DialerHttpServer implements AutoCloseable {
     static String uriTemplate(String uri) {
         int q = uri.indexOf('?');
         String path = q >= 0 ? uri.substring(0, q) : uri;
+        if (path.equals("/console") || path.startsWith("/console/")) {
+            return io.chimedialer.app.console.OperatorConsole.uriTemplate(path);
+        }
         return switch (path) {
-            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns", "/v1/cluster" -> path;
+            case "/", "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns", "/v1/cluster" -> path;
             default -> {
                 if (path.matches("/v1/campaigns/[^/]+")) {
                     yield "/v1/campaigns/{id}";
@@ -181,9 +188,20 @@ public final class DialerHttpServer implements AutoCloseable {
                         api -> api.act(req.param("id"), req.param("action"))))
                 .post("/v1/regions/{region}/rate", (req, res) -> control(req, res,
                         api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))))
+                // The operator's console (docs/console.md); "/" leads to it.
+                .get("/", (req, res) -> res.status(HttpResponseStatus.SEE_OTHER)
+                        .header(HttpHeaderNames.LOCATION, "/console/").send())
+                .route(req -> isConsole(req.uri()), (req, res) -> console == null
+                        ? json(res, 404, error("this process has no control API, so no console"))
+                        : console.handle(req, res))
                 // Last: whatever no route above serves gets a JSON 404 that says what was asked, not an empty one.
                 .route(req -> true, (req, res) -> json(res, 404,
                         error("no endpoint " + req.method().name() + " " + pathOf(req.uri()))));
+    }
+
+    private static boolean isConsole(String uri) {
+        String path = pathOf(uri);
+        return path.equals("/console") || path.startsWith("/console/");
     }
 
     private static String pathOf(String uri) {
