@@ -530,12 +530,15 @@ final class Pages {
     /**
      * The time left, as the progress line of {@code run} and {@code demo} tells it: the contacts not done and not
      * waiting for a follow-up at the pace contacts were done so far in this run, and at least until the last pending
-     * follow-up is due. "0s" once the campaign has ended, "-" while it cannot be told.
+     * follow-up is due. "0s" once the campaign has ended, "-" while it cannot be told (and while it is not running).
      */
     static String eta(JsonNode c, Instant now) {
         String state = c.path("state").asText("");
         if (FINAL_STATES.contains(state)) {
             return "0s";
+        }
+        if (!"RUNNING".equals(state)) {
+            return "-"; // paused, starting or cancelling: no pace to tell it by
         }
         JsonNode remainingNode = c.get("remaining");
         JsonNode contacts = c.path("contacts");

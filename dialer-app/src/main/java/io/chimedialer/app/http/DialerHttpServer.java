@@ -189,7 +189,8 @@ public final class DialerHttpServer implements AutoCloseable {
                 .post("/v1/regions/{region}/rate", (req, res) -> control(req, res,
                         api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))))
                 // The operator's console (docs/console.md); "/" leads to it.
-                .get("/", (req, res) -> res.status(HttpResponseStatus.SEE_OTHER)
+                .route(req -> console != null && req.method().equals(io.netty.handler.codec.http.HttpMethod.GET)
+                        && pathOf(req.uri()).equals("/"), (req, res) -> res.status(HttpResponseStatus.SEE_OTHER)
                         .header(HttpHeaderNames.LOCATION, "/console/").send())
                 .route(req -> isConsole(req.uri()), (req, res) -> console == null
                         ? json(res, 404, error("this process has no control API, so no console"))
