@@ -30,9 +30,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
@@ -204,7 +206,13 @@ public final class OperatorConsole {
             }));
         }
         if (segments != null && segments.size() == 2 && segments.get(1).equals("results.csv")) {
-            return results(res, segments.get(0), frame);
+            return download(res, segments.get(0), frame, api::results, "results", "text/csv", ".csv");
+        }
+        if (segments != null && segments.size() == 2 && segments.get(1).equals("contacts.csv")) {
+            return download(res, segments.get(0), frame, api::contacts, "contacts", "text/csv", ".csv");
+        }
+        if (segments != null && segments.size() == 2 && segments.get(1).equals("opt-outs.txt")) {
+            return download(res, segments.get(0), frame, api::optOuts, "opt-outs", "text/plain", ".txt");
         }
         return page(res, 404, Pages.error(404, "There is no console page " + shorten(path) + ".", frame, "/console/"));
     }
@@ -376,14 +384,16 @@ public final class OperatorConsole {
     private record CachedTimeline(Instant at, Mono<Timeline> timeline) {
     }
 
-    /** The campaign's attempts as the control API streams them, as a download. */
-    private Publisher<Void> results(HttpServerResponse res, String id, Pages.Frame frame) {
-        return Mono.defer(() -> api.results(id))
-                .flatMap(lines -> Mono.from(securityHeaders(res)
-                        .header(HttpHeaderNames.CONTENT_TYPE, "text/csv; charset=utf-8")
+    /** A campaign's attempts, contacts or opt-outs as the control API streams them, as a download. */
+    private Publisher<Void> download(HttpServerResponse res, String id, Pages.Frame frame,
+                                     Function<String, Mono<Flux<String>>> lines, String what, String type,
+                                     String extension) {
+        return Mono.defer(() -> lines.apply(id))
+                .flatMap(body -> Mono.from(securityHeaders(res)
+                        .header(HttpHeaderNames.CONTENT_TYPE, type + "; charset=utf-8")
                         .header("Content-Disposition", "attachment; filename=\""
-                                + id.replaceAll("[^A-Za-z0-9._-]", "_") + "-results.csv\"")
-                        .sendString(lines, StandardCharsets.UTF_8)))
+                                + id.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + what + extension + "\"")
+                        .sendString(body, StandardCharsets.UTF_8)))
                 .onErrorResume(e -> Mono.from(failure(res, frame, e, "/console/campaigns/" + Html.segment(id))));
     }
 

@@ -128,8 +128,12 @@ final class Pages {
                     .append(Character.toUpperCase(action.charAt(0))).append(action.substring(1))
                     .append("</button></form>");
         }
-        b.append("</div>\n<p><a id=\"results\" href=\"").append(text(base + "/results.csv")).append("\" download>")
-                .append("Download the results (every attempt, CSV)</a></p>\n</section>\n");
+        b.append("</div>\n<ul class=\"downloads\"><li><a id=\"results\" href=\"").append(text(base + "/results.csv"))
+                .append("\" download>Download the results: every attempt (CSV)</a></li>")
+                .append("<li><a id=\"contacts\" href=\"").append(text(base + "/contacts.csv"))
+                .append("\" download>Each contact's final status (CSV)</a></li>")
+                .append("<li><a id=\"opt-outs\" href=\"").append(text(base + "/opt-outs.txt"))
+                .append("\" download>The opt-outs it honours (a DNC list file)</a></li></ul>\n</section>\n");
         b.append("<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">Attempts and answers per minute</h2>\n")
                 .append("<div id=\"chart\">").append(chart(timeline)).append("</div></section>\n");
         b.append("<section aria-labelledby=\"regions-h\"><h2 id=\"regions-h\">By Region</h2>\n<div id=\"regions\">")

@@ -182,7 +182,12 @@ public final class DialerHttpServer implements AutoCloseable {
                 .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
                 .post("/v1/campaigns", (req, res) -> isCsv(req) ? upload(req, res) : control(req, res,
                         api -> readJson(req).flatMap(api::start)))
-                .get("/v1/campaigns/{id}/results", this::results)
+                .get("/v1/campaigns/{id}/results", (req, res) -> download(req, res, ControlApi::results, "results",
+                        "text/csv", ".csv"))
+                .get("/v1/campaigns/{id}/contacts", (req, res) -> download(req, res, ControlApi::contacts, "contacts",
+                        "text/csv", ".csv"))
+                .get("/v1/campaigns/{id}/opt-outs", (req, res) -> download(req, res, ControlApi::optOuts, "opt-outs",
+                        "text/plain", ".txt"))
                 .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))
                 .post("/v1/campaigns/{id}/{action}", (req, res) -> control(req, res,
                         api -> api.act(req.param("id"), req.param("action"))))
@@ -392,8 +397,13 @@ public final class DialerHttpServer implements AutoCloseable {
         }
     }
 
-    /** The campaign's attempts as CSV, streamed from the ledger with backpressure (never held whole in memory). */
-    private org.reactivestreams.Publisher<Void> results(HttpServerRequest req, HttpServerResponse res) {
+    /**
+     * A campaign's attempts, contacts or opt-outs, streamed from the ledger with backpressure (never held whole in
+     * memory) as a download named {@code <id>-<what><extension>}.
+     */
+    private org.reactivestreams.Publisher<Void> download(HttpServerRequest req, HttpServerResponse res,
+            java.util.function.BiFunction<ControlApi, String, Mono<reactor.core.publisher.Flux<String>>> lines,
+            String what, String type, String extension) {
         ControlApi api = settings.control();
         if (api == null) {
             return json(res, 404, error("this process has no control API"));
@@ -403,17 +413,17 @@ public final class DialerHttpServer implements AutoCloseable {
                     error("missing or wrong bearer token"));
         }
         String id = req.param("id");
-        return Mono.defer(() -> api.results(id))
-                .flatMap(lines -> Mono.from(res.header(HttpHeaderNames.CONTENT_TYPE, "text/csv; charset=utf-8")
+        return Mono.defer(() -> lines.apply(api, id))
+                .flatMap(body -> Mono.from(res.header(HttpHeaderNames.CONTENT_TYPE, type + "; charset=utf-8")
                         .header("Content-Disposition", "attachment; filename=\"" + id.replaceAll("[^A-Za-z0-9._-]", "_")
-                                + "-results.csv\"")
-                        .sendString(lines, StandardCharsets.UTF_8)))
+                                + "-" + what + extension + "\"")
+                        .sendString(body, StandardCharsets.UTF_8)))
                 .onErrorResume(ControlApi.ControlException.class,
                         e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
                 .onErrorResume(e -> !(e instanceof ControlApi.ControlException), e -> {
-                    log.warn("control API: results of campaign {} failed", id, e);
-                    return Mono.from(json(res, 500, error("the results could not be read (the dialer's log has the "
-                            + "details)")));
+                    log.warn("control API: {} of campaign {} failed", what, id, e);
+                    return Mono.from(json(res, 500, error("the " + what + " could not be read (the dialer's log has "
+                            + "the details)")));
                 });
     }
 

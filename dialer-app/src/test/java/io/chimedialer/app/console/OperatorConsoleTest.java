@@ -267,7 +267,7 @@ class OperatorConsoleTest {
     }
 
     @Test
-    void results_loggedIn_theApisCsvAsADownload() throws Exception {
+    void downloads_loggedIn_theApisResultsContactsAndOptOuts() throws Exception {
         start(TOKEN);
         String session = login();
 
@@ -277,6 +277,16 @@ class OperatorConsoleTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValue("text/csv; charset=utf-8");
         assertThat(r.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"alpha-results.csv\"");
         assertThat(r.body()).isEqualTo(String.join("", csvLines()));
+        HttpResponse<String> contacts = get("/console/campaigns/alpha/contacts.csv", session);
+        assertThat(contacts.headers().firstValue("Content-Disposition"))
+                .hasValue("attachment; filename=\"alpha-contacts.csv\"");
+        assertThat(contacts.body()).isEqualTo("contact_id,status\r\nc1,ANSWERED\r\n");
+        HttpResponse<String> optOuts = get("/console/campaigns/alpha/opt-outs.txt", session);
+        assertThat(optOuts.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        assertThat(optOuts.body()).isEqualTo("# opt-outs\n+13125550100\n");
+        HttpResponse<String> unknown = get("/console/campaigns/gamma/opt-outs.txt", session);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("no campaign &#39;gamma&#39;");
     }
 
     @Test
@@ -423,6 +433,17 @@ class OperatorConsoleTest {
         @Override
         public Mono<Flux<String>> results(String campaignId) {
             return Mono.just(Flux.fromIterable(csvLines()));
+        }
+
+        @Override
+        public Mono<Flux<String>> contacts(String campaignId) {
+            return Mono.just(Flux.just("contact_id,status\r\n", "c1,ANSWERED\r\n"));
+        }
+
+        @Override
+        public Mono<Flux<String>> optOuts(String campaignId) {
+            return campaignId.equals("alpha") ? Mono.just(Flux.just("# opt-outs\n", "+13125550100\n"))
+                    : Mono.error(new ControlException(404, "no campaign '" + campaignId + "'"));
         }
 
         @Override

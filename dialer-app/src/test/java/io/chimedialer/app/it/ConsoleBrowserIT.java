@@ -68,6 +68,25 @@ class ConsoleBrowserIT {
             }
             Assumptions.abort(why);
         }
+        // Chromium starts while the emulator and the dialer do.
+        Path profile = Files.createDirectories(dir.resolve("profile"));
+        Files.createDirectories(Path.of("target"));
+        java.util.concurrent.CompletableFuture<Browser> starting = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return Browser.start(profile, Path.of("target", "console-chromedriver.log"));
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+        try {
+            startDialer();
+        } finally {
+            browser = starting.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    private void startDialer() throws Exception {
         List<EmulatorRegion> regions = new ArrayList<>();
         for (EmulatorRegion r : EmulatorRegion.defaults()) {
             regions.add(new EmulatorRegion(r.name(), r.sipMediaApplicationId(), r.fromNumbers(), 100, 100, 200));
@@ -83,7 +102,7 @@ class ConsoleBrowserIT {
         for (EmulatorRegion r : regions) {
             yaml.append("  ").append(r.name()).append(":\n")
                     .append("    sip-media-application-id: ").append(r.sipMediaApplicationId()).append('\n')
-                    .append("    calls-per-second: 25\n    burst: 2\n    max-active-calls: 100\n")
+                    .append("    calls-per-second: 50\n    burst: 2\n    max-active-calls: 100\n")
                     .append("    update-calls-per-second: 50\n")
                     .append("    from-numbers: [\"").append(r.fromNumbers().get(0)).append("\"]\n")
                     .append("    endpoint: ${EMU}\n");
@@ -101,9 +120,6 @@ class ConsoleBrowserIT {
         runtime.campaigns().config(loaded);
         emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
         base = "http://127.0.0.1:" + runtime.port();
-        Files.createDirectories(Path.of("target"));
-        browser = Browser.start(Files.createDirectories(dir.resolve("profile")), Path.of("target",
-                "console-chromedriver.log"));
     }
 
     @AfterEach
@@ -134,8 +150,7 @@ class ConsoleBrowserIT {
         assertThat(browser.text("p.error")).isEqualTo("That is not the control token.");
         browser.screenshot(SHOTS.resolve("01-login.png"));
         browser.type("#token", TOKEN);
-        browser.click("button[type=submit]");
-        assertThat(browser.url()).isEqualTo(base + "/console/");
+        submit("button[type=submit]", base + "/console/");
         JsonNode cookie = cookie();
         assertThat(cookie.path("httpOnly").asBoolean()).isTrue();
         assertThat(cookie.path("sameSite").asText()).isEqualTo("Strict");
@@ -147,8 +162,7 @@ class ConsoleBrowserIT {
         browser.type("#upload-campaign", "fast");
         browser.type("#upload-file", list.toAbsolutePath().toString());
         browser.screenshot(SHOTS.resolve("02-start.png"));
-        browser.click("#start-upload");
-        assertThat(browser.url()).isEqualTo(base + "/console/campaigns/fast?done=started");
+        submit("#start-upload", base + "/console/campaigns/fast?done=started");
         assertThat(browser.text("p.notice")).isEqualTo("The campaign was started.");
         String loadedAt = browser.text("#updated");
         Await.upTo(Duration.ofSeconds(60), "campaign fast COMPLETED at 100% on its page").pollEvery(
@@ -162,12 +176,7 @@ class ConsoleBrowserIT {
         browser.screenshot(SHOTS.resolve("03-campaign-completed.png"));
 
         // Download the results through the page's link (with the browser's session) and compare with the ledger.
-        String href = browser.script("return document.getElementById('results').href;").asText();
-        JsonNode download = browser.asyncScript("const done = arguments[arguments.length - 1];"
-                + "fetch(arguments[0]).then(r => r.text().then(t => done({status: r.status, "
-                + "type: r.headers.get('content-type'), body: t}))).catch(e => done({status: -1, body: String(e)}));",
-                href);
-        assertThat(download.path("status").asInt()).as(download.path("body").asText()).isEqualTo(200);
+        JsonNode download = fetch("results");
         assertThat(download.path("type").asText()).startsWith("text/csv");
         List<String> lines = download.path("body").asText().lines().toList();
         assertThat(lines.get(0)).isEqualTo(io.chimedialer.core.ledger.LedgerExport.HEADER_LINE);
@@ -185,6 +194,25 @@ class ConsoleBrowserIT {
                 .map(a -> a.result() == null ? "" : a.result().disposition().name())
                 .collect(Collectors.groupingBy(d -> d, TreeMap::new, Collectors.counting()));
         assertThat(fromCsv).isEqualTo(fromLedger);
+        // Each contact's final status: one row per contact of the list, as the ledger holds them; and the opt-outs.
+        List<String> contactLines = fetch("contacts").path("body").asText().lines().toList();
+        assertThat(contactLines.get(0)).isEqualTo(io.chimedialer.core.ledger.LedgerExport.CONTACTS_HEADER_LINE);
+        List<Ledger.ContactProgress> contacts = runtime.ledger().contacts("fast").collectList()
+                .block(Duration.ofSeconds(30));
+        assertThat(contacts).hasSize(CONTACTS);
+        int statusColumn = 2;
+        Map<String, Long> statusesFromCsv = contactLines.stream().skip(1).map(l -> l.split(",", -1)[statusColumn])
+                .collect(Collectors.groupingBy(d -> d, TreeMap::new, Collectors.counting()));
+        Map<String, Long> statusesInLedger = contacts.stream().collect(Collectors.groupingBy(
+                Ledger.ContactProgress::status, TreeMap::new, Collectors.counting()));
+        assertThat(statusesFromCsv).isEqualTo(statusesInLedger);
+        java.net.http.HttpResponse<String> fromApi = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(URI.create(base + "/v1/campaigns/fast/contacts"))
+                        .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(30)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(fromApi.statusCode()).isEqualTo(200);
+        assertThat(fromApi.body().lines().toList()).isEqualTo(contactLines);
+        assertThat(fetch("opt-outs").path("body").asText()).startsWith("# Opt-outs the ledger holds for campaign fast");
         // ... and the page's table by disposition says the same.
         for (Map.Entry<String, Long> e : fromLedger.entrySet()) {
             assertThat(browser.text("#outcomes tr[data-disposition='" + e.getKey() + "'] td"))
@@ -194,17 +222,16 @@ class ConsoleBrowserIT {
         // Slow us-west-2 down from the page, so that the next campaign runs long enough to pause.
         browser.script("document.getElementById('rate-region').value = 'us-west-2';");
         browser.type("#rate-cps", "2");
-        browser.click("#set-rate");
+        submit("#set-rate", base + "/console/campaigns/fast?done=rate");
         assertThat(browser.text("p.notice")).isEqualTo("The Region's rate was changed.");
         assertThat(runtime.regions().get("us-west-2").rate().configuredRate()).isEqualTo(2.0);
 
         // Start "slow" from the configuration, pause it, resume it.
         browser.get(base + "/console/start");
         browser.type("#config-campaign", "slow");
-        browser.click("#start-config");
-        assertThat(browser.url()).isEqualTo(base + "/console/campaigns/slow?done=started");
+        submit("#start-config", base + "/console/campaigns/slow?done=started");
         Await.upTo(Duration.ofSeconds(20), "slow dialing").until(() -> api("slow").path("attempts").asLong() >= 3);
-        browser.click("#pause");
+        submit("#pause", base + "/console/campaigns/slow?done=pause");
         assertThat(browser.text("p.notice")).isEqualTo("The campaign was paused.");
         assertThat(browser.text("#summary")).contains("State\nPAUSED");
         assertThat(api("slow").path("state").asText()).isEqualTo("PAUSED");
@@ -218,8 +245,8 @@ class ConsoleBrowserIT {
         assertThat(browser.text("tr[data-campaign='fast'] td[data-field='done']")).isEqualTo(CONTACTS + "/" + CONTACTS);
         browser.screenshot(SHOTS.resolve("05-campaigns.png"));
 
-        browser.click("tr[data-campaign='slow'] th a");
-        browser.click("#resume");
+        submit("tr[data-campaign='slow'] th a", base + "/console/campaigns/slow");
+        submit("#resume", base + "/console/campaigns/slow?done=resume");
         assertThat(browser.text("p.notice")).isEqualTo("The campaign was resumed.");
         assertThat(api("slow").path("state").asText()).isEqualTo("RUNNING");
         long before = api("slow").path("attempts").asLong();
@@ -231,14 +258,49 @@ class ConsoleBrowserIT {
 
         // Cancel (the page asks first), and the list of campaigns shows it.
         browser.click("#cancel");
-        browser.acceptAlert();
+        Await.upTo(Duration.ofSeconds(10), "the page's question before a cancel").until(() -> {
+            try {
+                browser.acceptAlert();
+                return true;
+            } catch (IllegalStateException noAlertYet) {
+                return false;
+            }
+        });
+        Await.upTo(Duration.ofSeconds(20), "the page after the cancel").until(() ->
+                browser.url().equals(base + "/console/campaigns/slow?done=cancel"));
+        assertThat(browser.text("p.notice")).isEqualTo("The campaign is being cancelled.");
         Await.upTo(Duration.ofSeconds(30), "slow CANCELLED").until(() ->
                 api("slow").path("state").asText().equals("CANCELLED"));
         // Logging out ends the session: the console sends the login page again.
-        browser.click("header form.logout button");
-        assertThat(browser.url()).isEqualTo(base + "/console/login");
+        submit("header form.logout button", base + "/console/login");
         browser.get(base + "/console/campaigns/fast");
         assertThat(browser.url()).isEqualTo(base + "/console/login");
+    }
+
+    /** Clicks (a form's button or a link) and waits for the page it leads to. */
+    private void submit(String css, String expectedUrl) throws Exception {
+        browser.click(css);
+        Await.upTo(Duration.ofSeconds(20), "the page " + expectedUrl + " after clicking " + css)
+                .withContext(() -> {
+                    try {
+                        return browser.url() + ": " + browser.text("main");
+                    } catch (Exception e) {
+                        return e.toString();
+                    }
+                })
+                .until(() -> browser.url().equals(expectedUrl) && "complete".equals(
+                        browser.script("return document.readyState;").asText()));
+    }
+
+    /** The target of the campaign page's link of this id, fetched by the page (with the browser's session). */
+    private JsonNode fetch(String linkId) throws Exception {
+        String href = browser.script("return document.getElementById(arguments[0]).href;", linkId).asText();
+        JsonNode download = browser.asyncScript("const done = arguments[arguments.length - 1];"
+                + "fetch(arguments[0]).then(r => r.text().then(t => done({status: r.status, "
+                + "type: r.headers.get('content-type'), body: t}))).catch(e => done({status: -1, body: String(e)}));",
+                href);
+        assertThat(download.path("status").asInt()).as(download.path("body").asText()).isEqualTo(200);
+        return download;
     }
 
     private JsonNode cookie() throws Exception {
