@@ -1,8 +1,10 @@
 // The dialer console's only script: refreshes the figures of the page every 2 s from its live URL (the server
-// renders the HTML fragments, escaped), and asks before a form marked data-confirm is sent.
+// renders the HTML fragments, escaped; a fragment is replaced only when it changed, keeping the keyboard focus), and
+// asks before a form marked data-confirm is sent.
 (function () {
   'use strict';
   var live = document.body.getAttribute('data-live');
+  var last = {};
   if (live) {
     var refresh = function () {
       fetch(live, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
@@ -19,8 +21,34 @@
           }
           Object.keys(data.html).forEach(function (id) {
             var el = document.getElementById(id);
-            if (el && el.innerHTML !== data.html[id]) {
-              el.innerHTML = data.html[id];
+            var html = data.html[id];
+            if (!el || last[id] === html) {
+              return; // unchanged: the element (and the keyboard focus in it) stays as it is
+            }
+            last[id] = html;
+            // Keep what the reader had: the focused link or control, and an opened <details>.
+            var focused = document.activeElement;
+            var focusKey = null;
+            if (focused && focused !== el && el.contains(focused)) {
+              if (focused.id) {
+                focusKey = '#' + CSS.escape(focused.id);
+              } else if (focused.getAttribute('href')) {
+                focusKey = 'a[href="' + CSS.escape(focused.getAttribute('href')) + '"]';
+              }
+            }
+            var opened = el.querySelector('details[open]') !== null;
+            el.innerHTML = html;
+            if (opened) {
+              var details = el.querySelector('details');
+              if (details) {
+                details.open = true;
+              }
+            }
+            if (focusKey) {
+              var again = el.querySelector(focusKey);
+              if (again) {
+                again.focus();
+              }
             }
           });
           var stamp = document.getElementById('updated');

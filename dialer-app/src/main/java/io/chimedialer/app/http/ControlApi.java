@@ -61,7 +61,8 @@ public interface ControlApi {
 
     /**
      * {@code GET /v1/campaigns/{id}/opt-outs}: the opt-outs the ledger holds for the DNC lists the campaign honours,
-     * as the lines of a DNC list file (comment lines first, then one number per line, each with its LF), streamed.
+     * as the lines of a DNC list file (comment lines first, then one number per line, sorted, each with its LF), as
+     * {@code dialer export --dnc} writes them.
      * Errors (404 for an unknown campaign) before the first line.
      */
     default Mono<Flux<String>> optOuts(String campaignId) {

@@ -844,8 +844,10 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
             // A campaign neither run here nor configured (an ad-hoc definition): its own list and the inbound callers'.
             Set<String> lists = campaign != null ? honouredLists(campaign)
                     : new LinkedHashSet<>(List.of("campaign:" + campaignId, DialerRuntime.INBOUND_DNC_LIST));
+            // Sorted and without repeats, as dialer export --dnc writes them: opt-outs are few beside a list.
             Flux<String> numbers = Flux.fromIterable(lists).concatMap(list -> runtime.ledger().dncNumbers(list))
-                    .distinct().map(n -> n + "\n");
+                    .collect(java.util.TreeSet<String>::new, java.util.TreeSet::add)
+                    .flatMapIterable(sorted -> sorted).map(n -> n + "\n");
             return Flux.concat(Flux.just("# Opt-outs the ledger holds for campaign " + campaignId + " (lists: "
                     + String.join(", ", lists) + ")\n", "# One number per line; add this file to a campaign's "
                     + "dnc-lists.\n"), numbers);
