@@ -53,10 +53,14 @@ class OperatorConsoleTest {
     private URI base;
 
     private void start(String token) {
+        start(token, new FakeControl());
+    }
+
+    private void start(String token, ControlApi control) {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         WebhookEndpoint webhook = (timestamp, signature, body) ->
                 Mono.just(new WebhookEndpoint.Reply(200, "{}".getBytes(StandardCharsets.UTF_8)));
-        server = new DialerHttpServer(new DialerHttpServer.Settings("127.0.0.1", 0, webhook, new FakeControl(), token,
+        server = new DialerHttpServer(new DialerHttpServer.Settings("127.0.0.1", 0, webhook, control, token,
                 registry, () -> true)).start();
         // Redirects are not followed: the tests look at them.
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER)
@@ -305,6 +309,16 @@ class OperatorConsoleTest {
         assertThat(post("/console/campaigns/alpha/pause", session, Map.of("csrf", csrf)).statusCode())
                 .isEqualTo(303);
         assertThat(calls).containsExactly("act alpha pause");
+    }
+
+    @Test
+    void noControlApi_likeTheDemo_noConsole404() throws Exception {
+        start(TOKEN, null);
+
+        HttpResponse<String> console = get("/console/", null);
+        assertThat(console.statusCode()).isEqualTo(404);
+        assertThat(console.body()).contains("this process has no control API, so no console");
+        assertThat(get("/", null).statusCode()).isEqualTo(404);
     }
 
     @Test
