@@ -115,7 +115,8 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         if (config.server().controlToken() == null) {
-            log.warn("server.control-token is not set: the control API accepts requests without a token");
+            log.warn("server.control-token is not set: the control API and the web console accept requests without a "
+                    + "token");
         }
         // The handlers are in place before the line that says serve is up: a SIGTERM right after it is ours.
         StopSignals signals = StopSignals.install();

@@ -50,6 +50,25 @@ public interface ControlApi {
         return Mono.error(new ControlException(404, "this node serves no results"));
     }
 
+    /**
+     * {@code GET /v1/campaigns/{id}/contacts}: each contact's final status from the ledger (every run and node), as
+     * CSV lines (the header first, each line with its CRLF; the columns of {@code dialer export --contacts}),
+     * streamed. Errors (404 for an unknown campaign) before the first line.
+     */
+    default Mono<Flux<String>> contacts(String campaignId) {
+        return Mono.error(new ControlException(404, "this node serves no contacts"));
+    }
+
+    /**
+     * {@code GET /v1/campaigns/{id}/opt-outs}: the opt-outs the ledger holds for the DNC lists the campaign honours,
+     * as the lines of a DNC list file (comment lines first, then one number per line, sorted, each with its LF), as
+     * {@code dialer export --dnc} writes them.
+     * Errors (404 for an unknown campaign) before the first line.
+     */
+    default Mono<Flux<String>> optOuts(String campaignId) {
+        return Mono.error(new ControlException(404, "this node serves no opt-outs"));
+    }
+
     /** {@code POST /v1/regions/{region}/rate}: a live change of a Region's calls per second. */
     Mono<JsonNode> setRate(String region, JsonNode request);
 

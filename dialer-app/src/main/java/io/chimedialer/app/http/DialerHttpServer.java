@@ -50,6 +50,8 @@ public final class DialerHttpServer implements AutoCloseable {
             .build();
 
     private final Settings settings;
+    /** The operator's console over the control API, or null when this process has no control API. */
+    private final io.chimedialer.app.console.OperatorConsole console;
     private DisposableServer server;
 
     /**
@@ -95,6 +97,8 @@ public final class DialerHttpServer implements AutoCloseable {
 
     public DialerHttpServer(Settings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.console = settings.control() == null ? null : new io.chimedialer.app.console.OperatorConsole(
+                settings.control(), settings.controlToken(), settings.tls() != null, java.time.Clock.systemUTC());
     }
 
     /**
@@ -134,8 +138,11 @@ public final class DialerHttpServer implements AutoCloseable {
     static String uriTemplate(String uri) {
         int q = uri.indexOf('?');
         String path = q >= 0 ? uri.substring(0, q) : uri;
+        if (path.equals("/console") || path.startsWith("/console/")) {
+            return io.chimedialer.app.console.OperatorConsole.uriTemplate(path);
+        }
         return switch (path) {
-            case "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns", "/v1/cluster" -> path;
+            case "/", "/v1/sma/invocations", "/metrics", "/healthz", "/readyz", "/v1/campaigns", "/v1/cluster" -> path;
             default -> {
                 if (path.matches("/v1/campaigns/[^/]+")) {
                     yield "/v1/campaigns/{id}";
@@ -175,15 +182,32 @@ public final class DialerHttpServer implements AutoCloseable {
                 .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
                 .post("/v1/campaigns", (req, res) -> isCsv(req) ? upload(req, res) : control(req, res,
                         api -> readJson(req).flatMap(api::start)))
-                .get("/v1/campaigns/{id}/results", this::results)
+                .get("/v1/campaigns/{id}/results", (req, res) -> download(req, res, ControlApi::results, "results",
+                        "text/csv", ".csv"))
+                .get("/v1/campaigns/{id}/contacts", (req, res) -> download(req, res, ControlApi::contacts, "contacts",
+                        "text/csv", ".csv"))
+                .get("/v1/campaigns/{id}/opt-outs", (req, res) -> download(req, res, ControlApi::optOuts, "opt-outs",
+                        "text/plain", ".txt"))
                 .get("/v1/campaigns/{id}", (req, res) -> control(req, res, api -> api.status(req.param("id"))))
                 .post("/v1/campaigns/{id}/{action}", (req, res) -> control(req, res,
                         api -> api.act(req.param("id"), req.param("action"))))
                 .post("/v1/regions/{region}/rate", (req, res) -> control(req, res,
                         api -> readJson(req).flatMap(body -> api.setRate(req.param("region"), body))))
+                // The operator's console (docs/console.md); "/" leads to it.
+                .route(req -> console != null && req.method().equals(io.netty.handler.codec.http.HttpMethod.GET)
+                        && pathOf(req.uri()).equals("/"), (req, res) -> res.status(HttpResponseStatus.SEE_OTHER)
+                        .header(HttpHeaderNames.LOCATION, "/console/").send())
+                .route(req -> isConsole(req.uri()), (req, res) -> console == null
+                        ? json(res, 404, error("this process has no control API, so no console"))
+                        : console.handle(req, res))
                 // Last: whatever no route above serves gets a JSON 404 that says what was asked, not an empty one.
                 .route(req -> true, (req, res) -> json(res, 404,
                         error("no endpoint " + req.method().name() + " " + pathOf(req.uri()))));
+    }
+
+    private static boolean isConsole(String uri) {
+        String path = pathOf(uri);
+        return path.equals("/console") || path.startsWith("/console/");
     }
 
     private static String pathOf(String uri) {
@@ -373,8 +397,13 @@ public final class DialerHttpServer implements AutoCloseable {
         }
     }
 
-    /** The campaign's attempts as CSV, streamed from the ledger with backpressure (never held whole in memory). */
-    private org.reactivestreams.Publisher<Void> results(HttpServerRequest req, HttpServerResponse res) {
+    /**
+     * A campaign's attempts, contacts or opt-outs, streamed from the ledger with backpressure (never held whole in
+     * memory) as a download named {@code <id>-<what><extension>}.
+     */
+    private org.reactivestreams.Publisher<Void> download(HttpServerRequest req, HttpServerResponse res,
+            java.util.function.BiFunction<ControlApi, String, Mono<reactor.core.publisher.Flux<String>>> lines,
+            String what, String type, String extension) {
         ControlApi api = settings.control();
         if (api == null) {
             return json(res, 404, error("this process has no control API"));
@@ -384,17 +413,17 @@ public final class DialerHttpServer implements AutoCloseable {
                     error("missing or wrong bearer token"));
         }
         String id = req.param("id");
-        return Mono.defer(() -> api.results(id))
-                .flatMap(lines -> Mono.from(res.header(HttpHeaderNames.CONTENT_TYPE, "text/csv; charset=utf-8")
+        return Mono.defer(() -> lines.apply(api, id))
+                .flatMap(body -> Mono.from(res.header(HttpHeaderNames.CONTENT_TYPE, type + "; charset=utf-8")
                         .header("Content-Disposition", "attachment; filename=\"" + id.replaceAll("[^A-Za-z0-9._-]", "_")
-                                + "-results.csv\"")
-                        .sendString(lines, StandardCharsets.UTF_8)))
+                                + "-" + what + extension + "\"")
+                        .sendString(body, StandardCharsets.UTF_8)))
                 .onErrorResume(ControlApi.ControlException.class,
                         e -> Mono.from(json(res, e.status(), error(e.getMessage()))))
                 .onErrorResume(e -> !(e instanceof ControlApi.ControlException), e -> {
-                    log.warn("control API: results of campaign {} failed", id, e);
-                    return Mono.from(json(res, 500, error("the results could not be read (the dialer's log has the "
-                            + "details)")));
+                    log.warn("control API: {} of campaign {} failed", what, id, e);
+                    return Mono.from(json(res, 500, error("the " + what + " could not be read (the dialer's log has "
+                            + "the details)")));
                 });
     }
 

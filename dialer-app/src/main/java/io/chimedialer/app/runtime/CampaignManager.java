@@ -945,6 +945,42 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         }).subscribeOn(runtime.io());
     }
 
+    @Override
+    public Mono<Flux<String>> contacts(String campaignId) {
+        return Mono.fromCallable(() -> {
+            requireKnown(campaignId);
+            return io.chimedialer.core.ledger.LedgerExport.contactCsvLines(runtime.ledger().contacts(campaignId));
+        }).subscribeOn(runtime.io());
+    }
+
+    @Override
+    public Mono<Flux<String>> optOuts(String campaignId) {
+        return Mono.fromCallable(() -> {
+            requireKnown(campaignId);
+            Entry entry = runs.get(campaignId);
+            DialerConfig cfg = config;
+            CampaignConfig campaign = entry != null ? entry.config
+                    : cfg == null ? null : cfg.campaign(campaignId).orElse(null);
+            // A campaign neither run here nor configured (an ad-hoc definition): its own list and the inbound callers'.
+            Set<String> lists = campaign != null ? honouredLists(campaign)
+                    : new LinkedHashSet<>(List.of("campaign:" + campaignId, DialerRuntime.INBOUND_DNC_LIST));
+            // Sorted and without repeats, as dialer export --dnc writes them: opt-outs are few beside a list.
+            Flux<String> numbers = Flux.fromIterable(lists).concatMap(list -> runtime.ledger().dncNumbers(list))
+                    .collect(java.util.TreeSet<String>::new, java.util.TreeSet::add)
+                    .flatMapIterable(sorted -> sorted).map(n -> n + "\n");
+            return Flux.concat(Flux.just("# Opt-outs the ledger holds for campaign " + campaignId + " (lists: "
+                    + String.join(", ", lists) + ")\n", "# One number per line; add this file to a campaign's "
+                    + "dnc-lists.\n"), numbers);
+        }).subscribeOn(runtime.io());
+    }
+
+    /** 404 unless the ledger or this node knows the campaign (blocking). */
+    private void requireKnown(String campaignId) {
+        if (!runs.containsKey(campaignId) && ledgerCampaign(campaignId) == null) {
+            throw new ControlException(404, "no campaign '" + campaignId + "'");
+        }
+    }
+
     /**
      * Adds the campaign's whole-life figures from the ledger to a run's status and, in a cluster, its cluster-wide
      * view ({@link #clusterView}); a clustered run's {@code remaining} is the cluster's (its list's size is not

@@ -26,4 +26,16 @@ class UriTemplateTest {
         assertThat(DialerHttpServer.uriTemplate("/wp-admin/+12065550100")).isEqualTo("/other");
         assertThat(DialerHttpServer.uriTemplate("/v1/campaigns/a/b/c")).isEqualTo("/other");
     }
+
+    @Test
+    void uriTemplate_consolePaths_templatesWithoutCampaignNames() {
+        assertThat(DialerHttpServer.uriTemplate("/")).isEqualTo("/");
+        assertThat(DialerHttpServer.uriTemplate("/console")).isEqualTo("/console/");
+        assertThat(DialerHttpServer.uriTemplate("/console/?done=pause")).isEqualTo("/console/");
+        assertThat(DialerHttpServer.uriTemplate("/console/campaigns/reminders")).isEqualTo("/console/campaigns/{id}");
+        assertThat(DialerHttpServer.uriTemplate("/console/campaigns/reminders/live.json"))
+                .isEqualTo("/console/campaigns/{id}/{page}");
+        assertThat(DialerHttpServer.uriTemplate("/console/assets/console.js")).isEqualTo("/console/assets/console.js");
+        assertThat(DialerHttpServer.uriTemplate("/console/assets/+12065550100")).isEqualTo("/other");
+    }
 }

@@ -123,6 +123,9 @@ class CampaignOptOutsTest {
                 .collectList().block(Duration.ofSeconds(10)).contains(inboundCaller));
         assertThat(runtime.ledger().dncNumbers(shared).collectList().block(Duration.ofSeconds(10)))
                 .containsExactlyInAnyOrder(EARLIER, heardOnAlpha);
+        // The control API's opt-outs of charlie (GET /v1/campaigns/charlie/opt-outs): export --dnc's, below.
+        List<String> served = runtime.campaigns().optOuts("charlie").flatMapMany(lines -> lines)
+                .map(String::strip).collectList().block(Duration.ofSeconds(10));
         runtime.campaigns().run("alpha").cancel();
         runtime.campaigns().run("charlie").cancel();
         runtime.close();
@@ -138,6 +141,10 @@ class CampaignOptOutsTest {
         assertThat(lines.get(0)).startsWith("# Opt-outs the ledger holds for campaign charlie (lists: ");
         assertThat(lines.stream().filter(l -> !l.startsWith("#")))
                 .containsExactly(EARLIER, INBOUND_EARLIER, heardOnAlpha, inboundCaller, afterBravo);
+        assertThat(served).isNotNull();
+        assertThat(served.get(0)).isEqualTo(lines.get(0).substring(0, lines.get(0).indexOf("), exported") + 1));
+        assertThat(served.stream().filter(l -> !l.startsWith("#")))
+                .containsExactlyElementsOf(lines.stream().filter(l -> !l.startsWith("#")).toList());
     }
 
     private Path writeConfig(EmulatorRegion region) throws Exception {

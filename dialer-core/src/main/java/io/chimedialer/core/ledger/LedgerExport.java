@@ -69,6 +69,14 @@ public final class LedgerExport {
         return line.append("\r\n").toString();
     }
 
+    /**
+     * The header line {@value #CONTACTS_HEADER_LINE}, then one CSV line per contact as they arrive (each with its
+     * CRLF), as {@link #writeContactsCsv} writes them: for streaming over HTTP.
+     */
+    public static Flux<String> contactCsvLines(Flux<Ledger.ContactProgress> contacts) {
+        return Flux.concat(Flux.just(CONTACTS_HEADER_LINE + "\r\n"), contacts.map(LedgerExport::contactRow));
+    }
+
     /** The header line, then one CSV line per attempt as they arrive (each with its CRLF): for streaming over HTTP. */
     public static Flux<String> csvLines(Flux<AttemptRecord> attempts) {
         return Flux.concat(Flux.just(HEADER_LINE + "\r\n"), attempts.map(LedgerExport::row));
