@@ -21,7 +21,7 @@ import java.util.Set;
  * contacts done (total - remaining) over total, the answer rate ANSWERED over the outcomes so far.
  */
 final class Pages {
-    static final Set<String> FINAL_STATES = Set.of("COMPLETED", "CANCELLED", "FAILED");
+    static final Set<String> FINAL_STATES = Set.of("COMPLETED", "CANCELLED", "FAILED", "ENDED");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss 'UTC'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("HH:mm", Locale.ROOT)
@@ -201,6 +201,19 @@ final class Pages {
                 ? c.path("running").asBoolean() ? " (running on this node)" : " (not running on this node)" : ""));
         if (c.hasNonNull("pauseReason")) {
             term(b, "Paused because", "<span class=\"error\">" + text(c.get("pauseReason").asText()) + "</span>");
+        }
+        JsonNode schedule = c.path("schedule");
+        if (schedule.hasNonNull("start") || schedule.hasNonNull("end")) {
+            term(b, "Schedule", "from " + text(schedule.path("start").asText("now")) + " to "
+                    + text(schedule.path("end").asText("the end of its list"))
+                    + (schedule.hasNonNull("endReason") ? "; " + text(schedule.get("endReason").asText()) : ""));
+        }
+        JsonNode limits = c.path("limits");
+        if (limits.hasNonNull("callsPerSecond") || limits.hasNonNull("maxActiveCalls")
+                || limits.path("priority").asInt(0) != 0) {
+            term(b, "Campaign limits", "calls per second " + text(limits.path("callsPerSecond").asText("none"))
+                    + ", live calls " + text(limits.path("maxActiveCalls").asText("none")) + ", priority "
+                    + text(limits.path("priority").asText("0")));
         }
         term(b, "Progress", progress(f));
         term(b, "Contacts done", text(f.done()));

@@ -45,6 +45,22 @@ class PagesTest {
     }
 
     @Test
+    void summary_showsTheScheduleAndTheCampaignLimits_escaped() {
+        ObjectNode c = JSON.createObjectNode().put("id", "alpha").put("state", "ENDED");
+        c.putObject("schedule").put("start", "2026-01-05T09:00-05:00").put("end", "2026-01-05T17:00-05:00")
+                .put("endReason", "ended at its scheduled end <17:00>");
+        c.putObject("limits").put("callsPerSecond", 5.0).put("maxActiveCalls", 20).put("priority", 2);
+
+        String summary = Pages.summary(c, NOW);
+
+        assertThat(summary).contains("from 2026-01-05T09:00-05:00 to 2026-01-05T17:00-05:00; ended at its scheduled "
+                + "end &lt;17:00&gt;").contains("calls per second 5.0, live calls 20, priority 2");
+        assertThat(Pages.summary(JSON.createObjectNode().put("state", "RUNNING"), NOW)).doesNotContain("Schedule")
+                .doesNotContain("Campaign limits");
+        assertThat(Pages.eta(c, NOW)).isEqualTo("0s");
+    }
+
+    @Test
     void eta_endedOrUnknown() {
         assertThat(Pages.eta(JSON.createObjectNode().put("state", "COMPLETED"), NOW)).isEqualTo("0s");
         assertThat(Pages.eta(JSON.createObjectNode().put("state", "RUNNING"), NOW)).isEqualTo("-");
