@@ -1,6 +1,7 @@
 package io.chimedialer.app.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.chimedialer.app.http.CampaignFigures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chimedialer.app.config.ConfigException;
 import io.chimedialer.app.config.ConfigLoader;
@@ -265,15 +266,16 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** A campaign's cells, in the order of {@link #COLUMNS}. */
     static String[] row(JsonNode c) {
-        Figures f = Figures.of(c);
-        return new String[]{name(c), c.path("state").asText("-"), f.progress(), f.done(), num(f.answered),
-                f.answerRate(), num(c.get("live")), f.remainingText(), num(c.path("contacts").get("waiting")),
+        CampaignFigures f = CampaignFigures.of(c);
+        return new String[]{name(c), c.path("state").asText("-"), f.progress(), f.done(),
+                CampaignFigures.text(f.answered()), f.answerRate(), CampaignFigures.text(f.live()),
+                CampaignFigures.text(f.remaining()), num(c.path("contacts").get("waiting")),
                 num(c.get("followUpsPending")), regionsSummary(c.path("regions"))};
     }
 
     /** One campaign in detail. */
     static String detail(JsonNode c) {
-        Figures f = Figures.of(c);
+        CampaignFigures f = CampaignFigures.of(c);
         StringBuilder s = new StringBuilder();
         s.append("campaign ").append(name(c)).append(": ").append(c.path("state").asText("-"));
         if (c.has("running")) {
@@ -292,7 +294,7 @@ public final class StatusCommand implements Callable<Integer> {
             }
         }
         s.append("  progress    ").append(f.progress()).append(", ").append(f.done()).append(" done, remaining ")
-                .append(f.remainingText()).append('\n');
+                .append(CampaignFigures.text(f.remaining())).append('\n');
         JsonNode contacts = c.path("contacts");
         if (contacts.isObject()) {
             s.append("  contacts   ");
@@ -372,49 +374,6 @@ public final class StatusCommand implements Callable<Integer> {
 
     private static String dec(JsonNode v) {
         return v == null || !v.isNumber() ? "-" : String.format(Locale.ROOT, "%.1f", v.asDouble());
-    }
-
-    /** The derived figures of a campaign's status: done = total - remaining, the answer rate. */
-    record Figures(long total, long remaining, long answered, long ended) {
-        static Figures of(JsonNode c) {
-            JsonNode total = c.path("contacts").get("total");
-            JsonNode remaining = c.get("remaining");
-            JsonNode outcomes = c.get("outcomes");
-            long ended = -1;
-            long answered = -1;
-            if (outcomes != null && outcomes.isObject()) {
-                ended = 0;
-                for (JsonNode n : outcomes) {
-                    ended += n.asLong();
-                }
-                answered = outcomes.path("ANSWERED").asLong(0);
-            }
-            return new Figures(total != null && total.isNumber() ? total.asLong() : -1,
-                    remaining != null && remaining.isNumber() ? remaining.asLong() : -1, answered, ended);
-        }
-
-        /** Contacts done (total - remaining) over total, e.g. "45% (270/600)", or "-". */
-        String progress() {
-            if (total < 0 || remaining < 0) {
-                return "-";
-            }
-            long done = Math.max(0, total - remaining);
-            long percent = total == 0 ? 100 : Math.round(100.0 * done / total);
-            return percent + "%";
-        }
-
-        String done() {
-            return total < 0 || remaining < 0 ? "-" : Math.max(0, total - remaining) + "/" + total;
-        }
-
-        String remainingText() {
-            return num(remaining);
-        }
-
-        /** ANSWERED over the outcomes so far, e.g. "40.0%", or "-" before the first outcome. */
-        String answerRate() {
-            return ended <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * answered / ended);
-        }
     }
 
     private record Target(String base, String token) {

@@ -4,6 +4,7 @@ import static io.chimedialer.app.console.Html.segment;
 import static io.chimedialer.app.console.Html.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.chimedialer.app.http.CampaignFigures;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -83,7 +84,7 @@ final class Pages {
             return "<tr><td colspan=\"11\">No campaigns yet. <a href=\"/console/start\">Start one</a>.</td></tr>";
         }
         for (JsonNode c : campaigns) {
-            Figures f = Figures.of(c);
+            CampaignFigures f = CampaignFigures.of(c);
             String name = name(c);
             String link = "/console/campaigns/" + segment(name);
             b.append("<tr data-campaign=\"").append(text(name)).append("\">")
@@ -93,7 +94,7 @@ final class Pages {
                     .append("<td data-field=\"progress\">").append(progress(f)).append("</td>")
                     .append("<td data-field=\"done\">").append(text(f.done())).append("</td>")
                     .append("<td data-field=\"answer-rate\">").append(text(f.answerRate())).append("</td>")
-                    .append("<td data-field=\"live\">").append(num(c.get("live"))).append("</td>")
+                    .append("<td data-field=\"live\">").append(text(CampaignFigures.text(f.live()))).append("</td>")
                     .append("<td data-field=\"waiting\">").append(num(c.path("contacts").get("waiting"))).append("</td>")
                     .append("<td data-field=\"follow-ups\">").append(num(c.get("followUpsPending"))).append("</td>")
                     .append("<td data-field=\"eta\">").append(text(eta(c, now))).append("</td>")
@@ -195,7 +196,7 @@ final class Pages {
     // ---- fragments (also sent to the campaign page every 2 s) ----
 
     static String summary(JsonNode c, Instant now) {
-        Figures f = Figures.of(c);
+        CampaignFigures f = CampaignFigures.of(c);
         StringBuilder b = new StringBuilder("<dl class=\"figures\">");
         term(b, "State", state(c.path("state").asText("-")) + (c.has("running")
                 ? c.path("running").asBoolean() ? " (running on this node)" : " (not running on this node)" : ""));
@@ -220,7 +221,7 @@ final class Pages {
         term(b, "Remaining", num(c.get("remaining")));
         term(b, "Attempts", num(c.get("attempts")));
         term(b, "Answer rate", text(f.answerRate()));
-        term(b, "Live calls", num(c.get("live")));
+        term(b, "Live calls", text(CampaignFigures.text(f.live())));
         term(b, "Follow-ups pending", num(c.get("followUpsPending"))
                 + (c.path("followUps").hasNonNull("nextDue") ? ", next at "
                 + text(c.path("followUps").get("nextDue").asText()) : ""));
@@ -488,7 +489,7 @@ final class Pages {
         return "<span class=\"state state-" + css + "\">" + text(state) + "</span>";
     }
 
-    private static String progress(Figures f) {
+    private static String progress(CampaignFigures f) {
         if (f.total() < 0 || f.remaining() < 0) {
             return "-";
         }
@@ -586,44 +587,5 @@ final class Pages {
         long s = Math.round(Math.ceil(seconds));
         return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
                 : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
-    }
-
-    /** The figures of {@code dialer status}: done = total - remaining, the answer rate over the outcomes so far. */
-    record Figures(long total, long remaining, long answered, long ended) {
-        static Figures of(JsonNode c) {
-            JsonNode total = c.path("contacts").get("total");
-            JsonNode remaining = c.get("remaining");
-            JsonNode outcomes = c.get("outcomes");
-            long ended = -1;
-            long answered = -1;
-            if (outcomes != null && outcomes.isObject()) {
-                ended = 0;
-                for (JsonNode n : outcomes) {
-                    ended += n.asLong();
-                }
-                answered = outcomes.path("ANSWERED").asLong(0);
-            }
-            return new Figures(total != null && total.isNumber() ? total.asLong() : -1,
-                    remaining != null && remaining.isNumber() ? remaining.asLong() : -1, answered, ended);
-        }
-
-        long doneCount() {
-            return Math.max(0, total - remaining);
-        }
-
-        String progress() {
-            if (total < 0 || remaining < 0) {
-                return "-";
-            }
-            return (total == 0 ? 100 : Math.round(100.0 * doneCount() / total)) + "%";
-        }
-
-        String done() {
-            return total < 0 || remaining < 0 ? "-" : doneCount() + "/" + total;
-        }
-
-        String answerRate() {
-            return ended <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * answered / ended);
-        }
     }
 }

@@ -27,6 +27,20 @@ class StatusCommandTest {
     }
 
     @Test
+    void row_clusteredCampaign_theClustersFiguresNotTheNodesShare() throws Exception {
+        // This node dialed 40 of the campaign's 200 contacts; the cluster view covers every node.
+        JsonNode clustered = json("{'id':'beta','state':'RUNNING','contacts':{'total':40,'waiting':0},"
+                + "'outcomes':{'ANSWERED':10,'BUSY':10},'live':2,'remaining':90,'node':'n1',"
+                + "'cluster':{'contacts':{'total':200,'DONE':110},'remaining':90,'live':9,"
+                + "'outcomes':{'ANSWERED':66,'NO_ANSWER':44}}}");
+
+        String[] row = StatusCommand.row(clustered);
+
+        assertThat(row).containsExactly("beta", "RUNNING", "55%", "110/200", "66", "60.0%", "9", "90", "0", "-",
+                "-");
+    }
+
+    @Test
     void row_runningCampaign_figuresFromTheJson_andTheFailedRegion() throws Exception {
         JsonNode running = json("{'id':'alpha','state':'PAUSED','contacts':{'total':200,'waiting':3},"
                 + "'attempts':60,'outcomes':{'ANSWERED':30,'BUSY':10,'NO_ANSWER':10},'live':4,'remaining':150,"

@@ -362,6 +362,25 @@ class ClusterServeIT {
         }
         assertThat(byRegion).isEqualTo(stats.created());
 
+        // Issue 19: `dialer status` against any node prints the same line, with the cluster's figures (the API's).
+        List<String> lines = new ArrayList<>();
+        for (DialerRuntime n : nodes) {
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cli = io.chimedialer.app.DialerMain.commandLine();
+            cli.setOut(new java.io.PrintWriter(out, true));
+            cli.setErr(new java.io.PrintWriter(err, true));
+            assertThat(cli.execute("status", "--url", "http://127.0.0.1:" + n.port())).as("status: %s", err).isZero();
+            lines.add(out.toString().lines().filter(l -> l.startsWith(CAMPAIGN + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no line for the campaign in:\n" + out)));
+        }
+        assertThat(lines).as("the status line on every node").containsOnly(lines.get(0));
+        List<String> cells = List.of(lines.get(0).trim().split("\\s+"));
+        assertThat(cells.get(1)).isEqualTo("COMPLETED");
+        assertThat(cells.get(3)).isEqualTo(contactCount + "/" + contactCount);
+        assertThat(cells.get(4)).isEqualTo(Long.toString(view.at("/outcomes/ANSWERED").asLong()));
+        assertThat(cells.get(6)).as("live").isEqualTo("0");
+
         // Results from any node: every attempt, one CSV row each after the header.
         for (DialerRuntime n : nodes) {
             HttpResponse<String> results = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
