@@ -270,7 +270,7 @@ public final class StatusCommand implements Callable<Integer> {
         return new String[]{name(c), c.path("state").asText("-"), f.progress(), f.done(),
                 CampaignFigures.text(f.answered()), f.answerRate(), CampaignFigures.text(f.live()),
                 CampaignFigures.text(f.remaining()), num(c.path("contacts").get("waiting")),
-                num(c.get("followUpsPending")), regionsSummary(c.path("regions"))};
+                num(c.get("followUpsPending")), CampaignFigures.regionsSummary(c.path("regions"), ",")};
     }
 
     /** One campaign in detail. */
@@ -351,18 +351,6 @@ public final class StatusCommand implements Callable<Integer> {
     }
 
     /** "up" when every Region is, else the failed ones ("FAILED:us-east-1,us-west-2"); "-" without Region figures. */
-    private static String regionsSummary(JsonNode regions) {
-        if (!regions.isObject() || regions.size() == 0) {
-            return "-";
-        }
-        List<String> failed = new ArrayList<>();
-        regions.properties().forEach(e -> {
-            if (e.getValue().hasNonNull("failure")) {
-                failed.add(e.getKey());
-            }
-        });
-        return failed.isEmpty() ? "up" : "FAILED:" + String.join(",", failed);
-    }
 
     private static String num(JsonNode v) {
         return v == null || v.isNull() || !v.isNumber() ? "-" : Long.toString(v.asLong());

@@ -98,7 +98,8 @@ final class Pages {
                     .append("<td data-field=\"waiting\">").append(num(c.path("contacts").get("waiting"))).append("</td>")
                     .append("<td data-field=\"follow-ups\">").append(num(c.get("followUpsPending"))).append("</td>")
                     .append("<td data-field=\"eta\">").append(text(eta(c, now))).append("</td>")
-                    .append("<td data-field=\"regions\">").append(text(regionsSummary(c.path("regions"))))
+                    .append("<td data-field=\"regions\">")
+                    .append(text(CampaignFigures.regionsSummary(c.path("regions"), ", ")))
                     .append("</td>")
                     .append("<td><a href=\"").append(text(link + "/results.csv")).append("\" download>")
                     .append("attempts CSV<span class=\"visually-hidden\"> of ").append(text(name))
@@ -501,18 +502,6 @@ final class Pages {
         return c.hasNonNull("id") ? c.get("id").asText() : c.path("campaign").asText("-");
     }
 
-    private static String regionsSummary(JsonNode regions) {
-        if (!regions.isObject() || regions.size() == 0) {
-            return "-";
-        }
-        List<String> failed = new ArrayList<>();
-        regions.properties().forEach(e -> {
-            if (e.getValue().hasNonNull("failure")) {
-                failed.add(e.getKey());
-            }
-        });
-        return failed.isEmpty() ? "up" : "FAILED: " + String.join(", ", failed);
-    }
 
     static String num(JsonNode v) {
         return v == null || !v.isNumber() ? "-" : Long.toString(v.asLong());

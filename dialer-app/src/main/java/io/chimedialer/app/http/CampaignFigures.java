@@ -71,4 +71,22 @@ public record CampaignFigures(long total, long remaining, long answered, long en
     public static String text(long n) {
         return n < 0 ? "-" : Long.toString(n);
     }
+
+    /**
+     * A campaign's Regions in a word: {@code up}, or {@code FAILED} and the Regions that failed joined by
+     * {@code separator}; "-" when the status has none.
+     */
+    public static String regionsSummary(JsonNode regions, String separator) {
+        if (regions == null || !regions.isObject() || regions.size() == 0) {
+            return "-";
+        }
+        java.util.List<String> failed = new java.util.ArrayList<>();
+        regions.properties().forEach(e -> {
+            if (e.getValue().hasNonNull("failure")) {
+                failed.add(e.getKey());
+            }
+        });
+        return failed.isEmpty() ? "up" : "FAILED" + (separator.contains(" ") ? ": " : ":")
+                + String.join(separator, failed);
+    }
 }
