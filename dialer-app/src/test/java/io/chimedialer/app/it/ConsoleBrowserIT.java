@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.chimedialer.app.config.ConfigLoader;
-import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.core.ledger.Ledger;
@@ -32,8 +30,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The operator's console in a real browser: Debian's headless Chromium driven through chromedriver against
@@ -94,31 +90,15 @@ class ConsoleBrowserIT {
         Scenario scenario = Scenario.builder().ringMs(1000, 3000).talkMs(2000, 6000).noAnswerMs(5000).build();
         emulator = ChimeEmulator.builder().regions(regions).scenario(scenario).timeScale(0.2).seed(19).start();
         Files.writeString(dir.resolve("slow.csv"), contacts(200, 5000), StandardCharsets.UTF_8);
-        StringBuilder yaml = new StringBuilder()
-                .append("server:\n  host: 127.0.0.1\n  port: 0\n")
-                .append("  webhook-secret: ${DIALER_WEBHOOK_SECRET}\n  control-token: ${DIALER_CONTROL_TOKEN}\n")
-                .append("ledger:\n  url: \"jdbc:sqlite:").append(dir.resolve("ledger.db")).append("\"\n")
-                .append("regions:\n");
+        StringBuilder yaml = ServedDialer.header(dir);
         for (EmulatorRegion r : regions) {
-            yaml.append("  ").append(r.name()).append(":\n")
-                    .append("    sip-media-application-id: ").append(r.sipMediaApplicationId()).append('\n')
-                    .append("    calls-per-second: 50\n    burst: 2\n    max-active-calls: 100\n")
-                    .append("    update-calls-per-second: 50\n")
-                    .append("    from-numbers: [\"").append(r.fromNumbers().get(0)).append("\"]\n")
-                    .append("    endpoint: ${EMU}\n");
+            ServedDialer.region(yaml, r,
+                    "calls-per-second: 50\nburst: 2\nmax-active-calls: 100\nupdate-calls-per-second: 50\n");
         }
         yaml.append("campaigns:\n")
                 .append("  fast:\n    regions: { us-east-1: 1, us-west-2: 1 }\n")
                 .append("  slow:\n    contacts: slow.csv\n    regions: [us-west-2]\n");
-        Path config = dir.resolve("dialer.yaml");
-        Files.writeString(config, yaml.toString(), StandardCharsets.UTF_8);
-        DialerConfig loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
-                "DIALER_WEBHOOK_SECRET", SECRET, "DIALER_CONTROL_TOKEN", TOKEN));
-        runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(loaded.regions().values()),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
-                loaded.ledger().url(), SECRET, "127.0.0.1", 0, TOKEN, true, null, null));
-        runtime.campaigns().config(loaded);
-        emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
+        runtime = ServedDialer.start(ServedDialer.load(dir, yaml.toString(), emulator, SECRET, TOKEN), emulator);
         base = "http://127.0.0.1:" + runtime.port();
     }
 

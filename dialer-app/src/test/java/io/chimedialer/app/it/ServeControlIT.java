@@ -9,7 +9,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.chimedialer.app.cli.ServeCommand;
-import io.chimedialer.app.config.ConfigLoader;
 import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.runtime.CampaignManager;
 import io.chimedialer.app.runtime.DialerRuntime;
@@ -37,15 +36,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * {@code dialer serve} in-process, as ServeCommand builds it (DialerRuntime with the control API, the loaded
@@ -85,22 +81,14 @@ class ServeControlIT {
 
         Path contacts = dir.resolve("alpha.csv");
         writeContacts(contacts, 600, 0);
-        Path config = dir.resolve("dialer.yaml");
-        Files.writeString(config, config(regions), StandardCharsets.UTF_8);
-        loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
-                "DIALER_WEBHOOK_SECRET", SECRET, "DIALER_CONTROL_TOKEN", TOKEN));
+        loaded = ServedDialer.load(dir, config(regions), emulator, SECRET, TOKEN);
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         startServe();
     }
 
     /** What ServeCommand does, on port 0, on the test's ledger. */
     private void startServe() {
-        runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(loaded.regions().values()),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
-                loaded.ledger().url(), loaded.server().webhookSecret().reveal(), "127.0.0.1", 0,
-                loaded.server().controlToken().reveal(), true, null, null));
-        runtime.campaigns().config(loaded);
-        emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
+        runtime = ServedDialer.start(loaded, emulator);
         base = URI.create("http://127.0.0.1:" + runtime.port());
     }
 
@@ -116,18 +104,10 @@ class ServeControlIT {
     }
 
     private String config(List<EmulatorRegion> regions) {
-        StringBuilder yaml = new StringBuilder()
-                .append("server:\n  host: 127.0.0.1\n  port: 0\n")
-                .append("  webhook-secret: ${DIALER_WEBHOOK_SECRET}\n  control-token: ${DIALER_CONTROL_TOKEN}\n")
-                .append("ledger:\n  url: \"jdbc:sqlite:").append(dir.resolve("ledger.db")).append("\"\n")
-                .append("regions:\n");
+        StringBuilder yaml = ServedDialer.header(dir);
         for (EmulatorRegion r : regions) {
-            yaml.append("  ").append(r.name()).append(":\n")
-                    .append("    sip-media-application-id: ").append(r.sipMediaApplicationId()).append('\n')
-                    .append("    calls-per-second: ").append(CPS).append('\n')
-                    .append("    burst: 1\n    max-active-calls: 60\n    update-calls-per-second: 50\n")
-                    .append("    from-numbers: [\"").append(r.fromNumbers().get(0)).append("\"]\n")
-                    .append("    endpoint: ${EMU}\n");
+            ServedDialer.region(yaml, r, "calls-per-second: " + CPS
+                    + "\nburst: 1\nmax-active-calls: 60\nupdate-calls-per-second: 50\n");
         }
         return yaml.append("campaigns:\n")
                 .append("  alpha:\n    contacts: alpha.csv\n    regions: { us-east-1: 1, us-west-2: 1 }\n")

@@ -2,28 +2,22 @@ package io.chimedialer.app.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chimedialer.app.config.ConfigLoader;
-import io.chimedialer.app.config.DialerConfig;
 import io.chimedialer.app.runtime.DialerRuntime;
 import io.chimedialer.emulator.CallRecord;
 import io.chimedialer.emulator.ChimeEmulator;
 import io.chimedialer.emulator.EmulatorRegion;
 import io.chimedialer.emulator.Scenario;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * docs/deploy-dialer.md's first-call smoke test, {@code deploy/smoke-test.sh}, run as documented (bash, curl, jq)
@@ -53,24 +47,11 @@ class SmokeTestScriptIT {
                 .number(FAILS, Scenario.Callee.of(Scenario.Outcome.FAILED)).build();
         emulator = ChimeEmulator.builder().regions(regions).scenario(scenario).timeScale(0.2).seed(3).start();
         EmulatorRegion east = regions.get(0);
-        String yaml = "server:\n  host: 127.0.0.1\n  port: 0\n"
-                + "  webhook-secret: ${DIALER_WEBHOOK_SECRET}\n  control-token: ${DIALER_CONTROL_TOKEN}\n"
-                + "ledger:\n  url: \"jdbc:sqlite:" + dir.resolve("ledger.db") + "\"\n"
-                + "regions:\n  " + east.name() + ":\n"
-                + "    sip-media-application-id: " + east.sipMediaApplicationId() + "\n"
-                + "    calls-per-second: 1\n    max-active-calls: 5\n"
-                + "    from-numbers: [\"" + east.fromNumbers().get(0) + "\"]\n    endpoint: ${EMU}\n"
-                + "campaigns:\n  smoke:\n    regions: [" + east.name() + "]\n"
-                + "    flow:\n      message: { text: \"This is the dialer's smoke test. Goodbye.\" }\n";
-        Path config = dir.resolve("dialer.yaml");
-        Files.writeString(config, yaml, StandardCharsets.UTF_8);
-        DialerConfig loaded = ConfigLoader.load(config, Map.of("EMU", emulator.url().toString(),
-                "DIALER_WEBHOOK_SECRET", SECRET, "DIALER_CONTROL_TOKEN", TOKEN));
-        runtime = DialerRuntime.start(new DialerRuntime.Options(new ArrayList<>(loaded.regions().values()),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("ITACCESSKEY", "it-secret-key")),
-                loaded.ledger().url(), SECRET, "127.0.0.1", 0, TOKEN, true, null, null));
-        runtime.campaigns().config(loaded);
-        emulator.webhook(URI.create("http://127.0.0.1:" + runtime.port() + "/v1/sma/invocations"), SECRET);
+        StringBuilder yaml = ServedDialer.header(dir);
+        ServedDialer.region(yaml, east, "calls-per-second: 1\nmax-active-calls: 5\n");
+        yaml.append("campaigns:\n  smoke:\n    regions: [").append(east.name()).append("]\n")
+                .append("    flow:\n      message: { text: \"This is the dialer's smoke test. Goodbye.\" }\n");
+        runtime = ServedDialer.start(ServedDialer.load(dir, yaml.toString(), emulator, SECRET, TOKEN), emulator);
         base = "http://127.0.0.1:" + runtime.port();
     }
 
