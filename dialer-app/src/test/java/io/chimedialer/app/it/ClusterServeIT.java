@@ -161,20 +161,19 @@ class ClusterServeIT {
         a.campaigns().act(CAMPAIGN, "pause").block(Duration.ofSeconds(10));
         await(Duration.ofSeconds(20), "node B paused", () -> onB.run().state() == CampaignRun.State.PAUSED);
         assertThat(onA.run().state()).isEqualTo(CampaignRun.State.PAUSED);
-        // The Creates already on the wire are answered: both nodes' request metrics count what the emulator created.
-        // Settled: every Create answered, and the count unchanged for a second (a batch whose intents committed just
-        // before the pause is still sent, a few ms later; an equal count alone once caught the gap before it).
-        long[] last = {-1, System.nanoTime()};
+        // The Creates already on the wire are answered: both nodes' request metrics count what the emulator created,
+        // and every intent in the shared ledger is withdrawn (the pause kept it from its Create) or has its answer (a
+        // batch whose intents committed just before the pause is still sent, a few ms later: its intents are open
+        // without a TransactionId until then; an equal count alone once caught the gap before it).
         long createdWhenPaused = Await.upTo(Duration.ofSeconds(30), "the Creates sent before the pause answered")
                 .untilValue(() -> {
+                    List<Ledger.AttemptRecord> intents = a.ledger().attempts(CAMPAIGN).collectList()
+                            .block(Duration.ofSeconds(10));
+                    boolean onTheWire = intents == null || intents.stream().anyMatch(r -> !r.withdrawn()
+                            && r.transactionId() == null && r.result() == null);
                     long answered = nodes.stream().mapToLong(ClusterServeIT::createsAnswered).sum();
                     long created = emulator.stats().created();
-                    if (created != last[0]) {
-                        last[0] = created;
-                        last[1] = System.nanoTime();
-                    }
-                    boolean steady = System.nanoTime() - last[1] >= Duration.ofSeconds(1).toNanos();
-                    return answered == created && steady ? created : -1;
+                    return !onTheWire && answered == created ? created : -1;
                 }, created -> created >= 0);
         Await.holdsFor(Duration.ofSeconds(2), "no Create while paused (" + createdWhenPaused + " before)",
                 () -> emulator.stats().created() == createdWhenPaused);

@@ -161,7 +161,7 @@ class ServeControlIT {
         // Pause: once the Creates already sent have settled, not one more Create reaches the emulator.
         JsonNode paused = ok(send("POST", "/v1/campaigns/alpha/pause", TOKEN, null));
         assertThat(paused.path("state").asText()).isEqualTo("PAUSED");
-        long createdWhilePaused = awaitCreatesSettled(runtime);
+        long createdWhilePaused = awaitCreatesSettled(runtime, "alpha");
         Await.holdsFor(Duration.ofSeconds(2), "no Create while paused (" + createdWhilePaused + " before)",
                 () -> emulator.stats().created() == createdWhilePaused);
         assertThat(ok(send("GET", "/v1/campaigns/alpha", TOKEN, null)).path("state").asText()).isEqualTo("PAUSED");
@@ -540,14 +540,24 @@ class ServeControlIT {
      * Waits until every Create the dialer has sent is answered (its request metric counts as many as the emulator
      * created: there are no faults here), and returns that count: after a pause, the Creates on the wire settle.
      */
-    private long awaitCreatesSettled(DialerRuntime dialer) {
-        return Await.upTo(Duration.ofSeconds(20), "the Creates sent before the pause answered")
+    /**
+     * The emulator's Create count once the pause has settled: every intent of the campaign is either withdrawn (the
+     * pause kept it from its Create), or has its answer (a TransactionId or an outcome) in the ledger, and the client
+     * saw as many Create answers as the emulator counts. A Create that passed its send-time check just before the
+     * pause may still be on the wire: its intent is then open without a TransactionId, and this waits for it.
+     */
+    private long awaitCreatesSettled(DialerRuntime dialer, String campaign) {
+        return Await.upTo(Duration.ofSeconds(30), "the Creates sent before the pause answered")
                 .untilValue(() -> {
+                    List<Ledger.AttemptRecord> attempts = dialer.ledger().attempts(campaign).collectList()
+                            .block(Duration.ofSeconds(10));
+                    boolean onTheWire = attempts == null || attempts.stream().anyMatch(a -> !a.withdrawn()
+                            && a.transactionId() == null && a.result() == null);
                     long answered = dialer.meterRegistry().find("dialer.api.request.duration")
                             .tag("operation", "CreateSipMediaApplicationCall").timers().stream()
                             .mapToLong(Timer::count).sum();
                     long created = emulator.stats().created();
-                    return answered == created ? created : -1;
+                    return !onTheWire && answered == created ? created : -1;
                 }, created -> created >= 0);
     }
 
