@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -191,10 +192,21 @@ public final class LambdaEndpoint implements SmaEndpoint, AutoCloseable {
 
     @Override
     public Mono<byte[]> invoke(byte[] requestJson) {
-        return Mono.fromCallable(() -> run(requestJson))
-                .subscribeOn(scheduler)
-                .timeout(functionTimeout, Mono.defer(() -> Mono.error(new TimeoutException(
-                        "Lambda handler " + functionName + " timed out after " + functionTimeout.toMillis() + " ms"))));
+        // The function timeout counts from the handler's start, as Lambda's does (and as the context's remaining time
+        // counts down): an invocation waiting for one of the `concurrency` slots is not charged for the wait, or the
+        // handler, trusting its context, would be cut off before its own deadline (a bridge in the middle of its
+        // spill, say).
+        return Mono.defer(() -> {
+            Sinks.Empty<Void> started = Sinks.empty();
+            return Mono.fromCallable(() -> {
+                        started.tryEmitEmpty();
+                        return run(requestJson);
+                    })
+                    .subscribeOn(scheduler)
+                    .timeout(started.asMono().then(Mono.delay(functionTimeout)), Mono.defer(() -> Mono.error(
+                            new TimeoutException("Lambda handler " + functionName + " timed out after "
+                                    + functionTimeout.toMillis() + " ms"))));
+        });
     }
 
     private byte[] run(byte[] requestJson) throws java.io.IOException {

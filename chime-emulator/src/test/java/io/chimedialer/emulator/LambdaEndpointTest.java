@@ -231,6 +231,53 @@ class LambdaEndpointTest {
     }
 
     @Test
+    void invoke_waitingForAConcurrencySlot_theFunctionTimeoutCountsFromTheHandlersStart() throws Exception {
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CountDownLatch firstRunning = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        RequestStreamHandler handler = (in, out, ctx) -> {
+            if (calls.incrementAndGet() == 1) {
+                firstRunning.countDown();
+                // Holds its slot until released, whatever the timeout's cancellation does to the thread.
+                boolean interrupted = false;
+                while (releaseFirst.getCount() > 0) {
+                    try {
+                        releaseFirst.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            out.write("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        };
+        // One slot: the second invocation waits for the first, which runs past the function timeout.
+        Duration timeout = Duration.ofSeconds(1);
+        try (LambdaEndpoint endpoint = LambdaEndpoint.of(handler, timeout, 1)) {
+            Mono<byte[]> first = endpoint.invoke(new byte[0]);
+            java.util.concurrent.CompletableFuture<Throwable> firstFailure = new java.util.concurrent.CompletableFuture<>();
+            first.subscribe(bytes -> firstFailure.complete(null), firstFailure::complete);
+            assertThat(firstRunning.await(10, TimeUnit.SECONDS)).isTrue();
+            Mono<byte[]> second = endpoint.invoke(new byte[0]);
+            java.util.concurrent.CompletableFuture<byte[]> answer = second.toFuture();
+            // The first times out (its handler still holds the slot until released); the second has not started.
+            assertThat(firstFailure.get(10, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            assertThat(calls.get()).isEqualTo(1);
+            // The second has now waited longer than a whole timeout (a timer started when it was invoked has fired).
+            Thread.sleep(timeout.toMillis() + 200);
+            assertThat(answer).isNotDone();
+            releaseFirst.countDown();
+            // Started only now, it answers: the wait for the slot was not charged to its timeout.
+            assertThat(new String(answer.get(10, TimeUnit.SECONDS), java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("{}");
+        } finally {
+            releaseFirst.countDown();
+        }
+    }
+
+    @Test
     void instantiate_configurationWithEnvironmentFactory_passesTheFactorysResult() {
         RequestStreamHandler h = LambdaEndpoint.instantiate(ConfiguredHandler.class.getName(), Map.of("URL", "u-1"),
                 getClass().getClassLoader());
