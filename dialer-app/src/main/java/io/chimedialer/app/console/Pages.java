@@ -119,9 +119,16 @@ final class Pages {
                 .append("</span>).</p>\n");
         b.append("<section aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n<div id=\"summary\">")
                 .append(summary(c, now)).append("</div></section>\n");
-        // The actions: the server answers 409 with the reason when one does not apply to the campaign's state.
+        // The actions: the server answers 409 with the reason when one does not apply to the campaign's state. A
+        // finished campaign (its state does not change again) gets none, and says how to dial it again.
         b.append("<section aria-labelledby=\"actions-h\"><h2 id=\"actions-h\">Actions</h2>\n<div class=\"actions\">");
-        for (String action : List.of("pause", "resume", "cancel")) {
+        boolean finished = FINAL_STATES.contains(c.path("state").asText(""));
+        if (finished) {
+            b.append("<p id=\"finished\">This campaign is ").append(text(c.path("state").asText()))
+                    .append(": nothing to pause, resume or cancel. <a href=\"/console/start\">Start it again</a> to "
+                            + "dial its contacts afresh.</p>");
+        }
+        for (String action : finished ? List.<String>of() : List.of("pause", "resume", "cancel")) {
             b.append("<form method=\"post\" action=\"").append(text(base + "/" + action)).append("\"")
                     .append("cancel".equals(action) ? " data-confirm=\"Cancel campaign " + text(name)
                             + "? Its live calls are hung up.\"" : "")

@@ -61,6 +61,21 @@ class PagesTest {
     }
 
     @Test
+    void campaignPage_finishedCampaign_noActionButtons_runningOne_allThree() {
+        Timeline none = new Timeline(List.of(), List.of());
+        Pages.Frame frame = new Pages.Frame("csrf-token", true);
+        String finished = Pages.campaign(JSON.createObjectNode().put("id", "alpha").put("state", "COMPLETED"), none,
+                frame, NOW, null);
+        String running = Pages.campaign(JSON.createObjectNode().put("id", "alpha").put("state", "RUNNING"), none,
+                frame, NOW, null);
+
+        assertThat(finished).contains("This campaign is COMPLETED").doesNotContain("id=\"pause\"")
+                .doesNotContain("id=\"cancel\"");
+        assertThat(running).contains("id=\"pause\"").contains("id=\"resume\"").contains("id=\"cancel\"")
+                .doesNotContain("This campaign is");
+    }
+
+    @Test
     void eta_endedOrUnknown() {
         assertThat(Pages.eta(JSON.createObjectNode().put("state", "COMPLETED"), NOW)).isEqualTo("0s");
         assertThat(Pages.eta(JSON.createObjectNode().put("state", "RUNNING"), NOW)).isEqualTo("-");
