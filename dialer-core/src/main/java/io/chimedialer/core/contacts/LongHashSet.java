@@ -4,28 +4,43 @@ package io.chimedialer.core.contacts;
  * A set of positive longs in one open-addressing table (linear probing, 0 marks a free slot).
  *
  * <p>About 11 to 23 bytes per element instead of the ~100 of a {@code HashSet<String>}. Not thread-safe.
+ *
+ * <p>The table is stored in segments of at most {@value #SEGMENT_SLOTS} slots (256 KiB), never as one array: a
+ * large single array is a "humongous" object for G1 on a small heap, which needs that many contiguous free regions
+ * (and is never moved to make them), so that growing a table of a million numbers under {@code -Xmx64m} could fail
+ * with free memory to spare. Segments fit in any free region.
  */
 final class LongHashSet {
     private static final long PHI = 0x9E3779B97F4A7C15L;
     private static final double MAX_LOAD = 0.7;
+    /** Slots per segment: 2^15 longs, 256 KiB, under G1's humongous threshold for its smallest (1 MiB) regions. */
+    static final int SEGMENT_SLOTS = 1 << 15;
+    private static final int SEGMENT_SHIFT = 15;
 
-    private long[] table;
+    private long[][] segments;
+    private int capacity;
     private int size;
     private int shift;
     private int resizeAt;
 
     LongHashSet(int expected) {
-        int capacity = 16;
-        while (capacity * MAX_LOAD < expected) {
-            capacity <<= 1;
+        int c = 16;
+        while (c * MAX_LOAD < expected) {
+            c <<= 1;
         }
-        allocate(capacity);
+        allocate(c);
     }
 
-    private void allocate(int capacity) {
-        table = new long[capacity];
-        shift = 64 - Integer.numberOfTrailingZeros(capacity);
-        resizeAt = (int) (capacity * MAX_LOAD);
+    private void allocate(int newCapacity) {
+        int perSegment = Math.min(newCapacity, SEGMENT_SLOTS);
+        long[][] s = new long[newCapacity / perSegment][];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = new long[perSegment];
+        }
+        segments = s;
+        capacity = newCapacity;
+        shift = 64 - Integer.numberOfTrailingZeros(newCapacity);
+        resizeAt = (int) (newCapacity * MAX_LOAD);
     }
 
     private int slot(long key) {
@@ -33,20 +48,28 @@ final class LongHashSet {
         return (int) ((key * PHI) >>> shift);
     }
 
+    private static long get(long[][] s, int i) {
+        return s[i >>> SEGMENT_SHIFT][i & (SEGMENT_SLOTS - 1)];
+    }
+
+    private static void set(long[][] s, int i, long key) {
+        s[i >>> SEGMENT_SHIFT][i & (SEGMENT_SLOTS - 1)] = key;
+    }
+
     /** Adds a positive key; returns true when it was not present. */
     boolean add(long key) {
         if (key <= 0) {
             throw new IllegalArgumentException("key must be > 0");
         }
-        long[] t = table;
-        int mask = t.length - 1;
+        long[][] s = segments;
+        int mask = capacity - 1;
         for (int i = slot(key); ; i = (i + 1) & mask) {
-            long k = t[i];
+            long k = get(s, i);
             if (k == key) {
                 return false;
             }
             if (k == 0) {
-                t[i] = key;
+                set(s, i, key);
                 if (++size > resizeAt) {
                     grow();
                 }
@@ -59,10 +82,10 @@ final class LongHashSet {
         if (key <= 0) {
             return false;
         }
-        long[] t = table;
-        int mask = t.length - 1;
+        long[][] s = segments;
+        int mask = capacity - 1;
         for (int i = slot(key); ; i = (i + 1) & mask) {
-            long k = t[i];
+            long k = get(s, i);
             if (k == key) {
                 return true;
             }
@@ -76,23 +99,25 @@ final class LongHashSet {
         return size;
     }
 
-    /** The bytes held by the table (the array's header and slots). */
+    /** The bytes held by the table: its slots and their segments' array headers (16 bytes each). */
     long tableBytes() {
-        return 16L + 8L * table.length;
+        return 16L * segments.length + 8L * capacity;
     }
 
     private void grow() {
-        long[] old = table;
-        allocate(old.length << 1);
-        long[] t = table;
-        int mask = t.length - 1;
-        for (long key : old) {
-            if (key != 0) {
-                int i = slot(key);
-                while (t[i] != 0) {
-                    i = (i + 1) & mask;
+        long[][] old = segments;
+        allocate(capacity << 1);
+        long[][] s = segments;
+        int mask = capacity - 1;
+        for (long[] segment : old) {
+            for (long key : segment) {
+                if (key != 0) {
+                    int i = slot(key);
+                    while (get(s, i) != 0) {
+                        i = (i + 1) & mask;
+                    }
+                    set(s, i, key);
                 }
-                t[i] = key;
             }
         }
     }

@@ -48,8 +48,8 @@ class DeduplicatorTest {
             assertThat(dedupe.firstSeen(SyntheticCsv.number(i))).isTrue();
         }
 
-        // 2^21 slots of 8 bytes: 16 MiB, about 17 bytes per number (a HashSet<String> needs ~100).
-        assertThat(dedupe.memoryBytes()).isEqualTo(16L + 8L * (1 << 21));
+        // 2^21 slots of 8 bytes in 64 segments: 16 MiB, about 17 bytes per number (a HashSet<String> needs ~100).
+        assertThat(dedupe.memoryBytes()).isEqualTo(16L * 64 + 8L * (1 << 21));
         assertThat(dedupe.size()).isEqualTo(1_000_000);
     }
 
@@ -61,6 +61,24 @@ class DeduplicatorTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("******0123");
         assertThat(dedupe.contains("2125550123")).isFalse();
+    }
+
+    @Test
+    void longHashSet_largerThanOneSegment_keepsEveryKeyAcrossGrowths_inSegmentsOfBoundedSize() {
+        LongHashSet set = new LongHashSet(16);
+        int n = 200_000;
+        for (long i = 1; i <= n; i++) {
+            assertThat(set.add(i * 7_919L + 3)).isTrue();
+        }
+        assertThat(set.add(7_919L + 3)).isFalse();
+        assertThat(set.size()).isEqualTo(n);
+        for (long i = 1; i <= n; i++) {
+            assertThat(set.contains(i * 7_919L + 3)).isTrue();
+            assertThat(set.contains(i * 7_919L + 4)).isFalse();
+        }
+        // 200,000 keys at a load of at most 0.7: 2^19 slots, in 16 segments of 2^15 (none a G1 humongous object).
+        int capacity = 1 << 19;
+        assertThat(set.tableBytes()).isEqualTo(16L * (capacity / LongHashSet.SEGMENT_SLOTS) + 8L * capacity);
     }
 
     @Test
