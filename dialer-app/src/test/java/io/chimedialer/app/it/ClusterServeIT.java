@@ -42,6 +42,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -200,11 +201,15 @@ class ClusterServeIT {
         stats.regions().forEach((region, r) -> {
             assertThat(r.created()).as("Creates in %s", region).isPositive();
             assertThat(r.peakActive()).as("peak active calls in %s", region).isLessThanOrEqualTo(CAP);
-            // The documented bound over the cluster is the rate (each node checks its share at send time); the
-            // emulator counts arrivals, which bunch up on a loaded machine, so a fifth of the rate is allowed for that.
-            // Unsplit shares (each node at the full rate) would show about twice the rate.
-            assertThat(r.maxCreatesInOneSecond()).as("Creates in one second in %s", region)
-                    .isLessThanOrEqualTo((long) (RATE + nodes.size() + RATE / 5));
+            // The documented bound over the cluster is the rate (each node checks its share at send time). The
+            // emulator counts arrivals, which bunch up after a stall of a loaded machine (a 1 s window once held 45 at
+            // 30/s in CI: half a second's Creates arriving late), so the rate is judged over 10 s windows, with 2 s
+            // of the rate allowed for such a bunch: 1.2 times the rate. Unsplit shares (each node at the full rate)
+            // would show twice the rate. ClusterPacingIT checks the 1 s windows of the nodes' own sends.
+            List<Instant> created = emulator.calls().stream().filter(c -> region.equals(c.region()))
+                    .map(io.chimedialer.emulator.CallRecord::created).sorted().toList();
+            assertThat(maxInWindow(created, Duration.ofSeconds(10))).as("Creates in 10 s in %s (1 s max %d)", region,
+                    r.maxCreatesInOneSecond()).isLessThanOrEqualTo((long) (RATE * 10 + nodes.size() + RATE * 2));
         });
         // Every invocation reached its own node: the webhooks together answered each at most once. The bridge answers
         // an invocation itself (its fallback, logged) when it cannot connect to any node in time, which a starved
@@ -389,6 +394,19 @@ class ClusterServeIT {
             assertThat(results.body().lines().count() - 1).as("result rows from %s", n.cluster().nodeId())
                     .isEqualTo(view.get("attempts").asLong() + view.get("withdrawn").asLong());
         }
+    }
+
+    /** The most of these (sorted) instants in any window of this length. */
+    private static long maxInWindow(List<Instant> sorted, Duration window) {
+        long max = 0;
+        int from = 0;
+        for (int to = 0; to < sorted.size(); to++) {
+            while (!sorted.get(from).plus(window).isAfter(sorted.get(to))) {
+                from++;
+            }
+            max = Math.max(max, to - from + 1);
+        }
+        return max;
     }
 
     /** A cluster view without its time-dependent figures (Creates per second over the last minute). */
