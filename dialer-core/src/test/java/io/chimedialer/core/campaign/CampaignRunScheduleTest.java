@@ -26,7 +26,6 @@ import java.io.StringReader;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -49,22 +48,7 @@ class CampaignRunScheduleTest {
     private static final ZonedDateTime END = ZonedDateTime.parse("1970-01-01T00:12:00Z");
 
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
-    private final Clock clock = new Clock() {
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS));
-        }
-    };
+    private final Clock clock = new io.chimedialer.testkit.VirtualTimeClock(vts);
     private final EventBus bus = new EventBus();
     private final CallRegistry registry = new CallRegistry(bus, clock);
     private final RecordingLedger ledger = new RecordingLedger();
