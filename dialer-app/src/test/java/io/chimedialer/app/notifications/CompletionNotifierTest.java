@@ -7,21 +7,19 @@ import io.chimedialer.app.config.Secret;
 import io.chimedialer.core.campaign.RunReport;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.metrics.DialerMetrics;
+import io.chimedialer.testkit.VirtualTimeClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -34,28 +32,18 @@ class CompletionNotifierTest {
     private static final Secret SECRET = Secret.of("notify-secret-0123456789");
 
     private final VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    /** Reads the virtual clock, starting at {@link #EPOCH}. */
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
+    /** Reads the virtual clock, which starts at {@link #EPOCH}. */
+    private final VirtualTimeClock clock = new VirtualTimeClock(time);
 
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
+    {
+        time.advanceTimeTo(EPOCH);
+    }
 
-        @Override
-        public Instant instant() {
-            return EPOCH.plusMillis(time.now(TimeUnit.MILLISECONDS));
-        }
-    };
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final DialerMetrics metrics = new DialerMetrics(registry);
     private final ScriptedTransport transport = new ScriptedTransport();
 
-    /** One request as the receiver saw it, with the virtual time it arrived. */
+    /** One request as the receiver saw it, with the virtual time it arrived (ms since {@link #EPOCH}). */
     record Request(long atMillis, Map<String, String> headers, byte[] body) {
     }
 
@@ -79,7 +67,7 @@ class CompletionNotifierTest {
         @Override
         public Mono<Integer> post(URI url, Map<String, String> headers, byte[] body) {
             return Mono.defer(() -> {
-                requests.add(new Request(time.now(TimeUnit.MILLISECONDS), Map.copyOf(headers), body));
+                requests.add(new Request(clock.millis() - EPOCH.toEpochMilli(), Map.copyOf(headers), body));
                 Supplier<Mono<Integer>> next = answers.size() > 1 ? answers.poll() : answers.peek();
                 return next.get();
             });
