@@ -118,7 +118,7 @@ public final class RunCommand implements Callable<Integer> {
                     + " (--time-scale)");
             credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("SANDBOXKEY", "sandbox-secret"));
         } else if (secret == null) {
-            System.err.println("dialer run: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
+            System.err.println("dialer run: server.webhook-secret is required: set it in the configuration (config/dialer.yaml reads it from DIALER_WEBHOOK_SECRET, or give file:PATH)");
             return 2;
         }
         int httpPort = port != null ? port : sandbox ? 0 : config.server().port();

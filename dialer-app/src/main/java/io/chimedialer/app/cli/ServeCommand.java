@@ -62,7 +62,7 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         if (config.server().webhookSecret() == null) {
-            System.err.println("dialer serve: server.webhook-secret is required (set DIALER_WEBHOOK_SECRET)");
+            System.err.println("dialer serve: server.webhook-secret is required: set it in the configuration (config/dialer.yaml reads it from DIALER_WEBHOOK_SECRET, or give file:PATH)");
             return 2;
         }
         try {

@@ -180,7 +180,8 @@ public final class DialerHttpServer implements AutoCloseable {
                         : json(res, 503, JSON.createObjectNode().put("status", "NOT_READY")))
                 .get("/v1/campaigns", (req, res) -> control(req, res, api -> api.list()))
                 .get("/v1/cluster", (req, res) -> control(req, res, ControlApi::cluster))
-                .post("/v1/campaigns", (req, res) -> isCsv(req) ? upload(req, res) : control(req, res,
+                .post("/v1/campaigns", (req, res) -> isCsv(req) ? upload(req, res) : isMultipart(req)
+                        ? json(res.keepAlive(false), 415, error(MULTIPART_REFUSED)) : control(req, res,
                         api -> readJson(req).flatMap(api::start)))
                 .get("/v1/campaigns/{id}/results", (req, res) -> download(req, res, ControlApi::results, "results",
                         "text/csv", ".csv"))
@@ -292,6 +293,19 @@ public final class DialerHttpServer implements AutoCloseable {
                             + (e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + e.getMessage())
                             + " (the dialer's log has the details)")));
                 });
+    }
+
+    /**
+     * A form upload ({@code curl -F file=@list.csv}) of a contact list: the control API takes the list as the body
+     * itself, so a form is refused with the way to send it (the console's upload form is its own route).
+     */
+    static final String MULTIPART_REFUSED = "a multipart/form-data upload is not accepted here: send the contact list"
+            + " itself as the body, with Content-Type: text/csv, to POST /v1/campaigns?campaign=NAME (curl -H"
+            + " 'Content-Type: text/csv' -T contacts.csv ...)";
+
+    private static boolean isMultipart(HttpServerRequest req) {
+        String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/");
     }
 
     private static boolean isCsv(HttpServerRequest req) {

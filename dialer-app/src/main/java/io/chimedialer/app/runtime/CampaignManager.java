@@ -364,8 +364,13 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         // pause is left out, so that the ledger still says RUNNING for a campaign that was running when the node
         // stopped. A completion notice is due when the run completes, is cancelled or pauses on an error, and is
         // sent by the writer that changed the ledger's state: of the nodes of a cluster reaching the same end, one.
+        // A cancel is recorded as CANCELLED as soon as it is accepted (CANCELLING), not only once the last live call
+        // ended: a node stopped in between would otherwise leave RUNNING in the ledger, and the next start would
+        // resume a campaign its operator cancelled. The cancelled notice still waits for CANCELLED, and is sent by
+        // the node whose write at CANCELLING changed the ledger.
         String runId = UUID.randomUUID().toString();
         Instant startedAt = runtime.clock().instant();
+        java.util.concurrent.atomic.AtomicBoolean cancelRecorded = new java.util.concurrent.atomic.AtomicBoolean();
         run.states()
                 .filter(state -> !(state == CampaignRun.State.PAUSED && shuttingDown))
                 // Taken as the state is entered (on the run's thread): the report then, and the notice announced
@@ -380,7 +385,15 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                                     // Unknown whether another node recorded it: a notice too many beats none.
                                     return Mono.just(Boolean.TRUE);
                                 })
-                                .flatMap(changed -> notice(campaign.name(), runId, startedAt, seen, changed)))
+                                .flatMap(changed -> {
+                                    if (seen.state() == CampaignRun.State.CANCELLING) {
+                                        cancelRecorded.set(changed);
+                                        return Mono.<Void>empty();
+                                    }
+                                    boolean mine = changed || seen.state() == CampaignRun.State.CANCELLED
+                                            && cancelRecorded.get();
+                                    return notice(campaign.name(), runId, startedAt, seen, mine);
+                                }))
                 .subscribe();
         Entry entry = new Entry(run, report, campaign, contacts);
         runs.put(campaign.name(), entry);
@@ -1428,7 +1441,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         return switch (state) {
             case RUNNING -> Ledger.CampaignState.RUNNING;
             case PAUSED -> Ledger.CampaignState.PAUSED;
-            case CANCELLED -> Ledger.CampaignState.CANCELLED;
+            case CANCELLING, CANCELLED -> Ledger.CampaignState.CANCELLED;
             case COMPLETED -> Ledger.CampaignState.COMPLETED;
             case ENDED -> Ledger.CampaignState.ENDED;
             default -> null;

@@ -218,6 +218,22 @@ class DialerHttpServerErrorsTest {
                 + " text/csv body");
     }
 
+    @Test
+    void upload_asMultipartForm_415SaysHowToSendTheList_nothingStarted() throws Exception {
+        String boundary = "----v18boundary";
+        String form = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n"
+                + "Content-Type: text/csv\r\n\r\nid,phone\nc1,+12125550101\n\r\n--" + boundary + "--\r\n";
+        HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/v1/campaigns?campaign=big"))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build());
+
+        assertThat(r.statusCode()).isEqualTo(415);
+        assertThat(error(r)).isEqualTo(DialerHttpServer.MULTIPART_REFUSED).contains("Content-Type: text/csv");
+        assertThat(uploads).isEmpty();
+        assertThat(uploadRequests).isEmpty();
+    }
+
     private HttpRequest.Builder csvRequest(String path) {
         return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "text/csv");

@@ -262,60 +262,13 @@ class ClusterServeIT {
      */
     @Test
     void threeNodes_eventsToOneNodeOnly_permitsReleasedAndOneViewEverywhere() throws Exception {
-        int contactCount = THREE_NODE_CONTACTS;
-        Scenario scenario = Scenario.builder().ringMs(1_000, 4_000).talkMs(2_000, 10_000).noAnswerMs(10_000)
-                .dtmf(0.6, List.of("1")).build();
-        List<EmulatorRegion> emulated = new ArrayList<>();
-        for (EmulatorRegion r : EmulatorRegion.defaults()) {
-            emulated.add(r.withQuotas(200, 50, 1_000));
-        }
-        emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated).scenario(scenario)
-                .timeScale(0.002).seed(29).webhookTimeout(Duration.ofSeconds(19)).start();
-        List<RegionConfig> regions = new ArrayList<>();
-        for (EmulatorRegion r : emulated) {
-            // A small cap (10 per node and Region): a node whose permits were held for a call's lifetime would stall.
-            regions.add(new RegionConfig(r.name(), r.sipMediaApplicationId(), RATE, 1, THREE_NODE_CAP, 5,
-                    r.fromNumbers(), emulator.url()));
-        }
-        DialerRuntime a = node("node-a", regions);
-        DialerRuntime b = node("node-b", regions);
-        DialerRuntime c = node("node-c", regions);
-        emulator.webhook(webhook(a), SECRET);
-        await(Duration.ofSeconds(20), "three nodes live and unfenced", () -> nodes.stream().allMatch(n ->
-                n.cluster().membership().current() != null && n.cluster().membership().current().live().size() == 3
-                        && !n.cluster().limits().fenced()));
-
-        Path contacts = contacts(contactCount);
-        CampaignConfig campaign = campaign(THREE_NODE_LIFETIME);
-        // Nodes C and B claim first, so that most calls are theirs while all of their invocations reach node A.
-        List<CampaignManager.Started> runs = new ArrayList<>(List.of(c.campaigns().launch(campaign, contacts, true),
-                b.campaigns().launch(campaign, contacts, true), a.campaigns().launch(campaign, contacts, true)));
-        java.util.Collections.reverse(runs);
-        long launchedAt = System.nanoTime();
-        // While it runs, a node's view never says -1 remaining, and names the nodes that hold contacts.
-        await(Duration.ofSeconds(30), "calls under way", () -> emulator.stats().created() >= contactCount / 4);
-        JsonNode midway = get(c, "/v1/campaigns/" + CAMPAIGN);
-        assertThat(midway.get("node").asText()).isEqualTo("node-c");
-        assertThat(midway.get("remaining").asLong()).isBetween(0L, (long) contactCount);
-        assertThat(midway.at("/cluster/contacts/total").asLong()).isEqualTo(contactCount);
-
-        List<RunReport> reports = new ArrayList<>();
-        for (CampaignManager.Started started : runs) {
-            RunReport report = started.report().block(RUN_LIMIT);
-            assertThat(report).isNotNull();
-            assertThat(report.state()).isEqualTo("COMPLETED");
-            reports.add(report);
-        }
-        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
-        EmulatorStats stats = emulator.stats();
-        assertThat(stats.created()).isEqualTo(contactCount);
-        assertThat(stats.duplicateNumbers()).isZero();
-        assertThat(reports.stream().mapToLong(RunReport::attempts).sum()).isEqualTo(contactCount);
-        assertThat(reports.get(1).attempts() + reports.get(2).attempts()).as("calls placed by nodes B and C")
-                .isPositive();
-        System.out.printf("three nodes, events to node A only: %d contacts in %d ms; attempts by node %d/%d/%d%n",
-                contactCount, Duration.ofNanos(System.nanoTime() - launchedAt).toMillis(), reports.get(0).attempts(),
-                reports.get(1).attempts(), reports.get(2).attempts());
+        ThreeNodeRun run = threeNodeRun(false);
+        int contactCount = run.contacts();
+        EmulatorStats stats = run.stats();
+        List<RunReport> reports = run.reports();
+        DialerRuntime a = run.nodes().get(0);
+        DialerRuntime b = run.nodes().get(1);
+        DialerRuntime c = run.nodes().get(2);
 
         // Only node A heard Chime; nodes B and C heard of their calls' ends from it.
         assertThat(b.webhook().stats().requests()).isZero();
@@ -394,6 +347,101 @@ class ClusterServeIT {
             assertThat(results.body().lines().count() - 1).as("result rows from %s", n.cluster().nodeId())
                     .isEqualTo(view.get("attempts").asLong() + view.get("withdrawn").asLong());
         }
+    }
+
+    /**
+     * The same three-node run with the Lambda bridge routing each call's invocations to the node that placed it: the
+     * baseline of the run above. Its duration is printed beside the other's (issue 18 asks that a run whose events
+     * reach one node only completes within twice the routed run's time; a timed assertion would be a speed figure of
+     * this machine, so the mechanism is asserted above and the two durations are printed).
+     */
+    @Test
+    void threeNodes_eventsRoutedByTheBridge_baselineDuration() throws Exception {
+        ThreeNodeRun run = threeNodeRun(true);
+        // Each node that placed calls heard Chime about them itself (node A, launched last, may have placed none).
+        for (int i = 0; i < 3; i++) {
+            DialerRuntime n = run.nodes().get(i);
+            if (run.reports().get(i).attempts() > 0) {
+                assertThat(n.webhook().stats().requests()).as("invocations %s answered", n.cluster().nodeId())
+                        .isPositive();
+            }
+            assertThat(n.calls().expiredCalls()).as("%s's calls closed by their lifetime", n.cluster().nodeId())
+                    .isZero();
+        }
+        // Printed, not asserted: the bridge falls back to node A for an invocation whose own node it cannot reach in
+        // time (a loaded machine), and node A then relays that call's end.
+        System.out.printf("three nodes, events routed: node A relayed %.0f call ends%n",
+                foreign(run.nodes().get(0), "relayed"));
+    }
+
+    private record ThreeNodeRun(List<DialerRuntime> nodes, List<RunReport> reports, EmulatorStats stats,
+                                int contacts, long millis) {
+    }
+
+    /** Three nodes run one campaign to COMPLETED; Chime's invocations routed to each call's node, or all to node A. */
+    private ThreeNodeRun threeNodeRun(boolean routed) throws Exception {
+        int contactCount = THREE_NODE_CONTACTS;
+        Scenario scenario = Scenario.builder().ringMs(1_000, 4_000).talkMs(2_000, 10_000).noAnswerMs(10_000)
+                .dtmf(0.6, List.of("1")).build();
+        List<EmulatorRegion> emulated = new ArrayList<>();
+        for (EmulatorRegion r : EmulatorRegion.defaults()) {
+            emulated.add(r.withQuotas(200, 50, 1_000));
+        }
+        emulator = ChimeEmulator.builder().host("127.0.0.1").port(0).regions(emulated).scenario(scenario)
+                .timeScale(0.002).seed(29).webhookTimeout(Duration.ofSeconds(19)).start();
+        List<RegionConfig> regions = new ArrayList<>();
+        for (EmulatorRegion r : emulated) {
+            // A small cap (10 per node and Region): a node whose permits were held for a call's lifetime would stall.
+            regions.add(new RegionConfig(r.name(), r.sipMediaApplicationId(), RATE, 1, THREE_NODE_CAP, 5,
+                    r.fromNumbers(), emulator.url()));
+        }
+        DialerRuntime a = node("node-a", regions);
+        DialerRuntime b = node("node-b", regions);
+        DialerRuntime c = node("node-c", regions);
+        if (routed) {
+            lambda = LambdaEndpoint.of(new SmaBridgeHandler(BridgeConfig.of(webhook(a), SECRET)
+                    .withTimeout(Duration.ofSeconds(15))), Duration.ofSeconds(18), LambdaEndpoint.DEFAULT_CONCURRENCY);
+            emulator.endpoint(lambda);
+        } else {
+            emulator.webhook(webhook(a), SECRET);
+        }
+        await(Duration.ofSeconds(20), "three nodes live and unfenced", () -> nodes.stream().allMatch(n ->
+                n.cluster().membership().current() != null && n.cluster().membership().current().live().size() == 3
+                        && !n.cluster().limits().fenced()));
+
+        Path contacts = contacts(contactCount);
+        CampaignConfig campaign = campaign(THREE_NODE_LIFETIME);
+        // Nodes C and B claim first, so that most calls are theirs while all of their invocations reach node A.
+        List<CampaignManager.Started> runs = new ArrayList<>(List.of(c.campaigns().launch(campaign, contacts, true),
+                b.campaigns().launch(campaign, contacts, true), a.campaigns().launch(campaign, contacts, true)));
+        java.util.Collections.reverse(runs);
+        long launchedAt = System.nanoTime();
+        // While it runs, a node's view never says -1 remaining, and names the nodes that hold contacts.
+        await(Duration.ofSeconds(30), "calls under way", () -> emulator.stats().created() >= contactCount / 4);
+        JsonNode midway = get(c, "/v1/campaigns/" + CAMPAIGN);
+        assertThat(midway.get("node").asText()).isEqualTo("node-c");
+        assertThat(midway.get("remaining").asLong()).isBetween(0L, (long) contactCount);
+        assertThat(midway.at("/cluster/contacts/total").asLong()).isEqualTo(contactCount);
+
+        List<RunReport> reports = new ArrayList<>();
+        for (CampaignManager.Started started : runs) {
+            RunReport report = started.report().block(RUN_LIMIT);
+            assertThat(report).isNotNull();
+            assertThat(report.state()).isEqualTo("COMPLETED");
+            reports.add(report);
+        }
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        EmulatorStats stats = emulator.stats();
+        assertThat(stats.created()).isEqualTo(contactCount);
+        assertThat(stats.duplicateNumbers()).isZero();
+        assertThat(reports.stream().mapToLong(RunReport::attempts).sum()).isEqualTo(contactCount);
+        assertThat(reports.get(1).attempts() + reports.get(2).attempts()).as("calls placed by nodes B and C")
+                .isPositive();
+        long millis = Duration.ofNanos(System.nanoTime() - launchedAt).toMillis();
+        System.out.printf("three nodes, events %s: %d contacts in %d ms; attempts by node %d/%d/%d%n",
+                routed ? "routed by the bridge to each call's node" : "to node A only", contactCount, millis,
+                reports.get(0).attempts(), reports.get(1).attempts(), reports.get(2).attempts());
+        return new ThreeNodeRun(List.of(a, b, c), reports, stats, contactCount, millis);
     }
 
     /** The most of these (sorted) instants in any window of this length. */

@@ -479,6 +479,40 @@ class ServeControlIT {
                 () -> emulator.stats().created() == created);
     }
 
+    @Test
+    void stoppedWhileCancelling_restartDoesNotResumeTheCancelledCampaign() throws Exception {
+        // An emulator that never delivers a call's HANGUP: the cancel hangs the live calls up, and the run stays
+        // CANCELLING (waiting for their ends) when the node is stopped, as a SIGTERM right after a cancel does.
+        runtime.close();
+        emulator.close();
+        List<EmulatorRegion> regions = new ArrayList<>();
+        for (EmulatorRegion r : EmulatorRegion.defaults()) {
+            regions.add(new EmulatorRegion(r.name(), r.sipMediaApplicationId(), r.fromNumbers(), 50, 100, 200));
+        }
+        emulator = ChimeEmulator.builder().regions(regions).timeScale(0.2).seed(13)
+                .faults(new io.chimedialer.emulator.Faults(0, 0, 0, 0, Duration.ZERO, 0, 0, 1.0)).start();
+        loaded = ServedDialer.load(dir, config(regions), emulator, SECRET, TOKEN);
+        startServe();
+
+        ok(send("POST", "/v1/campaigns", TOKEN, "{\"campaign\":\"alpha\"}"));
+        await(() -> emulator.stats().created() >= 20, Duration.ofSeconds(30), "20 calls created");
+        JsonNode cancelled = ok(send("POST", "/v1/campaigns/alpha/cancel", TOKEN, null));
+        assertThat(cancelled.path("state").asText()).as("the cancel's answer").isEqualTo("CANCELLING");
+        ServeCommand.stop(runtime, Duration.ofSeconds(2));
+        stopped = true;
+        assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        long created = emulator.stats().created();
+
+        startServe();
+        stopped = false;
+        assertThat(runtime.campaigns().restore(true)).as("campaigns resumed at start").isEmpty();
+        JsonNode list = ok(send("GET", "/v1/campaigns", TOKEN, null)).path("campaigns");
+        assertThat(list).hasSize(1);
+        assertThat(list.get(0).path("state").asText()).isEqualTo("CANCELLED");
+        Await.holdsFor(Duration.ofSeconds(1), "no Create after the restart (" + created + " before)",
+                () -> emulator.stats().created() == created);
+    }
+
     // ---- helpers ----
 
     private static String error(HttpResponse<String> response) throws IOException {

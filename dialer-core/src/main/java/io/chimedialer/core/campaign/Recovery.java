@@ -108,9 +108,17 @@ final class Recovery {
             return Flux.concat(ends);
         }).then();
         return attempts.then(followUpsDue).then(endedMeanwhile)
-                .doOnSuccess(v -> log.info("campaign {} resumed: {} intents without TransactionId ended UNKNOWN, {} "
-                        + "placed calls tracked again, {} follow-ups rescheduled", run.id, unknown.get(),
-                        relive.get(), rescheduled.get()));
+                .doOnSuccess(v -> {
+                    // Nothing taken over (a campaign new to the ledger, or one that stopped clean): no "resumed" line,
+                    // which read as a resume on every fresh start.
+                    if (unknown.get() + relive.get() + rescheduled.get() > 0) {
+                        log.info("campaign {} resumed: {} intents without TransactionId ended UNKNOWN, {} placed"
+                                + " calls tracked again, {} follow-ups rescheduled", run.id, unknown.get(),
+                                relive.get(), rescheduled.get());
+                    } else {
+                        log.debug("campaign {}: nothing of a previous run to take over", run.id);
+                    }
+                });
     }
 
     /** An intent of the previous run without a TransactionId: UNKNOWN, then the UNKNOWN policy. */

@@ -49,7 +49,28 @@ final class SdkErrors {
             }
             return rejection(service, status, message);
         }
+        if (noCredentials(e)) {
+            return new CreateOutcome.RegionFault("NoCredentials", "no AWS credentials could be loaded (the default"
+                    + " provider chain: environment, system properties, profile, container or instance role); nothing"
+                    + " was sent");
+        }
         return provablyNotSent(e) ? new CreateOutcome.NotSent(e) : new CreateOutcome.Unknown(e);
+    }
+
+    /**
+     * The SDK found no credentials: it fails before it signs, so the request was never written, and every
+     * Create of the Region would fail the same way (the account's fault, as a 403 is).
+     */
+    private static boolean noCredentials(Throwable error) {
+        int depth = 0;
+        for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {
+            String m = t.getMessage();
+            if (t instanceof software.amazon.awssdk.core.exception.SdkClientException && m != null
+                    && m.startsWith("Unable to load credentials")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

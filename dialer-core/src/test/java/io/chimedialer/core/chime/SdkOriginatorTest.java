@@ -243,6 +243,31 @@ class SdkOriginatorTest {
     }
 
     @Test
+    void create_noAwsCredentials_regionFaultAndNothingSent() {
+        // What the default provider chain throws on a machine without credentials: before any request is signed.
+        software.amazon.awssdk.auth.credentials.AwsCredentialsProvider none = () -> {
+            throw software.amazon.awssdk.core.exception.SdkClientException.create("Unable to load credentials from"
+                    + " any of the providers in the chain AwsCredentialsProviderChain(credentialsProviders=[...])");
+        };
+        try (ChimeClients noCredentials = ChimeClients.create(List.of(region), none,
+                ChimeClientSettings.ofDefaults())) {
+            SdkOriginator o = new SdkOriginator(noCredentials, Map.of(), Schedulers.parallel());
+            Attempt attempt = new Attempt("att-nc", "camp-1", new Contact(1, "c1", "+15550000201", "", null,
+                    Map.of()), 1, "us-east-1", "+12065550100");
+
+            CreateOutcome outcome = o.create(attempt, region, Map.of()).block(BOUND);
+
+            // The account's fault, not the contact's, and provably not created: the Region fails at once (its
+            // attempts withdrawn, no contact charged) instead of each call ending UNKNOWN.
+            assertThat(outcome).isInstanceOf(CreateOutcome.RegionFault.class);
+            assertThat(((CreateOutcome.RegionFault) outcome).errorType()).isEqualTo("NoCredentials");
+            assertThat(((CreateOutcome.RegionFault) outcome).message()).contains("AWS credentials");
+            assertThat(outcome.mayBeLive()).isFalse();
+            assertThat(requestsTo("+15550000201")).isZero();
+        }
+    }
+
+    @Test
     void create_connectionRefused_notSent() {
         DisposableServer closed = HttpServer.create().host("127.0.0.1").port(0).handle((q, r) -> r.send()).bindNow();
         int port = closed.port();
