@@ -481,6 +481,10 @@ public final class CallRegistry {
             LiveCall fresh = new LiveCall(expected, expected.attempt().campaignId(), clock.instant(),
                     expected.context().maxLifetime(), live);
             fresh.restored = true; // not shared yet: published by the map
+            if (expected.closedUnknown() != null) {
+                // closed UNKNOWN in the ledger: not live; its HANGUP replaces the UNKNOWN
+                fresh.restoreClosedUnknown(expected.closedUnknown(), clock.instant());
+            }
             LiveCall existing = byAttempt.putIfAbsent(expected.attempt().attemptId(), fresh);
             if (existing != null) {
                 live.decrementAndGet(); // a concurrent restore won; this copy was never registered
