@@ -2,6 +2,7 @@ package io.chimedialer.app.runtime;
 
 import io.chimedialer.app.http.DialerHttpServer;
 import io.chimedialer.app.http.WebhookEndpoint;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.campaign.MeteredOriginator;
 import io.chimedialer.core.chime.ChimeClientSettings;
@@ -342,13 +343,17 @@ public final class DialerRuntime implements AutoCloseable {
     private Mono<Optional<ExpectedCall>> lookUp(String transactionId, String attemptId) {
         // In a cluster, another node's call may reach this node before that node wrote its TransactionId: its
         // intent (written before the Create) is found by the attempt id the invocation names.
-        Mono<Ledger.AttemptRecord> byAttempt = attemptId == null || cluster == null ? Mono.empty()
+        // Any node: a call whose attempt was closed UNKNOWN before its TransactionId was written (a resume ended its
+        // intent UNKNOWN, or its Create's outcome was unknown) is found by its attempt too, so that its HANGUP's
+        // outcome replaces that UNKNOWN.
+        Mono<Ledger.AttemptRecord> byAttempt = attemptId == null ? Mono.empty()
                 : ledger.findAttempt(attemptId)
+                        .filter(record -> cluster != null || closedUnknown(record))
                         .filter(record -> record.transactionId() == null
                                 || record.transactionId().equals(transactionId));
         return ledger.findByTransactionId(transactionId)
                 .switchIfEmpty(byAttempt)
-                .filter(record -> record.result() == null)
+                .filter(record -> record.result() == null || closedUnknown(record))
                 .flatMap(record -> campaigns.launchingConfig(record.campaignId()).flatMap(config -> {
                     Contact contact = new Contact(0, record.contactKey(), record.number(), "", null, Map.of());
                     Attempt attempt = new Attempt(record.attemptId(), record.campaignId(), contact,
@@ -362,10 +367,21 @@ public final class DialerRuntime implements AutoCloseable {
                         if (left.compareTo(Duration.ofSeconds(1)) < 0) {
                             left = Duration.ofSeconds(1);
                         }
+                        if (record.result() != null) {
+                            // closed UNKNOWN: restored closed, so that its HANGUP's outcome replaces the UNKNOWN
+                            return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left),
+                                    record.result()));
+                        }
                         adoptedForeign(record.attemptId());
                         return Optional.of(new ExpectedCall(attempt, CallContext.of(attempt, config.flow(), left)));
                     });
                 }));
+    }
+
+    /** An attempt the dialer closed UNKNOWN: its call's real end may still come and replace it. */
+    private static boolean closedUnknown(Ledger.AttemptRecord record) {
+        return record.result() != null
+                && record.result().disposition() == Disposition.UNKNOWN;
     }
 
     /**
@@ -440,7 +456,9 @@ public final class DialerRuntime implements AutoCloseable {
     /** What the drainer needs to know of a call: in the ledger? recorded? its campaign run here and recovered? */
     private Mono<SpillDrainer.Status> spillStatus(String transactionId) {
         return ledger.findByTransactionId(transactionId)
-                .map(record -> record.result() != null ? Mono.just(SpillDrainer.Status.RECORDED)
+                // an UNKNOWN is not the call's outcome: its spilled HANGUP goes through the webhook and replaces it
+                .map(record -> record.result() != null && !closedUnknown(record)
+                        ? Mono.just(SpillDrainer.Status.RECORDED)
                         : campaigns.launched(record.campaignId())
                                 .flatMap(run -> run.recovered().thenReturn(SpillDrainer.Status.READY)))
                 .flatMap(m -> m)

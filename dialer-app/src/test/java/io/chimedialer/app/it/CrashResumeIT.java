@@ -245,8 +245,9 @@ class CrashResumeIT {
         Map<String, Integer> unknownBySpan = new java.util.TreeMap<>();
         Map<String, Integer> unknownByEnd = new java.util.TreeMap<>();
         List<String> mismatches = new ArrayList<>();
-        // Webhook mode (issue 16 section 3): a call whose HANGUP a dialer acknowledged should have its outcome
-        // durable, so an UNKNOWN with a TransactionId should only be a call whose HANGUP never reached a dialer.
+        // Webhook mode (issue 16 section 3): a call whose HANGUP a dialer acknowledged has its outcome durable, even
+        // when the dialer had closed it UNKNOWN before (lifetime guard, reconciliation grace, resume): the HANGUP's
+        // outcome replaces that UNKNOWN. An UNKNOWN created at the emulator is a call whose HANGUP reached no dialer.
         List<String> unknownHangupAcknowledged = new ArrayList<>();
         int unknownCreated = 0;
         int neverCreated = 0;
@@ -289,11 +290,9 @@ class CrashResumeIT {
             }
         }
         assertThat(mismatches).as("ledger outcomes that differ from the emulator's").isEmpty();
-        // Issue 16's webhook-mode bound, reported and not asserted: the scale run (50,000 contacts on PostgreSQL) found
-        // 2 such attempts (one hung up by the emulator while the dialer was down, one unanswered), whose HANGUP a
-        // restarted dialer acknowledged without turning their UNKNOWN into the outcome. Open in issue 16.
         System.out.printf(Locale.ROOT, "CrashResumeIT[%s]: %d UNKNOWN attempts whose HANGUP a dialer acknowledged %s%n",
                 backend, unknownHangupAcknowledged.size(), unknownHangupAcknowledged);
+        assertThat(unknownHangupAcknowledged).as("UNKNOWN attempts whose HANGUP a dialer acknowledged").isEmpty();
         int unknown = outcomes.getOrDefault(Disposition.UNKNOWN, 0);
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf(Locale.ROOT, "CrashResumeIT[%s]: %d contacts, kills at %s, %d calls created, UNKNOWN %d "

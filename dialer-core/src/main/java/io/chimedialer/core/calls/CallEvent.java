@@ -90,6 +90,24 @@ public sealed interface CallEvent {
     }
 
     /**
+     * The real end of an attempt that the dialer had already closed {@code UNKNOWN} (its lifetime guard, the
+     * reconciliation grace, a resume): its HANGUP came after all. At most one per attempt, after its
+     * {@link CallEnded}; the new result replaces the UNKNOWN in the ledger.
+     *
+     * @param result the outcome the HANGUP brought (never UNKNOWN)
+     */
+    record UnknownResolved(CallResult result) implements CallEvent {
+        public UnknownResolved {
+            Objects.requireNonNull(result, "result");
+        }
+
+        @Override
+        public String campaignId() {
+            return result.campaignId();
+        }
+    }
+
+    /**
      * An invocation that could not be correlated to any call (published on {@link EventBus#UNCORRELATED}).
      *
      * @param campaignId    always {@link EventBus#UNCORRELATED}

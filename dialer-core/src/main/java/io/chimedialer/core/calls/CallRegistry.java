@@ -30,7 +30,8 @@ import reactor.core.scheduler.Scheduler;
  * Create and {@link #placed} after it; the webhook finds calls here; {@link #markUnknown}, {@link #close} and
  * {@link #sweep} close calls whose HANGUP never came. Every expected attempt ends in exactly one
  * {@link CallEvent.CallEnded}, whichever of HANGUP, duplicate HANGUPs, markUnknown, close or the lifetime
- * sweep comes first.
+ * sweep comes first; when that end was an UNKNOWN decided here and the call's HANGUP comes after all (while the
+ * ended call is retained), one {@link CallEvent.UnknownResolved} follows with the HANGUP's outcome.
  *
  * <p>Memory is bounded by the live calls: an ended call is kept for {@code retention} (default 2 minutes, so
  * duplicate invocations still get their identical response) and then dropped by {@link #sweep}. Inbound calls
@@ -481,6 +482,10 @@ public final class CallRegistry {
             LiveCall fresh = new LiveCall(expected, expected.attempt().campaignId(), clock.instant(),
                     expected.context().maxLifetime(), live);
             fresh.restored = true; // not shared yet: published by the map
+            if (expected.closedUnknown() != null) {
+                // closed UNKNOWN in the ledger: not live; its HANGUP replaces the UNKNOWN
+                fresh.restoreClosedUnknown(expected.closedUnknown(), clock.instant());
+            }
             LiveCall existing = byAttempt.putIfAbsent(expected.attempt().attemptId(), fresh);
             if (existing != null) {
                 live.decrementAndGet(); // a concurrent restore won; this copy was never registered

@@ -43,8 +43,10 @@ final class LiveCall {
     boolean startedPublished;
     boolean answeredPublished;
     boolean ended;
-    /** The result of {@link #end}, once ended with one. */
+    /** The result of {@link #end}, once ended with one (replaced once by {@link #resolveUnknown}). */
     CallResult result;
+    /** An UNKNOWN close of this call was replaced by its real outcome ({@link #resolveUnknown}). */
+    boolean resolved;
     /** Recreated from the ledger by an invocation after a restart ({@code CallRegistry.restore}). */
     boolean restored;
     /** A run tracks this call (its end reaches the run on the bus): set by {@code CallRegistry.takeOver}. */
@@ -119,6 +121,46 @@ final class LiveCall {
         if (expected == null) {
             return null;
         }
+        result = result(disposition, sipCode, at);
+        return result;
+    }
+
+    /**
+     * Whether the dialer closed this call {@link Disposition#UNKNOWN} itself (lifetime guard, reconciliation grace,
+     * markUnknown, or a ledger attempt restored as such) and its real end has not been learnt since. Caller holds
+     * the monitor.
+     */
+    boolean closedUnknown() {
+        return ended && !resolved && result != null && result.disposition() == Disposition.UNKNOWN;
+    }
+
+    /**
+     * The real end of a call closed UNKNOWN ({@link #closedUnknown()}) came (its HANGUP): its result replaces the
+     * UNKNOWN, once. Caller holds the monitor.
+     *
+     * @return the new result, or null when the call was not closed UNKNOWN, was already resolved, or
+     *         {@code disposition} is UNKNOWN too
+     */
+    CallResult resolveUnknown(Disposition disposition, Integer sipCode, Instant at) {
+        if (!closedUnknown() || disposition == Disposition.UNKNOWN || expected == null) {
+            return null;
+        }
+        resolved = true;
+        result = result(disposition, sipCode, at);
+        return result;
+    }
+
+    /**
+     * Marks a call restored from the ledger as closed with the UNKNOWN result the ledger holds (not live, no permit
+     * counted). Caller holds the monitor.
+     */
+    void restoreClosedUnknown(CallResult unknown, Instant at) {
+        if (markEnded(at)) {
+            result = unknown;
+        }
+    }
+
+    private CallResult result(Disposition disposition, Integer sipCode, Instant at) {
         Instant ringStart = startedAt != null ? startedAt : placedAt;
         Duration ring = Duration.ZERO;
         if (ringStart != null) {
@@ -126,10 +168,9 @@ final class LiveCall {
             ring = nonNegative(Duration.between(ringStart, ringEnd));
         }
         Duration talk = answeredAt == null ? Duration.ZERO : nonNegative(Duration.between(answeredAt, at));
-        result = new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
+        return new CallResult(expected.attempt().attemptId(), expected.attempt().campaignId(), transactionId,
                 disposition, sipCode, ring, talk, digits.toString(), (int) Math.min(Integer.MAX_VALUE, invocations),
                 at, actionFailure);
-        return result;
     }
 
     /** Marks the call ended once (caller holds the monitor); false when it already was. */

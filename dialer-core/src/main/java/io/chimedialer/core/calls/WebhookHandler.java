@@ -272,6 +272,8 @@ public final class WebhookHandler {
         for (CallEvent e : events) {
             if (e instanceof CallEvent.CallEnded end) {
                 ended[0] = end.result();
+            } else if (e instanceof CallEvent.UnknownResolved resolved) {
+                ended[0] = resolved.result();
             }
         }
         publish(events);
@@ -341,7 +343,7 @@ public final class WebhookHandler {
                 }
             }
             case CALL_ANSWERED -> {
-                if (call.answeredAt == null && !call.ended) {
+                if (call.answeredAt == null && (!call.ended || call.closedUnknown())) {
                     call.answeredAt = registry.now();
                     attrs.put(FlowEngine.ATTR_ANSWERED_AT, Long.toString(call.answeredAt.toEpochMilli()));
                 }
@@ -394,6 +396,9 @@ public final class WebhookHandler {
                     CallResult result = call.end(disposition, sip, registry.now());
                     if (result != null) {
                         events.add(new CallEvent.CallEnded(result));
+                    } else if ((result = call.resolveUnknown(disposition, sip, registry.now())) != null) {
+                        // the dialer had closed it UNKNOWN before this HANGUP came: its outcome replaces the UNKNOWN
+                        events.add(new CallEvent.UnknownResolved(result));
                     }
                     Invocation.Participant b = inv.participant("LEG-B");
                     if (b != null && b.connected()) {

@@ -42,6 +42,9 @@ final class CallOutcomes {
         if (event instanceof CallEvent.CallEnded ended) {
             return onEnded(ended.result());
         }
+        if (event instanceof CallEvent.UnknownResolved resolved) {
+            return onResolved(resolved.result());
+        }
         if (event instanceof CallEvent.CallStarted started) {
             LiveAttempt entry = run.live.get(started.attemptId());
             if (entry != null) {
@@ -92,8 +95,38 @@ final class CallOutcomes {
         }
         Mono<Void> recorded = run.writes.track(run.setup.ledger().recordResult(result));
         boolean followUp = followUps.afterEnd(entry.attempt, result.disposition());
+        if (result.disposition() == Disposition.UNKNOWN) {
+            run.closedUnknown.put(result.attemptId(), new RunContext.ClosedUnknown(entry.attempt, followUp,
+                    !followUp && !entry.resumed));
+        }
         // a resumed call's contact was counted as resumedDone
         run.workEnded(!followUp && !entry.resumed);
+        return recorded;
+    }
+
+    /**
+     * The real outcome of an attempt closed UNKNOWN came (its HANGUP, after the lifetime guard, the reconciliation
+     * grace or a resume had closed it): it replaces the UNKNOWN in the ledger. When this run counted that UNKNOWN,
+     * its counts follow, the metrics count the real outcome too, and, when the UNKNOWN left the contact final, the
+     * real outcome's retry rule applies (a new attempt of the contact; the closed attempt is never dialed again).
+     */
+    private Mono<Void> onResolved(CallResult result) {
+        Mono<Void> recorded = run.writes.track(run.setup.ledger().recordResult(result));
+        RunContext.ClosedUnknown closed = run.closedUnknown.remove(result.attemptId());
+        if (closed == null) {
+            return recorded; // not counted by this run (another run's or another node's attempt)
+        }
+        run.counters.replaceOutcome(Disposition.UNKNOWN, result.disposition());
+        run.setup.metrics().callEnded(closed.attempt().region(), result);
+        boolean followUp = false;
+        if (!closed.followUp()) {
+            followUp = followUps.afterEnd(closed.attempt(), result.disposition());
+            if (followUp && closed.finished()) {
+                run.counters.finished.decrement(); // no longer final: its follow-up is pending work
+            }
+        }
+        log.debug("campaign {}: attempt {} closed UNKNOWN ended {}{}", run.id, result.attemptId(),
+                result.disposition(), followUp ? "; follow-up scheduled" : "");
         return recorded;
     }
 }

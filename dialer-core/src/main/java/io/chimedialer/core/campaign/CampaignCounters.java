@@ -56,6 +56,12 @@ public final class CampaignCounters {
         outcomes.get(disposition).increment();
     }
 
+    /** Moves one final outcome from {@code from} to {@code to} (an UNKNOWN whose real outcome came later). */
+    public void replaceOutcome(Disposition from, Disposition to) {
+        outcomes.get(to).increment();
+        outcomes.get(from).decrement();
+    }
+
     /** Final outcomes so far, by disposition (every disposition present, zero or more). */
     public Map<Disposition, Long> outcomes() {
         Map<Disposition, Long> copy = new EnumMap<>(Disposition.class);

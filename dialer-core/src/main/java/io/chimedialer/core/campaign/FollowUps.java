@@ -45,6 +45,9 @@ final class FollowUps {
         return Sinks.EmitFailureHandler.busyLooping(SERIALIZE_FOR);
     }
 
+    /** {@link #complete()} was called: no follow-up can be dialed by this run any more. */
+    private volatile boolean completed;
+
     FollowUps(RunContext run) {
         this.run = run;
     }
@@ -62,6 +65,7 @@ final class FollowUps {
 
     /** No follow-up is left and none can come: the dial queue's second input ends. */
     void complete() {
+        completed = true;
         due.emitComplete(serialize());
     }
 
@@ -74,7 +78,8 @@ final class FollowUps {
      */
     boolean afterEnd(Attempt attempt, Disposition disposition) {
         boolean ending = run.ending();
-        if (!run.active() && !ending) {
+        if (!run.active() && !ending || completed && !ending) {
+            // over, or no follow-up can be dialed any more (an UNKNOWN resolved as the run completes: final)
             return false;
         }
         CampaignConfig config = run.setup.config();

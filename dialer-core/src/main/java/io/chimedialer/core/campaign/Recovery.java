@@ -126,9 +126,12 @@ final class Recovery {
         CallResult result = new CallResult(record.attemptId(), run.id, null, Disposition.UNKNOWN, null, null, null,
                 null, 0, now);
         run.counters.outcome(Disposition.UNKNOWN);
-        // The contact was counted as done (resumedDone) when the list was read; only a redial adds work.
+        // The contact was counted as done (resumedDone) when the list was read; only a redial adds work. Its call's
+        // HANGUP may still come (the Create reached Chime): its outcome then replaces the UNKNOWN (CallOutcomes).
+        Attempt attempt = attempt(record);
         return run.setup.ledger().recordResult(result).retryWhen(run.ledgerOutage())
-                .then(Mono.fromRunnable(() -> followUps.afterEnd(attempt(record), Disposition.UNKNOWN)));
+                .then(Mono.fromRunnable(() -> run.closedUnknown.put(attempt.attemptId(), new RunContext.ClosedUnknown(
+                        attempt, followUps.afterEnd(attempt, Disposition.UNKNOWN), false))));
     }
 
     /** A call of the previous run that ended before this run took it over: handled as the run's own end. */

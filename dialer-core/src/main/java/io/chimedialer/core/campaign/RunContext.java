@@ -37,10 +37,26 @@ final class RunContext {
      * withdrawn, never a call): when the list reaches them they are not counted as done in an earlier run.
      */
     final Set<String> redialedFirstAttempts = ConcurrentHashMap.newKeySet();
+    /**
+     * Attempts this run counted UNKNOWN (closed by the lifetime guard, the reconciliation grace or its resume), by
+     * attempt id, until their real outcome comes ({@code CallEvent.UnknownResolved}): then the counts follow it and
+     * its retry rule applies. Bounded by the run's UNKNOWN attempts.
+     */
+    final Map<String, ClosedUnknown> closedUnknown = new ConcurrentHashMap<>();
     /** The campaign's own caps and priority. */
     final CampaignPacing pacing;
     private final Map<String, RegionTally> regionTally = new ConcurrentHashMap<>();
     private final Runnable checkDone;
+
+    /**
+     * An attempt this run counted UNKNOWN.
+     *
+     * @param attempt  the attempt
+     * @param followUp whether its UNKNOWN scheduled a follow-up (then its contact already has its next attempt)
+     * @param finished whether its contact was counted finished
+     */
+    record ClosedUnknown(io.chimedialer.core.domain.Attempt attempt, boolean followUp, boolean finished) {
+    }
 
     RunContext(RunSetup setup, Runnable checkDone) {
         this.setup = setup;

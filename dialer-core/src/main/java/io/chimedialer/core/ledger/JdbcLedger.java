@@ -250,10 +250,13 @@ public final class JdbcLedger implements Ledger {
     public Mono<Void> recordResult(CallResult result) {
         Objects.requireNonNull(result, "result");
         return writer.submit(tx -> {
-            // the first result stands; without an intent there is no row and nothing happens
+            // the first result stands, except that a known outcome replaces an UNKNOWN (the dialer closed the attempt
+            // before its call's end came); without an intent there is no row and nothing happens. One statement for
+            // both cases, so that a batch applies them in the order they were submitted, before the contacts' update.
             PreparedStatement update = tx.batch("UPDATE attempts SET disposition = ?, sip_code = ?, ring_ms = ?, "
                     + "talk_ms = ?, digits = ?, invocations = ?, ended_at = ?, "
-                    + "transaction_id = COALESCE(transaction_id, ?) WHERE attempt_id = ? AND disposition IS NULL");
+                    + "transaction_id = COALESCE(transaction_id, ?) WHERE attempt_id = ? AND (disposition IS NULL "
+                    + "OR (disposition = 'UNKNOWN' AND ? <> 'UNKNOWN'))");
             update.setString(1, result.disposition().name());
             setInteger(update, 2, result.sipCode());
             update.setLong(3, result.ring().toMillis());
@@ -263,8 +266,9 @@ public final class JdbcLedger implements Ledger {
             setInstant(update, 7, result.endedAt());
             update.setString(8, result.transactionId());
             update.setString(9, result.attemptId());
+            update.setString(10, result.disposition().name());
             update.addBatch();
-            // the contact takes the stored (first) outcome, unless a later attempt of it was written since;
+            // the contact takes the stored outcome, unless a later attempt of it was written since;
             // uncorrelated subqueries keep this a primary-key lookup
             PreparedStatement progress = tx.batch("UPDATE contact_progress SET "
                     + "status = (SELECT disposition FROM attempts WHERE attempt_id = ?), reason = NULL, "

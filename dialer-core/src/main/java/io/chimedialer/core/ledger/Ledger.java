@@ -41,7 +41,13 @@ public interface Ledger extends AutoCloseable {
      */
     Mono<Void> recordPlaced(String attemptId, String transactionId, Instant at);
 
-    /** Records the final outcome of an attempt. Idempotent: a second call for the same attempt is ignored. */
+    /**
+     * Records the final outcome of an attempt. The first outcome stands, with one exception: a known outcome
+     * replaces an {@code UNKNOWN} (the dialer closed the attempt UNKNOWN, by its lifetime guard, the reconciliation
+     * grace or a resume, and the call's real end came later); nothing replaces a known outcome, and an
+     * {@code UNKNOWN} never replaces anything. Idempotent: the same result written again changes nothing. The
+     * contact's status follows the stored outcome unless a later attempt of it was written since.
+     */
     Mono<Void> recordResult(CallResult result);
 
     /**

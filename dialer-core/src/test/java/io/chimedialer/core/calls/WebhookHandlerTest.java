@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chimedialer.core.domain.ActionFailure;
+import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
@@ -132,6 +133,105 @@ class WebhookHandlerTest {
         commit.tryEmitEmpty();
         assertThat(reply.get()).isNotNull();
         assertThat(reply.get().status()).isEqualTo(200);
+    }
+
+    @Test
+    void hangupAfterTheLifetimeGuardClosedTheCallUnknown_itsOutcomeReplacesTheUnknownDurably_once() {
+        List<CallResult> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness durable = new Harness(b -> b.endDurable(result -> {
+            made.add(result);
+            return Mono.empty();
+        }, Duration.ofSeconds(3)));
+        try {
+            Contact contact = new Contact(1, "k", Bodies.CALLEE, "Ada", null, Map.of());
+            Attempt attempt = new Attempt("att-g", "c1", contact, 1, "us-east-1", Bodies.FROM);
+            durable.registry.expect(attempt, CallContext.of(attempt, FlowConfig.DEFAULT, Duration.ofSeconds(10)));
+            durable.registry.placed("att-g", "tx-g");
+            JsonNode r1 = durable.sendOk(Bodies.newOutbound(1, "tx-g", "att-g"));
+            durable.clock.advance(Duration.ofSeconds(2));
+            durable.sendOk(Bodies.withAttributes(Bodies.invocation("RINGING", 2, "tx-g", null), Harness.attributes(r1)));
+            // the invocations are late (a loaded machine, Chime's retries): the lifetime guard closes it UNKNOWN
+            durable.clock.advance(Duration.ofSeconds(9));
+            assertThat(durable.registry.sweep()).isEqualTo(1);
+            assertThat(durable.eventsOf(CallEnded.class)).singleElement()
+                    .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.UNKNOWN));
+            assertThat(made).as("the guard's UNKNOWN is the campaign's write, not the webhook's").isEmpty();
+
+            durable.clock.advance(Duration.ofSeconds(3));
+            durable.sendOk(Bodies.hangup(3, "tx-g", 480, Harness.attributes(r1)));
+
+            assertThat(made).as("made durable before the HANGUP was answered").singleElement().satisfies(r -> {
+                assertThat(r.attemptId()).isEqualTo("att-g");
+                assertThat(r.transactionId()).isEqualTo("tx-g");
+                assertThat(r.disposition()).isEqualTo(Disposition.NO_ANSWER);
+                assertThat(r.sipCode()).isEqualTo(480);
+            });
+            assertThat(durable.eventsOf(CallEvent.UnknownResolved.class)).singleElement()
+                    .satisfies(e -> assertThat(e.result()).isEqualTo(made.get(0)));
+            assertThat(durable.eventsOf(CallEnded.class)).as("still one CallEnded").hasSize(1);
+
+            // a retried HANGUP (new Sequence) changes nothing more
+            durable.sendOk(Bodies.hangup(4, "tx-g", 486, Harness.attributes(r1)));
+            assertThat(made).hasSize(1);
+            assertThat(durable.eventsOf(CallEvent.UnknownResolved.class)).hasSize(1);
+            assertThat(durable.registry.liveCalls()).isZero();
+        } finally {
+            durable.close();
+        }
+    }
+
+    @Test
+    void createOutcomeUnknown_closedAfterTheGrace_thenTheCallShowsUpAnswered_hungUpAndResolvedAnswered() {
+        h.expect("att-u", FlowConfig.message(Prompt.text("Hello.")));
+        assertThat(h.registry.awaitReconciliation("att-u", Duration.ofSeconds(30))).isTrue();
+        h.clock.advance(Duration.ofSeconds(31));
+        assertThat(h.registry.sweep()).isEqualTo(1);
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.UNKNOWN));
+
+        // Chime did place it, late: its invocations name the attempt
+        JsonNode r1 = h.sendOk(Bodies.newOutbound(1, "tx-u", "att-u"));
+        assertThat(h.eventsOf(CallStarted.class)).as("no start after its end").isEmpty();
+        h.clock.advance(Duration.ofSeconds(2));
+        JsonNode r2 = h.sendOk(Bodies.withAttributes(Bodies.invocation("CALL_ANSWERED", 2, "tx-u", "Connected"),
+                Harness.attributes(r1)));
+        assertThat(Harness.actionTypes(r2)).as("a closed call is hung up, as before").containsExactly("Hangup");
+        assertThat(h.eventsOf(CallAnswered.class)).isEmpty();
+        h.clock.advance(Duration.ofSeconds(1));
+        h.sendOk(Bodies.hangup(3, "tx-u", 0, Harness.attributes(r2)));
+
+        assertThat(h.eventsOf(CallEvent.UnknownResolved.class)).singleElement().satisfies(e -> {
+            assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED);
+            assertThat(e.result().transactionId()).isEqualTo("tx-u");
+            assertThat(e.result().talk()).isEqualTo(Duration.ofSeconds(1));
+        });
+    }
+
+    @Test
+    void ledgerLookup_attemptClosedUnknownInTheLedger_restoredClosed_itsHangupReplacesTheUnknown() {
+        CallResult unknown = new CallResult("att-k", "c1", null, Disposition.UNKNOWN, null, null, null, null, 0,
+                null);
+        ExpectedCall closed = new ExpectedCall(expected("att-k").attempt(), expected("att-k").context(), unknown);
+        List<CallResult> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Harness restarted = new Harness(b -> b.ledgerLookup((tx, attemptId) -> Mono.just("att-k".equals(attemptId)
+                ? Optional.of(closed) : Optional.empty())).endDurable(result -> {
+                    made.add(result);
+                    return Mono.empty();
+                }, Duration.ofSeconds(3)));
+        try {
+            restarted.sendOk(Bodies.hangup(3, "tx-k", 486, Map.of(FlowEngine.ATTR_ATTEMPT, "att-k")));
+
+            assertThat(made).singleElement().satisfies(r -> {
+                assertThat(r.disposition()).isEqualTo(Disposition.BUSY);
+                assertThat(r.transactionId()).isEqualTo("tx-k");
+            });
+            assertThat(restarted.eventsOf(CallEvent.UnknownResolved.class)).hasSize(1);
+            assertThat(restarted.eventsOf(CallEnded.class)).as("it had ended: no second end").isEmpty();
+            assertThat(restarted.registry.liveCalls()).as("a closed call holds no permit").isZero();
+            assertThat(restarted.handler.stats().unknownCalls()).isZero();
+        } finally {
+            restarted.close();
+        }
     }
 
     @Test

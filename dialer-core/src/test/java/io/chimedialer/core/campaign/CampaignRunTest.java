@@ -264,6 +264,67 @@ class CampaignRunTest {
     }
 
     @Test
+    void unknownResolvedLater_countsFollowTheRealOutcome_andItsRetryRuleDialsTheContactOnceMore() throws Exception {
+        // a's first call is closed UNKNOWN by the guard at 30 s; its HANGUP (480) comes at 40 s. The others answer at
+        // 60 s; a's follow-up (NO_ANSWER is retried after 1 min) answers too.
+        List<CallResult> resolvedResults = new CopyOnWriteArrayList<>();
+        callee = (attempt, tx) -> {
+            if (attempt.contact().number().endsWith("0101") && attempt.attemptNumber() == 1) {
+                vts.schedule(() -> registry.markUnknown(attempt.attemptId()), 30, TimeUnit.SECONDS);
+                vts.schedule(() -> {
+                    CallResult late = new CallResult(attempt.attemptId(), "camp", tx, Disposition.NO_ANSWER, 480,
+                            Duration.ofSeconds(40), Duration.ZERO, "", 3, Instant.ofEpochMilli(vts.now(
+                            TimeUnit.MILLISECONDS)));
+                    resolvedResults.add(late);
+                    bus.publish(new io.chimedialer.core.calls.CallEvent.UnknownResolved(late)); // as the webhook does
+                }, 40, TimeUnit.SECONDS);
+            } else {
+                vts.schedule(() -> registry.close(attempt.attemptId(), Disposition.ANSWERED, 0), 60, TimeUnit.SECONDS);
+            }
+        };
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.NO_ANSWER, new RetryConfig.Rule(Duration.ofMinutes(1), 2));
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "");
+        AtomicReference<RunReport> end = new AtomicReference<>();
+        run.start().subscribe(end::set);
+
+        vts.advanceTimeBy(Duration.ofSeconds(35));
+        assertThat(run.report().outcomes()).containsEntry(Disposition.UNKNOWN, 1L);
+        vts.advanceTimeBy(Duration.ofSeconds(10));
+        RunReport resolved = run.report();
+        assertThat(resolved.outcomes()).containsEntry(Disposition.UNKNOWN, 0L).containsEntry(Disposition.NO_ANSWER, 1L);
+        assertThat(resolved.followUps().pending()).isEqualTo(1);
+        assertThat(ledger.results.get(resolvedResults.get(0).attemptId())).isEqualTo(resolvedResults.get(0));
+
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+        assertThat(end.get()).as("completed").isNotNull();
+        assertThat(end.get().outcomes()).containsEntry(Disposition.UNKNOWN, 0L).containsEntry(Disposition.NO_ANSWER, 1L)
+                .containsEntry(Disposition.ANSWERED, 5L);
+        assertThat(created).filteredOn("+12125550101"::equals).as("one follow-up, never the closed attempt again")
+                .hasSize(2);
+        assertThat(end.get().attempts()).isEqualTo(6);
+        assertThat(run.counters().finished.sum()).as("five contacts, each finished once").isEqualTo(5);
+        assertThat(pacing.permits().inUse()).isZero();
+    }
+
+    @Test
+    void unknownResolvedAfterTheRunCompleted_outcomeRecorded_noFollowUp() throws Exception {
+        callee = (attempt, tx) -> vts.schedule(() -> registry.markUnknown(attempt.attemptId()), 30, TimeUnit.SECONDS);
+        Map<Disposition, RetryConfig.Rule> rules = new EnumMap<>(Disposition.class);
+        rules.put(Disposition.BUSY, new RetryConfig.Rule(Duration.ofMinutes(1), 2));
+        CampaignRun run = run(new RetryConfig(rules, 5, Duration.ofHours(24)), "");
+        RunReport report = runToEnd(run, Duration.ofMinutes(5));
+        assertThat(report.outcomes()).containsEntry(Disposition.UNKNOWN, 5L);
+        String attemptId = ledger.results.keySet().iterator().next();
+
+        CallResult late = new CallResult(attemptId, "camp", "tx", Disposition.BUSY, 486, null, null, null, 2,
+                Instant.ofEpochMilli(vts.now(TimeUnit.MILLISECONDS)));
+        bus.publish(new io.chimedialer.core.calls.CallEvent.UnknownResolved(late));
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+        assertThat(created).as("no follow-up after the run").hasSize(5);
+    }
+
+    @Test
     void report_followUpsWaitingForTheirDelay_countedWithTheirDueTimes_untilDialed() throws Exception {
         // b is busy on its first attempt (a call of 1 s) and retried 2 h later; the others answer.
         callee = (attempt, tx) -> vts.schedule(() -> registry.close(attempt.attemptId(),

@@ -2,6 +2,7 @@ package io.chimedialer.core.campaign;
 
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.CallResult;
+import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.ledger.Ledger;
 import java.time.Instant;
 import java.util.List;
@@ -39,7 +40,10 @@ final class RecordingLedger implements Ledger {
 
     @Override
     public Mono<Void> recordResult(CallResult result) {
-        return beforeResult.then(Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result)));
+        // as the ledger: the first result stands, but a known outcome replaces an UNKNOWN
+        return beforeResult.then(Mono.fromRunnable(() -> results.merge(result.attemptId(), result,
+                (old, late) -> old.disposition() == Disposition.UNKNOWN && late.disposition() != Disposition.UNKNOWN
+                        ? late : old)));
     }
 
     @Override

@@ -181,6 +181,51 @@ abstract class LedgerContract {
     }
 
     @Test
+    void recordResult_knownOutcomeAfterUnknown_replacesIt_onlyOnce_andTheContactFollows() {
+        // closed UNKNOWN before its TransactionId was written (a resume, or a Create whose outcome was unknown)
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
+        ledger.recordResult(new CallResult("a1", CAMPAIGN, null, Disposition.UNKNOWN, null, null, null, null, 0,
+                T0.plusSeconds(10))).block(WAIT);
+        assertThat(ledger.contacts(CAMPAIGN).map(ContactProgress::status).collectList().block(WAIT))
+                .containsExactly("UNKNOWN");
+
+        // its HANGUP came after all: the real outcome replaces the UNKNOWN, TransactionId included
+        CallResult real = result("a1", "tx-1", Disposition.NO_ANSWER, 480);
+        ledger.recordResult(real).block(WAIT);
+        // ... and nothing replaces a real outcome: not another one, not an UNKNOWN, not the same one again
+        ledger.recordResult(result("a1", "tx-1", Disposition.BUSY, 486)).block(WAIT);
+        ledger.recordResult(new CallResult("a1", CAMPAIGN, "tx-1", Disposition.UNKNOWN, null, null, null, null, 0,
+                T0.plusSeconds(90))).block(WAIT);
+        ledger.recordResult(real).block(WAIT);
+
+        AttemptRecord record = ledger.findAttempt("a1").block(WAIT);
+        assertThat(record).isNotNull();
+        assertThat(record.result()).isEqualTo(real);
+        assertThat(record.transactionId()).isEqualTo("tx-1");
+        assertThat(ledger.findByTransactionId("tx-1").block(WAIT)).isEqualTo(record);
+        assertThat(ledger.contacts(CAMPAIGN).collectList().block(WAIT)).containsExactly(
+                new ContactProgress(CAMPAIGN, "c1", "+12065550001", "NO_ANSWER", null, 1, "a1", T0.plusSeconds(60)));
+    }
+
+    @Test
+    void recordResult_unknownAndRealOutcomeInOneBatch_realOutcomeStandsWhateverTheOrder() {
+        ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1), attempt("a2", "c2", "+12065550002", 1)))
+                .block(WAIT);
+        CallResult real1 = result("a1", "tx-1", Disposition.ANSWERED, 0);
+        CallResult real2 = result("a2", "tx-2", Disposition.BUSY, 486);
+        // submitted together, so that the writer commits them in one batch
+        Mono.when(ledger.recordResult(new CallResult("a1", CAMPAIGN, "tx-1", Disposition.UNKNOWN, null, null, null,
+                        null, 0, T0)), ledger.recordResult(real1), ledger.recordResult(real2),
+                ledger.recordResult(new CallResult("a2", CAMPAIGN, "tx-2", Disposition.UNKNOWN, null, null, null,
+                        null, 0, T0))).block(WAIT);
+
+        assertThat(ledger.findAttempt("a1").block(WAIT).result()).isEqualTo(real1);
+        assertThat(ledger.findAttempt("a2").block(WAIT).result()).isEqualTo(real2);
+        assertThat(ledger.contacts(CAMPAIGN).map(ContactProgress::status).collectList().block(WAIT))
+                .containsExactly("ANSWERED", "BUSY");
+    }
+
+    @Test
     void recordPlaced_afterResult_keepsResultAndSetsPlacedTime() {
         ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
         CallResult answered = result("a1", "tx-1", Disposition.ANSWERED, null);
