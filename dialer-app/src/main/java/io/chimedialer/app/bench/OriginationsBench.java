@@ -54,9 +54,11 @@ final class OriginationsBench {
         URI url = ceiling.url();
         Path csv = work.resolve("originations.csv");
         Synthetic.write(csv, s.originationContacts(), false, null);
-        // The pipeline's JIT: one round that is not counted, at the rate the warmed-up ceiling calls for.
+        // The pipeline's own JIT (the SDK's code is warm from the raw loop): one round that is not counted, as long as
+        // a counted one, at the rate the warmed-up ceiling calls for.
         double[] warm = ceiling.measure(s.warmup());
-        Pipeline warmPipeline = pipeline(s, url, work, csv, 0, warm[0], s.warmup());
+        Pipeline warmPipeline = pipeline(s, url, work, csv, 0, warm[0],
+                s.warmup().compareTo(s.originations()) > 0 ? s.warmup() : s.originations(), ceiling);
         log.printf("  originations: pipeline warm-up %,.0f Creates/s (rate %,.0f/s, cap %,d)%n",
                 warmPipeline.perSecond, warmPipeline.rate, warmPipeline.cap);
         Rounds rounds = new Rounds();
@@ -64,11 +66,13 @@ final class OriginationsBench {
         for (int i = 1; i <= s.rounds(); i++) {
             double[] sdk = ceiling.measure(s.originations());
             ceilingErrors += (long) sdk[2];
-            Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations());
+            Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations(), ceiling);
             log.printf("  originations round %d: raw SDK %,.0f Creates/s (%d in flight), pipeline %,.0f Creates/s "
-                            + "(rate %,.0f/s, cap %,d; ledger: %d commits, %.1f writes per commit, mean write %.1f ms)%n",
+                            + "(rate %,.0f/s, cap %,d; ledger: %d commits, %.1f writes per commit, mean write %.1f ms; "
+                            + "CPU per Create: this process %.0f us, emulator %.0f us)%n",
                     i, sdk[0], s.sdkInFlight(), p.perSecond, p.rate, p.cap, p.commits,
-                    p.commits > 0 ? (double) p.writes / p.commits : 0, p.meanWriteMs);
+                    p.commits > 0 ? (double) p.writes / p.commits : 0, p.meanWriteMs, p.cpuMicros,
+                    p.emulatorCpuMicros);
             ObjectNode d = Rounds.detail();
             d.put("ceilingCreated", (long) sdk[1]);
             d.put("ceilingErrors", (long) sdk[2]);
@@ -81,6 +85,8 @@ final class OriginationsBench {
             d.put("ledgerWritesPerCommit", p.commits > 0 ? (double) p.writes / p.commits : 0);
             d.put("ledgerMeanWriteMs", p.meanWriteMs);
             d.put("ledgerMaxCommitMs", p.maxCommitMs);
+            d.put("pipelineCpuMicrosPerCreate", p.cpuMicros);
+            d.put("emulatorCpuMicrosPerPipelineCreate", p.emulatorCpuMicros);
             rounds.add(sdk[0], p.perSecond, d);
         }
         JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
@@ -113,6 +119,13 @@ final class OriginationsBench {
         o.put("ceilingErrors", ceilingErrors);
         o.put("emulatorCpuMicrosPerCreate", ceiling.emulatorCpuMicrosPerCreate());
         o.put("clientCpuMicrosPerCreate", ceiling.clientCpuMicrosPerCreate());
+        o.put("pipelineCpuMicrosPerCreate", Rounds.median(all.stream()
+                .mapToDouble(r -> r.detail().path("pipelineCpuMicrosPerCreate").asDouble()).toArray()));
+        o.put("emulatorCpuMicrosPerPipelineCreate", Rounds.median(all.stream()
+                .mapToDouble(r -> r.detail().path("emulatorCpuMicrosPerPipelineCreate").asDouble()).toArray()));
+        o.put("warmUpSeconds", ceiling.warmUpSeconds());
+        o.put("warmUpCreates", ceiling.warmUpCreates());
+        o.put("warmedUp", ceiling.warmedUp());
         o.put("emulatorCreated", stats.path("created").asLong());
         o.put("emulatorThrottled", stats.path("throttled").asLong());
         return new Result(o, rounds.medianCeiling());
@@ -120,7 +133,8 @@ final class OriginationsBench {
 
     /** One pipeline round's figures. */
     private record Pipeline(double perSecond, long created, double seconds, double rate, int cap, long commits,
-                            long writes, double meanWriteMs, double maxCommitMs) {
+                            long writes, double meanWriteMs, double maxCommitMs, double cpuMicros,
+                            double emulatorCpuMicros) {
     }
 
     /**
@@ -131,7 +145,7 @@ final class OriginationsBench {
      * after a warm-up that starts at the first Create.
      */
     private static Pipeline pipeline(BenchSettings s, URI url, Path work, Path csv, int round, double rawCeiling,
-                                     Duration window) throws Exception {
+                                     Duration window, SdkCeiling ceiling) throws Exception {
         double rate = Math.max(MIN_RATE, Math.ceil(RATE_FACTOR * rawCeiling));
         double seconds = s.warmup().plus(window).toNanos() / 1e9 + 5;
         int cap = (int) Math.min(50_000_000L, Math.max(10_000L, (long) Math.ceil(rate * seconds)));
@@ -152,9 +166,13 @@ final class OriginationsBench {
             Thread.sleep(s.warmup().toMillis());
             double c0 = originated(registry);
             LedgerStats l0 = runtime.ledger().stats();
+            long cpu0 = SdkCeiling.clientCpuNanos();
+            long emulator0 = ceiling.emulatorCpuNanos();
             long t0 = System.nanoTime();
             Thread.sleep(window.toMillis());
             double c1 = originated(registry);
+            long cpu1 = SdkCeiling.clientCpuNanos();
+            long emulator1 = ceiling.emulatorCpuNanos();
             LedgerStats l1 = runtime.ledger().stats();
             double measured = (System.nanoTime() - t0) / 1e9;
             started.run().pause();
@@ -163,8 +181,14 @@ final class OriginationsBench {
             long batches = l1.batches() - l0.batches();
             long ops = l1.opsCommitted() - l0.opsCommitted();
             double writeNanos = l1.totalWriteLatency().toNanos() - l0.totalWriteLatency().toNanos();
-            return new Pipeline((c1 - c0) / measured, (long) (c1 - c0), measured, rate, cap, batches, ops,
-                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6);
+            double creates = c1 - c0;
+            // CPU time per counted Create of this process (the whole pipeline) and of the emulator, in the window.
+            double cpuMicros = creates > 0 && cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) / 1e3 / creates : -1;
+            double emulatorMicros = creates > 0 && emulator0 >= 0 && emulator1 >= 0
+                    ? (emulator1 - emulator0) / 1e3 / creates : -1;
+            return new Pipeline(creates / measured, (long) creates, measured, rate, cap, batches, ops,
+                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6, cpuMicros,
+                    emulatorMicros);
         }
     }
 
