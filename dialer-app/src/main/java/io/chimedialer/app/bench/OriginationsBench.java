@@ -42,6 +42,10 @@ final class OriginationsBench {
 
     /** How far above the round's raw ceiling the pipeline's rate is configured (so that pacing never binds). */
     static final double RATE_FACTOR = 3;
+    /** Uncounted pipeline rounds at most, before the counted ones (fewer once the pipeline's CPU per Create is steady). */
+    static final int WARM_ROUNDS_MAX = 4;
+    /** Warm-up rounds are numbered from here (their ledgers and campaigns), apart from the counted rounds. */
+    private static final int WARM_ROUND_BASE = 1000;
     /** The pipeline's rate is never configured below this, calls per second. */
     static final double MIN_RATE = 1_000;
 
@@ -54,21 +58,35 @@ final class OriginationsBench {
         URI url = ceiling.url();
         Path csv = work.resolve("originations.csv");
         Synthetic.write(csv, s.originationContacts(), false, null);
-        // The pipeline's JIT: one round that is not counted, at the rate the warmed-up ceiling calls for.
-        double[] warm = ceiling.measure(s.warmup());
-        Pipeline warmPipeline = pipeline(s, url, work, csv, 0, warm[0], s.warmup());
-        log.printf("  originations: pipeline warm-up %,.0f Creates/s (rate %,.0f/s, cap %,d)%n",
-                warmPipeline.perSecond, warmPipeline.rate, warmPipeline.cap);
+        // The pipeline's own JIT (the SDK's code is warm from the raw loop): uncounted rounds, each as long as a
+        // counted one, at the rate the warmed-up ceiling calls for, until the pipeline's CPU time per Create is
+        // steady (within 15% of the round before) or WARM_ROUNDS_MAX ran. A counted round on half-compiled pipeline
+        // code was seen to spend a fifth of its CPU in the JIT's compiler threads.
+        Duration warmWindow = s.warmup().compareTo(s.originations()) > 0 ? s.warmup() : s.originations();
+        int warmRounds = 0;
+        double lastCpu = -1;
+        boolean steady = false;
+        while (!steady && warmRounds < WARM_ROUNDS_MAX) {
+            warmRounds++;
+            double[] warm = ceiling.measure(s.warmup());
+            Pipeline w = pipeline(s, url, work, csv, WARM_ROUND_BASE + warmRounds, warm[0], warmWindow, ceiling);
+            steady = lastCpu > 0 && w.cpuMicros > 0 && Math.abs(w.cpuMicros - lastCpu) <= 0.15 * lastCpu;
+            lastCpu = w.cpuMicros;
+            log.printf("  originations: pipeline warm-up round %d: %,.0f Creates/s (rate %,.0f/s, cap %,d), CPU per "
+                    + "Create %.0f us%s%n", warmRounds, w.perSecond, w.rate, w.cap, w.cpuMicros, steady ? ", steady" : "");
+        }
         Rounds rounds = new Rounds();
         long ceilingErrors = 0;
         for (int i = 1; i <= s.rounds(); i++) {
             double[] sdk = ceiling.measure(s.originations());
             ceilingErrors += (long) sdk[2];
-            Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations());
+            Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations(), ceiling);
             log.printf("  originations round %d: raw SDK %,.0f Creates/s (%d in flight), pipeline %,.0f Creates/s "
-                            + "(rate %,.0f/s, cap %,d; ledger: %d commits, %.1f writes per commit, mean write %.1f ms)%n",
+                            + "(rate %,.0f/s, cap %,d; ledger: %d commits, %.1f writes per commit, mean write %.1f ms; "
+                            + "CPU per Create: this process %.0f us, emulator %.0f us)%n",
                     i, sdk[0], s.sdkInFlight(), p.perSecond, p.rate, p.cap, p.commits,
-                    p.commits > 0 ? (double) p.writes / p.commits : 0, p.meanWriteMs);
+                    p.commits > 0 ? (double) p.writes / p.commits : 0, p.meanWriteMs, p.cpuMicros,
+                    p.emulatorCpuMicros);
             ObjectNode d = Rounds.detail();
             d.put("ceilingCreated", (long) sdk[1]);
             d.put("ceilingErrors", (long) sdk[2]);
@@ -81,6 +99,8 @@ final class OriginationsBench {
             d.put("ledgerWritesPerCommit", p.commits > 0 ? (double) p.writes / p.commits : 0);
             d.put("ledgerMeanWriteMs", p.meanWriteMs);
             d.put("ledgerMaxCommitMs", p.maxCommitMs);
+            d.put("pipelineCpuMicrosPerCreate", p.cpuMicros);
+            d.put("emulatorCpuMicrosPerPipelineCreate", p.emulatorCpuMicros);
             rounds.add(sdk[0], p.perSecond, d);
         }
         JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
@@ -113,6 +133,15 @@ final class OriginationsBench {
         o.put("ceilingErrors", ceilingErrors);
         o.put("emulatorCpuMicrosPerCreate", ceiling.emulatorCpuMicrosPerCreate());
         o.put("clientCpuMicrosPerCreate", ceiling.clientCpuMicrosPerCreate());
+        o.put("pipelineCpuMicrosPerCreate", Rounds.median(all.stream()
+                .mapToDouble(r -> r.detail().path("pipelineCpuMicrosPerCreate").asDouble()).toArray()));
+        o.put("emulatorCpuMicrosPerPipelineCreate", Rounds.median(all.stream()
+                .mapToDouble(r -> r.detail().path("emulatorCpuMicrosPerPipelineCreate").asDouble()).toArray()));
+        o.put("warmUpSeconds", ceiling.warmUpSeconds());
+        o.put("warmUpCreates", ceiling.warmUpCreates());
+        o.put("warmedUp", ceiling.warmedUp());
+        o.put("pipelineWarmUpRounds", warmRounds);
+        o.put("pipelineWarmedUp", steady);
         o.put("emulatorCreated", stats.path("created").asLong());
         o.put("emulatorThrottled", stats.path("throttled").asLong());
         return new Result(o, rounds.medianCeiling());
@@ -120,7 +149,8 @@ final class OriginationsBench {
 
     /** One pipeline round's figures. */
     private record Pipeline(double perSecond, long created, double seconds, double rate, int cap, long commits,
-                            long writes, double meanWriteMs, double maxCommitMs) {
+                            long writes, double meanWriteMs, double maxCommitMs, double cpuMicros,
+                            double emulatorCpuMicros) {
     }
 
     /**
@@ -131,7 +161,7 @@ final class OriginationsBench {
      * after a warm-up that starts at the first Create.
      */
     private static Pipeline pipeline(BenchSettings s, URI url, Path work, Path csv, int round, double rawCeiling,
-                                     Duration window) throws Exception {
+                                     Duration window, SdkCeiling ceiling) throws Exception {
         double rate = Math.max(MIN_RATE, Math.ceil(RATE_FACTOR * rawCeiling));
         double seconds = s.warmup().plus(window).toNanos() / 1e9 + 5;
         int cap = (int) Math.min(50_000_000L, Math.max(10_000L, (long) Math.ceil(rate * seconds)));
@@ -152,9 +182,13 @@ final class OriginationsBench {
             Thread.sleep(s.warmup().toMillis());
             double c0 = originated(registry);
             LedgerStats l0 = runtime.ledger().stats();
+            long cpu0 = SdkCeiling.clientCpuNanos();
+            long emulator0 = ceiling.emulatorCpuNanos();
             long t0 = System.nanoTime();
             Thread.sleep(window.toMillis());
             double c1 = originated(registry);
+            long cpu1 = SdkCeiling.clientCpuNanos();
+            long emulator1 = ceiling.emulatorCpuNanos();
             LedgerStats l1 = runtime.ledger().stats();
             double measured = (System.nanoTime() - t0) / 1e9;
             started.run().pause();
@@ -163,8 +197,14 @@ final class OriginationsBench {
             long batches = l1.batches() - l0.batches();
             long ops = l1.opsCommitted() - l0.opsCommitted();
             double writeNanos = l1.totalWriteLatency().toNanos() - l0.totalWriteLatency().toNanos();
-            return new Pipeline((c1 - c0) / measured, (long) (c1 - c0), measured, rate, cap, batches, ops,
-                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6);
+            double creates = c1 - c0;
+            // CPU time per counted Create of this process (the whole pipeline) and of the emulator, in the window.
+            double cpuMicros = creates > 0 && cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) / 1e3 / creates : -1;
+            double emulatorMicros = creates > 0 && emulator0 >= 0 && emulator1 >= 0
+                    ? (emulator1 - emulator0) / 1e3 / creates : -1;
+            return new Pipeline(creates / measured, (long) creates, measured, rate, cap, batches, ops,
+                    ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6, cpuMicros,
+                    emulatorMicros);
         }
     }
 

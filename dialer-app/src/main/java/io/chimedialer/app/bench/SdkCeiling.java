@@ -25,10 +25,16 @@ import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplica
  * Not thread-safe.
  */
 final class SdkCeiling implements AutoCloseable {
-    /** The raw loop warms up until it made this many Creates ... */
+    /** The raw loop warms up until it made at least this many Creates ... */
     static final long WARM_UP_CREATES = 20_000;
-    /** ... or for this many times the settings' warm-up, whichever comes first. */
-    static final int WARM_UP_MAX_FACTOR = 8;
+    /** ... and both processes' JIT is quiet ({@link #warmedUp}), or for this many times the settings' warm-up. */
+    static final int WARM_UP_MAX_FACTOR = 30;
+    /** One slice of the warm-up, after which the JIT's quiet is judged. */
+    static final Duration WARM_UP_SLICE = Duration.ofSeconds(1);
+    /** The JIT is quiet when it compiled for less than this share of a slice ... */
+    static final double QUIET_COMPILE_SHARE = 0.05;
+    /** ... and the CPU time per Create of each process changed by less than this share from the slice before. */
+    static final double STEADY_CPU_CHANGE = 0.15;
     private final BenchSettings settings;
     private final Path jfrDir;
     private final PrintStream log;
@@ -39,6 +45,9 @@ final class SdkCeiling implements AutoCloseable {
     private long emulatorCpuNanos;
     private long clientCpuNanos;
     private long measuredCreates;
+    private double warmUpSeconds;
+    private long warmUpCreates;
+    private boolean warmedUp;
 
     /**
      * @param jfrDir when not null, the emulator child records itself with JDK Flight Recorder into
@@ -69,18 +78,75 @@ final class SdkCeiling implements AutoCloseable {
                     1_000_000, OriginationsBench.FROM, url);
             clients = ChimeClients.create(List.of(region), OriginationsBench.CREDENTIALS,
                     ChimeClientSettings.ofDefaults());
-            // JIT of the client and of the emulator before anything is measured: by count (compiled code needs
-            // thousands of calls), bounded in time for a starved machine.
-            long deadline = System.nanoTime() + settings.warmup().multipliedBy(WARM_UP_MAX_FACTOR).toNanos();
-            long created = 0;
-            double[] warm;
-            do {
-                warm = loop(settings.warmup());
-                created += (long) warm[1];
-            } while (created < WARM_UP_CREATES && System.nanoTime() < deadline);
-            log.printf("  raw SDK loop warm-up: %,d Creates, the last %,.0f Creates/s%n", created, warm[0]);
+            warmUp();
         }
         return url;
+    }
+
+    /**
+     * JIT of the client and of the emulator before anything is measured: one-second slices of the raw loop until it
+     * made {@link #WARM_UP_CREATES} and both processes are steady (this JVM compiled for less than
+     * {@link #QUIET_COMPILE_SHARE} of the slice, and the CPU time per Create of this process and of the emulator
+     * moved by less than {@link #STEADY_CPU_CHANGE}), bounded by {@link #WARM_UP_MAX_FACTOR} times the settings'
+     * warm-up. A count alone is not enough: on a loaded machine the compiler threads starve too, and a ceiling
+     * measured on half-compiled code is a fraction of the steady one (the CPU time per Create was seen to fall
+     * fivefold over the first minutes of traffic at a load average of 20 to 40).
+     */
+    private void warmUp() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long start = System.nanoTime();
+        long deadline = start + settings.warmup().multipliedBy(WARM_UP_MAX_FACTOR).toNanos();
+        Duration slice = WARM_UP_SLICE.compareTo(settings.warmup()) < 0 ? WARM_UP_SLICE : settings.warmup();
+        long created = 0;
+        double lastClient = -1;
+        double lastEmulator = -1;
+        double[] warm;
+        boolean steady = false;
+        do {
+            long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
+            long emulator0 = emulatorCpuNanos();
+            long client0 = clientCpuNanos();
+            long t0 = System.nanoTime();
+            warm = loop(slice);
+            double wallMillis = (System.nanoTime() - t0) / 1e6;
+            long n = (long) warm[1];
+            created += n;
+            if (n == 0) {
+                continue;
+            }
+            double client = (clientCpuNanos() - client0) / (double) n;
+            double emulator = (emulatorCpuNanos() - emulator0) / (double) n;
+            boolean quiet = !jitTimed || (jit.getTotalCompilationTime() - jit0) < QUIET_COMPILE_SHARE * wallMillis;
+            steady = created >= WARM_UP_CREATES && quiet && near(client, lastClient) && near(emulator, lastEmulator);
+            lastClient = client;
+            lastEmulator = emulator;
+        } while (!steady && System.nanoTime() < deadline);
+        warmUpSeconds = (System.nanoTime() - start) / 1e9;
+        warmUpCreates = created;
+        warmedUp = steady;
+        log.printf("  raw SDK loop warm-up: %,d Creates in %.0f s (%s), the last %,.0f Creates/s; CPU per Create: "
+                        + "emulator %.0f us, SDK client %.0f us%n", created, warmUpSeconds,
+                steady ? "steady" : "not steady within its bound", warm[0], lastEmulator / 1e3, lastClient / 1e3);
+    }
+
+    private static boolean near(double value, double previous) {
+        return previous > 0 && Math.abs(value - previous) <= STEADY_CPU_CHANGE * previous;
+    }
+
+    /** How long the warm-up ran, seconds. */
+    double warmUpSeconds() {
+        return warmUpSeconds;
+    }
+
+    /** Creates of the warm-up. */
+    long warmUpCreates() {
+        return warmUpCreates;
+    }
+
+    /** Whether the warm-up ended steady (else it ran into its time bound). */
+    boolean warmedUp() {
+        return warmedUp;
     }
 
     /** One measured ceiling: {perSecond, ok, errors} over {@code duration}. */
@@ -112,11 +178,13 @@ final class SdkCeiling implements AutoCloseable {
         return measuredCreates > 0 ? clientCpuNanos / 1e3 / measuredCreates : -1;
     }
 
-    private long emulatorCpuNanos() {
+    /** The emulator process's CPU time so far, nanoseconds (-1 when the OS does not tell). */
+    long emulatorCpuNanos() {
         return emulator.process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
     }
 
-    private static long clientCpuNanos() {
+    /** This process's CPU time so far, nanoseconds (-1 when the OS does not tell). */
+    static long clientCpuNanos() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }

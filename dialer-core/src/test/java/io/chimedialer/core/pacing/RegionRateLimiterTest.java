@@ -215,8 +215,9 @@ class RegionRateLimiterTest {
         for (int i = 0; i < 5; i++) {
             waits.add(TimeUnit.NANOSECONDS.toMillis(limiter.nanosToSend()));
         }
-        // The bucket on send times lets the burst (1) plus one interval of slack go at once; the rest must wait.
-        assertThat(waits).containsExactly(0L, 0L, 200L, 200L, 200L);
+        // The first send starts the send schedule: the burst (1) goes at once, the next one interval later (less the
+        // guard's slack for the clock's resolution); nothing is recorded while a caller is told to wait.
+        assertThat(waits).containsExactly(0L, 195L, 195L, 195L, 195L);
 
         // Sending as told, the send log holds at most 5 within any 1 s (plus the guard).
         for (int step = 0; step < 400; step++) {
@@ -229,5 +230,46 @@ class RegionRateLimiterTest {
         }
         assertThat(Windows.maxInAnyWindow(sends, SECOND.plus(RegionRateLimiter.SEND_GUARD))).isEqualTo(5);
         assertThat(limiter.maxSentInOneSecond()).isEqualTo(5);
+    }
+
+    @Test
+    void nanosToSend_timersStalledForAWhile_sendsMadeUpSpacedAndNeverAboveTheRate() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 10, 1, Duration.ofMinutes(1), clock);
+        // 30 reservations, due every 100 ms from 0 to 2.9 s. The timers due within [1.0 s, 1.3 s) fire at 1.3 s, as
+        // on a machine whose CPU was taken; every caller then sends when nanosToSend lets it.
+        long stallFrom = Duration.ofMillis(1000).toNanos();
+        long stallTo = Duration.ofMillis(1300).toNanos();
+        java.util.PriorityQueue<long[]> wakeUps = new java.util.PriorityQueue<>(
+                java.util.Comparator.<long[]>comparingLong(w -> w[0]).thenComparingLong(w -> w[1]));
+        for (int i = 0; i < 30; i++) {
+            long due = limiter.reservePermission();
+            wakeUps.add(new long[] {due >= stallFrom && due < stallTo ? stallTo : due, i});
+        }
+        List<Long> sends = new ArrayList<>();
+        while (!wakeUps.isEmpty()) {
+            long[] w = wakeUps.poll();
+            long now = clock.now(TimeUnit.NANOSECONDS);
+            if (w[0] > now) {
+                clock.advanceTimeBy(Duration.ofNanos(w[0] - now));
+            }
+            long wait = limiter.nanosToSend();
+            if (wait == 0) {
+                sends.add(clock.now(TimeUnit.NANOSECONDS));
+            } else {
+                wakeUps.add(new long[] {w[0] + wait, w[1]});
+            }
+        }
+
+        assertThat(sends).hasSize(30);
+        assertThat(sends.stream().filter(t -> t >= stallFrom && t < stallTo)).isEmpty();
+        // The three calls the stall delayed were made up at twice the rate at most: the last call went when it was
+        // due, but for the sliding log's guard (5 ms in each of the two full seconds); without the catch-up every
+        // later call would have gone 300 ms late, the last at 3.2 s.
+        assertThat(sends.get(29)).isBetween(Duration.ofMillis(2900).toNanos(),
+                Duration.ofMillis(2900).plus(RegionRateLimiter.SEND_GUARD.multipliedBy(2)).toNanos());
+        assertThat(Windows.maxInAnyWindow(sends, Duration.ofMillis(100))).isLessThanOrEqualTo(2);
+        assertThat(Windows.maxInAnyWindow(sends, SECOND.plus(RegionRateLimiter.SEND_GUARD))).isLessThanOrEqualTo(10);
+        assertThat(limiter.maxSentInOneSecond()).isLessThanOrEqualTo(10);
     }
 }

@@ -39,10 +39,11 @@ import reactor.core.scheduler.Scheduler;
  * So the caller confirms with {@link #nanosToSend()} right before it sends: a second sliding log holds the times
  * calls were really sent, and a send is allowed only if fewer than {@code floor(rate)} sends fall within the
  * last second plus {@link #SEND_GUARD} (which absorbs the scheduler clock's millisecond resolution and the
- * jitter between here and the service), and if a token bucket on the send times (the configured burst, plus
- * one interval or the guard of slack for timers that fire a little late) lets it go; otherwise the caller
- * waits the returned time and asks again. No 1 s window of sends ever holds more than the rate, whatever the
- * timers do, and the calls a stall delayed go out spaced, not at once.
+ * jitter between here and the service), and if a schedule of the send times (one interval per send, the
+ * configured burst) lets it go; otherwise the caller waits the returned time and asks again. The schedule may fall
+ * behind the clock by up to {@link #CATCH_UP}: the calls a stall delayed are then made up, spaced at twice the
+ * rate at most (never all at once), so that a starved scheduler's stalls do not lower the mean rate; and no 1 s
+ * window of sends ever holds more than the rate, whatever the timers do.
  *
  * <p>Both logs grow with the rate actually used (up to {@code floor(maxRate)} entries), and every operation on
  * the path of a call is O(1). Thread-safe (a short lock per reservation).
@@ -56,6 +57,13 @@ public final class RegionRateLimiter implements RateLimiter {
      * floor(rate)} others within the last 1.005 s (costs at most 0.5% of the rate when it is saturated).
      */
     public static final Duration SEND_GUARD = Duration.ofMillis(5);
+
+    /**
+     * How much of the send schedule a stall may cost before it is lost: sends delayed by a late timer are made up,
+     * spaced at twice the rate (and never above the rate within any 1 s), until the sends are back on schedule or
+     * this much time behind it. Without it every stall of a starved scheduler would lower the mean rate for good.
+     */
+    public static final Duration CATCH_UP = Duration.ofMillis(500);
 
     private final String name;
     private final DoubleSupplier rate;
@@ -72,7 +80,10 @@ public final class RegionRateLimiter implements RateLimiter {
 
     private volatile Duration timeout;
     private long tat = Long.MIN_VALUE;
+    /** The send schedule: advances one interval per send, lagging {@code now} by at most {@link #CATCH_UP}. */
     private long sendTat = Long.MIN_VALUE;
+    /** The spacing of sends: advances half an interval per send from {@code now}, so catching up is spaced. */
+    private long spaceTat = Long.MIN_VALUE;
     private int sentInSecond;
     private int maxSentInSecond;
     private long lastNow = Long.MIN_VALUE;
@@ -232,10 +243,16 @@ public final class RegionRateLimiter implements RateLimiter {
         long interval = interval(r);
         int n = Math.min(windowCount(r), maxWindow);
         long window = window(r, interval) + SEND_GUARD.toNanos();
-        // The bucket on send times allows the configured burst plus some slack for timers that fire a little late
-        // (so that lateness does not accumulate into a lower rate); after a stall it spaces the delayed calls out.
-        long tolerance = (long) (burst - 1) * interval + Math.max(interval, SEND_GUARD.toNanos());
-        long free = sendTat == Long.MIN_VALUE ? now : sendTat - tolerance;
+        // Two buckets on send times. The schedule (one interval per send) lets the configured burst go at once and
+        // keeps the long-run rate; it may lag now by up to CATCH_UP, so that sends a stall delayed are made up
+        // instead of lost. The spacing (half an interval per send, from now) lets the made-up sends go at twice the
+        // rate at most, not all at once. The sliding log keeps every 1 s (plus the guard) at or under the rate.
+        // The guard is the schedule's slack for the clock's resolution; sends ahead of the schedule do not move it.
+        long tolerance = (long) (burst - 1) * interval;
+        long free = sendTat == Long.MIN_VALUE ? now : sendTat - tolerance - SEND_GUARD.toNanos();
+        if (spaceTat != Long.MIN_VALUE) {
+            free = Math.max(free, spaceTat - tolerance / 2);
+        }
         if (sends.count >= n) {
             free = Math.max(free, sends.back(n) + window);
         }
@@ -247,7 +264,9 @@ public final class RegionRateLimiter implements RateLimiter {
         double r = currentRate();
         long interval = interval(r);
         int n = Math.min(windowCount(r), maxWindow);
-        sendTat = Math.max(now, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
+        long behind = now - CATCH_UP.toNanos();
+        sendTat = Math.max(behind, sendTat == Long.MIN_VALUE ? now : sendTat) + interval;
+        spaceTat = Math.max(now, spaceTat == Long.MIN_VALUE ? now : spaceTat) + interval / 2;
         sends.add(now, n);
         // The sends within (now - 1 s, now]: this one, and those of the last count still in that second.
         sentInSecond = Math.min(sentInSecond + 1, sends.count);
