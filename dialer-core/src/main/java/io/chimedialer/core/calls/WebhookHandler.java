@@ -235,12 +235,12 @@ public final class WebhookHandler {
      * memory at once.
      */
     private Mono<WebhookReply> durable(LiveCall call, Invocation inv) {
-        CallResult[] ended = new CallResult[1];
-        WebhookReply reply = answer(call, inv, ended);
-        if (ended[0] == null || endDurable == null) {
+        Answer answer = answer(call, inv, true);
+        WebhookReply reply = answer.reply();
+        if (answer.written() == null) {
             return Mono.just(reply);
         }
-        return Mono.defer(() -> endDurable.apply(ended[0]))
+        return answer.written()
                 .timeout(endDurableWait, scheduler)
                 .onErrorResume(e -> {
                     stats.ledgerFailures.increment();
@@ -252,10 +252,19 @@ public final class WebhookHandler {
     }
 
     private WebhookReply answer(LiveCall call, Invocation inv) {
-        return answer(call, inv, new CallResult[1]);
+        return answer(call, inv, false).reply();
     }
 
-    private WebhookReply answer(LiveCall call, Invocation inv, CallResult[] ended) {
+    /** A reply, and the write of the outcome of the call it ended (null when it ended none or nobody writes it). */
+    private record Answer(WebhookReply reply, Mono<Void> written) {
+    }
+
+    /**
+     * Answers from memory; when the invocation ended the call and there is an {@link Builder#endDurable}, its
+     * outcome's write is started here, once, before the end is published: the {@link CallEvent.CallEnded} carries
+     * that write (the campaign waits on it rather than writing the outcome again), and so does the answer.
+     */
+    private Answer answer(LiveCall call, Invocation inv, boolean durable) {
         List<CallEvent> events = new ArrayList<>(2);
         byte[] bytes;
         synchronized (call) {
@@ -263,20 +272,31 @@ public final class WebhookHandler {
             if (earlier != null) {
                 stats.duplicates.increment();
                 stats.answered.increment();
-                return new WebhookReply(200, earlier);
+                return new Answer(new WebhookReply(200, earlier), null);
             }
             call.invocations++;
             bytes = call.inbound() ? inbound(call, inv, events) : outbound(call, inv, events);
             call.remember(inv.sequence(), bytes);
         }
-        for (CallEvent e : events) {
-            if (e instanceof CallEvent.CallEnded end) {
-                ended[0] = end.result();
+        Mono<Void> written = null;
+        if (durable && endDurable != null) {
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i) instanceof CallEvent.CallEnded end) {
+                    written = write(end.result());
+                    events.set(i, new CallEvent.CallEnded(end.result(), written));
+                }
             }
         }
         publish(events);
         stats.answered.increment();
-        return new WebhookReply(200, bytes);
+        return new Answer(new WebhookReply(200, bytes), written);
+    }
+
+    /** Starts the one write of an ended call's outcome; the returned Mono replays its completion or error. */
+    private Mono<Void> write(CallResult result) {
+        Mono<Void> write = Mono.defer(() -> endDurable.apply(result)).cache();
+        write.subscribe(v -> { }, e -> { }); // its failure is handled by each subscriber that waits on it
+        return write;
     }
 
     /**

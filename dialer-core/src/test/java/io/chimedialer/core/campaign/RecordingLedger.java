@@ -36,10 +36,15 @@ final class RecordingLedger implements Ledger {
 
     /** Runs before each result is recorded: a delay holds the write, an error fails it (and nothing is recorded). */
     volatile Mono<Void> beforeResult = Mono.empty();
+    /** Result writes made, including those that changed nothing (the first result stands). */
+    final java.util.concurrent.atomic.AtomicInteger resultWrites = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public Mono<Void> recordResult(CallResult result) {
-        return beforeResult.then(Mono.fromRunnable(() -> results.putIfAbsent(result.attemptId(), result)));
+        return beforeResult.then(Mono.fromRunnable(() -> {
+            resultWrites.incrementAndGet();
+            results.putIfAbsent(result.attemptId(), result);
+        }));
     }
 
     @Override
