@@ -174,9 +174,10 @@ public final class WebhookHandler {
                 log.warn("Chime rejected a response of call {}: {} {}", loggable(inv.transactionId()),
                         loggable(inv.errorType()), loggable(inv.errorMessage()));
             }
-            LiveCall call = registry.correlate(inv);
+            List<CallEvent> started = new ArrayList<>(1);
+            LiveCall call = registry.correlate(inv, started::add);
             if (call != null) {
-                return durable(call, inv);
+                return durable(call, inv, started);
             }
             if (inv.eventType() == Invocation.EventType.NEW_INBOUND_CALL) {
                 return Mono.just(answer(registry.inbound(inv.transactionId(), Duration.ofMinutes(30)), inv));
@@ -192,7 +193,7 @@ public final class WebhookHandler {
                         return Mono.just(Optional.empty());
                     })
                     .defaultIfEmpty(Optional.empty())
-                    .flatMap(found -> found.map(expected -> durable(registry.restore(expected, inv), inv))
+                    .flatMap(found -> found.map(expected -> durable(registry.restore(expected, inv), inv, List.of()))
                             .orElseGet(() -> Mono.just(unknownCall(inv))))
                     .onErrorResume(e -> Mono.just(safeReply(inv, e)));
         } catch (RuntimeException e) {
@@ -234,8 +235,8 @@ public final class WebhookHandler {
      * we have; its answer changes nothing for the call, so it can wait. Every other invocation is answered from
      * memory at once.
      */
-    private Mono<WebhookReply> durable(LiveCall call, Invocation inv) {
-        Answer answer = answer(call, inv, true);
+    private Mono<WebhookReply> durable(LiveCall call, Invocation inv, List<CallEvent> started) {
+        Answer answer = answer(call, inv, true, started);
         WebhookReply reply = answer.reply();
         if (answer.written() == null) {
             return Mono.just(reply);
@@ -252,7 +253,7 @@ public final class WebhookHandler {
     }
 
     private WebhookReply answer(LiveCall call, Invocation inv) {
-        return answer(call, inv, false).reply();
+        return answer(call, inv, false, List.of()).reply();
     }
 
     /** A reply, and the write of the outcome of the call it ended (null when it ended none or nobody writes it). */
@@ -264,19 +265,27 @@ public final class WebhookHandler {
      * outcome's write is started here, once, before the end is published: the {@link CallEvent.CallEnded} carries
      * that write (the campaign waits on it rather than writing the outcome again), and so does the answer.
      */
-    private Answer answer(LiveCall call, Invocation inv, boolean durable) {
-        List<CallEvent> events = new ArrayList<>(2);
+    private Answer answer(LiveCall call, Invocation inv, boolean durable, List<CallEvent> started) {
+        // The call's start (when this invocation bound its TransactionId) goes first, with the invocation's events.
+        List<CallEvent> events = new ArrayList<>(started.size() + 2);
+        events.addAll(started);
         byte[] bytes;
+        byte[] earlier;
         synchronized (call) {
-            byte[] earlier = call.response(inv.sequence());
-            if (earlier != null) {
-                stats.duplicates.increment();
-                stats.answered.increment();
-                return new Answer(new WebhookReply(200, earlier), null);
+            earlier = call.response(inv.sequence());
+            if (earlier == null) {
+                call.invocations++;
+                bytes = call.inbound() ? inbound(call, inv, events) : outbound(call, inv, events);
+                call.remember(inv.sequence(), bytes);
+            } else {
+                bytes = earlier;
             }
-            call.invocations++;
-            bytes = call.inbound() ? inbound(call, inv, events) : outbound(call, inv, events);
-            call.remember(inv.sequence(), bytes);
+        }
+        if (earlier != null) {
+            stats.duplicates.increment();
+            stats.answered.increment();
+            publish(events);
+            return new Answer(new WebhookReply(200, earlier), null);
         }
         Mono<Void> written = null;
         if (durable && endDurable != null) {

@@ -195,6 +195,33 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void eventsExecutor_newOutboundBeforeCreatesAnswer_callStartedPublishedOnTheExecutorToo() {
+        // NEW_OUTBOUND_CALL binds the TransactionId (Create has not answered yet): the campaign's step for that start
+        // (a ledger write) must not run on the thread that answers Chime either.
+        java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Harness queued = new Harness(b -> b.events(held::add));
+        try {
+            queued.expect("att-s", FlowConfig.DEFAULT);
+            int before = queued.events.size();
+
+            assertThat(queued.sendOk(Bodies.newOutbound(1, "tx-s", "att-s"))).isNotNull();
+            queued.sendOk(Bodies.hangup(2, "tx-s", 486, Map.of()));
+
+            assertThat(queued.events).as("nothing published on the answering thread").hasSize(before);
+            held.forEach(Runnable::run);
+            List<CallEvent> published = queued.events.subList(before, queued.events.size());
+            assertThat(published).hasSize(2);
+            assertThat(published.get(0)).isInstanceOfSatisfying(CallEvent.CallStarted.class,
+                    e -> assertThat(e.transactionId()).isEqualTo("tx-s"));
+            assertThat(published.get(1)).isInstanceOf(CallEnded.class);
+            assertThat(queued.registry.placed("att-s", "tx-s")).isTrue();
+            assertThat(queued.eventsOf(CallEvent.CallStarted.class)).as("one start").hasSize(1);
+        } finally {
+            queued.close();
+        }
+    }
+
+    @Test
     void unansweredHangup_sipCodeAsNumberOrString_mappedToDisposition() {
         Object[][] cases = {{486, Disposition.BUSY}, {"480", Disposition.NO_ANSWER}, {"603", Disposition.REJECTED},
                 {404, Disposition.INVALID_NUMBER}, {"503", Disposition.FAILED}};
