@@ -78,20 +78,32 @@ final class EndToEndBench {
                 EmulatorStats before = emulator.stats();
                 Rounds rounds = new Rounds();
                 List<Double> cpuPerCall = new java.util.ArrayList<>();
+                List<Double> cpuPerCreate = new java.util.ArrayList<>();
+                List<Double> cpuRatios = new java.util.ArrayList<>();
                 long calls = 0;
                 long answered = 0;
                 boolean allFinished = true;
                 for (int i = 1; i <= s.rounds(); i++) {
+                    long client0 = processCpuNanos();
                     double[] sdk = ceiling.measure(s.originations());
+                    long client1 = processCpuNanos();
+                    // The raw Create's CPU in this round: this process's (the SDK client's) over the ceiling's loop,
+                    // plus the API-only emulator's (a child process: its average over the ceiling's loops so far).
+                    double createCpu = client0 >= 0 && client1 >= 0 && sdk[1] > 0
+                            && ceiling.emulatorCpuMicrosPerCreate() >= 0
+                            ? (client1 - client0) / 1e3 / sdk[1] + ceiling.emulatorCpuMicrosPerCreate() : -1;
                     Window w = window(s, runtime, emulator, csv, flow, i, s.originations());
                     log.printf("  endToEnd round %d: raw SDK %,.0f Creates/s, %,d calls ended in %.1f s: %,.0f/s"
-                                    + " (CPU %,.0f us per call)%n", i, sdk[0], w.completed, w.seconds, w.perSecond,
-                            w.cpuPerCall);
+                                    + " (CPU %,.0f us per call, %,.0f us per raw Create)%n", i, sdk[0], w.completed,
+                            w.seconds, w.perSecond, w.cpuPerCall, createCpu);
                     ObjectNode d = Rounds.detail();
                     d.put("calls", w.completed);
                     d.put("cpuMicrosPerCall", w.cpuPerCall);
-                    if (w.cpuPerCall > 0) {
+                    d.put("cpuMicrosPerRawCreate", createCpu);
+                    if (w.cpuPerCall > 0 && createCpu > 0) {
                         cpuPerCall.add(w.cpuPerCall);
+                        cpuPerCreate.add(createCpu);
+                        cpuRatios.add(createCpu / w.cpuPerCall);
                     }
                     d.put("seconds", w.seconds);
                     d.put("campaignFinished", w.finished);
@@ -112,15 +124,15 @@ final class EndToEndBench {
                 o.put("timeScale", TIME_SCALE);
                 // CPU, unlike calls/s, does not depend on the share of the machine this process got: on a loaded
                 // machine it tells whether a change made a call cheaper. cpuRatio = CPU per raw Create (the
-                // ceiling's SDK client and emulator, over all its rounds) / CPU per ended call.
+                // ceiling's SDK client and emulator, in the same round) / CPU per ended call, median of the rounds.
                 double callCpu = median(cpuPerCall);
-                double createCpu = ceiling.emulatorCpuMicrosPerCreate() >= 0 && ceiling.clientCpuMicrosPerCreate() >= 0
-                        ? ceiling.emulatorCpuMicrosPerCreate() + ceiling.clientCpuMicrosPerCreate() : -1;
+                double createCpu = median(cpuPerCreate);
+                double cpuRatio = median(cpuRatios);
                 o.put("cpuMicrosPerCall", callCpu);
                 o.put("cpuMicrosPerRawCreate", createCpu);
-                o.put("cpuRatio", callCpu > 0 && createCpu > 0 ? createCpu / callCpu : -1);
-                log.printf("  endToEnd: CPU per ended call %,.0f us (median of the rounds), per raw Create %,.0f us: "
-                        + "CPU ratio %.2f%n", callCpu, createCpu, callCpu > 0 && createCpu > 0 ? createCpu / callCpu : -1);
+                o.put("cpuRatio", cpuRatio);
+                log.printf("  endToEnd: CPU per ended call %,.0f us, per raw Create %,.0f us: CPU ratio %.2f (medians"
+                        + " of the rounds)%n", callCpu, createCpu, cpuRatio);
                 long invocations = stats.invocations() - before.invocations();
                 long ended = stats.ended() - before.ended();
                 o.put("invocations", invocations);
