@@ -77,16 +77,34 @@ final class EndToEndBench {
                         warm.perSecond, rate, maxActive);
                 EmulatorStats before = emulator.stats();
                 Rounds rounds = new Rounds();
+                List<Double> cpuPerCall = new java.util.ArrayList<>();
+                List<Double> cpuPerCreate = new java.util.ArrayList<>();
+                List<Double> cpuRatios = new java.util.ArrayList<>();
                 long calls = 0;
                 long answered = 0;
                 boolean allFinished = true;
                 for (int i = 1; i <= s.rounds(); i++) {
+                    long client0 = processCpuNanos();
                     double[] sdk = ceiling.measure(s.originations());
+                    long client1 = processCpuNanos();
+                    // The raw Create's CPU in this round: this process's (the SDK client's) over the ceiling's loop,
+                    // plus the API-only emulator's (a child process: its average over the ceiling's loops so far).
+                    double createCpu = client0 >= 0 && client1 >= 0 && sdk[1] > 0
+                            && ceiling.emulatorCpuMicrosPerCreate() >= 0
+                            ? (client1 - client0) / 1e3 / sdk[1] + ceiling.emulatorCpuMicrosPerCreate() : -1;
                     Window w = window(s, runtime, emulator, csv, flow, i, s.originations());
-                    log.printf("  endToEnd round %d: raw SDK %,.0f Creates/s, %,d calls ended in %.1f s: %,.0f/s%n", i,
-                            sdk[0], w.completed, w.seconds, w.perSecond);
+                    log.printf("  endToEnd round %d: raw SDK %,.0f Creates/s, %,d calls ended in %.1f s: %,.0f/s"
+                                    + " (CPU %,.0f us per call, %,.0f us per raw Create)%n", i, sdk[0], w.completed,
+                            w.seconds, w.perSecond, w.cpuPerCall, createCpu);
                     ObjectNode d = Rounds.detail();
                     d.put("calls", w.completed);
+                    d.put("cpuMicrosPerCall", w.cpuPerCall);
+                    d.put("cpuMicrosPerRawCreate", createCpu);
+                    if (w.cpuPerCall > 0 && createCpu > 0) {
+                        cpuPerCall.add(w.cpuPerCall);
+                        cpuPerCreate.add(createCpu);
+                        cpuRatios.add(createCpu / w.cpuPerCall);
+                    }
                     d.put("seconds", w.seconds);
                     d.put("campaignFinished", w.finished);
                     rounds.add(sdk[0], w.perSecond, d);
@@ -104,6 +122,17 @@ final class EndToEndBench {
                 o.put("configuredRate", rate);
                 o.put("maxActiveCalls", maxActive);
                 o.put("timeScale", TIME_SCALE);
+                // CPU, unlike calls/s, does not depend on the share of the machine this process got: on a loaded
+                // machine it tells whether a change made a call cheaper. cpuRatio = CPU per raw Create (the
+                // ceiling's SDK client and emulator, in the same round) / CPU per ended call, median of the rounds.
+                double callCpu = median(cpuPerCall);
+                double createCpu = median(cpuPerCreate);
+                double cpuRatio = median(cpuRatios);
+                o.put("cpuMicrosPerCall", callCpu);
+                o.put("cpuMicrosPerRawCreate", createCpu);
+                o.put("cpuRatio", cpuRatio);
+                log.printf("  endToEnd: CPU per ended call %,.0f us, per raw Create %,.0f us: CPU ratio %.2f (medians"
+                        + " of the rounds)%n", callCpu, createCpu, cpuRatio);
                 long invocations = stats.invocations() - before.invocations();
                 long ended = stats.ended() - before.ended();
                 o.put("invocations", invocations);
@@ -125,7 +154,14 @@ final class EndToEndBench {
     }
 
     /** One counted window of calls. */
-    private record Window(double perSecond, long completed, double seconds, boolean finished) {
+    /** ... and this process's CPU time per ended call over the window (dialer and emulator), in us; -1 unknown. */
+    private record Window(double perSecond, long completed, double seconds, boolean finished, double cpuPerCall) {
+    }
+
+    /** This process's CPU time (every thread: the dialer, the in-process emulator, the JIT, GC), or -1. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     /**
@@ -152,6 +188,7 @@ final class EndToEndBench {
         }
         double c0 = ended(registry);
         long start = System.nanoTime();
+        long cpu0 = processCpuNanos();
         if (report == null) {
             report = await(finished, window);
         } else {
@@ -159,12 +196,24 @@ final class EndToEndBench {
             // whole run from the first ended call, so that the figure is still a measurement.
             c0 = before;
             start = firstEnded;
+            cpu0 = -1;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        long cpu1 = processCpuNanos();
         long completed = (long) (ended(registry) - c0);
         started.run().pause();
         emulator.awaitIdle(Duration.ofSeconds(30));
-        return new Window(completed / seconds, completed, seconds, report != null);
+        double cpuPerCall = cpu0 >= 0 && cpu1 >= 0 && completed > 0 ? (cpu1 - cpu0) / 1e3 / completed : -1;
+        return new Window(completed / seconds, completed, seconds, report != null, cpuPerCall);
+    }
+
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) {
+            return -1;
+        }
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private static RunReport await(CompletableFuture<RunReport> report, Duration d) throws Exception {

@@ -4,6 +4,7 @@ import io.chimedialer.core.domain.ActionFailure;
 import io.chimedialer.core.domain.CallResult;
 import java.time.Instant;
 import java.util.Objects;
+import reactor.core.publisher.Mono;
 
 /**
  * Something that happened to a call, published on its campaign's {@link CampaignEvents}. Every attempt that
@@ -76,11 +77,19 @@ public sealed interface CallEvent {
     /**
      * The call is over: exactly one per expected attempt.
      *
-     * @param result the outcome
+     * @param result   the outcome
+     * @param recorded the write of this outcome to the ledger when the publisher already made it (the webhook
+     *                 writes a HANGUP's outcome before it answers): subscribers wait on it instead of writing the
+     *                 outcome a second time; null when nobody wrote it yet
      */
-    record CallEnded(CallResult result) implements CallEvent {
+    record CallEnded(CallResult result, Mono<Void> recorded) implements CallEvent {
         public CallEnded {
             Objects.requireNonNull(result, "result");
+        }
+
+        /** An end whose outcome is not written yet. */
+        public CallEnded(CallResult result) {
+            this(result, null);
         }
 
         @Override

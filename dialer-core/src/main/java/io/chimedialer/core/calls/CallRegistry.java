@@ -448,6 +448,15 @@ public final class CallRegistry {
 
     /** The call of this invocation by TransactionId, else by ArgumentsMap attempt id, else by attribute. */
     LiveCall correlate(Invocation inv) {
+        return correlate(inv, this::publish);
+    }
+
+    /**
+     * Like {@link #correlate(Invocation)}, handing the call's {@link CallEvent.CallStarted} (when this invocation
+     * binds its TransactionId) to {@code started} instead of publishing it: the webhook publishes it with the
+     * invocation's other events, off the thread that answers.
+     */
+    LiveCall correlate(Invocation inv, java.util.function.Consumer<CallEvent> started) {
         LiveCall call = byTransaction.get(inv.transactionId());
         if (call != null) {
             return call;
@@ -463,15 +472,17 @@ public final class CallRegistry {
         if (call == null) {
             return null;
         }
-        CallEvent started;
+        CallEvent event;
         synchronized (call) {
             if (call.transactionId != null && !call.transactionId.equals(inv.transactionId())) {
                 conflictingTransactions.increment();
                 return null;
             }
-            started = bind(call, inv.transactionId());
+            event = bind(call, inv.transactionId());
         }
-        publish(started);
+        if (event != null) {
+            started.accept(event);
+        }
         return call;
     }
 

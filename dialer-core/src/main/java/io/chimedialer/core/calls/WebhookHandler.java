@@ -174,9 +174,10 @@ public final class WebhookHandler {
                 log.warn("Chime rejected a response of call {}: {} {}", loggable(inv.transactionId()),
                         loggable(inv.errorType()), loggable(inv.errorMessage()));
             }
-            LiveCall call = registry.correlate(inv);
+            List<CallEvent> started = new ArrayList<>(1);
+            LiveCall call = registry.correlate(inv, started::add);
             if (call != null) {
-                return durable(call, inv);
+                return durable(call, inv, started);
             }
             if (inv.eventType() == Invocation.EventType.NEW_INBOUND_CALL) {
                 return Mono.just(answer(registry.inbound(inv.transactionId(), Duration.ofMinutes(30)), inv));
@@ -192,7 +193,7 @@ public final class WebhookHandler {
                         return Mono.just(Optional.empty());
                     })
                     .defaultIfEmpty(Optional.empty())
-                    .flatMap(found -> found.map(expected -> durable(registry.restore(expected, inv), inv))
+                    .flatMap(found -> found.map(expected -> durable(registry.restore(expected, inv), inv, List.of()))
                             .orElseGet(() -> Mono.just(unknownCall(inv))))
                     .onErrorResume(e -> Mono.just(safeReply(inv, e)));
         } catch (RuntimeException e) {
@@ -234,13 +235,13 @@ public final class WebhookHandler {
      * we have; its answer changes nothing for the call, so it can wait. Every other invocation is answered from
      * memory at once.
      */
-    private Mono<WebhookReply> durable(LiveCall call, Invocation inv) {
-        CallResult[] ended = new CallResult[1];
-        WebhookReply reply = answer(call, inv, ended);
-        if (ended[0] == null || endDurable == null) {
+    private Mono<WebhookReply> durable(LiveCall call, Invocation inv, List<CallEvent> started) {
+        Answer answer = answer(call, inv, true, started);
+        WebhookReply reply = answer.reply();
+        if (answer.written() == null) {
             return Mono.just(reply);
         }
-        return Mono.defer(() -> endDurable.apply(ended[0]))
+        return answer.written()
                 .timeout(endDurableWait, scheduler)
                 .onErrorResume(e -> {
                     stats.ledgerFailures.increment();
@@ -252,33 +253,63 @@ public final class WebhookHandler {
     }
 
     private WebhookReply answer(LiveCall call, Invocation inv) {
-        return answer(call, inv, new CallResult[1]);
+        return answer(call, inv, false, List.of()).reply();
     }
 
-    private WebhookReply answer(LiveCall call, Invocation inv, CallResult[] ended) {
-        List<CallEvent> events = new ArrayList<>(2);
+    /** A reply, and the write of the outcome of the call it ended (null when it ended none or nobody writes it). */
+    private record Answer(WebhookReply reply, Mono<Void> written) {
+    }
+
+    /**
+     * Answers from memory; when the invocation ended the call and there is an {@link Builder#endDurable}, its
+     * outcome's write is started here, once, before the end is published: the {@link CallEvent.CallEnded} carries
+     * that write (the campaign waits on it rather than writing the outcome again), and so does the answer.
+     */
+    private Answer answer(LiveCall call, Invocation inv, boolean durable, List<CallEvent> started) {
+        // The call's start (when this invocation bound its TransactionId) goes first, with the invocation's events.
+        List<CallEvent> events = new ArrayList<>(started.size() + 2);
+        events.addAll(started);
         byte[] bytes;
+        byte[] earlier;
         synchronized (call) {
-            byte[] earlier = call.response(inv.sequence());
-            if (earlier != null) {
-                stats.duplicates.increment();
-                stats.answered.increment();
-                return new WebhookReply(200, earlier);
+            earlier = call.response(inv.sequence());
+            if (earlier == null) {
+                call.invocations++;
+                bytes = call.inbound() ? inbound(call, inv, events) : outbound(call, inv, events);
+                call.remember(inv.sequence(), bytes);
+            } else {
+                bytes = earlier;
             }
-            call.invocations++;
-            bytes = call.inbound() ? inbound(call, inv, events) : outbound(call, inv, events);
-            call.remember(inv.sequence(), bytes);
         }
-        for (CallEvent e : events) {
-            if (e instanceof CallEvent.CallEnded end) {
-                ended[0] = end.result();
-            } else if (e instanceof CallEvent.UnknownResolved resolved) {
-                ended[0] = resolved.result();
+        if (earlier != null) {
+            stats.duplicates.increment();
+            stats.answered.increment();
+            publish(events);
+            return new Answer(new WebhookReply(200, earlier), null);
+        }
+        Mono<Void> written = null;
+        if (durable && endDurable != null) {
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i) instanceof CallEvent.CallEnded end) {
+                    written = write(end.result());
+                    events.set(i, new CallEvent.CallEnded(end.result(), written));
+                } else if (events.get(i) instanceof CallEvent.UnknownResolved resolved) {
+                    // the real outcome of a call the dialer had closed UNKNOWN: answered once it replaced the UNKNOWN
+                    // (a rare end; the campaign's step writes it again, idempotently)
+                    written = write(resolved.result());
+                }
             }
         }
         publish(events);
         stats.answered.increment();
-        return new WebhookReply(200, bytes);
+        return new Answer(new WebhookReply(200, bytes), written);
+    }
+
+    /** Starts the one write of an ended call's outcome; the returned Mono replays its completion or error. */
+    private Mono<Void> write(CallResult result) {
+        Mono<Void> write = Mono.defer(() -> endDurable.apply(result)).cache();
+        write.subscribe(v -> { }, e -> { }); // its failure is handled by each subscriber that waits on it
+        return write;
     }
 
     /**

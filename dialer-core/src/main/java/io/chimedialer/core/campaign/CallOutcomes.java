@@ -40,7 +40,7 @@ final class CallOutcomes {
     /** Handles one event; the returned step completes when its ledger writes have landed, and never errors. */
     Mono<Void> onEvent(CallEvent event) {
         if (event instanceof CallEvent.CallEnded ended) {
-            return onEnded(ended.result());
+            return onEnded(ended.result(), ended.recorded());
         }
         if (event instanceof CallEvent.UnknownResolved resolved) {
             return onResolved(resolved.result());
@@ -72,16 +72,21 @@ final class CallOutcomes {
 
     /** The end of a call this run tracks (in {@code run.live}), as its CallEnded would be handled. */
     Mono<Void> ended(CallResult result) {
-        return onEnded(result);
+        return onEnded(result, null);
     }
 
-    private Mono<Void> onEnded(CallResult result) {
+    /**
+     * @param written the write of this outcome the webhook already started (it answers a HANGUP once its outcome is
+     *                durable), waited on instead of a second write of the same outcome; null to write it here
+     */
+    private Mono<Void> onEnded(CallResult result, Mono<Void> written) {
+        Mono<Void> write = written != null ? written : run.setup.ledger().recordResult(result);
         LiveAttempt entry = run.live.remove(result.attemptId());
         if (entry == null) {
             // Not this run's call: one of another node's, restored from the ledger by this node's webhook (in a
             // cluster, a dead node's calls fall back to any node), or one that already ended here. Its outcome
             // is recorded all the same; the ledger keeps the first result, so an ended call is not changed.
-            return run.writes.track(run.setup.ledger().recordResult(result));
+            return run.writes.track(write);
         }
         run.counters.live.decrement();
         Permit permit = entry.end();
@@ -93,7 +98,7 @@ final class CallOutcomes {
         if (result.disposition() == Disposition.ANSWERED) {
             actionFailures.answered(result.actionFailure()).ifPresent(pauseOnError);
         }
-        Mono<Void> recorded = run.writes.track(run.setup.ledger().recordResult(result));
+        Mono<Void> recorded = run.writes.track(write);
         boolean followUp = followUps.afterEnd(entry.attempt, result.disposition());
         if (result.disposition() == Disposition.UNKNOWN) {
             run.closedUnknown.put(result.attemptId(), new RunContext.ClosedUnknown(entry.attempt, followUp,

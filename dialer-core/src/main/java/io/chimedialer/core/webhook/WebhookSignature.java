@@ -30,6 +30,8 @@ public final class WebhookSignature {
 
     private final SecretKeySpec key;
     private final Clock clock;
+    /** One HMAC per thread (a {@link Mac} is not thread-safe); built on a thread's first use. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     /**
      * @param secret the shared secret (UTF-8), not empty
@@ -98,12 +100,18 @@ public final class WebhookSignature {
     }
 
     private byte[] mac(String timestamp, byte[] body) {
+        Mac mac = macs.get();
+        mac.update(timestamp.getBytes(StandardCharsets.US_ASCII));
+        mac.update((byte) '.');
+        return mac.doFinal(body); // doFinal resets it for the next use on this thread
+    }
+
+    /** A new HMAC keyed with the secret: looked up once per thread, not per request (the lookup costs more). */
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
-            mac.update(timestamp.getBytes(StandardCharsets.US_ASCII));
-            mac.update((byte) '.');
-            return mac.doFinal(body);
+            return mac;
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             // HmacSHA256 is mandatory in every JRE; this cannot happen with a non-empty key.
             throw new IllegalStateException("HmacSHA256 unavailable", e);

@@ -235,6 +235,41 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void hangup_outcomeWrittenOnce_endCarriesTheWebhooksWriteForTheCampaignToWaitOn() {
+        Sinks.Empty<Void> commit = Sinks.empty();
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        Harness durable = new Harness(b -> b.endDurable(result -> commit.asMono()
+                .doOnSubscribe(s -> writes.incrementAndGet()), Duration.ofSeconds(3)));
+        durable.expect("att-w", FlowConfig.DEFAULT);
+        durable.registry.placed("att-w", "tx-w");
+        byte[] body = Bodies.bytes(Bodies.hangup(1, "tx-w", 486, Map.of()));
+        long ts = durable.signature.nowSeconds();
+        AtomicReference<WebhookReply> reply = new AtomicReference<>();
+        durable.handler.handle(Long.toString(ts), durable.signature.sign(ts, body), body).subscribe(reply::set);
+
+        CallEvent.CallEnded end = durable.eventsOf(CallEvent.CallEnded.class).get(0);
+        assertThat(end.recorded()).as("the end carries the webhook's write").isNotNull();
+        AtomicReference<Boolean> campaignSawItDurable = new AtomicReference<>();
+        end.recorded().subscribe(v -> { }, e -> { }, () -> campaignSawItDurable.set(true));
+        assertThat(writes.get()).as("one write, however many wait on it").isEqualTo(1);
+        assertThat(campaignSawItDurable.get()).isNull();
+        assertThat(reply.get()).isNull();
+        commit.tryEmitEmpty();
+        assertThat(campaignSawItDurable.get()).isTrue();
+        assertThat(reply.get().status()).isEqualTo(200);
+        assertThat(writes.get()).isEqualTo(1);
+    }
+
+    @Test
+    void hangup_withoutEndDurable_endCarriesNoWrite() {
+        h.expect("att-n", FlowConfig.DEFAULT);
+        h.registry.placed("att-n", "tx-n");
+        assertThat(h.sendOk(Bodies.hangup(1, "tx-n", 486, Map.of()))).isNotNull();
+        assertThat(h.eventsOf(CallEvent.CallEnded.class)).singleElement()
+                .satisfies(end -> assertThat(end.recorded()).as("the campaign writes it").isNull());
+    }
+
+    @Test
     void eventsExecutor_answerDoesNotWaitForTheCampaign_eventsPublishedInOrderOnTheExecutor() {
         // An executor that holds every task until the test runs it: the answer must come while the events wait.
         java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -254,6 +289,33 @@ class WebhookHandlerTest {
             assertThat(queued.events.subList(before, queued.events.size()))
                     .singleElement().isInstanceOfSatisfying(CallEnded.class,
                             e -> assertThat(e.result().disposition()).isEqualTo(Disposition.BUSY));
+        } finally {
+            queued.close();
+        }
+    }
+
+    @Test
+    void eventsExecutor_newOutboundBeforeCreatesAnswer_callStartedPublishedOnTheExecutorToo() {
+        // NEW_OUTBOUND_CALL binds the TransactionId (Create has not answered yet): the campaign's step for that start
+        // (a ledger write) must not run on the thread that answers Chime either.
+        java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Harness queued = new Harness(b -> b.events(held::add));
+        try {
+            queued.expect("att-s", FlowConfig.DEFAULT);
+            int before = queued.events.size();
+
+            assertThat(queued.sendOk(Bodies.newOutbound(1, "tx-s", "att-s"))).isNotNull();
+            queued.sendOk(Bodies.hangup(2, "tx-s", 486, Map.of()));
+
+            assertThat(queued.events).as("nothing published on the answering thread").hasSize(before);
+            held.forEach(Runnable::run);
+            List<CallEvent> published = queued.events.subList(before, queued.events.size());
+            assertThat(published).hasSize(2);
+            assertThat(published.get(0)).isInstanceOfSatisfying(CallEvent.CallStarted.class,
+                    e -> assertThat(e.transactionId()).isEqualTo("tx-s"));
+            assertThat(published.get(1)).isInstanceOf(CallEnded.class);
+            assertThat(queued.registry.placed("att-s", "tx-s")).isTrue();
+            assertThat(queued.eventsOf(CallEvent.CallStarted.class)).as("one start").hasSize(1);
         } finally {
             queued.close();
         }

@@ -194,6 +194,32 @@ class CampaignRunTest {
     }
 
     @Test
+    void callEnded_outcomeAlreadyWrittenByTheWebhook_notWrittenAgain_runWaitsForThatWrite() throws Exception {
+        // The webhook writes a HANGUP's outcome before it answers and publishes the end with that write.
+        Sinks.Empty<Void> webhookCommit = Sinks.empty();
+        java.util.concurrent.atomic.AtomicInteger webhookWrites = new java.util.concurrent.atomic.AtomicInteger();
+        callee = (attempt, tx) -> vts.schedule(() -> {
+            CallResult result = new CallResult(attempt.attemptId(), "camp", tx, Disposition.ANSWERED, null,
+                    Duration.ZERO, Duration.ofSeconds(30), null, 5, clock.instant());
+            Mono<Void> written = webhookCommit.asMono().doOnSubscribe(s -> webhookWrites.incrementAndGet()).cache();
+            written.subscribe(v -> { }, e -> { });
+            bus.publish(new io.chimedialer.core.calls.CallEvent.CallEnded(result, written));
+        }, 30, TimeUnit.SECONDS);
+        CampaignRun run = run(RetryConfig.NONE, "");
+        AtomicReference<RunReport> report = new AtomicReference<>();
+        run.start().subscribe(report::set);
+        vts.advanceTimeBy(Duration.ofMinutes(5));
+
+        assertThat(ledger.resultWrites.get()).as("the run does not write an outcome the webhook wrote").isZero();
+        assertThat(webhookWrites.get()).isEqualTo(5);
+        assertThat(report.get()).as("the run waits for the webhook's writes").isNull();
+        webhookCommit.tryEmitEmpty();
+        vts.advanceTimeBy(Duration.ofSeconds(1));
+        assertThat(report.get()).isNotNull();
+        assertThat(report.get().outcomes()).containsEntry(Disposition.ANSWERED, 5L);
+    }
+
+    @Test
     void callEnded_resultWriteFails_failureCountedAndRunStillCompletes() throws Exception {
         ledger.beforeResult = Mono.error(new IllegalStateException("disk full"));
         CampaignRun run = run(RetryConfig.NONE, "");

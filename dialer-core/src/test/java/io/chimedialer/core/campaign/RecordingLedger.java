@@ -37,13 +37,17 @@ final class RecordingLedger implements Ledger {
 
     /** Runs before each result is recorded: a delay holds the write, an error fails it (and nothing is recorded). */
     volatile Mono<Void> beforeResult = Mono.empty();
+    /** Result writes made, including those that changed nothing (the first result stands). */
+    final java.util.concurrent.atomic.AtomicInteger resultWrites = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public Mono<Void> recordResult(CallResult result) {
         // as the ledger: the first result stands, but a known outcome replaces an UNKNOWN
-        return beforeResult.then(Mono.fromRunnable(() -> results.merge(result.attemptId(), result,
-                (old, late) -> old.disposition() == Disposition.UNKNOWN && late.disposition() != Disposition.UNKNOWN
-                        ? late : old)));
+        return beforeResult.then(Mono.fromRunnable(() -> {
+            resultWrites.incrementAndGet();
+            results.merge(result.attemptId(), result, (old, late) -> old.disposition() == Disposition.UNKNOWN
+                    && late.disposition() != Disposition.UNKNOWN ? late : old);
+        }));
     }
 
     @Override
