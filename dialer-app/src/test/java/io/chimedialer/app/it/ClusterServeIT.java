@@ -353,9 +353,12 @@ class ClusterServeIT {
      * The same three-node run with the Lambda bridge routing each call's invocations to the node that placed it: the
      * baseline of the run above. Its duration is printed beside the other's (issue 18 asks that a run whose events
      * reach one node only completes within twice the routed run's time; a timed assertion would be a speed figure of
-     * this machine, so the mechanism is asserted above and the two durations are printed).
+     * this machine, so the mechanism is asserted above and the two durations are printed). Only in the scale profile
+     * ({@code -Dscale.clusterserve.baseline=true}): it asserts no more than the run above and the bridge's own ITs, and
+     * the default build must stay under 10 minutes.
      */
     @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "scale.clusterserve.baseline", matches = "true")
     void threeNodes_eventsRoutedByTheBridge_baselineDuration() throws Exception {
         ThreeNodeRun run = threeNodeRun(true);
         // Each node that placed calls heard Chime about them itself (node A, launched last, may have placed none).
