@@ -85,7 +85,8 @@ final class CallOutcomes {
         if (entry == null) {
             // Not this run's call: one of another node's, restored from the ledger by this node's webhook (in a
             // cluster, a dead node's calls fall back to any node), or one that already ended here. Its outcome
-            // is recorded all the same; the ledger keeps the first result, so an ended call is not changed.
+            // is recorded all the same; the ledger keeps the first known result (a known one replaces only an
+            // UNKNOWN), so a call that already ended with its outcome is not changed.
             return run.writes.track(write);
         }
         run.counters.live.decrement();
