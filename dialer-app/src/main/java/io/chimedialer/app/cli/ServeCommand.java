@@ -215,7 +215,7 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--node-id must not be blank");
             }
             c = new DialerConfig.Cluster(true, nodeId.trim(), c.heartbeat(), c.nodeTimeout(), c.lease(),
-                    c.claimsAhead());
+                    c.claimsAhead(), c.rateGuard());
         }
         DialerConfig.Server server = new DialerConfig.Server(s.host(), port != null ? port : s.port(),
                 s.webhookSecret(), s.controlToken(), s.tls(), url, s.maxUploadSize(), s.spillQueue());
@@ -237,7 +237,8 @@ public final class ServeCommand implements Callable<Integer> {
         return ClusterSettings.of(c.nodeId(), config.server().publicUrl().toString())
                 .withHeartbeat(c.heartbeat(), c.nodeTimeout())
                 .withLease(c.lease())
-                .withCallHold(hold);
+                .withCallHold(hold)
+                .withRateGuard(c.rateGuard());
     }
 
     /** How long a stop waits at least, so that Creates sent just before the pause are answered and counted. */

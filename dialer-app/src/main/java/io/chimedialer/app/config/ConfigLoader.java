@@ -454,6 +454,7 @@ public final class ConfigLoader {
         Duration nodeTimeout = s.duration("node-timeout", DialerConfig.Cluster.DEFAULT_NODE_TIMEOUT);
         Duration lease = s.duration("lease", DialerConfig.Cluster.DEFAULT_LEASE);
         Integer claimsAhead = s.integer("claims-ahead", DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD, 1, 100_000);
+        Duration rateGuard = s.duration("rate-guard", io.chimedialer.core.cluster.ClusterSettings.DEFAULT_RATE_GUARD);
         s.finish();
         if (enabled) {
             // The cluster coordinates through the ledger's PostgreSQL and routes each call back to its node.
@@ -470,7 +471,7 @@ public final class ConfigLoader {
         }
         try {
             return new DialerConfig.Cluster(enabled, nodeId, heartbeat, nodeTimeout, lease,
-                    claimsAhead == null ? DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD : claimsAhead);
+                    claimsAhead == null ? DialerConfig.Cluster.DEFAULT_CLAIMS_AHEAD : claimsAhead, rateGuard);
         } catch (RuntimeException e) {
             constructorError(s, e);
             return null;

@@ -2,6 +2,7 @@ package io.chimedialer.app.config;
 
 import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.cluster.ClusterSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -167,9 +168,12 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param claimsAhead how many contacts a node may hold claimed before it dials them, per campaign, waiting
      *                    callees included (default {@value #DEFAULT_CLAIMS_AHEAD}): what a killed node strands until
      *                    its lease runs out, and what bounds the contacts waiting for their calling window
+     * @param rateGuard   how much longer than 1 s each node's window of Creates is when it paces its share of a
+     *                    Region's (or campaign's) rate (default 50ms): the nodes' Creates, delayed unevenly on their
+     *                    way, still hold the whole rate in every second where they arrive
      */
     public record Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease,
-                          int claimsAhead) {
+                          int claimsAhead, Duration rateGuard) {
         /** Default {@code claims-ahead}. */
         public static final int DEFAULT_CLAIMS_AHEAD = 200;
         /** Default heartbeat period. */
@@ -183,6 +187,10 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
             heartbeat = heartbeat == null ? DEFAULT_HEARTBEAT : heartbeat;
             nodeTimeout = nodeTimeout == null ? DEFAULT_NODE_TIMEOUT : nodeTimeout;
             lease = lease == null ? DEFAULT_LEASE : lease;
+            rateGuard = rateGuard == null ? ClusterSettings.DEFAULT_RATE_GUARD : rateGuard;
+            if (rateGuard.isNegative() || rateGuard.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new IllegalArgumentException("rate-guard must be 0 to 1s, was " + rateGuard);
+            }
             if (nodeTimeout.compareTo(heartbeat.multipliedBy(3)) < 0) {
                 throw new IllegalArgumentException("node-timeout must be at least three heartbeats (3 x " + heartbeat
                         + "), was " + nodeTimeout);
@@ -197,7 +205,7 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
 
         /** With the default claims ahead. */
         public Cluster(boolean enabled, String nodeId, Duration heartbeat, Duration nodeTimeout, Duration lease) {
-            this(enabled, nodeId, heartbeat, nodeTimeout, lease, DEFAULT_CLAIMS_AHEAD);
+            this(enabled, nodeId, heartbeat, nodeTimeout, lease, DEFAULT_CLAIMS_AHEAD, null);
         }
 
         /** Clustering off. */

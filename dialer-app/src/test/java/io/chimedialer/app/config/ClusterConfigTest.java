@@ -48,6 +48,7 @@ class ClusterConfigTest {
                   heartbeat: 1s
                   node-timeout: 5s
                   lease: 20s
+                  rate-guard: 80ms
                 """), Map.of());
 
         ClusterSettings settings = ServeCommand.clusterSettings(config);
@@ -59,6 +60,26 @@ class ClusterConfigTest {
         assertThat(settings.nodeTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(settings.lease()).isEqualTo(Duration.ofSeconds(20));
         assertThat(settings.callHold()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(settings.rateGuard()).isEqualTo(Duration.ofMillis(80));
+        assertThat(ServeCommand.withNodeFlags(config, "dialer-2", null, null).cluster().rateGuard())
+                .isEqualTo(Duration.ofMillis(80));
+        assertThat(ConfigLoader.load(write(""), Map.of()).cluster().rateGuard())
+                .isEqualTo(ClusterSettings.DEFAULT_RATE_GUARD);
+    }
+
+    @Test
+    void load_rateGuardAboveASecond_isAnErrorAtItsKey() throws Exception {
+        Path f = write("""
+                cluster: { rate-guard: 2s }
+                """);
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(f, Map.of()));
+
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).anySatisfy(p -> {
+            assertThat(p.keyPath()).startsWith("cluster");
+            assertThat(p.message()).contains("rate-guard must be 0 to 1s");
+        });
     }
 
     @Test

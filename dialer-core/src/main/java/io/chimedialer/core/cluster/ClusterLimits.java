@@ -2,6 +2,8 @@ package io.chimedialer.core.cluster;
 
 import io.chimedialer.core.pacing.CampaignPacing;
 import io.chimedialer.core.pacing.RegionPacing;
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,13 +77,20 @@ public final class ClusterLimits {
     private final List<CampaignPacing> campaigns = new ArrayList<>();
     private List<String> members = List.of();
     private boolean fenced;
+    /** The send guard of every shared rate's limiter (see {@link RegionRateLimiter#setSendGuard}), or null. */
+    private Duration rateGuard;
 
     /**
-     * @param nodeId  this node
-     * @param regions every configured Region's pacing; the totals are their configured rate and cap
+     * @param nodeId    this node
+     * @param regions   every configured Region's pacing; the totals are their configured rate and cap
+     * @param rateGuard set as the send guard of every Region's limiter and of every shared campaign rate's: each node
+     *                  paces its share so that the nodes' Creates, unevenly delayed on their way, still hold the
+     *                  total rate where they arrive
      */
-    public ClusterLimits(String nodeId, Map<String, RegionPacing> regions) {
+    public ClusterLimits(String nodeId, Map<String, RegionPacing> regions, Duration rateGuard) {
         this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+        this.rateGuard = Objects.requireNonNull(rateGuard, "rateGuard");
+        regions.values().forEach(pacing -> pacing.limiter().setSendGuard(rateGuard));
         regions.forEach((name, pacing) -> this.regions.put(name, new Region(new Target() {
             @Override
             public void rate(double callsPerSecond) {
@@ -115,6 +124,9 @@ public final class ClusterLimits {
     public synchronized Runnable share(CampaignPacing campaign) {
         Objects.requireNonNull(campaign, "campaign");
         campaigns.add(campaign);
+        if (rateGuard != null && campaign.rate() != null) {
+            campaign.rate().setSendGuard(rateGuard);
+        }
         if (!members.isEmpty()) {
             shareCampaign(campaign, members);
         }

@@ -50,7 +50,7 @@ public final class ClusterNode implements AutoCloseable, MeterBinder {
         this.ledger = ledger;
         this.clock = clock;
         this.io = io;
-        this.limits = new ClusterLimits(settings.nodeId(), regions);
+        this.limits = new ClusterLimits(settings.nodeId(), regions, settings.rateGuard());
         this.membership = new ClusterMembership(db, settings, limits, clock, io);
         this.control = new ClusterControl(db, settings, clock, listener, io);
     }

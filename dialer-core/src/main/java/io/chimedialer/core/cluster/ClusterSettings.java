@@ -18,9 +18,16 @@ import java.util.Objects;
  *                     (default 1 s)
  * @param callHold     how long the open calls of a node that is no longer live are held back from the Region
  *                     caps (they may still be live at Chime): the campaigns' maximum call lifetime (default 30 min)
+ * @param rateGuard    how much longer than 1 s each node's window of Creates is when it paces its share of a rate
+ *                     (default {@link #DEFAULT_RATE_GUARD}): Creates of several nodes that reach Chime up to this much
+ *                     later or earlier than sent still hold the Region's rate in every 1 s there (see
+ *                     {@link io.chimedialer.core.pacing.internal.RegionRateLimiter#setSendGuard})
  */
 public record ClusterSettings(String nodeId, String url, Duration heartbeat, Duration nodeTimeout, Duration lease,
-                              int claimBatch, Duration pollInterval, Duration callHold) {
+                              int claimBatch, Duration pollInterval, Duration callHold, Duration rateGuard) {
+
+    /** Default {@code rateGuard}: 50 ms, about 5% of a saturated rate. */
+    public static final Duration DEFAULT_RATE_GUARD = Duration.ofMillis(50);
 
     public ClusterSettings {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -42,36 +49,49 @@ public record ClusterSettings(String nodeId, String url, Duration heartbeat, Dur
         }
         pollInterval = positive(pollInterval, Duration.ofSeconds(1), "pollInterval");
         callHold = positive(callHold, Duration.ofMinutes(30), "callHold");
+        rateGuard = rateGuard == null ? DEFAULT_RATE_GUARD : rateGuard;
+        if (rateGuard.isNegative() || rateGuard.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new IllegalArgumentException("rateGuard must be 0 to 1s, was " + rateGuard);
+        }
     }
 
     /** The defaults for a node. */
     public static ClusterSettings of(String nodeId, String url) {
-        return new ClusterSettings(nodeId, url, null, null, null, 100, null, null);
+        return new ClusterSettings(nodeId, url, null, null, null, 100, null, null, null);
     }
 
     /** @return a copy with this heartbeat period and node timeout */
     public ClusterSettings withHeartbeat(Duration period, Duration timeout) {
-        return new ClusterSettings(nodeId, url, period, timeout, lease, claimBatch, pollInterval, callHold);
+        return new ClusterSettings(nodeId, url, period, timeout, lease, claimBatch, pollInterval, callHold, rateGuard);
     }
 
     /** @return a copy with this claim lease */
     public ClusterSettings withLease(Duration value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, value, claimBatch, pollInterval, callHold);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, value, claimBatch, pollInterval, callHold,
+                rateGuard);
     }
 
     /** @return a copy with this claim batch size */
     public ClusterSettings withClaimBatch(int value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, value, pollInterval, callHold);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, value, pollInterval, callHold,
+                rateGuard);
     }
 
     /** @return a copy with this poll interval */
     public ClusterSettings withPollInterval(Duration value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, value, callHold);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, value, callHold, rateGuard);
     }
 
     /** @return a copy with this call hold (the campaigns' maximum call lifetime) */
     public ClusterSettings withCallHold(Duration value) {
-        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, pollInterval, value);
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, pollInterval, value,
+                rateGuard);
+    }
+
+    /** @return a copy with this rate guard */
+    public ClusterSettings withRateGuard(Duration value) {
+        return new ClusterSettings(nodeId, url, heartbeat, nodeTimeout, lease, claimBatch, pollInterval, callHold,
+                value);
     }
 
     private static Duration positive(Duration value, Duration fallback, String field) {

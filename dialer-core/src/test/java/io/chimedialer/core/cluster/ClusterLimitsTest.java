@@ -175,4 +175,23 @@ class ClusterLimitsTest {
         limits.apply(List.of(node("a", "a", "b"), node("c", "a", "b", "c")));
         assertThat(campaign.rateShare()).hasValue(6.0);
     }
+
+    @Test
+    void constructor_rateGuard_setOnEveryRegionsLimiterAndOnEverySharedCampaignRate() {
+        reactor.test.scheduler.VirtualTimeScheduler time = reactor.test.scheduler.VirtualTimeScheduler.create();
+        io.chimedialer.core.chime.RegionConfig config = new io.chimedialer.core.chime.RegionConfig(EAST, "sma-1", 40,
+                1, 100, 5, List.of("+17035550100"), null);
+        io.chimedialer.core.pacing.RegionPacing pacing = io.chimedialer.core.pacing.RegionPacing.create(config,
+                io.chimedialer.core.pacing.PacingSettings.ofDefaults(), time, p -> { });
+        io.chimedialer.core.pacing.CampaignPacing campaign = io.chimedialer.core.pacing.CampaignPacing.of("c", 20.0,
+                null, 0, java.time.Duration.ofMinutes(5), time);
+        assertThat(pacing.limiter().sendGuard())
+                .isEqualTo(io.chimedialer.core.pacing.internal.RegionRateLimiter.SEND_GUARD);
+
+        ClusterLimits guarded = new ClusterLimits("a", Map.of(EAST, pacing), java.time.Duration.ofMillis(70));
+        guarded.share(campaign);
+
+        assertThat(pacing.limiter().sendGuard()).isEqualTo(java.time.Duration.ofMillis(70));
+        assertThat(campaign.rate().sendGuard()).isEqualTo(java.time.Duration.ofMillis(70));
+    }
 }

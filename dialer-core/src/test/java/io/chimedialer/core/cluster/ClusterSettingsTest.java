@@ -25,10 +25,10 @@ class ClusterSettingsTest {
         ClusterSettings settings = ClusterSettings.of("n", null)
                 .withHeartbeat(Duration.ofMillis(500), Duration.ofSeconds(2))
                 .withLease(Duration.ofSeconds(5)).withClaimBatch(7).withPollInterval(Duration.ofMillis(100))
-                .withCallHold(Duration.ofMinutes(5));
+                .withCallHold(Duration.ofMinutes(5)).withRateGuard(Duration.ofMillis(80));
 
         assertThat(settings).isEqualTo(new ClusterSettings("n", null, Duration.ofMillis(500), Duration.ofSeconds(2),
-                Duration.ofSeconds(5), 7, Duration.ofMillis(100), Duration.ofMinutes(5)));
+                Duration.ofSeconds(5), 7, Duration.ofMillis(100), Duration.ofMinutes(5), Duration.ofMillis(80)));
     }
 
     @Test
@@ -41,5 +41,8 @@ class ClusterSettingsTest {
         assertThatThrownBy(() -> base.withClaimBatch(0)).hasMessageContaining("claimBatch");
         assertThatThrownBy(() -> base.withPollInterval(Duration.ZERO)).hasMessageContaining("pollInterval");
         assertThatThrownBy(() -> base.withCallHold(Duration.ofSeconds(-1))).hasMessageContaining("callHold");
+        assertThatThrownBy(() -> base.withRateGuard(Duration.ofMillis(-1))).hasMessageContaining("rateGuard");
+        assertThatThrownBy(() -> base.withRateGuard(Duration.ofMillis(1001))).hasMessageContaining("rateGuard");
+        assertThat(base.rateGuard()).isEqualTo(ClusterSettings.DEFAULT_RATE_GUARD);
     }
 }

@@ -233,6 +233,35 @@ class RegionRateLimiterTest {
     }
 
     @Test
+    void nanosToSend_sendGuardOf100ms_noWindowOfASecondAndTheGuardAboveTheRate_listenerToldOfEachSend() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        // 13.3/s: a cluster node's share of 40/s among three nodes; the schedule alone would send 13.3 per second.
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 40.0 / 3, 1, Duration.ofMinutes(1), clock);
+        limiter.setSendGuard(Duration.ofMillis(100));
+        List<Long> sends = new ArrayList<>();
+        List<Long> told = new ArrayList<>();
+        limiter.onSend(told::add);
+
+        while (sends.size() < 200) {
+            long wait = limiter.nanosToSend();
+            if (wait == 0) {
+                sends.add(clock.now(TimeUnit.NANOSECONDS));
+            } else {
+                clock.advanceTimeBy(Duration.ofNanos(wait));
+            }
+        }
+
+        // Creates that reach the service up to 100 ms apart from their send order's timing still put at most 13 in
+        // any 1 s there: no 1.1 s of sends holds 14.
+        assertThat(Windows.maxInAnyWindow(sends, Duration.ofMillis(1100))).isEqualTo(13);
+        assertThat(told).isEqualTo(sends);
+        assertThat(limiter.sendGuard()).isEqualTo(Duration.ofMillis(100));
+        // What it costs: 13 per 1.1 s (11.8/s) instead of 13.3/s.
+        double perSecond = (sends.size() - 1) * 1e9 / (sends.get(sends.size() - 1) - sends.get(0));
+        assertThat(perSecond).isBetween(11.5, 12.0);
+    }
+
+    @Test
     void nanosToSend_timersStalledForAWhile_sendsMadeUpSpacedAndNeverAboveTheRate() {
         VirtualTimeScheduler clock = VirtualTimeScheduler.create();
         RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 10, 1, Duration.ofMinutes(1), clock);

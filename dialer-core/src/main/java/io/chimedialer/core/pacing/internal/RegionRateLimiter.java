@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongConsumer;
 import reactor.core.scheduler.Scheduler;
 
 /**
@@ -38,7 +39,7 @@ import reactor.core.scheduler.Scheduler;
  * scheduler, a busy CPU) would send late, and the calls delayed together would go together, above the rate.
  * So the caller confirms with {@link #nanosToSend()} right before it sends: a second sliding log holds the times
  * calls were really sent, and a send is allowed only if fewer than {@code floor(rate)} sends fall within the
- * last second plus {@link #SEND_GUARD} (which absorbs the scheduler clock's millisecond resolution and the
+ * last second plus a guard ({@link #SEND_GUARD} unless {@link #setSendGuard set}: it absorbs the scheduler clock's millisecond resolution and the
  * jitter between here and the service), and if a schedule of the send times (one interval per send, the
  * configured burst) lets it go; otherwise the caller waits the returned time and asks again. The schedule may fall
  * behind the clock by up to {@link #CATCH_UP}: the calls a stall delayed are then made up, spaced at twice the
@@ -79,6 +80,10 @@ public final class RegionRateLimiter implements RateLimiter {
     private final TimeLog sends;
 
     private volatile Duration timeout;
+    /** Added to the send-time check's 1 s window: {@link #SEND_GUARD} unless set (a cluster sets more). */
+    private long sendGuard = SEND_GUARD.toNanos();
+    /** Told of every confirmed send's time (under the lock), or null. */
+    private LongConsumer sendListener;
     private long tat = Long.MIN_VALUE;
     /** The send schedule: advances one interval per send, lagging {@code now} by at most {@link #CATCH_UP}. */
     private long sendTat = Long.MIN_VALUE;
@@ -126,6 +131,37 @@ public final class RegionRateLimiter implements RateLimiter {
     /** The rate in effect now, permits per second. */
     public double currentRate() {
         return Math.min(maxRate, rate.getAsDouble());
+    }
+
+    /**
+     * Sets how much longer than 1 s the send-time window is: with guard {@code g}, no window of {@code 1 s + g} holds
+     * more than {@code floor(rate)} sends, so a Create that reaches the service up to {@code g} later than another
+     * one sent before it cannot put more than the rate into any 1 s there. It costs up to {@code g / (1 s + g)} of
+     * the rate when the rate is saturated. Several nodes pacing shares of one Region's rate need it: each node's
+     * sends, delayed by different amounts on their way, must together stay at or under the rate where they arrive.
+     *
+     * @param guard from 0 to 1 s
+     */
+    public synchronized void setSendGuard(Duration guard) {
+        Objects.requireNonNull(guard, "guard");
+        if (guard.isNegative() || guard.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new IllegalArgumentException("send guard must be 0 to 1s, was " + guard);
+        }
+        this.sendGuard = guard.toNanos();
+    }
+
+    /** The send-time window's guard (see {@link #setSendGuard}). */
+    public synchronized Duration sendGuard() {
+        return Duration.ofNanos(sendGuard);
+    }
+
+    /**
+     * Sets what is told of every send this limiter confirms, with the send's time on the limiter's clock (the
+     * scheduler's, nanoseconds), right when it confirms it (under its lock: keep it short); e.g. a test that times
+     * the sends against where they arrive. Null for none.
+     */
+    public synchronized void onSend(LongConsumer listener) {
+        this.sendListener = listener;
     }
 
     /** How many permits were granted so far. */
@@ -242,7 +278,7 @@ public final class RegionRateLimiter implements RateLimiter {
         double r = currentRate();
         long interval = interval(r);
         int n = Math.min(windowCount(r), maxWindow);
-        long window = window(r, interval) + SEND_GUARD.toNanos();
+        long window = window(r, interval) + sendGuard;
         // Two buckets on send times. The schedule (one interval per send) lets the configured burst go at once and
         // keeps the long-run rate; it may lag now by up to CATCH_UP, so that sends a stall delayed are made up
         // instead of lost. The spacing (half an interval per send, from now) lets the made-up sends go at twice the
@@ -274,6 +310,9 @@ public final class RegionRateLimiter implements RateLimiter {
             sentInSecond--;
         }
         maxSentInSecond = Math.max(maxSentInSecond, sentInSecond);
+        if (sendListener != null) {
+            sendListener.accept(now);
+        }
     }
 
     /**
