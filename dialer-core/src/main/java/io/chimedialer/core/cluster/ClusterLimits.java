@@ -2,7 +2,6 @@ package io.chimedialer.core.cluster;
 
 import io.chimedialer.core.pacing.CampaignPacing;
 import io.chimedialer.core.pacing.RegionPacing;
-import io.chimedialer.core.pacing.internal.RegionRateLimiter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,7 +76,7 @@ public final class ClusterLimits {
     private final List<CampaignPacing> campaigns = new ArrayList<>();
     private List<String> members = List.of();
     private boolean fenced;
-    /** The send guard of every shared rate's limiter (see {@link RegionRateLimiter#setSendGuard}), or null. */
+    /** The send guard of every shared rate's limiter (see {@link RegionPacing#setRateGuard}), or null. */
     private Duration rateGuard;
 
     /**
@@ -90,7 +89,7 @@ public final class ClusterLimits {
     public ClusterLimits(String nodeId, Map<String, RegionPacing> regions, Duration rateGuard) {
         this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
         this.rateGuard = Objects.requireNonNull(rateGuard, "rateGuard");
-        regions.values().forEach(pacing -> pacing.limiter().setSendGuard(rateGuard));
+        regions.values().forEach(pacing -> pacing.setRateGuard(rateGuard));
         regions.forEach((name, pacing) -> this.regions.put(name, new Region(new Target() {
             @Override
             public void rate(double callsPerSecond) {
@@ -124,8 +123,8 @@ public final class ClusterLimits {
     public synchronized Runnable share(CampaignPacing campaign) {
         Objects.requireNonNull(campaign, "campaign");
         campaigns.add(campaign);
-        if (rateGuard != null && campaign.rate() != null) {
-            campaign.rate().setSendGuard(rateGuard);
+        if (rateGuard != null) {
+            campaign.setRateGuard(rateGuard);
         }
         if (!members.isEmpty()) {
             shareCampaign(campaign, members);

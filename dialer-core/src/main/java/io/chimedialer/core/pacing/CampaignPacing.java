@@ -147,6 +147,16 @@ public final class CampaignPacing {
         return rate;
     }
 
+    /**
+     * Sets the guard of the campaign's own rate's send-time check, when it has a rate (a cluster node pacing its share
+     * of it); see {@link RegionRateLimiter#setSendGuard}.
+     */
+    public void setRateGuard(Duration guard) {
+        if (rate != null) {
+            rate.setSendGuard(guard);
+        }
+    }
+
     /** The campaign's live-call permits, when it has a cap. */
     public Optional<ActivePermits> liveCalls() {
         return Optional.ofNullable(liveCalls);

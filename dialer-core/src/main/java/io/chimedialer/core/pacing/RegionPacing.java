@@ -128,6 +128,14 @@ public final class RegionPacing {
         return limiter;
     }
 
+    /**
+     * Sets the guard added to the 1 s window of the Creates' send-time check (a cluster node pacing its share of the
+     * Region's rate sets its {@code cluster.rate-guard}); see {@link RegionRateLimiter#setSendGuard}.
+     */
+    public void setRateGuard(java.time.Duration guard) {
+        limiter.setSendGuard(guard);
+    }
+
     /** The hang-up (UpdateSipMediaApplicationCall) rate limiter, at the Region's update-calls-per-second. */
     public RegionRateLimiter hangUpLimiter() {
         return hangUpLimiter;
