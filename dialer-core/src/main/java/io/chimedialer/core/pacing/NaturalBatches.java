@@ -156,12 +156,17 @@ final class NaturalBatches<T> {
         private void committed(Batch batch) {
             boolean emit;
             synchronized (this) {
-                emit = running.remove(batch.id) != null && !terminated;
+                emit = running.containsKey(batch.id) && !terminated;
             }
+            // The batch counts as running until its items are downstream: a drain on another thread (upstream
+            // completing) must not complete the sink between the two, or the items emitted after it are lost.
             if (emit) {
                 batch.items.forEach(sink::next);
             } else {
                 batch.items.forEach(drop);
+            }
+            synchronized (this) {
+                running.remove(batch.id);
             }
             drain();
         }
