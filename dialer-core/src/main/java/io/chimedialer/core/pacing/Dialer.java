@@ -3,6 +3,7 @@ package io.chimedialer.core.pacing;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.contacts.Contact;
+import io.chimedialer.core.util.MonoMerge;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -153,10 +154,11 @@ public final class Dialer {
                 this::drop);
         // prefetch 0: the next request is asked for only when the previous one holds its permit. Admission goes
         // on while intents commit: each commit takes what was admitted meanwhile.
-        return requests
-                .concatMap(this::admit, 0)
-                .transform(intents::apply)
-                .flatMap(ticket -> place(ticket, suppressed, held, 0), concurrency)
+        // MonoMerge, not flatMap: flatMap scans all its inners (here up to createsInFlight) on every Create's answer.
+        return MonoMerge.flatMap(requests
+                        .concatMap(this::admit, 0)
+                        .transform(intents::apply),
+                        ticket -> place(ticket, suppressed, held, 0), concurrency)
                 // Tickets dropped by a cancel or an error (admitted, not yet committed) were never sent.
                 .doOnDiscard(Ticket.class, this::drop)
                 // The campaign no longer takes any Region's rate: lower priorities get all of it.
