@@ -79,6 +79,7 @@ final class OriginationsBench {
         long ceilingErrors = 0;
         for (int i = 1; i <= s.rounds(); i++) {
             double[] sdk = ceiling.measure(s.originations());
+            Map<String, Double> ceilingThreads = ceiling.lastThreadMicros();
             ceilingErrors += (long) sdk[2];
             Pipeline p = pipeline(s, url, work, csv, i, sdk[0], s.originations(), ceiling);
             log.printf("  originations round %d: raw SDK %,.0f Creates/s (%d in flight), pipeline %,.0f Creates/s "
@@ -101,6 +102,18 @@ final class OriginationsBench {
             d.put("ledgerMaxCommitMs", p.maxCommitMs);
             d.put("pipelineCpuMicrosPerCreate", p.cpuMicros);
             d.put("emulatorCpuMicrosPerPipelineCreate", p.emulatorCpuMicros);
+            ObjectNode byThread = d.putObject("pipelineCpuMicrosPerCreateByThread");
+            p.threadMicros.forEach(byThread::put);
+            ObjectNode rawByThread = d.putObject("clientCpuMicrosPerCreateByThread");
+            ceilingThreads.forEach(rawByThread::put);
+            d.put("pipelineContextSwitchesPerCreate", p.switchesPerCreate);
+            d.put("clientContextSwitchesPerCreate", ceiling.lastSwitchesPerCreate());
+            d.put("pipelineCpuSystemShare", p.systemShare);
+            d.put("clientCpuSystemShare", ceiling.lastSystemShare());
+            log.printf("    CPU per Create by thread, us: raw loop: %s (context switches per Create %.2f, kernel %.0f%%)%n"
+                            + "    pipeline: %s (context switches per Create %.2f, kernel %.0f%%)%n",
+                    ThreadCpu.describe(ceilingThreads), ceiling.lastSwitchesPerCreate(), 100 * ceiling.lastSystemShare(),
+                    ThreadCpu.describe(p.threadMicros), p.switchesPerCreate, 100 * p.systemShare);
             rounds.add(sdk[0], p.perSecond, d);
         }
         JsonNode stats = fetch(url.resolve("/emulator/v1/stats"), json);
@@ -150,7 +163,8 @@ final class OriginationsBench {
     /** One pipeline round's figures. */
     private record Pipeline(double perSecond, long created, double seconds, double rate, int cap, long commits,
                             long writes, double meanWriteMs, double maxCommitMs, double cpuMicros,
-                            double emulatorCpuMicros) {
+                            double emulatorCpuMicros, Map<String, Double> threadMicros, double switchesPerCreate,
+                            double systemShare) {
     }
 
     /**
@@ -183,11 +197,13 @@ final class OriginationsBench {
             double c0 = originated(registry);
             LedgerStats l0 = runtime.ledger().stats();
             long cpu0 = SdkCeiling.clientCpuNanos();
+            Map<String, long[]> threads0 = ThreadCpu.snapshot();
             long emulator0 = ceiling.emulatorCpuNanos();
             long t0 = System.nanoTime();
             Thread.sleep(window.toMillis());
             double c1 = originated(registry);
             long cpu1 = SdkCeiling.clientCpuNanos();
+            Map<String, long[]> threads1 = ThreadCpu.snapshot();
             long emulator1 = ceiling.emulatorCpuNanos();
             LedgerStats l1 = runtime.ledger().stats();
             double measured = (System.nanoTime() - t0) / 1e9;
@@ -204,7 +220,8 @@ final class OriginationsBench {
                     ? (emulator1 - emulator0) / 1e3 / creates : -1;
             return new Pipeline(creates / measured, (long) creates, measured, rate, cap, batches, ops,
                     ops > 0 ? writeNanos / ops / 1e6 : 0, l1.maxCommitLatency().toNanos() / 1e6, cpuMicros,
-                    emulatorMicros);
+                    emulatorMicros, ThreadCpu.microsPer(threads0, threads1, creates),
+                    ThreadCpu.switchesPer(threads0, threads1, creates), ThreadCpu.systemShare(threads0, threads1));
         }
     }
 

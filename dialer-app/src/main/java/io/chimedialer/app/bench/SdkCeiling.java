@@ -48,6 +48,9 @@ final class SdkCeiling implements AutoCloseable {
     private double warmUpSeconds;
     private long warmUpCreates;
     private boolean warmedUp;
+    private Map<String, Double> lastThreadMicros = Map.of();
+    private double lastSwitches;
+    private double lastSystemShare;
 
     /**
      * @param jfrDir when not null, the emulator child records itself with JDK Flight Recorder into
@@ -154,15 +157,35 @@ final class SdkCeiling implements AutoCloseable {
         url();
         long emulator0 = emulatorCpuNanos();
         long client0 = clientCpuNanos();
+        Map<String, long[]> threads0 = ThreadCpu.snapshot();
         double[] r = loop(duration);
         long emulator1 = emulatorCpuNanos();
         long client1 = clientCpuNanos();
+        Map<String, long[]> threads1 = ThreadCpu.snapshot();
+        lastThreadMicros = ThreadCpu.microsPer(threads0, threads1, r[1]);
+        lastSwitches = ThreadCpu.switchesPer(threads0, threads1, r[1]);
+        lastSystemShare = ThreadCpu.systemShare(threads0, threads1);
         if (emulator0 >= 0 && emulator1 >= 0 && client0 >= 0 && client1 >= 0) {
             emulatorCpuNanos += emulator1 - emulator0;
             clientCpuNanos += client1 - client0;
             measuredCreates += (long) r[1];
         }
         return r;
+    }
+
+    /** This process's CPU time per Create by group of threads over the last {@link #measure}, microseconds. */
+    Map<String, Double> lastThreadMicros() {
+        return lastThreadMicros;
+    }
+
+    /** This process's context switches per Create over the last {@link #measure}. */
+    double lastSwitchesPerCreate() {
+        return lastSwitches;
+    }
+
+    /** The share of this process's CPU time spent in the kernel over the last {@link #measure}, 0 to 1. */
+    double lastSystemShare() {
+        return lastSystemShare;
     }
 
     /**

@@ -62,6 +62,8 @@ import reactor.util.concurrent.Queues;
 public final class CampaignManager implements ControlApi, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CampaignManager.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Rows of a CSV list read ahead of admission, per read on the io scheduler (refilled at three quarters). */
+    static final int CSV_READ_AHEAD = 256;
     /** Where contact lists uploaded through the control API are kept (relative to the working directory). */
     public static final Path UPLOADS = Path.of("data", "uploads");
     /** Campaigns started through the control API with a YAML definition, by name (stored with the campaign). */
@@ -286,8 +288,12 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
         runtime.ledger().upsertCampaign(campaign.name(), storedDefinition(campaign.name(), contacts), now)
                 .onErrorResume(UnsupportedOperationException.class, e -> Mono.empty())
                 .block(Duration.ofSeconds(30));
+        // Read ahead in batches: admission asks for one row at a time, and subscribeOn runs every request as a task
+        // on the io scheduler, so without the buffer each contact cost a wake-up of an io thread and a hop back
+        // (issue 17: 3.5 to 5 context switches per Create against the raw SDK loop's 1). The rows are read there
+        // CSV_READ_AHEAD at a time; the thread that asks for the next row takes it from the buffer.
         Flux<ContactRow> csvRows = ContactSource.csv(() -> io.chimedialer.core.contacts.ListReader.open(contacts),
-                contacts.toString(), csv).subscribeOn(runtime.io());
+                contacts.toString(), csv).subscribeOn(runtime.io()).limitRate(CSV_READ_AHEAD);
         ClusterNode node = cluster;
         ClaimingSource claims = null;
         if (node != null) {

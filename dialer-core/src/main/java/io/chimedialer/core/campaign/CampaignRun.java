@@ -12,6 +12,7 @@ import io.chimedialer.core.pacing.Dialer;
 import io.chimedialer.core.pacing.RegionHealth;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.RegionRouter;
+import io.chimedialer.core.util.MonoMerge;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -187,8 +188,9 @@ public final class CampaignRun {
             }
         });
         // Each event's step updates the run at once, in event order, and its writes are part of the chain.
-        subscriptions.add(setup.registry().bus().events(id)
-                .flatMap(callOutcomes::onEvent, UNBOUNDED)
+        // MonoMerge, not flatMap: flatMap scans every pending inner (here a write waiting for its commit) each time
+        // one completes, thousands per commit at a high rate (issue 17).
+        subscriptions.add(MonoMerge.flatMap(setup.registry().bus().events(id), callOutcomes::onEvent, UNBOUNDED)
                 .subscribe(v -> { }, e -> log.error("campaign {} event stream failed", id, e)));
         subscriptions.add(followUps.timers()
                 .subscribe(v -> { }, e -> log.error("campaign {}: follow-ups failed", id, e)));
@@ -211,13 +213,12 @@ public final class CampaignRun {
                 setup.scheduler());
         // Calls admitted before a pause are not sent: withdrawn, their contacts queued again before admission (where
         // the pause holds them, with no open intent); after a cancel they are withheld, never sent.
-        subscriptions.add(dialer.dialRequests(input, fence::beforePlace,
+        subscriptions.add(MonoMerge.flatMap(dialer.dialRequests(input, fence::beforePlace,
                         number -> run.cancelling() || fence.withheld(number) || setup.dnc().contains(number),
                         () -> {
                             State s = run.state.get();
                             return s == State.PAUSED || s == State.ENDING;
-                        })
-                .flatMap(dialOutcomes::onDialResult, UNBOUNDED)
+                        }), dialOutcomes::onDialResult, UNBOUNDED)
                 .subscribe(v -> { }, this::onDialError, this::onDialComplete));
         return done.asMono().then(Mono.fromSupplier(this::report));
     }

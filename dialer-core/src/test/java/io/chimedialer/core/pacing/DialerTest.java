@@ -578,4 +578,72 @@ class DialerTest {
         assertThat(fake.maxInAnyWindow("r", SECOND)).isLessThanOrEqualTo(10);
         assertThat(fake.maxInAnyWindow("r", Duration.ofMillis(100))).isLessThanOrEqualTo(2);
     }
+    @Test
+    void dial_admittedCallsWaitForSlowCreatesAtAHighRate_admissionLooksAtTheRateAtMostOncePerRecheck() {
+        // 10,000/s and 50 ms of lookahead let 500 calls be admitted ahead; the Creates take 1 s with 8 in flight, so
+        // admission waits for those 500 to be sent, not for the rate. The rate gate's wait is then one permit's
+        // interval (100 us): without a floor, admission set a timer (a wake-up of a dialer thread) 10,000 times a
+        // second while nothing was sent.
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        Originator slow = new Originator() {
+            @Override
+            public Mono<CreateOutcome> create(Attempt attempt, io.chimedialer.core.chime.RegionConfig region,
+                                              Map<String, String> arguments) {
+                return Mono.defer(() -> {
+                    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                    return Mono.delay(SECOND, vts).doOnNext(t -> inFlight.decrementAndGet())
+                            .then(fake.create(attempt, region, arguments));
+                });
+            }
+
+            @Override
+            public Mono<io.chimedialer.core.chime.UpdateOutcome> hangUp(io.chimedialer.core.chime.RegionConfig region,
+                                                                       String transactionId) {
+                return fake.hangUp(region, transactionId);
+            }
+        };
+        AtomicLong timers = new AtomicLong();
+        reactor.core.scheduler.Scheduler counting = new reactor.core.scheduler.Scheduler() {
+            @Override
+            public reactor.core.Disposable schedule(Runnable task) {
+                return vts.schedule(task);
+            }
+
+            @Override
+            public reactor.core.Disposable schedule(Runnable task, long delay, TimeUnit unit) {
+                timers.incrementAndGet();
+                return vts.schedule(task, delay, unit);
+            }
+
+            @Override
+            public long now(TimeUnit unit) {
+                return vts.now(unit);
+            }
+
+            @Override
+            public Worker createWorker() {
+                return vts.createWorker();
+            }
+        };
+        RegionPacing r = region("r", 10_000, 1, 10_000, Fixtures.pacing());
+        Dialer dialer = new Dialer("camp-1", new RegionRouter(Map.of(r, 1), SECOND, vts),
+                new ResilientCreate(slow, RetrySettings.ofDefaults(), vts),
+                new DialerSettings(16, 2, 20, Duration.ofMillis(50), 8), Fixtures.attemptIds(), counting);
+
+        var run = hangUpAfter(dialer.dial(Fixtures.contacts(2_000), NO_LEDGER, n -> false), Duration.ofSeconds(2))
+                .subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+        run.dispose();
+
+        // The Creates went as before: the Region's first one alone (its probe), then 8 at a time, 1 s each.
+        assertThat(maxInFlight.get()).isEqualTo(8);
+        assertThat(fake.creates).hasSize(1 + 3 * 8 + 1);
+        // One look at the rate per MIN_RATE_RECHECK at most (5,000 in 5 s), not one per permit interval (50,000,
+        // each nesting the wait one level deeper: a stack overflow), plus the 5 ms looks of the 8 calls that waited
+        // for the Region's probe in the first second (1,600).
+        assertThat(timers.get()).isLessThanOrEqualTo(Duration.ofSeconds(5).dividedBy(Dialer.MIN_RATE_RECHECK)
+                + 8 * 200 + 100);
+    }
 }
