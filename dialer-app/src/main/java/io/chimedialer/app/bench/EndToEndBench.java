@@ -251,27 +251,37 @@ final class EndToEndBench {
                 .mapToDouble(Counter::count).sum();
     }
 
-    /** The dialer's own webhook histogram over the whole bench: answers and those after 0.5, 1 and 5 s. */
+    /**
+     * The dialer's own webhook histogram over the whole bench (from a request's receipt to its answer): answers and
+     * those after 0.5, 1 and 5 s, all of them and the HANGUPs'.
+     */
     private static ObjectNode dialerSeen(ObjectMapper json, MeterRegistry registry) {
         ObjectNode o = json.createObjectNode();
-        long count = 0;
-        double[] within = new double[3];
         double[] bounds = {0.5, 1.0, 5.0};
+        String[] names = {"over500ms", "over1s", "over5s"};
+        long[] count = new long[2];
+        double[][] within = new double[2][bounds.length];
         for (io.micrometer.core.instrument.Timer t : registry.find("dialer.webhook.invocation.duration").timers()) {
+            int k = "HANGUP".equals(t.getId().getTag("event_type")) ? 1 : 0;
             var snapshot = t.takeSnapshot();
-            count += snapshot.count();
+            count[k] += snapshot.count();
             for (var bucket : snapshot.histogramCounts()) {
                 for (int i = 0; i < bounds.length; i++) {
                     if (Math.abs(bucket.bucket(java.util.concurrent.TimeUnit.SECONDS) - bounds[i]) < 1e-9) {
-                        within[i] += bucket.count();
+                        within[k][i] += bucket.count();
                     }
                 }
             }
         }
-        o.put("answered", count);
-        o.put("over500ms", count - (long) within[0]);
-        o.put("over1s", count - (long) within[1]);
-        o.put("over5s", count - (long) within[2]);
+        o.put("answered", count[0] + count[1]);
+        for (int i = 0; i < bounds.length; i++) {
+            o.put(names[i], count[0] + count[1] - (long) (within[0][i] + within[1][i]));
+        }
+        o.put("hangupAnswered", count[1]);
+        for (int i = 0; i < bounds.length; i++) {
+            o.put("hangup" + Character.toUpperCase(names[i].charAt(0)) + names[i].substring(1),
+                    count[1] - (long) within[1][i]);
+        }
         return o;
     }
 
