@@ -24,6 +24,9 @@ import reactor.core.scheduler.Scheduler;
  * calls start once the lag is back; while the lag stays under half the threshold and the calls live reach
  * {@link #BINDING} of the limit, it grows by {@link #GROWTH_PER_SECOND} of itself a second (at least {@link #MIN_LIMIT} a second) and is lifted past
  * {@link #NO_LIMIT_ABOVE}; the next hold cuts it again (additive-increase, multiplicative-decrease, as TCP does).
+ * Before the first hold the limit starts at {@link #MIN_LIMIT} and doubles every second while it nearly binds
+ * ({@link #SLOW_START_GROWTH}, TCP's slow start): a lag is only seen once answers come late, so a start that
+ * admitted a whole cap's worth of calls at once would have its answers late before the first hold.
  *
  * <p>The lag is looked at once per {@link #POLL} by each waiting campaign, on the scheduler's time (virtual in
  * tests). It falls to 0 when no invocation is in flight and none was answered lately, so the hold never outlives the
@@ -52,6 +55,9 @@ public final class AdmissionHold {
     /** The limit grows only while the calls live reach this share of it. */
     public static final double BINDING = 0.8;
 
+    /** Until the first hold the limit grows by this share of itself a second (doubling a second, as TCP starts). */
+    public static final double SLOW_START_GROWTH = Math.log(2);
+
     /** Grown past this, the limit is lifted. */
     public static final int NO_LIMIT_ABOVE = 100_000;
 
@@ -67,8 +73,9 @@ public final class AdmissionHold {
     // Guarded by this.
     private boolean held;
     private long heldSince;
-    private double limit = Double.POSITIVE_INFINITY;
-    private long lastGrowth;
+    private double limit = MIN_LIMIT;
+    private boolean slowStart = true;
+    private long lastGrowth = Long.MIN_VALUE;
     private boolean closed;
     private long closedSince;
     private long closedTotal;
@@ -133,8 +140,12 @@ public final class AdmissionHold {
         long now = scheduler.now(TimeUnit.NANOSECONDS);
         synchronized (this) {
             lastLooked = now;
+            if (lastGrowth == Long.MIN_VALUE) {
+                lastGrowth = now;
+            }
             if (!held && lag > thresholdNanos) {
                 held = true;
+                slowStart = false;
                 heldSince = now;
                 holds++;
                 // What was live when the answers lagged was too much: at most half of it once the lag is back.
@@ -147,7 +158,7 @@ public final class AdmissionHold {
             } else if (!held && lag <= releaseNanos && limit != Double.POSITIVE_INFINITY
                     && liveNow >= limit * BINDING) {
                 double seconds = (now - lastGrowth) / 1e9;
-                limit += Math.max(MIN_LIMIT, limit * GROWTH_PER_SECOND) * seconds;
+                limit += Math.max(MIN_LIMIT, limit * (slowStart ? SLOW_START_GROWTH : GROWTH_PER_SECOND)) * seconds;
                 lastGrowth = now;
                 if (limit > NO_LIMIT_ABOVE) {
                     limit = Double.POSITIVE_INFINITY;

@@ -64,6 +64,12 @@ class AdmissionHoldTest {
 
     @Test
     void afterAHold_newCallsStartOnlyUnderHalfTheCallsLiveThen_aLimitThatGrowsWhileTheLagStaysLow() {
+        // Slow start first: the limit doubles each second while the calls live follow it, up to 1,000 live.
+        while (hold.liveLimit() < 1_000) {
+            live.set((int) hold.liveLimit());
+            hold.open();
+            vts.advanceTimeBy(Duration.ofMillis(100));
+        }
         live.set(1_000);
         lag.set(Duration.ofSeconds(1).toNanos());
         assertThat(hold.open()).isFalse();
@@ -112,6 +118,22 @@ class AdmissionHoldTest {
         assertThat(hold.liveLimit()).isInfinite();
         live.set(1_000_000);
         assertThat(hold.open()).isTrue();
+    }
+
+    @Test
+    void beforeTheFirstHold_limitStartsAtTheMinimum_andDoublesEachSecondWhileItNearlyBinds() {
+        live.set(AdmissionHold.MIN_LIMIT);
+        assertThat(hold.open()).isFalse();
+        live.set(AdmissionHold.MIN_LIMIT - 1);
+        assertThat(hold.open()).isTrue();
+        for (int i = 0; i < 100; i++) {
+            vts.advanceTimeBy(Duration.ofMillis(10));
+            live.set((int) hold.liveLimit());
+            hold.open();
+        }
+        // ~2x a second (ln 2 of itself a second, but at least MIN_LIMIT a second), looked at every 10 ms.
+        assertThat(hold.liveLimit()).isBetween(20.0, 22.0);
+        assertThat(hold.holds()).isZero();
     }
 
     @Test
