@@ -188,8 +188,8 @@ public final class AdmissionHold {
             log.warn(String.format(Locale.ROOT, "admission held: the webhook's answers lag by %d ms"
                             + " (pacing.webhook-lag-threshold %d ms), %d deliveries in flight; no new call starts"
                             + " until the lag is back under %d ms, then at most %.0f calls live, a limit that grows"
-                            + " %.0f%% a second; calls in progress go on (%d earlier holds, %.1f s held, since the"
-                            + " last such message)", lag / 1_000_000, thresholdNanos / 1_000_000, inFlight.getAsInt(),
+                            + " %.0f%% a second; calls in progress go on (since the previous such message: %d holds, %.1f s"
+                            + " held)", lag / 1_000_000, thresholdNanos / 1_000_000, inFlight.getAsInt(),
                     releaseNanos / 1_000_000, limit, GROWTH_PER_SECOND * 100, holdsBefore, heldBefore / 1e9));
             lastLog = now;
             holdsAtLastLog = holds - 1;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.core.calls.WebhookLag;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -179,6 +180,37 @@ class AdmissionHoldTest {
         assertThat(second).isTrue();
         assertThat(webhook.inFlight()).isZero();
         tick.dispose();
+    }
+
+    @Test
+    void holds_loggedAtTheFirstThenAtMostOncePer30s_withTheHoldsAndTimeHeldSinceTheLastMessage() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(AdmissionHold.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            // A hold of 1 s every 2 s for 40 s: 20 holds, the first and the one 30 s later logged.
+            for (int i = 0; i < 20; i++) {
+                lag.set(THRESHOLD.toNanos() + 1);
+                assertThat(hold.open()).isFalse();
+                vts.advanceTimeBy(Duration.ofSeconds(1));
+                lag.set(0);
+                assertThat(hold.open()).isTrue();
+                vts.advanceTimeBy(Duration.ofSeconds(1));
+            }
+            List<String> lines = appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage())
+                    .toList();
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).startsWith("WARN admission held: the webhook's answers lag by 300 ms")
+                    .contains("(since the previous such message: 0 holds, 0.0 s held)");
+            // The first message's hold and the 14 not logged, 1 s each.
+            assertThat(lines.get(1)).contains("(since the previous such message: 15 holds, 15.0 s held)");
+            assertThat(hold.holds()).isEqualTo(20);
+        } finally {
+            logger.detachAppender(appender);
+        }
     }
 
     @Test
