@@ -15,14 +15,15 @@ import reactor.core.scheduler.Scheduler;
  * Holds the admission of new calls while the webhook's answers lag (issue 16 §5). The webhook's latency on a
  * saturated host is a queue (invocations in flight / answers per second): admitting new calls while it lags only
  * lengthens it, until Chime gives up on invocations after 5 s. So while the lag ({@code calls.WebhookLag}: the
- * oldest unanswered delivery's age, or the longest recent answer as its sender timed it) is above the threshold, {@link #whenOpen()} does not complete: the
- * {@link Dialer} waits there before it takes a Region's permit, before any intent is written, so nothing is admitted,
- * withdrawn or lost and at-most-once is untouched; calls in progress go on. Admission resumes once the lag is back at
- * or under half the threshold (so that it does not flap at the edge), but not all at once: the latency follows the
- * calls live, and refilling them at the configured rate would bring the lag straight back. So a hold also sets a
- * limit on the calls live, {@link #CUT} of those live when it began (at least {@link #MIN_LIMIT}), under which new
- * calls start once the lag is back; while the lag stays under half the threshold and the calls live reach
- * {@link #BINDING} of the limit, it grows by {@link #GROWTH_PER_SECOND} of itself a second (at least {@link #MIN_LIMIT} a second) and is lifted past
+ * oldest unanswered delivery's age, or the longest recent answer as its sender timed it) is above the threshold,
+ * {@link #whenOpen()} does not complete: the {@link Dialer} waits there before it takes a Region's permit, before
+ * any intent is written, so nothing is admitted, withdrawn or lost and at-most-once is untouched; calls in progress
+ * go on. Admission resumes once the lag is back at or under half the threshold (so that it does not flap at the
+ * edge), but not all at once: the latency follows the calls live, and refilling them at the configured rate would
+ * bring the lag straight back. So a hold also sets a limit on the calls live, {@link #CUT} of those live when it
+ * began (at least {@link #MIN_LIMIT}), under which new calls start once the lag is back; while the lag stays under
+ * half the threshold and the calls live reach {@link #BINDING} of the limit, it grows by
+ * {@link #GROWTH_PER_SECOND} of itself a second (at least {@link #MIN_LIMIT} a second) and is lifted past
  * {@link #NO_LIMIT_ABOVE}; the next hold cuts it again (additive-increase, multiplicative-decrease, as TCP does).
  * Before the first hold the limit starts at {@link #MIN_LIMIT} and doubles every second while it nearly binds
  * ({@link #SLOW_START_GROWTH}, TCP's slow start): a lag is only seen once answers come late, so a start that
@@ -80,7 +81,6 @@ public final class AdmissionHold {
     private long closedSince;
     private long closedTotal;
     private long lastLooked;
-    private long heldTotal;
     private long holds;
     private long lastLog = Long.MIN_VALUE;
     private long holdsAtLastLog;
@@ -153,7 +153,6 @@ public final class AdmissionHold {
                 logHold(lag, now);
             } else if (held && lag <= releaseNanos) {
                 held = false;
-                heldTotal += now - heldSince;
                 lastGrowth = now;
             } else if (!held && lag <= releaseNanos && limit != Double.POSITIVE_INFINITY
                     && liveNow >= limit * BINDING) {
@@ -188,8 +187,8 @@ public final class AdmissionHold {
             log.warn(String.format(Locale.ROOT, "admission held: the webhook's answers lag by %d ms"
                             + " (pacing.webhook-lag-threshold %d ms), %d deliveries in flight; no new call starts"
                             + " until the lag is back under %d ms, then at most %.0f calls live, a limit that grows"
-                            + " %.0f%% a second; calls in progress go on (since the previous such message: %d holds, %.1f s"
-                            + " held)", lag / 1_000_000, thresholdNanos / 1_000_000, inFlight.getAsInt(),
+                            + " %.0f%% a second; calls in progress go on (since the previous such message: %d"
+                            + " holds, %.1f s held)", lag / 1_000_000, thresholdNanos / 1_000_000, inFlight.getAsInt(),
                     releaseNanos / 1_000_000, limit, GROWTH_PER_SECOND * 100, holdsBefore, heldBefore / 1e9));
             lastLog = now;
             holdsAtLastLog = holds - 1;
