@@ -146,6 +146,24 @@ final class EndToEndBench {
                         WebhookLatencies.describe(stats.webhookLatency()));
                 log.printf("  endToEnd: of which HANGUP (answered once its outcome is durable): %s%n",
                         WebhookLatencies.describe(stats.webhookLatencyHangup()));
+                // Where late answers come from: the HANGUPs (answered once their outcome is durable) or the others
+                // (answered from memory); and how much of the emulator's latency the dialer saw itself (from the
+                // request's receipt to its answer: the rest was spent before, in sockets and the emulator's pool).
+                var all = stats.webhookLatency();
+                var hangups = stats.webhookLatencyHangup();
+                o.put("lateOver1sNotHangup", all.over1s() - hangups.over1s());
+                o.put("lateOver5sNotHangup", all.over5s() - hangups.over5s());
+                ObjectNode seen = dialerSeen(json, runtime.meterRegistry());
+                o.set("webhookLatencyDialerSide", seen);
+                o.put("admissionHeldSeconds", runtime.admissionHold().heldSeconds());
+                o.put("admissionHolds", runtime.admissionHold().holds());
+                o.put("webhookLagThresholdMs", runtime.admissionHold().threshold().toMillis());
+                log.printf("  endToEnd: late answers: after 1 s %,d HANGUP, %,d others; after 5 s %,d HANGUP, %,d"
+                                + " others; the dialer's own view (receipt to answer): %s%n", hangups.over1s(),
+                        all.over1s() - hangups.over1s(), hangups.over5s(), all.over5s() - hangups.over5s(), seen);
+                log.printf("  endToEnd: admission held %.1f s in %,d holds for the webhook's lag (threshold %d ms)%n",
+                        runtime.admissionHold().heldSeconds(), runtime.admissionHold().holds(),
+                        runtime.admissionHold().threshold().toMillis());
                 o.put("ceilingIs", "the raw SDK Create rate against the API-only emulator (one Create per call), "
                         + "measured right before each round");
                 return o;
@@ -231,6 +249,40 @@ final class EndToEndBench {
     private static double answered(MeterRegistry registry) {
         return registry.find("dialer.calls.ended").tag("disposition", Disposition.ANSWERED.name()).counters().stream()
                 .mapToDouble(Counter::count).sum();
+    }
+
+    /**
+     * The dialer's own webhook histogram over the whole bench (from a request's receipt to its answer): answers and
+     * those after 0.5, 1 and 5 s, all of them and the HANGUPs'.
+     */
+    private static ObjectNode dialerSeen(ObjectMapper json, MeterRegistry registry) {
+        ObjectNode o = json.createObjectNode();
+        double[] bounds = {0.5, 1.0, 5.0};
+        String[] names = {"over500ms", "over1s", "over5s"};
+        long[] count = new long[2];
+        double[][] within = new double[2][bounds.length];
+        for (io.micrometer.core.instrument.Timer t : registry.find("dialer.webhook.invocation.duration").timers()) {
+            int k = "HANGUP".equals(t.getId().getTag("event_type")) ? 1 : 0;
+            var snapshot = t.takeSnapshot();
+            count[k] += snapshot.count();
+            for (var bucket : snapshot.histogramCounts()) {
+                for (int i = 0; i < bounds.length; i++) {
+                    if (Math.abs(bucket.bucket(java.util.concurrent.TimeUnit.SECONDS) - bounds[i]) < 1e-9) {
+                        within[k][i] += bucket.count();
+                    }
+                }
+            }
+        }
+        o.put("answered", count[0] + count[1]);
+        for (int i = 0; i < bounds.length; i++) {
+            o.put(names[i], count[0] + count[1] - (long) (within[0][i] + within[1][i]));
+        }
+        o.put("hangupAnswered", count[1]);
+        for (int i = 0; i < bounds.length; i++) {
+            o.put("hangup" + Character.toUpperCase(names[i].charAt(0)) + names[i].substring(1),
+                    count[1] - (long) within[1][i]);
+        }
+        return o;
     }
 
     private static long countEndReason(ChimeEmulator emulator, String reason) {

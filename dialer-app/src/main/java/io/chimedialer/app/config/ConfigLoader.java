@@ -255,8 +255,14 @@ public final class ConfigLoader {
     private DialerConfig.Pacing pacing(Section s) {
         int faultAfter = s.integer("region-fault-after", DialerConfig.Pacing.DEFAULT_REGION_FAULT_AFTER, 1,
                 1_000_000);
+        Duration lagThreshold = s.duration("webhook-lag-threshold",
+                io.chimedialer.core.pacing.PacingSettings.DEFAULT_WEBHOOK_LAG_THRESHOLD);
+        if (lagThreshold != null && (lagThreshold.isNegative() || lagThreshold.compareTo(Duration.ofSeconds(5)) > 0)) {
+            s.error("webhook-lag-threshold", "must be between 0 (off) and 5s (Chime's retry), was " + lagThreshold);
+            lagThreshold = io.chimedialer.core.pacing.PacingSettings.DEFAULT_WEBHOOK_LAG_THRESHOLD;
+        }
         s.finish();
-        return new DialerConfig.Pacing(faultAfter);
+        return new DialerConfig.Pacing(faultAfter, lagThreshold);
     }
 
     // ---------------------------------------------------------------- files

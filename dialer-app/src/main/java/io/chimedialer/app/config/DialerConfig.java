@@ -63,7 +63,7 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
      * @param regionFaultAfter unexplained 4xx answers to Create in a row that fail a Region (default 5): an account or
      *                         configuration error is then assumed, and no contact is charged with it
      */
-    public record Pacing(int regionFaultAfter) {
+    public record Pacing(int regionFaultAfter, java.time.Duration webhookLagThreshold) {
         /** Default {@code region-fault-after}. */
         public static final int DEFAULT_REGION_FAULT_AFTER = io.chimedialer.core.pacing.RegionHealth.DEFAULT_UNEXPLAINED_LIMIT;
 
@@ -71,6 +71,12 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
             if (regionFaultAfter < 1) {
                 throw new IllegalArgumentException("region-fault-after must be >= 1, was " + regionFaultAfter);
             }
+            java.util.Objects.requireNonNull(webhookLagThreshold, "webhookLagThreshold");
+        }
+
+        /** With the default {@code webhook-lag-threshold}. */
+        public Pacing(int regionFaultAfter) {
+            this(regionFaultAfter, io.chimedialer.core.pacing.PacingSettings.DEFAULT_WEBHOOK_LAG_THRESHOLD);
         }
 
         /** The defaults. */
@@ -80,7 +86,8 @@ public record DialerConfig(Path source, Server server, Ledger ledger, Map<String
 
         /** The core's pacing settings with these. */
         public io.chimedialer.core.pacing.PacingSettings settings() {
-            return io.chimedialer.core.pacing.PacingSettings.ofDefaults().withRegionFaultAfter(regionFaultAfter);
+            return io.chimedialer.core.pacing.PacingSettings.ofDefaults().withRegionFaultAfter(regionFaultAfter)
+                    .withWebhookLagThreshold(webhookLagThreshold);
         }
     }
 

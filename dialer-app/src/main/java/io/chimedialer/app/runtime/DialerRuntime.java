@@ -19,6 +19,7 @@ import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.calls.EventBus;
 import io.chimedialer.core.calls.ExpectedCall;
 import io.chimedialer.core.calls.WebhookHandler;
+import io.chimedialer.core.calls.WebhookLag;
 import io.chimedialer.core.webhook.WebhookSignature;
 import io.chimedialer.core.ledger.JdbcLedger;
 import io.chimedialer.core.ledger.Ledger;
@@ -26,6 +27,7 @@ import io.chimedialer.core.ledger.LedgerOptions;
 import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.DialerMetrics;
 import io.chimedialer.core.metrics.RetryReason;
+import io.chimedialer.core.pacing.AdmissionHold;
 import io.chimedialer.core.pacing.PacingSettings;
 import io.chimedialer.core.pacing.RegionPacing;
 import io.chimedialer.core.pacing.ResilientCreate;
@@ -154,6 +156,9 @@ public final class DialerRuntime implements AutoCloseable {
     private final WebhookHandler webhook;
     private final Map<String, RegionPacing> regions = new LinkedHashMap<>();
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    /** The age of the oldest webhook delivery not yet answered: what admission follows (issue 16 §5). */
+    private final WebhookLag webhookLag = WebhookLag.onSystemTime();
+    private AdmissionHold admissionHold = AdmissionHold.never();
     private final MeteredOriginator originator;
     private final ResilientCreate create;
     private final CampaignManager campaigns;
@@ -253,9 +258,15 @@ public final class DialerRuntime implements AutoCloseable {
                 throw e;
             }
             Map<String, RateLimiter> hangUpLimiters = new LinkedHashMap<>();
+            // One hold for every Region: they share the webhook. No new call starts while its answers lag.
+            admissionHold = AdmissionHold.following(webhookLag::lagNanos, webhookLag::inFlight,
+                    () -> regions.values().stream().mapToInt(r -> r.permits().inUse()).sum(),
+                    options.pacing().webhookLagThreshold(), scheduler);
+            AdmissionHold hold = admissionHold;
+            metrics.webhookLag(() -> webhookLag.lagNanos() / 1e9, hold, AdmissionHold::heldSeconds);
             for (RegionConfig region : options.regions()) {
                 RegionPacing pacing = RegionPacing.create(region, options.pacing(), scheduler,
-                        permit -> calls.markUnknown(permit.attemptId()));
+                        permit -> calls.markUnknown(permit.attemptId()), hold);
                 regions.put(region.name(), pacing);
                 hangUpLimiters.put(region.name(), pacing.hangUpLimiter());
                 metrics.regionGauges(region.name(), () -> pacing.permits().inUse(), () -> pacing.permits().cap(),
@@ -476,8 +487,16 @@ public final class DialerRuntime implements AutoCloseable {
     }
 
     private WebhookEndpoint webhookEndpoint() {
-        return (timestamp, signature, body) -> webhook.handle(timestamp, signature, body)
-                .map(reply -> new WebhookEndpoint.Reply(reply.status(), reply.body()));
+        // Deliveries from Chime (or the bridge) count in the webhook's lag from receipt to answer; the spill
+        // queue's do not (nobody waits for their answer).
+        return (timestamp, signature, body) -> Mono.defer(() -> {
+            long token = webhookLag.begin(WebhookLag.timestamp(timestamp));
+            boolean[] authenticated = new boolean[1];
+            return webhook.handle(timestamp, signature, body)
+                    .doOnNext(reply -> authenticated[0] = reply.status() == 200)
+                    .map(reply -> new WebhookEndpoint.Reply(reply.status(), reply.body()))
+                    .doFinally(signal -> webhookLag.end(token, authenticated[0]));
+        });
     }
 
     private static void ensureParentDir(String jdbcUrl) {
@@ -531,6 +550,16 @@ public final class DialerRuntime implements AutoCloseable {
 
     public WebhookHandler webhook() {
         return webhook;
+    }
+
+    /** The webhook's lag: the oldest delivery received and not yet answered. */
+    public WebhookLag webhookLag() {
+        return webhookLag;
+    }
+
+    /** What holds the admission of new calls while the webhook lags (never, with a zero threshold). */
+    public AdmissionHold admissionHold() {
+        return admissionHold;
     }
 
     public Map<String, RegionPacing> regions() {

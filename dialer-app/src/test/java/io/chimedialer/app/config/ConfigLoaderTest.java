@@ -202,6 +202,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void load_pacingWebhookLagThreshold_reachesTheCoreSettings_zeroTurnsItOff_overFiveSecondsIsAnErrorAtItsKey()
+            throws Exception {
+        Path ok = write("dialer.yaml", minimal("""
+                pacing:
+                  webhook-lag-threshold: 450ms
+                """));
+        Path off = write("off.yaml", minimal("""
+                pacing:
+                  webhook-lag-threshold: 0
+                """));
+        Path defaults = write("defaults.yaml", minimal(""));
+        Path bad = write("bad.yaml", minimal("""
+                pacing:
+                  webhook-lag-threshold: 6s
+                """));
+
+        assertThat(ConfigLoader.load(ok, Map.of()).pacing().settings().webhookLagThreshold())
+                .isEqualTo(java.time.Duration.ofMillis(450));
+        assertThat(ConfigLoader.load(off, Map.of()).pacing().settings().webhookLagThreshold()).isZero();
+        assertThat(ConfigLoader.load(defaults, Map.of()).pacing().settings().webhookLagThreshold())
+                .isEqualTo(java.time.Duration.ofMillis(300));
+        assertThat(keyPaths(failure(bad, Map.of()))).containsExactly("pacing.webhook-lag-threshold");
+    }
+
+    @Test
     void load_spillQueue_offUnlessConfigured_bindsItsSettings_andBadValuesNameTheirKeys() throws Exception {
         Path ok = write("dialer.yaml", minimal("""
                 server:

@@ -276,6 +276,15 @@ public final class DialerMetrics {
                 "Completion notices sent to notifications.url by campaign event (completed, cancelled,"
                         + " paused-on-error, ended) and result: delivered, retried (per attempt), failed, rejected",
                 TAG_EVENT, TAG_RESULT),
+        /** The age of the webhook's oldest unanswered invocation (what admission follows). */
+        WEBHOOK_LAG("dialer.webhook.lag.seconds", "dialer_webhook_lag_seconds", Type.GAUGE, "seconds",
+                "The webhook's lag: the older of the oldest SMA invocation received and not yet answered and the"
+                        + " longest answer of the last 0.5 to 1 s as its sender timed it (0 when none); while it is"
+                        + " over pacing.webhook-lag-threshold no new call starts"),
+        /** Time the admission of new calls was held because the webhook lagged. */
+        ADMISSION_HELD("dialer.admission.held.seconds", "dialer_admission_held_seconds_total", Type.COUNTER,
+                "seconds", "Time the admission of new calls was held because the webhook's answers lagged"
+                        + " (pacing.webhook-lag-threshold), while a campaign had a contact to admit"),
         /** Ledger write latency. */
         LEDGER_WRITE_DURATION("dialer.ledger.write.duration", "dialer_ledger_write_duration_seconds",
                 Type.HISTOGRAM, "seconds", "Time to write one batch to the ledger durably"),
@@ -808,6 +817,23 @@ public final class DialerMetrics {
      */
     public Registration ledgerQueueDepth(DoubleSupplier depth) {
         return gauges(List.of(gauge(Metric.LEDGER_QUEUE_DEPTH, Tags.empty(), depth)));
+    }
+
+    /**
+     * Registers the webhook's lag gauge and the counter of the time admission was held for it, read at scrape time.
+     * The counter references {@code source} weakly, as Micrometer's function counters do: keep it referenced.
+     *
+     * @param lagSeconds  the age of the oldest unanswered invocation, in seconds
+     * @param source      what holds the held time (the admission hold)
+     * @param heldSeconds reads the time admission was held, in seconds, monotonic
+     * @return removes both when closed
+     */
+    public <T> Registration webhookLag(DoubleSupplier lagSeconds, T source, ToDoubleFunction<T> heldSeconds) {
+        Metric held = Metric.ADMISSION_HELD;
+        return gauges(List.of(gauge(Metric.WEBHOOK_LAG, Tags.empty(), lagSeconds),
+                FunctionCounter.builder(held.micrometerName(), source, heldSeconds)
+                        .description(held.description())
+                        .register(registry)));
     }
 
     /**

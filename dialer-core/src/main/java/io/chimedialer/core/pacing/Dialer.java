@@ -39,6 +39,9 @@ import reactor.core.scheduler.Scheduler;
  * ledger is quick and grows with its latency under load; batches may commit in any order (see
  * {@link DialerSettings}).
  *
+ * <p><b>The webhook's lag.</b> After a Region is chosen and before its permit is taken, a contact waits while the
+ * Region's {@link AdmissionHold} holds (the webhook's answers lag): no new call starts, calls in progress go on.
+ *
  * <p><b>Backpressure.</b> The contact {@code Flux} is asked for one contact at a time, and only after the
  * previous contact got its permit (and its Region's rate would let it go within the admission lookahead): it is
  * never asked for more than the held permits plus one. Admitted attempts waiting for their commit hold their
@@ -193,7 +196,9 @@ public final class Dialer {
     }
 
     private Mono<Ticket> admitToRegion(DialRequest request, Permit ownPermit) {
-        return router.next(routeWait).flatMap(region -> region.permits().acquire(campaign.priority())
+        // While the webhook lags, no new call starts (nothing is admitted yet: no permit, no intent).
+        return router.next(routeWait).flatMap(region -> region.admission().whenOpen()
+                .then(Mono.defer(() -> region.permits().acquire(campaign.priority())))
                 .flatMap(permit -> whenRateAllows(region, request, permit, ownPermit)));
     }
 

@@ -19,13 +19,20 @@ import java.util.Objects;
  * @param breakerProbes        calls let through while half-open (default 3)
  * @param regionFaultAfter     unexplained 4xx answers to Create in a row that fail the Region (default 5; see
  *                             {@link RegionHealth})
+ * @param webhookLagThreshold  while the webhook's oldest unanswered invocation is older than this, no new call is
+ *                             admitted ({@link AdmissionHold}); zero: admission never waits for the webhook
+ *                             (default {@link #DEFAULT_WEBHOOK_LAG_THRESHOLD})
  */
 public record PacingSettings(AimdSettings aimd, Duration maxRateWait, Duration maxCallLifetime,
                              Duration capRecoveryInterval, double capRecoveryFraction, int breakerWindow,
                              int breakerMinimumCalls, float breakerFailureRate, Duration breakerOpenFor,
-                             int breakerProbes, int regionFaultAfter) {
+                             int breakerProbes, int regionFaultAfter, Duration webhookLagThreshold) {
+
+    /** The default {@code webhookLagThreshold}: well under the 1 s the webhook's p99.9 must stay below. */
+    public static final Duration DEFAULT_WEBHOOK_LAG_THRESHOLD = Duration.ofMillis(300);
 
     public PacingSettings {
+        nonNegative(webhookLagThreshold, "webhookLagThreshold");
         Objects.requireNonNull(aimd, "aimd");
         nonNegative(maxRateWait, "maxRateWait");
         positive(maxCallLifetime, "maxCallLifetime");
@@ -49,31 +56,41 @@ public record PacingSettings(AimdSettings aimd, Duration maxRateWait, Duration m
     public static PacingSettings ofDefaults() {
         return new PacingSettings(AimdSettings.ofDefaults(), Duration.ofMinutes(1), Duration.ofHours(2),
                 Duration.ofSeconds(1), 0.05, 20, 10, 50f, Duration.ofSeconds(30), 3,
-                RegionHealth.DEFAULT_UNEXPLAINED_LIMIT);
+                RegionHealth.DEFAULT_UNEXPLAINED_LIMIT, DEFAULT_WEBHOOK_LAG_THRESHOLD);
     }
 
     /** A copy with another maximum call lifetime. */
     public PacingSettings withMaxCallLifetime(Duration lifetime) {
         return new PacingSettings(aimd, maxRateWait, lifetime, capRecoveryInterval, capRecoveryFraction,
-                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter);
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter,
+                webhookLagThreshold);
     }
 
     /** A copy with other AIMD settings. */
     public PacingSettings withAimd(AimdSettings settings) {
         return new PacingSettings(settings, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
-                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter);
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter,
+                webhookLagThreshold);
     }
 
     /** A copy with other circuit-breaker settings. */
     public PacingSettings withBreaker(int window, int minimumCalls, float failureRate, Duration openFor, int probes) {
         return new PacingSettings(aimd, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
-                window, minimumCalls, failureRate, openFor, probes, regionFaultAfter);
+                window, minimumCalls, failureRate, openFor, probes, regionFaultAfter, webhookLagThreshold);
     }
 
     /** A copy that fails a Region after {@code count} unexplained 4xx answers in a row. */
     public PacingSettings withRegionFaultAfter(int count) {
         return new PacingSettings(aimd, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
-                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, count);
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, count,
+                webhookLagThreshold);
+    }
+
+    /** A copy that holds admission while the webhook lags more than {@code threshold} (zero: never). */
+    public PacingSettings withWebhookLagThreshold(Duration threshold) {
+        return new PacingSettings(aimd, maxRateWait, maxCallLifetime, capRecoveryInterval, capRecoveryFraction,
+                breakerWindow, breakerMinimumCalls, breakerFailureRate, breakerOpenFor, breakerProbes, regionFaultAfter,
+                threshold);
     }
 
     private static void positive(Duration d, String field) {

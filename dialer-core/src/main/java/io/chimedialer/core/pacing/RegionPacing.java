@@ -41,11 +41,13 @@ public final class RegionPacing {
     private final RegionHealth health;
     private final RegionDemand demand = new RegionDemand();
     private final AtomicLong fromCursor = new AtomicLong();
+    private final AdmissionHold admission;
 
     private RegionPacing(RegionConfig config, AdaptiveRate rate, RegionRateLimiter limiter,
                          RegionRateLimiter hangUpLimiter, CircuitBreaker breaker, ActivePermits permits,
-                         RegionHealth health) {
+                         RegionHealth health, AdmissionHold admission) {
         this.health = health;
+        this.admission = admission;
         this.config = config;
         this.rate = rate;
         this.limiter = limiter;
@@ -62,7 +64,17 @@ public final class RegionPacing {
      */
     public static RegionPacing create(RegionConfig config, PacingSettings settings, Scheduler scheduler,
                                       Consumer<Permit> onReclaim) {
+        return create(config, settings, scheduler, onReclaim, AdmissionHold.never());
+    }
+
+    /**
+     * Builds a Region's pacing whose admission of new calls waits while {@code admission} holds (the webhook lags;
+     * one hold is shared by every Region of the process, as the webhook is).
+     */
+    public static RegionPacing create(RegionConfig config, PacingSettings settings, Scheduler scheduler,
+                                      Consumer<Permit> onReclaim, AdmissionHold admission) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(settings, "settings");
         AdaptiveRate rate = new AdaptiveRate(config.name(), config.callsPerSecond(), settings.aimd(), scheduler);
         // The limiter can follow a live rate change up to MAX_RATE_CHANGE times the configured rate.
@@ -91,7 +103,7 @@ public final class RegionPacing {
         ActivePermits permits = new ActivePermits(config.name(), config.maxActiveCalls(), settings.maxCallLifetime(),
                 settings.capRecoveryInterval(), step, scheduler, onReclaim);
         return new RegionPacing(config, rate, limiter, hangUps, breaker, permits,
-                new RegionHealth(config.name(), settings.regionFaultAfter()));
+                new RegionHealth(config.name(), settings.regionFaultAfter()), admission);
     }
 
     /**
@@ -154,6 +166,11 @@ public final class RegionPacing {
     /** The active-call permits. */
     public ActivePermits permits() {
         return permits;
+    }
+
+    /** What holds the admission of new calls here while the webhook lags ({@link AdmissionHold}). */
+    public AdmissionHold admission() {
+        return admission;
     }
 
     /** How the campaigns dialing here share the rate by priority. */

@@ -46,6 +46,7 @@ class DialerMetricsTest {
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     // Held by the test: the function counter references its source weakly.
     private final AtomicInteger inboundEvicted = new AtomicInteger(2);
+    private final AtomicInteger heldSeconds = new AtomicInteger(12);
 
     @BeforeEach
     void setUp() {
@@ -124,6 +125,7 @@ class DialerMetricsTest {
         metrics.actionFailed("reminders", "Speak", "AccessDenied");
         metrics.actionFailed("reminders", "PlayAudio", "InvalidAudioSource");
         metrics.inboundCallsEvicted(inboundEvicted, AtomicInteger::get);
+        metrics.webhookLag(() -> 0.25, heldSeconds, AtomicInteger::get);
         // Of the 4 answered calls, 2 confirmed and 1 opted out.
         metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
         metrics.flowResult("reminders", DialerMetrics.FLOW_CONFIRMED);
@@ -143,7 +145,7 @@ class DialerMetricsTest {
             metric.families().forEach(f -> expectedDialer.put(f.name(), f.prometheusType()));
         }
         assertThat(filterByPrefix(scraped, "dialer_")).containsExactlyInAnyOrderEntriesOf(expectedDialer);
-        assertThat(expectedDialer).hasSize(37);
+        assertThat(expectedDialer).hasSize(39);
 
         Map<String, String> expectedBreaker = new HashMap<>();
         for (ExternalMetric metric : ExternalMetric.values()) {
@@ -183,6 +185,8 @@ class DialerMetricsTest {
                 "dialer_campaign_contacts_remaining{campaign=reminders}", 2.0,
                 "dialer_campaign_contacts_waiting{campaign=reminders}", 4.0,
                 "dialer_ledger_queue_depth", 7.0,
+                "dialer_webhook_lag_seconds", 0.25,
+                "dialer_admission_held_seconds_total", 12.0,
                 "dialer_api_throttled_total{operation=CreateSipMediaApplicationCall,region=us-east-1}", 1.0,
                 "dialer_api_retries_total{operation=CreateSipMediaApplicationCall,reason=throttled,"
                         + "region=us-east-1}", 1.0,
@@ -378,7 +382,7 @@ class DialerMetricsTest {
             assertThat(metric.description()).as(metric.name()).isNotBlank();
             assertThat(scrapeNames.add(metric.scrapeName())).as("unique %s", metric.scrapeName()).isTrue();
         }
-        assertThat(Metric.values()).hasSize(31);
+        assertThat(Metric.values()).hasSize(33);
         assertThat(Arrays.stream(Metric.values()).flatMap(m -> m.families().stream()).map(Family::name))
                 .doesNotHaveDuplicates();
     }

@@ -297,6 +297,46 @@ class DialerTest {
     }
 
     @Test
+    void dial_webhookLagsOverTheThreshold_noIntentNoPermitNoCreateUntilTheLagFalls_thenAllArePlaced() {
+        AtomicLong lag = new AtomicLong(Duration.ofSeconds(2).toNanos());
+        AtomicInteger intents = new AtomicInteger();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing[] region = new RegionPacing[1];
+        AdmissionHold hold = AdmissionHold.following(lag::get, () -> 40, () -> region[0].permits().inUse(),
+                Duration.ofMillis(300), vts);
+        RegionPacing r = RegionPacing.create(Fixtures.region("r", 100, 10, 100), Fixtures.pacing(), vts, p -> { },
+                hold);
+        region[0] = r;
+        Function<List<Attempt>, Mono<Void>> ledger = attempts -> Mono.fromRunnable(
+                () -> intents.addAndGet(attempts.size()));
+
+        StepVerifier.withVirtualTime(() -> hangUpAfter(dialer(fake, r).dial(Fixtures.contacts(10), ledger,
+                        n -> false), SECOND), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(5))
+                .then(() -> {
+                    // Held before anything of a call exists: no permit taken, no intent written, nothing sent.
+                    assertThat(fake.creates).isEmpty();
+                    assertThat(intents.get()).isZero();
+                    assertThat(r.permits().inUse()).isZero();
+                    assertThat(hold.held()).isTrue();
+                    lag.set(Duration.ofMillis(200).toNanos());
+                })
+                .thenAwait(Duration.ofSeconds(1))
+                // 200 ms is under the threshold but not under half of it: still held.
+                .then(() -> assertThat(fake.creates).isEmpty())
+                .then(() -> lag.set(Duration.ofMillis(100).toNanos()))
+                .thenAwait(Duration.ofSeconds(5))
+                .expectNextCount(10)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(10);
+        assertThat(intents.get()).isEqualTo(10);
+        assertThat(results).allSatisfy(res -> assertThat(res.outcome()).isInstanceOf(CreateOutcome.Placed.class));
+        assertThat(hold.held()).isFalse();
+        assertThat(hold.heldSeconds()).isBetween(6.0, 6.1);
+    }
+
+    @Test
     void dial_suppressedNumbers_notCalledAndPermitReturned() {
         FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
         RegionPacing[] holder = new RegionPacing[1];
