@@ -9,6 +9,7 @@ import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.flow.FlowConfig;
 import io.chimedialer.core.ledger.LedgerStats;
+import io.chimedialer.core.pacing.PacingSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
@@ -180,9 +181,13 @@ final class OriginationsBench {
         double seconds = s.warmup().plus(window).toNanos() / 1e9 + 5;
         int cap = (int) Math.min(50_000_000L, Math.max(10_000L, (long) Math.ceil(rate * seconds)));
         RegionConfig region = new RegionConfig(REGION, SMA, rate, 1_000, cap, 1_000_000, FROM, url);
+        // The admission hold that follows the webhook's lag is off: API-only calls send no invocation, so it has
+        // nothing to follow, and its slow start (a live-call limit from 10, doubling each second while it nearly
+        // binds) would bound a measurement whose calls never end (each Create keeps its permit).
+        PacingSettings pacing = PacingSettings.ofDefaults().withWebhookLagThreshold(Duration.ZERO);
         DialerRuntime.Options options = new DialerRuntime.Options(List.of(region), CREDENTIALS,
                 "jdbc:sqlite:" + work.resolve("originations-" + round + ".db"), "bench-webhook-secret", "127.0.0.1", 0,
-                null, false, null, null);
+                null, false, pacing, null);
         try (DialerRuntime runtime = DialerRuntime.start(options)) {
             CampaignConfig campaign = new CampaignConfig("bench-originations-" + round, csv.toString(),
                     Map.of(REGION, 1), "US", null, null, FlowConfig.DEFAULT, List.of(), Duration.ofHours(1), false);
