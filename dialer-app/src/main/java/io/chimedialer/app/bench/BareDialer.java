@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClient;
@@ -73,6 +75,7 @@ final class BareDialer implements AutoCloseable {
     private final Map<String, String> confirmAttributes;
     private final Map<String, Sinks.Empty<Void>> live = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
+    private final Scheduler creator = Schedulers.newSingle("bare-dialer", true);
     private final Permits createPermits = new Permits(ChimeClientSettings.ofDefaults().maxConnections());
     private final AtomicLong ended = new AtomicLong();
     private final AtomicLong createErrors = new AtomicLong();
@@ -276,15 +279,18 @@ final class BareDialer implements AutoCloseable {
 
     /**
      * Starts the loop: {@code maxActive} slots, each placing a call and, once its HANGUP is answered, the next,
-     * for as long as {@code keepGoing} holds (or up to {@code limit} calls in all, when positive).
+     * for as long as {@code keepGoing} holds (or up to {@code limit} calls in all, when positive); the slots'
+     * first calls are spread at {@code rate} per second.
      *
      * @return completes once every slot stopped and its last call ended
      */
-    CompletableFuture<Void> start(AtomicBoolean keepGoing, long limit) {
+    CompletableFuture<Void> start(AtomicBoolean keepGoing, long limit, double rate) {
         ChimeSdkVoiceAsyncClient client = clients.client(OriginationsBench.REGION);
         AtomicLong started = new AtomicLong();
+        // The slots' first calls start at the dialer's configured Region rate (slot w after w / rate seconds), as
+        // the dialer's first Creates are paced: not all at once, which only queues Creates behind each other.
         return Flux.range(0, maxActive)
-                .flatMap(w -> Mono.defer(() -> {
+                .flatMap(w -> Mono.delay(Duration.ofNanos((long) (w * 1e9 / rate)), creator).thenMany(Mono.defer(() -> {
                     if (limit > 0 && started.incrementAndGet() > limit) {
                         return Mono.empty();
                     }
@@ -300,7 +306,11 @@ final class BareDialer implements AutoCloseable {
                             .build();
                     // At most a connection pool's worth of Creates in flight (the client's pool; beyond it the
                     // SDK fails waiters as NotSent): the 2,000 slots would otherwise all send at once.
+                    // Creates are issued from one thread of their own (as the dialer's from its pipeline thread),
+                    // never from the webhook's event loop, whose answers would otherwise wait behind the SDK's
+                    // marshalling and signing of the next call's Create.
                     return createPermits.acquire()
+                            .publishOn(creator)
                             .then(Mono.fromFuture(() -> client.createSipMediaApplicationCall(request))
                                     .doFinally(signal -> createPermits.release()))
                             .then(slot.asMono())
@@ -312,7 +322,7 @@ final class BareDialer implements AutoCloseable {
                                 createErrors.incrementAndGet();
                                 return Mono.empty();
                             });
-                }).repeat(() -> keepGoing.get() && (limit <= 0 || started.get() < limit)), maxActive)
+                }).repeat(() -> keepGoing.get() && (limit <= 0 || started.get() < limit))), maxActive)
                 .then()
                 .toFuture();
     }
@@ -326,6 +336,7 @@ final class BareDialer implements AutoCloseable {
     public void close() {
         server.disposeNow(Duration.ofSeconds(10));
         clients.close();
+        creator.dispose();
     }
 
     /** A non-blocking counting semaphore: {@link #acquire} completes once a permit is free. Thread-safe. */

@@ -84,7 +84,7 @@ final class EndToEndBench {
                 double lastDialer = -1;
                 while (!warmedUp && warmUpRounds < MAX_WARM_UP_ROUNDS) {
                     warmUpRounds++;
-                    Window bareWarm = bareWindow(s, bare, bareEmulator, s.originations());
+                    Window bareWarm = bareWindow(s, bare, bareEmulator, s.originations(), rate);
                     Window warm = window(s, runtime, emulator, csv, flow, "warm-" + warmUpRounds, s.originations());
                     log.printf("  endToEnd warm-up %d: bare dialer %,.0f calls/s (CPU %,.0f us per call), dialer %,.0f "
                                     + "calls/s (CPU %,.0f us per call); rate %,.0f/s, %,d active calls at most%n",
@@ -117,7 +117,9 @@ final class EndToEndBench {
                     double createCpu = client0 >= 0 && client1 >= 0 && sdk[1] > 0
                             && ceiling.emulatorCpuMicrosPerCreate() >= 0
                             ? (client1 - client0) / 1e3 / sdk[1] + ceiling.emulatorCpuMicrosPerCreate() : -1;
-                    Window b = bareWindow(s, bare, bareEmulator, s.originations());
+                    long bareErrors0 = bare.createErrors();
+                    Window b = bareWindow(s, bare, bareEmulator, s.originations(), rate);
+                    long bareErrors = bare.createErrors() - bareErrors0;
                     Window w = window(s, runtime, emulator, csv, flow, Integer.toString(i), s.originations());
                     log.printf("  endToEnd round %d: bare dialer %,d calls in %.1f s: %,.0f/s (CPU %,.0f us per call);"
                                     + " dialer %,d calls in %.1f s: %,.0f/s (CPU %,.0f us per call); raw SDK %,.0f "
@@ -134,6 +136,8 @@ final class EndToEndBench {
                     d.put("bareCalls", b.completed);
                     d.put("bareCpuMicrosPerCall", b.cpuPerCall);
                     d.put("bareSeconds", b.seconds);
+                    // Creates of this round's bare run (its warm-up and drain included) that failed or timed out
+                    d.put("bareCreateErrors", bareErrors);
                     d.put("bareWindowStart", Instant.ofEpochMilli(b.startEpochMs).toString());
                     d.put("bareWindowEnd", Instant.ofEpochMilli(b.endEpochMs).toString());
                     double cpuRatio = w.cpuPerCall > 0 && b.cpuPerCall > 0 ? b.cpuPerCall / w.cpuPerCall : -1;
@@ -276,11 +280,11 @@ final class EndToEndBench {
      * One window of the bare dialer, counted like the dialer's: its loop starts, the warm-up starts at the first
      * ended call, then calls are counted over {@code window}; the loop then stops and its live calls end.
      */
-    private static Window bareWindow(BenchSettings s, BareDialer bare, ChimeEmulator emulator, Duration window)
-            throws Exception {
+    private static Window bareWindow(BenchSettings s, BareDialer bare, ChimeEmulator emulator, Duration window,
+                                     double rate) throws Exception {
         AtomicBoolean keepGoing = new AtomicBoolean(true);
         long before = bare.ended();
-        CompletableFuture<Void> loop = bare.start(keepGoing, 0);
+        CompletableFuture<Void> loop = bare.start(keepGoing, 0, rate);
         try {
             for (long deadline = System.nanoTime() + 60_000_000_000L;
                  bare.ended() == before && System.nanoTime() < deadline; ) {

@@ -31,7 +31,7 @@ class BareDialerTest {
              BareDialer bare = new BareDialer(emulator.url(), SECRET, EndToEndBench.flow(), maxActive)) {
             emulator.webhook(bare.webhookUrl(), SECRET);
 
-            CompletableFuture<Void> loop = bare.start(new AtomicBoolean(true), calls);
+            CompletableFuture<Void> loop = bare.start(new AtomicBoolean(true), calls, 1_000);
             BareDialer.await(loop, Duration.ofSeconds(90));
             assertThat(emulator.awaitIdle(Duration.ofSeconds(30))).isTrue();
 
