@@ -237,12 +237,17 @@ final class BareDialer implements AutoCloseable {
         return actions;
     }
 
-    private final AtomicLong errorsLogged = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<String> firstError =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
+    /** Keeps the first error (a failed Create, a handler error) for the report. */
     private void firstError(Throwable e) {
-        if (errorsLogged.incrementAndGet() <= 3) {
-            System.err.println("bare dialer error: " + e);
-        }
+        firstError.compareAndSet(null, e.toString());
+    }
+
+    /** The first error seen (a failed or timed-out Create, a handler error), or null. */
+    String firstError() {
+        return firstError.get();
     }
 
     private void ended(String attemptId) {

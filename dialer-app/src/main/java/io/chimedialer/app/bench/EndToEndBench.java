@@ -227,6 +227,9 @@ final class EndToEndBench {
                 bareJson.put("unauthorized", bare.unauthorized());
                 bareJson.put("badRequests", bare.badRequests());
                 bareJson.put("unknownHangups", bare.unknownHangups());
+                if (bare.firstError() != null) {
+                    bareJson.put("firstError", bare.firstError());
+                }
                 bareJson.set("webhookLatency", WebhookLatencies.json(json, bareStats.webhookLatency()));
                 log.printf("  endToEnd: bare dialer: %.2f invocations per call, %d invalid answers, %d webhook "
                                 + "failures, %d Create errors, %d unauthorized; its answers seen by its emulator: %s%n",
