@@ -198,7 +198,11 @@ public final class Bench {
                 mem.path("outOfMemory").asBoolean() ? "OutOfMemoryError after " + mem.path("rows").asLong() + " of "
                         + mem.path("rowsInList").asLong() + " rows" : "");
         JsonNode e = r.path("endToEnd");
-        row(out, line, "endToEnd", "completed calls/s (time scale ~0)", e, "completedPerSecond", "ratio >= 0.5");
+        row(out, line, "endToEnd", "completed calls/s vs bare dialer", e, "completedPerSecond", "ratio >= 0.5");
+        sub(out, line, "", "  CPU us per call (dialer / bare)", fmt(e, "cpuMicrosPerCall", "%,.0f"),
+                fmt(e, "bareCpuMicrosPerCall", "%,.0f"), "CPU ratio " + fmt(e, "cpuRatio", "%.2f"));
+        sub(out, line, "", "  vs raw SDK Creates/s (earlier)", fmt(e, "completedPerSecond", "%,.0f"),
+                fmt(e, "rawCreatesPerSecond", "%,.0f"), "ratioToRawCreates " + fmt(e, "ratioToRawCreates", "%.2f"));
         JsonNode wl = e.path("webhookLatency");
         sub(out, line, "", "  webhook p99.9 ms (emulator's view)", fmt(wl, "p999Ms", "%.2f"), "", "p99.9 < 1 s");
         sub(out, line, "", "  answered after 1 s / after 5 s", fmt(wl, "over1s", "%.0f") + " / "

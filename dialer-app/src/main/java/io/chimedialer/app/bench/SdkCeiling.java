@@ -87,6 +87,16 @@ final class SdkCeiling implements AutoCloseable {
     }
 
     /**
+     * A client set like the raw loop's ({@code ChimeClients} with the default settings, SDK retries off) for an
+     * emulator at {@code url}: the end-to-end measurement's bare dialer uses it against its in-process emulator.
+     */
+    static ChimeClients rawClients(URI url) {
+        RegionConfig region = new RegionConfig(OriginationsBench.REGION, OriginationsBench.SMA, 1_000_000, 1, 256,
+                1_000_000, OriginationsBench.FROM, url);
+        return ChimeClients.create(List.of(region), OriginationsBench.CREDENTIALS, ChimeClientSettings.ofDefaults());
+    }
+
+    /**
      * JIT of the client and of the emulator before anything is measured: one-second slices of the raw loop until it
      * made {@link #WARM_UP_CREATES} and both processes are steady (this JVM compiled for less than
      * {@link #QUIET_COMPILE_SHARE} of the slice, and the CPU time per Create of this process and of the emulator

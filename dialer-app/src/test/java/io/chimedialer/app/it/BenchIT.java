@@ -66,6 +66,22 @@ class BenchIT {
         assertNumber(json, "endToEnd", "completedPerSecond");
         assertThat(json.get("endToEnd").get("calls").asLong()).isPositive();
         assertThat(json.get("endToEnd").get("webhookFailures").asLong()).isZero();
+        // The ceiling is the bare dialer: it completed calls of the same flow, every answer valid and signed calls
+        // verified; the earlier ratio to raw SDK Creates is kept beside it.
+        JsonNode bare = json.get("endToEnd").get("bare");
+        assertThat(bare.get("calls").asLong()).as("bare dialer calls").isPositive();
+        assertThat(bare.get("invalidResponses").asLong()).isZero();
+        assertThat(bare.get("unauthorized").asLong()).isZero();
+        assertThat(bare.get("badRequests").asLong()).isZero();
+        assertThat(bare.get("invocationsPerCall").asDouble()).isEqualTo(5.0);
+        assertThat(json.get("endToEnd").get("ceiling").asDouble()).isEqualTo(bare.get("completedPerSecond").asDouble());
+        assertNumber(json, "endToEnd", "ratioToRawCreates");
+        assertNumber(json, "endToEnd", "rawCreatesPerSecond");
+        assertNumber(json, "endToEnd", "cpuRatio");
+        assertNumber(json, "endToEnd", "bareCpuMicrosPerCall");
+        for (JsonNode round : json.get("endToEnd").get("rounds")) {
+            assertThat(round.get("bareCalls").asLong()).as("bare calls in each round").isPositive();
+        }
         assertThat(json.get("machine").get("nproc").asInt()).isPositive();
         // The ratios with a ceiling come from interleaved rounds: every round kept, the median within the spread.
         for (String name : new String[] {"originations", "webhook", "endToEnd"}) {
