@@ -127,7 +127,11 @@ public final class AdmissionHold {
         if (this == NEVER) {
             return Mono.empty();
         }
-        return Mono.defer(() -> open() ? Mono.<Void>empty() : Mono.delay(POLL, scheduler).then(whenOpen()));
+        // A loop, not a chain: each look re-subscribes the same Mono (repeatWhenEmpty), so a hold of minutes (100
+        // looks a second) does not nest one operator per look, whose completion would overflow the stack.
+        return Mono.defer(() -> open() ? Mono.just(Boolean.TRUE) : Mono.<Boolean>empty())
+                .repeatWhenEmpty(looks -> looks.concatMap(look -> Mono.delay(POLL, scheduler)))
+                .then();
     }
 
     /** Whether admission may go on now; looks at the lag (and may start or end a hold, cut or grow the limit). */

@@ -39,6 +39,23 @@ class AdmissionHoldTest {
     }
 
     @Test
+    void heldForTenMinutes_thenReleased_admitsWithoutOverflowingTheStack() {
+        // 60,000 looks (one per POLL): a chain of one operator per look overflowed the stack when it completed.
+        lag.set(THRESHOLD.toNanos() + 1);
+        AtomicBoolean done = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        hold.whenOpen().subscribe(null, error::set, () -> done.set(true));
+        vts.advanceTimeBy(Duration.ofMinutes(10));
+        assertThat(done).isFalse();
+
+        lag.set(0);
+        vts.advanceTimeBy(AdmissionHold.POLL);
+
+        assertThat(error.get()).isNull();
+        assertThat(done).isTrue();
+    }
+
+    @Test
     void lagOverTheThreshold_holds_releasesOnlyOnceBackUnderHalfOfIt() {
         lag.set(THRESHOLD.toNanos() + 1);
         AtomicBoolean done = admitted();
