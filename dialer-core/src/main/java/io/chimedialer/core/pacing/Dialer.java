@@ -300,7 +300,11 @@ public final class Dialer {
             }
             if (!health.mayProbe()) {
                 // The Region has not accepted a Create yet: one goes first, the others wait for its outcome.
-                return Mono.delay(PROBE_WAIT, scheduler).then(place(ticket, suppressed, held, round));
+                // A loop that looks without claiming (only place claims), then one new place: nesting grows by one
+                // per probe this attempt waited for, not by one per look (a probe of minutes overflowed the stack).
+                return Mono.defer(() -> health.probeFree() ? Mono.just(Boolean.TRUE) : Mono.<Boolean>empty())
+                        .repeatWhenEmpty(looks -> looks.concatMap(look -> Mono.delay(PROBE_WAIT, scheduler)))
+                        .then(Mono.defer(() -> place(ticket, suppressed, held, round)));
             }
             return create.create(ticket.attempt, ticket.region, campaign.rate(), ticket.request.arguments(), held)
                     .map(outcome -> health.judge(outcome, Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS))))

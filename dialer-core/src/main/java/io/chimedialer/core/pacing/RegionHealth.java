@@ -88,6 +88,14 @@ public final class RegionHealth {
         return proven.get() || probing.compareAndSet(false, true);
     }
 
+    /**
+     * Whether {@link #mayProbe()} could succeed now (proven, or no probe out), without claiming the probe: what a
+     * caller waiting for the probe's outcome looks at.
+     */
+    public boolean probeFree() {
+        return proven.get() || !probing.get();
+    }
+
     /** Whether the Region has accepted a Create since it was created or restored. */
     public boolean proven() {
         return proven.get();

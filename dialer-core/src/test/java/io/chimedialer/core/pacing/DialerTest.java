@@ -69,27 +69,8 @@ class DialerTest {
     void dial_slowCreatesAtAHighRate_neverMoreCreatesInFlightThanTheSetting() {
         // Each Create takes 1 s; the rate (1,000/s) and the cap (10,000) would let hundreds go at once, more than
         // an SDK client's connection pool carries (beyond it, requests are refused at once as NotSent).
-        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
-        AtomicInteger inFlight = new AtomicInteger();
-        AtomicInteger maxInFlight = new AtomicInteger();
-        Originator slow = new Originator() {
-            @Override
-            public Mono<CreateOutcome> create(Attempt attempt, io.chimedialer.core.chime.RegionConfig region,
-                                              Map<String, String> arguments) {
-                return Mono.defer(() -> {
-                    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-                    // Answered: no longer in flight (before the answer reaches the Dialer, which may send the next).
-                    return Mono.delay(SECOND, vts).doOnNext(t -> inFlight.decrementAndGet())
-                            .then(fake.create(attempt, region, arguments));
-                });
-            }
-
-            @Override
-            public Mono<io.chimedialer.core.chime.UpdateOutcome> hangUp(io.chimedialer.core.chime.RegionConfig region,
-                                                                       String transactionId) {
-                return fake.hangUp(region, transactionId);
-            }
-        };
+        SlowOriginator slow = SlowOriginator.each(vts, SECOND);
+        FakeOriginator fake = slow.fake;
         RegionPacing r = region("r", 1000, 1000, 10_000, Fixtures.pacing());
         Dialer dialer = new Dialer("camp-1", new RegionRouter(Map.of(r, 1), SECOND, vts),
                 new ResilientCreate(slow, RetrySettings.ofDefaults(), vts),
@@ -101,7 +82,7 @@ class DialerTest {
         run.dispose();
 
         assertThat(fake.creates).hasSize(200);
-        assertThat(maxInFlight.get()).isEqualTo(8);
+        assertThat(slow.maxInFlight.get()).isEqualTo(8);
     }
 
     @Test
@@ -624,26 +605,8 @@ class DialerTest {
         // admission waits for those 500 to be sent, not for the rate. The rate gate's wait is then one permit's
         // interval (100 us): without a floor, admission set a timer (a wake-up of a dialer thread) 10,000 times a
         // second while nothing was sent.
-        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
-        AtomicInteger inFlight = new AtomicInteger();
-        AtomicInteger maxInFlight = new AtomicInteger();
-        Originator slow = new Originator() {
-            @Override
-            public Mono<CreateOutcome> create(Attempt attempt, io.chimedialer.core.chime.RegionConfig region,
-                                              Map<String, String> arguments) {
-                return Mono.defer(() -> {
-                    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-                    return Mono.delay(SECOND, vts).doOnNext(t -> inFlight.decrementAndGet())
-                            .then(fake.create(attempt, region, arguments));
-                });
-            }
-
-            @Override
-            public Mono<io.chimedialer.core.chime.UpdateOutcome> hangUp(io.chimedialer.core.chime.RegionConfig region,
-                                                                       String transactionId) {
-                return fake.hangUp(region, transactionId);
-            }
-        };
+        SlowOriginator slow = SlowOriginator.each(vts, SECOND);
+        FakeOriginator fake = slow.fake;
         AtomicLong timers = new AtomicLong();
         reactor.core.scheduler.Scheduler counting = new reactor.core.scheduler.Scheduler() {
             @Override
@@ -678,12 +641,34 @@ class DialerTest {
         run.dispose();
 
         // The Creates went as before: the Region's first one alone (its probe), then 8 at a time, 1 s each.
-        assertThat(maxInFlight.get()).isEqualTo(8);
+        assertThat(slow.maxInFlight.get()).isEqualTo(8);
         assertThat(fake.creates).hasSize(1 + 3 * 8 + 1);
         // One look at the rate per MIN_RATE_RECHECK at most (5,000 in 5 s), not one per permit interval (50,000,
         // each nesting the wait one level deeper: a stack overflow), plus the 5 ms looks of the 8 calls that waited
         // for the Region's probe in the first second (1,600).
         assertThat(timers.get()).isLessThanOrEqualTo(Duration.ofSeconds(5).dividedBy(Dialer.MIN_RATE_RECHECK)
                 + 8 * 200 + 100);
+    }
+
+    @Test
+    void dial_regionsProbeTakesMinutes_theOthersWaitForItWithoutNestingAndAreThenPlaced() {
+        // The Region's first Create (its probe) takes 3 minutes; the other admitted calls look every 5 ms whether it
+        // was judged (36,000 looks each). Each look once nested one operator deeper, and the probe's completion
+        // unwound them all: a StackOverflowError.
+        Duration probe = Duration.ofMinutes(3);
+        SlowOriginator slow = new SlowOriginator(vts, n -> n == 1 ? probe : Duration.ZERO);
+        RegionPacing r = region("r", 100, 100, 1_000, Fixtures.pacing());
+        Dialer dialer = dialer(slow, r);
+
+        var run = hangUpAfter(dialer.dial(Fixtures.contacts(50), NO_LEDGER, n -> false), SECOND).subscribe();
+        vts.advanceTimeBy(probe.minusSeconds(1));
+        // Only the probe was sent: nothing else went while it was out.
+        assertThat(slow.maxInFlight.get()).isEqualTo(1);
+        assertThat(slow.fake.creates).isEmpty();
+        vts.advanceTimeBy(Duration.ofSeconds(10));
+        run.dispose();
+
+        assertThat(slow.fake.creates).hasSize(50);
+        assertThat(count(results, CreateOutcome.Placed.class)).isEqualTo(50);
     }
 }
