@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLException;
@@ -42,6 +43,11 @@ public final class DialerHttpServer implements AutoCloseable {
     static final String BODY_TOO_LARGE = "the body is larger than the limit of " + MAX_BODY_BYTES / 1024 + " KiB ("
             + MAX_BODY_BYTES + " bytes); upload a large contact list as a text/csv body: "
             + "POST /v1/campaigns?campaign=NAME";
+
+    /** A refused body up to this size is read and dropped before the connection closes (see {@link #refuse}). */
+    static final long DRAIN_LIMIT = 64L * 1024 * 1024;
+    /** How long a refused body may take to read before the connection is closed anyway. */
+    private static final Duration DRAIN_TIME = Duration.ofSeconds(30);
 
     private static final Logger log = LoggerFactory.getLogger(DialerHttpServer.class);
     /** Control API bodies are strict: one JSON value and nothing after it ({@code {..} }{} is refused). */
@@ -220,7 +226,7 @@ public final class DialerHttpServer implements AutoCloseable {
     private org.reactivestreams.Publisher<Void> invocation(HttpServerRequest req, HttpServerResponse res) {
         String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null && parseLong(length) > MAX_BODY_BYTES) {
-            return json(res.keepAlive(false), 413, error(BODY_TOO_LARGE));
+            return refuse(req, res, parseLong(length), error(BODY_TOO_LARGE));
         }
         String timestamp = req.requestHeaders().get("X-Dialer-Timestamp");
         String signature = req.requestHeaders().get("X-Dialer-Signature");
@@ -276,7 +282,7 @@ public final class DialerHttpServer implements AutoCloseable {
         }
         String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null && parseLong(length) > MAX_BODY_BYTES) {
-            return json(res.keepAlive(false), 413, error(BODY_TOO_LARGE));
+            return refuse(req, res, parseLong(length), error(BODY_TOO_LARGE));
         }
         return Mono.defer(() -> call.apply(api))
                 .flatMap(body -> Mono.from(json(res, 200, body)))
@@ -338,7 +344,7 @@ public final class DialerHttpServer implements AutoCloseable {
         long limit = api.maxUploadBytes();
         String length = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null && parseLong(length) > limit) {
-            return json(res.keepAlive(false), 413, error(uploadTooLarge(limit)));
+            return refuse(req, res, parseLong(length), error(uploadTooLarge(limit)));
         }
         java.util.Map<String, java.util.List<String>> query =
                 new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters();
@@ -510,6 +516,27 @@ public final class DialerHttpServer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Refuses with 413 a body whose declared length is over a limit. A client that waits for {@code 100 Continue}
+     * gets the answer at once and never sends the body. Any other client is already sending it: the body is read
+     * and dropped first, then answered, and the connection closed. Closed with unread bytes, a socket sends RST,
+     * which can destroy the answer in the client's buffer before the client reads it: the client saw "connection
+     * reset" instead of the 413 that names the limit. A body over {@link #DRAIN_LIMIT}, or one that takes longer
+     * than {@link #DRAIN_TIME}, is not waited for.
+     */
+    private static org.reactivestreams.Publisher<Void> refuse(HttpServerRequest req, HttpServerResponse res,
+                                                              long declared, JsonNode message) {
+        Mono<Void> answer = Mono.defer(() -> Mono.from(json(res.keepAlive(false), 413, message)));
+        if (declared > DRAIN_LIMIT || req.requestHeaders().containsValue(HttpHeaderNames.EXPECT,
+                io.netty.handler.codec.http.HttpHeaderValues.CONTINUE, true)) {
+            return answer;
+        }
+        return req.receive().then()
+                .timeout(DRAIN_TIME)
+                .onErrorResume(e -> Mono.empty())
+                .then(answer);
     }
 
     private static org.reactivestreams.Publisher<Void> json(HttpServerResponse res, int status, JsonNode body) {

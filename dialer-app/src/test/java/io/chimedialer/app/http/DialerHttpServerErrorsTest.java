@@ -132,6 +132,26 @@ class DialerHttpServerErrorsTest {
     }
 
     @Test
+    void webhookBody_declaredOverTheLimit_bodyReadBeforeTheAnswer_noResetDestroysIt() throws Exception {
+        // A client that sends its whole (too large) body before reading: 4 MiB is more than the sockets' buffers hold, so
+        // a server that answered and closed without reading the body reset the connection, and the client lost the
+        // answer (a failed write or "connection reset" instead of the 413).
+        byte[] body = new byte[4 * 1024 * 1024];
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            var out = socket.getOutputStream();
+            out.write(("POST /v1/sma/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 413 ");
+            assertThat(answer).contains("the body is larger than the limit of 256 KiB (262144 bytes)");
+        }
+    }
+
+    @Test
     void controlApi_unexpectedFailureWithoutMessage_500WithASentence() throws Exception {
         listFailure = new IllegalStateException();
 
