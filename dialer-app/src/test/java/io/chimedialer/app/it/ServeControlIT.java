@@ -611,6 +611,12 @@ class ServeControlIT {
         if (body != null) {
             request.header("Content-Type", "application/json");
         }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (java.net.http.HttpTimeoutException e) {
+            // The server runs in this JVM: what its threads were doing says why it did not answer.
+            System.out.println(method + " " + path + " timed out; " + io.chimedialer.testkit.ThreadDump.all());
+            throw e;
+        }
     }
 }
