@@ -15,6 +15,8 @@ final class WebhookSignature {
 
     static final String TIMESTAMP_HEADER = "X-Dialer-Timestamp";
     static final String SIGNATURE_HEADER = "X-Dialer-Signature";
+    /** When the bridge signed the request, epoch milliseconds (not signed; the dialer believes it within the signed second). */
+    static final String SENT_AT_HEADER = "X-Dialer-Sent-At";
 
     private final SecretKeySpec key;
 

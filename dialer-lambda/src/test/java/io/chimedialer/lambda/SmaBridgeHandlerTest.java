@@ -110,6 +110,7 @@ class SmaBridgeHandlerTest {
         assertThat(request.body()).isEqualTo(event);
         assertThat(request.header("Content-Type")).isEqualTo("application/json");
         assertThat(request.header("X-Dialer-Timestamp")).isEqualTo(Long.toString(NOW));
+        assertThat(request.header("X-Dialer-Sent-At")).isEqualTo(Long.toString(NOW * 1000));
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         byte[] signed = (NOW + "." + new String(event, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);

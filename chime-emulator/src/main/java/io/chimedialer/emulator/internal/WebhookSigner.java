@@ -14,6 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookSigner {
     public static final String TIMESTAMP_HEADER = "X-Dialer-Timestamp";
     public static final String SIGNATURE_HEADER = "X-Dialer-Signature";
+    /** When the request was sent, epoch milliseconds (not signed; the dialer believes it within the signed second). */
+    public static final String SENT_AT_HEADER = "X-Dialer-Sent-At";
 
     private WebhookSigner() {
     }

@@ -24,6 +24,7 @@ class HttpWebhookEndpointTest {
     private static final String SECRET = "shh";
     private final AtomicReference<String> timestamp = new AtomicReference<>();
     private final AtomicReference<String> signature = new AtomicReference<>();
+    private final AtomicReference<String> sentAt = new AtomicReference<>();
     private final AtomicReference<String> contentType = new AtomicReference<>();
     private final AtomicReference<String> body = new AtomicReference<>();
     private LoopResources loops;
@@ -37,6 +38,7 @@ class HttpWebhookEndpointTest {
                 .route(r -> r.post("/ok", (req, res) -> req.receive().aggregate().asString().flatMap(b -> {
                             timestamp.set(req.requestHeaders().get("X-Dialer-Timestamp"));
                             signature.set(req.requestHeaders().get("X-Dialer-Signature"));
+                            sentAt.set(req.requestHeaders().get("X-Dialer-Sent-At"));
                             contentType.set(req.requestHeaders().get("Content-Type"));
                             body.set(b);
                             return res.sendString(Mono.just("{\"SchemaVersion\":\"1.0\"}")).then();
@@ -72,6 +74,8 @@ class HttpWebhookEndpointTest {
         assertThat(contentType.get()).isEqualTo("application/json");
         long ts = Long.parseLong(timestamp.get());
         assertThat(Math.abs(ts - Instant.now().getEpochSecond())).isLessThan(300);
+        // The send time in milliseconds, within the signed second.
+        assertThat(Long.parseLong(sentAt.get()) / 1000).isEqualTo(ts);
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         String expected = "v1=" + HexFormat.of().formatHex(mac.doFinal((ts + "." + "{\"Sequence\":1}").getBytes(StandardCharsets.UTF_8)));

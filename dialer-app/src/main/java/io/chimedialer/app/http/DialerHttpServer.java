@@ -230,8 +230,9 @@ public final class DialerHttpServer implements AutoCloseable {
         }
         String timestamp = req.requestHeaders().get("X-Dialer-Timestamp");
         String signature = req.requestHeaders().get("X-Dialer-Signature");
+        String sentAt = req.requestHeaders().get(WebhookEndpoint.SENT_AT_HEADER);
         return readLimited(req)
-                .flatMap(body -> settings.webhook().handle(timestamp, signature, body))
+                .flatMap(body -> settings.webhook().handle(timestamp, signature, sentAt, body))
                 .onErrorResume(BodyTooLarge.class, e -> Mono.just(new WebhookEndpoint.Reply(413,
                         bytes(error(BODY_TOO_LARGE)))))
                 .onErrorResume(e -> {

@@ -19,6 +19,18 @@ public interface WebhookEndpoint {
      */
     Mono<Reply> handle(String timestamp, String signature, byte[] body);
 
+    /** The header in which a sender may say when it sent the request, in epoch milliseconds (not signed). */
+    String SENT_AT_HEADER = "X-Dialer-Sent-At";
+
+    /**
+     * Handles one invocation whose sender said when it sent it; by default the send time is not used.
+     *
+     * @param sentAt the {@link #SENT_AT_HEADER} header, or {@code null}
+     */
+    default Mono<Reply> handle(String timestamp, String signature, String sentAt, byte[] body) {
+        return handle(timestamp, signature, body);
+    }
+
     /**
      * An HTTP reply.
      *

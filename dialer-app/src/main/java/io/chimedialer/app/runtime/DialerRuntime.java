@@ -489,14 +489,24 @@ public final class DialerRuntime implements AutoCloseable {
     private WebhookEndpoint webhookEndpoint() {
         // Deliveries from Chime (or the bridge) count in the webhook's lag from receipt to answer; the spill
         // queue's do not (nobody waits for their answer).
-        return (timestamp, signature, body) -> Mono.defer(() -> {
-            long token = webhookLag.begin(WebhookLag.timestamp(timestamp));
-            boolean[] authenticated = new boolean[1];
-            return webhook.handle(timestamp, signature, body)
-                    .doOnNext(reply -> authenticated[0] = reply.status() == 200)
-                    .map(reply -> new WebhookEndpoint.Reply(reply.status(), reply.body()))
-                    .doFinally(signal -> webhookLag.end(token, authenticated[0]));
-        });
+        return new WebhookEndpoint() {
+            @Override
+            public Mono<Reply> handle(String timestamp, String signature, byte[] body) {
+                return handle(timestamp, signature, null, body);
+            }
+
+            @Override
+            public Mono<Reply> handle(String timestamp, String signature, String sentAt, byte[] body) {
+                return Mono.defer(() -> {
+                    long token = webhookLag.begin(WebhookLag.timestamp(timestamp), WebhookLag.sentAt(sentAt));
+                    boolean[] authenticated = new boolean[1];
+                    return webhook.handle(timestamp, signature, body)
+                            .doOnNext(reply -> authenticated[0] = reply.status() == 200)
+                            .map(reply -> new Reply(reply.status(), reply.body()))
+                            .doFinally(signal -> webhookLag.end(token, authenticated[0]));
+                });
+            }
+        };
     }
 
     private static void ensureParentDir(String jdbcUrl) {

@@ -52,8 +52,12 @@ final class Gate implements AutoCloseable {
                             forwarded.incrementAndGet();
                             String ts = req.requestHeaders().get("X-Dialer-Timestamp");
                             String sig = req.requestHeaders().get("X-Dialer-Signature");
+                            String sentAt = req.requestHeaders().get("X-Dialer-Sent-At");
                             return client.headers(h -> {
                                         h.set("Content-Type", "application/json");
+                                        if (sentAt != null) {
+                                            h.set("X-Dialer-Sent-At", sentAt);
+                                        }
                                         if (ts != null) {
                                             h.set("X-Dialer-Timestamp", ts);
                                         }

@@ -11,14 +11,16 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>the age of the oldest delivery received and not yet answered (its time in this process: a HANGUP waiting
  *       for its outcome's commit, a starved event loop);</li>
- *   <li>the largest answer latency of the last {@link #WINDOW} as the sender saw it, from its signature's timestamp
- *       ({@code X-Dialer-Timestamp}, whole seconds, stamped when the sender signed the request: the emulator, the
- *       Lambda bridge) to the answer. A timestamp of whole seconds only bounds the send time from below, so each
- *       delivery counts {@code answer - (timestamp + 1 s)}, never more than it waited; over many deliveries the
- *       largest of these approaches the largest wait. This is what sees the queue before the request reaches this
- *       process (the sender's connection pool, sockets), which the first cannot. It counts only deliveries whose
- *       signature was good (a forged old timestamp does not hold admission), and assumes the sender's clock is
- *       synchronised with this one (NTP): a clock ahead of the sender's by d adds d.</li>
+ *   <li>the largest answer latency of the last {@link #WINDOW} as the sender saw it, from the time it sent the
+ *       request (the emulator, the Lambda bridge) to the answer. The send time is the {@code X-Dialer-Sent-At}
+ *       header (epoch milliseconds) when the sender gave one within the second of its signature's timestamp
+ *       ({@code X-Dialer-Timestamp}, whole seconds, signed, so an altered {@code Sent-At} moves a delivery's count
+ *       by less than 1 s); without it, a timestamp of whole seconds only bounds the send time from below, so the
+ *       delivery counts {@code answer - (timestamp + 1 s)}, never more than it waited, and a wait under 1 s is not
+ *       seen at all. This is what sees the queue before the request reaches this process (the sender's connection
+ *       pool, sockets), which the first cannot. It counts only deliveries whose signature was good (a forged old
+ *       timestamp does not hold admission), and assumes the sender's clock is synchronised with this one (NTP): a
+ *       clock ahead of the sender's by d adds d.</li>
  * </ul>
  * Each delivery calls {@link #begin(long)} when it is received and {@link #end(long, boolean)} once it is answered
  * (or failed, or its connection went away). With nothing in flight and no answer in the last two windows the lag is
@@ -84,15 +86,38 @@ public final class WebhookLag {
         }
     }
 
+    /** The send-time header ({@code X-Dialer-Sent-At}) as epoch milliseconds, or {@link #NO_TIMESTAMP}. */
+    public static long sentAt(String header) {
+        return timestamp(header);
+    }
+
     /**
      * A delivery was received; returns the token to {@link #end(long, boolean)} it with.
      *
      * @param sentEpochSeconds its signature's timestamp (when the sender signed it), or {@link #NO_TIMESTAMP}
      */
     public long begin(long sentEpochSeconds) {
+        return begin(sentEpochSeconds, NO_TIMESTAMP);
+    }
+
+    /**
+     * A delivery was received; returns the token to {@link #end(long, boolean)} it with.
+     *
+     * @param sentEpochSeconds its signature's timestamp (when the sender signed it), or {@link #NO_TIMESTAMP}
+     * @param sentEpochMillis  when the sender sent it ({@link #sentAt(String)}), or {@link #NO_TIMESTAMP}; used only
+     *                         within the second of {@code sentEpochSeconds}
+     */
+    public long begin(long sentEpochSeconds, long sentEpochMillis) {
         long start = nanoTime.getAsLong();
-        long sent = sentEpochSeconds == NO_TIMESTAMP || sentEpochSeconds > Long.MAX_VALUE / 1000 - 1
-                || sentEpochSeconds < 0 ? NO_TIMESTAMP : (sentEpochSeconds + 1) * 1000;
+        long sent;
+        if (sentEpochSeconds == NO_TIMESTAMP || sentEpochSeconds > Long.MAX_VALUE / 1000 - 1
+                || sentEpochSeconds < 0) {
+            sent = NO_TIMESTAMP;
+        } else if (sentEpochMillis != NO_TIMESTAMP && Math.floorDiv(sentEpochMillis, 1000) == sentEpochSeconds) {
+            sent = sentEpochMillis;
+        } else {
+            sent = (sentEpochSeconds + 1) * 1000;
+        }
         long token = tokens.incrementAndGet();
         inFlight.put(token, new Delivery(start, sent));
         return token;

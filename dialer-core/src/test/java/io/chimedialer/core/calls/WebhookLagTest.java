@@ -94,4 +94,23 @@ class WebhookLagTest {
         assertThat(WebhookLag.timestamp(null)).isEqualTo(NONE);
         assertThat(WebhookLag.timestamp(" 1765033690 ")).isEqualTo(1_765_033_690L);
     }
+
+    @Test
+    void sentAtWithinTheSignedSecond_countsTheExactWait_otherwiseTheSecondsBound() {
+        // Sent at 1,000,000.100 (signed second 1,000,000), received at .250, answered 10 ms later: 160 ms. The
+        // timestamp alone would see nothing (its bound, 1,000,001.000, is after the answer).
+        long exact = lag.begin(1_000_000, 1_000_000_100L);
+        advance(10);
+        lag.end(exact, true);
+        assertThat(lag.lagNanos()).isEqualTo(160 * MS);
+
+        advance(2 * WebhookLag.WINDOW.toMillis());
+        // A Sent-At outside the signed second (altered, or a sender's bug) is not believed: the bound counts.
+        long outside = lag.begin(999_998, 999_000_000L);
+        lag.end(outside, true);
+        // Answered at 1,000,001.260, counted from 999,999.000.
+        assertThat(lag.lagNanos()).isEqualTo(2_260 * MS);
+        assertThat(WebhookLag.sentAt("1000000100")).isEqualTo(1_000_000_100L);
+        assertThat(WebhookLag.sentAt(null)).isEqualTo(NONE);
+    }
 }
