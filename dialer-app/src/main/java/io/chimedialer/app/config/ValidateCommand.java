@@ -76,8 +76,6 @@ public final class ValidateCommand implements Callable<Integer> {
         if (!skipConfig) {
             try {
                 loaded = ConfigLoader.load(config, env);
-                out.println(config + ": OK (" + loaded.regions().size() + " Regions, " + loaded.campaigns().size()
-                        + " campaigns: " + String.join(", ", loaded.campaigns().keySet()) + ")");
             } catch (ConfigException e) {
                 for (ConfigProblem p : e.problems()) {
                     err.println(p);
@@ -86,12 +84,19 @@ public final class ValidateCommand implements Callable<Integer> {
             }
         }
         if (loaded != null) {
-            // What a run or serve would find when it opens the ledger; nothing is created or changed here.
+            // What a run or serve would find when it opens the ledger; nothing is created or changed here. Checked
+            // before the file is called OK, so that "OK" is never followed by a problem of the same file.
+            boolean ledgerOk = true;
             try {
                 JdbcLedger.checkWritable(loaded.ledger().jdbcUrl());
             } catch (LedgerException e) {
                 err.println(config + ": ledger.url: " + e.getMessage());
                 errors++;
+                ledgerOk = false;
+            }
+            if (ledgerOk) {
+                out.println(config + ": OK (" + loaded.regions().size() + " Regions, " + loaded.campaigns().size()
+                        + " campaigns: " + String.join(", ", loaded.campaigns().keySet()) + ")");
             }
         }
 

@@ -178,6 +178,8 @@ class ValidateCommandTest {
         assertThat(err.toString()).contains(config + ": ledger.url: Ledger database " + garbage
                 + ": not an SQLite database");
         assertThat(Files.readString(garbage, StandardCharsets.UTF_8)).isEqualTo("not a database\n".repeat(10));
+        // The file is not called OK before (or after) its ledger's problem.
+        assertThat(out.toString()).doesNotContain(": OK");
     }
 
     @Test
