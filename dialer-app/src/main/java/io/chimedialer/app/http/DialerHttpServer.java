@@ -520,24 +520,26 @@ public final class DialerHttpServer implements AutoCloseable {
     }
 
     /**
-     * Refuses with 413 a body whose declared length is over a limit. A client that waits for {@code 100 Continue}
-     * gets the answer at once and never sends the body. Any other client is already sending it: the body is read
-     * and dropped first, then answered, and the connection closed. Closed with unread bytes, a socket sends RST,
-     * which can destroy the answer in the client's buffer before the client reads it: the client saw "connection
-     * reset" instead of the 413 that names the limit. A body over {@link #DRAIN_LIMIT}, or one that takes longer
-     * than {@link #DRAIN_TIME}, is not waited for.
+     * Refuses with 413 a body whose declared length is over a limit: the answer goes at once, then the body is read
+     * and dropped, and the connection serves the next request. Closed with the body unread, a socket sends RST, and
+     * the RST can destroy the answer in the client's buffer before the client reads it: the client saw "connection
+     * reset" instead of the 413 that names the limit. A client that waits for {@code 100 Continue} never sends the body,
+     * and a body over {@link #DRAIN_LIMIT} is not read: both are answered and closed at once. A body that does not
+     * arrive within {@link #DRAIN_TIME} is not waited for.
      */
     private static org.reactivestreams.Publisher<Void> refuse(HttpServerRequest req, HttpServerResponse res,
                                                               long declared, JsonNode message) {
-        Mono<Void> answer = Mono.defer(() -> Mono.from(json(res.keepAlive(false), 413, message)));
         if (declared > DRAIN_LIMIT || req.requestHeaders().containsValue(HttpHeaderNames.EXPECT,
                 io.netty.handler.codec.http.HttpHeaderValues.CONTINUE, true)) {
-            return answer;
+            return json(res.keepAlive(false), 413, message);
         }
-        return req.receive().then()
-                .timeout(DRAIN_TIME)
-                .onErrorResume(e -> Mono.empty())
-                .then(answer);
+        // Answered on a connection that stays open: with keepAlive(false), or a "Connection: close" header, the
+        // server closes it as soon as the answer is written, the body unread. Once the body is read the connection
+        // is clean and serves the next request; one whose body does not come in time is closed.
+        return Mono.from(json(res, 413, message))
+                .then(req.receive().then().timeout(DRAIN_TIME))
+                .onErrorResume(e -> Mono.fromRunnable(
+                        () -> res.withConnection(connection -> connection.channel().close())));
     }
 
     private static org.reactivestreams.Publisher<Void> json(HttpServerResponse res, int status, JsonNode body) {
