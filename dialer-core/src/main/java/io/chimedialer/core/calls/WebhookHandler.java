@@ -420,9 +420,14 @@ public final class WebhookHandler {
                 } else {
                     Integer sip = inv.actionData() == null ? null : inv.actionData().sipResponseCode();
                     // Without a SIP code: rang -> NO_ANSWER, never rang -> FAILED; not knowable when the call's
-                    // start went to a previous process and no RINGING came here -> UNKNOWN.
+                    // start went to a previous process and no RINGING came here -> UNKNOWN. A normal clearing (0)
+                    // of a call from before this process (resumed, or restored by an invocation) that this process
+                    // did not see answered: its CALL_ANSWERED went to the previous process, or waits in the spill
+                    // queue behind this live HANGUP -> ANSWERED (Chime clears an unanswered call with 480, 486, ...).
+                    boolean fromBefore = call.restored || call.takenOver;
                     Disposition disposition = call.answeredAt != null ? Disposition.ANSWERED
                             : sip == null && !call.rang && !call.sawStart ? Disposition.UNKNOWN
+                            : sip != null && sip == 0 && fromBefore && !cancelled ? Disposition.ANSWERED
                             : Disposition.ofUnansweredHangup(sip, call.rang);
                     CallResult result = call.end(disposition, sip, registry.now());
                     if (result != null) {

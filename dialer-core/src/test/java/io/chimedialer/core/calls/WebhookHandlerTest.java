@@ -784,6 +784,29 @@ class WebhookHandlerTest {
     }
 
     @Test
+    void hangupNormalClearing_ofACallFromBeforeThisProcess_notSeenAnswered_isAnswered_ofOneSeenWholeItIsNot() {
+        // After a restart, a call's CALL_ANSWERED went to the previous process or waits in the spill queue behind
+        // the live HANGUP; the HANGUP's SipResponseCode 0 (normal clearing) says it was answered.
+        Harness restarted = new Harness(b -> b.ledgerLookup(tx -> Mono.just(tx.equals("tx-r")
+                ? Optional.of(expected("att-r")) : Optional.empty())));
+        try {
+            restarted.sendOk(Bodies.hangup(9, "tx-r", 0, Map.of()));
+            assertThat(restarted.eventsOf(CallEnded.class)).singleElement()
+                    .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.ANSWERED));
+        } finally {
+            restarted.close();
+        }
+        // A call this process saw from its start, ringing, never answered: a 0 is not taken for an answer.
+        h.expect("att-f", FlowConfig.DEFAULT);
+        h.registry.placed("att-f", "tx-f");
+        h.sendOk(Bodies.newOutbound(1, "tx-f", "att-f"));
+        h.sendOk(Bodies.invocation("RINGING", 2, "tx-f", null));
+        h.sendOk(Bodies.hangup(3, "tx-f", 0, Map.of()));
+        assertThat(h.eventsOf(CallEnded.class)).singleElement()
+                .satisfies(e -> assertThat(e.result().disposition()).isEqualTo(Disposition.FAILED));
+    }
+
+    @Test
     void ledgerLookup_withAttemptId_findsAnotherNodesCallByTheAttemptItsInvocationNames() {
         // Another node's call: its TransactionId is not in the ledger yet, its attempt (the intent) is.
         java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
