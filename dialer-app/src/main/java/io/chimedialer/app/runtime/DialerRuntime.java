@@ -458,7 +458,12 @@ public final class DialerRuntime implements AutoCloseable {
         closeables.push(sqs);
         WebhookSignature signature = new WebhookSignature(options.webhookSecret(), clock);
         SpillDrainer drainer = new SpillDrainer(sqs, settings, signature,
-                body -> webhook.handle(Long.toString(signature.nowSeconds()), signature.signNow(body), body),
+                body -> {
+                    // One clock reading for both headers: read twice, a second that ticked between them signed
+                    // another second than the header said, and the webhook refused the spilled event (401).
+                    long now = signature.nowSeconds();
+                    return webhook.handle(Long.toString(now), signature.sign(now, body), body);
+                },
                 this::spillStatus, metrics, clock).start();
         closeables.push(drainer);
         return drainer;
