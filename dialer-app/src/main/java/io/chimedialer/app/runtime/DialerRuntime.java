@@ -459,10 +459,10 @@ public final class DialerRuntime implements AutoCloseable {
         WebhookSignature signature = new WebhookSignature(options.webhookSecret(), clock);
         SpillDrainer drainer = new SpillDrainer(sqs, settings, signature,
                 body -> {
-                    // One clock reading for both headers: read twice, a second that ticked between them signed
+                    // Both headers from one clock reading: a second that ticked between two readings signed
                     // another second than the header said, and the webhook refused the spilled event (401).
-                    long now = signature.nowSeconds();
-                    return webhook.handle(Long.toString(now), signature.sign(now, body), body);
+                    WebhookSignature.Signed signed = signature.signNow(body);
+                    return webhook.handle(signed.timestamp(), signed.signature(), body);
                 },
                 this::spillStatus, metrics, clock).start();
         closeables.push(drainer);

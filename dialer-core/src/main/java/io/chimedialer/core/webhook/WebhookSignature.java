@@ -51,9 +51,22 @@ public final class WebhookSignature {
         return PREFIX + HexFormat.of().formatHex(mac(Long.toString(unixSeconds), body));
     }
 
-    /** The signature header value for the clock's current second and this body. */
-    public String signNow(byte[] body) {
-        return sign(nowSeconds(), body);
+    /**
+     * Both headers for this body, signed now: the timestamp and the signature of that same second (one clock
+     * reading; reading the clock again for the header could name the next second, and the receiver would refuse).
+     */
+    public Signed signNow(byte[] body) {
+        long now = nowSeconds();
+        return new Signed(Long.toString(now), sign(now, body));
+    }
+
+    /**
+     * The two header values of a signed request.
+     *
+     * @param timestamp the {@link #TIMESTAMP_HEADER} value (unix seconds)
+     * @param signature the {@link #SIGNATURE_HEADER} value ({@code v1=<hex>})
+     */
+    public record Signed(String timestamp, String signature) {
     }
 
     /** The clock's current unix second (the value to send in {@link #TIMESTAMP_HEADER}). */

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chimedialer.testkit.ManualClock;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -26,7 +29,38 @@ class WebhookSignatureTest {
                 mac.doFinal("1700000000.{\"a\":1}".getBytes(StandardCharsets.UTF_8)));
 
         assertThat(signature.sign(1_700_000_000L, body)).isEqualTo(expected);
-        assertThat(signature.signNow(body)).isEqualTo(expected);
+        assertThat(signature.signNow(body)).isEqualTo(new WebhookSignature.Signed("1700000000", expected));
+    }
+
+    @Test
+    void signNow_clockTicksOnEveryReading_headersNameTheSecondThatWasSigned() {
+        // A clock that moves one second each time it is read: a second reading for the timestamp header would
+        // name another second than the signature's, and verify would refuse the pair (the spill drainer's 401).
+        Clock ticking = new Clock() {
+            private long seconds = 1_700_000_000L;
+
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public synchronized Instant instant() {
+                return Instant.ofEpochSecond(seconds++);
+            }
+        };
+        WebhookSignature signer = new WebhookSignature("s3cret", ticking);
+
+        WebhookSignature.Signed signed = signer.signNow(body);
+
+        assertThat(signed.timestamp()).isEqualTo("1700000000");
+        assertThat(signed.signature()).isEqualTo(signer.sign(1_700_000_000L, body));
+        assertThat(signer.verify(signed.timestamp(), signed.signature(), body)).isTrue();
     }
 
     @Test
