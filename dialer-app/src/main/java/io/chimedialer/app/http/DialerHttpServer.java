@@ -44,7 +44,7 @@ public final class DialerHttpServer implements AutoCloseable {
             + MAX_BODY_BYTES + " bytes); upload a large contact list as a text/csv body: "
             + "POST /v1/campaigns?campaign=NAME";
 
-    /** A refused body up to this size is read and dropped before the connection closes (see {@link #refuse}). */
+    /** A refused body up to this size is read and dropped after the 413 (see {@link #refuse}). */
     static final long DRAIN_LIMIT = 64L * 1024 * 1024;
     /** How long a refused body may take to read before the connection is closed anyway. */
     private static final Duration DRAIN_TIME = Duration.ofSeconds(30);
