@@ -43,8 +43,12 @@ final class OriginationsBench {
 
     /** How far above the round's raw ceiling the pipeline's rate is configured (so that pacing never binds). */
     static final double RATE_FACTOR = 3;
-    /** Uncounted pipeline rounds at most, before the counted ones (fewer once the pipeline's CPU per Create is steady). */
-    static final int WARM_ROUNDS_MAX = 4;
+    /**
+     * Uncounted pipeline rounds at most, before the counted ones (fewer once the pipeline is steady). Four were
+     * too few: the pipeline's CPU per Create still fell from round to round (1,704, 791, 547, 330 us) and its
+     * counted rounds spent 7 to 17 us per Create in the JIT's compiler threads.
+     */
+    static final int WARM_ROUNDS_MAX = 10;
     /** Warm-up rounds are numbered from here (their ledgers and campaigns), apart from the counted rounds. */
     private static final int WARM_ROUND_BASE = 1000;
     /** The pipeline's rate is never configured below this, calls per second. */
@@ -60,9 +64,12 @@ final class OriginationsBench {
         Path csv = work.resolve("originations.csv");
         Synthetic.write(csv, s.originationContacts(), false, null);
         // The pipeline's own JIT (the SDK's code is warm from the raw loop): uncounted rounds, each as long as a
-        // counted one, at the rate the warmed-up ceiling calls for, until the pipeline's CPU time per Create is
-        // steady (within 15% of the round before) or WARM_ROUNDS_MAX ran. A counted round on half-compiled pipeline
-        // code was seen to spend a fifth of its CPU in the JIT's compiler threads.
+        // counted one, at the rate the warmed-up ceiling calls for, until the pipeline is steady (its CPU time per
+        // Create within 15% of the round before, and this JVM compiling for less than the raw loop's quiet share of
+        // the round, as the ceiling's warm-up requires) or WARM_ROUNDS_MAX ran. A counted round on half-compiled
+        // pipeline code was seen to spend a fifth of its CPU in the JIT's compiler threads.
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         Duration warmWindow = s.warmup().compareTo(s.originations()) > 0 ? s.warmup() : s.originations();
         int warmRounds = 0;
         double lastCpu = -1;
@@ -70,11 +77,17 @@ final class OriginationsBench {
         while (!steady && warmRounds < WARM_ROUNDS_MAX) {
             warmRounds++;
             double[] warm = ceiling.measure(s.warmup());
+            long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
+            long wall0 = System.nanoTime();
             Pipeline w = pipeline(s, url, work, csv, WARM_ROUND_BASE + warmRounds, warm[0], warmWindow, ceiling);
-            steady = lastCpu > 0 && w.cpuMicros > 0 && Math.abs(w.cpuMicros - lastCpu) <= 0.15 * lastCpu;
+            double compileShare = jitTimed
+                    ? (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - wall0) / 1e6) : 0;
+            steady = lastCpu > 0 && w.cpuMicros > 0 && Math.abs(w.cpuMicros - lastCpu) <= 0.15 * lastCpu
+                    && compileShare < SdkCeiling.QUIET_COMPILE_SHARE;
             lastCpu = w.cpuMicros;
             log.printf("  originations: pipeline warm-up round %d: %,.0f Creates/s (rate %,.0f/s, cap %,d), CPU per "
-                    + "Create %.0f us%s%n", warmRounds, w.perSecond, w.rate, w.cap, w.cpuMicros, steady ? ", steady" : "");
+                    + "Create %.0f us, compiling %.0f%% of the round%s%n", warmRounds, w.perSecond, w.rate, w.cap,
+                    w.cpuMicros, 100 * compileShare, steady ? ", steady" : "");
         }
         Rounds rounds = new Rounds();
         long ceilingErrors = 0;
