@@ -43,12 +43,6 @@ final class OriginationsBench {
 
     /** How far above the round's raw ceiling the pipeline's rate is configured (so that pacing never binds). */
     static final double RATE_FACTOR = 3;
-    /**
-     * Uncounted pipeline rounds at most, before the counted ones (fewer once the pipeline is steady). Four were
-     * too few: the pipeline's CPU per Create still fell from round to round (1,704, 791, 547, 330 us) and its
-     * counted rounds spent 7 to 17 us per Create in the JIT's compiler threads.
-     */
-    static final int WARM_ROUNDS_MAX = 10;
     /** Warm-up rounds are numbered from here (their ledgers and campaigns), apart from the counted rounds. */
     private static final int WARM_ROUND_BASE = 1000;
     /** The pipeline's rate is never configured below this, calls per second. */
@@ -66,15 +60,15 @@ final class OriginationsBench {
         // The pipeline's own JIT (the SDK's code is warm from the raw loop): uncounted rounds, each as long as a
         // counted one, at the rate the warmed-up ceiling calls for, until the pipeline is steady (its CPU time per
         // Create within 15% of the round before, and this JVM compiling for less than the raw loop's quiet share of
-        // the round, as the ceiling's warm-up requires) or WARM_ROUNDS_MAX ran. A counted round on half-compiled
-        // pipeline code was seen to spend a fifth of its CPU in the JIT's compiler threads.
+        // the round, as the ceiling's warm-up requires) or the settings' pipelineWarmRounds ran. A counted round on
+        // half-compiled pipeline code was seen to spend a fifth of its CPU in the JIT's compiler threads.
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         Duration warmWindow = s.warmup().compareTo(s.originations()) > 0 ? s.warmup() : s.originations();
         int warmRounds = 0;
         double lastCpu = -1;
         boolean steady = false;
-        while (!steady && warmRounds < WARM_ROUNDS_MAX) {
+        while (!steady && warmRounds < s.pipelineWarmRounds()) {
             warmRounds++;
             double[] warm = ceiling.measure(s.warmup());
             long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0;
