@@ -25,6 +25,7 @@ import io.chimedialer.core.contacts.ContactSource;
 import io.chimedialer.core.contacts.CsvOptions;
 import io.chimedialer.core.contacts.DncList;
 import io.chimedialer.core.contacts.PhoneNumbers;
+import io.chimedialer.core.domain.AttemptIds;
 import io.chimedialer.core.calls.CallEvent;
 import io.chimedialer.core.calls.CallRegistry;
 import io.chimedialer.core.metrics.DialerMetrics;
@@ -36,6 +37,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,6 +75,8 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
     public static final Duration DEFAULT_HORIZON = Duration.ofDays(7);
 
     private final DialerRuntime runtime;
+    // one generator for every campaign of this process: its ids grow, so the ledger's index on them only appends
+    private final AttemptIds attemptIds = AttemptIds.timeOrdered(Clock.systemUTC());
     private final Map<String, Entry> runs = new ConcurrentHashMap<>();
     private final Map<String, Sinks.One<CampaignRun>> launches = new ConcurrentHashMap<>();
     /** The configuration of each campaign whose launch has begun here (before its list is read or it resumes). */
@@ -309,7 +313,7 @@ public final class CampaignManager implements ControlApi, AutoCloseable {
                 .maxWaiting(claims == null ? RunSetup.DEFAULT_MAX_WAITING : clusterMaxWaiting())
                 .pacing(runtime.regions(), runtime.create(), runtime.originator())
                 .calls(runtime.calls()).ledger(runtime.ledger()).metrics(runtime.metrics()).time(runtime.scheduler())
-                .attemptIds(() -> UUID.randomUUID().toString())
+                .attemptIds(attemptIds)
                 .resume(claims == null && resume).arguments(callArguments)
                 .newRun();
         ClaimingSource source = claims;

@@ -1,6 +1,7 @@
 package io.chimedialer.core.ledger;
 
 import io.chimedialer.core.domain.Attempt;
+import io.chimedialer.core.domain.AttemptIds;
 import io.chimedialer.core.domain.CallResult;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.contacts.Contact;
@@ -23,7 +24,10 @@ import reactor.core.publisher.Mono;
  * Sustained ledger write throughput, as the pipeline writes: intents in batches, then per attempt its
  * placement and its result, many attempts in flight. Not a test; run it by hand (see docs/benchmarks.md).
  *
- * <p>Arguments: {@code [url|sqlite] [attempts=100000] [inFlight=256] [intentBatch=20] [eventsPerAttempt=0]}.
+ * <p>Arguments: {@code [url|sqlite] [attempts=100000] [inFlight=256] [intentBatch=20] [eventsPerAttempt=0]
+ * [ids=time]}. {@code ids}: {@code time} gives attempt ids from {@link AttemptIds}, as the dialer does, and
+ * TransactionIds random UUIDs, as Chime does; {@code random} gives both random UUIDs (the dialer before
+ * {@link AttemptIds}); {@code ordered} gives both in insertion order, the cheapest case for the indexes on them.
  * With events, each attempt also records that many SMA invocations ({@code recordEvent}) before its result. With no URL (or
  * {@code sqlite}) it uses a fresh SQLite file in a temporary directory; with a PostgreSQL URL it works in a
  * schema of its own, dropped at the end.
@@ -38,6 +42,10 @@ public final class LedgerWriteBenchmark {
         int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 256;
         int intentBatch = args.length > 3 ? Integer.parseInt(args[3]) : 20;
         int events = args.length > 4 ? Integer.parseInt(args[4]) : 0;
+        String ids = args.length > 5 ? args[5] : "time";
+        if (!List.of("random", "time", "ordered").contains(ids)) {
+            throw new IllegalArgumentException("ids: random, time or ordered, not " + ids);
+        }
         Path tempDir = null;
         String schema = null;
         String ledgerUrl;
@@ -53,8 +61,8 @@ public final class LedgerWriteBenchmark {
             ledgerUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
         }
         try (JdbcLedger ledger = JdbcLedger.open(LedgerOptions.of(ledgerUrl, Clock.systemUTC()))) {
-            run(ledger, "warmup", 0, Math.max(intentBatch, attempts / 10), inFlight, intentBatch, events);
-            run(ledger, "measured", attempts, attempts, inFlight, intentBatch, events);
+            run(ledger, "warmup", 0, Math.max(intentBatch, attempts / 10), inFlight, intentBatch, events, ids);
+            run(ledger, "measured", attempts, attempts, inFlight, intentBatch, events, ids);
         } finally {
             if (schema != null) {
                 try (Connection connection = DriverManager.getConnection(url);
@@ -74,14 +82,20 @@ public final class LedgerWriteBenchmark {
     }
 
     private static void run(JdbcLedger ledger, String label, int offset, int attempts, int inFlight,
-                            int intentBatch, int events) {
+                            int intentBatch, int events, String ids) {
+        AttemptIds timeOrdered = AttemptIds.timeOrdered(Clock.systemUTC());
         String campaign = "bench-" + label;
         List<List<Attempt>> batches = new ArrayList<>();
         for (int start = 0; start < attempts; start += intentBatch) {
             List<Attempt> batch = new ArrayList<>(intentBatch);
             for (int i = start; i < Math.min(attempts, start + intentBatch); i++) {
                 int n = offset + i;
-                batch.add(new Attempt(label + "-" + n, campaign,
+                String attemptId = switch (ids) {
+                    case "random" -> UUID.randomUUID().toString();
+                    case "time" -> timeOrdered.get();
+                    default -> label + "-" + n;
+                };
+                batch.add(new Attempt(attemptId, campaign,
                         new Contact(n, "c" + n, String.format("+1206%07d", n % 10_000_000), "", null, null), 1,
                         "us-east-1", "+12065550100"));
             }
@@ -94,7 +108,7 @@ public final class LedgerWriteBenchmark {
                 .flatMap(batch -> ledger.recordIntents(batch)
                         .thenMany(Flux.fromIterable(batch))
                         .flatMap(attempt -> {
-                            String tx = "tx-" + attempt.attemptId();
+                            String tx = ids.equals("ordered") ? "tx-" + attempt.attemptId() : UUID.randomUUID().toString();
                             Instant now = Instant.now();
                             return ledger.recordPlaced(attempt.attemptId(), tx, now)
                                     .thenMany(Flux.range(1, events).concatMap(sequence -> ledger.recordEvent(
@@ -113,10 +127,11 @@ public final class LedgerWriteBenchmark {
         long transactions = after.batches() - before.batches();
         double meanLatencyMs = ops == 0 ? 0
                 : after.totalWriteLatency().minus(before.totalWriteLatency()).toNanos() / 1e6 / ops;
-        System.out.printf(Locale.ROOT, "%s %-8s attempts=%d events/attempt=%d in %.2fs: %.0f attempts/s, "
+        System.out.printf(Locale.ROOT, "%s %-8s %s ids, attempts=%d events/attempt=%d in %.2fs: %.0f attempts/s, "
                         + "%.0f row writes/s (intent+placed+events+result), %.0f ops/s, %.0f commits/s, mean batch %.1f ops, mean write "
                         + "latency %.2f ms, max commit %d ms, writer thread CPU %.1f us per attempt%n",
-                ledger.describe().contains("postgresql") ? "postgresql" : "sqlite", label, attempts, events, seconds,
+                ledger.describe().contains("postgresql") ? "postgresql" : "sqlite", label,
+                ids, attempts, events, seconds,
                 attempts / seconds, (3 + events) * attempts / seconds, ops / seconds, transactions / seconds,
                 transactions == 0 ? 0 : (double) ops / transactions, meanLatencyMs,
                 after.maxCommitLatency().toMillis(), writerCpuMicros);
