@@ -226,6 +226,52 @@ abstract class LedgerContract {
     }
 
     @Test
+    void recordResult_inOneBatch_theTransactionIdOfAnUnplacedAttemptIsWrittenAfterAResultWithoutOne()
+            throws InterruptedException {
+        ledger.close();
+        CountDownLatch firstCommitSeen = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LedgerListener holdFirst = new LedgerListener() {
+            @Override
+            public void onCommit(int ops, Duration commitLatency, Duration maxWait) {
+                batchSizes.add(ops);
+                if (batchSizes.size() == 1) {
+                    firstCommitSeen.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS); // holds the writer thread
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        ledger = JdbcLedger.open(options().withListener(holdFirst));
+        // neither attempt was placed: the first Create's outcome was unknown and its result has no TransactionId;
+        // the second's result brings the TransactionId its HANGUP named
+        Mono<Void> intents = ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1),
+                attempt("a2", "c2", "+12065550002", 1))).cache();
+        intents.subscribe();
+        assertThat(firstCommitSeen.await(10, TimeUnit.SECONDS)).isTrue();
+        CallResult withoutId = new CallResult("a1", CAMPAIGN, null, Disposition.UNKNOWN, null, null, null, null, 0,
+                T0.plusSeconds(10));
+        CallResult withId = result("a2", "tx-2", Disposition.BUSY, 486);
+        Mono<Void> first = ledger.recordResult(withoutId).cache();
+        Mono<Void> second = ledger.recordResult(withId).cache();
+        first.subscribe();
+        second.subscribe();
+        release.countDown();
+        Mono.when(intents, first, second).block(WAIT);
+
+        assertThat(batchSizes).containsExactly(1, 2);
+        assertThat(ledger.findAttempt("a1").block(WAIT).transactionId()).isNull();
+        AttemptRecord second2 = ledger.findAttempt("a2").block(WAIT);
+        assertThat(second2.result()).isEqualTo(withId);
+        assertThat(second2.transactionId()).isEqualTo("tx-2");
+        assertThat(ledger.findByTransactionId("tx-2").block(WAIT)).isEqualTo(second2);
+    }
+
+    @Test
     void recordPlaced_afterResult_keepsResultAndSetsPlacedTime() {
         ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1))).block(WAIT);
         CallResult answered = result("a1", "tx-1", Disposition.ANSWERED, null);
