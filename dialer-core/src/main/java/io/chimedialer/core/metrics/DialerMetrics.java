@@ -871,8 +871,22 @@ public final class DialerMetrics {
         if (value == null || value.isBlank()) {
             return NONE;
         }
-        return looksLikePhoneNumber(value) ? REDACTED : value;
+        // Every Create and every call's end looks up its campaign's and Region's tags: the regex ran twice per call
+        // (issue 17's profile). The names are few; past NAMES_KEPT distinct ones the rest are judged each time.
+        String known = NAMES.get(value);
+        if (known != null) {
+            return known;
+        }
+        String tag = looksLikePhoneNumber(value) ? REDACTED : value;
+        if (NAMES.size() < NAMES_KEPT) {
+            NAMES.putIfAbsent(value, tag);
+        }
+        return tag;
     }
+
+    private static final int NAMES_KEPT = 4_096;
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> NAMES =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Whether a value contains something that may be a phone number: seven or more digits after a {@code +}, or
