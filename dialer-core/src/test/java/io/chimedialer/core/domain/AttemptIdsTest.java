@@ -2,6 +2,7 @@ package io.chimedialer.core.domain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.chimedialer.testkit.ManualClock;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -10,45 +11,23 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class AttemptIdsTest {
 
-    /** A clock whose millisecond the test sets. */
-    private static final class SetClock extends Clock {
-        final AtomicLong millis = new AtomicLong();
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
-    }
-
     @Test
     void idsGrowAsStringsWithinOneMillisecondPastItsSequenceAndWhenTheClockStepsBack() {
-        SetClock clock = new SetClock();
-        clock.millis.set(1_765_000_000_000L);
+        ManualClock clock = new ManualClock(Instant.ofEpochMilli(1_765_000_000_000L));
         AttemptIds ids = AttemptIds.timeOrdered(clock);
         List<String> given = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) { // more than the 4,096 one millisecond's sequence holds
             given.add(ids.get());
         }
-        clock.millis.addAndGet(-60_000); // the clock steps back a minute
+        clock.set(clock.instant().minusSeconds(60)); // the clock steps back a minute
         for (int i = 0; i < 100; i++) {
             given.add(ids.get());
         }
-        clock.millis.set(1_765_000_100_000L); // and then well past where the ids ran ahead to
+        clock.set(Instant.ofEpochMilli(1_765_000_100_000L)); // and then well past where the ids ran ahead to
         given.add(ids.get());
 
         for (int i = 1; i < given.size(); i++) {
@@ -63,9 +42,7 @@ class AttemptIdsTest {
 
     @Test
     void idsAreVersion7UuidsCarryingTheClocksMillisecond() {
-        SetClock clock = new SetClock();
-        clock.millis.set(1_765_432_101_234L);
-        AttemptIds ids = AttemptIds.timeOrdered(clock);
+        AttemptIds ids = AttemptIds.timeOrdered(new ManualClock(Instant.ofEpochMilli(1_765_432_101_234L)));
         Set<Long> randomParts = new HashSet<>();
         for (int i = 0; i < 1_000; i++) {
             UUID id = UUID.fromString(ids.get());
