@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -229,30 +228,14 @@ abstract class LedgerContract {
     void recordResult_inOneBatch_theTransactionIdOfAnUnplacedAttemptIsWrittenAfterAResultWithoutOne()
             throws InterruptedException {
         ledger.close();
-        CountDownLatch firstCommitSeen = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        LedgerListener holdFirst = new LedgerListener() {
-            @Override
-            public void onCommit(int ops, Duration commitLatency, Duration maxWait) {
-                batchSizes.add(ops);
-                if (batchSizes.size() == 1) {
-                    firstCommitSeen.countDown();
-                    try {
-                        release.await(10, TimeUnit.SECONDS); // holds the writer thread
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-        };
+        HoldFirstCommit holdFirst = new HoldFirstCommit();
         ledger = JdbcLedger.open(options().withListener(holdFirst));
         // neither attempt was placed: the first Create's outcome was unknown and its result has no TransactionId;
         // the second's result brings the TransactionId its HANGUP named
         Mono<Void> intents = ledger.recordIntents(List.of(attempt("a1", "c1", "+12065550001", 1),
                 attempt("a2", "c2", "+12065550002", 1))).cache();
         intents.subscribe();
-        assertThat(firstCommitSeen.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(holdFirst.firstCommitSeen.await(10, TimeUnit.SECONDS)).isTrue();
         CallResult withoutId = new CallResult("a1", CAMPAIGN, null, Disposition.UNKNOWN, null, null, null, null, 0,
                 T0.plusSeconds(10));
         CallResult withId = result("a2", "tx-2", Disposition.BUSY, 486);
@@ -260,10 +243,10 @@ abstract class LedgerContract {
         Mono<Void> second = ledger.recordResult(withId).cache();
         first.subscribe();
         second.subscribe();
-        release.countDown();
+        holdFirst.release.countDown();
         Mono.when(intents, first, second).block(WAIT);
 
-        assertThat(batchSizes).containsExactly(1, 2);
+        assertThat(holdFirst.batchSizes).containsExactly(1, 2);
         assertThat(ledger.findAttempt("a1").block(WAIT).transactionId()).isNull();
         AttemptRecord second2 = ledger.findAttempt("a2").block(WAIT);
         assertThat(second2.result()).isEqualTo(withId);
@@ -610,28 +593,11 @@ abstract class LedgerContract {
     @Test
     void writes_queuedDuringACommit_areCommittedTogetherInBatchesOfAtMostMaxBatch() throws InterruptedException {
         ledger.close();
-        CountDownLatch firstCommitSeen = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        AtomicInteger commits = new AtomicInteger();
-        LedgerListener holdFirst = new LedgerListener() {
-            @Override
-            public void onCommit(int ops, Duration commitLatency, Duration maxWait) {
-                batchSizes.add(ops);
-                if (commits.getAndIncrement() == 0) {
-                    firstCommitSeen.countDown();
-                    try {
-                        release.await(10, TimeUnit.SECONDS); // holds the writer thread
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-        };
+        HoldFirstCommit holdFirst = new HoldFirstCommit();
         ledger = JdbcLedger.open(options().withMaxBatch(50).withListener(holdFirst));
         Mono<Void> first = ledger.addDnc("l", "+19999999999", T0).cache();
         first.subscribe();
-        assertThat(firstCommitSeen.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(holdFirst.firstCommitSeen.await(10, TimeUnit.SECONDS)).isTrue();
         List<Mono<Void>> queued = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
             Mono<Void> write = ledger.addDnc("l", "+1000000" + String.format("%04d", i), T0).cache();
@@ -639,10 +605,10 @@ abstract class LedgerContract {
             queued.add(write);
         }
         assertThat(ledger.queueDepth()).isEqualTo(120);
-        release.countDown();
+        holdFirst.release.countDown();
         Flux.merge(queued).then().block(WAIT);
 
-        assertThat(batchSizes).containsExactly(1, 50, 50, 20);
+        assertThat(holdFirst.batchSizes).containsExactly(1, 50, 50, 20);
         assertThat(ledger.dncNumbers("l").count().block(WAIT)).isEqualTo(121L);
     }
 
@@ -668,5 +634,25 @@ abstract class LedgerContract {
         assertThat(ledger.attempts(CAMPAIGN).count().block(WAIT)).isEqualTo(2000L);
         assertThat(ledger.contacts(CAMPAIGN).map(ContactProgress::contactKey).collect(Collectors.toSet()).block(WAIT))
                 .isEqualTo(keys);
+    }
+
+    /** Holds the writer thread in its first commit until released: what is written meanwhile forms one batch. */
+    private static final class HoldFirstCommit implements LedgerListener {
+        final CountDownLatch firstCommitSeen = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final List<Integer> batchSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void onCommit(int ops, Duration commitLatency, Duration maxWait) {
+            batchSizes.add(ops);
+            if (batchSizes.size() == 1) {
+                firstCommitSeen.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS); // holds the writer thread
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 }
