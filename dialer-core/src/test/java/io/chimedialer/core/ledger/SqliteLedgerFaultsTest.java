@@ -74,6 +74,24 @@ class SqliteLedgerFaultsTest {
     }
 
     @Test
+    void commits_leaveTheLogUncheckpointedPastSqlitesThousandPages() throws Exception {
+        Path file = dir.resolve("wal.db");
+        Path wal = dir.resolve("wal.db-wal");
+
+        try (JdbcLedger ledger = JdbcLedger.open(options(file))) {
+            // one intent a commit: each commit appends several pages (the row, its indexes, the contact's progress)
+            for (int i = 0; i < 600; i++) {
+                ledger.recordIntents(List.of(attempt(String.format("a-%05d", i)))).block(WAIT);
+            }
+            // SQLite's default checkpoints at 1,000 pages and then writes the log again from its start, so the file
+            // never holds much more than 1,000 frames (a 32-byte header, then 24 bytes and a 4,096-byte page each)
+            long frames = (Files.size(wal) - 32) / (24 + 4096);
+            assertThat(frames).isGreaterThan(2_000).isLessThan(SqliteBackend.WAL_CHECKPOINT_PAGES);
+            assertThat(ledger.findAttempt("a-00599").block(WAIT)).isNotNull();
+        }
+    }
+
+    @Test
     void open_fileOfRandomBytes_failsNamingTheFileAndLeavesItUnchanged() throws Exception {
         Path file = dir.resolve("garbage.db");
         byte[] bytes = new byte[8192];

@@ -30,6 +30,16 @@ import org.sqlite.SQLiteConfig;
 public final class SqliteBackend extends Backend {
     private static final byte[] HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * WAL frames (pages) after which a commit copies the log back into the database: 10,000 pages, some 40 MB,
+     * against SQLite's 1,000. The random TransactionId index dirties a page per placement, and a checkpoint writes
+     * every distinct page of the log back and syncs the database file; ten times fewer checkpoints write each such
+     * page back once instead of up to ten times. LedgerWriteBenchmark ({@code sqlite 200000 512 100 0 time}, five
+     * alternated pairs): writer CPU per attempt median 39.2 against 44.2 us, 20,128 against 16,212 attempts/s.
+     * Durability is unchanged: every commit still syncs the log ({@code synchronous=FULL}).
+     */
+    public static final int WAL_CHECKPOINT_PAGES = 10_000;
+
     private final Path file;
     private final String url;
     private final int lockTimeoutMillis;
@@ -211,6 +221,7 @@ public final class SqliteBackend extends Backend {
         try {
             Connection connection = config.createConnection(url);
             connection.setAutoCommit(true); // transactions are explicit: BEGIN IMMEDIATE ... COMMIT
+            execute(connection, "PRAGMA wal_autocheckpoint=" + WAL_CHECKPOINT_PAGES);
             return connection;
         } catch (SQLException e) {
             throw translate("open", e);
