@@ -26,6 +26,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.chimesdkvoice.ChimeSdkVoiceAsyncClient;
+import software.amazon.awssdk.services.chimesdkvoice.model.GetSipMediaApplicationResponse;
 import software.amazon.awssdk.services.chimesdkvoice.model.AccessDeniedException;
 import software.amazon.awssdk.services.chimesdkvoice.model.BadRequestException;
 import software.amazon.awssdk.services.chimesdkvoice.model.CreateSipMediaApplicationCallRequest;
@@ -199,6 +200,42 @@ class ChimeEmulatorApiTest {
                 .satisfies(t -> assertThat(((NotFoundException) cause(t)).statusCode()).isEqualTo(404))
                 .satisfies(t -> assertThat(((NotFoundException) cause(t)).awsErrorDetails().errorMessage()).contains(unknown));
         assertThat(emu.stats().created()).isZero();
+    }
+
+    @Test
+    void getSipMediaApplication_knownId_describesItsRegionWithoutTakingACreateToken() {
+        start(ChimeEmulator.builder().simulateCalls(false).regions(regions(1, 5, 10)), Region.US_EAST_1);
+
+        for (int i = 0; i < 3; i++) {
+            GetSipMediaApplicationResponse r = client.getSipMediaApplication(b -> b.sipMediaApplicationId(EAST_SMA)).join();
+            assertThat(r.sipMediaApplication().sipMediaApplicationId()).isEqualTo(EAST_SMA);
+            assertThat(r.sipMediaApplication().awsRegion()).isEqualTo("us-east-1");
+            assertThat(r.sipMediaApplication().sipMediaApplicationArn())
+                    .isEqualTo("arn:aws:chime:us-east-1:123456789012:sma/" + EAST_SMA);
+            assertThat(r.sipMediaApplication().endpoints()).hasSize(1);
+            assertThat(r.sipMediaApplication().createdTimestamp()).isNotNull();
+        }
+        // at 1 Create a second, the reads took none of the bucket's token
+        assertThat(create(valid()).sipMediaApplicationCall().transactionId()).matches(GUID);
+        assertThat(emu.stats().throttled()).isZero();
+    }
+
+    @Test
+    void getSipMediaApplication_unknownIdOrDeniedRegion_failsAsAwsDoes() {
+        start(ChimeEmulator.builder().simulateCalls(false).faults(Faults.builder().authDenied("us-east-1").build()),
+                Region.US_EAST_1);
+        String unknown = "99999999-9999-4999-8999-999999999999";
+
+        assertThatThrownBy(() -> client.getSipMediaApplication(b -> b.sipMediaApplicationId(EAST_SMA)).join())
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(AccessDeniedException.class))
+                .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).awsErrorDetails().errorMessage())
+                        .contains("chime:GetSipMediaApplication"));
+        assertThatThrownBy(() -> client.getSipMediaApplication(b -> b.sipMediaApplicationId(unknown)).join())
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(NotFoundException.class))
+                .satisfies(t -> assertThat(((NotFoundException) cause(t)).awsErrorDetails().errorMessage()).contains(unknown));
+        // the west SMA through a client scoped to us-east-1: the wrong credential scope
+        assertThatThrownBy(() -> client.getSipMediaApplication(b -> b.sipMediaApplicationId(WEST_SMA)).join())
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(ForbiddenException.class));
     }
 
     @Test

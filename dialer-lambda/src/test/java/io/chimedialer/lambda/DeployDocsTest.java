@@ -51,7 +51,7 @@ class DeployDocsTest {
     void doc_listsTheThreeQuotaCodesAndTheIamActions() {
         assertThat(doc).contains("`L-C115F428`", "`L-21762DC9`", "`L-32923D03`",
                 "chime:CreateSipMediaApplicationCall", "chime:UpdateSipMediaApplicationCall",
-                "once per Region");
+                "chime:GetSipMediaApplication", "once per Region");
     }
 
     @Test

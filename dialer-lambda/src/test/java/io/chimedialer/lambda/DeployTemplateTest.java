@@ -327,17 +327,18 @@ class DeployTemplateTest {
     }
 
     @Test
-    void dialerPolicy_allowsExactlyCreateAndUpdateSmaCall() throws IOException {
+    void dialerPolicy_allowsCreateAndUpdateSmaCall_andReadingTheSma() throws IOException {
         JsonNode policy = new ObjectMapper().readTree(Files.readString(POLICY, StandardCharsets.UTF_8));
 
         assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
-        assertThat(policy.path("Statement")).hasSize(1);
-        JsonNode statement = policy.path("Statement").get(0);
-        assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+        assertThat(policy.path("Statement")).hasSize(2);
         List<String> actions = new ArrayList<>();
-        statement.path("Action").forEach(a -> actions.add(a.asText()));
+        policy.path("Statement").forEach(statement -> {
+            assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+            statement.path("Action").forEach(a -> actions.add(a.asText()));
+        });
         assertThat(actions).containsExactlyInAnyOrder("chime:CreateSipMediaApplicationCall",
-                "chime:UpdateSipMediaApplicationCall");
+                "chime:UpdateSipMediaApplicationCall", "chime:GetSipMediaApplication");
     }
 
     private static void collectIfConditions(JsonNode node, Set<String> out) {

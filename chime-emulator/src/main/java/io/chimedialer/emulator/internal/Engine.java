@@ -69,6 +69,7 @@ public final class Engine implements AutoCloseable {
     final Config config;
     final ObjectMapper mapper;
     final Clock clock = Clock.systemUTC();
+    private final Instant startedAt = clock.instant();
     final Scheduler scheduler;
     private volatile SmaEndpoint endpoint;
     private final Map<String, RegionState> regionsByName = new LinkedHashMap<>();
@@ -149,6 +150,11 @@ public final class Engine implements AutoCloseable {
 
     CallEntry call(String transactionId) {
         return calls.get(transactionId);
+    }
+
+    /** When this emulator started: its SIP media applications' creation time. */
+    Instant startedAt() {
+        return startedAt;
     }
 
     Instant now() {

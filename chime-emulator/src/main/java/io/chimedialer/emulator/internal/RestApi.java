@@ -43,6 +43,7 @@ public final class RestApi {
     public void routes(HttpServerRoutes routes) {
         routes.post("/sip-media-applications/{smaId}/calls", (req, res) -> withLatency(() -> create(req, res)))
                 .post("/sip-media-applications/{smaId}/calls/{transactionId}", (req, res) -> withLatency(() -> update(req, res)))
+                .get("/sip-media-applications/{smaId}", (req, res) -> withLatency(() -> getSma(req, res)))
                 .get("/emulator/v1/calls", (req, res) -> json(res, 200, engine.calls()))
                 .get("/emulator/v1/calls/{transactionId}", (req, res) -> {
                     CallEntry call = engine.call(req.param("transactionId"));
@@ -131,6 +132,34 @@ public final class RestApi {
                 return serverError(res);
             }
             return json(res, engine.config().createStatus(), Map.of("SipMediaApplicationCall", Map.of("TransactionId", tx)));
+        });
+    }
+
+    // ---------------------------------------------------------------- GetSipMediaApplication
+
+    /**
+     * The SIP media application of a Region, as GetSipMediaApplication describes it (the dialer reads it at start to
+     * check its configuration and to warm its client). Not rate-limited here: its quota is not the Creates'.
+     */
+    private Mono<Void> getSma(HttpServerRequest req, HttpServerResponse res) {
+        String smaId = req.param("smaId");
+        return body(req).flatMap(ignored -> {
+            Engine.RegionState region = engine.regionOfSma(smaId);
+            Mono<Void> denied = authorize(req, res, region, smaId, "GetSipMediaApplication");
+            if (denied != null) {
+                return denied;
+            }
+            String name = region.config.name();
+            Map<String, Object> sma = new LinkedHashMap<>();
+            sma.put("SipMediaApplicationId", smaId);
+            sma.put("AwsRegion", name);
+            sma.put("Name", "chime-emulator-" + name);
+            sma.put("Endpoints", List.of(Map.of("LambdaArn",
+                    "arn:aws:lambda:" + name + ":" + Engine.ACCOUNT_ID + ":function:chime-emulator")));
+            sma.put("CreatedTimestamp", engine.startedAt().toString());
+            sma.put("UpdatedTimestamp", engine.startedAt().toString());
+            sma.put("SipMediaApplicationArn", "arn:aws:chime:" + name + ":" + Engine.ACCOUNT_ID + ":sma/" + smaId);
+            return json(res, 200, Map.of("SipMediaApplication", sma));
         });
     }
 

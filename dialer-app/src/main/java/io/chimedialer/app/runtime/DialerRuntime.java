@@ -13,6 +13,7 @@ import io.chimedialer.core.cluster.ClusterNode;
 import io.chimedialer.core.cluster.ClusterSettings;
 import io.chimedialer.core.campaign.CampaignConfig;
 import io.chimedialer.core.chime.RegionConfig;
+import io.chimedialer.core.chime.RegionWarmUp;
 import io.chimedialer.core.contacts.Contact;
 import io.chimedialer.core.calls.CallContext;
 import io.chimedialer.core.calls.CallRegistry;
@@ -286,6 +287,13 @@ public final class DialerRuntime implements AutoCloseable {
                 cluster.bindTo(registry);
             }
             originator = new MeteredOriginator(new SdkOriginator(clients, hangUpLimiters, scheduler), metrics, scheduler);
+            // Each Region admits its first call once its SIP media application was read (or the read failed or timed
+            // out, after at most 5 s): the check names a wrong id at start, and the first paced Creates find the
+            // Region's connection open instead of racing the check for it.
+            for (RegionPacing pacing : regions.values()) {
+                pacing.admitAfter(RegionWarmUp.run(originator, pacing.config(),
+                        RegionWarmUp.DEFAULT_TIMEOUT, scheduler));
+            }
             // Throttled Creates sent again are counted per Region (dialer_api_retries_total); NotSent ones never left.
             create = new ResilientCreate(originator, RetrySettings.ofDefaults(), scheduler, (region, outcome) -> {
                 if (outcome instanceof CreateOutcome.Throttled) {

@@ -4,6 +4,7 @@ import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.chime.CreateOutcome;
 import io.chimedialer.core.chime.Originator;
 import io.chimedialer.core.chime.UpdateOutcome;
+import io.chimedialer.core.chime.RegionCheck;
 import io.chimedialer.core.chime.RegionConfig;
 import io.chimedialer.core.metrics.ApiOperation;
 import io.chimedialer.core.metrics.ApiOutcome;
@@ -54,6 +55,11 @@ public final class MeteredOriginator implements Originator {
                 }
             });
         });
+    }
+
+    @Override
+    public Mono<RegionCheck> check(RegionConfig region) {
+        return delegate.check(region);
     }
 
     @Override

@@ -37,6 +37,16 @@ public interface Originator {
     Mono<UpdateOutcome> hangUp(RegionConfig region, String transactionId);
 
     /**
+     * Reads the Region's SIP media application (GetSipMediaApplication) once: a check of the configuration (a wrong
+     * id or Region shows at start, not at the first call) that also opens the Region's connection and runs the SDK's
+     * request path once before the first paced Create. Never errors: failures are {@link RegionCheck} values. The
+     * default reads nothing ({@link RegionCheck.Skipped}).
+     */
+    default Mono<RegionCheck> check(RegionConfig region) {
+        return Mono.just(new RegionCheck.Skipped());
+    }
+
+    /**
      * Builds the ArgumentsMap of an attempt; shared by implementations so that every one sends the same keys.
      *
      * @throws IllegalArgumentException when there would be more than {@link #MAX_ARGUMENTS} entries or a

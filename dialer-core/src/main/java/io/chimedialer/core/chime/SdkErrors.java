@@ -116,6 +116,20 @@ final class SdkErrors {
         return new UpdateOutcome.Failed(e.getClass().getSimpleName(), e);
     }
 
+    static RegionCheck classifyCheck(Throwable error) {
+        Throwable e = unwrap(error);
+        if (e instanceof SdkServiceException service) {
+            if (e instanceof NotFoundException || service.statusCode() == 404) {
+                return new RegionCheck.NotFound(message(service));
+            }
+            if (service.statusCode() == 403) {
+                return new RegionCheck.NotPermitted(errorType(service), message(service));
+            }
+            return new RegionCheck.Failed(errorType(service), message(service));
+        }
+        return new RegionCheck.Failed(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+    }
+
     static boolean provablyNotSent(Throwable error) {
         int depth = 0;
         for (Throwable t = error; t != null && depth < 16; t = t.getCause(), depth++) {

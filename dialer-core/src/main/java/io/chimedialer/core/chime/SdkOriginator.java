@@ -76,6 +76,16 @@ public final class SdkOriginator implements Originator {
     }
 
     @Override
+    public Mono<RegionCheck> check(RegionConfig region) {
+        ChimeSdkVoiceAsyncClient client = clients.client(region.name());
+        return Mono.fromFuture(() -> client.getSipMediaApplication(b -> b.sipMediaApplicationId(
+                        region.sipMediaApplicationId())))
+                .map(r -> (RegionCheck) new RegionCheck.Found(r.sipMediaApplication().name(),
+                        r.sipMediaApplication().awsRegion()))
+                .onErrorResume(e -> Mono.just(SdkErrors.classifyCheck(e)));
+    }
+
+    @Override
     public Mono<UpdateOutcome> hangUp(RegionConfig region, String transactionId) {
         RateLimiter limiter = hangUpLimiters.get(region.name());
         if (limiter == null) {

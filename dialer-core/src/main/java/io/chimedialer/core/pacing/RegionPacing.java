@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /**
@@ -42,6 +43,7 @@ public final class RegionPacing {
     private final RegionDemand demand = new RegionDemand();
     private final AtomicLong fromCursor = new AtomicLong();
     private final AdmissionHold admission;
+    private volatile Mono<Void> ready = Mono.empty();
 
     private RegionPacing(RegionConfig config, AdaptiveRate rate, RegionRateLimiter limiter,
                          RegionRateLimiter hangUpLimiter, CircuitBreaker breaker, ActivePermits permits,
@@ -171,6 +173,22 @@ public final class RegionPacing {
     /** What holds the admission of new calls here while the webhook lags ({@link AdmissionHold}). */
     public AdmissionHold admission() {
         return admission;
+    }
+
+    /**
+     * Holds the admission of new calls here until {@code warmUp} ends (its value, error or emptiness do not matter):
+     * the Region's check at start ({@code chime.RegionWarmUp}), so that no rate permit is granted while the check
+     * still holds the cold client. Subscribed once, now; a later call replaces the gate.
+     */
+    public void admitAfter(Mono<?> warmUp) {
+        Mono<Void> gate = warmUp.then().onErrorResume(e -> Mono.empty()).cache();
+        gate.subscribe();
+        ready = gate;
+    }
+
+    /** Completes once the Region may admit calls ({@link #admitAfter}); at once when nothing holds it. */
+    public Mono<Void> ready() {
+        return ready;
     }
 
     /** How the campaigns dialing here share the rate by priority. */

@@ -49,7 +49,8 @@ class SdkOriginatorTest {
     void start() {
         server = HttpServer.create().host("127.0.0.1").port(0)
                 .route(r -> r.post("/sip-media-applications/{sma}/calls", this::create)
-                        .post("/sip-media-applications/{sma}/calls/{tx}", this::update))
+                        .post("/sip-media-applications/{sma}/calls/{tx}", this::update)
+                        .get("/sip-media-applications/{sma}", this::getSma))
                 .bindNow();
         region = region(URI.create("http://127.0.0.1:" + server.port()));
         clients = ChimeClients.create(List.of(region), credentials(), ChimeClientSettings.ofDefaults());
@@ -110,6 +111,36 @@ class SdkOriginatorTest {
             }
             return json(res.status(202), "{\"SipMediaApplicationCall\":{\"TransactionId\":\"" + req.param("tx") + "\"}}");
         });
+    }
+
+    private Mono<Void> getSma(HttpServerRequest req, HttpServerResponse res) {
+        requestsByTo.computeIfAbsent("get:" + req.param("sma"), k -> new AtomicInteger()).incrementAndGet();
+        return switch (req.param("sma")) {
+            case "sma-ok" -> json(res.status(200), "{\"SipMediaApplication\":{\"SipMediaApplicationId\":\"sma-ok\","
+                    + "\"AwsRegion\":\"us-east-1\",\"Name\":\"outbound\",\"CreatedTimestamp\":\"2026-01-02T03:04:05Z\"}}");
+            case "sma-gone" -> error(res, 404, "NotFoundException", "SipMediaApplication sma-gone not found");
+            case "sma-denied" -> error(res, 403, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/d "
+                    + "is not authorized to perform: chime:GetSipMediaApplication");
+            default -> error(res, 503, "ServiceUnavailableException", "Unavailable");
+        };
+    }
+
+    private RegionCheck checkSma(String smaId) {
+        RegionConfig other = new RegionConfig(region.name(), smaId, region.callsPerSecond(), region.burst(),
+                region.maxActiveCalls(), region.updateCallsPerSecond(), region.fromNumbers(), region.endpoint());
+        return originator.check(other).block(BOUND);
+    }
+
+    @Test
+    void check_eachAnswer_mapsToItsValueWithOneRequest() {
+        assertThat(checkSma("sma-ok")).isEqualTo(new RegionCheck.Found("outbound", "us-east-1"));
+        assertThat(checkSma("sma-gone")).isEqualTo(new RegionCheck.NotFound("SipMediaApplication sma-gone not found"));
+        assertThat(checkSma("sma-denied")).isInstanceOfSatisfying(RegionCheck.NotPermitted.class,
+                d -> assertThat(d.errorType()).isEqualTo("AccessDeniedException"));
+        assertThat(checkSma("sma-down")).isEqualTo(new RegionCheck.Failed("ServiceUnavailableException", "Unavailable"));
+        for (String sma : List.of("sma-ok", "sma-gone", "sma-denied", "sma-down")) {
+            assertThat(requestsTo("get:" + sma)).as(sma).isEqualTo(1);
+        }
     }
 
     private static Mono<Void> json(HttpServerResponse res, String body) {

@@ -278,6 +278,51 @@ class DialerTest {
     }
 
     @Test
+    void dial_regionStillWarmingUp_noPermitNoIntentNoCreateUntilItsCheckEnds_thenPacedFromThere() {
+        AtomicInteger intents = new AtomicInteger();
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing r = RegionPacing.create(Fixtures.region("r", 10, 1, 100), Fixtures.pacing(), vts, p -> { });
+        // the Region's check at start answers after 3 s (virtual)
+        r.admitAfter(Mono.delay(Duration.ofSeconds(3), vts));
+        Function<List<Attempt>, Mono<Void>> ledger = attempts -> Mono.fromRunnable(
+                () -> intents.addAndGet(attempts.size()));
+
+        StepVerifier.withVirtualTime(() -> hangUpAfter(dialer(fake, r).dial(Fixtures.contacts(20), ledger,
+                        n -> false), SECOND), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(2_999))
+                .then(() -> {
+                    assertThat(fake.creates).isEmpty();
+                    assertThat(intents.get()).isZero();
+                    assertThat(r.permits().inUse()).isZero();
+                })
+                .thenAwait(Duration.ofSeconds(10))
+                .expectNextCount(20)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(20);
+        assertThat(fake.creates.get(0).atNanos()).isGreaterThanOrEqualTo(Duration.ofSeconds(3).toNanos());
+        // the rate counts from the check's end: the wait did not bank a burst of permits
+        assertThat(fake.maxInAnyWindow("r", SECOND)).isLessThanOrEqualTo(10);
+        assertThat(fake.countBetween("r", Duration.ofSeconds(3), Duration.ofSeconds(4))).isBetween(9L, 10L);
+    }
+
+    @Test
+    void dial_regionCheckFailed_admitsAnyway() {
+        FakeOriginator fake = FakeOriginator.alwaysPlaced(vts);
+        RegionPacing r = RegionPacing.create(Fixtures.region("r", 10, 1, 100), Fixtures.pacing(), vts, p -> { });
+        r.admitAfter(Mono.delay(Duration.ofSeconds(1), vts).then(Mono.error(new IllegalStateException("no answer"))));
+
+        StepVerifier.withVirtualTime(() -> hangUpAfter(dialer(fake, r).dial(Fixtures.contacts(5), NO_LEDGER,
+                        n -> false), SECOND), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofSeconds(10))
+                .expectNextCount(5)
+                .verifyComplete();
+
+        assertThat(fake.creates).hasSize(5);
+        assertThat(fake.creates.get(0).atNanos()).isGreaterThanOrEqualTo(SECOND.toNanos());
+    }
+
+    @Test
     void dial_webhookLagsOverTheThreshold_noIntentNoPermitNoCreateUntilTheLagFalls_thenAllArePlaced() {
         AtomicLong lag = new AtomicLong(Duration.ofSeconds(2).toNanos());
         AtomicInteger intents = new AtomicInteger();
