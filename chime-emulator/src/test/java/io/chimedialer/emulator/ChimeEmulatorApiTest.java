@@ -230,6 +230,7 @@ class ChimeEmulatorApiTest {
                 .satisfies(t -> assertThat(cause(t)).isInstanceOf(AccessDeniedException.class))
                 .satisfies(t -> assertThat(((AccessDeniedException) cause(t)).awsErrorDetails().errorMessage())
                         .contains("chime:GetSipMediaApplication"));
+        assertThat(emu.stats().faults()).containsExactly(Map.entry("authRead", 1L));
         assertThatThrownBy(() -> client.getSipMediaApplication(b -> b.sipMediaApplicationId(unknown)).join())
                 .satisfies(t -> assertThat(cause(t)).isInstanceOf(NotFoundException.class))
                 .satisfies(t -> assertThat(((NotFoundException) cause(t)).awsErrorDetails().errorMessage()).contains(unknown));

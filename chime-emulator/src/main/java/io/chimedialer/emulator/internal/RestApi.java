@@ -227,8 +227,9 @@ public final class RestApi {
                     + smaId + " is in " + region.config.name() + ", not '" + m.group(3) + "'.");
         }
         if (engine.config().faults().authDenied(region.config.name())) {
-            // IAM decides before any quota or input check, so a denied request takes no token.
-            engine.countFault("auth");
+            // IAM decides before any quota or input check, so a denied request takes no token. A denied read of the
+            // SMA (the dialer's check at start) is counted apart from the denied calls.
+            engine.countFault("GetSipMediaApplication".equals(operation) ? "authRead" : "auth");
             return error(res, ApiError.ACCESS_DENIED, accessDeniedMessage(operation, region.config.name(), smaId));
         }
         return null;
