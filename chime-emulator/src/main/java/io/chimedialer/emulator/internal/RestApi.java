@@ -67,13 +67,7 @@ public final class RestApi {
     // ---------------------------------------------------------------- Create
 
     private Mono<Void> create(HttpServerRequest req, HttpServerResponse res) {
-        String smaId = req.param("smaId");
-        return body(req).flatMap(bytes -> {
-            Engine.RegionState region = engine.regionOfSma(smaId);
-            Mono<Void> denied = authorize(req, res, region, smaId, "CreateSipMediaApplicationCall");
-            if (denied != null) {
-                return denied;
-            }
+        return authorized(req, res, "CreateSipMediaApplicationCall", (region, bytes) -> {
             if (!region.creates.tryAcquire()) {
                 engine.throttled.increment();
                 region.throttled.increment();
@@ -143,12 +137,7 @@ public final class RestApi {
      */
     private Mono<Void> getSma(HttpServerRequest req, HttpServerResponse res) {
         String smaId = req.param("smaId");
-        return body(req).flatMap(ignored -> {
-            Engine.RegionState region = engine.regionOfSma(smaId);
-            Mono<Void> denied = authorize(req, res, region, smaId, "GetSipMediaApplication");
-            if (denied != null) {
-                return denied;
-            }
+        return authorized(req, res, "GetSipMediaApplication", (region, ignored) -> {
             String name = region.config.name();
             Map<String, Object> sma = new LinkedHashMap<>();
             sma.put("SipMediaApplicationId", smaId);
@@ -168,12 +157,7 @@ public final class RestApi {
     private Mono<Void> update(HttpServerRequest req, HttpServerResponse res) {
         String smaId = req.param("smaId");
         String tx = req.param("transactionId");
-        return body(req).flatMap(bytes -> {
-            Engine.RegionState region = engine.regionOfSma(smaId);
-            Mono<Void> denied = authorize(req, res, region, smaId, "UpdateSipMediaApplicationCall");
-            if (denied != null) {
-                return denied;
-            }
+        return authorized(req, res, "UpdateSipMediaApplicationCall", (region, bytes) -> {
             if (!region.updates.tryAcquire()) {
                 engine.updatesThrottled.increment();
                 region.updatesThrottled.increment();
@@ -201,6 +185,17 @@ public final class RestApi {
     }
 
     // ---------------------------------------------------------------- checks
+
+    /** Reads the body, then runs {@code handler} with the request's Region unless {@link #authorize} refuses it. */
+    private Mono<Void> authorized(HttpServerRequest req, HttpServerResponse res, String operation,
+                                  java.util.function.BiFunction<Engine.RegionState, byte[], Mono<Void>> handler) {
+        String smaId = req.param("smaId");
+        return body(req).flatMap(bytes -> {
+            Engine.RegionState region = engine.regionOfSma(smaId);
+            Mono<Void> denied = authorize(req, res, region, smaId, operation);
+            return denied != null ? denied : handler.apply(region, bytes);
+        });
+    }
 
     /**
      * Null when the request may proceed, else the error response: 401 without SigV4, 404 unknown SMA, 403
