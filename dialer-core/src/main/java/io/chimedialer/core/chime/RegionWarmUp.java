@@ -2,6 +2,7 @@ package io.chimedialer.core.chime;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,7 @@ public final class RegionWarmUp {
         Objects.requireNonNull(originator, "originator");
         Objects.requireNonNull(region, "region");
         return Mono.defer(() -> {
-            long start = timer.now(java.util.concurrent.TimeUnit.MILLISECONDS);
+            long start = timer.now(TimeUnit.MILLISECONDS);
             return originator.check(region)
                     .timeout(timeout, timer)
                     .onErrorResume(e -> Mono.just(e instanceof TimeoutException
@@ -38,7 +39,7 @@ public final class RegionWarmUp {
                             : new RegionCheck.Failed(e.getClass().getSimpleName(), String.valueOf(e.getMessage()))))
                     .defaultIfEmpty(new RegionCheck.Skipped())
                     .doOnNext(check -> report(region, check,
-                            timer.now(java.util.concurrent.TimeUnit.MILLISECONDS) - start));
+                            timer.now(TimeUnit.MILLISECONDS) - start));
         });
     }
 

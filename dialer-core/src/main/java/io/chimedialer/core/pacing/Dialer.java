@@ -196,8 +196,8 @@ public final class Dialer {
     }
 
     private Mono<Ticket> admitToRegion(DialRequest request, Permit ownPermit) {
-        // Until the Region's check at start ended, and while the webhook lags, no new call starts (nothing is admitted yet:
-        // no permit, no intent).
+        // Until the Region's check at start ended, and while the webhook lags, no new call starts (nothing is
+        // admitted yet: no permit, no intent).
         return router.next(routeWait).flatMap(region -> region.ready().then(region.admission().whenOpen())
                 .then(Mono.defer(() -> region.permits().acquire(campaign.priority())))
                 .flatMap(permit -> whenRateAllows(region, request, permit, ownPermit)));

@@ -178,12 +178,17 @@ public final class RegionPacing {
     /**
      * Holds the admission of new calls here until {@code warmUp} ends (its value, error or emptiness do not matter):
      * the Region's check at start ({@code chime.RegionWarmUp}), so that no rate permit is granted while the check
-     * still holds the cold client. Subscribed once, now; a later call replaces the gate.
+     * still holds the cold client. Subscribed once, now; a later call replaces the gate. Once it ended, admissions
+     * no longer subscribe to it (the gate goes back to an empty {@code Mono}).
      */
     public void admitAfter(Mono<?> warmUp) {
         Mono<Void> gate = warmUp.then().onErrorResume(e -> Mono.empty()).cache();
-        gate.subscribe();
         ready = gate;
+        gate.subscribe(null, null, () -> {
+            if (ready == gate) {
+                ready = Mono.empty();
+            }
+        });
     }
 
     /** Completes once the Region may admit calls ({@link #admitAfter}); at once when nothing holds it. */

@@ -294,6 +294,7 @@ class DialerTest {
                     assertThat(fake.creates).isEmpty();
                     assertThat(intents.get()).isZero();
                     assertThat(r.permits().inUse()).isZero();
+                    assertThat(r.ready()).isNotSameAs(Mono.empty());
                 })
                 .thenAwait(Duration.ofSeconds(10))
                 .expectNextCount(20)
@@ -304,6 +305,8 @@ class DialerTest {
         // the rate counts from the check's end: the wait did not bank a burst of permits
         assertThat(fake.maxInAnyWindow("r", SECOND)).isLessThanOrEqualTo(10);
         assertThat(fake.countBetween("r", Duration.ofSeconds(3), Duration.ofSeconds(4))).isBetween(9L, 10L);
+        // once the check ended, admissions no longer go through its gate
+        assertThat(r.ready()).isSameAs(Mono.empty());
     }
 
     @Test
