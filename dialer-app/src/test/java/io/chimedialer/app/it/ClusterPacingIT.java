@@ -136,13 +136,12 @@ class ClusterPacingIT {
                     .as("%s's Creates in any 1 s + %s (its clock)", n.cluster().nodeId(), GUARD).isLessThanOrEqualTo(13);
         }
         assertThat(sent).as("the nodes' Creates in any 1 s, summed").isLessThanOrEqualTo((int) RATE);
-        // What the emulator saw. Each node's Creates sent within 1 s + the guard are at most its 13, so a second at the
-        // emulator holds more than the rate only with Creates that took longer than the guard on their way. Count, per
-        // node, the Creates whose transit exceeded the guard (the ith arrival against the ith send, both in order: an
-        // arrival comes after the send it pairs with, and the bound below holds for this pairing), and check every
-        // second at the emulator: its Creates, less its late ones, are at most the global rate. On an idle machine no
-        // Create is late and the plain count is the rate; on a starved one (this machine shared with builds) transits
-        // of 100 ms to 1 s occur, which no sender's pacing can undo, and they are printed.
+        // What the emulator saw. A node's Create holds its place in the node's window until a second after its
+        // answer (less the fastest round trip), and its answer comes after the emulator accepted it: so however late
+        // a Create reached the emulator (this machine, shared with builds, stalls threads for 100 ms and more), each
+        // node's Creates in any 1 s there are at most its 13, and the three nodes' at most 39. The Creates whose
+        // transit exceeded the guard (the ith arrival against the ith send, per node) are counted and printed: before
+        // the Creates were held until their answer, they were what put 41 or 42 into a second here.
         List<long[]> arrivals = new ArrayList<>();
         int late = 0;
         long worstTransit = 0;
@@ -184,12 +183,17 @@ class ClusterPacingIT {
                 + worstTransit / 1_000_000 + " ms); most Creates in any 1 s at the emulator: " + max
                 + " (recorded times " + recorded + "), less the late ones among them: " + onTime
                 + (late == 0 ? "" : "; the late ones (node#nth=transit): " + lateOnes));
-        assertThat(onTime).as("Creates in any 1 s at the emulator, less those whose transit exceeded the %s guard;"
-                + " %s", GUARD, busiest).isLessThanOrEqualTo((int) RATE);
-        if (late == 0) {
-            assertThat(max).as("Creates in any 1 s at the emulator (its nanoTime), none late; %s", busiest)
-                    .isLessThanOrEqualTo((long) RATE);
+        for (DialerRuntime n : nodes) {
+            String id = n.cluster().nodeId();
+            List<Long> at = emulator.calls().stream().filter(c -> id.equals(c.arguments().get("node")))
+                    .map(c -> c.created().getEpochSecond() * 1_000_000_000L + c.created().getNano()).toList();
+            assertThat(maxInAnyWindow(at, Duration.ofSeconds(1))).as("%s's Creates in any 1 s at the emulator", id)
+                    .isLessThanOrEqualTo(13);
         }
+        assertThat(max).as("Creates in any 1 s at the emulator (its nanoTime); %s", busiest)
+                .isLessThanOrEqualTo((long) RATE);
+        assertThat(recorded).as("Creates in any 1 s at the emulator (their recorded times); %s", busiest)
+                .isLessThanOrEqualTo((int) RATE);
         // All three nodes dialed at once (the bound is about the sum of their shares): every node sent Creates, and
         // each node's first Create came before every node's last one. Not how many landed in one second: that
         // depends on how starved the machine is.

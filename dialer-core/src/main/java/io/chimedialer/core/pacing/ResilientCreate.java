@@ -96,7 +96,8 @@ public final class ResilientCreate {
      * Like {@link #create(Attempt, RegionPacing, Map, java.util.function.BooleanSupplier)}, under the campaign's
      * own rate as well as the Region's: in the limiter step the campaign's permit is reserved (and waited for)
      * first, then the Region's, and right before the request both are confirmed at once
-     * ({@link RegionRateLimiter#nanosToSendBoth}). Each retry takes a new permit of both.
+     * ({@link RegionRateLimiter#trySendBoth}), and both hold the call until its answer. Each retry takes a new permit
+     * of both.
      *
      * @param campaignRate the campaign's {@code calls-per-second} limiter, or null when it has none
      */
@@ -143,8 +144,9 @@ public final class ResilientCreate {
      * (if any) runs on {@code scheduler}, then {@code call} is subscribed. Errors with
      * {@link RequestNotPermitted} when the wait would exceed the limiter's timeout. A cancel during the wait
      * cancels the call (the reserved slot is not reused). With a {@link RegionRateLimiter}, the rate is checked
-     * again right before the call ({@link RegionRateLimiter#nanosToSend()}): a wait that ended late (a stalled
-     * scheduler) does not send a call above the rate, it waits on.
+     * again right before the call ({@link RegionRateLimiter#trySend()}): a wait that ended late (a stalled
+     * scheduler) does not send a call above the rate, it waits on; and the call holds its place in the limiter's
+     * window until its answer.
      */
     public static <T> Mono<T> withPermit(RateLimiter limiter, Scheduler scheduler, Mono<T> call) {
         Mono<T> send = limiter instanceof RegionRateLimiter region ? atSendTime(region, scheduler, call) : call;
@@ -185,17 +187,32 @@ public final class ResilientCreate {
     private static <T> Mono<T> atSendTime(RegionRateLimiter campaign, RegionRateLimiter region, Scheduler scheduler,
                                           Mono<T> call) {
         return Mono.defer(() -> {
-            long wait = RegionRateLimiter.nanosToSendBoth(campaign, region);
-            return wait == 0 ? call : Mono.delay(Duration.ofNanos(wait), scheduler)
-                    .then(atSendTime(campaign, region, scheduler, call));
+            RegionRateLimiter.Send send = RegionRateLimiter.trySendBoth(campaign, region);
+            if (!send.confirmed()) {
+                return Mono.delay(Duration.ofNanos(send.waitNanos()), scheduler)
+                        .then(atSendTime(campaign, region, scheduler, call));
+            }
+            return call.doFinally(signal -> {
+                campaign.answered(send.sentAt());
+                region.answered(send.sentAt());
+            });
         });
     }
 
+    /**
+     * Confirms the send with the limiter right before subscribing to {@code call} ({@link RegionRateLimiter#trySend}),
+     * waiting and asking again while it says to, and tells it of the answer (a value, an error or a cancellation):
+     * the call counts against the rate until a window after its answer, so one that was slow on its way still
+     * counts in every second at the service that it shares with the sends after it.
+     */
     private static <T> Mono<T> atSendTime(RegionRateLimiter limiter, Scheduler scheduler, Mono<T> call) {
         return Mono.defer(() -> {
-            long wait = limiter.nanosToSend();
-            return wait == 0 ? call
-                    : Mono.delay(Duration.ofNanos(wait), scheduler).then(atSendTime(limiter, scheduler, call));
+            RegionRateLimiter.Send send = limiter.trySend();
+            if (!send.confirmed()) {
+                return Mono.delay(Duration.ofNanos(send.waitNanos()), scheduler)
+                        .then(atSendTime(limiter, scheduler, call));
+            }
+            return call.doFinally(signal -> limiter.answered(send.sentAt()));
         });
     }
 

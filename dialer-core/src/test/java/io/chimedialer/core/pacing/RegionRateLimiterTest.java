@@ -301,4 +301,124 @@ class RegionRateLimiterTest {
         assertThat(Windows.maxInAnyWindow(sends, SECOND.plus(RegionRateLimiter.SEND_GUARD))).isLessThanOrEqualTo(10);
         assertThat(limiter.maxSentInOneSecond()).isLessThanOrEqualTo(10);
     }
+
+    @Test
+    void trySend_someCreatesSlowOnTheirWay_noSecondAtTheServiceAboveTheShare_theSendRuleAloneExceedsIt() {
+        // A cluster node's share of 40/s among three nodes (13 in any second) with the cluster's 50 ms guard. One
+        // Create in ten takes 50 to 400 ms to reach the service (a stalled thread), the others 1 ms; every answer
+        // takes 1 ms back.
+        List<Long> tracked = arrivals(true);
+        List<Long> untracked = arrivals(false);
+
+        // Held until its answer, a slow Create keeps its place: no second at the service holds more than 13.
+        assertThat(tracked).hasSize(400);
+        assertThat(Windows.maxInAnyWindow(tracked, SECOND)).isEqualTo(13);
+        // What it costs here: 400 Creates in at most 10% more time than the share's 13.3/s would take (the guard
+        // alone costs 4.8%).
+        long span = tracked.get(tracked.size() - 1) - tracked.get(0);
+        assertThat(span).isLessThan(Duration.ofMillis(30_000 * 11 / 10).toNanos());
+        // Counted from their sends only (window 1 s + 50 ms), the same Creates put more than 13 into some second.
+        assertThat(Windows.maxInAnyWindow(untracked, SECOND)).isGreaterThan(13);
+    }
+
+    /** Arrivals at a simulated service of 400 Creates paced by one limiter, {@code tracked} or by send time alone. */
+    private static List<Long> arrivals(boolean tracked) {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 40.0 / 3, 1, Duration.ofMinutes(1), clock);
+        limiter.setSendGuard(Duration.ofMillis(50));
+        Random random = new Random(17);
+        java.util.PriorityQueue<long[]> answers = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingLong((long[] a) -> a[0]));
+        List<Long> arrivals = new ArrayList<>();
+        long ms = 1_000_000L;
+        while (arrivals.size() < 400) {
+            long now = clock.now(TimeUnit.NANOSECONDS);
+            while (!answers.isEmpty() && answers.peek()[0] <= now) {
+                limiter.answered(answers.poll()[1]);
+            }
+            long wait = tracked ? limiter.trySend().waitNanos() : limiter.nanosToSend();
+            if (wait == 0) {
+                long transit = random.nextInt(10) == 0 ? (50 + random.nextInt(350)) * ms : ms;
+                arrivals.add(now + transit);
+                if (tracked) {
+                    answers.add(new long[] {now + transit + ms, now});
+                }
+                continue;
+            }
+            long next = answers.isEmpty() ? now + wait : Math.min(now + wait, answers.peek()[0]);
+            clock.advanceTimeBy(Duration.ofNanos(next - now));
+        }
+        if (tracked) {
+            assertThat(limiter.inFlight()).isEqualTo(answers.size());
+        }
+        java.util.Collections.sort(arrivals);
+        return arrivals;
+    }
+
+    @Test
+    void trySend_everyPlaceHeldByCreatesInFlight_waitsForAnAnswerThenAWindow_lessTheFastestRoundTripOnceWarm() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 3, 3, Duration.ofMinutes(1), clock);
+        long ms = 1_000_000L;
+
+        // Three at once (the burst); the first is answered 20 ms later, the others stay in flight.
+        long[] sent = new long[3];
+        for (int i = 0; i < 3; i++) {
+            RegionRateLimiter.Send send = limiter.trySend();
+            assertThat(send.confirmed()).isTrue();
+            sent[i] = send.sentAt();
+        }
+        clock.advanceTimeBy(Duration.ofMillis(20));
+        limiter.answered(sent[0]);
+        assertThat(limiter.inFlight()).isEqualTo(2);
+
+        // At 3 s every send is more than a second old, but two are still in flight; the first held its place until
+        // 1.025 s (1 s after its answer, plus the clock's 5 ms slack). So one place is free: one more send goes, the
+        // next waits (a poll: both others are in flight).
+        clock.advanceTimeBy(Duration.ofMillis(2980));
+        RegionRateLimiter.Send fourth = limiter.trySend();
+        assertThat(fourth.confirmed()).isTrue();
+        RegionRateLimiter.Send fifth = limiter.trySend();
+        assertThat(fifth.confirmed()).isFalse();
+        assertThat(fifth.waitNanos()).isBetween(ms, 20 * ms);
+
+        // The second is answered at 3.5 s (a 3.5 s round trip): with fewer than WARM_ANSWERS answers nothing is
+        // taken off, its place is held until 4.505 s; not before.
+        clock.advanceTimeBy(Duration.ofMillis(500));
+        limiter.answered(sent[1]);
+        RegionRateLimiter.Send sixth = limiter.trySend();
+        assertThat(sixth.confirmed()).isFalse();
+        assertThat(sixth.waitNanos()).isEqualTo(1005 * ms);
+        limiter.answered(sent[2]);
+        limiter.answered(fourth.sentAt());
+        assertThatThrownByAnswerWithoutSend(limiter);
+
+        // Once WARM_ANSWERS came, the fastest round trip (20 ms) is taken off: a send answered after 200 ms holds its
+        // place until 1 s + 5 ms - 20 ms after its answer.
+        clock.advanceTimeBy(Duration.ofSeconds(2));
+        while (limiter.answeredCount() < RegionRateLimiter.WARM_ANSWERS) {
+            RegionRateLimiter.Send send = limiter.trySend();
+            clock.advanceTimeBy(Duration.ofNanos(send.confirmed() ? 20 * ms : send.waitNanos()));
+            if (send.confirmed()) {
+                limiter.answered(send.sentAt());
+            }
+        }
+        clock.advanceTimeBy(Duration.ofSeconds(2));
+        long[] held = new long[3];
+        for (int i = 0; i < 3; i++) {
+            held[i] = limiter.trySend().sentAt();
+        }
+        clock.advanceTimeBy(Duration.ofMillis(200));
+        for (long t : held) {
+            limiter.answered(t);
+        }
+        clock.advanceTimeBy(Duration.ofMillis(900));
+        assertThat(limiter.trySend().waitNanos()).isEqualTo(85 * ms);
+    }
+
+    private static void assertThatThrownByAnswerWithoutSend(RegionRateLimiter limiter) {
+        assertThat(limiter.inFlight()).isZero();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> limiter.answered(0L))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("without a send in flight");
+    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chimedialer.core.domain.Attempt;
 import io.chimedialer.core.domain.Disposition;
 import io.chimedialer.core.chime.CreateOutcome;
+import io.chimedialer.core.pacing.internal.RegionRateLimiter;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -171,5 +172,27 @@ class ResilientCreateTest {
 
         assertThat(fake.createsOf("first")).isEqualTo(1);
         assertThat(fake.createsOf("second")).isZero();
+    }
+
+    @Test
+    void withPermit_callAnsweredFailedOrCancelled_itsPlaceIsHeldUntilThenAndReleased() {
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 10, 10, Duration.ofMinutes(1), clock);
+        reactor.core.publisher.Sinks.One<String> answer = reactor.core.publisher.Sinks.one();
+
+        // Three calls: one answered later, one that fails, one cancelled while in flight.
+        String[] value = new String[1];
+        ResilientCreate.withPermit(limiter, clock, answer.asMono()).subscribe(v -> value[0] = v);
+        Throwable[] error = new Throwable[1];
+        ResilientCreate.withPermit(limiter, clock, Mono.<String>error(new IOException("reset")))
+                .subscribe(v -> { }, e -> error[0] = e);
+        reactor.core.Disposable never = ResilientCreate.withPermit(limiter, clock, Mono.<String>never()).subscribe();
+        assertThat(error[0]).isInstanceOf(IOException.class);
+        assertThat(limiter.inFlight()).isEqualTo(2);
+
+        never.dispose();
+        assertThat(limiter.inFlight()).isEqualTo(1);
+        answer.tryEmitValue("created");
+        assertThat(value[0]).isEqualTo("created");
+        assertThat(limiter.inFlight()).isZero();
     }
 }

@@ -46,6 +46,15 @@ import reactor.core.scheduler.Scheduler;
  * rate at most (never all at once), so that a starved scheduler's stalls do not lower the mean rate; and no 1 s
  * window of sends ever holds more than the rate, whatever the timers do.
  *
+ * <p><b>Until the answer.</b> A send confirmed by {@link #trySend()} (what the dialer's Creates use) also holds one
+ * of the {@code floor(rate)} places while it is in flight and for a window after its answer, less the fastest round
+ * trip seen (once {@link #WARM_ANSWERS} came): a request slowed on its way (a stalled thread, a queue) reaches the
+ * service later than its send time says, and counted from its send alone it could share a second there with
+ * {@code floor(rate)} later sends. Held
+ * until its answer, it cannot; no second at the service holds more than the rate from this limiter, however
+ * uneven the way there, as long as no request's way there and another's way back together take less than the
+ * fastest round trip.
+ *
  * <p>Both logs grow with the rate actually used (up to {@code floor(maxRate)} entries), and every operation on
  * the path of a call is O(1). Thread-safe (a short lock per reservation).
  */
@@ -65,6 +74,17 @@ public final class RegionRateLimiter implements RateLimiter {
      * this much time behind it. Without it every stall of a starved scheduler would lower the mean rate for good.
      */
     public static final Duration CATCH_UP = Duration.ofMillis(500);
+
+    /**
+     * How many tracked sends must have been answered before the fastest round trip among them is taken off the time
+     * a send holds its place (see {@link #trySend()}): the first answers may all be slow ones (a new connection), and
+     * a later, faster way there would then share a second at the service with them.
+     */
+    public static final int WARM_ANSWERS = 100;
+
+    /** The bounds of the wait before asking again while every place of the window is held by a send in flight. */
+    private static final long MIN_POLL = 1_000_000L;
+    private static final long MAX_POLL = 20_000_000L;
 
     private final String name;
     private final DoubleSupplier rate;
@@ -93,6 +113,15 @@ public final class RegionRateLimiter implements RateLimiter {
     private int maxSentInSecond;
     private long lastNow = Long.MIN_VALUE;
     private long granted;
+    /** Sends confirmed by {@link #trySend} whose answer has not come yet (see {@link #answered}). */
+    private int inFlight;
+    /** When each answered tracked send stops counting (a min-heap; ends at or before now are dropped). */
+    private long[] held = new long[16];
+    private int heldSize;
+    /** The fastest round trip of a tracked send so far (its answer's time less its send's), or MAX_VALUE. */
+    private long fastestAnswer = Long.MAX_VALUE;
+    /** Tracked sends answered so far. */
+    private long answers;
 
     /**
      * @param name    the limiter's name (the Region; resilience4j's metric binders use it as the {@code name} tag)
@@ -251,6 +280,95 @@ public final class RegionRateLimiter implements RateLimiter {
     }
 
     /**
+     * A send-time check's result ({@link #trySend}, {@link #trySendBoth}): {@code waitNanos} 0 when the send was
+     * confirmed at {@code sentAt} (the limiter's clock; pass it to {@link #answered}), otherwise how long to wait
+     * before asking again (nothing was recorded).
+     */
+    public record Send(long waitNanos, long sentAt) {
+        /** Whether the send was confirmed. */
+        public boolean confirmed() {
+            return waitNanos == 0;
+        }
+    }
+
+    /**
+     * Like {@link #nanosToSend()}, for a send that counts against the rate until its answer: the send holds one of
+     * the {@code floor(rate)} places of the window while it is in flight, and after its answer for one window (1 s)
+     * more (plus {@link #SEND_GUARD} for the clock's resolution), less the fastest round trip seen once
+     * {@link #WARM_ANSWERS} answers came, and never less than the send-time rule's own 1 s plus the guard. So a
+     * request that took longer than others to reach the service (a stalled thread, a queue on the way) still
+     * counts in every second it could share with a later send, and no second at the service holds more than the
+     * rate from this limiter, however long the way was. The caller must call {@link #answered} with the returned
+     * {@code sentAt} exactly once, whatever the outcome (an error and a cancellation too).
+     */
+    public synchronized Send trySend() {
+        long now = now();
+        long wait = sendWait(now);
+        if (wait > 0) {
+            return new Send(wait, now);
+        }
+        recordSend(now);
+        inFlight++;
+        return new Send(0L, now);
+    }
+
+    /**
+     * Tells the limiter that the answer of a send confirmed by {@link #trySend} (or {@link #trySendBoth}) at
+     * {@code sentAt} came now: it stops holding a place of the window one window after now, less the fastest round
+     * trip seen, and no earlier than the send-time rule's 1 s plus the guard after {@code sentAt}.
+     */
+    public synchronized void answered(long sentAt) {
+        if (inFlight == 0) {
+            throw new IllegalStateException(name + ": an answer without a send in flight");
+        }
+        inFlight--;
+        long now = now();
+        double r = currentRate();
+        long window = window(r, interval(r));
+        fastestAnswer = Math.min(fastestAnswer, Math.max(0L, now - sentAt));
+        answers++;
+        long fromSend = sentAt + window + sendGuard;
+        // Until enough answers came, the fastest of them may be a cold one (a new connection): nothing is taken off.
+        long fromAnswer = now + window + SEND_GUARD.toNanos() - (answers >= WARM_ANSWERS ? fastestAnswer : 0L);
+        long end = Math.max(fromSend, fromAnswer);
+        if (end > now) {
+            hold(end);
+        }
+    }
+
+    /** Tracked sends answered so far. */
+    public synchronized long answeredCount() {
+        return answers;
+    }
+
+    /** Tracked sends whose answer has not come yet. */
+    public synchronized int inFlight() {
+        return inFlight;
+    }
+
+    /**
+     * Like {@link #trySend} on two limiters at once (see {@link #nanosToSendBoth}): a confirmed send is held by
+     * both until {@link #answered} is called on both with the returned {@code sentAt} (the inner limiter's time).
+     */
+    public static Send trySendBoth(RegionRateLimiter outer, RegionRateLimiter inner) {
+        synchronized (outer) {
+            synchronized (inner) {
+                long outerNow = outer.now();
+                long innerNow = inner.now();
+                long wait = Math.max(outer.sendWait(outerNow), inner.sendWait(innerNow));
+                if (wait > 0) {
+                    return new Send(wait, innerNow);
+                }
+                outer.recordSend(outerNow);
+                inner.recordSend(innerNow);
+                outer.inFlight++;
+                inner.inFlight++;
+                return new Send(0L, innerNow);
+            }
+        }
+    }
+
+    /**
      * Like {@link #nanosToSend()} on two limiters at once (a campaign's own rate and its Region's): the send is
      * recorded in both only when both allow it now; otherwise nothing is recorded and the longer wait is returned.
      * Recording one and then waiting for the other would log a send that really goes later, and a later send than
@@ -292,7 +410,55 @@ public final class RegionRateLimiter implements RateLimiter {
         if (sends.count >= n) {
             free = Math.max(free, sends.back(n) + window);
         }
+        // Tracked sends hold their place while in flight and for a window after their answer (see trySend).
+        while (heldSize > 0 && held[0] <= now) {
+            unhold();
+        }
+        if (inFlight + heldSize >= n) {
+            // Places free only as held ones end (the earliest end is a lower bound: ask again then) or as answers
+            // come (unknown: ask again after about an interval).
+            long poll = now + Math.max(MIN_POLL, Math.min(interval, MAX_POLL));
+            free = Math.max(free, inFlight >= n || heldSize == 0 ? poll : held[0]);
+        }
         return free > now ? free - now : 0L;
+    }
+
+    /** Adds an end to the heap of held places. Holds the lock. */
+    private void hold(long end) {
+        if (heldSize == held.length) {
+            held = java.util.Arrays.copyOf(held, held.length * 2);
+        }
+        int i = heldSize++;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (held[parent] <= end) {
+                break;
+            }
+            held[i] = held[parent];
+            i = parent;
+        }
+        held[i] = end;
+    }
+
+    /** Drops the earliest end of the heap of held places. Holds the lock. */
+    private void unhold() {
+        long last = held[--heldSize];
+        int i = 0;
+        int half = heldSize >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            if (child + 1 < heldSize && held[child + 1] < held[child]) {
+                child++;
+            }
+            if (last <= held[child]) {
+                break;
+            }
+            held[i] = held[child];
+            i = child;
+        }
+        if (heldSize > 0) {
+            held[i] = last;
+        }
     }
 
     /** Records a send at {@code now}. Holds the lock. */
