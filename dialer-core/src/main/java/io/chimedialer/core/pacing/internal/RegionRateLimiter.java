@@ -56,7 +56,8 @@ import reactor.core.scheduler.Scheduler;
  * fastest round trip.
  *
  * <p>Both logs grow with the rate actually used (up to {@code floor(maxRate)} entries), and every operation on
- * the path of a call is O(1). Thread-safe (a short lock per reservation).
+ * the path of a call is O(1) (holding a place until the answer: O(log n)). Thread-safe (a short lock per reservation
+ * and per send; an answer is told without taking it).
  */
 public final class RegionRateLimiter implements RateLimiter {
 
@@ -113,8 +114,13 @@ public final class RegionRateLimiter implements RateLimiter {
     private int maxSentInSecond;
     private long lastNow = Long.MIN_VALUE;
     private long granted;
-    /** Sends confirmed by {@link #trySend} whose answer has not come yet (see {@link #answered}). */
+    /** Sends confirmed by {@link #trySend} whose answer was not taken in yet (see {@link #answered}). */
     private int inFlight;
+    /** Sends confirmed by {@link #trySend} whose answer was not told yet: {@link #answered} checks it, lock-free. */
+    private final java.util.concurrent.atomic.AtomicInteger unanswered = new java.util.concurrent.atomic.AtomicInteger();
+    /** Answers told and not yet taken in: {sentAt, answered at}. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> answersToTake =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** When each answered tracked send stops counting (a min-heap; ends at or before now are dropped). */
     private long[] held = new long[16];
     private int heldSize;
@@ -309,6 +315,7 @@ public final class RegionRateLimiter implements RateLimiter {
         }
         recordSend(now);
         inFlight++;
+        unanswered.incrementAndGet();
         return new Send(0L, now);
     }
 
@@ -317,32 +324,47 @@ public final class RegionRateLimiter implements RateLimiter {
      * {@code sentAt} came now: it stops holding a place of the window one window after now, less the fastest round
      * trip seen, and no earlier than the send-time rule's 1 s plus the guard after {@code sentAt}.
      */
-    public synchronized void answered(long sentAt) {
-        if (inFlight == 0) {
+    public void answered(long sentAt) {
+        // No lock here: answers come on the client's I/O threads while the sender checks; they are taken in under
+        // the lock by the next check (until then the send still counts as in flight, which errs on the safe side).
+        if (unanswered.getAndDecrement() <= 0) {
+            unanswered.incrementAndGet();
             throw new IllegalStateException(name + ": an answer without a send in flight");
         }
-        inFlight--;
-        long now = now();
-        double r = currentRate();
-        long window = window(r, interval(r));
-        fastestAnswer = Math.min(fastestAnswer, Math.max(0L, now - sentAt));
-        answers++;
-        long fromSend = sentAt + window + sendGuard;
-        // Until enough answers came, the fastest of them may be a cold one (a new connection): nothing is taken off.
-        long fromAnswer = now + window + SEND_GUARD.toNanos() - (answers >= WARM_ANSWERS ? fastestAnswer : 0L);
-        long end = Math.max(fromSend, fromAnswer);
-        if (end > now) {
-            hold(end);
+        answersToTake.add(new long[] {sentAt, clock.now(TimeUnit.NANOSECONDS)});
+    }
+
+    /** Takes in the answers told since the last check (see {@link #answered}). Holds the lock. */
+    private void takeAnswers() {
+        long[] answer;
+        while ((answer = answersToTake.poll()) != null) {
+            long sentAt = answer[0];
+            long at = answer[1];
+            inFlight--;
+            double r = currentRate();
+            long window = window(r, interval(r));
+            fastestAnswer = Math.min(fastestAnswer, Math.max(0L, at - sentAt));
+            answers++;
+            long fromSend = sentAt + window + sendGuard;
+            // Until enough answers came, the fastest of them may be a cold one (a new connection): nothing is taken
+            // off.
+            long fromAnswer = at + window + SEND_GUARD.toNanos() - (answers >= WARM_ANSWERS ? fastestAnswer : 0L);
+            long end = Math.max(fromSend, fromAnswer);
+            if (end > lastNow) {
+                hold(end);
+            }
         }
     }
 
     /** Tracked sends answered so far. */
     public synchronized long answeredCount() {
+        takeAnswers();
         return answers;
     }
 
     /** Tracked sends whose answer has not come yet. */
     public synchronized int inFlight() {
+        takeAnswers();
         return inFlight;
     }
 
@@ -363,6 +385,8 @@ public final class RegionRateLimiter implements RateLimiter {
                 inner.recordSend(innerNow);
                 outer.inFlight++;
                 inner.inFlight++;
+                outer.unanswered.incrementAndGet();
+                inner.unanswered.incrementAndGet();
                 return new Send(0L, innerNow);
             }
         }
@@ -411,6 +435,7 @@ public final class RegionRateLimiter implements RateLimiter {
             free = Math.max(free, sends.back(n) + window);
         }
         // Tracked sends hold their place while in flight and for a window after their answer (see trySend).
+        takeAnswers();
         while (heldSize > 0 && held[0] <= now) {
             unhold();
         }
