@@ -421,4 +421,32 @@ class RegionRateLimiterTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> limiter.answered(0L))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("without a send in flight");
     }
+
+    @Test
+    void trySendBoth_heldByBothUntilAnswered_andRecordedInNeitherWhenOneSaysWait() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter campaign = RegionRateLimiter.fixed("campaign", 1, 1, Duration.ofMinutes(1), clock);
+        RegionRateLimiter region = RegionRateLimiter.fixed("region", 5, 5, Duration.ofMinutes(1), clock);
+
+        RegionRateLimiter.Send first = RegionRateLimiter.trySendBoth(campaign, region);
+        assertThat(first.confirmed()).isTrue();
+        assertThat(campaign.inFlight()).isEqualTo(1);
+        assertThat(region.inFlight()).isEqualTo(1);
+
+        // The campaign's one place per second is held while the Create is in flight, even 10 s later: nothing is
+        // recorded in the Region's limiter either.
+        clock.advanceTimeBy(Duration.ofSeconds(10));
+        RegionRateLimiter.Send second = RegionRateLimiter.trySendBoth(campaign, region);
+        assertThat(second.confirmed()).isFalse();
+        assertThat(region.inFlight()).isEqualTo(1);
+
+        // Answered now: held for 1 s (plus 5 ms) more in the campaign's limiter.
+        campaign.answered(first.sentAt());
+        region.answered(first.sentAt());
+        assertThat(region.inFlight()).isZero();
+        assertThat(RegionRateLimiter.trySendBoth(campaign, region).waitNanos())
+                .isEqualTo(Duration.ofMillis(1005).toNanos());
+        clock.advanceTimeBy(Duration.ofMillis(1005));
+        assertThat(RegionRateLimiter.trySendBoth(campaign, region).confirmed()).isTrue();
+    }
 }

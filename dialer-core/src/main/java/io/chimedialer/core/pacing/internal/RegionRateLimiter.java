@@ -369,8 +369,12 @@ public final class RegionRateLimiter implements RateLimiter {
     }
 
     /**
-     * Like {@link #trySend} on two limiters at once (see {@link #nanosToSendBoth}): a confirmed send is held by
-     * both until {@link #answered} is called on both with the returned {@code sentAt} (the inner limiter's time).
+     * Like {@link #trySend} on two limiters at once (a campaign's own rate and its Region's): the send is recorded in
+     * both only when both allow it now; otherwise nothing is recorded and the longer wait is returned. Recording one
+     * and then waiting for the other would log a send that really goes later, and a later send than logged could put
+     * more calls in a second than the rate. A confirmed send is held by both until {@link #answered} is called on
+     * both with the returned {@code sentAt} (the inner limiter's time). Locks {@code outer}, then {@code inner}: pass
+     * a campaign's limiter as {@code outer} and a Region's as {@code inner}, always in that order.
      */
     public static Send trySendBoth(RegionRateLimiter outer, RegionRateLimiter inner) {
         synchronized (outer) {
@@ -388,29 +392,6 @@ public final class RegionRateLimiter implements RateLimiter {
                 outer.unanswered.incrementAndGet();
                 inner.unanswered.incrementAndGet();
                 return new Send(0L, innerNow);
-            }
-        }
-    }
-
-    /**
-     * Like {@link #nanosToSend()} on two limiters at once (a campaign's own rate and its Region's): the send is
-     * recorded in both only when both allow it now; otherwise nothing is recorded and the longer wait is returned.
-     * Recording one and then waiting for the other would log a send that really goes later, and a later send than
-     * logged could put more calls in a second than the rate. Locks {@code outer}, then {@code inner}: pass a
-     * campaign's limiter as {@code outer} and a Region's as {@code inner}, always in that order.
-     */
-    public static long nanosToSendBoth(RegionRateLimiter outer, RegionRateLimiter inner) {
-        synchronized (outer) {
-            synchronized (inner) {
-                long outerNow = outer.now();
-                long innerNow = inner.now();
-                long wait = Math.max(outer.sendWait(outerNow), inner.sendWait(innerNow));
-                if (wait > 0) {
-                    return wait;
-                }
-                outer.recordSend(outerNow);
-                inner.recordSend(innerNow);
-                return 0L;
             }
         }
     }
