@@ -449,4 +449,53 @@ class RegionRateLimiterTest {
         clock.advanceTimeBy(Duration.ofMillis(1005));
         assertThat(RegionRateLimiter.trySendBoth(campaign, region).confirmed()).isTrue();
     }
+
+    @Test
+    void reservePermission_answersOfVaryingDelay_reservationsFollowTheSends_theWaitAtTheSendCheckDoesNotGrow() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        RegionRateLimiter limiter = RegionRateLimiter.fixed("r", 10, 1, Duration.ofMinutes(10), clock);
+        long ms = 1_000_000L;
+        // Events by time: {time, kind, value}. Kind 0: the next caller reserves (as the dialer admits: one after
+        // another, each when the one before got its permit); 1: a caller whose permit is due confirms its send
+        // (value: its grant time); 2: an answer comes (value: the send's time). Answers take 10 or 90 ms in turn, so
+        // each send holds its place 5 or 85 ms longer than a second once the fastest round trip is known.
+        java.util.PriorityQueue<long[]> events = new java.util.PriorityQueue<>(
+                java.util.Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
+        events.add(new long[] {0, 0, 0});
+        List<Long> lags = new ArrayList<>();
+        int reserved = 0;
+        while (lags.size() < 1_200) {
+            long[] e = events.poll();
+            long now = clock.now(TimeUnit.NANOSECONDS);
+            if (e[0] > now) {
+                clock.advanceTimeBy(Duration.ofNanos(e[0] - now));
+                now = e[0];
+            }
+            if (e[1] == 0 && reserved < 1_200) {
+                long grant = now + limiter.reservePermission();
+                reserved++;
+                events.add(new long[] {grant, 1, grant});
+                events.add(new long[] {grant, 0, 0});
+            } else if (e[1] == 1) {
+                RegionRateLimiter.Send send = limiter.trySend();
+                if (send.confirmed()) {
+                    lags.add(now - e[2]);
+                    events.add(new long[] {now + (lags.size() % 2 == 0 ? 10 : 90) * ms, 2, now});
+                } else {
+                    events.add(new long[] {now + send.waitNanos(), 1, e[2]});
+                }
+            } else if (e[1] == 2) {
+                limiter.answered(e[2]);
+            }
+        }
+
+        // The sends go slower than 10/s (each holds its place 5 or 85 ms beyond a second). Reserved at 10/s regardless,
+        // the callers' wait at the send check would grow through the run, to seconds by the last (3.9 s when the
+        // reservations followed only the mean hold). Reservations pushed back while the places are held keep it
+        // under 300 ms (155 ms when written).
+        assertThat(lags.subList(1_100, 1_200).stream().mapToLong(Long::longValue).max().orElseThrow())
+                .isLessThan(300 * ms);
+        // And the rate stays near what the holds allow: 1,200 sends within 1,200 / 10 * 1.1 s.
+        assertThat(clock.now(TimeUnit.NANOSECONDS)).isLessThan(Duration.ofSeconds(132).toNanos());
+    }
 }

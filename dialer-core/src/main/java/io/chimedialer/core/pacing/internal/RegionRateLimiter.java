@@ -424,7 +424,11 @@ public final class RegionRateLimiter implements RateLimiter {
             // Places free only as held ones end (the earliest end is a lower bound: ask again then) or as answers
             // come (unknown: ask again after about an interval).
             long poll = now + Math.max(MIN_POLL, Math.min(interval, MAX_POLL));
-            free = Math.max(free, inFlight >= n || heldSize == 0 ? poll : held[0]);
+            long heldFree = inFlight >= n || heldSize == 0 ? poll : held[0];
+            free = Math.max(free, heldFree);
+            // The reservations follow: none is granted before this send can go, so callers do not queue up at this
+            // check (with their intents written) while the places are held longer than the reservations assumed.
+            tat = Math.max(tat, heldFree + interval + tolerance);
         }
         return free > now ? free - now : 0L;
     }
