@@ -9,9 +9,12 @@ import io.github.resilience4j.ratelimiter.event.RateLimiterEvent;
 import io.github.resilience4j.ratelimiter.event.RateLimiterOnFailureEvent;
 import io.github.resilience4j.ratelimiter.event.RateLimiterOnSuccessEvent;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongConsumer;
 import reactor.core.scheduler.Scheduler;
@@ -117,10 +120,9 @@ public final class RegionRateLimiter implements RateLimiter {
     /** Sends confirmed by {@link #trySend} whose answer was not taken in yet (see {@link #answered}). */
     private int inFlight;
     /** Sends confirmed by {@link #trySend} whose answer was not told yet: {@link #answered} checks it, lock-free. */
-    private final java.util.concurrent.atomic.AtomicInteger unanswered = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger unanswered = new AtomicInteger();
     /** Answers told and not yet taken in: {sentAt, answered at}. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> answersToTake =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<long[]> answersToTake = new ConcurrentLinkedQueue<>();
     /** When each answered tracked send stops counting (a min-heap; ends at or before now are dropped). */
     private long[] held = new long[16];
     private int heldSize;
@@ -436,7 +438,7 @@ public final class RegionRateLimiter implements RateLimiter {
     /** Adds an end to the heap of held places. Holds the lock. */
     private void hold(long end) {
         if (heldSize == held.length) {
-            held = java.util.Arrays.copyOf(held, held.length * 2);
+            held = Arrays.copyOf(held, held.length * 2);
         }
         int i = heldSize++;
         while (i > 0) {
