@@ -32,7 +32,10 @@ import javax.management.openmbean.CompositeData;
  * after every GC (from the JVM's GC notifications, so no forced GC slows the stream; twenty forced GCs at
  * 5% steps give the flatness series, their time excluded).
  *
- * <p>Arguments: {@code <csv> <dnc> [expectedNumbers]} (the last pre-sizes the Deduplicator; CampaignRun does not). Prints {@code PROGRESS <rows> <heapAfterGcBytes> <dedupeBytes>} at every 5%, then
+ * <p>Arguments: {@code <csv> <dnc> [expectedNumbers]}. The last sizes the Deduplicator up front, as a campaign run
+ * does from the rows it counted; without it the set grows as it fills, as the cluster importer's and
+ * {@code validate}'s do: the harder case, which the bench measures. Prints
+ * {@code PROGRESS <rows> <heapAfterGcBytes> <dedupeBytes>} at every 5%, then
  * {@code RESULT <json>}; an OutOfMemoryError ends the stream and is reported in the result.
  */
 public final class MemoryMain {
@@ -85,7 +88,7 @@ public final class MemoryMain {
         try (Reader reader = Files.newBufferedReader(dncFile, StandardCharsets.UTF_8)) {
             dnc.load(dncFile.toString(), reader);
         }
-        // As CampaignRun builds it (unsized) unless a third argument gives the expected count of numbers.
+        // Unsized (growing shard by shard, as the importer's and validate's) unless a third argument sizes it.
         Deduplicator dedupe = args.length > 2 ? new Deduplicator(Integer.parseInt(args[2])) : new Deduplicator();
         long[] counts = new long[5]; // rows, rejected, duplicate, suppressed, passed
         long step = Math.max(1, bareRows / 20);
@@ -116,6 +119,7 @@ public final class MemoryMain {
                         ObjectNode point = series.addObject();
                         point.put("rows", counts[0]);
                         point.put("heapAfterGcBytes", heapUsed());
+                        point.put("dedupeBytes", dedupe.memoryBytes());
                         gcNanos[0] += System.nanoTime() - t;
                         System.out.println("PROGRESS " + counts[0] + " " + heapUsed() + " " + dedupe.memoryBytes());
                     }

@@ -41,7 +41,7 @@ final class ContactAdmission {
         this.claimsGuarded = claimsGuarded;
         this.listRead = listRead;
         RunSetup setup = run.setup;
-        // Sized up front when the list's length is known: growing a large table doubles its memory for a moment.
+        // Sized up front when the list's length is known, so its table is never rebuilt as it fills.
         long expected = setup.expectedTotal();
         this.dedupe = expected > 0 ? new Deduplicator((int) Math.min(expected, MAX_DEDUPE_SIZE)) : new Deduplicator();
         this.gate = WindowGate.of(setup.window(), setup.scheduler(), setup.maxWaiting(), setup.horizon());

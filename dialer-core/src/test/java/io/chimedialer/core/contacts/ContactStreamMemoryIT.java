@@ -94,18 +94,20 @@ class ContactStreamMemoryIT {
             sampledAt.add(k * SAMPLE_EVERY);
         }
         assertThat(heap.keySet()).as("samples every tenth of the list").containsExactlyElementsOf(sampledAt);
-        // The only structure allowed to grow with the list is the dedupe table; its final size is exact: the
-        // smallest power of two (from 2,048 slots, its size for the default 1,024 numbers) whose 70% holds every
-        // distinct number, 2^21 slots for the million rows.
-        long slots = 2_048;
-        while ((long) (slots * 0.7) < valid - duplicates) {
-            slots <<= 1;
+        // The only structure allowed to grow with the list is the dedupe table; its final size is exact: each of its
+        // 64 shards is the smallest power of two (from 64 slots, its size for the default 1,024 numbers) whose 70%
+        // holds a 64th of the distinct numbers (at these sizes every shard's share is many standard deviations from
+        // the next power), 2^15 slots per shard, 2^21 in all, for the million rows.
+        long distinct = valid - duplicates;
+        long perShard = 64;
+        while ((long) (perShard * 0.7) < distinct / LongHashSet.SHARDS) {
+            perShard <<= 1;
         }
         // The slots, in segments of at most LongHashSet.SEGMENT_SLOTS (16 bytes of array header each).
-        long segments = Math.max(1, slots / LongHashSet.SEGMENT_SLOTS);
-        assertThat(dedupeBytes).isEqualTo(16L * segments + 8L * slots);
+        long segments = Math.max(1, perShard / LongHashSet.SEGMENT_SLOTS);
+        assertThat(dedupeBytes).isEqualTo(LongHashSet.SHARDS * (16L * segments + 8L * perShard));
         if (ROWS == 1_000_000) {
-            assertThat(slots).isEqualTo(1L << 21);
+            assertThat(perShard * LongHashSet.SHARDS).isEqualTo(1L << 21);
         }
         long early = heap.get(2 * SAMPLE_EVERY);
         assertThat(heapEnd).as("heap after GC at the end vs at a fifth of the list %s", heap)

@@ -66,7 +66,7 @@ class DeduplicatorTest {
     @Test
     void longHashSet_largerThanOneSegment_keepsEveryKeyAcrossGrowths_inSegmentsOfBoundedSize() {
         LongHashSet set = new LongHashSet(16);
-        int n = 200_000;
+        int n = 1_600_000;
         for (long i = 1; i <= n; i++) {
             assertThat(set.add(i * 7_919L + 3)).isTrue();
         }
@@ -76,26 +76,60 @@ class DeduplicatorTest {
             assertThat(set.contains(i * 7_919L + 3)).isTrue();
             assertThat(set.contains(i * 7_919L + 4)).isFalse();
         }
-        // 200,000 keys at a load of at most 0.7: 2^19 slots, in 16 segments of 2^15 (none a G1 humongous object).
-        int capacity = 1 << 19;
+        // 25,000 keys per shard at a load of at most 0.7: 2^16 slots each, in 2 segments of 2^15 (none a G1
+        // humongous object); 2^22 slots in all.
+        int capacity = 1 << 22;
         assertThat(set.tableBytes()).isEqualTo(16L * (capacity / LongHashSet.SEGMENT_SLOTS) + 8L * capacity);
     }
 
     @Test
-    void longHashSet_presizedTable_doesNotGrowUntilLoadLimit() {
-        LongHashSet set = new LongHashSet(700);
-
-        assertThat(set.tableBytes()).isEqualTo(16L + 8L * 1024);
-        for (long key = 1; key <= 716; key++) {
-            set.add(key);
+    void longHashSet_growing_holdsOneShardTwiceAtMost_neverTheWholeTable() {
+        LongHashSet set = new LongHashSet(0);
+        for (long i = 1; i <= 2_000_000; i++) {
+            set.add(i * 104_729L);
         }
-        assertThat(set.tableBytes()).isEqualTo(16L + 8L * 1024);
-        set.add(717);
-        assertThat(set.tableBytes()).isEqualTo(16L + 8L * 2048);
-        for (long key = 1; key <= 717; key++) {
+
+        // 2^22 slots (32 MiB) at the end. One table growing from 2^21 to 2^22 slots would hold 48 MiB at once; shard
+        // by shard, the most ever live is the table plus one shard's new 2^16 slots (512 KiB).
+        long table = set.tableBytes();
+        assertThat(table).isEqualTo(16L * 128 + 8L * (1 << 22));
+        assertThat(set.growthPeakBytes()).isGreaterThan(table / 2).isLessThanOrEqualTo(table + table / 32);
+    }
+
+    @Test
+    void longHashSet_presizedForItsKeys_neverGrows() {
+        for (int n : new int[] {0, 700, 100_000, 1_000_000}) {
+            LongHashSet set = new LongHashSet(n);
+            long sized = set.tableBytes();
+            for (long key = 1; key <= n; key++) {
+                set.add(key * 31L);
+            }
+            assertThat(set.size()).as("keys for %d", n).isEqualTo(n);
+            assertThat(set.tableBytes()).as("table for %d", n).isEqualTo(sized);
+            assertThat(set.growthPeakBytes()).as("growth for %d", n).isZero();
+            // At most twice the slots the keys need at a load of 0.7 for a large set (eight times for a small one,
+            // whose shards' shares spread widely), never under the smallest shards.
+            int slack = n >= 100_000 ? 2 : 8;
+            assertThat(sized).as("slots sized for %d", n).isLessThanOrEqualTo(
+                    LongHashSet.SHARDS * (16L + 8L * Math.max(2 * LongHashSet.MIN_SHARD_SLOTS,
+                            (long) (slack * n / 0.7 / LongHashSet.SHARDS) + 1)));
+        }
+    }
+
+    @Test
+    void longHashSet_smallSet_growsPastItsSizing_keepsEveryKey() {
+        LongHashSet set = new LongHashSet(700);
+        long sized = set.tableBytes();
+        assertThat(sized).isEqualTo(64L * (16 + 8 * 64));
+        for (long key = 1; key <= 20_000; key++) {
+            assertThat(set.add(key)).isTrue();
+        }
+        assertThat(set.tableBytes()).isGreaterThan(sized);
+        for (long key = 1; key <= 20_000; key++) {
             assertThat(set.contains(key)).isTrue();
         }
-        assertThat(set.contains(718)).isFalse();
+        assertThat(set.contains(20_001)).isFalse();
         assertThat(set.contains(0)).isFalse();
+        assertThat(set.add(1)).isFalse();
     }
 }
