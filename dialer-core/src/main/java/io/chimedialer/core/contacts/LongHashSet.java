@@ -142,34 +142,29 @@ final class LongHashSet {
             s[i >>> SEGMENT_SHIFT][i & (SEGMENT_SLOTS - 1)] = key;
         }
 
-        boolean add(long key, long h) {
+        /** The slot that holds {@code key}, or else the free slot where its probe ends. */
+        private int probe(long key, long h) {
             long[][] s = segments;
             int mask = capacity - 1;
-            for (int i = slot(h); ; i = (i + 1) & mask) {
-                long k = get(s, i);
-                if (k == key) {
-                    return false;
-                }
-                if (k == 0) {
-                    set(s, i, key);
-                    size++;
-                    return true;
-                }
+            int i = slot(h);
+            for (long k = get(s, i); k != key && k != 0; k = get(s, i)) {
+                i = (i + 1) & mask;
             }
+            return i;
+        }
+
+        boolean add(long key, long h) {
+            int i = probe(key, h);
+            if (get(segments, i) == key) {
+                return false;
+            }
+            set(segments, i, key);
+            size++;
+            return true;
         }
 
         boolean contains(long key, long h) {
-            long[][] s = segments;
-            int mask = capacity - 1;
-            for (int i = slot(h); ; i = (i + 1) & mask) {
-                long k = get(s, i);
-                if (k == key) {
-                    return true;
-                }
-                if (k == 0) {
-                    return false;
-                }
-            }
+            return get(segments, probe(key, h)) == key;
         }
 
         void grow() {
