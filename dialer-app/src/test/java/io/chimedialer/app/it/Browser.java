@@ -26,6 +26,10 @@ final class Browser implements AutoCloseable {
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final String ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** WebDriver's error for an element no longer in the page. */
+    private static final String STALE = "stale element reference";
+    /** Finds and tries of one step on an element the page keeps replacing. */
+    private static final int STALE_TRIES = 5;
 
     private final Process driver;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -112,28 +116,57 @@ final class Browser implements AutoCloseable {
         return id;
     }
 
+    /** One WebDriver step on an element found by its selector. */
+    @FunctionalInterface
+    private interface ElementStep<T> {
+        T apply(String id) throws Exception;
+    }
+
+    /**
+     * Runs {@code step} on the element {@code css} finds, finding it again when the page replaced it in between: the
+     * console's script swaps its live fragments every 2 s, so an element found a moment ago can be gone from the page
+     * (WebDriver's "stale element reference") though the same element is there anew. A user would click again.
+     */
+    private <T> T onElement(String css, boolean required, T absent, ElementStep<T> step) throws Exception {
+        for (int tries = 1; ; tries++) {
+            String id = required ? require(css) : find(css);
+            if (id == null) {
+                return absent;
+            }
+            try {
+                return step.apply(id);
+            } catch (IllegalStateException e) {
+                if (tries >= STALE_TRIES || !String.valueOf(e.getMessage()).contains(STALE)) {
+                    throw e;
+                }
+                System.out.println("Browser: '" + css + "' was replaced by the page before its step; finding it again");
+            }
+        }
+    }
+
     void click(String css) throws Exception {
-        command("POST", "/element/" + require(css) + "/click", JSON.createObjectNode());
+        onElement(css, true, null, id -> command("POST", "/element/" + id + "/click", JSON.createObjectNode()));
     }
 
     /** Types into a field after clearing it (a file input takes a path). */
     void type(String css, String text) throws Exception {
-        String id = require(css);
-        if (!"file".equals(command("GET", "/element/" + id + "/property/type", null).asText())) {
-            command("POST", "/element/" + id + "/clear", JSON.createObjectNode());
-        }
-        command("POST", "/element/" + id + "/value", JSON.createObjectNode().put("text", text));
+        onElement(css, true, null, id -> {
+            if (!"file".equals(command("GET", "/element/" + id + "/property/type", null).asText())) {
+                command("POST", "/element/" + id + "/clear", JSON.createObjectNode());
+            }
+            return command("POST", "/element/" + id + "/value", JSON.createObjectNode().put("text", text));
+        });
     }
 
     /** Sends keys to the focused element (e.g. "\uE007" for Enter). */
     void keys(String css, String keys) throws Exception {
-        command("POST", "/element/" + require(css) + "/value", JSON.createObjectNode().put("text", keys));
+        onElement(css, true, null, id -> command("POST", "/element/" + id + "/value",
+                JSON.createObjectNode().put("text", keys)));
     }
 
     /** The rendered text of the first element matching, or "" when none does. */
     String text(String css) throws Exception {
-        String id = find(css);
-        return id == null ? "" : command("GET", "/element/" + id + "/text", null).asText();
+        return onElement(css, false, "", id -> command("GET", "/element/" + id + "/text", null).asText());
     }
 
     /** Runs a script in the page; its return value as JSON. */
