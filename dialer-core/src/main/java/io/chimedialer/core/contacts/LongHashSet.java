@@ -27,7 +27,6 @@ final class LongHashSet {
     private static final int SEGMENT_SHIFT = 15;
 
     private final Shard[] shards = new Shard[SHARDS];
-    private int size;
     private long growthPeakBytes;
 
     /**
@@ -65,7 +64,6 @@ final class LongHashSet {
         if (!shard.add(key, h)) {
             return false;
         }
-        size++;
         if (shard.size > shard.resizeAt) {
             long before = tableBytes();
             shard.grow();
@@ -84,6 +82,10 @@ final class LongHashSet {
     }
 
     int size() {
+        int size = 0;
+        for (Shard s : shards) {
+            size += s.size;
+        }
         return size;
     }
 
@@ -170,16 +172,11 @@ final class LongHashSet {
         void grow() {
             long[][] old = segments;
             allocate(capacity << 1);
-            long[][] s = segments;
-            int mask = capacity - 1;
             for (long[] segment : old) {
                 for (long key : segment) {
                     if (key != 0) {
-                        int i = slot(hash(key));
-                        while (get(s, i) != 0) {
-                            i = (i + 1) & mask;
-                        }
-                        set(s, i, key);
+                        // The keys are distinct, so each one's probe ends at a free slot.
+                        set(segments, probe(key, hash(key)), key);
                     }
                 }
             }

@@ -96,8 +96,10 @@ class ContactStreamMemoryIT {
         assertThat(heap.keySet()).as("samples every tenth of the list").containsExactlyElementsOf(sampledAt);
         // The only structure allowed to grow with the list is the dedupe table; its final size is exact: each of its
         // 64 shards is the smallest power of two (from 64 slots, its size for the default 1,024 numbers) whose 70%
-        // holds a 64th of the distinct numbers (at these sizes every shard's share is many standard deviations from
-        // the next power), 2^15 slots per shard, 2^21 in all, for the million rows.
+        // holds a 64th of the distinct numbers: 2^13 slots per shard for 200,000 rows, 2^15 (2^21 in all) for the
+        // million. A shard's own count can differ from that share, but the generator's numbers are fixed, so the
+        // counts are too; at both sizes every shard lands in the same power of two (the nearest boundary is 3
+        // standard deviations from the share at 200,000 rows, 30 at 1,000,000).
         long distinct = valid - duplicates;
         long perShard = 64;
         while ((long) (perShard * 0.7) < distinct / LongHashSet.SHARDS) {

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -459,8 +461,8 @@ class RegionRateLimiterTest {
         // another, each when the one before got its permit); 1: a caller whose permit is due confirms its send
         // (value: its grant time); 2: an answer comes (value: the send's time). Answers take 10 or 90 ms in turn, so
         // each send holds its place 5 or 85 ms longer than a second once the fastest round trip is known.
-        java.util.PriorityQueue<long[]> events = new java.util.PriorityQueue<>(
-                java.util.Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
+        PriorityQueue<long[]> events = new PriorityQueue<>(
+                Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
         events.add(new long[] {0, 0, 0});
         List<Long> lags = new ArrayList<>();
         int reserved = 0;
