@@ -123,6 +123,46 @@ class ChimeEmulatorApiTest {
     }
 
     @Test
+    void create_apiOnlyWithoutRecords_countsEveryCreateAndKeepsNothingPerCall() {
+        start(ChimeEmulator.builder().simulateCalls(false).recordCalls(false), Region.US_EAST_1);
+
+        Set<String> transactions = new HashSet<>();
+        for (String to : List.of("+14155550123", "+14155550124", "+14155550123")) {
+            transactions.add(create(valid().toPhoneNumber(to)).sipMediaApplicationCall().transactionId());
+        }
+
+        assertThat(transactions).hasSize(3).allMatch(tx -> tx.matches(GUID));
+        EmulatorStats s = emu.stats();
+        assertThat(s.created()).isEqualTo(3);
+        assertThat(s.regions().get("us-east-1").created()).isEqualTo(3);
+        assertThat(s.ended()).isEqualTo(3);
+        assertThat(s.dispositions()).containsEntry("notSimulated", 3L);
+        assertThat(emu.calls()).isEmpty();
+        // nothing kept per number: the repeated number is not counted, as it is with records (next test)
+        assertThat(s.duplicateNumbers()).isZero();
+    }
+
+    @Test
+    void create_apiOnlyWithRecords_keepsEachCallAndCountsARepeatedNumber() {
+        start(ChimeEmulator.builder().simulateCalls(false), Region.US_EAST_1);
+
+        for (String to : List.of("+14155550123", "+14155550124", "+14155550123")) {
+            create(valid().toPhoneNumber(to));
+        }
+
+        assertThat(emu.calls()).extracting(CallRecord::to)
+                .containsExactly("+14155550123", "+14155550124", "+14155550123");
+        assertThat(emu.stats().duplicateNumbers()).isEqualTo(1);
+    }
+
+    @Test
+    void builder_noRecordsOfSimulatedCalls_rejected() {
+        assertThatThrownBy(() -> ChimeEmulator.builder().recordCalls(false).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("recordCalls(false) needs simulateCalls(false)");
+    }
+
+    @Test
     void create_202Selected_returns202() {
         start(ChimeEmulator.builder().simulateCalls(false).createStatus(202), Region.US_EAST_1);
 

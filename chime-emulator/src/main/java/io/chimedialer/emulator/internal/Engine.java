@@ -40,7 +40,8 @@ public final class Engine implements AutoCloseable {
     /** The effective configuration, validated by the public builder. */
     public record Config(List<EmulatorRegion> regions, Scenario scenario, Faults faults, double timeScale, long seed,
                          boolean simulateCalls, int createStatus, Duration webhookTimeout,
-                         ActiveCallLimitError activeCallLimitError, RetrySequence retrySequence) {
+                         ActiveCallLimitError activeCallLimitError, RetrySequence retrySequence,
+                         boolean recordCalls) {
     }
 
     /** Per-Region quotas and counters. */
@@ -65,6 +66,8 @@ public final class Engine implements AutoCloseable {
     }
 
     static final String ACCOUNT_ID = "123456789012";
+    /** The disposition of a call in API-only mode. */
+    static final String NOT_SIMULATED = "notSimulated";
 
     final Config config;
     final ObjectMapper mapper;
@@ -230,13 +233,14 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Creates a call whose active slot was already reserved (when simulating) and starts its simulation;
-     * in API-only mode the call is recorded and ended at once.
+     * in API-only mode the call is recorded (unless {@link Config#recordCalls} is off) and ended at once.
      */
     String createCall(RegionState region, String from, String to, Map<String, String> arguments,
                       Map<String, String> sipHeaders) {
         String tx = uuid();
-        AtomicInteger count = dialed.computeIfAbsent(to, k -> new AtomicInteger());
-        int occurrence = count.getAndIncrement();
+        // Without records (API-only, a long load run) nothing is kept per number either: no duplicate is counted.
+        int occurrence = config.recordCalls() ? dialed.computeIfAbsent(to, k -> new AtomicInteger()).getAndIncrement()
+                : 0;
         if (occurrence == 1) {
             duplicateNumbers.increment();
         }
@@ -244,12 +248,14 @@ public final class Engine implements AutoCloseable {
         region.created.increment();
         region.createWindow.record();
         if (!config.simulateCalls()) {
-            UnsimulatedCall call = new UnsimulatedCall(tx, region.config.sipMediaApplicationId(), region.config.name(),
-                    from, to, Map.copyOf(arguments), Map.copyOf(sipHeaders), now());
-            calls.put(tx, call);
-            callOrder.add(call);
+            if (config.recordCalls()) {
+                UnsimulatedCall call = new UnsimulatedCall(tx, region.config.sipMediaApplicationId(),
+                        region.config.name(), from, to, Map.copyOf(arguments), Map.copyOf(sipHeaders), now());
+                calls.put(tx, call);
+                callOrder.add(call);
+            }
             ended.increment();
-            dispositions.computeIfAbsent("notSimulated", k -> new LongAdder()).increment();
+            dispositions.computeIfAbsent(NOT_SIMULATED, k -> new LongAdder()).increment();
             return tx;
         }
         Scenario.Callee callee = config.scenario().resolve(to, config.seed(), occurrence);
@@ -331,6 +337,7 @@ public final class Engine implements AutoCloseable {
         out.put("timeScale", config.timeScale());
         out.put("seed", config.seed());
         out.put("simulateCalls", config.simulateCalls());
+        out.put("recordCalls", config.recordCalls());
         out.put("createStatus", config.createStatus());
         out.put("webhookTimeoutMs", config.webhookTimeout().toMillis());
         out.put("activeCallLimitError", config.activeCallLimitError().key());

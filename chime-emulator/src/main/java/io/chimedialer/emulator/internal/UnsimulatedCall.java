@@ -23,6 +23,6 @@ record UnsimulatedCall(String transactionId, String smaId, String region, String
     @Override
     public CallRecord snapshot() {
         return new CallRecord(transactionId, smaId, region, from, to, arguments, sipHeaders, created, null, created,
-                "notSimulated", null, false, "notSimulated", List.of(), List.of());
+                Engine.NOT_SIMULATED, null, false, Engine.NOT_SIMULATED, List.of(), List.of());
     }
 }

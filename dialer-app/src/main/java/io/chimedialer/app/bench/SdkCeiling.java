@@ -72,7 +72,7 @@ final class SdkCeiling implements AutoCloseable {
                         + jfrDir.resolve("emulator.jfr").toAbsolutePath());
             }
             command.addAll(List.of("-cp", Children.classPath(), "io.chimedialer.app.DialerMain", "emulator", "--port",
-                    "0", "--api-only", "--create-tps", "100000000", "--update-tps", "100000000",
+                    "0", "--api-only", "--no-call-records", "--create-tps", "100000000", "--update-tps", "100000000",
                     "--max-active-calls", "1000000000"));
             emulator = Children.Child.start(command);
             url = emulator.awaitUrl(60_000);

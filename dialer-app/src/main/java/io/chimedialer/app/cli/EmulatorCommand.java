@@ -56,6 +56,11 @@ public final class EmulatorCommand implements Callable<Integer> {
     @Option(names = "--api-only", description = "Answer the REST API only; simulate no calls.")
     boolean apiOnly;
 
+    @Option(names = "--no-call-records", description = "With --api-only: keep no record of each call, only the "
+            + "counts, so that memory stays flat over a long load run (/emulator/v1/calls lists nothing and no "
+            + "duplicate number is counted).")
+    boolean noCallRecords;
+
     @Option(names = "--create-tps", description = "Create requests per second of every built-in Region "
             + "(default: the built-in quota, 10).")
     Double createTps;
@@ -207,12 +212,17 @@ public final class EmulatorCommand implements Callable<Integer> {
         if (createStatus != 201 && createStatus != 202) {
             throw new IllegalArgumentException("--create-status must be 201 or 202, was " + createStatus);
         }
+        if (noCallRecords && !apiOnly) {
+            throw new IllegalArgumentException("--no-call-records needs --api-only: a simulated call is found by its "
+                    + "TransactionId while it lives");
+        }
         ChimeEmulator.Builder builder = ChimeEmulator.builder()
                 .host(host)
                 .port(port)
                 .timeScale(timeScale)
                 .seed(seed)
                 .simulateCalls(!apiOnly)
+                .recordCalls(!noCallRecords)
                 .faults(option("--fault-action-error", faults::build))
                 .createStatus(createStatus)
                 .activeCallLimitError(option("--active-call-limit-error", () -> ActiveCallLimitError.ofKey(activeCallLimitError)))

@@ -152,6 +152,27 @@ class EmulatorCommandTest {
     }
 
     @Test
+    void start_noCallRecords_keepsNoRecordAndSaysSo() throws Exception {
+        EmulatorCommand command = parse("--api-only", "--no-call-records", "--port", "0");
+
+        try (ChimeEmulator emulator = command.start()) {
+            JsonNode config = config(emulator);
+            assertThat(config.path("simulateCalls").asBoolean()).isFalse();
+            assertThat(config.path("recordCalls").asBoolean()).isFalse();
+            assertThat(emulator.describe()).contains("API-only (no call simulation), no call records");
+        }
+        try (ChimeEmulator emulator = parse("--api-only", "--port", "0").start()) {
+            assertThat(config(emulator).path("recordCalls").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void start_noCallRecordsWithoutApiOnly_rejectedNamingBothOptions() {
+        assertThatThrownBy(parse("--no-call-records")::start).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--no-call-records needs --api-only");
+    }
+
+    @Test
     void start_createStatus200_rejected() {
         assertThatThrownBy(parse("--create-status", "200")::start).hasMessageContaining("--create-status");
     }
